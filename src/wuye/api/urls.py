@@ -1,0 +1,25 @@
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from wuye.core.errors import NotInScope, WuyeError
+
+api = NinjaAPI(
+    title="wuye API",
+    version="1",
+    description="物业收费与催缴系统接口。所有接口只返回当前用户所属项目的数据。",
+    auth=django_auth,
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(NotInScope)
+def _not_in_scope(request, exc: NotInScope):
+    return api.create_response(request, exc.as_dict(), status=404)
+
+
+@api.exception_handler(WuyeError)
+def _wuye_error(request, exc: WuyeError):
+    return api.create_response(request, exc.as_dict(), status=400)
+
+
+api.add_router("/registry/", "wuye.registry.api.router")

@@ -1,0 +1,71 @@
+"""Data scope: every page, list, export and API call starts from the projects a user belongs to.
+
+Use ``projects_for`` to filter and ``access_project`` to fetch one project; never query ``Project``
+directly in a view.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from wuye.core.errors import NotInScope
+from wuye.core.models import Membership, Project, User
+from wuye.core.roles import (
+    COMPANY_WIDE_ROLES,
+    ROLES_EDITING_REGISTRY,
+    ROLES_SEEING_ID_NUMBERS,
+    ROLES_SEEING_PHONES,
+    Role,
+)
+
+
+def projects_for(user: User) -> QuerySet[Project]:
+    if not user.is_authenticated or not user.is_active:
+        return Project.objects.none()
+    if user.is_superuser:
+        return Project.objects.all()
+    if user.company_id and user.company_role in COMPANY_WIDE_ROLES:
+        return Project.objects.filter(company_id=user.company_id)
+    return Project.objects.filter(memberships__user=user)
+
+
+def project_ids_for(user: User) -> list[int]:
+    cached = getattr(user, "_wuye_project_ids", None)
+    if cached is None:
+        cached = list(projects_for(user).values_list("id", flat=True))
+        user._wuye_project_ids = cached
+    return cached
+
+
+def access_project(user: User, project_id: int) -> Project:
+    project = projects_for(user).filter(pk=project_id).first()
+    if project is None:
+        raise NotInScope("您没有该项目的权限。")
+    return project
+
+
+def role_in(user: User, project: Project | int) -> Role | None:
+    """The user's role in ``project``: a company-wide role wins over a membership."""
+    project_id = project.pk if isinstance(project, Project) else project
+    if user.is_superuser:
+        return Role.COMPANY_ADMIN
+    if user.company_role in COMPANY_WIDE_ROLES and project_id in project_ids_for(user):
+        return Role(user.company_role)
+    cache = getattr(user, "_wuye_roles", None)
+    if cache is None:
+        cache = dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+        user._wuye_roles = cache
+    role = cache.get(project_id)
+    return Role(role) if role else None
+
+
+def can_see_phones(user: User, project: Project | int) -> bool:
+    return role_in(user, project) in ROLES_SEEING_PHONES
+
+
+def can_see_id_numbers(user: User, project: Project | int) -> bool:
+    return role_in(user, project) in ROLES_SEEING_ID_NUMBERS
+
+
+def can_edit_registry(user: User, project: Project | int) -> bool:
+    return role_in(user, project) in ROLES_EDITING_REGISTRY

@@ -1,0 +1,47 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from wuye.core.errors import NotInScope
+from wuye.core.middleware import SESSION_KEY
+from wuye.core.models import AuditEntry
+from wuye.core.roles import AUDIT_ROLES
+from wuye.core.scope import access_project, role_in
+from wuye.registry.selectors import project_overview
+
+
+@login_required
+def home(request):
+    project = request.project
+    context = {"overview": project_overview(project) if project else None}
+    return render(request, "core/home.html", context)
+
+
+@login_required
+@require_POST
+def project_switch(request):
+    try:
+        project = access_project(request.user, int(request.POST.get("project", "0")))
+    except (ValueError, NotInScope):
+        messages.error(request, "您没有该项目的权限。")
+        return redirect("home")
+    request.session[SESSION_KEY] = project.pk
+    target = request.POST.get("next") or request.headers.get("referer") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    # A household page of the old project would 404 in the new one; land on the new project's home.
+    return redirect("home" if "/rooms/" in target else target)
+
+
+@login_required
+def audit_log(request):
+    project = request.project
+    if not project or role_in(request.user, project) not in AUDIT_ROLES:
+        raise PermissionDenied("只有公司管理员、项目经理和客服主管可查看操作日志。")
+    entries = AuditEntry.objects.filter(project=project).select_related("user")
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit_log.html", {"page": page})

@@ -1,0 +1,159 @@
+"""Settings for wuye, read from the environment.
+
+Defaults give a one-command trial: SQLite (WAL) under ``var/``, the ORM task queue, zh-hans, Asia/Shanghai.
+Set ``DATABASE_URL`` (e.g. ``postgres://user@127.0.0.1:5432/wuye``) for PostgreSQL.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("WUYE_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("WUYE_DEBUG", False)
+SECRET_KEY = os.environ.get("WUYE_SECRET_KEY", "")
+if not SECRET_KEY:
+    # A stable per-installation key, generated once and kept under var/, so sessions survive restarts
+    # without anyone having to invent a secret for a trial install.
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        from django.utils.crypto import get_random_string
+
+        key_file.write_text(get_random_string(64))
+    SECRET_KEY = key_file.read_text().strip()
+
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("WUYE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("WUYE_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "wuye.core",
+    "wuye.registry",
+    "wuye.billing",
+    "wuye.ledger",
+    "wuye.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "wuye.core.middleware.CurrentProjectMiddleware",
+]
+
+ROOT_URLCONF = "wuye.urls"
+WSGI_APPLICATION = "wuye.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [Path(__file__).resolve().parent / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wuye.core.context_processors.scope",
+            ],
+        },
+    },
+]
+
+SQLITE_PATH = VAR_DIR / "wuye.sqlite3"
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets the web server read while the task worker writes; IMMEDIATE makes a writing
+        # transaction take the write lock at BEGIN, so two writers queue instead of deadlocking.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+            "PRAGMA busy_timeout=10000; PRAGMA cache_size=-64000;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+
+AUTH_USER_MODEL = "core.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [Path(__file__).resolve().parent / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("WUYE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# Largest Excel file an import accepts, in rows (a company's biggest project is ~20,000 rooms).
+WUYE_IMPORT_MAX_ROWS = int(os.environ.get("WUYE_IMPORT_MAX_ROWS", "50000"))
+# Results the search box returns per request.
+WUYE_SEARCH_LIMIT = 20
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("WUYE_LOG_LEVEL", "WARNING")},
+}

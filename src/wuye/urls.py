@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from wuye.api.urls import api
+
+admin.site.site_header = "wuye 物业收费与催缴 · 系统配置"
+admin.site.site_title = "wuye 配置"
+
+urlpatterns = [
+    path("", include("wuye.core.urls")),
+    path("", include("wuye.registry.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]

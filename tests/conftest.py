@@ -1,0 +1,63 @@
+"""Shared fixtures. Test data is made through the real services, as users of the system would."""
+
+import pytest
+
+from wuye.core.models import Company, Membership, Project, User
+from wuye.core.roles import Role
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def company(db):
+    return Company.objects.create(name="示范物业服务有限公司", short_name="示范物业")
+
+
+@pytest.fixture
+def project(company):
+    return Project.objects.create(company=company, code="P001", name="锦绣花园")
+
+
+@pytest.fixture
+def other_project(company):
+    return Project.objects.create(company=company, code="P002", name="翠湖苑")
+
+
+@pytest.fixture
+def make_user(db, company):
+    def make(username: str, role: str, *projects: Project, company_role: str = "") -> User:
+        user = User.objects.create_user(
+            username=username,
+            password="pw-" + username,
+            display_name=username,
+            company=company,
+            company_role=company_role,
+        )
+        for p in projects:
+            Membership.objects.create(user=user, project=p, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def steward(make_user, project):
+    return make_user("steward", Role.STEWARD, project)
+
+
+@pytest.fixture
+def cashier(make_user, project):
+    return make_user("cashier", Role.CASHIER, project)
+
+
+@pytest.fixture
+def manager(make_user, project):
+    return make_user("manager", Role.PROJECT_MANAGER, project)
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("boss", Role.COMPANY_ADMIN, company_role=Role.COMPANY_ADMIN)
