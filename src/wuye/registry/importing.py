@@ -1,0 +1,1616 @@
+"""Excel import of the registry (一户一档): rooms, people, phones and occupancies.
+
+Two layouts are read:
+
+* the template (see ``exporting.import_template_workbook``): sheets 房屋, 客户 and 房屋关系;
+* the flat layout old systems export: one sheet, one row per room, owners and phones in the row.
+
+``import_preview`` reads an upload, lists every bad row and counts what a commit would create, update
+or leave unchanged, and keeps all of it on an ``ImportBatch``; ``import_commit`` writes it
+all-or-nothing. The matching rules make a second import of the same file change nothing:
+
+* rooms by (project, code);
+* people by name and a shared phone number, else by name and a current occupancy on one of their
+  rooms in the file;
+* phones by number per person; occupancies by (room, person, role) among current ones.
+
+An import adds and updates; it never deletes, never clears a stored value because a cell is blank, and
+never ends an occupancy (a sale or a move-out is recorded on the household page).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import openpyxl
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from wuye.core.audit import _jsonable, audit_record, snapshot
+from wuye.core.errors import ValidationFailed
+from wuye.core.masking import mask_id_number
+from wuye.core.models import AuditEntry, Project, User
+from wuye.registry.enums import (
+    IdType,
+    OccupancyRole,
+    OccupancyState,
+    PersonKind,
+    RoomUse,
+)
+from wuye.registry.models import (
+    Building,
+    ImportBatch,
+    ImportKind,
+    ImportStatus,
+    Occupancy,
+    Person,
+    Phone,
+    Room,
+    Unit,
+)
+from wuye.registry.normalize import (
+    cell_text,
+    floor_from_number,
+    halfwidth,
+    looks_like_id_card,
+    normalize_id_number,
+    normalize_phone,
+    parse_area,
+    parse_date,
+    parse_floor,
+    parse_room_code,
+    parse_yes_no,
+    room_code,
+    split_names,
+    split_phones,
+)
+from wuye.registry.services import (
+    building_get_or_create,
+    person_search_keys,
+    phone_search_key,
+    room_search_keys,
+    unit_get_or_create,
+)
+
+PREVIEW_ROWS = 20
+HEADER_SEARCH_ROWS = 10
+
+# --- the columns each sheet may have -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str  # the header written in the template
+    synonyms: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+
+_ROOM_CODE = (
+    "房间号",
+    "房屋编号",
+    "房屋编码",
+    "房产名称",
+    "房屋名称",
+    "房间编号",
+    "房产编号",
+    "房间",
+    "房屋",
+)
+_PHONE = ("联系电话", "手机号", "手机", "联系方式", "手机号码", "电话号码", "移动电话")
+_ID_NUMBER = ("身份证号", "身份证号码", "身份证", "证件号", "证件号码")
+
+_ROOM_COLUMNS = (
+    Column("code", "房号", _ROOM_CODE, required=True),
+    Column("floor", "楼层", ("所在楼层",)),
+    Column("gross_area", "建筑面积", ("面积", "计费面积", "收费面积", "产权面积")),
+    Column("inner_area", "套内面积", ("套内建筑面积",)),
+    Column("use", "用途", ("房屋类型", "物业类型", "房屋用途")),
+    Column("handed_over", "是否收楼", ("收楼状态", "交房状态", "是否交房")),
+    Column("handover_date", "收楼日期", ("交房日期", "入伙日期", "交付日期")),
+    Column("occupancy_state", "使用状态", ("状态", "房屋状态", "居住状态")),
+    Column("note", "备注"),
+)
+
+ROOMS = SheetSpec("rooms", "房屋", _ROOM_COLUMNS)
+
+PEOPLE = SheetSpec(
+    "people",
+    "客户",
+    (
+        Column("name", "姓名", ("客户名称", "客户姓名", "业主姓名", "名称"), required=True),
+        Column("kind", "类型", ("客户类型",)),
+        Column("id_type", "证件类型"),
+        Column("id_number", "证件号码", _ID_NUMBER),
+        Column("phones", "电话", _PHONE),
+        Column("home_address", "家庭住址", ("住址", "地址")),
+        Column("work_address", "工作单位地址", ("工作单位", "单位地址")),
+        Column("mailing_address", "邮寄地址", ("通讯地址",)),
+        Column("preferred_contact_times", "方便联系时间", ("联系时间",)),
+        Column("written_contact_only", "仅书面联系"),
+        Column("notes", "备注"),
+    ),
+)
+
+OCCUPANCIES = SheetSpec(
+    "occupancies",
+    "房屋关系",
+    (
+        Column("code", "房号", _ROOM_CODE, required=True),
+        Column("name", "姓名", ("客户名称", "客户姓名"), required=True),
+        Column("phones", "电话", _PHONE),
+        Column("role", "身份", ("关系", "客户身份"), required=True),
+        Column("start_date", "起始日期", ("开始日期", "生效日期")),
+        Column("is_payer", "是否缴费人", ("缴费人",)),
+    ),
+)
+
+TEMPLATE_SHEETS = (ROOMS, PEOPLE, OCCUPANCIES)
+
+FLAT = SheetSpec(
+    "flat",
+    "",
+    (
+        Column("building", "楼栋", ("楼号", "栋号", "楼栋号", "楼宇", "楼栋名称")),
+        Column("unit", "单元", ("单元号",)),
+        *_ROOM_COLUMNS,
+        Column(
+            "owner_name",
+            "业主",
+            ("业主姓名", "客户名称", "姓名", "户主", "业主名称", "客户姓名", "产权人"),
+        ),
+        Column("owner_phone", "电话", (*_PHONE, "业主电话", "业主手机")),
+        Column("owner_id_number", "身份证号", (*_ID_NUMBER, "业主身份证号")),
+        Column("tenant_name", "租户", ("租户姓名", "承租人")),
+        Column("tenant_phone", "租户电话", ("租户手机", "租户联系电话", "承租人电话")),
+    ),
+)
+
+# --- Chinese labels to stored values -------------------------------------------------------------
+
+
+def _labels(choices: Any, **synonyms: str) -> dict[str, str]:
+    table = {str(label): value for value, label in choices.choices}
+    table.update(synonyms)
+    return table
+
+
+USE_LABELS = _labels(
+    RoomUse, 住房=RoomUse.RESIDENCE, 商业=RoomUse.SHOP, 底商=RoomUse.SHOP, 门面=RoomUse.SHOP,
+    商服=RoomUse.SHOP, 办公=RoomUse.OFFICE, 写字间=RoomUse.OFFICE, 车库=RoomUse.PARKING,
+)  # fmt: skip
+STATE_LABELS = _labels(
+    OccupancyState, 空房=OccupancyState.VACANT, 闲置=OccupancyState.VACANT,
+    装修中=OccupancyState.DECORATING, 已入住=OccupancyState.OCCUPIED, 自住=OccupancyState.OCCUPIED,
+    居住=OccupancyState.OCCUPIED, 在住=OccupancyState.OCCUPIED, 已出租=OccupancyState.RENTED,
+    租赁=OccupancyState.RENTED,
+)  # fmt: skip
+# Old systems put the handover in the status column: 未收楼 means not handed over, hence vacant.
+STATE_HANDOVER = {"未收楼": False, "未交房": False, "未交付": False, "已收楼": True, "已交房": True}
+ROLE_LABELS = _labels(
+    OccupancyRole, 产权人=OccupancyRole.OWNER, 户主=OccupancyRole.OWNER,
+    共同产权人=OccupancyRole.CO_OWNER, 租客=OccupancyRole.TENANT, 承租人=OccupancyRole.TENANT,
+    家属=OccupancyRole.RESIDENT, 居住人=OccupancyRole.RESIDENT,
+)  # fmt: skip
+KIND_LABELS = _labels(
+    PersonKind,
+    公司=PersonKind.ORGANISATION,
+    企业=PersonKind.ORGANISATION,
+    机构=PersonKind.ORGANISATION,
+)
+ID_TYPE_LABELS = _labels(
+    IdType, 身份证=IdType.ID_CARD, 港澳通行证=IdType.HK_MO_TW, 台胞证=IdType.HK_MO_TW,
+    营业执照=IdType.CREDIT_CODE,
+)  # fmt: skip
+
+
+def _choice(table: dict[str, str], what: str, choices: Any) -> Callable[[object], str | None]:
+    allowed = "、".join(str(label) for _, label in choices.choices)
+
+    def parse(value: object) -> str | None:
+        text = halfwidth(cell_text(value)).replace(" ", "")
+        if not text:
+            return None
+        if text in table:
+            return table[text]
+        raise ValueError(f"{what}“{value}”不是可选值（可选：{allowed}）")
+
+    return parse
+
+
+_use = _choice(USE_LABELS, "用途", RoomUse)
+_role = _choice(ROLE_LABELS, "身份", OccupancyRole)
+_kind = _choice(KIND_LABELS, "类型", PersonKind)
+_id_type = _choice(ID_TYPE_LABELS, "证件类型", IdType)
+_plain_state = _choice(STATE_LABELS, "使用状态", OccupancyState)
+
+
+def _state(value: object) -> tuple[str | None, bool | None]:
+    """The use state and, when the cell says 未收楼/已收楼, whether the room is handed over."""
+    text = halfwidth(cell_text(value)).replace(" ", "")
+    if text in STATE_HANDOVER:
+        handed = STATE_HANDOVER[text]
+        return (None if handed else OccupancyState.VACANT), handed
+    return _plain_state(value), None
+
+
+def _text(limit: int) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        text = cell_text(value)
+        if len(text) > limit:
+            raise ValueError(f"内容超过 {limit} 个字")
+        return text
+
+    return parse
+
+
+def _phones(value: object) -> list[str]:
+    return list(dict.fromkeys(normalize_phone(p) for p in split_phones(cell_text(value))))
+
+
+def _names(value: object) -> list[str]:
+    names = list(dict.fromkeys(split_names(cell_text(value))))
+    for name in names:
+        if len(name) > 100:
+            raise ValueError(f"姓名“{name[:20]}…”超过 100 个字")
+    return names
+
+
+def _name(value: object) -> str:
+    name = cell_text(value)
+    if len(name) > 100:
+        raise ValueError("姓名超过 100 个字")
+    return name
+
+
+def name_key(name: str) -> str:
+    """What two spellings of one name share: full-width letters, spaces and case do not count."""
+    return re.sub(r"\s+", "", halfwidth(name)).lower()
+
+
+# --- what the file says --------------------------------------------------------------------------
+
+
+@dataclass
+class RowError:
+    sheet: str  # "" in the flat layout, which has one sheet
+    row: int | None  # None for a problem with the whole sheet (a missing column)
+    column: str
+    message: str
+
+    @property
+    def text(self) -> str:
+        where = f"「{self.sheet}」表" if self.sheet else ""
+        if self.row:
+            where += f"第{self.row}行"
+        if self.column:
+            where += f"「{self.column}」"
+        return f"{where}：{self.message}" if where else self.message
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+            "text": self.text,
+        }
+
+
+@dataclass
+class Sheet:
+    title: str
+    # (Excel row number, cell values); blank rows are left out
+    rows: list[tuple[int, tuple[object, ...]]]
+
+
+@dataclass
+class Layout:
+    """One sheet as read: where its header is and which column holds which field."""
+
+    spec: SheetSpec
+    sheet: Sheet
+    header_row: int
+    headers: dict[int, str]  # column number (1-based) → header text
+    mapping: dict[str, int]  # field key → column number
+    named: bool  # template sheets name themselves in messages; the flat sheet is the only one
+
+    def header(self, key: str) -> str:
+        col = self.mapping.get(key)
+        return self.headers.get(col, "") if col else self.spec.column(key).label
+
+    def error(self, row: int | None, key: str, message: str) -> RowError:
+        return RowError(self.sheet.title if self.named else "", row, self.header(key), message)
+
+    def data_rows(self) -> list[tuple[int, tuple[object, ...]]]:
+        return [(n, values) for n, values in self.sheet.rows if n > self.header_row]
+
+
+@dataclass
+class Where:
+    layout: Layout
+    row: int
+
+    def error(self, key: str, message: str) -> RowError:
+        return self.layout.error(self.row, key, message)
+
+
+@dataclass(eq=False)
+class RoomIn:
+    code: str
+    building: str
+    unit: str
+    number: str
+    values: dict[str, Any]  # only what the file gives; blank cells leave stored values alone
+    where: Where
+
+
+@dataclass(eq=False)
+class PersonIn:
+    name: str
+    phones: list[str]
+    values: dict[str, Any]
+    where: Where
+    rooms: set[str] = field(default_factory=set)
+    db_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return name_key(self.name)
+
+
+@dataclass(eq=False)
+class OccupancyIn:
+    code: str
+    person: PersonIn
+    role: str
+    values: dict[str, Any]
+    where: Where
+
+
+class _Row:
+    """One data row: parses its cells, collects every error, remembers what the preview shows."""
+
+    def __init__(
+        self, layout: Layout, number: int, values: tuple[object, ...], errors: list[RowError]
+    ):
+        self.layout = layout
+        self.number = number
+        self.values = values
+        self.errors = errors
+        self.ok = True
+        self.display: dict[str, str] = {}
+
+    @property
+    def where(self) -> Where:
+        return Where(self.layout, self.number)
+
+    def has(self, key: str) -> bool:
+        return key in self.layout.mapping
+
+    def raw(self, key: str) -> object:
+        col = self.layout.mapping.get(key)
+        if not col or col > len(self.values):
+            return None
+        return self.values[col - 1]
+
+    def parse(
+        self, key: str, parser: Callable[[object], Any], show: Callable[[Any], str] | None = None
+    ) -> Any:
+        raw = self.raw(key)
+        try:
+            value = parser(raw)
+        except ValueError as exc:
+            self.fail(key, str(exc))
+            self.display[key] = cell_text(raw)
+            return None
+        self.display[key] = show(value) if show else cell_text(raw)
+        return value
+
+    def fail(self, key: str, message: str) -> None:
+        self.ok = False
+        self.errors.append(self.layout.error(self.number, key, message))
+
+    def is_blank(self) -> bool:
+        """Nothing in the mapped columns: a subtotal or a note in some other column."""
+        return all(not cell_text(self.raw(key)) for key in self.layout.mapping)
+
+
+def _show_list(values: list[str]) -> str:
+    return "/".join(values)
+
+
+def _show_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+# --- reading the workbook ------------------------------------------------------------------------
+
+
+def _open_workbook(content: bytes) -> Any:
+    try:
+        return openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises a zoo of types for files that are not .xlsx
+        raise ValidationFailed(
+            "无法读取文件：请上传 Excel 2007 及以后的 .xlsx 文件（旧的 .xls 请先在 Excel 中另存为 .xlsx）",
+            code="import.unreadable",
+        ) from exc
+
+
+def _read_workbook(content: bytes) -> list[Sheet]:
+    book = _open_workbook(content)
+    limit = settings.WUYE_IMPORT_MAX_ROWS
+    sheets = []
+    try:
+        for ws in book.worksheets:
+            # Some exporters write a wrong sheet size; forgetting it makes openpyxl read every row.
+            ws.reset_dimensions()
+            rows = []
+            for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                if any(cell_text(v) for v in values):
+                    rows.append((number, tuple(values)))
+                    if len(rows) > limit + HEADER_SEARCH_ROWS:
+                        raise ValidationFailed(
+                            f"「{ws.title}」超过 {limit} 行，请拆分后分批导入",
+                            code="import.too_large",
+                        )
+            sheets.append(Sheet(ws.title.strip(), rows))
+    finally:
+        book.close()
+    return sheets
+
+
+def header_key(text: object) -> str:
+    """A header as compared: ``'建筑面积（㎡）'``, ``'*房号'`` and ``' 房 号 '`` match ``建筑面积``/``房号``."""
+    key = halfwidth(cell_text(text)).lower()
+    key = re.sub(r"\(.*?\)|\[.*?\]|【.*?】|[\s*:]", "", key)
+    return re.sub(r"(m2|平方米|元)$", "", key)
+
+
+@functools.cache
+def _synonyms(spec: SheetSpec) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for column in spec.columns:
+        for text in (column.label, *column.synonyms):
+            index.setdefault(header_key(text), column.key)
+    return index
+
+
+def _auto_mapping(spec: SheetSpec, headers: dict[int, str]) -> dict[str, int]:
+    index = _synonyms(spec)
+    mapping: dict[str, int] = {}
+    for col, text in sorted(headers.items()):
+        key = index.get(header_key(text))
+        if key and key not in mapping:
+            mapping[key] = col
+    return mapping
+
+
+def _find_header(sheet: Sheet, spec: SheetSpec) -> tuple[int, dict[int, str], int]:
+    """The row among the first few that names the most known columns (titles may sit above it).
+
+    Returns (row number, headers, score); with no known column at all, the first row, so the user can
+    still map the columns by hand.
+    """
+    required = {c.key for c in spec.columns if c.required}
+    best: tuple[int, int, dict[int, str]] | None = None
+    for number, values in sheet.rows[:HEADER_SEARCH_ROWS]:
+        headers = {i: cell_text(v) for i, v in enumerate(values, start=1) if cell_text(v)}
+        found = set(_auto_mapping(spec, headers))
+        score = len(found) + (100 if required <= found else 0)
+        if len(found) and (best is None or score > best[0]):
+            best = (score, number, headers)
+    if best is None:
+        number, values = sheet.rows[0]
+        return number, {i: cell_text(v) for i, v in enumerate(values, start=1) if cell_text(v)}, 0
+    return best[1], best[2], best[0]
+
+
+def _detect(sheets: list[Sheet]) -> tuple[str, list[tuple[SheetSpec, Sheet]]]:
+    sheets = [s for s in sheets if s.rows]
+    if not sheets:
+        raise ValidationFailed("文件中没有数据", code="import.empty")
+    by_title = {re.sub(r"\s+", "", halfwidth(s.title)): s for s in sheets}
+    template = [(spec, by_title[spec.title]) for spec in TEMPLATE_SHEETS if spec.title in by_title]
+    if template and not _rooms_sheet_is_flat(template):
+        return ImportKind.TEMPLATE, template
+    scored = [(_find_header(s, FLAT)[2], -i, s) for i, s in enumerate(sheets)]
+    return ImportKind.FLAT, [(FLAT, max(scored, key=lambda t: (t[0], t[1]))[2])]
+
+
+def _rooms_sheet_is_flat(template: list[tuple[SheetSpec, Sheet]]) -> bool:
+    """A lone sheet called 房屋 that carries owner columns is an old system's flat export."""
+    if len(template) != 1 or template[0][0] is not ROOMS:
+        return False
+    _, headers, _ = _find_header(template[0][1], FLAT)
+    return "owner_name" in _auto_mapping(FLAT, headers)
+
+
+def _layouts(
+    kind: str, chosen: list[tuple[SheetSpec, Sheet]], mapping: dict | None, errors: list[RowError]
+) -> list[Layout]:
+    layouts = []
+    for spec, sheet in chosen:
+        header_row, headers, _ = _find_header(sheet, spec)
+        wanted = (mapping or {}).get(sheet.title)
+        cols = (
+            _clean_mapping(wanted, headers) if wanted is not None else _auto_mapping(spec, headers)
+        )
+        layout = Layout(spec, sheet, header_row, headers, cols, named=kind == ImportKind.TEMPLATE)
+        errors.extend(_mapping_errors(layout))
+        layouts.append(layout)
+    return layouts
+
+
+def _clean_mapping(wanted: dict, headers: dict[int, str]) -> dict[str, int]:
+    result = {}
+    for key, col in wanted.items():
+        try:
+            number = int(col) if col not in (None, "") else 0
+        except (TypeError, ValueError):
+            continue
+        if number in headers:
+            result[str(key)] = number
+    return result
+
+
+def _mapping_errors(layout: Layout) -> list[RowError]:
+    errors = []
+    title = layout.sheet.title if layout.named else ""
+    for column in layout.spec.columns:
+        if column.required and column.key not in layout.mapping:
+            errors.append(
+                RowError(
+                    title, None, column.label, f"未找到「{column.label}」列，请在“列对应”中指定"
+                )
+            )
+    used: dict[int, str] = {}
+    for column in layout.spec.columns:
+        col = layout.mapping.get(column.key)
+        if col is None:
+            continue
+        if col in used:
+            errors.append(
+                RowError(
+                    title,
+                    None,
+                    layout.headers[col],
+                    f"同一列不能同时作为「{used[col]}」和「{column.label}」",
+                )
+            )
+        used[col] = column.label
+    return errors
+
+
+# --- parsing rows --------------------------------------------------------------------------------
+
+
+class _People:
+    """The people of a file, one object per person however many rows mention them."""
+
+    def __init__(self) -> None:
+        self.all: list[PersonIn] = []
+        self._listed: dict[str, list[PersonIn]] = defaultdict(list)  # rows of the 客户 sheet
+        self._by_phone: dict[tuple[str, str], PersonIn] = {}
+        self._by_room: dict[tuple[str, str], PersonIn] = {}
+
+    def add_listed(self, person: PersonIn) -> str | None:
+        """Adds a row of the 客户 sheet; returns the reason when it repeats an earlier row."""
+        for other in self._listed[person.key]:
+            if set(other.phones) & set(person.phones):
+                return f"与第{other.where.row}行是同一客户（姓名和电话相同）"
+            if not other.phones and not person.phones:
+                return f"与第{other.where.row}行同名且都没有电话，无法区分"
+        self._listed[person.key].append(person)
+        self.all.append(person)
+        return None
+
+    def resolve(self, name: str, phones: list[str]) -> PersonIn | None:
+        """The 客户-sheet person a 房屋关系 row means; None when the sheet has nobody of that name."""
+        candidates = self._listed.get(name_key(name), [])
+        if not candidates:
+            return None
+        sharing = [c for c in candidates if set(c.phones) & set(phones)]
+        if sharing:
+            return sharing[0]
+        if len(candidates) == 1:
+            return candidates[0]
+        without_phone = [c for c in candidates if not c.phones]
+        if not phones and len(without_phone) == 1:
+            return without_phone[0]
+        raise ValueError(
+            f"「客户」表中有 {len(candidates)} 位“{name}”，请在「电话」中填写其中一位的电话以区分"
+        )
+
+    def mention(
+        self, *, name: str, phones: list[str], values: dict[str, Any], room: str, where: Where
+    ) -> PersonIn:
+        """A person named in a room's row: the same name with a shared phone, or the same name on the
+        same room when either has no phone, is the same person."""
+        key = name_key(name)
+        found = next((self._by_phone[(key, p)] for p in phones if (key, p) in self._by_phone), None)
+        if found is None:
+            on_room = self._by_room.get((key, room))
+            if on_room is not None and (not phones or not on_room.phones):
+                found = on_room
+        if found is None:
+            found = PersonIn(name=name, phones=[], values={}, where=where)
+            self.all.append(found)
+        found.phones.extend(p for p in phones if p not in found.phones)
+        for k, v in values.items():
+            found.values.setdefault(k, v)
+        found.rooms.add(room)
+        for p in found.phones:
+            self._by_phone[(key, p)] = found
+        self._by_room[(key, room)] = found
+        return found
+
+
+@dataclass
+class Parsed:
+    kind: str
+    layouts: list[Layout]
+    errors: list[RowError]
+    rooms: dict[str, RoomIn] = field(default_factory=dict)
+    people: _People = field(default_factory=_People)
+    occupancies: list[OccupancyIn] = field(default_factory=list)
+    bad_codes: set[str] = field(default_factory=set)  # rooms whose rows failed: no second error
+    bad_names: set[str] = field(default_factory=set)
+    code_rows: dict[str, int] = field(default_factory=dict)  # room code → first row with it
+    preview: list[dict[str, Any]] = field(default_factory=list)
+    data_rows: int = 0
+    readable: bool = True  # False when key columns are missing and no row could be read
+
+
+_SUMMARY_ROW = re.compile(r"^(合计|总计|小计)")
+
+
+def _rows(parsed: Parsed, layout: Layout) -> Iterable[_Row]:
+    shown: list[_Row] = []
+    for number, values in layout.data_rows():
+        first = next((cell_text(v) for v in values if cell_text(v)), "")
+        if _SUMMARY_ROW.match(first):
+            continue
+        row = _Row(layout, number, values, parsed.errors)
+        if row.is_blank():
+            continue
+        parsed.data_rows += 1
+        yield row
+        if len(shown) < PREVIEW_ROWS:
+            shown.append(row)
+    keys = [c.key for c in layout.spec.columns if c.key in layout.mapping]
+    parsed.preview.append(
+        {
+            "title": layout.sheet.title,
+            "columns": [layout.spec.column(k).label for k in keys],
+            "rows": [
+                {"row": r.number, "ok": r.ok, "cells": [r.display.get(k, "") for k in keys]}
+                for r in shown
+            ],
+        }
+    )
+
+
+def _room_code_parts(row: _Row) -> tuple[str, str, str] | None:
+    """The code cell, or 楼栋 + 单元 + 房号 columns as many old systems keep them."""
+    building = (
+        halfwidth(cell_text(row.raw("building"))).replace(" ", "") if row.has("building") else ""
+    )
+    unit = halfwidth(cell_text(row.raw("unit"))).replace(" ", "") if row.has("unit") else ""
+    text = cell_text(row.raw("code"))
+    if not text:
+        row.fail("code", "房号为空")
+        return None
+    try:
+        parts = parse_room_code(text)
+        if not building or parts[0] == re.sub(r"(号楼|栋|幢|座|号|#)$", "", building).upper():
+            return parts
+    except ValueError as exc:
+        if not building:
+            row.fail("code", str(exc))
+            row.display["code"] = text
+            return None
+    composed = "-".join(
+        p
+        for p in (
+            re.sub(r"(号楼|栋|幢|座|号|#)$", "", building),
+            re.sub(r"(单元|号)$", "", unit),
+            re.sub(r"(室|号|房)$", "", halfwidth(text).replace(" ", "")),
+        )
+        if p
+    )
+    try:
+        return parse_room_code(composed)
+    except ValueError:
+        row.fail("code", f"楼栋“{building}”、单元“{unit}”、房号“{text}”拼不成有效的房号")
+        row.display["code"] = composed
+        return None
+
+
+def _room_code_checked(row: _Row, parts: tuple[str, str, str]) -> str | None:
+    code = room_code(*parts)
+    if len(code) > 40 or len(parts[0]) > 20 or len(parts[1]) > 20 or len(parts[2]) > 20:
+        row.fail("code", f"房号“{code}”过长")
+        return None
+    row.display["code"] = code
+    return code
+
+
+_ROOM_PARSERS: tuple[tuple[str, Callable[[object], Any], Callable[[Any], str] | None], ...] = (
+    ("floor", parse_floor, _show_value),
+    ("gross_area", parse_area, _show_value),
+    ("inner_area", parse_area, _show_value),
+    ("use", _use, None),
+    ("handed_over", parse_yes_no, _show_value),
+    ("handover_date", parse_date, _show_value),
+    ("note", _text(200), None),
+)
+
+
+def _parse_room(row: _Row) -> RoomIn | None:
+    parts = _room_code_parts(row)
+    code = _room_code_checked(row, parts) if parts else None
+    values: dict[str, Any] = {}
+    for key, parser, show in _ROOM_PARSERS:
+        if row.has(key):
+            value = row.parse(key, parser, show)
+            if value is not None and value != "":
+                values[key] = value
+    if row.has("occupancy_state"):
+        state, handed = row.parse("occupancy_state", _state) or (None, None)
+        if state:
+            values["occupancy_state"] = state
+        if handed is not None:
+            values.setdefault("handed_over", handed)
+    _check_room_values(row, values)
+    if code is None or parts is None:
+        return None
+    return RoomIn(code, parts[0], parts[1], parts[2], values, row.where)
+
+
+def _check_room_values(row: _Row, values: dict[str, Any]) -> None:
+    message = room_values_problem(values)
+    if message:
+        row.fail(message[0], message[1])
+
+
+def room_values_problem(values: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, reason) when a room's values contradict each other, as the database would refuse."""
+    gross, inner = values.get("gross_area"), values.get("inner_area")
+    if gross is not None and inner is not None and inner > gross:
+        return "inner_area", f"套内面积 {inner} 大于建筑面积 {gross}"
+    state = values.get("occupancy_state")
+    if values.get("handed_over") is False and state and state != OccupancyState.VACANT:
+        label = OccupancyState(state).label
+        return "occupancy_state", f"未收楼的房屋使用状态只能是“空置”，不能是“{label}”"
+    return None
+
+
+def _register_room(parsed: Parsed, row: _Row, room: RoomIn | None) -> bool:
+    """Keeps a good room; a code seen before in the file, even on a bad row, is an error here."""
+    if room is None:
+        return False
+    first = parsed.code_rows.setdefault(room.code, row.number)
+    if first != row.number:
+        row.fail("code", f"房号 {room.code} 与第{first}行重复")
+        return False
+    if not row.ok:
+        parsed.bad_codes.add(room.code)
+        return False
+    parsed.rooms[room.code] = room
+    return True
+
+
+def _parse_flat(parsed: Parsed, layout: Layout) -> None:
+    for row in _rows(parsed, layout):
+        room = _parse_room(row)
+        owners = _parse_people_cells(row, "owner_name", "owner_phone", "owner_id_number")
+        tenants = _parse_people_cells(row, "tenant_name", "tenant_phone", None)
+        if not _register_room(parsed, row, room) or room is None:
+            continue
+        for index, (name, phones, values) in enumerate(owners):
+            role = OccupancyRole.OWNER if index == 0 else OccupancyRole.CO_OWNER
+            _add_mention(parsed, row, room.code, name, phones, values, role)
+        for name, phones, values in tenants:
+            _add_mention(parsed, row, room.code, name, phones, values, OccupancyRole.TENANT)
+
+
+def _add_mention(
+    parsed: Parsed,
+    row: _Row,
+    code: str,
+    name: str,
+    phones: list[str],
+    values: dict[str, Any],
+    role: str,
+) -> None:
+    person = parsed.people.mention(
+        name=name, phones=phones, values=values, room=code, where=row.where
+    )
+    parsed.occupancies.append(OccupancyIn(code, person, role, {}, row.where))
+
+
+def _parse_people_cells(
+    row: _Row, name_col: str, phone_col: str, id_col: str | None
+) -> list[tuple[str, list[str], dict[str, Any]]]:
+    """Names, phones and ID numbers of one cell each: ``张三/李四`` with ``138…/139…`` pair up in order
+    when the counts match; otherwise every phone belongs to the first name."""
+    names = (row.parse(name_col, _names, _show_list) or []) if row.has(name_col) else []
+    phones = (row.parse(phone_col, _phones, _show_list) or []) if row.has(phone_col) else []
+    ids = (row.parse(id_col, _id_numbers, _show_ids) or []) if id_col and row.has(id_col) else []
+    if phones and not names:
+        row.fail(phone_col, "有电话但没有姓名")
+    if ids and not names:
+        row.fail(id_col or "", "有证件号码但没有姓名")
+    if len(ids) > 1 and len(ids) != len(names):
+        row.fail(id_col or "", f"证件号码有 {len(ids)} 个，姓名有 {len(names)} 个，无法对应")
+    if len(names) > 1 and len(phones) == len(names):
+        phone_lists = [[p] for p in phones]
+    else:
+        phone_lists = [phones] + [[] for _ in names[1:]]
+    id_list = ids if len(ids) == len(names) else ids[:1] + [""] * (len(names) - 1)
+    return [
+        (name, phone_lists[i], {"id_number": id_list[i]} if i < len(id_list) and id_list[i] else {})
+        for i, name in enumerate(names)
+    ]
+
+
+def _id_numbers(value: object) -> list[str]:
+    raw = value if isinstance(value, int | float) else None
+    if raw is not None:
+        return [normalize_id_number(raw, id_card=True)]
+    parts = [p for p in re.split(r"\s*[/、,，;；|]\s*", cell_text(value)) if p.strip()]
+    return [normalize_id_number(p, id_card=looks_like_id_card(p)) for p in parts]
+
+
+def _show_ids(ids: list[str]) -> str:
+    # ID numbers appear masked in the preview, whoever looks at the batch later.
+    return "/".join(mask_id_number(i) for i in ids)
+
+
+def _parse_template(parsed: Parsed, layouts: list[Layout]) -> None:
+    by_key = {layout.spec.key: layout for layout in layouts}
+    if "rooms" in by_key:
+        for row in _rows(parsed, by_key["rooms"]):
+            _register_room(parsed, row, _parse_room(row))
+    if "people" in by_key:
+        for row in _rows(parsed, by_key["people"]):
+            _parse_person_row(parsed, row)
+    if "occupancies" in by_key:
+        for row in _rows(parsed, by_key["occupancies"]):
+            _parse_occupancy_row(parsed, row)
+
+
+_PERSON_TEXTS = (
+    ("home_address", 200),
+    ("work_address", 200),
+    ("mailing_address", 200),
+    ("preferred_contact_times", 100),
+    ("notes", 2000),
+)
+
+
+def _parse_person_row(parsed: Parsed, row: _Row) -> None:
+    name = row.parse("name", _name)
+    if not name and row.ok:
+        row.fail("name", "姓名为空")
+    values: dict[str, Any] = {}
+    for key, parser in (
+        ("kind", _kind),
+        ("id_type", _id_type),
+        ("written_contact_only", parse_yes_no),
+    ):
+        if row.has(key):
+            value = row.parse(key, parser)
+            if value is not None:
+                values[key] = value
+    for key, limit in _PERSON_TEXTS:
+        if row.has(key):
+            text = row.parse(key, _text(limit))
+            if text:
+                values[key] = text
+    if row.has("id_number"):
+        id_type = values.get("id_type")
+        number = row.parse("id_number", lambda v: _id_number(v, id_type), mask_id_number)
+        if number:
+            values["id_number"] = number
+    phones = (row.parse("phones", _phones, _show_list) or []) if row.has("phones") else []
+    if not row.ok or not name:
+        if name:
+            parsed.bad_names.add(name_key(name))
+        return
+    problem = parsed.people.add_listed(
+        PersonIn(name=name, phones=phones, values=values, where=row.where)
+    )
+    if problem:
+        row.fail("name", problem)
+
+
+def _id_number(value: object, id_type: str | None) -> str:
+    text = cell_text(value)
+    id_card = id_type == IdType.ID_CARD or (id_type is None and looks_like_id_card(text))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return normalize_id_number(value, id_card=id_card)
+    return normalize_id_number(text, id_card=id_card)
+
+
+def _parse_occupancy_row(parsed: Parsed, row: _Row) -> None:
+    parts = _room_code_parts(row)
+    code = _room_code_checked(row, parts) if parts else None
+    name = row.parse("name", _name)
+    if not name and row.ok:
+        row.fail("name", "姓名为空")
+    role = row.parse("role", _role)
+    if role is None and row.ok:
+        row.fail("role", "身份为空（业主/共有人/租户/住户）")
+    phones = (row.parse("phones", _phones, _show_list) or []) if row.has("phones") else []
+    values: dict[str, Any] = {}
+    for key, parser in (("start_date", parse_date), ("is_payer", parse_yes_no)):
+        if row.has(key):
+            value = row.parse(key, parser, _show_value)
+            if value is not None:
+                values[key] = value
+    if not row.ok or not code or not name or not role:
+        return
+    if code in parsed.bad_codes or name_key(name) in parsed.bad_names:
+        return  # the row that defines it is already reported
+    try:
+        person = parsed.people.resolve(name, phones)
+    except ValueError as exc:
+        row.fail("name", str(exc))
+        return
+    if person is None:
+        person = parsed.people.mention(
+            name=name, phones=phones, values={}, room=code, where=row.where
+        )
+    person.rooms.add(code)
+    parsed.occupancies.append(OccupancyIn(code, person, role, values, row.where))
+
+
+MASKED_NOTE = "注意：本表电话和/或证件号码已按您的权限脱敏，仅供查阅，不能用于导入。"
+
+
+def _refuse_masked(sheets: list[Sheet]) -> None:
+    for sheet in sheets:
+        if sheet.rows and cell_text(sheet.rows[0][1][0] if sheet.rows[0][1] else "") == MASKED_NOTE:
+            raise ValidationFailed(
+                "这是脱敏后的导出文件（电话或证件号码带 *），不能用于导入；请由能查看完整号码的人员重新导出",
+                code="import.masked",
+            )
+
+
+def parse_workbook(content: bytes, mapping: dict | None = None) -> Parsed:
+    """Everything the file says, with every bad row; nothing is read from the database."""
+    sheets = _read_workbook(content)
+    _refuse_masked(sheets)
+    kind, chosen = _detect(sheets)
+    errors: list[RowError] = []
+    layouts = _layouts(kind, chosen, mapping, errors)
+    parsed = Parsed(kind=kind, layouts=layouts, errors=errors)
+    if errors:  # without the key columns no row can be read meaningfully
+        parsed.readable = False
+        return parsed
+    if kind == ImportKind.FLAT:
+        _parse_flat(parsed, layouts[0])
+    else:
+        _parse_template(parsed, layouts)
+    return parsed
+
+
+# --- comparing with the database -----------------------------------------------------------------
+
+ROOM_FIELDS = ("floor", "gross_area", "inner_area", "use", "handed_over", "handover_date",
+               "occupancy_state", "note")  # fmt: skip
+PERSON_FIELDS = ("kind", "id_type", "id_number", "home_address", "work_address", "mailing_address",
+                 "preferred_contact_times", "written_contact_only", "notes")  # fmt: skip
+
+
+@dataclass(eq=False)
+class DbPerson:
+    id: int
+    name: str
+    values: dict[str, Any]
+    phones: set[str] = field(default_factory=set)
+    room_ids: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Stored:
+    """What the project holds now, loaded in a handful of queries whatever the file's size."""
+
+    rooms: dict[str, dict[str, Any]]
+    people: dict[str, list[DbPerson]]  # by name key
+    people_by_id: dict[int, DbPerson]
+    occupancies: dict[tuple[int, int, str], dict[str, Any]]  # (room, person, role) → current one
+    payers: dict[int, dict[str, Any]]  # room id → its current payer occupancy
+    buildings: set[str]
+    units: set[tuple[str, str]]
+
+
+def _load(project: Project) -> Stored:
+    rooms = {
+        r["code"]: r
+        for r in Room.objects.filter(project=project).values("id", "code", *ROOM_FIELDS)
+    }
+    by_id: dict[int, DbPerson] = {}
+    by_name: dict[str, list[DbPerson]] = defaultdict(list)
+    for row in (
+        Person.objects.filter(project=project).values("id", "name", *PERSON_FIELDS).order_by("id")
+    ):
+        person = DbPerson(row.pop("id"), row.pop("name"), row)
+        by_id[person.id] = person
+        by_name[name_key(person.name)].append(person)
+    for person_id, number in Phone.objects.filter(person__project=project).values_list(
+        "person_id", "number"
+    ):
+        if person_id in by_id:
+            by_id[person_id].phones.add(number)
+    occupancies, payers = {}, {}
+    current = Occupancy.objects.filter(room__project=project, end_date__isnull=True)
+    for occ in current.values("id", "room_id", "person_id", "role", "start_date", "is_payer"):
+        occupancies[(occ["room_id"], occ["person_id"], occ["role"])] = occ
+        if occ["person_id"] in by_id:
+            by_id[occ["person_id"]].room_ids.add(occ["room_id"])
+        if occ["is_payer"]:
+            payers[occ["room_id"]] = occ
+    buildings = set(Building.objects.filter(project=project).values_list("code", flat=True))
+    units = set(
+        Unit.objects.filter(building__project=project).values_list("building__code", "code")
+    )
+    return Stored(rooms, by_name, by_id, occupancies, payers, buildings, units)
+
+
+@dataclass
+class Plan:
+    new_rooms: list[RoomIn] = field(default_factory=list)
+    room_updates: list[tuple[int, str, dict[str, list[Any]]]] = field(default_factory=list)
+    new_people: list[PersonIn] = field(default_factory=list)
+    person_updates: list[tuple[int, str, dict[str, list[Any]]]] = field(default_factory=list)
+    new_phones: list[tuple[PersonIn | int, str, bool]] = field(default_factory=list)
+    new_occupancies: list[tuple[OccupancyIn, dict[str, Any]]] = field(default_factory=list)
+    occupancy_updates: list[tuple[int, str, dict[str, list[Any]]]] = field(default_factory=list)
+    new_buildings: list[str] = field(default_factory=list)
+    new_units: int = 0
+    counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {
+            kind: {"created": 0, "updated": 0, "unchanged": 0}
+            for kind in ("rooms", "people", "phones", "occupancies")
+        }
+    )
+
+
+def _changes(stored: dict[str, Any], given: dict[str, Any]) -> dict[str, list[Any]]:
+    return {k: [stored.get(k), v] for k, v in given.items() if stored.get(k) != v}
+
+
+def _plan_rooms(parsed: Parsed, db: Stored, plan: Plan, errors: list[RowError]) -> None:
+    counts = plan.counts["rooms"]
+    for room in parsed.rooms.values():
+        stored = db.rooms.get(room.code)
+        if stored is None:
+            values = {**room.values}
+            values.setdefault("handed_over", True)
+            problem = room_values_problem(values)
+            if problem:
+                errors.append(room.where.error(*problem))
+                continue
+            plan.new_rooms.append(room)
+            counts["created"] += 1
+            continue
+        changes = _changes(stored, room.values)
+        # Not handed over means vacant; say so rather than let the database refuse.
+        if (
+            changes.get("handed_over", [None, True])[1] is False
+            and "occupancy_state" not in room.values
+            and stored["occupancy_state"] != OccupancyState.VACANT
+        ):
+            changes["occupancy_state"] = [stored["occupancy_state"], OccupancyState.VACANT]
+        problem = room_values_problem({**stored, **{k: v[1] for k, v in changes.items()}})
+        if problem:
+            errors.append(room.where.error(*problem))
+        elif changes:
+            plan.room_updates.append((stored["id"], room.code, changes))
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    _plan_buildings(plan, db)
+
+
+def _plan_buildings(plan: Plan, db: Stored) -> None:
+    buildings = {r.building for r in plan.new_rooms} - db.buildings
+    plan.new_buildings = sorted(buildings, key=lambda b: (not b.isdigit(), b.zfill(10)))
+    units = {(r.building, r.unit) for r in plan.new_rooms if r.unit}
+    plan.new_units = len(units - db.units)
+
+
+def _match_person(person: PersonIn, db: Stored) -> DbPerson | None:
+    candidates = db.people.get(person.key, [])
+    if not candidates:
+        return None
+    room_ids = {db.rooms[c]["id"] for c in person.rooms if c in db.rooms}
+    sharing = [c for c in candidates if c.phones & set(person.phones)]
+    on_room = [c for c in candidates if c.room_ids & room_ids]
+    best = [c for c in sharing if c in on_room] or sharing or on_room
+    return best[0] if best else None
+
+
+def _plan_people(parsed: Parsed, db: Stored, plan: Plan) -> None:
+    matched: dict[int, list[PersonIn]] = defaultdict(list)
+    for person in parsed.people.all:
+        found = _match_person(person, db)
+        if found is None:
+            _plan_new_person(person, plan)
+        else:
+            person.db_id = found.id
+            matched[found.id].append(person)
+    for person_id, group in matched.items():
+        _plan_known_person(db.people_by_id[person_id], group, plan)
+
+
+def _plan_new_person(person: PersonIn, plan: Plan) -> None:
+    plan.new_people.append(person)
+    plan.counts["people"]["created"] += 1
+    for index, number in enumerate(person.phones):
+        plan.new_phones.append((person, number, index == 0))
+        plan.counts["phones"]["created"] += 1
+
+
+def _plan_known_person(stored: DbPerson, group: list[PersonIn], plan: Plan) -> None:
+    values: dict[str, Any] = {}
+    phones: list[str] = []
+    for person in group:  # one person named in several rows: the first row's value wins
+        for key, value in person.values.items():
+            values.setdefault(key, value)
+        phones.extend(p for p in person.phones if p not in phones)
+    changes = _changes(stored.values, values)
+    if changes:
+        plan.person_updates.append((stored.id, stored.name, changes))
+        plan.counts["people"]["updated"] += 1
+    else:
+        plan.counts["people"]["unchanged"] += 1
+    new_numbers = [p for p in phones if p not in stored.phones]
+    plan.counts["phones"]["unchanged"] += len(phones) - len(new_numbers)
+    for index, number in enumerate(new_numbers):
+        plan.new_phones.append((stored.id, number, not stored.phones and index == 0))
+        plan.counts["phones"]["created"] += 1
+
+
+def _plan_occupancies(parsed: Parsed, db: Stored, plan: Plan, errors: list[RowError]) -> None:
+    seen: set[tuple[str, object, str]] = set()
+    claims: dict[str, list[tuple[OccupancyIn, int | None]]] = defaultdict(
+        list
+    )  # who pays, per room
+    released: set[int] = set()  # stored payer occupancies the file turns off
+    for occ in parsed.occupancies:
+        target: object = occ.person.db_id or id(occ.person)
+        if (occ.code, target, occ.role) in seen:
+            continue
+        seen.add((occ.code, target, occ.role))
+        room = db.rooms.get(occ.code)
+        if room is None and occ.code not in parsed.rooms:
+            errors.append(
+                occ.where.error("code", f"房号 {occ.code} 不在「房屋」表中，系统中也没有")
+            )
+            continue
+        stored = db.occupancies.get((room["id"], occ.person.db_id, occ.role)) if room else None
+        if stored is None:
+            values = {"start_date": None, "is_payer": False, **occ.values}
+            plan.new_occupancies.append((occ, values))
+            plan.counts["occupancies"]["created"] += 1
+            if values["is_payer"]:
+                claims[occ.code].append((occ, None))
+            continue
+        changes = _changes(stored, occ.values)
+        if changes:
+            plan.occupancy_updates.append((stored["id"], f"{occ.code} {occ.person.name}", changes))
+            plan.counts["occupancies"]["updated"] += 1
+        else:
+            plan.counts["occupancies"]["unchanged"] += 1
+        pays = occ.values.get("is_payer", stored["is_payer"])
+        if stored["is_payer"] and not pays:
+            released.add(stored["id"])
+        if pays:
+            claims[occ.code].append((occ, stored["id"]))
+    for code, room_claims in claims.items():
+        errors.extend(_payer_problems(code, room_claims, released, db))
+
+
+def _payer_problems(
+    code: str, claims: list[tuple[OccupancyIn, int | None]], released: set[int], db: Stored
+) -> list[RowError]:
+    """One current payer per room: the file may keep or move it, never add a second one."""
+    first, first_id = claims[0]
+    problems = [
+        occ.where.error(
+            "is_payer", f"与第{first.where.row}行同为房屋 {code} 的缴费人，一户只能有一个缴费人"
+        )
+        for occ, _ in claims[1:]
+    ]
+    room = db.rooms.get(code)
+    current = db.payers.get(room["id"]) if room else None
+    if current and current["id"] != first_id and current["id"] not in released:
+        name = db.people_by_id[current["person_id"]].name
+        problems.append(
+            first.where.error(
+                "is_payer",
+                f"房屋 {code} 已有缴费人“{name}”，一户只能有一个缴费人（请先在房屋页面结束原缴费关系）",
+            )
+        )
+    return problems
+
+
+def make_plan(parsed: Parsed, project: Project) -> tuple[Plan, list[RowError]]:
+    """What a commit would write, and the problems only the database can reveal."""
+    db = _load(project)
+    plan = Plan()
+    errors: list[RowError] = []
+    _plan_rooms(parsed, db, plan, errors)
+    _plan_people(parsed, db, plan)
+    _plan_occupancies(parsed, db, plan, errors)
+    return plan, errors
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+BULK_SIZE = 500
+
+
+class _Audit:
+    """Audit rows for a bulk write, inserted together at the end of the transaction."""
+
+    def __init__(self, user: User | None, project: Project, batch: ImportBatch):
+        self.user = user if user is not None and user.is_authenticated else None
+        self.project = project
+        self.batch_id = batch.pk
+        self.rows: list[AuditEntry] = []
+
+    def add(self, action: str, obj_label: str, pk: int, text: str, changes: dict[str, Any]) -> None:
+        self.rows.append(
+            AuditEntry(
+                user=self.user,
+                project=self.project,
+                action=action,
+                model=obj_label,
+                object_id=str(pk),
+                object_repr=text[:200],
+                changes=_jsonable({**changes, "import_batch": self.batch_id}),
+            )
+        )
+
+    def save(self) -> None:
+        AuditEntry.objects.bulk_create(self.rows, batch_size=BULK_SIZE)
+
+
+def _create_rooms(plan: Plan, project: Project, user: User | None, audit: _Audit) -> dict[str, int]:
+    buildings = {b.code: b for b in Building.objects.filter(project=project)}
+    units = {
+        (u.building.code, u.code): u
+        for u in Unit.objects.filter(building__project=project).select_related("building")
+    }
+    rooms = []
+    for room in plan.new_rooms:
+        if room.building not in buildings:
+            buildings[room.building] = building_get_or_create(
+                user=user, project=project, code=room.building
+            )
+        building = buildings[room.building]
+        if room.unit and (room.building, room.unit) not in units:
+            units[(room.building, room.unit)] = unit_get_or_create(
+                user=user, building=building, code=room.unit
+            )
+        rooms.append(_new_room(project, room, building, units.get((room.building, room.unit))))
+    Room.objects.bulk_create(rooms, batch_size=BULK_SIZE)
+    for obj in rooms:
+        audit.add("房屋新增", "registry.Room", obj.pk, obj.code, snapshot(obj))
+    return {obj.code: obj.pk for obj in rooms}
+
+
+def _new_room(project: Project, room: RoomIn, building: Building, unit: Unit | None) -> Room:
+    values = room.values
+    handed_over = values.get("handed_over", True)
+    default_state = OccupancyState.OCCUPIED if handed_over else OccupancyState.VACANT
+    return Room(
+        project=project,
+        building=building,
+        unit=unit,
+        code=room.code,
+        number=room.number,
+        floor=values.get("floor", floor_from_number(room.number)),
+        gross_area=values.get("gross_area"),
+        inner_area=values.get("inner_area"),
+        use=values.get("use", RoomUse.RESIDENCE),
+        handed_over=handed_over,
+        handover_date=values.get("handover_date"),
+        occupancy_state=values.get("occupancy_state", default_state),
+        note=values.get("note", ""),
+        **room_search_keys(room.code, room.number),
+    )
+
+
+def _apply_updates(
+    model: Any,
+    updates: list[tuple[int, str, dict[str, list[Any]]]],
+    action: str,
+    audit: _Audit,
+    *,
+    stamp: bool,
+) -> None:
+    if not updates:
+        return
+    objects = model.objects.in_bulk([pk for pk, _label, _changes in updates])
+    fields: set[str] = set()
+    now = timezone.now()
+    for pk, _label, changes in updates:
+        for key, (_old, new) in changes.items():
+            setattr(objects[pk], key, new)
+            fields.add(key)
+        if stamp:  # bulk_update skips auto_now
+            objects[pk].updated_at = now
+    fields.update(["updated_at"] if stamp else [])
+    model.objects.bulk_update(list(objects.values()), sorted(fields), batch_size=BULK_SIZE)
+    for pk, label, changes in updates:
+        audit.add(action, model._meta.label, pk, label, changes)
+
+
+def _create_people(plan: Plan, project: Project, audit: _Audit) -> None:
+    people = [_new_person(project, p) for p in plan.new_people]
+    Person.objects.bulk_create(people, batch_size=BULK_SIZE)
+    for person_in, obj in zip(plan.new_people, people, strict=True):
+        person_in.db_id = obj.pk
+        audit.add("客户新增", "registry.Person", obj.pk, obj.name, snapshot(obj))
+
+
+def _new_person(project: Project, person: PersonIn) -> Person:
+    values = dict(person.values)
+    if "id_type" not in values:
+        number = values.get("id_number", "")
+        values["id_type"] = (
+            IdType.ID_CARD if not number or looks_like_id_card(number) else IdType.OTHER
+        )
+    return Person(project=project, name=person.name, **values, **person_search_keys(person.name))
+
+
+def _create_phones(plan: Plan, audit: _Audit) -> None:
+    phones = [
+        Phone(
+            person_id=owner if isinstance(owner, int) else owner.db_id,
+            number=number,
+            is_primary=primary,
+            number_rev=phone_search_key(number),
+        )
+        for owner, number, primary in plan.new_phones
+    ]
+    Phone.objects.bulk_create(phones, batch_size=BULK_SIZE)
+    for phone in phones:
+        audit.add(
+            "电话新增",
+            "registry.Phone",
+            phone.pk,
+            phone.number,
+            {"person": phone.person_id, "number": phone.number},
+        )
+
+
+def _create_occupancies(plan: Plan, room_ids: dict[str, int], audit: _Audit) -> None:
+    objects = [
+        Occupancy(
+            room_id=room_ids[occ.code],
+            person_id=occ.person.db_id,
+            role=occ.role,
+            start_date=values["start_date"],
+            is_payer=values["is_payer"],
+        )
+        for occ, values in plan.new_occupancies
+    ]
+    Occupancy.objects.bulk_create(objects, batch_size=BULK_SIZE)
+    for (occ, _values), obj in zip(plan.new_occupancies, objects, strict=True):
+        label = f"{occ.code} {OccupancyRole(occ.role).label} {occ.person.name}"
+        audit.add("房屋关系新增", "registry.Occupancy", obj.pk, label, snapshot(obj))
+
+
+def _apply(plan: Plan, *, user: User | None, project: Project, batch: ImportBatch) -> None:
+    audit = _Audit(user, project, batch)
+    room_ids = dict(Room.objects.filter(project=project).values_list("code", "id"))
+    room_ids.update(_create_rooms(plan, project, user, audit))
+    _apply_updates(Room, plan.room_updates, "房屋修改", audit, stamp=True)
+    _create_people(plan, project, audit)
+    _apply_updates(Person, plan.person_updates, "客户修改", audit, stamp=True)
+    _create_phones(plan, audit)
+    # Updates first: a payer flag moving from one occupancy to another must be off before it is on.
+    _apply_updates(Occupancy, plan.occupancy_updates, "房屋关系修改", audit, stamp=False)
+    _create_occupancies(plan, room_ids, audit)
+    audit.save()
+
+
+def _changed_anything(counts: dict[str, dict[str, int]]) -> bool:
+    return any(c["created"] or c["updated"] for c in counts.values())
+
+
+# --- the batch: preview and commit ---------------------------------------------------------------
+
+
+def _analyse(batch: ImportBatch) -> tuple[Parsed | None, Plan | None, dict[str, Any]]:
+    """Reads the batch's file with its mapping; returns the parse, the plan and the report to keep."""
+    started = time.monotonic()
+    try:
+        parsed = parse_workbook(bytes(batch.content), batch.mapping or None)
+    except ValidationFailed as exc:
+        return (
+            None,
+            None,
+            {"errors": [RowError("", None, "", exc.message).as_dict()], "error_count": 1},
+        )
+    plan: Plan | None = None
+    errors = list(parsed.errors)
+    if parsed.readable:  # bad rows are left out; the plan still shows what the good ones would do
+        plan, db_errors = make_plan(parsed, batch.project)
+        errors.extend(db_errors)
+    errors.sort(key=lambda e: (_sheet_order(e.sheet), e.row or 0))
+    report = {
+        "layout": parsed.kind,
+        "sheets": [_layout_report(layout) for layout in parsed.layouts],
+        "errors": [e.as_dict() for e in errors],
+        "error_count": len(errors),
+        "data_rows": parsed.data_rows,
+        "counts": plan.counts if plan else {},
+        "new_buildings": plan.new_buildings if plan else [],
+        "new_units": plan.new_units if plan else 0,
+        "preview": parsed.preview,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    return parsed, plan, report
+
+
+def _sheet_order(title: str) -> int:
+    titles = [s.title for s in TEMPLATE_SHEETS]
+    return titles.index(title) if title in titles else -1
+
+
+def _layout_report(layout: Layout) -> dict[str, Any]:
+    return {
+        "title": layout.sheet.title,
+        "spec": layout.spec.key,
+        "header_row": layout.header_row,
+        "headers": [[col, text] for col, text in sorted(layout.headers.items())],
+        "mapping": layout.mapping,
+        "columns": [[c.key, c.label, c.required] for c in layout.spec.columns],
+    }
+
+
+def _mapping_of(report: dict[str, Any]) -> dict[str, dict[str, int]]:
+    return {s["title"]: s["mapping"] for s in report.get("sheets", [])}
+
+
+def _preview(batch: ImportBatch) -> ImportBatch:
+    _parsed, _plan, report = _analyse(batch)
+    earlier = (
+        ImportBatch.objects.filter(
+            project_id=batch.project_id, sha256=batch.sha256, status=ImportStatus.COMMITTED
+        )
+        .exclude(pk=batch.pk)
+        .order_by("-committed_at")
+        .values("id", "committed_at")
+        .first()
+    )
+    report["same_file_committed"] = (
+        {"id": earlier["id"], "at": earlier["committed_at"].isoformat()} if earlier else None
+    )
+    batch.kind = report.get("layout", "")
+    batch.mapping = _mapping_of(report)
+    batch.report = report
+    batch.status = ImportStatus.PREVIEWED
+    batch.save()
+    return batch
+
+
+def import_preview(
+    *,
+    user: User | None,
+    project: Project,
+    filename: str,
+    content: bytes,
+    mapping: dict[str, dict[str, int | None]] | None = None,
+) -> ImportBatch:
+    """Reads an uploaded workbook and keeps it as a batch with its report; writes nothing else.
+
+    ``mapping`` ({sheet title: {field key: column number}}) overrides the detected columns.
+    Raises ``ValidationFailed`` when the file is not a readable .xlsx.
+    """
+    _open_workbook(content).close()  # refuse an unreadable upload before keeping it
+    batch = ImportBatch(
+        project=project,
+        user=user if user is not None and user.is_authenticated else None,
+        filename=(filename or "import.xlsx")[:200],
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        content=content,
+        mapping=mapping or {},
+    )
+    return _preview(batch)
+
+
+def import_remap(
+    *, user: User | None, batch: ImportBatch, mapping: dict[str, dict[str, int | None]]
+) -> ImportBatch:
+    """Previews the batch again with the columns the user chose."""
+    if batch.status == ImportStatus.COMMITTED:
+        raise ValidationFailed("该批次已经导入，不能再修改列对应", code="import.already_committed")
+    batch.mapping = {**batch.mapping, **mapping}
+    return _preview(batch)
+
+
+def import_commit(*, user: User | None, batch: ImportBatch) -> ImportBatch:
+    """Writes the batch all-or-nothing, reading its file again against the data as it is now.
+
+    Refused while the preview shows errors; when the data changed since the preview and a row no longer
+    fits, nothing is written and the batch is marked failed with the reasons.
+    """
+    try:
+        with transaction.atomic():
+            batch = (
+                ImportBatch.objects.select_for_update().select_related("project").get(pk=batch.pk)
+            )
+            _check_committable(batch)
+            _parsed, plan, report = _analyse(batch)
+            report["same_file_committed"] = batch.report.get("same_file_committed")
+            if report["error_count"] or plan is None:
+                return _finish(batch, ImportStatus.FAILED, report)
+            _apply(plan, user=user, project=batch.project, batch=batch)
+            if _changed_anything(plan.counts):
+                audit_record(
+                    user=user,
+                    action="批量导入",
+                    obj=batch,
+                    project=batch.project,
+                    changes={"file": batch.filename, "sha256": batch.sha256, "counts": plan.counts},
+                )
+            return _finish(batch, ImportStatus.COMMITTED, report)
+    except IntegrityError as exc:
+        # Someone changed the same rooms between our read and our write; nothing of ours was kept.
+        batch.refresh_from_db()
+        report = dict(batch.report)
+        message = (
+            f"写入时数据库拒绝（可能有人同时修改了这些数据），未写入任何数据，请重新预览：{exc}"
+        )
+        report["errors"] = [RowError("", None, "", message).as_dict()]
+        report["error_count"] = 1
+        return _finish(batch, ImportStatus.FAILED, report)
+
+
+def _check_committable(batch: ImportBatch) -> None:
+    if batch.status == ImportStatus.COMMITTED:
+        raise ValidationFailed("该批次已经导入，不能重复导入", code="import.already_committed")
+    if batch.report.get("error_count"):
+        raise ValidationFailed("文件还有错误，请修改后重新上传", code="import.has_errors")
+
+
+def _finish(batch: ImportBatch, status: str, report: dict[str, Any]) -> ImportBatch:
+    batch.status = status
+    batch.report = report
+    if status == ImportStatus.COMMITTED:
+        batch.committed_at = timezone.now()
+    batch.save(update_fields=["status", "report", "committed_at"])
+    return batch

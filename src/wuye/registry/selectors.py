@@ -1,0 +1,258 @@
+"""Reads of the registry: search as you type, the household file, browsing, the payer of a room."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from wuye.core.models import Project
+from wuye.registry.enums import OPEN_ISSUE_STATES, OccupancyRole
+from wuye.registry.models import (
+    Building,
+    LegacyIssue,
+    Occupancy,
+    Person,
+    Phone,
+    Room,
+    ServiceTicket,
+    Unit,
+)
+from wuye.registry.normalize import parse_room_code, room_code, search_text
+
+
+def prefix_range(field_name: str, prefix: str) -> Q:
+    """``field LIKE 'prefix%'`` written as a range so a plain B-tree index answers it."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field_name}__gte": prefix, f"{field_name}__lt": upper})
+
+
+@dataclass
+class SearchHit:
+    room_id: int
+    code: str
+    building: str
+    people: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    matched: str = ""
+
+
+_ASCII_LETTERS = re.compile(r"^[a-z]+$")
+_HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _room_ids_matching(project_id: int, text: str, limit: int) -> list[int]:
+    rooms = Room.objects.filter(project_id=project_id)
+    conditions = Q()
+    with contextlib.suppress(ValueError):
+        conditions |= prefix_range("code_key", room_code(*parse_room_code(text)).lower())
+    if not _HAS_CJK.search(text):
+        conditions |= prefix_range("code_key", text)
+    if text.isalnum() and not _HAS_CJK.search(text) and len(text) >= 3:
+        # "1502" finds every 1502 in the project, whatever the building.
+        conditions |= prefix_range("number_rev", text[::-1])
+    if not conditions:
+        return []
+    return list(rooms.filter(conditions).order_by("code_key").values_list("id", flat=True)[:limit])
+
+
+def _person_ids_matching(project_id: int, text: str, limit: int) -> list[int]:
+    people = Person.objects.filter(project_id=project_id)
+    if _HAS_CJK.search(text):
+        conditions = prefix_range("name_key", text)
+    elif _ASCII_LETTERS.match(text):
+        conditions = prefix_range("name_initials", text) | prefix_range("name_pinyin", text)
+    else:
+        return []
+    return list(people.filter(conditions).order_by("name_key").values_list("id", flat=True)[:limit])
+
+
+def _person_ids_by_phone_tail(project_id: int, digits: str, limit: int) -> list[int]:
+    if not digits.isdigit() or len(digits) < 4:
+        return []
+    return list(
+        Phone.objects.filter(
+            prefix_range("number_rev", digits[::-1]), person__project_id=project_id
+        )
+        .values_list("person_id", flat=True)
+        .distinct()[:limit]
+    )
+
+
+def search_households(
+    *, project: Project | int, text: str, limit: int | None = None
+) -> list[SearchHit]:
+    """Rooms matching a room code, a room number, a name, pinyin initials or a phone's last digits.
+
+    A constant number of queries whatever the text: each branch is an index range scan with a limit.
+    """
+    project_id = project.pk if isinstance(project, Project) else project
+    limit = limit or settings.WUYE_SEARCH_LIMIT
+    text = search_text(text)
+    if not text:
+        return []
+    room_ids = _room_ids_matching(project_id, text, limit)
+    person_ids = _person_ids_matching(project_id, text, limit)
+    person_ids += _person_ids_by_phone_tail(project_id, text, limit)
+    matched_by_person: dict[int, str] = {}
+    if person_ids:
+        for room_id, name in (
+            Occupancy.objects.filter(person_id__in=person_ids, end_date__isnull=True)
+            .order_by("room_id")
+            .values_list("room_id", "person__name")[: limit * 2]
+        ):
+            matched_by_person.setdefault(room_id, name)
+    ordered_ids = list(dict.fromkeys([*room_ids, *matched_by_person]))[:limit]
+    if not ordered_ids:
+        return []
+    rooms = (
+        Room.objects.filter(id__in=ordered_ids)
+        .select_related("building")
+        .prefetch_related(
+            Prefetch(
+                "occupancies",
+                queryset=Occupancy.objects.filter(end_date__isnull=True)
+                .select_related("person")
+                .prefetch_related("person__phones")
+                .order_by("role", "id"),
+                to_attr="current_occupancies",
+            )
+        )
+    )
+    by_id = {room.id: room for room in rooms}
+    hits = []
+    for room_id in ordered_ids:
+        room = by_id[room_id]
+        people = [o.person for o in room.current_occupancies]
+        hits.append(
+            SearchHit(
+                room_id=room.id,
+                code=room.code,
+                building=room.building.name,
+                people=list(dict.fromkeys(p.name for p in people)),
+                phones=[ph.number for p in people for ph in p.phones.all()][:2],
+                matched=matched_by_person.get(room_id, ""),
+            )
+        )
+    return hits
+
+
+def room_payer(room: Room, on: datetime.date | None = None) -> Person | None:
+    """Who owes the room's fees on a date: the developer before handover (物业管理条例 art. 41),
+    then the occupancy marked as payer, else the owner."""
+    on = on or timezone.localdate()
+    if not room.handed_over or (room.handover_date and on < room.handover_date):
+        return Person.objects.filter(project_id=room.project_id, is_developer=True).first()
+    current = Occupancy.objects.filter(
+        Q(start_date__isnull=True) | Q(start_date__lte=on),
+        Q(end_date__isnull=True) | Q(end_date__gte=on),
+        room=room,
+    ).select_related("person")
+    payer = (
+        current.filter(is_payer=True).first() or current.filter(role=OccupancyRole.OWNER).first()
+    )
+    return payer.person if payer else None
+
+
+@dataclass
+class Household:
+    room: Room
+    current: list[Occupancy]
+    past: list[Occupancy]
+    payer: Person | None
+    legacy_issues: list[LegacyIssue]
+    tickets: list[ServiceTicket]
+    open_issue_count: int
+    open_ticket_count: int
+
+
+def household_file(room_id: int, project_ids: list[int]) -> Household | None:
+    """Everything on the household page (一户一档), in a fixed number of queries."""
+    room = (
+        Room.objects.filter(id=room_id, project_id__in=project_ids)
+        .select_related("project", "building", "unit")
+        .prefetch_related(
+            Prefetch(
+                "occupancies",
+                queryset=Occupancy.objects.select_related("person")
+                .prefetch_related("person__phones")
+                .order_by("role", "id"),
+                to_attr="all_occupancies",
+            ),
+            Prefetch(
+                "legacy_issues",
+                queryset=LegacyIssue.objects.prefetch_related("events__user"),
+                to_attr="issue_list",
+            ),
+            Prefetch("tickets", queryset=ServiceTicket.objects.all(), to_attr="ticket_list"),
+            "parking_spaces",
+        )
+        .first()
+    )
+    if room is None:
+        return None
+    current = [o for o in room.all_occupancies if o.end_date is None]
+    past = [o for o in room.all_occupancies if o.end_date is not None]
+    return Household(
+        room=room,
+        current=current,
+        past=past,
+        payer=room_payer(room),
+        legacy_issues=room.issue_list,
+        tickets=room.ticket_list,
+        open_issue_count=sum(1 for i in room.issue_list if i.state in OPEN_ISSUE_STATES),
+        open_ticket_count=sum(1 for t in room.ticket_list if t.state in ("open", "processing")),
+    )
+
+
+def buildings_with_counts(project: Project) -> QuerySet[Building]:
+    return (
+        Building.objects.filter(project=project)
+        .select_related("steward")
+        .annotate(
+            room_count=Count("rooms"),
+            vacant_count=Count("rooms", filter=Q(rooms__occupancy_state="vacant")),
+            not_handed_over_count=Count("rooms", filter=Q(rooms__handed_over=False)),
+        )
+        .order_by("sort", "code")
+    )
+
+
+def units_with_rooms(building: Building) -> list[tuple[Unit | None, list[Room]]]:
+    """Rooms of a building grouped by unit, floors from the top down, as they hang on the board."""
+    rooms = list(
+        Room.objects.filter(building=building)
+        .select_related("unit")
+        .order_by("unit__code", "-floor", "number")
+    )
+    groups: dict[int | None, tuple[Unit | None, list[Room]]] = {}
+    for room in rooms:
+        groups.setdefault(room.unit_id, (room.unit, []))[1].append(room)
+    return list(groups.values())
+
+
+def project_overview(project: Project) -> dict[str, int]:
+    """Counts for the project's home page, in three aggregate queries."""
+    rooms = Room.objects.filter(project=project).aggregate(
+        rooms=Count("id"),
+        handed_over_rooms=Count("id", filter=Q(handed_over=True)),
+        not_handed_over_rooms=Count("id", filter=Q(handed_over=False)),
+        vacant_rooms=Count("id", filter=Q(occupancy_state="vacant")),
+        rented_rooms=Count("id", filter=Q(occupancy_state="rented")),
+    )
+    return {
+        **rooms,
+        "buildings": Building.objects.filter(project=project).count(),
+        "people": Person.objects.filter(project=project, is_developer=False).count(),
+        "open_issues": LegacyIssue.objects.filter(
+            project=project, state__in=OPEN_ISSUE_STATES
+        ).count(),
+        "open_tickets": ServiceTicket.objects.filter(
+            project=project, state__in=("open", "processing")
+        ).count(),
+    }
