@@ -1,0 +1,428 @@
+#!/usr/bin/env python
+"""Registry benchmark: how long the demo data takes to load, and how fast search-as-you-type answers.
+
+    .venv/bin/python bench/bench_registry.py [--rooms 100000] [--queries 600] [--seed 42] [--keep]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/wuye_bench .venv/bin/python bench/bench_registry.py
+
+It always works on a database of its own: SQLite in a new temporary directory (``WUYE_VAR_DIR``); on
+PostgreSQL the database named in ``DATABASE_URL`` is dropped and created again, so its name must contain
+"bench". Both are removed at the end unless ``--keep``. See docs/operations/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+LOAD_TARGET_S = 60.0
+SEARCH_TARGET_MS = 50.0
+
+
+def line(label: str, text: str) -> None:
+    print(f"{label:<30} {text}", flush=True)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--rooms", type=int, default=100_000, help="rooms of demo data (default 100000)"
+    )
+    parser.add_argument("--queries", type=int, default=600, help="search queries to time (>= 500)")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the demo data and query mix")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the benchmark database afterwards"
+    )
+    return parser.parse_args()
+
+
+# --- a database of its own -----------------------------------------------------------------------
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        return url
+    if url:
+        print(f"DATABASE_URL={url} is not PostgreSQL: using a temporary SQLite database instead")
+        del os.environ["DATABASE_URL"]
+    return None
+
+
+def recreate_postgres_database(url: str) -> str:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if "bench" not in name:
+        sys.exit(
+            f"refusing to drop database {name!r}: a benchmark database's name must contain 'bench'"
+        )
+    maintenance = parts._replace(scheme="postgresql", path="/postgres").geturl()
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return name
+
+
+def drop_postgres_database(url: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    maintenance = urlsplit(url)._replace(scheme="postgresql", path="/postgres").geturl()
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+# --- the query mix -------------------------------------------------------------------------------
+
+KINDS = [
+    "initials",
+    "name prefix",
+    "full name",
+    "pinyin prefix",
+    "room code",
+    "room number",
+    "phone tail",
+    "miss",
+]
+SEARCH_KEYS = ("code_key", "number_rev", "name_key", "name_initials", "name_pinyin")
+MISSES = ["qqx", "vvz", "zzzq", "xqzw", "无此人", "查无", "99-9-9901", "Q-1-101", "x-9-9999", "vq"]
+
+
+def query_mix(project, n: int, rng: random.Random) -> list[tuple[str, str]]:
+    """(kind, text) pairs as people type them at the fee window, from rows that exist, plus misses."""
+    from wuye.registry.models import Person, Phone, Room
+
+    person_ids = list(
+        Person.objects.filter(project=project, is_developer=False).values_list("id", flat=True)
+    )
+    room_ids = list(Room.objects.filter(project=project).values_list("id", flat=True))
+    people = list(
+        Person.objects.filter(id__in=rng.sample(person_ids, min(n, len(person_ids)))).values_list(
+            "name", "name_pinyin", "name_initials"
+        )
+    )
+    rooms = list(
+        Room.objects.filter(id__in=rng.sample(room_ids, min(n, len(room_ids)))).values_list(
+            "code", "number"
+        )
+    )
+    phones = list(
+        Phone.objects.filter(
+            person_id__in=rng.sample(person_ids, min(n, len(person_ids)))
+        ).values_list("number", flat=True)[:n]
+    )
+    share = {  # of every 100 queries
+        "initials": 20,
+        "name prefix": 15,
+        "full name": 10,
+        "pinyin prefix": 5,
+        "room code": 15,
+        "room number": 10,
+        "phone tail": 15,
+        "miss": 10,
+    }
+    mix: list[tuple[str, str]] = []
+    for kind, weight in share.items():
+        for _ in range(max(1, round(n * weight / 100))):
+            mix.append((kind, typed(kind, rng, rng.choice(people), rng.choice(rooms), phones)))
+    rng.shuffle(mix)
+    return mix
+
+
+def typed(kind: str, rng: random.Random, person, room, phones: list[str]) -> str:
+    name, pinyin, initials = person
+    code, number = room
+    if kind == "initials":
+        return initials[: rng.choice([2, 2, 3])]
+    if kind == "name prefix":
+        return name[:2]
+    if kind == "full name":
+        return name
+    if kind == "pinyin prefix":
+        return pinyin[: rng.randint(4, 7)]
+    if kind == "room code":  # the whole code, or typed up to the floor: 3-2-15
+        return code if rng.random() < 0.5 else code[:-2]
+    if kind == "room number":
+        return number
+    if kind == "phone tail":
+        return rng.choice(phones)[-4:]
+    return rng.choice(MISSES)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def time_search(
+    project, mix: list[tuple[str, str]]
+) -> tuple[list[float], dict[str, list[float]], int]:
+    from wuye.registry.selectors import search_households
+
+    for _kind, text in mix[:30]:  # warm caches and the connection
+        search_households(project=project, text=text)
+    times: list[float] = []
+    by_kind: dict[str, list[float]] = {}
+    hits = 0
+    for kind, text in mix:
+        started = time.perf_counter()
+        result = search_households(project=project, text=text)
+        elapsed = time.perf_counter() - started
+        hits += bool(result)
+        times.append(elapsed)
+        by_kind.setdefault(kind, []).append(elapsed)
+    return times, by_kind, hits
+
+
+def report_search(
+    label: str, times: list[float], by_kind: dict[str, list[float]], hits: int
+) -> float:
+    median = statistics.median(times)
+    verdict = "OK" if median * 1000 < SEARCH_TARGET_MS else "ABOVE TARGET"
+    line(
+        label,
+        f"queries={len(times)} with_hits={hits} median={ms(median)} p95={ms(percentile(times, 95))} "
+        f"max={ms(max(times))} (target: median < {SEARCH_TARGET_MS:.0f} ms) {verdict}",
+    )
+    for kind in KINDS:
+        values = by_kind.get(kind)
+        if not values:
+            continue
+        line(
+            "",
+            f"  {kind:<14} n={len(values):<4} median={ms(statistics.median(values))} "
+            f"p95={ms(percentile(values, 95))}",
+        )
+    return median
+
+
+def raw_baseline(project, mix: list[tuple[str, str]]) -> float:
+    """One indexed range SELECT per initials query, through the bare cursor: the floor for a search."""
+    from django.db import connection
+
+    texts = [text for kind, text in mix if kind == "initials"] or ["zs"]
+    sql = (
+        "SELECT id FROM registry_person WHERE project_id = %s AND name_initials >= %s "
+        "AND name_initials < %s ORDER BY name_initials LIMIT 20"
+    )
+    times = []
+    with connection.cursor() as cursor:
+        for text in texts:
+            upper = text[:-1] + chr(ord(text[-1]) + 1)
+            started = time.perf_counter()
+            cursor.execute(sql, [project.pk, text, upper])
+            cursor.fetchall()
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def explain(project, mix: list[tuple[str, str]], label: str) -> list[str]:
+    """The plans of the range queries behind each kind of search; returns the problems found."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wuye.registry.selectors import search_households
+
+    samples: dict[str, str] = {}
+    for kind, text in mix:
+        if kind != "miss":
+            samples.setdefault(kind, text)
+    problems = []
+    for kind in KINDS:
+        if kind not in samples:
+            continue
+        with CaptureQueriesContext(connection) as ctx:
+            search_households(project=project, text=samples[kind])
+        # The first queries of a search find ids by key ranges; the rest fetch rows by primary key.
+        for captured in ctx.captured_queries:
+            sql = captured["sql"]
+            if ">=" not in sql:
+                continue
+            table = sql.split(" FROM ", 1)[1].split()[0].strip('"')
+            with connection.cursor() as cursor:
+                if connection.vendor == "sqlite":
+                    cursor.execute("EXPLAIN QUERY PLAN " + sql)
+                    plan = [row[-1] for row in cursor.fetchall()]
+                else:
+                    cursor.execute("EXPLAIN (COSTS OFF) " + sql)
+                    plan = [row[0].strip() for row in cursor.fetchall()]
+            verdict, ok = judge(connection.vendor, plan)
+            line(f"plan{label} {kind}/{table}", f"{verdict}: {' | '.join(plan)}")
+            if not ok:
+                problems.append(f"{kind} on {table}: {verdict}")
+    line(
+        f"plan verdict{label}",
+        "every range query starts from its search-key index"
+        if not problems
+        else f"{len(problems)} of the range queries do not start from their search-key index",
+    )
+    return problems
+
+
+_SQLITE_KEY_RANGE = re.compile(
+    r"USING (?:COVERING )?INDEX \S+ \((?:project_id=\? AND )?(?:" + "|".join(SEARCH_KEYS) + r")>\?"
+)
+
+
+def judge(vendor: str, plan: list[str]) -> tuple[str, bool]:
+    """Whether a plan starts from the range on its search-key index, and if not what it does."""
+    if vendor == "sqlite":
+        if any(step.startswith("SCAN ") for step in plan):
+            return "PROBLEM (full table scan)", False
+        key_range = any(_SQLITE_KEY_RANGE.search(step) for step in plan)
+        by_project = any("(project_id=?)" in step for step in plan)
+    else:
+        if any("Seq Scan" in step for step in plan):
+            return "PROBLEM (full table scan)", False
+        conditions = [step for step in plan if step.startswith("Index Cond:")]
+        key_range = any(key in c for c in conditions for key in SEARCH_KEYS)
+        by_project = any(
+            "project_id" in c and not any(key in c for key in SEARCH_KEYS) for c in conditions
+        )
+    if by_project:
+        return "PROBLEM (reads the whole project through the project_id index)", False
+    if key_range:
+        return "ok", True
+    return (
+        "WALKS AN INDEX IN ORDER BY ORDER, checking the key range as a filter "
+        "(fast when matches are many, slow when they are few)",
+        False,
+    )
+
+
+def slowest(times: list[float], mix: list[tuple[str, str]], n: int = 5) -> str:
+    worst = sorted(zip(times, mix, strict=True), reverse=True)[:n]
+    return ", ".join(f"{text!r} ({kind}) {ms(t)}" for t, (kind, text) in worst)
+
+
+def remove_sqlite_statistics() -> None:
+    """Forget ANALYZE's figures, as in a database filled by an import that never ran ANALYZE."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'sqlite_stat%'")
+        for (table,) in cursor.fetchall():
+            cursor.execute(f"DELETE FROM {table}")
+    connection.close()  # the next connection reads the (now empty) statistics afresh
+
+
+def main() -> None:
+    args = parse_args()
+    if args.queries < 500:
+        sys.exit("--queries must be at least 500")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
+    var_dir = tempfile.mkdtemp(prefix="wuye-bench-")
+    os.environ["WUYE_VAR_DIR"] = var_dir  # fresh SQLite file (and secret key) before settings load
+    pg_url = postgres_url()
+    pg_name = recreate_postgres_database(pg_url) if pg_url else None
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from wuye.core.models import Project
+    from wuye.registry.models import Occupancy, Person, Phone, Room
+
+    try:
+        call_command("migrate", verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT sqlite_version()"
+                if connection.vendor == "sqlite"
+                else "SHOW server_version"
+            )
+            db_version = cursor.fetchone()[0]
+        where = pg_name if pg_name else str(Path(var_dir) / "wuye.sqlite3")
+        line("database", f"{connection.vendor} {db_version} ({where})")
+        line(
+            "machine",
+            f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}",
+        )
+
+        # 1. Loading the demo data.
+        output = io.StringIO()
+        started = time.perf_counter()
+        call_command("demo_data", rooms=args.rooms, seed=args.seed, stdout=output)
+        load_s = time.perf_counter() - started
+        for progress in output.getvalue().splitlines():
+            if progress.startswith("["):
+                line("", f"  {progress}")
+        counts = {
+            "rooms": Room.objects.count(),
+            "people": Person.objects.count(),
+            "phones": Phone.objects.count(),
+            "occupancies": Occupancy.objects.count(),
+        }
+        verdict = "OK" if load_s < LOAD_TARGET_S else "ABOVE TARGET"
+        line(
+            "demo_data",
+            " ".join(f"{k}={v}" for k, v in counts.items())
+            + f" seconds={load_s:.1f} (target: < {LOAD_TARGET_S:.0f} s for 100,000 rooms) {verdict}",
+        )
+
+        # 2. Search as you type.
+        project = Project.objects.order_by("id").first()
+        mix = query_mix(project, args.queries, random.Random(args.seed))
+        if connection.vendor == "sqlite":
+            remove_sqlite_statistics()
+            times, by_kind, hits = time_search(project, mix)
+            report_search("search, no statistics", times, by_kind, hits)
+            line("", f"  slowest: {slowest(times, mix)}")
+            line(
+                "",
+                "  (SQLite never runs ANALYZE by itself: a database filled by an import is like this)",
+            )
+            explain(project, mix, ", no statistics")
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        times, by_kind, hits = time_search(project, mix)
+        median = report_search("search", times, by_kind, hits)
+        line("", f"  slowest: {slowest(times, mix)}")
+        baseline = raw_baseline(project, mix)
+        line(
+            "raw SQL baseline",
+            f"median={baseline * 1000:.3f} ms (one indexed range SELECT id FROM registry_person by "
+            f"name_initials, LIMIT 20, bare cursor) search/baseline={median / baseline:.0f}x",
+        )
+        # 3. Query plans.
+        explain(project, mix, "")
+    finally:
+        connection.close()
+        if args.keep:
+            line("kept", pg_name or var_dir)
+        else:
+            if pg_url and pg_name:
+                drop_postgres_database(pg_url, pg_name)
+            shutil.rmtree(var_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""``manage.py demo_data``: load the demo company (see docs/operations/demo-data.md)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from wuye.demo.generator import (
+    COUNT_LABELS,
+    DEMO_COMPANY_NAME,
+    DEMO_PASSWORD,
+    DemoOptions,
+    demo_exists,
+    demo_logins,
+    flush_database,
+    generate,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "生成演示数据：示范物业公司、小区、楼栋、房屋、业主、电话、房屋关系、车位、历史遗留问题、报修投诉"
+        "和演示账号。已有演示数据时不做任何事；--reset 先清空整个数据库（flush）再生成。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rooms", type=int, default=2000, help="房屋总数（默认 2000）")
+        parser.add_argument(
+            "--projects", type=int, default=1, help="项目数，房屋平均分配（默认 1）"
+        )
+        parser.add_argument(
+            "--seed", type=int, default=42, help="随机种子，同一种子生成同样的数据（默认 42）"
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="先清空整个数据库（所有表，包括非演示数据和操作日志）再生成",
+        )
+
+    def handle(self, *args, rooms, projects, seed, reset, **options):
+        demo = DemoOptions(rooms=rooms, projects=projects, seed=seed)
+        try:
+            demo.check()
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if reset:
+            self.stdout.write("清空数据库（flush）…")
+            flush_database()
+        elif demo_exists():
+            self.stdout.write(
+                f"演示数据已存在（{DEMO_COMPANY_NAME}），未做改动。要重新生成请加 --reset（会清空整个数据库）。"
+            )
+            self.print_logins()
+            return
+        self.stdout.write(f"生成演示数据：{rooms} 间房，{projects} 个项目，随机种子 {seed}")
+        result = generate(demo, progress=self.stdout.write)
+        self.stdout.write("项目：" + "、".join(result.projects))
+        self.stdout.write(
+            "合计：" + "，".join(f"{COUNT_LABELS.get(k, k)} {v}" for k, v in result.counts.items())
+        )
+        self.stdout.write(self.style.SUCCESS(f"完成，用时 {result.seconds:.1f} 秒"))
+        self.print_logins()
+
+    def print_logins(self):
+        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+        for username, password, role in demo_logins():
+            self.stdout.write(f"  {username:<11} {password:<10} {role}")
