@@ -150,6 +150,8 @@ TASKS = {
 WUYE_IMPORT_MAX_ROWS = int(os.environ.get("WUYE_IMPORT_MAX_ROWS", "50000"))
 # Results the search box returns per request.
 WUYE_SEARCH_LIMIT = 20
+# Called (after commit) with run_id= when a billing run finishes: new bills consume prepaid balance.
+WUYE_AFTER_BILLING_RUN = ["wuye.ledger.tasks.after_billing_run"]
 
 LOGGING = {
     "version": 1,

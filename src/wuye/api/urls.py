@@ -23,3 +23,4 @@ def _wuye_error(request, exc: WuyeError):
 
 
 api.add_router("/registry/", "wuye.registry.api.router")
+api.add_router("/ledger/", "wuye.ledger.api.router")

@@ -1,0 +1,318 @@
+#!/usr/bin/env python
+"""Billing-run benchmark: a monthly run for N rooms × 3 fee items, against a raw bulk insert.
+
+    .venv/bin/python bench/bench_billing.py [--rooms 100000] [--seed 42] [--keep]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/wuye_bench_billing .venv/bin/python bench/bench_billing.py
+
+It always works on a database of its own: SQLite in a new temporary directory (``WUYE_VAR_DIR``); on
+PostgreSQL the database named in ``DATABASE_URL`` is dropped and created again, so its name must contain
+"bench". Both are removed at the end unless ``--keep``.
+
+What it does:
+1. loads the demo community (``manage.py demo_data --rooms N``) and adds three fee items: property fee
+   (gross area × 2.50 a month), garbage fee (fixed 10 a month) and parking fee (150 a space a month);
+2. month 1: preview, then commit — the first run also creates the payer accounts;
+3. month 2: preview, then commit — the steady state every month after (accounts exist);
+4. a raw bulk insert of the same number of rows into the same ``billing_bill`` table, in the same
+   database and run: one ``executemany`` INSERT inside one transaction, rows prepared beforehand (the
+   floor for writing those rows), then deleted;
+5. prints rows, seconds, rows/s, the ratio of the run's rows/s to the raw insert's (goal ≥ 0.5) and
+   the verdict against the target (commit < 30 s). See docs/operations/billing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+TARGET_S = 30.0
+RATIO_GOAL = 0.5
+
+
+def line(label: str, text: str) -> None:
+    print(f"{label:<28} {text}", flush=True)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--rooms", type=int, default=100_000, help="rooms (default 100000)")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the demo data")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    return parser.parse_args()
+
+
+# --- a database of its own -----------------------------------------------------------------------
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        return url
+    if url:
+        print(f"DATABASE_URL={url} is not PostgreSQL: using a temporary SQLite database instead")
+        del os.environ["DATABASE_URL"]
+    return None
+
+
+def _maintenance(url: str) -> str:
+    return urlsplit(url)._replace(scheme="postgresql", path="/postgres").geturl()
+
+
+def recreate_postgres_database(url: str) -> str:
+    import psycopg
+    from psycopg import sql
+
+    name = urlsplit(url).path.lstrip("/")
+    if "bench" not in name:
+        sys.exit(
+            f"refusing to drop database {name!r}: a benchmark database's name must contain 'bench'"
+        )
+    with psycopg.connect(_maintenance(url), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return name
+
+
+def drop_postgres_database(url: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(_maintenance(url), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+# --- the benchmark -------------------------------------------------------------------------------
+
+
+def make_fee_items(project):
+    from wuye.billing import services
+
+    start = datetime.date(2020, 1, 1)
+    items = [
+        services.fee_item_create(
+            user=None, project=project, code="WYF", name="物业服务费", method="area", sort=1
+        ),
+        services.fee_item_create(
+            user=None,
+            project=project,
+            code="LJF",
+            name="生活垃圾处理费",
+            method="fixed",
+            sort=2,
+            uses=["residence", "apartment"],
+        ),
+        services.fee_item_create(
+            user=None, project=project, code="CWF", name="车位管理费", method="parking", sort=3
+        ),
+    ]
+    for item, price in zip(items, ("2.50", "10.00", "150.00"), strict=True):
+        services.fee_standard_add(
+            user=None, fee_item=item, unit_price=Decimal(price), valid_from=start
+        )
+    return items
+
+
+def timed_run(project, month: datetime.date, label: str):
+    from wuye.billing import runs
+    from wuye.billing.models import Bill
+
+    started = time.perf_counter()
+    run = runs.run_preview(project=project, period_start=month, user=None)
+    preview_s = time.perf_counter() - started
+    p = run.preview
+    line(
+        f"{label} preview",
+        f"bills={p['total_count']} amount={p['total_amount']} exceptions={p['exception_count']} "
+        f"seconds={preview_s:.2f}",
+    )
+    for row in p["exception_counts"]:
+        line("", f"  exception {row['label']}: {row['count']}")
+    last = [0.0]
+
+    def progress(r):
+        now = time.perf_counter()
+        if now - last[0] > 2 or r.done_count == r.total_count:
+            last[0] = now
+            print(
+                f"    progress {r.done_count}/{r.total_count} ({now - started_commit:.1f} s)",
+                flush=True,
+            )
+
+    from wuye.billing.enums import RunStatus
+    from wuye.billing.models import BillingRun
+
+    BillingRun.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED)
+    started_commit = time.perf_counter()
+    run = runs.run_execute(run.pk, None, progress=progress)
+    commit_s = time.perf_counter() - started_commit
+    rows = Bill.objects.filter(run=run).count()
+    verdict = "OK" if commit_s < TARGET_S else "ABOVE TARGET"
+    line(
+        f"{label} commit",
+        f"status={run.status} rows={rows} seconds={commit_s:.2f} rows/s={rows / commit_s:,.0f} "
+        f"(target: < {TARGET_S:.0f} s) {verdict}",
+    )
+    return rows, commit_s, run
+
+
+def raw_insert(run) -> float:
+    """The same rows as ``run``'s bills, INSERTed by one executemany in one transaction, then deleted."""
+    from django.db import connection, transaction
+
+    from wuye.billing.models import Bill
+
+    columns = [
+        "project_id",
+        "account_id",
+        "room_id",
+        "fee_item_id",
+        "kind",
+        "period_start",
+        "period_end",
+        "quantity",
+        "unit_price",
+        "amount",
+        "due_date",
+        "description",
+        "run_id",
+        "revision",
+        "late_fee_for_id",
+        "created_by_id",
+        "created_at",
+    ]
+    fake_start = datetime.date(2099, 1, 1)
+    source = list(Bill.objects.filter(run=run).values_list(*columns))
+    ops = connection.ops
+    rows = []
+    idx_ps = columns.index("period_start")
+    idx_pe = columns.index("period_end")
+    idx_due = columns.index("due_date")
+    idx_at = columns.index("created_at")
+    for row in source:
+        row = list(row)
+        row[idx_ps] = fake_start
+        row[idx_pe] = datetime.date(2099, 1, 31)
+        row[idx_due] = datetime.date(2099, 1, 15)
+        row[idx_at] = ops.adapt_datetimefield_value(row[idx_at])
+        for i, value in enumerate(row):
+            if isinstance(value, Decimal):
+                row[i] = ops.adapt_decimalfield_value(value)
+            elif isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+                row[i] = ops.adapt_datefield_value(value)
+        rows.append(tuple(row))
+    table = Bill._meta.db_table
+    sql = (
+        f"INSERT INTO {ops.quote_name(table)} ({', '.join(ops.quote_name(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    elapsed = time.perf_counter() - started
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {ops.quote_name(table)} WHERE period_start = %s",
+            [ops.adapt_datefield_value(fake_start)],
+        )
+    return elapsed
+
+
+def main() -> None:
+    args = parse_args()
+    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
+    os.environ.setdefault("WUYE_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+    var_dir = tempfile.mkdtemp(prefix="wuye-bench-billing-")
+    os.environ["WUYE_VAR_DIR"] = var_dir
+    pg_url = postgres_url()
+    pg_name = recreate_postgres_database(pg_url) if pg_url else None
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from wuye.core.models import Project
+    from wuye.registry.models import ParkingSpace, Room
+
+    try:
+        call_command("migrate", verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT sqlite_version()"
+                if connection.vendor == "sqlite"
+                else "SHOW server_version"
+            )
+            db_version = cursor.fetchone()[0]
+        line(
+            "database",
+            f"{connection.vendor} {db_version} ({pg_name or Path(var_dir) / 'wuye.sqlite3'})",
+        )
+        line(
+            "machine",
+            f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}",
+        )
+
+        started = time.perf_counter()
+        call_command("demo_data", rooms=args.rooms, seed=args.seed, stdout=io.StringIO())
+        project = Project.objects.order_by("id").first()
+        line(
+            "demo_data",
+            f"rooms={Room.objects.filter(project=project).count()} "
+            f"parking spaces with a room={ParkingSpace.objects.filter(project=project, room__isnull=False).count()} "
+            f"seconds={time.perf_counter() - started:.1f}",
+        )
+        make_fee_items(project)
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+
+        month1 = datetime.date(2026, 11, 1)
+        month2 = datetime.date(2026, 12, 1)
+        timed_run(project, month1, "month 1 (new accounts)")
+        rows, commit_s, run = timed_run(project, month2, "month 2 (steady state)")
+
+        raw_s = raw_insert(run)
+        line(
+            "raw bulk insert",
+            f"rows={rows} seconds={raw_s:.2f} rows/s={rows / raw_s:,.0f} (executemany INSERT, one transaction)",
+        )
+        ratio = (rows / commit_s) / (rows / raw_s)
+        line(
+            "ratio run/raw",
+            f"{ratio:.2f} (goal: >= {RATIO_GOAL}) {'OK' if ratio >= RATIO_GOAL else 'BELOW GOAL'}",
+        )
+    finally:
+        connection.close()
+        if args.keep:
+            line("kept", pg_name or var_dir)
+        else:
+            if pg_url and pg_name:
+                drop_postgres_database(pg_url, pg_name)
+            shutil.rmtree(var_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Late fees (滞纳金), LAW.md §6: only where the contract sets one, simple interest, capped.
+
+Pure functions over a bill's outstanding history, so the same figure comes out for any as-of date, at the
+window, on a statement and in a written demand. The capped figure is what demands and lawsuits use.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from wuye.core.money import ZERO, money
+
+DAYS_PER_YEAR = Decimal(365)
+
+
+@dataclass(frozen=True)
+class LateFeeTerms:
+    daily_rate: Decimal  # the contract's rate per day, e.g. 0.0003
+    grace_days: int
+    start_date: datetime.date  # bills due before this date carry no late fee
+    cap_multiplier: Decimal  # × the one-year LPR, per year (default 1.5)
+    lpr_annual: Decimal  # the one-year LPR in force, e.g. 0.0300
+
+    @property
+    def capped_daily_rate(self) -> Decimal:
+        return min(self.daily_rate, self.cap_multiplier * self.lpr_annual / DAYS_PER_YEAR)
+
+
+@dataclass(frozen=True)
+class LateFee:
+    days: int  # days on which interest accrued
+    contract: Decimal  # at the contract's rate, uncapped (shown for comparison only)
+    capped: Decimal  # at the lawful rate and never above the principal: the figure to demand
+
+    @property
+    def contract_exceeds_cap(self) -> bool:
+        return self.contract > self.capped
+
+
+NO_LATE_FEE = LateFee(days=0, contract=ZERO, capped=ZERO)
+
+
+def accrual_start(due_date: datetime.date, terms: LateFeeTerms) -> datetime.date:
+    """The first day that accrues: the day after the grace period ends."""
+    return due_date + datetime.timedelta(days=terms.grace_days + 1)
+
+
+def late_fee(
+    *,
+    principal: Decimal,
+    due_date: datetime.date,
+    payments: Sequence[tuple[datetime.date, Decimal]],
+    as_of: datetime.date,
+    terms: LateFeeTerms | None,
+) -> LateFee:
+    """Simple interest on what was still unpaid each day from the end of the grace period to ``as_of``.
+
+    ``principal`` is the bill's amount after reductions; ``payments`` are (date, amount) reductions of it
+    (a negative amount is a reversed payment). Money paid on a day stops accruing that day.
+    """
+    if terms is None or terms.daily_rate <= 0 or principal <= 0 or due_date < terms.start_date:
+        return NO_LATE_FEE
+    start = accrual_start(due_date, terms)
+    if as_of < start:
+        return NO_LATE_FEE
+    outstanding = principal
+    day_sum = Decimal(0)  # Σ outstanding × days
+    days = 0
+    cursor = start
+    for when, amount in sorted(payments):
+        if when <= cursor:
+            outstanding -= amount
+            continue
+        if when > as_of:
+            break
+        span = (when - cursor).days
+        if outstanding > 0:
+            day_sum += outstanding * span
+            days += span
+        outstanding -= amount
+        cursor = when
+    span = (as_of - cursor).days + 1
+    if outstanding > 0 and span > 0:
+        day_sum += outstanding * span
+        days += span
+    contract = money(day_sum * terms.daily_rate)
+    capped = min(money(day_sum * terms.capped_daily_rate), money(principal))
+    return LateFee(days=days, contract=contract, capped=capped)

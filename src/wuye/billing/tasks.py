@@ -1,0 +1,19 @@
+"""Background work of billing: thin wrappers around ``runs`` (django-tasks; the ORM queue by default)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def billing_run_commit(run_id: int, user_id: int | None = None) -> dict:
+    """Writes a queued billing run's bills in chunks; progress is on the run (``done_count``)."""
+    from wuye.billing.runs import run_execute
+
+    run = run_execute(run_id, user_id)
+    return {
+        "run_id": run.pk,
+        "status": run.status,
+        "done": run.done_count,
+        "total": run.total_count,
+    }
