@@ -9,6 +9,8 @@ admin.site.site_title = "wuye 配置"
 urlpatterns = [
     path("", include("wuye.core.urls")),
     path("", include("wuye.registry.urls")),
+    path("billing/", include("wuye.billing.urls")),
+    path("ledger/", include("wuye.ledger.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -1,0 +1,3 @@
+"""Back-office ledger pages: reversals, refunds, daily closing, notices, statements."""
+
+urlpatterns: list = []

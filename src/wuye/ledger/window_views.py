@@ -1,0 +1,3 @@
+"""The fee window (收银台) and receipts."""
+
+urlpatterns: list = []
