@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from tests.ledger.factories import D, account, bill, pay
@@ -134,3 +135,10 @@ def test_check_ledger_command(ledger, project, acct):
         call_command("check_ledger", "--project", project.code, stdout=out, stderr=err)
     assert exc.value.code == 1
     assert "[ledger.prepaid_negative]" in out.getvalue() and "发现 1 个问题" in err.getvalue()
+
+
+def test_database_refuses_to_rewrite_a_ledger_row(ledger):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Allocation.objects.filter(payment=ledger["payment"]).update(amount=Decimal("1.00"))
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Payment.objects.filter(pk=ledger["payment"].pk).update(note="改过")
