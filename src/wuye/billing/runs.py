@@ -423,7 +423,7 @@ def _plan_periodic(
             continue
         if method == ChargeMethod.AREA:
             quantity = room.area(item.area_basis)
-            if quantity is None:
+            if not quantity:  # blank or 0: a data gap to fix, never a silent free month
                 plan.exception(
                     "no_area",
                     f"房屋 {room.code} 未登记{AreaBasis(item.area_basis).label}，不能计算{item.name}",
@@ -618,7 +618,7 @@ def _plan_shared(
         weighted = []
         for r in members:
             area = r.area(item.area_basis)
-            if area is None:
+            if not area:
                 if r.id in wanted and r.id not in reported:
                     reported.add(r.id)
                     plan.exception(
