@@ -108,6 +108,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif os.environ.get("WUYE_TEST_DB_NAME"):
+    # Lets several test runs share one PostgreSQL server without dropping each other's test database.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["WUYE_TEST_DB_NAME"]}
 
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
