@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -55,7 +54,7 @@ from wuye.billing.selectors import (  # noqa: F401  (late_fee_terms_for is re-ex
     revision_for,
 )
 from wuye.core.audit import audit_record, diff, snapshot
-from wuye.core.errors import ValidationFailed
+from wuye.core.errors import ValidationFailed, full_clean
 from wuye.core.models import Company, Project, User
 from wuye.core.money import ZERO, money, to_decimal
 from wuye.core.roles import Role
@@ -98,19 +97,6 @@ def _amount(value: object, field: str = "amount", label: str = "金额") -> Deci
 
 def _num(value: Decimal) -> str:
     return runs._num(value)
-
-
-def _full_clean(obj, exclude: list[str] | None = None) -> None:
-    """Model validation turned into our error type, naming the first field at fault."""
-    try:
-        obj.full_clean(exclude=exclude, validate_constraints=True)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        label = obj._meta.get_field(field).verbose_name if field != "__all__" else ""
-        raise ValidationFailed(
-            f"{label}：{messages[0]}" if label else messages[0],
-            field=None if field == "__all__" else field,
-        ) from exc
 
 
 def require_reason(reason: str | None) -> str:
@@ -216,7 +202,7 @@ def fee_item_create(
             late_fee_applies=late_fee_applies,
             sort=sort,
         )
-        _full_clean(item)
+        full_clean(item)
         item.save()
         audit_record(
             user=user, action="收费项目新增", obj=item, project=project, changes=snapshot(item)
@@ -243,7 +229,7 @@ def fee_item_update(*, user: User | None, fee_item: FeeItem, **changes: Any) -> 
             elif key == "name":
                 value = (value or "").strip()
             setattr(item, key, value)
-        _full_clean(item)
+        full_clean(item)
         item.save()
         changed = diff(before, snapshot(item))
         if changed:
@@ -317,7 +303,7 @@ def fee_standard_add(
             valid_to=valid_to,
             note=note.strip(),
         )
-        _full_clean(standard)
+        full_clean(standard)
         standard.save()
         audit_record(
             user=user,
@@ -456,7 +442,7 @@ def meter_reading_record(
         reading.read_on = read_on or timezone.localdate()
         if existing is None:
             reading.created_by = _real(user)
-        _full_clean(reading)
+        full_clean(reading)
         reading.save()
         audit_record(
             user=user,
@@ -568,7 +554,7 @@ def shared_charge_record(
         before = snapshot(charge) if existing else {}
         charge.total = amount
         charge.note = note.strip()
-        _full_clean(charge, exclude=["building"] if building is None else None)
+        full_clean(charge, exclude=["building"] if building is None else None)
         charge.save()
         audit_record(
             user=user,
@@ -793,7 +779,7 @@ def late_fee_rule_set(
         rule.grace_days = grace_days
         rule.start_date = start_date
         rule.cap_multiplier = multiplier
-        _full_clean(rule)
+        full_clean(rule)
         rule.save()
         audit_record(
             user=user,
@@ -911,7 +897,7 @@ def pay_ahead_rule_add(
             valid_to=valid_to,
             approved_by=approved_by,
         )
-        _full_clean(rule)
+        full_clean(rule)
         rule.save()
         audit_record(
             user=user,
@@ -937,7 +923,7 @@ def billing_settings_update(
         before = snapshot(current)
         for key, value in changes.items():
             setattr(current, key, value)
-        _full_clean(current)
+        full_clean(current)
         current.save()
         audit_record(
             user=user,

@@ -28,3 +28,19 @@ class NotInScope(WuyeError):
     """The object exists but belongs to a project the user is not a member of."""
 
     code = "wuye.not_in_scope"
+
+
+def full_clean(obj, exclude: list[str] | None = None) -> None:
+    """Model validation (fields and constraints) turned into ``ValidationFailed``, naming the first
+    field at fault with its Chinese label."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        obj.full_clean(exclude=exclude, validate_constraints=True)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        label = obj._meta.get_field(field).verbose_name if field != "__all__" else ""
+        raise ValidationFailed(
+            f"{label}：{messages[0]}" if label else messages[0],
+            field=None if field == "__all__" else field,
+        ) from exc

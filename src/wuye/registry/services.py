@@ -6,12 +6,11 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from wuye.core.audit import audit_record, diff, snapshot
-from wuye.core.errors import ValidationFailed
+from wuye.core.errors import ValidationFailed, full_clean
 from wuye.core.models import Project, User
 from wuye.registry.enums import (
     IssueState,
@@ -71,19 +70,6 @@ def _area(value: object, field: str) -> Decimal | None:
         return parse_area(value)
     except ValueError as exc:
         raise ValidationFailed(str(exc), field=field) from exc
-
-
-def _full_clean(obj, exclude: list[str] | None = None) -> None:
-    """Model validation turned into our error type, naming the first field at fault."""
-    try:
-        obj.full_clean(exclude=exclude, validate_constraints=True)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        label = obj._meta.get_field(field).verbose_name if field != "__all__" else ""
-        raise ValidationFailed(
-            f"{label}：{messages[0]}" if label else messages[0],
-            field=None if field == "__all__" else field,
-        ) from exc
 
 
 # --- buildings and units -------------------------------------------------------------------------
@@ -170,7 +156,7 @@ def room_create(
             note=note,
             **room_search_keys(normalized, number),
         )
-        _full_clean(room)
+        full_clean(room)
         room.save()
         audit_record(
             user=user, action="房屋新增", obj=room, project=project, changes=snapshot(room)
@@ -201,7 +187,7 @@ def room_update(*, user: User | None, room: Room, **changes: Any) -> Room:
             if key in ("gross_area", "inner_area"):
                 value = _area(value, key)
             setattr(room, key, value)
-        _full_clean(room)
+        full_clean(room)
         room.save()
         changed = diff(before, snapshot(room))
         if changed:
@@ -253,7 +239,7 @@ def person_create(
             **fields,
             **person_search_keys(name),
         )
-        _full_clean(person)
+        full_clean(person)
         person.save()
         audit_record(
             user=user, action="客户新增", obj=person, project=project, changes=snapshot(person)
@@ -276,7 +262,7 @@ def person_update(*, user: User | None, person: Person, **changes: Any) -> Perso
             person.name = person.name.strip()
             for key, value in person_search_keys(person.name).items():
                 setattr(person, key, value)
-        _full_clean(person)
+        full_clean(person)
         person.save()
         changed = diff(before, snapshot(person))
         for key in ("name_key", "name_pinyin", "name_initials"):
@@ -385,7 +371,7 @@ def occupancy_create(
         occupancy = Occupancy(
             room=room, person=person, role=role, start_date=start_date, is_payer=is_payer
         )
-        _full_clean(occupancy)
+        full_clean(occupancy)
         occupancy.save()
         audit_record(
             user=user,
@@ -404,7 +390,7 @@ def occupancy_end(*, user: User | None, occupancy: Occupancy, end_date: datetime
         if occupancy.end_date is not None:
             raise ValidationFailed("该关系已结束")
         occupancy.end_date = end_date
-        _full_clean(occupancy)
+        full_clean(occupancy)
         occupancy.save(update_fields=["end_date"])
         audit_record(
             user=user,
@@ -442,7 +428,7 @@ def parking_space_create(
             area=area,
             plate=plate,
         )
-        _full_clean(space)
+        full_clean(space)
         space.save()
         audit_record(user=user, action="车位新增", obj=space, project=project)
     return space
@@ -471,7 +457,7 @@ def legacy_issue_create(
             responsible_party=responsible_party,
             reported_on=reported_on,
         )
-        _full_clean(issue)
+        full_clean(issue)
         issue.save()
         LegacyIssueEvent.objects.create(
             issue=issue, user=_real(user), to_state=issue.state, note="登记"
@@ -534,7 +520,7 @@ def ticket_create(
             description=description,
             opened_at=opened_at or timezone.now(),
         )
-        _full_clean(ticket)
+        full_clean(ticket)
         ticket.save()
         audit_record(user=user, action="工单受理", obj=ticket, project=room.project_id)
     return ticket
@@ -558,7 +544,7 @@ def ticket_change_state(
         ticket.closed_at = (at or timezone.now()) if closing else None
         if satisfaction is not None:
             ticket.satisfaction = satisfaction
-        _full_clean(ticket)
+        full_clean(ticket)
         ticket.save(update_fields=["state", "closed_at", "satisfaction"])
         audit_record(
             user=user,
