@@ -376,6 +376,13 @@ def payment_detail(payment_id: int, project_ids: Iterable[int]) -> Payment | Non
     )
 
 
+def payment_with_key(idempotency_key: str, account: Account) -> Payment | None:
+    """The account's payment made from the form carrying ``idempotency_key`` (a double submit)."""
+    if not idempotency_key:
+        return None
+    return Payment.objects.filter(idempotency_key=idempotency_key, account=account).first()
+
+
 def payment_is_reversed(payment: Payment) -> bool:
     return PaymentReversal.objects.filter(payment=payment).exists()
 

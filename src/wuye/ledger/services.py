@@ -911,6 +911,43 @@ def invoice_request_create(
     return request
 
 
+# Who marks an invoice request as issued: finance issue the invoice on the tax platform.
+INVOICE_ISSUER_ROLES = frozenset({Role.FINANCE, Role.COMPANY_ADMIN})
+
+
+def invoice_request_mark_issued(
+    *, user: User, invoice_request: InvoiceRequest, invoice_no: str = ""
+) -> InvoiceRequest:
+    """Finance record that the invoice of a request was issued on the tax platform (已开票), with
+    the invoice number when they have it. Only a request still waiting (待开票) can be marked."""
+    _check_staff(user, invoice_request.payment.project_id, INVOICE_ISSUER_ROLES, "标记已开票")
+    invoice_no = (invoice_no or "").strip()
+    if len(invoice_no) > 30:
+        raise ValidationFailed("发票号码最多 30 个字符", field="invoice_no")
+    with transaction.atomic():
+        locked = InvoiceRequest.objects.select_for_update().get(pk=invoice_request.pk)
+        if locked.status != InvoiceStatus.REQUESTED:
+            raise ValidationFailed(
+                f"该申请已是“{locked.get_status_display()}”，不能再标记为已开票",
+                code="ledger.invoice_not_pending",
+                field="status",
+            )
+        locked.status = InvoiceStatus.ISSUED
+        locked.save(update_fields=["status"])
+        audit_record(
+            user=user,
+            action="标记已开票",
+            obj=locked,
+            project=locked.payment.project_id,
+            changes={
+                "status": [InvoiceStatus.REQUESTED, InvoiceStatus.ISSUED],
+                "invoice_no": invoice_no,
+            },
+        )
+    invoice_request.status = locked.status
+    return locked
+
+
 # --- the cashier's day -----------------------------------------------------------------------------
 
 

@@ -1,3 +1,453 @@
-"""The fee window (收银台) and receipts."""
+"""The fee window (收银台), receipts and invoice requests.
 
-urlpatterns: list = []
+Views check access and render; money moves only through ``ledger.services`` and every figure comes
+from ``ledger.selectors`` (``unpaid_bills`` carries each bill's capped late fee). A room, payment or
+invoice request outside the user's projects is a 404; a role that does not collect money gets 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from wuye.billing.models import Account
+from wuye.billing.selectors import billing_settings
+from wuye.core.errors import NotInScope, WuyeError
+from wuye.core.money import money
+from wuye.core.scope import can_see_phones, project_ids_for, role_in
+from wuye.ledger import selectors, services
+from wuye.ledger.enums import InvoiceStatus, PaymentMethod
+from wuye.ledger.models import InvoiceRequest, Payment
+from wuye.ledger.pdf import receipt_pdf as draw_receipt
+from wuye.ledger.window_forms import (
+    METHODS_WITH_REFERENCE,
+    InvoiceIssueForm,
+    InvoiceRequestForm,
+    LineInput,
+    PaymentForm,
+    chosen_ids,
+    lines_from_post,
+    parse_amount,
+    quote,
+    service_lines,
+)
+from wuye.registry.models import Room
+from wuye.registry.selectors import search_households
+
+# Who sees the invoice-request list: whoever takes money (finance among them).
+INVOICE_ROLES = services.COLLECTOR_ROLES
+
+
+def _collector(request, project_id: int) -> None:
+    if role_in(request.user, project_id) not in services.COLLECTOR_ROLES:
+        raise PermissionDenied("您的角色不能收费。收银台供收费员、财务、主管、项目经理和楼管使用。")
+
+
+def _current_project(request):
+    if not request.project:
+        raise Http404("没有可用的项目")
+    _collector(request, request.project.pk)
+    return request.project
+
+
+def _room_in_scope(request, room_id: int) -> Room:
+    room = (
+        Room.objects.filter(pk=room_id, project_id__in=project_ids_for(request.user))
+        .select_related("project", "building")
+        .first()
+    )
+    if room is None:
+        raise Http404("房屋不存在或不在您的项目范围内")
+    _collector(request, room.project_id)
+    return room
+
+
+def _payment_in_scope(request, payment_id: int) -> Payment:
+    payment = selectors.payment_detail(payment_id, project_ids_for(request.user))
+    if payment is None:
+        raise Http404("收款不存在或不在您的项目范围内")
+    return payment
+
+
+# --- finding the household ---------------------------------------------------------------------
+
+
+@login_required
+def window(request):
+    project = _current_project(request)
+    return render(
+        request, "ledger/window.html", {"project": project, "q": request.GET.get("q", "")}
+    )
+
+
+@login_required
+@require_GET
+def window_search(request):
+    project = _current_project(request)
+    text = request.GET.get("q", "")
+    hits = search_households(project=project, text=text) if text.strip() else []
+    return render(
+        request,
+        "ledger/window_search_results.html",
+        {"hits": hits, "q": text, "show_phones": can_see_phones(request.user, project)},
+    )
+
+
+# --- one household's window --------------------------------------------------------------------
+
+
+def _accounts(room: Room, wanted: str | None) -> tuple[Account | None, list[Account]]:
+    """The account shown (the one asked for, else the current payer's, else the newest) and all of
+    the room's accounts (the developer's before handover, then the owner's…)."""
+    accounts = selectors.accounts_of_room(room)
+    if wanted:
+        chosen = next((a for a in accounts if str(a.pk) == str(wanted)), None)
+        if chosen is None:
+            raise Http404("该缴费账户不属于这间房")
+        return chosen, accounts
+    if len(accounts) > 1:
+        current = selectors.account_of_room(room)
+        if current is not None:
+            return next(a for a in accounts if a.pk == current.pk), accounts
+    return (accounts[0] if accounts else None), accounts
+
+
+def _window_context(
+    request,
+    room: Room,
+    account: Account | None,
+    accounts: list[Account],
+    *,
+    form: PaymentForm | None = None,
+    rows: list[LineInput] | None = None,
+    chosen: list[int] | None = None,
+    **extra,
+) -> dict:
+    today = timezone.localdate()
+    bills = selectors.unpaid_bills(account, today) if account else []
+    for bill in bills:
+        bill.settled = bill.allocated + bill.adjusted
+        bill.with_late_fee = bill.outstanding + bill.late_fee.due
+    payer = account.payer if account else None
+    rows = rows or [LineInput()]
+    if chosen is None:  # a fresh window: every bill ticked, the first line asks for all of it
+        chosen = [b.pk for b in bills]
+        rows[0].amount = str(quote(bills, chosen, [], None).due) if bills else ""
+    if form is None:
+        form = PaymentForm(initial={"idempotency_key": uuid.uuid4().hex, "business_date": today})
+    tendered = form.data.get("tendered") if form.is_bound else None
+    return {
+        "room": room,
+        "account": account,
+        "accounts": accounts,
+        "payer": payer,
+        "phones": list(payer.phones.all()) if payer else [],
+        "show_phones": can_see_phones(request.user, room.project_id),
+        "bills": bills,
+        "chosen": set(chosen),
+        "prepaid": selectors.prepaid_available(account, today) if account else money(0),
+        "auto_consume": billing_settings(room.project_id).auto_consume_prepaid,
+        "rows": rows,
+        "methods": PaymentMethod.choices,
+        "methods_with_reference": sorted(str(m) for m in METHODS_WITH_REFERENCE),
+        "quote": quote(bills, chosen, rows, tendered),
+        "form": form,
+        "errors": {},
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def window_room(request, room_id: int):
+    room = _room_in_scope(request, room_id)
+    account, accounts = _accounts(room, request.GET.get("account"))
+    return render(
+        request, "ledger/window_room.html", _window_context(request, room, account, accounts)
+    )
+
+
+@login_required
+@require_POST
+def window_quote(request, room_id: int):
+    """The server's running total of what is selected (htmx: replaces the summary box)."""
+    room = _room_in_scope(request, room_id)
+    account, _ = _accounts(room, request.POST.get("account"))
+    bills = selectors.unpaid_bills(account) if account else []
+    figures = quote(
+        bills, chosen_ids(request.POST), lines_from_post(request.POST), request.POST.get("tendered")
+    )
+    return render(request, "ledger/window_summary.html", {"quote": figures})
+
+
+@login_required
+@require_POST
+def window_pay(request, room_id: int):
+    room = _room_in_scope(request, room_id)
+    account, accounts = _accounts(room, request.POST.get("account"))
+    form = PaymentForm(request.POST)
+    rows = lines_from_post(request.POST)
+    chosen = chosen_ids(request.POST)
+    context = {"form": form, "rows": rows, "chosen": chosen}
+
+    def again(status: int = 400, **more):
+        page = _window_context(request, room, account, accounts, **context, **more)
+        return render(request, "ledger/window_room.html", page, status=status)
+
+    if not form.is_valid():
+        return again()
+    key = form.cleaned_data["idempotency_key"]
+    done = selectors.payment_with_key(key, account) if account and key else None
+    if done is not None:  # the same form sent twice (a double click, a reload): paid once
+        return redirect("ledger:window_done", done.pk)
+    bills = selectors.unpaid_bills(account) if account else []
+    figures = quote(bills, chosen, rows, form.cleaned_data["tendered"])
+    cash = figures.cash
+    if form.cleaned_data["tendered"] is not None and form.cleaned_data["tendered"] < cash:
+        form.add_error("tendered", f"实收现金少于现金收款金额 {cash} 元")
+        return again()
+    # An overpayment is only taken once the cashier has seen where the surplus goes (预存款).
+    if (
+        figures.surplus > 0
+        and not figures.invalid_amount
+        and (chosen or not bills)
+        and form.cleaned_data["confirm_surplus"] != str(figures.surplus)
+    ):
+        return again(status=200, confirm_surplus=figures.surplus)
+    try:
+        if account is None:
+            from wuye.billing.services import account_for  # a first payment opens the account
+
+            account = account_for(room, user=request.user)
+        payment = services.payment_record(
+            user=request.user,
+            account=account,
+            lines=service_lines(rows),
+            bill_ids=chosen if (chosen or bills) else None,
+            business_date=form.cleaned_data["business_date"],
+            idempotency_key=form.cleaned_data["idempotency_key"] or None,
+            note=form.cleaned_data["note"],
+        )
+    except NotInScope as exc:
+        raise Http404(exc.message) from exc
+    except WuyeError as exc:
+        return again(errors=_place_error(exc, rows, form))
+    query = {}
+    if form.cleaned_data["tendered"] is not None:
+        query["tendered"] = str(form.cleaned_data["tendered"])
+    url = reverse("ledger:window_done", args=[payment.pk])
+    return redirect(url + (f"?{urlencode(query)}" if query else ""))
+
+
+def _place_error(exc: WuyeError, rows: list[LineInput], form: PaymentForm) -> dict[str, str]:
+    """Puts the service's message next to the field it names (a payment line's input, the date, the
+    bills); what names no field on the page is shown beside the pay button (``general``)."""
+    name = exc.field or ""
+    if name.startswith("lines[") and "]." in name:
+        index, _, part = name[len("lines[") :].partition("].")
+        if index.isdigit() and int(index) < len(rows):
+            rows[int(index)].errors[part] = exc.message
+            return {}
+    if name in {"business_date", "note"}:
+        form.add_error(name, exc.message)
+        return {}
+    if name in {"bill_ids", "lines"}:
+        return {name: exc.message}
+    return {"general": exc.message}
+
+
+@login_required
+@require_GET
+def window_done(request, payment_id: int):
+    """After paying: receipt number, allocations, change, print and invoice buttons, next household."""
+    payment = _payment_in_scope(request, payment_id)
+    receipt = selectors.receipt_data(payment)
+    tendered = parse_amount(request.GET.get("tendered"))
+    cash = sum(
+        (line.amount for line in payment.lines.all() if line.method == PaymentMethod.CASH),
+        money(0),
+    )
+    change = money(tendered - cash) if tendered is not None and cash and tendered >= cash else None
+    return render(
+        request,
+        "ledger/window_done.html",
+        {
+            "payment": payment,
+            "receipt": receipt,
+            "tendered": tendered,
+            "cash": cash,
+            "change": change,
+        },
+    )
+
+
+# --- payments, receipts, invoice requests ------------------------------------------------------
+
+
+def _payment_page(
+    request, payment: Payment, invoice_form=None, invoice_error: str = "", status=200
+):
+    return render(
+        request,
+        "ledger/payment.html",
+        {
+            "payment": payment,
+            "reversal": getattr(payment, "reversal", None) if _has_reversal(payment) else None,
+            "receipt": selectors.receipt_data(payment),
+            "invoice_requests": payment.invoice_requests.select_related("requested_by").order_by(
+                "id"
+            ),
+            "invoice_form": invoice_form
+            or InvoiceRequestForm(initial={"title": payment.account.payer.name}),
+            "invoice_error": invoice_error,
+            "can_collect": role_in(request.user, payment.project_id) in services.COLLECTOR_ROLES,
+        },
+        status=status,
+    )
+
+
+def _has_reversal(payment: Payment) -> bool:
+    try:
+        return payment.reversal is not None
+    except Payment.reversal.RelatedObjectDoesNotExist:
+        return False
+
+
+@login_required
+@require_GET
+def payment_page(request, payment_id: int):
+    return _payment_page(request, _payment_in_scope(request, payment_id))
+
+
+@login_required
+@require_GET
+def receipt_pdf(request, payment_id: int):
+    """The receipt as PDF; each request is a print (ReceiptPrint): the first is the original, every
+    later one is marked 补打, so a copy can never pass for a second original."""
+    payment = _payment_in_scope(request, payment_id)
+    paper = request.GET.get("paper", "a4")
+    try:
+        printed = services.receipt_print_record(user=request.user, payment=payment, paper=paper)
+    except NotInScope as exc:
+        raise Http404(exc.message) from exc
+    except WuyeError as exc:
+        if exc.field == "user":
+            raise PermissionDenied(exc.message) from exc
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    data = selectors.receipt_data(payment, is_reprint=printed.is_reprint)
+    response = HttpResponse(draw_receipt(data, paper=paper), content_type="application/pdf")
+    name = f"receipt-{payment.receipt_no:08d}{'-copy' if printed.is_reprint else ''}-{paper}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def invoice_request_create(request, payment_id: int):
+    payment = _payment_in_scope(request, payment_id)
+    form = InvoiceRequestForm(request.POST)
+    if not form.is_valid():
+        return _payment_page(request, payment, invoice_form=form, status=400)
+    try:
+        services.invoice_request_create(user=request.user, payment=payment, **form.cleaned_data)
+    except NotInScope as exc:
+        raise Http404(exc.message) from exc
+    except WuyeError as exc:
+        if exc.field in form.fields:
+            form.add_error(exc.field, exc.message)
+            return _payment_page(request, payment, invoice_form=form, status=400)
+        return _payment_page(
+            request, payment, invoice_form=form, invoice_error=exc.message, status=400
+        )
+    messages.success(request, "开票申请已登记，财务将在开票平台开具后标记“已开票”。")
+    return redirect(reverse("ledger:payment", args=[payment.pk]) + "#invoice")
+
+
+@login_required
+@require_GET
+def invoice_requests(request):
+    project = request.project
+    if not project:
+        raise Http404("没有可用的项目")
+    role = role_in(request.user, project)
+    if role not in INVOICE_ROLES:
+        raise PermissionDenied("您的角色不能查看开票申请。")
+    status = request.GET.get("status", InvoiceStatus.REQUESTED)
+    rows = (
+        InvoiceRequest.objects.filter(payment__project=project)
+        .select_related("payment__account__room", "requested_by")
+        .order_by("-created_at", "-id")
+    )
+    if status in InvoiceStatus.values:
+        rows = rows.filter(status=status)
+    else:
+        status = ""
+    return render(
+        request,
+        "ledger/invoice_requests.html",
+        {
+            "page": Paginator(rows, 50).get_page(request.GET.get("page")),
+            "status": status,
+            "statuses": InvoiceStatus.choices,
+            "can_issue": role in services.INVOICE_ISSUER_ROLES,
+            "issue_form": InvoiceIssueForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def invoice_request_issue(request, request_id: int):
+    invoice = get_object_or_404(
+        InvoiceRequest.objects.select_related("payment"),
+        pk=request_id,
+        payment__project_id__in=project_ids_for(request.user),
+    )
+    form = InvoiceIssueForm(request.POST)
+    form.is_valid()
+    try:
+        services.invoice_request_mark_issued(
+            user=request.user,
+            invoice_request=invoice,
+            invoice_no=form.cleaned_data.get("invoice_no", ""),
+        )
+        messages.success(request, f"“{invoice.title}”已标记为已开票")
+    except NotInScope as exc:
+        raise Http404(exc.message) from exc
+    except WuyeError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("ledger:invoice_requests") + f"?status={request.GET.get('status', '')}")
+
+
+urlpatterns = [
+    path("window/", window, name="window"),
+    path("window/search/", window_search, name="window_search"),
+    path("window/rooms/<int:room_id>/", window_room, name="window_room"),
+    path("window/rooms/<int:room_id>/quote/", window_quote, name="window_quote"),
+    path("window/rooms/<int:room_id>/pay/", window_pay, name="window_pay"),
+    path("window/payments/<int:payment_id>/done/", window_done, name="window_done"),
+    path("payments/<int:payment_id>/", payment_page, name="payment"),
+    path("payments/<int:payment_id>/receipt.pdf", receipt_pdf, name="receipt_pdf"),
+    path(
+        "payments/<int:payment_id>/invoice-requests/",
+        invoice_request_create,
+        name="invoice_request_create",
+    ),
+    path("invoice-requests/", invoice_requests, name="invoice_requests"),
+    path(
+        "invoice-requests/<int:request_id>/issue/",
+        invoice_request_issue,
+        name="invoice_request_issue",
+    ),
+]

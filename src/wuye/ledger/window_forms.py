@@ -1,0 +1,205 @@
+"""Forms of the fee window (收银台): what the cashier typed, read back from the POST.
+
+Amounts are checked by ``services.payment_record`` (it names the field at fault, e.g.
+``lines[1].amount``); these forms only collect the input, keep it for redisplay and work out the
+figures the cashier sees before paying (``Quote``), from the same bills the service will read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.http import QueryDict
+from django.utils import timezone
+
+from wuye.billing.models import Bill
+from wuye.core.money import ZERO, money, to_decimal
+from wuye.ledger.enums import PaymentMethod
+
+# Methods whose transaction number (交易单号) the cashier may note for reconciliation.
+METHODS_WITH_REFERENCE = frozenset(
+    {
+        PaymentMethod.WECHAT,
+        PaymentMethod.ALIPAY,
+        PaymentMethod.CARD,
+        PaymentMethod.TRANSFER,
+        PaymentMethod.WITHHOLDING,
+    }
+)
+MAX_LINES = 6
+
+
+def parse_amount(value: object) -> Decimal | None:
+    """The amount typed, or ``None`` when it is blank or not a number (the service says why)."""
+    text = str(value or "").strip().replace(",", "").replace("，", "")
+    if not text:
+        return None
+    try:
+        amount = to_decimal(text)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    return amount if amount.is_finite() else None
+
+
+@dataclass
+class LineInput:
+    """One payment line as typed (kept as text so a wrong entry is shown back as it was)."""
+
+    method: str = PaymentMethod.CASH
+    amount: str = ""
+    reference: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.amount.strip() and not self.reference.strip()
+
+
+def lines_from_post(data: QueryDict) -> list[LineInput]:
+    """Payment lines from the repeated ``method``/``amount``/``reference`` inputs; blank rows (an
+    added line left empty) are dropped, at least one row is kept for the page."""
+    methods = data.getlist("method")
+    amounts = data.getlist("amount")
+    references = data.getlist("reference")
+    rows = []
+    for index, method in enumerate(methods[:MAX_LINES]):
+        row = LineInput(
+            method=method,
+            amount=(amounts[index] if index < len(amounts) else "").strip(),
+            reference=(references[index] if index < len(references) else "").strip(),
+        )
+        if not row.is_blank:
+            rows.append(row)
+    return rows or [LineInput()]
+
+
+def service_lines(rows: Sequence[LineInput]) -> list[tuple[str, str, str]]:
+    """What ``payment_record`` takes: amounts go as typed text, so its message quotes the input."""
+    return [
+        (row.method, row.amount.replace(",", "").replace("，", ""), row.reference)
+        for row in rows
+        if not row.is_blank
+    ]
+
+
+def chosen_ids(data: QueryDict) -> list[int]:
+    ids = []
+    for value in data.getlist("bill"):
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            continue
+    return ids
+
+
+class PaymentForm(forms.Form):
+    """The fields of the window besides bills and payment lines."""
+
+    business_date = forms.DateField(
+        label="收款日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="默认今天；银行转账晚到账时可填到账日期",
+    )
+    tendered = forms.DecimalField(
+        label="实收现金",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        help_text="住户递来的现金，用于算找零（选填）",
+        error_messages={
+            "invalid": "请输入金额，如 500 或 500.00",
+            "min_value": "实收现金须大于 0",
+            "max_decimal_places": "最多两位小数（到分）",
+        },
+    )
+    note = forms.CharField(label="备注", required=False, max_length=200)
+    idempotency_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    confirm_surplus = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_business_date(self):
+        return self.cleaned_data.get("business_date") or timezone.localdate()
+
+
+@dataclass
+class Quote:
+    """What the window shows before paying: the chosen bills' principal and late fee, what the
+    cashier entered, and whether it is a partial payment or leaves money for prepaid balance."""
+
+    count: int
+    principal: Decimal
+    late_fee: Decimal
+    entered: Decimal
+    prepaid_used: Decimal
+    cash: Decimal
+    tendered: Decimal | None
+    invalid_amount: bool = False
+
+    @property
+    def due(self) -> Decimal:
+        return self.principal + self.late_fee
+
+    @property
+    def shortfall(self) -> Decimal:
+        return max(self.due - self.entered, ZERO)
+
+    @property
+    def surplus(self) -> Decimal:
+        """What goes to prepaid balance (预存款) after the chosen bills and their late fees."""
+        return max(self.entered - self.due, ZERO)
+
+    @property
+    def change(self) -> Decimal | None:
+        """找零: cash handed over less the cash line(s)."""
+        if self.tendered is None or not self.cash:
+            return None
+        return money(self.tendered - self.cash)
+
+
+def quote(
+    bills: Sequence[Bill], chosen: Sequence[int], rows: Sequence[LineInput], tendered
+) -> Quote:
+    """The figures of ``Quote`` from ``selectors.unpaid_bills`` rows (with ``late_fee``)."""
+    wanted = set(chosen)
+    picked = [b for b in bills if b.pk in wanted]
+    entered = prepaid = cash = ZERO
+    invalid = False
+    for row in rows:
+        amount = parse_amount(row.amount)
+        if amount is None:
+            invalid = invalid or bool(row.amount.strip())
+            continue
+        entered += amount
+        if row.method == PaymentMethod.PREPAID:
+            prepaid += amount
+        elif row.method == PaymentMethod.CASH:
+            cash += amount
+    return Quote(
+        count=len(picked),
+        principal=sum((b.outstanding for b in picked), ZERO),
+        late_fee=sum((b.late_fee.due for b in picked), ZERO),
+        entered=money(entered),
+        prepaid_used=money(prepaid),
+        cash=money(cash),
+        tendered=parse_amount(tendered) if tendered not in (None, "") else None,
+        invalid_amount=invalid,
+    )
+
+
+class InvoiceRequestForm(forms.Form):
+    """开票申请 on the payment page; the service checks the values and names the field at fault."""
+
+    title = forms.CharField(label="发票抬头", max_length=100, required=False)
+    tax_number = forms.CharField(
+        label="纳税人识别号", max_length=30, required=False, help_text="单位必填，个人可不填"
+    )
+    email = forms.CharField(label="接收邮箱", max_length=254, required=False)
+    phone = forms.CharField(label="接收手机", max_length=20, required=False)
+
+
+class InvoiceIssueForm(forms.Form):
+    invoice_no = forms.CharField(label="发票号码", max_length=30, required=False)
