@@ -35,6 +35,12 @@ from stdnum.cn import ric, uscc
 from wuye.core.audit import audit_record
 from wuye.core.models import Company, Membership, Project, User
 from wuye.core.roles import Role
+from wuye.demo.history import (
+    AUTO_HISTORY_MAX_ROOMS,
+    DEFAULT_MONTHS,
+    History,
+    analyze_ledger,
+)
 from wuye.registry.enums import (
     IdType,
     IssueState,
@@ -124,6 +130,23 @@ COUNT_LABELS = {
     "legacyissueevent": "遗留问题记录",
     "serviceticket": "报修/投诉",
     "auditentry": "操作日志",
+    "feeitem": "收费项目",
+    "latefeerule": "滞纳金规则",
+    "lprrate": "LPR",
+    "payaheadrule": "预交优惠",
+    "sharedcharge": "公摊登记",
+    "billingrun": "计费批次",
+    "account": "缴费账户",
+    "bill": "账单",
+    "billadjustment": "账单调整",
+    "payment": "收款",
+    "allocation": "核销",
+    "prepaidmovement": "预存款变动",
+    "paymentreversal": "收款冲红",
+    "refund": "退款",
+    "invoicerequest": "开票申请",
+    "receiptprint": "收据打印",
+    "cashierclosing": "日结",
 }
 
 
@@ -157,6 +180,7 @@ class DemoOptions:
     projects: int = 1
     seed: int = 42
     today: dt.date | None = None
+    months: int | None = None  # of bills and payments; None: 36, or 0 above 10,000 rooms
 
     def check(self) -> None:
         """Raises ``ValueError`` (in Chinese) when the options cannot make a demo."""
@@ -164,6 +188,13 @@ class DemoOptions:
             raise ValueError("项目数至少为 1")
         if self.rooms < 20 * self.projects:
             raise ValueError("每个项目至少 20 间房")
+        if self.months is not None and not 0 <= self.months <= 120:
+            raise ValueError("账单月数须在 0 到 120 之间")
+
+    def history_months(self) -> int:
+        if self.months is not None:
+            return self.months
+        return DEFAULT_MONTHS if self.rooms <= AUTO_HISTORY_MAX_ROOMS else 0
 
 
 @dataclass
@@ -188,6 +219,8 @@ def generate(options: DemoOptions, progress: Callable[[str], None] | None = None
         if gc_was_enabled:
             gc.enable()
     analyze_registry()
+    if options.history_months():
+        analyze_ledger()
     generator.log("已更新查询统计信息（ANALYZE）")
     return DemoResult(
         counts=generator.counts,
@@ -600,6 +633,23 @@ class _Generator:
         per_project, extra = divmod(self.options.rooms, len(projects))
         for index, project in enumerate(projects):
             self.make_project_data(project, per_project + (1 if index < extra else 0), users)
+        months = self.options.history_months()
+        if months:
+            self.log(f"账单与收款：{months} 个月")
+            history = History(
+                months=months,
+                seed=self.options.seed,
+                users=users,
+                log=self.log,
+                count=self.count,
+                insert_rows=insert_rows,
+            )
+            # The services make ORM objects with reference cycles: collect them again meanwhile.
+            gc.enable()
+            try:
+                history.run(company, projects)
+            finally:
+                gc.disable()
         audit_record(
             user=users["admin"],
             action="演示数据生成",
@@ -608,6 +658,7 @@ class _Generator:
                 "rooms": self.options.rooms,
                 "projects": self.options.projects,
                 "seed": self.options.seed,
+                "months": months,
                 "counts": self.counts,
             },
         )

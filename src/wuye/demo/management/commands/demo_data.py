@@ -16,8 +16,8 @@ from wuye.demo.generator import (
 
 class Command(BaseCommand):
     help = (
-        "生成演示数据：示范物业公司、小区、楼栋、房屋、业主、电话、房屋关系、车位、历史遗留问题、报修投诉"
-        "和演示账号。已有演示数据时不做任何事；--reset 先清空整个数据库（flush）再生成。"
+        "生成演示数据：示范物业公司、小区、楼栋、房屋、业主、电话、房屋关系、车位、历史遗留问题、报修投诉、"
+        "演示账号，以及收费项目和截至本月的逐月账单、收款、预存款、冲红、退款、日结。已有演示数据时不做任何事；--reset 先清空整个数据库（flush）再生成。"
     )
 
     def add_arguments(self, parser):
@@ -29,13 +29,19 @@ class Command(BaseCommand):
             "--seed", type=int, default=42, help="随机种子，同一种子生成同样的数据（默认 42）"
         )
         parser.add_argument(
+            "--months",
+            type=int,
+            default=None,
+            help="账单与收款历史的月数，截至本月（默认 36；超过 10000 间房时默认 0，即只生成房屋档案）",
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help="先清空整个数据库（所有表，包括非演示数据和操作日志）再生成",
         )
 
-    def handle(self, *args, rooms, projects, seed, reset, **options):
-        demo = DemoOptions(rooms=rooms, projects=projects, seed=seed)
+    def handle(self, *args, rooms, projects, seed, reset, months=None, **options):
+        demo = DemoOptions(rooms=rooms, projects=projects, seed=seed, months=months)
         try:
             demo.check()
         except ValueError as exc:
@@ -49,7 +55,10 @@ class Command(BaseCommand):
             )
             self.print_logins()
             return
-        self.stdout.write(f"生成演示数据：{rooms} 间房，{projects} 个项目，随机种子 {seed}")
+        self.stdout.write(
+            f"生成演示数据：{rooms} 间房，{projects} 个项目，随机种子 {seed}，"
+            f"{demo.history_months()} 个月账单与收款"
+        )
         result = generate(demo, progress=self.stdout.write)
         self.stdout.write("项目：" + "、".join(result.projects))
         self.stdout.write(
