@@ -46,7 +46,7 @@ def demo_data(*args: str) -> str:
 
 @pytest.fixture
 def demo():
-    return demo_data("--rooms", "300")
+    return demo_data("--rooms", "300", "--months", "0")
 
 
 def digest() -> str:
@@ -159,17 +159,17 @@ def test_search_finds_demo_people_by_initials_name_and_phone_tail(demo):
 # foreign-key checks still pending in an open transaction.
 @pytest.mark.django_db(transaction=True)
 def test_same_seed_same_data_and_another_seed_other_data():
-    demo_data("--rooms", "300")
+    demo_data("--rooms", "300", "--months", "0")
     first = digest()
-    demo_data("--rooms", "300", "--reset")
+    demo_data("--rooms", "300", "--months", "0", "--reset")
     assert digest() == first
-    demo_data("--rooms", "300", "--reset", "--seed", "7")
+    demo_data("--rooms", "300", "--months", "0", "--reset", "--seed", "7")
     assert digest() != first
 
 
 def test_second_run_does_nothing(demo):
     before = (Room.objects.count(), Person.objects.count(), AuditEntry.objects.count())
-    output = demo_data("--rooms", "300")
+    output = demo_data("--rooms", "300", "--months", "0")
     assert "已存在" in output and "admin" in output
     assert (Room.objects.count(), Person.objects.count(), AuditEntry.objects.count()) == before
 
@@ -194,7 +194,7 @@ def test_logins_roles_and_stewards(demo):
 
 def test_admin_that_already_exists_is_taken_over():
     User.objects.create_user(username="admin", password="something-else")
-    demo_data("--rooms", "300")
+    demo_data("--rooms", "300", "--months", "0")
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.check_password(DEMO_PASSWORD)
     assert admin.company == Company.objects.get(name=DEMO_COMPANY_NAME)
@@ -223,7 +223,7 @@ def test_issues_tickets_and_parking(demo):
 
 
 def test_rooms_are_spread_over_several_projects():
-    demo_data("--rooms", "500", "--projects", "2")
+    demo_data("--rooms", "500", "--projects", "2", "--months", "0")
     projects = Project.objects.annotate(n=Count("rooms")).order_by("code")
     assert [p.n for p in projects] == [250, 250]
     assert Person.objects.filter(is_developer=True).count() == 2

@@ -47,6 +47,7 @@ from wuye.billing.models import (
     SharedCharge,
 )
 from wuye.core.audit import audit_record
+from wuye.core.errors import ValidationFailed
 from wuye.core.models import Company, Project, User
 from wuye.core.money import ZERO, money
 from wuye.ledger import selectors as ledger_selectors
@@ -266,6 +267,7 @@ class _ProjectHistory:
         self.setup()
         months = self.h.months
         first_recent = max(0, len(months) - RECENT_MONTHS)
+        self.first_recent = months[first_recent] if first_recent < len(months) else self.h.today
         for index, month in enumerate(months):
             if index == first_recent:
                 self.sync_receipt_sequence()
@@ -607,6 +609,7 @@ class _ProjectHistory:
         self.h.insert_rows(PaymentLine, lines)
         self.h.insert_rows(Allocation, allocations)
         self.h.insert_rows(PrepaidMovement, movements)
+        closings = self.closings(events)
         audit_record(
             user=cashier,
             action="收款（历史数据批量导入）",
@@ -617,9 +620,47 @@ class _ProjectHistory:
                 "payments": len(payments),
                 "amount": sum((e.amount for e in events), ZERO),
                 "receipts": [payments[0]["receipt_no"], payments[-1]["receipt_no"]],
+                "closed_days": closings,
                 "note": "演示数据：与逐笔收款相同的记录，按月批量写入，未计滞纳金",
             },
         )
+
+    def closings(self, events: list[_Event]) -> int:
+        """日结 rows of the month's days, with the figures ``cashier_close`` would have stored (these
+        days had payments only: no reversals, no refunds)."""
+        received: dict[dt.date, dict[str, Decimal]] = {}
+        counts: Counter = Counter()
+        for event in events:
+            counts[event.day] += 1
+            day = received.setdefault(event.day, {})
+            for method, amount, _reference in event.lines:
+                day[method] = day.get(method, ZERO) + amount
+        rows = []
+        for day, by_method in sorted(received.items()):
+            if day >= self.h.today:
+                continue
+            totals = [
+                ledger_selectors.MethodTotal(
+                    method.value, str(method.label), by_method[method.value]
+                )
+                for method in PaymentMethod
+                if method.value in by_method
+            ]
+            rows.append(
+                CashierClosing(
+                    project=self.project,
+                    cashier=self.h.cashier,
+                    business_date=day,
+                    totals={t.method: t.as_json() for t in totals},
+                    total_amount=sum(
+                        (t.net for t in totals if t.method != PaymentMethod.PREPAID), ZERO
+                    ),
+                    payment_count=counts[day],
+                    reversal_count=0,
+                )
+            )
+        CashierClosing.objects.bulk_create(rows)
+        return len(rows)
 
     def sync_receipt_sequence(self) -> None:
         ReceiptSequence.objects.update_or_create(
@@ -633,29 +674,32 @@ class _ProjectHistory:
         accounts = Account.objects.select_related("project", "room", "payer").in_bulk(
             [e.household.account_id for e in events]
         )
-        mistakes = set(self.rng.sample(range(len(events)), k=min(3, len(events) // 40)))
-        ahead = 0
+        if last:
+            # 预交 today: a few yearly payers take the year of property fee with the discount instead.
+            yearly = [
+                e for e in events if e.household.behaviour == PROMPT and e.household.cycle == 12
+            ]
+            for event in yearly[:5]:
+                event.pay_ahead, event.day = True, self.h.today
+            events.sort(key=lambda e: (e.day, e.household.account_id))
+        mistakes = set(self.rng.sample(range(len(events)), k=min(3, -(-len(events) // 40))))
         for n, event in enumerate(events):
             account = accounts[event.household.account_id]
             h = event.household
-            if (
-                last
-                and ahead < 5
-                and h.behaviour == PROMPT
-                and h.cycle == 12
-                and event.day <= self.h.today
-            ):
-                # 预交: a year of property fee billed now with the pay-ahead discount, and paid.
-                result = billing.pay_ahead(
-                    user=cashier,
-                    account=account,
-                    fee_item=self.property_fee,
-                    months=12,
-                    on_date=self.h.today,
-                )
-                amount = money(h.outstanding() + result.amount_due)
-                event = _Event(self.h.today, h, amount, self.lines(h, amount, self.h.today))
-                ahead += 1
+            if event.pay_ahead:
+                try:
+                    result = billing.pay_ahead(
+                        user=cashier,
+                        account=account,
+                        fee_item=self.property_fee,
+                        months=12,
+                        on_date=event.day,
+                    )
+                except ValidationFailed:
+                    pass  # e.g. the developer pays part of the year: they prepay as usual
+                else:
+                    amount = money(h.outstanding() + result.amount_due)
+                    event = _Event(event.day, h, amount, self.lines(h, amount, event.day))
             if n in mistakes:
                 wrong = event.amount + Decimal(self.rng.choice([100, 200, 1000]))
                 typo = ledger.payment_record(
@@ -745,23 +789,23 @@ class _ProjectHistory:
 
     def close_days(self) -> None:
         """日结 of every past day the demo cashier took money (today stays open for the demo)."""
+        open_days = {"business_date__lt": self.h.today, "business_date__gte": self.first_recent}
         days = sorted(
             set(
                 Payment.objects.filter(
-                    project=self.project, cashier=self.h.cashier, business_date__lt=self.h.today
+                    project=self.project, cashier=self.h.cashier, **open_days
                 ).values_list("business_date", flat=True)
             )
             | set(
                 Refund.objects.filter(
-                    account__project=self.project,
-                    requested_by=self.h.cashier,
-                    business_date__lt=self.h.today,
+                    account__project=self.project, requested_by=self.h.cashier, **open_days
                 ).values_list("business_date", flat=True)
             )
         )
         for day in days:
             ledger.cashier_close(user=self.h.cashier, project=self.project, business_date=day)
-        self.log(f"收款 {self.receipt_no_total()} 笔，{len(days)} 天已日结")
+        closed = CashierClosing.objects.filter(project=self.project).count()
+        self.log(f"收款 {self.receipt_no_total()} 笔，{closed} 天已日结")
 
     def receipt_no_total(self) -> int:
         return (
