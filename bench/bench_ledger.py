@@ -320,7 +320,7 @@ def main() -> None:
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}",
         )
         started = time.perf_counter()
-        call_command("demo_data", rooms=args.rooms, seed=args.seed, stdout=io.StringIO())
+        call_command("demo_data", rooms=args.rooms, seed=args.seed, months=0, stdout=io.StringIO())
         project = Project.objects.order_by("id").first()
         line("demo_data", f"rooms={args.rooms} seconds={time.perf_counter() - started:.1f}")
         cashier = User.objects.create_user(username="bench_cashier", password="x" * 12)

@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 
 # Rooms per committed chunk: each chunk is one transaction, and progress moves once per chunk.
 CHUNK_ROOMS = 2000
-# Rows per INSERT statement inside a chunk.
+# Rows per bulk_create statement (new accounts, reversal entries).
 INSERT_BATCH = 1000
 # Exceptions kept in a preview (all are counted; the first ones are listed).
 PREVIEW_EXCEPTIONS = 500
@@ -829,25 +829,33 @@ def bill_rows(
 def insert_bills(rows: list[tuple]) -> None:
     """One chunk's bills in bulk: ``INSERT … ON CONFLICT DO NOTHING``, so a key that exists already
     (written by an earlier attempt or a concurrent one) is skipped, and only a uniqueness conflict is —
-    a CHECK violation still fails the chunk. SQLite: one ``executemany``; PostgreSQL: multi-row
-    VALUES statements of ``INSERT_BATCH`` rows."""
+    a CHECK violation still fails the chunk. SQLite: one ``executemany``; PostgreSQL: one statement
+    per chunk that reads the rows from one array per column (``unnest``).
+
+    On PostgreSQL the multi-row ``VALUES`` statements this replaced (1,000 rows, 16,000 parameters
+    each) spent most of a 100,000-room run parsing and binding parameters; 16 array parameters are
+    parsed once and sent in binary (docs/operations/benchmarks.md)."""
     if not rows:
         return
     qn = connection.ops.quote_name
+    columns = ", ".join(qn(c) for c in BILL_COLUMNS)
     # Table and column names come from the model, never from input.
-    head = (
-        f"INSERT INTO {qn(Bill._meta.db_table)} ({', '.join(qn(c) for c in BILL_COLUMNS)}) VALUES "  # noqa: S608
-    )
-    one = "(" + ", ".join(["%s"] * len(BILL_COLUMNS)) + ")"
+    head = f"INSERT INTO {qn(Bill._meta.db_table)} ({columns}) "  # noqa: S608
     tail = " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.executemany(head + one + tail, rows)
+            one = "(" + ", ".join(["%s"] * len(BILL_COLUMNS)) + ")"
+            cursor.executemany(head + "VALUES " + one + tail, rows)
             return
-        for start in range(0, len(rows), INSERT_BATCH):
-            batch = rows[start : start + INSERT_BATCH]
-            params = [value for row in batch for value in row]
-            cursor.execute(head + ", ".join([one] * len(batch)) + tail, params)
+        # Types come from the model's fields; the rows are parameters, one array per column.
+        arrays = ", ".join(f"%s::{t}[]" for t in _bill_column_types())
+        sql = head + f"SELECT * FROM unnest({arrays})" + tail  # noqa: S608
+        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+
+
+def _bill_column_types() -> list[str]:
+    fields = {f.column: f for f in Bill._meta.concrete_fields}
+    return [fields[c].cast_db_type(connection) for c in BILL_COLUMNS]
 
 
 def chunks_by_room(planned: list[PlannedBill], rooms_per_chunk: int) -> list[list[PlannedBill]]:
