@@ -203,7 +203,8 @@ def raw_insert(run, how: str, year: int) -> float:
         "created_at",
     ]
     fake_start = datetime.date(year, 1, 1)
-    source = list(Bill.objects.filter(run=run).values_list(*columns))
+    # The run's own bills (not the copies an earlier raw insert made, which name the same run).
+    source = list(Bill.objects.filter(run=run, period_start=run.period_start).values_list(*columns))
     ops = connection.ops
     rows = []
     idx_ps = columns.index("period_start")

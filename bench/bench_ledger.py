@@ -332,8 +332,8 @@ def main() -> None:
         # (a) one payment across 1,000 open bills.
         today = timezone.localdate()
         for label, account, with_fees in (
-            ("(a) 1,000 bills, principal only", a1, False),
-            ("(a) 1,000 bills + late fees", a2, True),
+            ("(a) one payment allocated across 1,000 open bills", a1, False),
+            ("(a) the same, with 1,000 late fees issued and paid", a2, True),
         ):
             owed = selectors.account_position(account).outstanding
             fees = sum((x.late_fee.due for x in selectors.unpaid_bills(account)), Decimal("0"))
