@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "wuye.registry",
     "wuye.billing",
     "wuye.ledger",
+    "wuye.dunning",
     "wuye.demo",
 ]
 
@@ -155,6 +156,9 @@ WUYE_IMPORT_MAX_ROWS = int(os.environ.get("WUYE_IMPORT_MAX_ROWS", "50000"))
 WUYE_SEARCH_LIMIT = 20
 # Called (after commit) with run_id= when a billing run finishes: new bills consume prepaid balance.
 WUYE_AFTER_BILLING_RUN = ["wuye.ledger.tasks.after_billing_run"]
+# Called (after commit) with account_id= when a payment is taken or reversed: the arrears case of
+# that account is re-evaluated at once, so nobody is chased after paying (SPEC §5 step 2).
+WUYE_AFTER_PAYMENT = ["wuye.dunning.services.after_payment"]
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,304 @@
+"""The rules of the dunning workflow as data, and the pure functions that apply them.
+
+Defaults come from SPEC §5 (steps 4–7) and LAW.md §1, §8; a project overrides them with rows of
+``FollowUpRule``, ``EscalationRule`` and ``DunningSettings`` (admin: 配置). Nothing here writes: the
+functions take plain values and return plain values, so each rule is tested on a fixed calendar.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from wuye.dunning.enums import (
+    MESSAGE_CHANNELS,
+    VOICE_CHANNELS,
+    CaseClass,
+    Channel,
+    EscalationKind,
+    NextAction,
+    RefusalReason,
+    Stage,
+    UnreachedReason,
+)
+from wuye.dunning.models import DunningSettings, EscalationRule, FollowUpRule, parse_windows
+
+DAY = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    action: str
+    days: int  # class A: relative to the promised date; others: relative to the last contact
+
+
+@dataclass(frozen=True)
+class Escalation:
+    kind: str
+    days: int
+    deadline_days: int = 15
+
+
+# SPEC §5 step 6.
+DEFAULT_FOLLOW_UPS: dict[str, FollowUp] = {
+    CaseClass.A: FollowUp(NextAction.PROMISE_EVE_CALL, -1),
+    CaseClass.B: FollowUp(NextAction.DAILY_CALL, 1),
+    CaseClass.C: FollowUp(NextAction.FIND_NUMBER, 3),
+    CaseClass.D: FollowUp(NextAction.REMOTE_GUIDE, 1),
+    CaseClass.E: FollowUp(NextAction.SUPERVISOR_REVIEW, 1),
+}
+
+# SPEC §5 step 7, checked in this order; the first that applies names the reason.
+DEFAULT_ESCALATIONS: list[Escalation] = [
+    Escalation(EscalationKind.PROMISE_BROKEN, 7),
+    Escalation(EscalationKind.NOT_A_WITHIN, 30),
+    Escalation(EscalationKind.UNPAID_FOR, 60),
+]
+
+# The action a stage asks for before the class rules take over again.
+STAGE_ACTIONS = {
+    Stage.VISIT: NextAction.VISIT,
+    Stage.WRITTEN_DEMAND: NextAction.WRITTEN_DEMAND,
+    Stage.LAWYER_LETTER: NextAction.LAWYER_LETTER,
+    Stage.LEGAL: NextAction.LEGAL_REVIEW,
+}
+# Which channels carry out a stage's action.
+STAGE_CHANNELS = {
+    Stage.VISIT: {Channel.VISIT_HOME, Channel.VISIT_WORK},
+    Stage.WRITTEN_DEMAND: {Channel.DOOR_NOTICE, Channel.MAIL},
+    Stage.LAWYER_LETTER: {Channel.LAWYER_LETTER},
+}
+
+
+# --- loading the rules of a project ---------------------------------------------------------------
+
+
+def dunning_settings(project_id: int) -> DunningSettings:
+    """The project's settings row, or an unsaved one holding the defaults."""
+    found = DunningSettings.objects.filter(project_id=project_id).first()
+    return found or DunningSettings(project_id=project_id)
+
+
+def follow_up_rules(project_id: int) -> dict[str, FollowUp]:
+    rules = dict(DEFAULT_FOLLOW_UPS)
+    for row in FollowUpRule.objects.filter(project_id=project_id):
+        rules[row.case_class] = FollowUp(row.action, row.days)
+    return rules
+
+
+def escalation_rules(project_id: int) -> list[Escalation]:
+    rows = {r.kind: r for r in EscalationRule.objects.filter(project_id=project_id)}
+    rules = []
+    for default in DEFAULT_ESCALATIONS:
+        row = rows.get(default.kind)
+        if row is None:
+            rules.append(default)
+        elif row.is_active:
+            rules.append(Escalation(row.kind, row.days, row.deadline_days))
+    return rules
+
+
+# --- next task --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    action: str
+    on: datetime.date  # shown on today's list from this day
+    due: datetime.date  # overdue after this day
+
+
+def next_task(
+    *,
+    opened_on: datetime.date,
+    case_class: str,
+    stage: str,
+    stage_since: datetime.date,
+    stage_deadline: datetime.date | None,
+    stage_action_done_on: datetime.date | None,
+    promise_date: datetime.date | None,
+    last_contact_on: datetime.date | None,
+    follow_ups: dict[str, FollowUp],
+    first_call_days: int,
+) -> Task:
+    """What the assignee does next and when, from the case's own state only (not from today), so a
+    rerun of the daily run computes the same task."""
+    if stage != Stage.REMINDER and stage_action_done_on is None:
+        return Task(STAGE_ACTIONS[stage], stage_since, stage_deadline or stage_since)
+    if not case_class:
+        return Task(NextAction.FIRST_CALL, opened_on, opened_on + first_call_days * DAY)
+    last = last_contact_on or opened_on
+    rule = follow_ups[case_class]
+    if case_class == CaseClass.A and promise_date is not None:
+        eve = promise_date + rule.days * DAY
+        if eve > last:
+            return Task(rule.action, eve, eve)
+        # Reminded already: look again the day after the promise (the case closes if it was paid).
+        after = max(promise_date, last) + DAY
+        return Task(NextAction.DAILY_CALL, after, after)
+    when = last + max(rule.days, 1) * DAY
+    return Task(rule.action, when, when)
+
+
+# --- escalation ------------------------------------------------------------------------------------
+
+
+def escalation_due(
+    *,
+    on: datetime.date,
+    stage: str,
+    case_class: str,
+    opened_on: datetime.date,
+    promise_date: datetime.date | None,
+    oldest_due_date: datetime.date | None,
+    rules: list[Escalation],
+) -> tuple[Escalation, str] | None:
+    """The first escalation rule a case in the reminder stage meets on ``on``, with the reason in
+    Chinese for the timeline; ``None`` when it stays. Only reminder → visit is automatic: later stages
+    are decided by people (written demand, lawyer letter, legal)."""
+    if stage != Stage.REMINDER:
+        return None
+    for rule in rules:
+        days = rule.days * DAY
+        if (
+            rule.kind == EscalationKind.PROMISE_BROKEN
+            and promise_date is not None
+            and promise_date + days <= on
+        ):
+            return rule, f"承诺缴费日 {promise_date:%Y-%m-%d} 已过 {rule.days} 天仍未缴清"
+        if (
+            rule.kind == EscalationKind.NOT_A_WITHIN
+            and case_class != CaseClass.A
+            and opened_on + days <= on
+        ):
+            return rule, f"立案 {rule.days} 天仍未转为 A 类（近期交纳）"
+        if (
+            rule.kind == EscalationKind.UNPAID_FOR
+            and oldest_due_date is not None
+            and oldest_due_date + days <= on
+        ):
+            return rule, f"最早一笔欠费 {oldest_due_date:%Y-%m-%d} 到期，已逾 {rule.days} 天未缴"
+    return None
+
+
+# --- classification --------------------------------------------------------------------------------
+
+_UNREACHED_CLASS = {
+    UnreachedReason.NO_ANSWER: CaseClass.B,
+    UnreachedReason.POWERED_OFF: CaseClass.B,
+    UnreachedReason.NO_SIGNAL: CaseClass.B,
+    UnreachedReason.DISCONNECTED: CaseClass.C,
+    UnreachedReason.WRONG_NUMBER: CaseClass.C,
+}
+
+
+def class_from_outcome(
+    *,
+    reached: bool,
+    unreached_reason: str = "",
+    promise_date: datetime.date | None = None,
+    refusal_reason: str = "",
+    lives_elsewhere: bool = False,
+) -> str:
+    """SPEC §5 step 5: a refusal is E, a concrete date is A, living elsewhere is D, a dead number C,
+    anything else (no date yet, not reachable for now) B."""
+    if refusal_reason:
+        return CaseClass.E
+    if reached and promise_date is not None:
+        return CaseClass.A
+    if lives_elsewhere:
+        return CaseClass.D
+    if not reached:
+        return _UNREACHED_CLASS.get(unreached_reason, CaseClass.B)
+    return CaseClass.B
+
+
+# Refusals that are an owner defence (LAW.md §10): the case needs a supervisor's decision.
+DEFENCE_REFUSALS = frozenset(
+    {
+        RefusalReason.LEAK,
+        RefusalReason.LIFT,
+        RefusalReason.DEVELOPER_DEFECT,
+        RefusalReason.SERVICE_QUALITY,
+        RefusalReason.DISPUTED_AMOUNT,
+    }
+)
+
+
+# --- guardrails (LAW.md) ---------------------------------------------------------------------------
+
+# LAW.md §1: stopping utilities or locking people out to force payment is unlawful.
+_FORBIDDEN = re.compile(
+    r"停水|停电|停暖|停气|断水|断电|断暖|断气|限电|限水|拉闸|关阀|停供|"
+    r"停梯|锁梯|停用电梯|电梯卡|门禁卡.{0,4}(停|锁|禁|消|注)|(停|锁|禁)用?门禁|"
+    r"公示.{0,6}(欠费|名单)|(欠费|黑)名单.{0,4}(公示|张贴|公布|曝光)|曝光|挂黑榜|"
+    r"告诉.{0,6}(单位|领导|同事|邻居).{0,6}欠费"
+)
+
+FORBIDDEN_MESSAGE = (
+    "不能记录或计划停水、停电、停暖、停气、停用电梯或门禁卡，也不能公示、曝光欠费人或告知第三方："
+    "《民法典》第944条第3款禁止以停止供电、供水、供热、供燃气等方式催交物业费；"
+    "《个人信息保护法》第23、25条禁止公开或向第三方提供业主个人信息（LAW.md 第1–3条）。"
+)
+
+
+def forbidden_measure(text: str) -> str | None:
+    """The words of ``text`` that plan an unlawful measure, or ``None``."""
+    match = _FORBIDDEN.search(text or "")
+    return match.group(0) if match else None
+
+
+def _fmt(windows: list[tuple[datetime.time, datetime.time]]) -> str:
+    return "、".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in windows)
+
+
+def contact_time_refusal(
+    *, channel: str, at: datetime.datetime, settings: DunningSettings
+) -> str | None:
+    """Why a contact at ``at`` by ``channel`` is not allowed (LAW.md §8), or ``None``. Calls and visits
+    only in the project's working windows (summer/winter), messages only in the message window; paper
+    notices and talks at the window any time."""
+    local = timezone.localtime(at)
+    moment = local.time()
+    if channel in VOICE_CHANNELS:
+        windows = settings.voice_windows(local.date())
+        season = "夏季" if settings.is_summer(local.date()) else "冬季"
+        rule = (
+            f"电话和上门只能在工作时段进行（本项目{season}：{_fmt(windows)}；"
+            "LAW.md 第8条，任何时候不得在22:00–08:00联系）"
+        )
+    elif channel in MESSAGE_CHANNELS:
+        windows = _windows(settings.message_windows)
+        rule = f"短信、微信只能在 {_fmt(windows)} 发送（LAW.md 第8条）"
+    else:
+        return None
+    if any(start <= moment < end for start, end in windows):
+        return None
+    return f"{local:%m-%d %H:%M} 不在可联系时段：{rule}。请在下一个可联系时段再联系。"
+
+
+def next_allowed_time(
+    *, channel: str, at: datetime.datetime, settings: DunningSettings
+) -> datetime.datetime:
+    """The first moment from ``at`` on when ``channel`` may be used (the task moves there)."""
+    local = timezone.localtime(at)
+    for offset in range(0, 3):
+        day = local.date() + offset * DAY
+        windows = (
+            settings.voice_windows(day)
+            if channel in VOICE_CHANNELS
+            else _windows(settings.message_windows)
+        )
+        for start, end in windows:
+            begin = datetime.datetime.combine(day, start, tzinfo=local.tzinfo)
+            finish = datetime.datetime.combine(day, end, tzinfo=local.tzinfo)
+            if local < finish:
+                return max(begin, local)
+    return local
+
+
+def _windows(text: str) -> list[tuple[datetime.time, datetime.time]]:
+    return parse_windows(text)
