@@ -180,7 +180,11 @@ def build(project, cashier, rooms_reserved: int, rng: random.Random):
         Bill.objects.bulk_create(bills, batch_size=5000)
     paid_bills = []
     payments = []
-    receipt = 0
+    # Continue the project's receipt numbers: demo_data may have taken payments already.
+    receipt = (
+        ReceiptSequence.objects.filter(project=project).values_list("last_no", flat=True).first()
+        or 0
+    )
     today = timezone.localdate()
     by_account: dict[int, list] = {}
     for b in (
@@ -249,7 +253,10 @@ def pay_history(cashier, account):
     from wuye.ledger import services
 
     rng = random.Random(7)
-    bills = list(Bill.objects.filter(account=account).order_by("due_date")[:100])
+    # Only the benchmark's own bills (item F00): demo_data may have billed the household too.
+    bills = list(
+        Bill.objects.filter(account=account, fee_item__code="F00").order_by("due_date")[:100]
+    )
     started = time.perf_counter()
     for b in bills:
         services.payment_record(
