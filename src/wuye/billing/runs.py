@@ -1009,8 +1009,11 @@ def run_preview(*, project: Project, period_start: datetime.date, user: User | N
 COMMITTABLE = (RunStatus.PREVIEWED, RunStatus.FAILED, RunStatus.COMMITTED)
 
 
-def run_commit(*, run: BillingRun, user: User | None) -> BillingRun:
-    """Queues the run's bills to be written by a background task (progress on the run page)."""
+def run_commit(*, run: BillingRun, user: User | None, enqueue: bool = True) -> BillingRun:
+    """Queues the run's bills to be written by a background task (progress on the run page).
+
+    ``enqueue=False`` only marks the run queued: the caller then runs ``run_execute`` itself (the
+    ``billing_run`` command, which prints the progress as it goes)."""
     from wuye.billing.tasks import billing_run_commit
 
     with transaction.atomic():
@@ -1027,7 +1030,8 @@ def run_commit(*, run: BillingRun, user: User | None) -> BillingRun:
         run.save(update_fields=["status", "error"])
         audit_record(user=user, action="计费生成", obj=run, project=run.project_id)
     user_id = user.pk if user is not None and user.is_authenticated else None
-    billing_run_commit.enqueue(run.pk, user_id)
+    if enqueue:
+        billing_run_commit.enqueue(run.pk, user_id)
     run.refresh_from_db()
     return run
 
