@@ -29,11 +29,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from wuye.billing.enums import BillKind, RunStatus
 from wuye.billing.models import Account, Bill, BillingRun
@@ -46,7 +48,7 @@ from wuye.core.money import ZERO, money, to_decimal
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
 from wuye.ledger import selectors
-from wuye.ledger.enums import InvoiceStatus, PaymentMethod, PrepaidKind
+from wuye.ledger.enums import InvoiceKind, InvoiceStatus, PaymentMethod, PrepaidKind
 from wuye.ledger.locking import lock_accounts, lock_bills, lock_payment, lock_receipt_sequence
 from wuye.ledger.models import (
     Allocation,
@@ -489,7 +491,16 @@ def _payment_write(
             "prepaid_draw": draw,
         },
     )
+    _after_payment(account.pk)
     return payment
+
+
+def _after_payment(account_id: int) -> None:
+    """Runs the ``WUYE_AFTER_PAYMENT`` hooks once the payment (or reversal) is durable — dunning
+    re-evaluates the household's arrears case at once. A failing hook is logged, never undoes it."""
+    for path in getattr(settings, "WUYE_AFTER_PAYMENT", []):
+        hook = import_string(path)
+        transaction.on_commit(lambda hook=hook: hook(account_id=account_id), robust=True)
 
 
 def payment_reverse(
@@ -588,6 +599,7 @@ def payment_reverse(
                 "prepaid": change,
             },
         )
+        _after_payment(payment.account_id)
     return reversal
 
 
@@ -863,6 +875,7 @@ def invoice_request_create(
     tax_number: str = "",
     email: str = "",
     phone: str = "",
+    kind: str = InvoiceKind.NORMAL,
 ) -> InvoiceRequest:
     """开票申请 recorded for finance, who issue the (digital) invoice on the tax platform (LAW.md §12:
     we record requests and export what the platform needs; we do not issue tax invoices)."""
@@ -872,7 +885,13 @@ def invoice_request_create(
         raise ValidationFailed("请填写发票抬头（个人姓名或单位名称）", field="title")
     if len(title) > 100:
         raise ValidationFailed("发票抬头最多 100 字", field="title")
+    if kind not in InvoiceKind.values:
+        raise ValidationFailed(
+            f"发票类型须为{'或'.join(str(label) for label in InvoiceKind.labels)}", field="kind"
+        )
     tax_number = (tax_number or "").strip().upper()
+    if kind == InvoiceKind.SPECIAL and not tax_number:
+        raise ValidationFailed("增值税专用发票须填写单位的纳税人识别号", field="tax_number")
     if tax_number and not (tax_number.isalnum() and 15 <= len(tax_number) <= 20):
         raise ValidationFailed(
             "税号应为 15–20 位字母或数字（统一社会信用代码为 18 位）", field="tax_number"
@@ -898,6 +917,7 @@ def invoice_request_create(
             tax_number=tax_number,
             email=email,
             phone=phone,
+            kind=kind,
             status=InvoiceStatus.REQUESTED,
             requested_by=user,
         )
@@ -906,7 +926,12 @@ def invoice_request_create(
             action="开票申请",
             obj=request,
             project=payment.project_id,
-            changes={"payment": payment.pk, "title": title, "tax_number": tax_number},
+            changes={
+                "payment": payment.pk,
+                "kind": kind,
+                "title": title,
+                "tax_number": tax_number,
+            },
         )
     return request
 
@@ -933,7 +958,9 @@ def invoice_request_mark_issued(
                 field="status",
             )
         locked.status = InvoiceStatus.ISSUED
-        locked.save(update_fields=["status"])
+        locked.invoice_no = invoice_no
+        locked.issued_at = timezone.now()
+        locked.save(update_fields=["status", "invoice_no", "issued_at"])
         audit_record(
             user=user,
             action="标记已开票",

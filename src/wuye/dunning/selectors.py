@@ -1,0 +1,257 @@
+"""Reads of the dunning workflow: what is overdue (from the ledger, set-based), today's list, a case
+file, the supervisor's list and daily check. Every page query starts from the user's projects."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Sum
+
+from wuye.billing.models import Bill
+from wuye.core.models import User
+from wuye.core.money import money
+from wuye.dunning.enums import CaseClass, CaseState
+from wuye.dunning.models import ArrearsCase, CaseEvent, ContactAttachment, ContactRecord
+from wuye.ledger.selectors import bill_outstanding
+from wuye.registry.enums import OPEN_ISSUE_STATES
+from wuye.registry.models import LegacyIssue, Occupancy, Phone, ServiceTicket
+
+DAY = datetime.timedelta(days=1)
+OPEN_TICKET_STATES = ("open", "processing")
+
+
+@dataclass(frozen=True)
+class Overdue:
+    amount: Decimal
+    bills: int
+    oldest_due_date: datetime.date
+
+
+def overdue_by_account(
+    project_id: int, on: datetime.date, account_ids: list[int] | None = None
+) -> dict[int, Overdue]:
+    """Per payer account of the project: Σ outstanding of bills due before ``on`` (as the ledger saw
+    them on ``on``), their count and the oldest due date. One grouped query for the whole project —
+    the same outstanding expression as ``ledger.selectors.account_position``."""
+    bills = Bill.objects.filter(project_id=project_id, due_date__lt=on)
+    if account_ids is not None:
+        bills = bills.filter(account_id__in=account_ids)
+    rows = (
+        bill_outstanding(bills, on)
+        .filter(outstanding__gt=0)
+        .order_by()
+        .values("account_id")
+        .annotate(total=Sum("outstanding"), n=Count("id"), oldest=Min("due_date"))
+        .values_list("account_id", "total", "n", "oldest")
+    )
+    return {
+        account_id: Overdue(money(total), n, oldest)
+        for account_id, total, n, oldest in rows
+        if money(total) > 0
+    }
+
+
+# --- pages ------------------------------------------------------------------------------------------
+
+
+def _phones_prefetch() -> Prefetch:
+    return Prefetch(
+        "account__payer__phones",
+        queryset=Phone.objects.order_by("-is_primary", "id"),
+    )
+
+
+def cases_in(project_ids: list[int]) -> QuerySet[ArrearsCase]:
+    return ArrearsCase.objects.filter(project_id__in=project_ids)
+
+
+def today_tasks(*, user: User, project_id: int, on: datetime.date) -> list[ArrearsCase]:
+    """我的今日催缴: the user's open cases whose next task is due on or before ``on``, in the order to
+    work them — promises due tomorrow first (a reminder the day before), then overdue tasks, then by
+    amount × aging (the biggest, oldest debts first). Four queries whatever the number of cases."""
+    tomorrow = on + DAY
+    cases = list(
+        ArrearsCase.objects.filter(
+            project_id=project_id,
+            assignee=user,
+            state=CaseState.OPEN,
+            next_action_on__lte=on,
+        )
+        .select_related("room", "account__payer")
+        .prefetch_related(_phones_prefetch())
+        .annotate(
+            open_issues=Count(
+                "room__legacy_issues",
+                filter=Q(room__legacy_issues__state__in=OPEN_ISSUE_STATES),
+                distinct=True,
+            )
+        )
+    )
+    last = last_contacts([c.pk for c in cases])
+    for case in cases:
+        case.last_contact = last.get(case.pk)
+        case.promise_tomorrow = case.case_class == CaseClass.A and case.promise_date == tomorrow
+        case.task_overdue = case.next_action_due is not None and case.next_action_due < on
+        case.weight = case.overdue_amount * max(case.aging_days, 1)
+    cases.sort(key=lambda c: (not c.promise_tomorrow, not c.task_overdue, -c.weight, c.pk))
+    return cases
+
+
+def last_contacts(case_ids: list[int]) -> dict[int, ContactRecord]:
+    """The latest contact record of each case (one query)."""
+    if not case_ids:
+        return {}
+    latest = ContactRecord.objects.filter(case_id=OuterRef("case_id"), at__gt=OuterRef("at"))
+    rows = (
+        ContactRecord.objects.filter(case_id__in=case_ids)
+        .exclude(Exists(latest))
+        .select_related("by")
+        .order_by("case_id", "-id")
+    )
+    found: dict[int, ContactRecord] = {}
+    for row in rows:
+        found.setdefault(row.case_id, row)
+    return found
+
+
+@dataclass
+class CaseFile:
+    case: ArrearsCase
+    people: list[Occupancy]
+    contacts: list[ContactRecord]
+    events: list[CaseEvent]
+    legacy_issues: list[LegacyIssue]
+    tickets: list[ServiceTicket]
+
+
+def case_file(case_id: int, project_ids: list[int]) -> CaseFile | None:
+    """Everything on the case page, in a fixed number of queries."""
+    case = (
+        cases_in(project_ids)
+        .filter(pk=case_id)
+        .select_related(
+            "project", "room__building", "account__payer", "assignee", "team", "class_set_by"
+        )
+        .prefetch_related(_phones_prefetch())
+        .first()
+    )
+    if case is None:
+        return None
+    people = list(
+        Occupancy.objects.filter(room_id=case.room_id, end_date__isnull=True)
+        .select_related("person")
+        .prefetch_related("person__phones")
+        .order_by("role", "id")
+    )
+    contacts = list(
+        ContactRecord.objects.filter(case=case)
+        .select_related("by", "phone", "corrects")
+        .prefetch_related(
+            Prefetch("attachments", queryset=ContactAttachment.objects.order_by("id"))
+        )
+        .order_by("-at", "-id")
+    )
+    events = list(CaseEvent.objects.filter(case=case).select_related("by").order_by("-at", "-id"))
+    issues = list(
+        LegacyIssue.objects.filter(room_id=case.room_id, state__in=OPEN_ISSUE_STATES).order_by(
+            "-reported_on"
+        )
+    )
+    tickets = list(
+        ServiceTicket.objects.filter(room_id=case.room_id, state__in=OPEN_TICKET_STATES).order_by(
+            "-opened_at"
+        )
+    )
+    return CaseFile(case, people, contacts, events, issues, tickets)
+
+
+def case_list(
+    *,
+    project_id: int,
+    on: datetime.date,
+    case_class: str = "",
+    stage: str = "",
+    assignee_id: int | None = None,
+    overdue_only: bool = False,
+    state: str = CaseState.OPEN,
+) -> QuerySet[ArrearsCase]:
+    """The supervisor's list of cases, filtered; biggest debts first."""
+    rows = ArrearsCase.objects.filter(project_id=project_id)
+    if state:
+        rows = rows.filter(state=state)
+    if case_class == "-":
+        rows = rows.filter(case_class="")
+    elif case_class:
+        rows = rows.filter(case_class=case_class)
+    if stage:
+        rows = rows.filter(stage=stage)
+    if assignee_id == 0:
+        rows = rows.filter(assignee__isnull=True)
+    elif assignee_id:
+        rows = rows.filter(assignee_id=assignee_id)
+    if overdue_only:
+        rows = rows.filter(next_action_due__lt=on)
+    return rows.select_related("room", "account__payer", "assignee").order_by(
+        F("overdue_amount").desc(), "id"
+    )
+
+
+@dataclass
+class StewardDay:
+    user: User
+    contacts: list[ContactRecord]
+    reached: int
+    promises: int
+    promised_amount: Decimal
+    open_cases: int
+    due_today: int
+    overdue_tasks: list[ArrearsCase]
+
+
+def daily_check(*, project_id: int, on: datetime.date) -> list[StewardDay]:
+    """主管每日检查: per assignee, the contacts recorded on ``on`` and the tasks left overdue."""
+    start = datetime.datetime.combine(on, datetime.time.min)
+    from django.utils import timezone
+
+    start = timezone.make_aware(start)
+    end = start + DAY
+    contacts = list(
+        ContactRecord.objects.filter(project_id=project_id, at__gte=start, at__lt=end)
+        .select_related("by", "case__room")
+        .order_by("by_id", "at")
+    )
+    counts = {
+        row["assignee"]: row
+        for row in ArrearsCase.objects.filter(
+            project_id=project_id, state=CaseState.OPEN, assignee__isnull=False
+        )
+        .values("assignee")
+        .annotate(n=Count("id"), due=Count("id", filter=Q(next_action_on__lte=on)))
+    }
+    overdue = list(
+        ArrearsCase.objects.filter(
+            project_id=project_id, state=CaseState.OPEN, next_action_due__lt=on
+        )
+        .select_related("room")
+        .order_by("next_action_due", "id")
+    )
+    user_ids = set(counts) | {c.by_id for c in contacts} | {c.assignee_id for c in overdue}
+    users = {u.pk: u for u in User.objects.filter(pk__in=[i for i in user_ids if i])}
+    days = []
+    for user_id in sorted(users, key=lambda i: str(users[i])):
+        mine = [c for c in contacts if c.by_id == user_id]
+        days.append(
+            StewardDay(
+                user=users[user_id],
+                contacts=mine,
+                reached=sum(1 for c in mine if c.reached),
+                promises=sum(1 for c in mine if c.promise_date),
+                promised_amount=money(sum((c.promise_amount or 0 for c in mine), Decimal(0))),
+                open_cases=counts.get(user_id, {}).get("n", 0),
+                due_today=counts.get(user_id, {}).get("due", 0),
+                overdue_tasks=[c for c in overdue if c.assignee_id == user_id],
+            )
+        )
+    return days

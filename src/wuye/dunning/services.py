@@ -1,0 +1,925 @@
+"""Every write of the dunning workflow: validated, in one transaction, with its audit entry.
+
+* **The daily run** (``dunning_run``) reads what each payer account of a project owes from the ledger
+  in one grouped query, opens a case for an account with money overdue past the grace period, refreshes
+  the figures of open cases, applies the escalation and follow-up rules (``rules``) and closes a case
+  when nothing is overdue any more. It writes only what changed, so a second run the same day changes
+  nothing; the unique constraint "one open case per account" holds even if two runs race.
+* **Payments** re-evaluate their account at once (``after_payment``, listed in
+  ``settings.WUYE_AFTER_PAYMENT`` and called by the ledger after commit): a household that paid is never
+  chased (误催). A reversal that makes money overdue again reopens the case it had just closed.
+* **Contacts** (``contact_record``) are refused when LAW.md says so, and otherwise set the case's class,
+  promise and next task. Contact records and case events are never updated: a correction is a new record.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from wuye.billing.models import Account
+from wuye.core.audit import audit_record
+from wuye.core.errors import NotInScope, ValidationFailed
+from wuye.core.models import Project, User
+from wuye.core.money import money, to_decimal
+from wuye.core.roles import Role
+from wuye.core.scope import role_in
+from wuye.dunning import rules
+from wuye.dunning.enums import (
+    STAGE_ORDER,
+    VOICE_CHANNELS,
+    AttachmentKind,
+    CaseClass,
+    CaseState,
+    Channel,
+    DeliveryStatus,
+    EventKind,
+    RefusalReason,
+    RunStatus,
+    Stage,
+    UnreachedReason,
+)
+from wuye.dunning.models import (
+    ArrearsCase,
+    CaseEvent,
+    ContactAttachment,
+    ContactRecord,
+    DunningRun,
+)
+from wuye.dunning.selectors import Overdue, overdue_by_account
+from wuye.registry.enums import PhoneValidity
+from wuye.registry.models import Occupancy, Phone
+from wuye.registry.services import phone_mark_validity
+
+logger = logging.getLogger(__name__)
+DAY = datetime.timedelta(days=1)
+
+# Who works cases (calls, visits, records); stewards and other staff only their own cases.
+WORKER_ROLES = frozenset(
+    {
+        Role.STEWARD,
+        Role.OTHER_STAFF,
+        Role.SUPERVISOR,
+        Role.PROJECT_MANAGER,
+        Role.COMPANY_ADMIN,
+        Role.LEGAL,
+        Role.TASK_FORCE,
+    }
+)
+# Who assigns cases and moves them between stages.
+SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
+# Who may send a case to the legal stage (the company approves a lawsuit: SPEC §5 step 9).
+LEGAL_APPROVER_ROLES = frozenset({Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
+OWN_CASES_ONLY = frozenset({Role.STEWARD, Role.OTHER_STAFF})
+
+# A case closed this recently comes back (with its history) when money is overdue again — a reversed
+# payment; a household that falls behind weeks later gets a fresh case.
+REOPEN_WITHIN_DAYS = 7
+CHUNK = 1000
+
+_UNREACHED_MARK = {
+    UnreachedReason.NO_ANSWER: PhoneValidity.NO_ANSWER,
+    UnreachedReason.POWERED_OFF: PhoneValidity.POWERED_OFF,
+    UnreachedReason.DISCONNECTED: PhoneValidity.DISCONNECTED,
+    UnreachedReason.WRONG_NUMBER: PhoneValidity.WRONG_NUMBER,
+    # "No signal" says nothing about the number itself: its mark stays as it was.
+}
+
+# Fields the run may change on an open case.
+_RUN_FIELDS = [
+    "overdue_amount",
+    "overdue_bills",
+    "oldest_due_date",
+    "aging_days",
+    "amounts_as_of",
+    "stage",
+    "stage_since",
+    "stage_deadline",
+    "stage_action_done_on",
+    "next_action",
+    "next_action_on",
+    "next_action_due",
+]
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _worker(user: User, case: ArrearsCase, doing: str) -> Role:
+    role = role_in(user, case.project_id)
+    if role is None:
+        raise NotInScope("您没有该项目的权限。")
+    if role not in WORKER_ROLES:
+        raise ValidationFailed(f"您的角色（{role.label}）不能{doing}。", field="user")
+    if role in OWN_CASES_ONLY and case.assignee_id != user.pk:
+        raise ValidationFailed(
+            f"该案件的责任人是 {case.assignee or '（未分配）'}，您只能{doing}自己负责的案件；"
+            "如需接手请找客服主管重新分配。",
+            field="case",
+        )
+    return role
+
+
+def _supervisor(user: User, project_id: int, doing: str) -> Role:
+    role = role_in(user, project_id)
+    if role is None:
+        raise NotInScope("您没有该项目的权限。")
+    if role not in SUPERVISOR_ROLES:
+        raise ValidationFailed(f"只有客服主管、项目经理可以{doing}。", field="user")
+    return role
+
+
+def _reason(reason: str | None, field: str = "reason") -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed("请填写原因", field=field)
+    if len(text) > 200:
+        raise ValidationFailed("原因最多 200 字", field=field)
+    if word := rules.forbidden_measure(text):
+        raise ValidationFailed(f"“{word}”：{rules.FORBIDDEN_MESSAGE}", field=field)
+    return text
+
+
+def _event(
+    case: ArrearsCase,
+    kind: str,
+    *,
+    on: datetime.date,
+    by: User | None = None,
+    old: object = "",
+    new: object = "",
+    reason: str = "",
+    at: datetime.datetime | None = None,
+) -> CaseEvent:
+    return CaseEvent(
+        case=case,
+        at=at or timezone.now(),
+        on_date=on,
+        by=by if by is not None and by.is_authenticated else None,
+        kind=kind,
+        from_value=str(old or "")[:60],
+        to_value=str(new or "")[:60],
+        reason=reason[:300],
+    )
+
+
+def _apply_task(case: ArrearsCase, settings, follow_ups) -> None:
+    task = rules.next_task(
+        opened_on=case.opened_on,
+        case_class=case.case_class,
+        stage=case.stage,
+        stage_since=case.stage_since,
+        stage_deadline=case.stage_deadline,
+        stage_action_done_on=case.stage_action_done_on,
+        promise_date=case.promise_date,
+        last_contact_on=timezone.localdate(case.last_contact_at) if case.last_contact_at else None,
+        follow_ups=follow_ups,
+        first_call_days=settings.first_call_days,
+    )
+    case.next_action, case.next_action_on, case.next_action_due = task.action, task.on, task.due
+
+
+def _set_amounts(case: ArrearsCase, overdue: Overdue | None, on: datetime.date) -> None:
+    if overdue is None:
+        case.overdue_amount, case.overdue_bills = money(0), 0
+        return
+    case.overdue_amount = overdue.amount
+    case.overdue_bills = overdue.bills
+    case.oldest_due_date = overdue.oldest_due_date
+    case.aging_days = (on - overdue.oldest_due_date).days
+    case.amounts_as_of = on
+
+
+def _escalate(case: ArrearsCase, on: datetime.date, escalations) -> CaseEvent | None:
+    found = rules.escalation_due(
+        on=on,
+        stage=case.stage,
+        case_class=case.case_class,
+        opened_on=case.opened_on,
+        promise_date=case.promise_date,
+        oldest_due_date=case.oldest_due_date,
+        rules=escalations,
+    )
+    if found is None:
+        return None
+    rule, why = found
+    old = case.stage
+    case.stage, case.stage_since = Stage.VISIT, on
+    case.stage_deadline = on + rule.deadline_days * DAY
+    case.stage_action_done_on = None
+    return _event(
+        case,
+        EventKind.STAGE,
+        on=on,
+        old=old,
+        new=Stage.VISIT,
+        reason=f"{why}：转上门催缴，项目经理须在 {case.stage_deadline:%Y-%m-%d} 前安排上门",
+    )
+
+
+# --- the daily run ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    on: datetime.date
+    accounts: int = 0  # accounts with money overdue
+    opened: int = 0
+    reopened: int = 0
+    updated: int = 0
+    escalated: int = 0
+    closed: int = 0
+    unchanged: int = 0
+    preview: bool = False
+    run_id: int | None = None
+    samples: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "on": self.on.isoformat(),
+            "accounts": self.accounts,
+            "opened": self.opened,
+            "reopened": self.reopened,
+            "updated": self.updated,
+            "escalated": self.escalated,
+            "closed": self.closed,
+            "unchanged": self.unchanged,
+            "preview": self.preview,
+        }
+
+
+Progress = Callable[[str], None]
+
+
+def dunning_run(
+    *,
+    project: Project,
+    on: datetime.date | None = None,
+    preview: bool = False,
+    user: User | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """催缴日跑批 for one project on ``on`` (default today). ``preview`` computes what would change and
+    writes nothing. All or nothing: a crash leaves the cases as they were, and a rerun does the rest."""
+    day = on or timezone.localdate()
+    say = progress or (lambda text: None)
+    with transaction.atomic():
+        # Serialize runs (and payment refreshes) of one project; a no-op lock on SQLite, whose
+        # IMMEDIATE transactions are serialized anyway.
+        Project.objects.select_for_update().filter(pk=project.pk).exists()
+        run = None
+        if not preview:
+            run = DunningRun.objects.create(project=project, run_on=day, started_by=user)
+        result = _evaluate(project.pk, day, account_ids=None, preview=preview, say=say)
+        if run is not None:
+            for name in ("accounts", "opened", "reopened", "updated", "escalated", "closed"):
+                setattr(run, name, getattr(result, name))
+            run.status, run.finished_at = RunStatus.DONE, timezone.now()
+            run.save()
+            result.run_id = run.pk
+            audit_record(
+                user=user, action="催缴日跑批", obj=run, project=project, changes=result.as_dict()
+            )
+        if preview:
+            transaction.set_rollback(True)
+    return result
+
+
+def case_refresh_account(account: Account, on: datetime.date | None = None) -> RunResult:
+    """Re-evaluates one account now: opens, refreshes or closes its case (after a payment, before a
+    contact)."""
+    day = on or timezone.localdate()
+    with transaction.atomic():
+        return _evaluate(account.project_id, day, account_ids=[account.pk], preview=False)
+
+
+def after_payment(*, account_id: int) -> None:
+    """``WUYE_AFTER_PAYMENT`` hook: the ledger calls it after a payment or a reversal commits."""
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:
+        return
+    try:
+        case_refresh_account(account)
+    except Exception:  # the payment stands whatever happens here; tonight's run catches up
+        logger.exception("dunning: refreshing account %s after a payment failed", account_id)
+
+
+def _evaluate(
+    project_id: int,
+    on: datetime.date,
+    *,
+    account_ids: list[int] | None,
+    preview: bool,
+    say: Progress = lambda text: None,
+) -> RunResult:
+    settings = rules.dunning_settings(project_id)
+    follow_ups = rules.follow_up_rules(project_id)
+    escalations = rules.escalation_rules(project_id)
+    result = RunResult(on=on, preview=preview)
+
+    overdue = overdue_by_account(project_id, on, account_ids)
+    result.accounts = len(overdue)
+    say(f"逾期账户 {len(overdue)} 户（截至 {on:%Y-%m-%d}）")
+    open_cases = ArrearsCase.objects.filter(project_id=project_id, state=CaseState.OPEN)
+    if account_ids is not None:
+        open_cases = open_cases.filter(account_id__in=account_ids)
+    by_account = {c.account_id: c for c in open_cases}
+    say(f"在办案件 {len(by_account)} 件")
+
+    cutoff = on - settings.grace_days * DAY
+    to_open = [a for a, o in overdue.items() if a not in by_account and o.oldest_due_date < cutoff]
+    events: list[CaseEvent] = []
+    changed: list[ArrearsCase] = []
+    closing: list[ArrearsCase] = []
+
+    # Existing open cases: close, or refresh and apply the rules.
+    for account_id, case in by_account.items():
+        owed = overdue.get(account_id)
+        if owed is None:
+            case.state, case.closed_on = CaseState.CLOSED, on
+            case.close_reason = "欠费已全部缴清"
+            case.overdue_amount, case.overdue_bills = money(0), 0
+            case.next_action, case.next_action_on, case.next_action_due = "", None, None
+            closing.append(case)
+            events.append(_event(case, EventKind.CLOSED, on=on, reason="欠费已全部缴清，自动结案"))
+            continue
+        before = tuple(getattr(case, f) for f in _RUN_FIELDS)
+        _set_amounts(case, owed, on)
+        escalation = _escalate(case, on, escalations)
+        if escalation is not None:
+            events.append(escalation)
+            result.escalated += 1
+        _apply_task(case, settings, follow_ups)
+        if tuple(getattr(case, f) for f in _RUN_FIELDS) != before:
+            changed.append(case)
+        else:
+            result.unchanged += 1
+    result.closed, result.updated = len(closing), len(changed)
+    say(f"结案 {len(closing)} 件，更新 {len(changed)} 件，升级上门 {result.escalated} 件")
+
+    # New cases, or the one closed a few days ago when a reversal made money overdue again.
+    reopen = _recently_closed(project_id, to_open, on)
+    new_cases: list[ArrearsCase] = []
+    stewards = _stewards(to_open) if to_open else {}
+    for account_id in to_open:
+        owed = overdue[account_id]
+        case = reopen.get(account_id)
+        if case is not None:
+            case.state, case.closed_on, case.close_reason = CaseState.OPEN, None, ""
+            _set_amounts(case, owed, on)
+            _apply_task(case, settings, follow_ups)
+            changed.append(case)
+            events.append(
+                _event(case, EventKind.REOPENED, on=on, reason="缴费被冲红或新欠费，重新立案")
+            )
+            result.reopened += 1
+            continue
+        room_id, steward_id = stewards[account_id]
+        case = ArrearsCase(
+            project_id=project_id,
+            account_id=account_id,
+            room_id=room_id,
+            opened_on=on,
+            stage=Stage.REMINDER,
+            stage_since=on,
+            assignee_id=steward_id,
+        )
+        _set_amounts(case, owed, on)
+        escalation = _escalate(case, on, escalations)
+        _apply_task(case, settings, follow_ups)
+        case.escalation_event = escalation
+        new_cases.append(case)
+        if escalation is not None:
+            result.escalated += 1
+    result.opened = len(new_cases)
+    say(f"新立案 {len(new_cases)} 件，重新立案 {result.reopened} 件")
+    if preview:
+        return result
+
+    if closing:
+        ArrearsCase.objects.bulk_update(
+            closing,
+            [
+                "state",
+                "closed_on",
+                "close_reason",
+                "overdue_amount",
+                "overdue_bills",
+                "next_action",
+                "next_action_on",
+                "next_action_due",
+            ],
+            batch_size=CHUNK,
+        )
+    if changed:
+        ArrearsCase.objects.bulk_update(
+            changed, [*_RUN_FIELDS, "state", "closed_on", "close_reason"], batch_size=CHUNK
+        )
+    for start in range(0, len(new_cases), CHUNK):
+        chunk = ArrearsCase.objects.bulk_create(new_cases[start : start + CHUNK])
+        for case in chunk:
+            events.append(
+                _event(
+                    case,
+                    EventKind.OPENED,
+                    on=on,
+                    new=case.assignee_id or "",
+                    reason=f"欠费 {case.overdue_amount} 元，最早到期 {case.oldest_due_date:%Y-%m-%d}",
+                )
+            )
+        for original, saved in zip(new_cases[start : start + CHUNK], chunk, strict=True):
+            if original.escalation_event is not None:
+                original.escalation_event.case = saved
+                events.append(original.escalation_event)
+        say(f"已立案 {min(start + CHUNK, len(new_cases))}/{len(new_cases)}")
+    CaseEvent.objects.bulk_create(events, batch_size=CHUNK)
+    return result
+
+
+def _recently_closed(project_id: int, account_ids: list[int], on: datetime.date) -> dict:
+    if not account_ids:
+        return {}
+    since = on - REOPEN_WITHIN_DAYS * DAY
+    found: dict[int, ArrearsCase] = {}
+    for start in range(0, len(account_ids), CHUNK):
+        rows = ArrearsCase.objects.filter(
+            project_id=project_id,
+            account_id__in=account_ids[start : start + CHUNK],
+            state=CaseState.CLOSED,
+            closed_on__gte=since,
+        ).order_by("account_id", "-closed_on", "-id")
+        for case in rows:
+            found.setdefault(case.account_id, case)
+    return found
+
+
+def _stewards(account_ids: list[int]) -> dict[int, tuple[int, int | None]]:
+    """account → (room, the steward of the room's building): automatic assignment (SPEC §5 step 3)."""
+    found: dict[int, tuple[int, int | None]] = {}
+    for start in range(0, len(account_ids), CHUNK):
+        rows = Account.objects.filter(pk__in=account_ids[start : start + CHUNK]).values_list(
+            "id", "room_id", "room__building__steward_id"
+        )
+        for account_id, room_id, steward_id in rows:
+            found[account_id] = (room_id, steward_id)
+    return found
+
+
+# --- contacts --------------------------------------------------------------------------------------
+
+
+def _choice(value: str, choices, field: str, label: str) -> str:
+    value = (value or "").strip()
+    if value and value not in choices.values:
+        raise ValidationFailed(f"未知的{label}：{value}", field=field)
+    return value
+
+
+def _payer_phone_ids(case: ArrearsCase) -> set[int]:
+    people = Occupancy.objects.filter(room_id=case.room_id, end_date__isnull=True).values(
+        "person_id"
+    )
+    return set(
+        Phone.objects.filter(person_id__in=[case.account.payer_id, *people]).values_list(
+            "id", flat=True
+        )
+    )
+
+
+def contact_record(
+    *,
+    user: User,
+    case: ArrearsCase,
+    channel: str,
+    reached: bool,
+    at: datetime.datetime | None = None,
+    phone: Phone | None = None,
+    used: str = "",
+    unreached_reason: str = "",
+    owner_said: str = "",
+    promise_date: datetime.date | None = None,
+    promise_amount: object = None,
+    refusal_reason: str = "",
+    lives_elsewhere: bool = False,
+    case_class: str = "",
+    class_reason: str = "",
+    delivery_status: str = "",
+    delivery_ref: str = "",
+    demand_deadline: datetime.date | None = None,
+    note: str = "",
+    corrects: ContactRecord | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    attachment_kind: str = AttachmentKind.PHOTO,
+    now: datetime.datetime | None = None,
+) -> ContactRecord:
+    """催缴记录: one contact with the household of ``case``, kept as evidence.
+
+    Refused (``ValidationFailed`` naming the field, citing the rule): a case with nothing overdue
+    (误催 — checked against the ledger right now), a call or visit outside the project's working
+    windows or over the daily/weekly cap, a message outside its window, a call or visit to an owner who
+    asked for written contact only, a note that plans cutting utilities or naming the debtor (LAW.md
+    §1–3, §8), a contact in the future. Otherwise the outcome sets the class (``rules.class_from_outcome``
+    unless ``case_class`` is chosen with a reason), the promise and the next task; a number found dead
+    is marked on the phone.
+    """
+    now = now or timezone.now()
+    at = at or now
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    _worker(user, case, "登记催缴记录")
+    channel = _choice(channel, Channel, "channel", "联系方式")
+    if not channel:
+        raise ValidationFailed("请选择联系方式", field="channel")
+    if at > now + datetime.timedelta(minutes=5):
+        raise ValidationFailed("联系时间不能晚于现在（登记已发生的联系）", field="at")
+    unreached_reason = _choice(
+        unreached_reason, UnreachedReason, "unreached_reason", "未联系上原因"
+    )
+    refusal_reason = _choice(refusal_reason, RefusalReason, "refusal_reason", "拒缴理由")
+    delivery_status = _choice(delivery_status, DeliveryStatus, "delivery_status", "送达状态")
+    case_class = _choice(case_class, CaseClass, "case_class", "分类")
+    if reached:
+        unreached_reason = ""
+    elif not unreached_reason:
+        if channel in (Channel.PHONE, Channel.VISIT_HOME, Channel.VISIT_WORK):
+            raise ValidationFailed(
+                "未联系上时请选择原因（无人接听、关机……）", field="unreached_reason"
+            )
+        unreached_reason = ""
+    if not reached and channel == Channel.WINDOW:
+        raise ValidationFailed("窗口面谈即已联系上", field="reached")
+    for name, text in (("note", note), ("owner_said", owner_said), ("class_reason", class_reason)):
+        if len(text or "") > 2000:
+            raise ValidationFailed("内容最多 2000 字", field=name)
+    if word := rules.forbidden_measure(note):
+        raise ValidationFailed(f"“{word}”：{rules.FORBIDDEN_MESSAGE}", field="note")
+    amount = None
+    if promise_amount not in (None, ""):
+        try:
+            amount = money(to_decimal(promise_amount))
+        except Exception as exc:
+            raise ValidationFailed("承诺金额应为数字，如 1200.00", field="promise_amount") from exc
+        if amount <= 0:
+            raise ValidationFailed("承诺金额应大于 0", field="promise_amount")
+    local_day = timezone.localtime(at).date()
+    if promise_date is not None:
+        if not reached:
+            raise ValidationFailed("未联系上业主，不能登记承诺", field="promise_date")
+        if promise_date < local_day:
+            raise ValidationFailed("承诺缴费日期不能早于联系日期", field="promise_date")
+    if phone is not None and phone.pk not in _payer_phone_ids(case):
+        raise ValidationFailed("该号码不属于本户的业主或住户", field="phone")
+    if corrects is not None and corrects.case_id != case.pk:
+        raise ValidationFailed("只能更正本案件的记录", field="corrects")
+
+    # 误催: the ledger, right now, decides whether the household still owes anything.
+    if case.is_open:
+        case_refresh_account(case.account)
+        case.refresh_from_db()
+    if not case.is_open and corrects is None:
+        raise ValidationFailed(
+            f"误催：该户已无逾期欠费（案件已于 {case.closed_on:%Y-%m-%d} 结案），不得再催缴"
+            "（SPEC 第5条第2步）。",
+            code="dunning.nothing_overdue",
+            field="case",
+        )
+    settings = rules.dunning_settings(case.project_id)
+    payer = case.account.payer
+    if channel in VOICE_CHANNELS and payer.written_contact_only:
+        raise ValidationFailed(
+            f"{payer.name} 要求仅以书面方式联系：不得电话或上门，请改用邮寄/EMS、"
+            "张贴投递通知或律师函（LAW.md 第8条）。",
+            code="dunning.written_only",
+            field="channel",
+        )
+    if refusal := rules.contact_time_refusal(channel=channel, at=at, settings=settings):
+        raise ValidationFailed(refusal, code="dunning.outside_hours", field="at")
+
+    derived = rules.class_from_outcome(
+        reached=reached,
+        unreached_reason=unreached_reason,
+        promise_date=promise_date,
+        refusal_reason=refusal_reason,
+        lives_elsewhere=lives_elsewhere,
+    )
+    chosen = case_class or derived
+    class_reason = (class_reason or "").strip()
+    if chosen != derived and not class_reason:
+        raise ValidationFailed(
+            f"按本次结果应为 {CaseClass(derived).label}；改为 {CaseClass(chosen).label} 请填写理由",
+            field="class_reason",
+        )
+    if word := rules.forbidden_measure(class_reason):
+        raise ValidationFailed(f"“{word}”：{rules.FORBIDDEN_MESSAGE}", field="class_reason")
+
+    with transaction.atomic():
+        case = (
+            ArrearsCase.objects.select_for_update().select_related("account__payer").get(pk=case.pk)
+        )
+        if channel == Channel.PHONE:
+            _check_call_caps(case, at, settings)
+        record = ContactRecord(
+            case=case,
+            project_id=case.project_id,
+            at=at,
+            by=user,
+            channel=channel,
+            phone=phone,
+            used=(used or (phone.number if phone else ""))[:200],
+            reached=reached,
+            unreached_reason=unreached_reason,
+            owner_said=owner_said.strip(),
+            promise_date=promise_date,
+            promise_amount=amount,
+            refusal_reason=refusal_reason,
+            lives_elsewhere=lives_elsewhere,
+            case_class=chosen,
+            class_reason=class_reason,
+            delivery_status=delivery_status,
+            delivery_ref=delivery_ref.strip()[:100],
+            demand_deadline=demand_deadline,
+            note=note.strip(),
+            corrects=corrects,
+        )
+        record.save()
+        for upload in attachments:
+            _attach(record, upload, attachment_kind)
+        if case.is_open:
+            _apply_contact(case, record, user, local_day, settings)
+        audit_record(
+            user=user,
+            action="催缴记录",
+            obj=record,
+            project=case.project_id,
+            changes={
+                "case": case.pk,
+                "channel": channel,
+                "at": at,
+                "reached": reached,
+                "unreached_reason": unreached_reason,
+                "promise": [promise_date, amount],
+                "refusal_reason": refusal_reason,
+                "class": chosen,
+                "corrects": corrects.pk if corrects else None,
+                "attachments": len(attachments),
+            },
+        )
+    if phone is not None:
+        mark = PhoneValidity.OK if reached else _UNREACHED_MARK.get(unreached_reason)
+        if mark and mark != phone.validity:
+            phone_mark_validity(user=user, phone=phone, validity=mark)
+    return record
+
+
+def _check_call_caps(case: ArrearsCase, at: datetime.datetime, settings) -> None:
+    local = timezone.localtime(at)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    week_start = day_start - local.weekday() * DAY
+    calls = ContactRecord.objects.filter(
+        case__account_id=case.account_id, channel=Channel.PHONE, corrects__isnull=True
+    )
+    today = calls.filter(at__gte=day_start, at__lt=day_start + DAY).count()
+    if today >= settings.max_calls_per_day:
+        raise ValidationFailed(
+            f"今天已给该户打过 {today} 次电话，达到每日上限 {settings.max_calls_per_day} 次"
+            "（LAW.md 第8条：频繁致电属骚扰）。请明天再打，或改用短信、上门。",
+            code="dunning.over_cap",
+            field="channel",
+        )
+    week = calls.filter(at__gte=week_start, at__lt=week_start + 7 * DAY).count()
+    if week >= settings.max_calls_per_week:
+        raise ValidationFailed(
+            f"本周已给该户打过 {week} 次电话，达到每周上限 {settings.max_calls_per_week} 次"
+            "（LAW.md 第8条）。请下周再打，或改用书面方式。",
+            code="dunning.over_cap",
+            field="channel",
+        )
+
+
+def _attach(record: ContactRecord, upload: UploadedFile, kind: str) -> ContactAttachment:
+    if kind not in AttachmentKind.values:
+        raise ValidationFailed(f"未知的附件类型：{kind}", field="attachments")
+    if upload.size > 20 * 1024 * 1024:
+        raise ValidationFailed("单个附件不能超过 20MB", field="attachments")
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    name = (upload.name or "附件").rsplit("/", 1)[-1][:200]
+    attachment = ContactAttachment(
+        contact=record, kind=kind, original_name=name, size=upload.size, sha256=digest.hexdigest()
+    )
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    return attachment
+
+
+def _apply_contact(
+    case: ArrearsCase,
+    record: ContactRecord,
+    user: User,
+    day: datetime.date,
+    settings,
+) -> None:
+    events: list[CaseEvent] = []
+    if record.case_class != case.case_class:
+        events.append(
+            _event(
+                case,
+                EventKind.CLASS,
+                on=day,
+                by=user,
+                old=case.case_class,
+                new=record.case_class,
+                reason=record.class_reason or f"按{record.get_channel_display()}结果分类",
+            )
+        )
+        case.case_class = record.case_class
+        case.class_set_by = user
+        case.class_reason = record.class_reason
+    if record.promise_date is not None:
+        events.append(
+            _event(
+                case,
+                EventKind.PROMISE,
+                on=day,
+                by=user,
+                old=case.promise_date or "",
+                new=record.promise_date,
+                reason=f"承诺 {record.promise_date:%Y-%m-%d} 缴纳"
+                + (f" {record.promise_amount} 元" if record.promise_amount else ""),
+            )
+        )
+        case.promise_date, case.promise_amount = record.promise_date, record.promise_amount
+    elif record.case_class != CaseClass.A:
+        case.promise_date, case.promise_amount = None, None
+    if case.last_contact_at is None or record.at >= case.last_contact_at:
+        case.last_contact_at = record.at
+    if record.channel in rules.STAGE_CHANNELS.get(case.stage, ()):
+        case.stage_action_done_on = day
+    _apply_task(case, settings, rules.follow_up_rules(case.project_id))
+    case.save(
+        update_fields=[
+            "case_class",
+            "class_set_by",
+            "class_reason",
+            "promise_date",
+            "promise_amount",
+            "last_contact_at",
+            "stage_action_done_on",
+            "next_action",
+            "next_action_on",
+            "next_action_due",
+        ]
+    )
+    for event in events:
+        event.save()
+
+
+# --- class, stage, assignee ------------------------------------------------------------------------
+
+
+def case_set_class(*, user: User, case: ArrearsCase, case_class: str, reason: str) -> ArrearsCase:
+    """The steward (or supervisor) changes the class by judgement, with a reason."""
+    _worker(user, case, "调整分类")
+    case_class = _choice(case_class, CaseClass, "case_class", "分类")
+    if not case_class:
+        raise ValidationFailed("请选择分类", field="case_class")
+    reason = _reason(reason)
+    with transaction.atomic():
+        case = ArrearsCase.objects.select_for_update().get(pk=case.pk)
+        _open_or_refuse(case)
+        if case.case_class == case_class:
+            return case
+        day = timezone.localdate()
+        _event(
+            case,
+            EventKind.CLASS,
+            on=day,
+            by=user,
+            old=case.case_class,
+            new=case_class,
+            reason=reason,
+        ).save()
+        old = case.case_class
+        case.case_class, case.class_set_by, case.class_reason = case_class, user, reason
+        if case_class != CaseClass.A:
+            case.promise_date, case.promise_amount = None, None
+        settings = rules.dunning_settings(case.project_id)
+        _apply_task(case, settings, rules.follow_up_rules(case.project_id))
+        case.save()
+        audit_record(
+            user=user,
+            action="催缴分类",
+            obj=case,
+            project=case.project_id,
+            changes={"class": [old, case_class], "reason": reason},
+        )
+    return case
+
+
+def case_reassign(
+    *, user: User, case: ArrearsCase, assignee: User | None, reason: str
+) -> ArrearsCase:
+    """The supervisor gives a case to another member of the project's staff, with a reason."""
+    _supervisor(user, case.project_id, "重新分配案件")
+    reason = _reason(reason)
+    if assignee is not None and role_in(assignee, case.project_id) not in WORKER_ROLES:
+        raise ValidationFailed(f"{assignee} 不是本项目可承办催缴的员工", field="assignee")
+    with transaction.atomic():
+        case = ArrearsCase.objects.select_for_update().select_related("assignee").get(pk=case.pk)
+        _open_or_refuse(case)
+        if case.assignee_id == (assignee.pk if assignee else None):
+            return case
+        old = case.assignee
+        _event(
+            case,
+            EventKind.ASSIGNEE,
+            on=timezone.localdate(),
+            by=user,
+            old=old or "（未分配）",
+            new=assignee or "（未分配）",
+            reason=reason,
+        ).save()
+        case.assignee = assignee
+        case.save(update_fields=["assignee"])
+        audit_record(
+            user=user,
+            action="重新分配催缴案件",
+            obj=case,
+            project=case.project_id,
+            changes={
+                "assignee": [old.pk if old else None, assignee.pk if assignee else None],
+                "reason": reason,
+            },
+        )
+    return case
+
+
+def case_set_stage(
+    *, user: User, case: ArrearsCase, stage: str, reason: str, deadline: datetime.date | None = None
+) -> ArrearsCase:
+    """Moves a case to a later stage by decision (visit → written demand → lawyer letter → legal).
+
+    The legal stage needs a project manager's or company administrator's decision and a recorded,
+    delivered written demand whose payment deadline has passed (LAW.md §4).
+    """
+    role = _supervisor(user, case.project_id, "调整催缴阶段")
+    stage = _choice(stage, Stage, "stage", "阶段")
+    reason = _reason(reason)
+    day = timezone.localdate()
+    with transaction.atomic():
+        case = ArrearsCase.objects.select_for_update().get(pk=case.pk)
+        _open_or_refuse(case)
+        if STAGE_ORDER.index(stage) <= STAGE_ORDER.index(case.stage):
+            raise ValidationFailed(
+                f"案件已在“{case.get_stage_display()}”阶段，只能向后推进", field="stage"
+            )
+        if stage == Stage.LEGAL:
+            if role not in LEGAL_APPROVER_ROLES:
+                raise ValidationFailed("转入法律程序须由项目经理或公司管理员决定", field="stage")
+            demand = (
+                ContactRecord.objects.filter(
+                    case__account_id=case.account_id,
+                    channel__in=[Channel.DOOR_NOTICE, Channel.MAIL, Channel.LAWYER_LETTER],
+                    delivery_status=DeliveryStatus.DELIVERED,
+                    demand_deadline__lt=day,
+                )
+                .order_by("-demand_deadline")
+                .first()
+            )
+            if demand is None:
+                raise ValidationFailed(
+                    "转入法律程序前，须有已送达的书面催告且其载明的缴费期限已过"
+                    "（《民法典》第944条第2款；LAW.md 第4条）。",
+                    code="dunning.no_demand",
+                    field="stage",
+                )
+        old = case.stage
+        _event(case, EventKind.STAGE, on=day, by=user, old=old, new=stage, reason=reason).save()
+        case.stage, case.stage_since, case.stage_deadline = stage, day, deadline
+        case.stage_action_done_on = None
+        _apply_task(
+            case, rules.dunning_settings(case.project_id), rules.follow_up_rules(case.project_id)
+        )
+        case.save()
+        audit_record(
+            user=user,
+            action="催缴阶段",
+            obj=case,
+            project=case.project_id,
+            changes={"stage": [old, stage], "reason": reason},
+        )
+    return case
+
+
+def _open_or_refuse(case: ArrearsCase) -> None:
+    if not case.is_open:
+        raise ValidationFailed("案件已结案（该户已无逾期欠费）", field="case")

@@ -1,0 +1,54 @@
+"""A payment at the window closes the case at once, so nobody is chased after paying (误催); a
+reversal that makes money overdue again reopens it."""
+
+import pytest
+
+from tests.dunning import factories
+from wuye.dunning.enums import CaseState, EventKind
+from wuye.ledger import services as ledger
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def opened(project, debtor):
+    factories.run(project)
+    return factories.case_of(debtor)
+
+
+def test_paying_everything_at_the_window_closes_the_case_at_once(
+    opened, debtor, cashier, today, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.pay(cashier, debtor, "200.00", include_late_fees=False)
+
+    opened.refresh_from_db()
+    assert opened.state == CaseState.CLOSED
+    assert opened.closed_on == today
+
+
+def test_a_part_payment_updates_the_amount_at_once(
+    opened, debtor, cashier, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.pay(cashier, debtor, "100.00", include_late_fees=False)
+
+    opened.refresh_from_db()
+    assert opened.state == CaseState.OPEN
+    assert opened.overdue_amount == 100
+
+
+def test_reversing_the_payment_reopens_the_same_case(
+    opened, debtor, cashier, supervisor, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = factories.pay(cashier, debtor, "200.00", include_late_fees=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        ledger.payment_reverse(
+            user=cashier, payment=payment, reason="银行退票", approved_by=supervisor
+        )
+
+    opened.refresh_from_db()
+    assert opened.state == CaseState.OPEN
+    assert opened.overdue_amount == 200
+    assert opened.events.filter(kind=EventKind.REOPENED).count() == 1
