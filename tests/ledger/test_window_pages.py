@@ -16,7 +16,7 @@ from tests.ledger import factories
 from tests.ledger.factories import D
 from wuye.core.roles import Role
 from wuye.ledger import services
-from wuye.ledger.enums import InvoiceStatus
+from wuye.ledger.enums import InvoiceKind, InvoiceStatus
 from wuye.ledger.models import Allocation, InvoiceRequest, Payment, ReceiptPrint
 
 pytestmark = pytest.mark.django_db
@@ -301,18 +301,32 @@ def test_an_invoice_request_is_recorded_for_finance(at_window, cashier, acct, tw
     payment = factories.pay(cashier, acct, "220.50")
     response = at_window.post(
         reverse("ledger:invoice_request_create", args=[payment.pk]),
-        {"title": "张三", "email": "zs@example.com"},
+        {"kind": "normal", "title": "张三", "email": "zs@example.com"},
     )
     assert response.status_code == 302
     request = InvoiceRequest.objects.get()
-    assert (request.title, request.status) == ("张三", InvoiceStatus.REQUESTED)
+    assert (request.kind, request.title, request.status) == (
+        InvoiceKind.NORMAL,
+        "张三",
+        InvoiceStatus.REQUESTED,
+    )
+
+
+def test_a_special_vat_invoice_needs_the_tax_number(at_window, cashier, acct, two_bills):
+    payment = factories.pay(cashier, acct, "220.50")
+    response = at_window.post(
+        reverse("ledger:invoice_request_create", args=[payment.pk]),
+        {"kind": "special", "title": "某某科技有限公司", "email": "cw@example.com"},
+    )
+    assert response.status_code == 400
+    assert "纳税人识别号" in response.context["invoice_form"].errors["tax_number"][0]
 
 
 def test_an_invoice_request_error_is_shown_next_to_its_field(at_window, cashier, acct, two_bills):
     payment = factories.pay(cashier, acct, "220.50")
     response = at_window.post(
         reverse("ledger:invoice_request_create", args=[payment.pk]),
-        {"title": "某某公司", "tax_number": "12AB", "email": "a@b.cn"},
+        {"kind": "normal", "title": "某某公司", "tax_number": "12AB", "email": "a@b.cn"},
     )
     assert response.status_code == 400
     assert "税号" in response.context["invoice_form"].errors["tax_number"][0]
@@ -331,7 +345,8 @@ def test_finance_sees_the_requests_and_marks_one_issued(
     assert "张三" in listing and "标记已开票" in listing
     client.post(reverse("ledger:invoice_request_issue", args=[request.pk]), {"invoice_no": "2511"})
     request.refresh_from_db()
-    assert request.status == InvoiceStatus.ISSUED
+    assert (request.status, request.invoice_no) == (InvoiceStatus.ISSUED, "2511")
+    assert request.issued_at is not None
 
 
 def test_a_cashier_cannot_mark_an_invoice_issued(at_window, cashier, acct, two_bills):

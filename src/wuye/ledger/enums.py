@@ -23,3 +23,10 @@ class InvoiceStatus(models.TextChoices):
     REQUESTED = "requested", _("待开票")
     ISSUED = "issued", _("已开票")
     CANCELLED = "cancelled", _("已取消")
+
+
+class InvoiceKind(models.TextChoices):
+    """数电票 types: the ordinary one for anyone, the special VAT invoice for a VAT-registered company."""
+
+    NORMAL = "normal", _("数电普通发票")
+    SPECIAL = "special", _("数电增值税专用发票")

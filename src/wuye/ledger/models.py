@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wuye.billing.models import MONEY, Account, Bill
 from wuye.core.models import Project
-from wuye.ledger.enums import InvoiceStatus, PaymentMethod, PrepaidKind
+from wuye.ledger.enums import InvoiceKind, InvoiceStatus, PaymentMethod, PrepaidKind
 
 
 class ReceiptSequence(models.Model):
@@ -228,6 +228,9 @@ class InvoiceRequest(models.Model):
     """A request for a (digital) invoice, recorded for finance (LAW.md §12: we do not issue tax invoices)."""
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="invoice_requests")
+    kind = models.CharField(
+        _("发票类型"), max_length=20, choices=InvoiceKind.choices, default=InvoiceKind.NORMAL
+    )
     title = models.CharField(_("发票抬头"), max_length=100)
     tax_number = models.CharField(_("税号"), max_length=30, blank=True)
     email = models.EmailField(_("接收邮箱"), blank=True)
@@ -239,6 +242,8 @@ class InvoiceRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    invoice_no = models.CharField(_("发票号码"), max_length=30, blank=True)
+    issued_at = models.DateTimeField(_("标记开票时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("开票申请")

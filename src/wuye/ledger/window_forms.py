@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from wuye.billing.models import Bill
 from wuye.core.money import ZERO, money, to_decimal
-from wuye.ledger.enums import PaymentMethod
+from wuye.ledger.enums import InvoiceKind, PaymentMethod
 
 # Methods whose transaction number (交易单号) the cashier may note for reconciliation.
 METHODS_WITH_REFERENCE = frozenset(
@@ -193,9 +193,10 @@ def quote(
 class InvoiceRequestForm(forms.Form):
     """开票申请 on the payment page; the service checks the values and names the field at fault."""
 
+    kind = forms.ChoiceField(label="发票类型", choices=InvoiceKind.choices, initial="normal")
     title = forms.CharField(label="发票抬头", max_length=100, required=False)
     tax_number = forms.CharField(
-        label="纳税人识别号", max_length=30, required=False, help_text="单位必填，个人可不填"
+        label="纳税人识别号", max_length=30, required=False, help_text="单位填写；专用发票必填"
     )
     email = forms.CharField(label="接收邮箱", max_length=254, required=False)
     phone = forms.CharField(label="接收手机", max_length=20, required=False)
