@@ -325,6 +325,9 @@ def statement_pdf(data: StatementData) -> bytes:
                 _yuan(line.balance),
             ]
         )
+    charged = sum((line.charge for line in data.lines if line.charge is not None), Decimal("0"))
+    credited = sum((line.credit for line in data.lines if line.credit is not None), Decimal("0"))
+    rows.append(["", "本期合计", _yuan(charged), _yuan(credited), ""])
     rows.append([f"{data.date_to:%Y-%m-%d}", "期末余额", "", "", _yuan(data.closing)])
     story.append(
         _table(
