@@ -20,6 +20,9 @@ from wuye.billing.models import BillingRun
 from wuye.core.errors import WuyeError
 from wuye.core.models import Project, User
 
+# Buildings listed in the printed preview; the page lists them all.
+BUILDINGS_SHOWN = 12
+
 
 def find_project(text: str) -> Project:
     """A project by id, code or exact name."""
@@ -92,9 +95,11 @@ def print_preview(out, run: BillingRun) -> None:
         out.write(
             "  本月不计费：" + "、".join(f"{i['name']}（按{i['cycle']}）" for i in p["not_due"])
         )
-    out.write("  按楼栋：")
-    for row in p["by_building"]:
+    out.write(f"  按楼栋（共 {len(p['by_building'])} 栋）：")
+    for row in p["by_building"][:BUILDINGS_SHOWN]:
         out.write(f"    {row['name']:<12} {row['count']:>8,} 张 {row['amount']:>16} 元")
+    if len(p["by_building"]) > BUILDINGS_SHOWN:
+        out.write(f"    …其余 {len(p['by_building']) - BUILDINGS_SHOWN} 栋见计费页面")
     out.write(f"  异常 {p['exception_count']:,} 户（这些房屋本次不出账）")
     for row in p["exception_counts"]:
         out.write(f"    {row['label']}：{row['count']:,}")
