@@ -128,3 +128,22 @@ def test_overpayment_is_announced_and_confirmed_before_it_goes_to_prepaid(
     page.keyboard.press("F4")
     expect(page.locator("#receipt-no")).to_contain_text("No.00000001")
     expect(page.locator("main")).to_contain_text("存入预存款")
+
+
+def test_cashier_records_an_invoice_request_from_the_result_page(
+    live_server, page, seeded, screenshot_dir
+):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "shouyin")
+    page.fill("#id_password", "wuye-e2e-pass")
+    page.press("#id_password", "Enter")
+    page.goto(f"{live_server.url}/ledger/window/rooms/{seeded.room_id}/")
+    page.keyboard.press("F4")
+    expect(page.locator("#receipt-no")).to_contain_text("No.00000001")
+    page.keyboard.press("Alt+I")
+    expect(page.locator("#invoice-form")).to_be_visible()
+    page.fill("#id_email", "zhangsan@example.com")
+    page.click("#invoice-form button")
+    expect(page.locator("#invoice")).to_contain_text("待开票")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(screenshot_dir / "payment.png"), full_page=True)
