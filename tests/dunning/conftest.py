@@ -5,6 +5,8 @@ import pytest
 from tests.dunning import factories
 from wuye.core.roles import Role
 
+DAY = datetime.timedelta(days=1)
+
 
 @pytest.fixture
 def supervisor(make_user, project):
@@ -23,20 +25,9 @@ def today():
 
 @pytest.fixture
 def debtor(project, steward, item, today):
-    """3-2-1502, stewarded by ``steward``, owing two months of 100.00: due 75 and 45 days ago."""
+    """3-2-1502, stewarded by ``steward``, owing two months of 100.00: due 40 and 20 days ago (past
+    the 15-day grace, before any escalation)."""
     acct = factories.debtor(project, "3-2-1502", steward=steward)
-    factories.bill(
-        acct,
-        item,
-        "100.00",
-        today - datetime.timedelta(days=90),
-        today - datetime.timedelta(days=75),
-    )
-    factories.bill(
-        acct,
-        item,
-        "100.00",
-        today - datetime.timedelta(days=60),
-        today - datetime.timedelta(days=45),
-    )
+    factories.bill(acct, item, "100.00", today - 60 * DAY, today - 40 * DAY)
+    factories.bill(acct, item, "100.00", today - 30 * DAY, today - 20 * DAY)
     return acct

@@ -23,8 +23,8 @@ def test_run_opens_a_case_for_an_account_overdue_past_the_grace_period(
     assert case.state == CaseState.OPEN
     assert case.overdue_amount == 200
     assert case.overdue_bills == 2
-    assert case.oldest_due_date == today - 75 * DAY
-    assert case.aging_days == 75
+    assert case.oldest_due_date == today - 40 * DAY
+    assert case.aging_days == 40
     assert case.room_id == debtor.room_id
 
 
@@ -78,7 +78,7 @@ def test_next_day_run_refreshes_aging(project, debtor, today):
     result = factories.run(project, today)
 
     assert result.updated == 1
-    assert factories.case_of(debtor).aging_days == 75
+    assert factories.case_of(debtor).aging_days == 40
 
 
 def test_run_closes_the_case_once_nothing_is_overdue(project, debtor, cashier, today):
@@ -104,7 +104,7 @@ def test_a_part_payment_keeps_the_case_open_with_the_new_amount(project, debtor,
     case = factories.case_of(debtor)
     assert case.state == CaseState.OPEN
     assert case.overdue_amount == 100
-    assert case.oldest_due_date == today - 45 * DAY
+    assert case.oldest_due_date == today - 20 * DAY
 
 
 def test_at_most_one_open_case_per_account(project, debtor):

@@ -357,10 +357,6 @@ class ContactRecord(AppendOnly):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(reached=True) | ~Q(unreached_reason=""),
-                name="contact_unreached_has_reason",
-            ),
-            models.CheckConstraint(
                 condition=Q(promise_amount__isnull=True) | Q(promise_amount__gt=0),
                 name="contact_promise_positive",
             ),

@@ -483,8 +483,8 @@ def _choice(value: str, choices, field: str, label: str) -> str:
 
 
 def _payer_phone_ids(case: ArrearsCase) -> set[int]:
-    people = Occupancy.objects.filter(room_id=case.room_id, end_date__isnull=True).values(
-        "person_id"
+    people = Occupancy.objects.filter(room_id=case.room_id, end_date__isnull=True).values_list(
+        "person_id", flat=True
     )
     return set(
         Phone.objects.filter(person_id__in=[case.account.payer_id, *people]).values_list(
@@ -581,7 +581,7 @@ def contact_record(
 
     # 误催: the ledger, right now, decides whether the household still owes anything.
     if case.is_open:
-        case_refresh_account(case.account)
+        case_refresh_account(case.account, on=timezone.localdate(now))
         case.refresh_from_db()
     if not case.is_open and corrects is None:
         raise ValidationFailed(
