@@ -250,7 +250,7 @@ def test_the_late_fee_page_shows_the_capped_rate_beside_the_contract_rate(as_man
     )
     assert LateFeeRule.objects.get(project=project).daily_rate == Decimal("0.003")
     page = response.content.decode()
-    assert "合同利率高于上限" in page and "0.045" in page  # 1.5 × 3.00%
+    assert "合同利率高于上限" in page and "年利率 4.50%" in page  # 1.5 × 3.00%
 
 
 def test_a_bad_lpr_is_shown_next_to_its_field(as_manager, project):

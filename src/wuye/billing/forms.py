@@ -43,6 +43,11 @@ class ApproverFields(forms.Form):
         label="审批人密码", required=False, widget=forms.PasswordInput(render_value=False)
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("approver_username", "approver_password"):  # after the fields of the action
+            self.fields[name] = self.fields.pop(name)
+
 
 # --- fee items and standards ---------------------------------------------------------------------
 

@@ -830,11 +830,11 @@ def insert_bills(rows: list[tuple]) -> None:
     """One chunk's bills in bulk: ``INSERT … ON CONFLICT DO NOTHING``, so a key that exists already
     (written by an earlier attempt or a concurrent one) is skipped, and only a uniqueness conflict is —
     a CHECK violation still fails the chunk. SQLite: one ``executemany``; PostgreSQL: one statement
-    per chunk that reads the rows from one array per column (``unnest``).
+    per chunk that reads the rows from one binary array per column (``unnest``).
 
     On PostgreSQL the multi-row ``VALUES`` statements this replaced (1,000 rows, 16,000 parameters
-    each) spent most of a 100,000-room run parsing and binding parameters; 16 array parameters are
-    parsed once and sent in binary (docs/operations/benchmarks.md)."""
+    each, quoted into the text by Django's client-side binding) took twice as long for a
+    100,000-room run (docs/operations/benchmarks.md)."""
     if not rows:
         return
     qn = connection.ops.quote_name
@@ -847,15 +847,44 @@ def insert_bills(rows: list[tuple]) -> None:
             one = "(" + ", ".join(["%s"] * len(BILL_COLUMNS)) + ")"
             cursor.executemany(head + "VALUES " + one + tail, rows)
             return
-        # Types come from the model's fields; the rows are parameters, one array per column.
-        arrays = ", ".join(f"%s::{t}[]" for t in _bill_column_types())
+        # Types come from the model's fields; the rows are parameters: one array literal per column.
+        columns = _bill_columns()
+        arrays = ", ".join(f"%s::{db_type}[]" for db_type, _text in columns)
         sql = head + f"SELECT * FROM unnest({arrays})" + tail  # noqa: S608
-        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        cursor.execute(
+            sql,
+            [
+                _array_literal(values, text)
+                for values, (_db_type, text) in zip(zip(*rows, strict=True), columns, strict=True)
+            ],
+        )
 
 
-def _bill_column_types() -> list[str]:
+def _bill_columns() -> list[tuple[str, bool]]:
+    """(database type, is text) of each of ``BILL_COLUMNS``."""
     fields = {f.column: f for f in Bill._meta.concrete_fields}
-    return [fields[c].cast_db_type(connection) for c in BILL_COLUMNS]
+    return [
+        (fields[c].cast_db_type(connection), fields[c].get_internal_type() == "CharField")
+        for c in BILL_COLUMNS
+    ]
+
+
+def _array_literal(values: Sequence, text: bool) -> str:
+    """A PostgreSQL array literal (``{1,2,NULL}``) of one column's values: built with ``str`` and one
+    join, many times faster than the driver adapting each element. Text elements are double-quoted
+    with backslash escapes, so any character is safe; numbers, dates and datetimes print as
+    PostgreSQL reads them."""
+    if text:
+        parts = (
+            "NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for v in values
+        )
+    else:
+        parts = (
+            "NULL" if v is None else format(v, "f") if isinstance(v, Decimal) else str(v)
+            for v in values
+        )
+    return "{" + ",".join(parts) + "}"
 
 
 def chunks_by_room(planned: list[PlannedBill], rooms_per_chunk: int) -> list[list[PlannedBill]]:

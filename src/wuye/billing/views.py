@@ -36,6 +36,7 @@ from wuye.billing.models import (
 from wuye.core.approvals import approver_authenticate, approver_check
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.models import Project, User
+from wuye.core.money import money
 from wuye.core.scope import project_ids_for, role_in
 from wuye.registry.models import Building, Room
 
@@ -451,6 +452,10 @@ def run_reverse(request, run_id: int):
 # --- late fees, LPR, pay-ahead -------------------------------------------------------------------
 
 
+def _pct(rate: Decimal) -> str:
+    return f"{money(rate * 100)}%"
+
+
 def _rates(rule: LateFeeRule | None, project: Project) -> dict:
     """The contract's annual rate beside the lawful cap (LAW.md §6: 1.5 × one-year LPR)."""
     today = timezone.localdate()
@@ -460,6 +465,10 @@ def _rates(rule: LateFeeRule | None, project: Project) -> dict:
     contract = (rule.daily_rate * DAYS_PER_YEAR) if rule else Decimal(0)
     return {
         "lpr": lpr,
+        "lpr_pct": _pct(lpr),
+        "cap_pct": _pct(cap),
+        "contract_pct": _pct(contract),
+        "effective_pct": _pct(min(contract, cap)),
         "lpr_is_default": not LprRate.objects.filter(
             company_id=project.company_id, effective_from__lte=today
         ).exists(),
@@ -475,7 +484,9 @@ def late_fees(request):
     project = _project(request)
     rule = LateFeeRule.objects.filter(project=project).first()
     items = FeeItem.objects.filter(project=project, is_active=True)
-    rule_form = f.LateFeeRuleForm(instance=rule, initial={"start_date": timezone.localdate()})
+    rule_form = f.LateFeeRuleForm(
+        instance=rule, initial=None if rule else {"start_date": timezone.localdate()}
+    )
     lpr_form = f.LprForm()
     pay_form = f.PayAheadForm(items=items)
     action = request.POST.get("action") if request.method == "POST" else None
