@@ -116,7 +116,7 @@ def parse_month(value: str | None) -> datetime.date | None:
 def statement_range(params) -> tuple[datetime.date, datetime.date]:
     """The statement's date range from ``from``/``to`` (default: this year to today)."""
     today = timezone.localdate()
-    date_to = parse_date(params.get("to"), today)
+    date_to = min(parse_date(params.get("to"), today), today)  # nothing is known about tomorrow
     date_from = parse_date(params.get("from"), date_to.replace(month=1, day=1))
     if date_to < date_from:
         date_from, date_to = date_to, date_from

@@ -303,6 +303,7 @@ def closing(request):
     project = _current_project(request)
     cashier, day, role = _closing_subject(request, project, request.GET)
     figures = selectors.cashier_day(project, cashier, day)
+    cashiers = selectors.day_cashiers(project, day) if role in CLOSING_OVERSEERS else []
     return render(
         request,
         "ledger/closing.html",
@@ -315,7 +316,14 @@ def closing(request):
             "is_self": cashier.pk == request.user.pk,
             "oversees": role in CLOSING_OVERSEERS,
             "can_close_others": role in services.APPROVER_ROLES,
-            "cashiers": selectors.day_cashiers(project, day) if role in CLOSING_OVERSEERS else [],
+            "cashiers": cashiers,
+            "closed_ids": set(
+                CashierClosing.objects.filter(project=project, business_date=day).values_list(
+                    "cashier_id", flat=True
+                )
+            )
+            if cashiers
+            else set(),
             "query": _closing_query(cashier, day),
         },
     )
