@@ -286,3 +286,16 @@ def test_billing_settings_are_saved(as_manager, project):
     )
     settings = project.billing_settings
     assert settings.max_prepay_months == 6 and not settings.auto_consume_prepaid
+
+
+def test_the_admin_shows_bills_but_cannot_change_them(client, admin_user, estate):
+    from wuye.core.models import User
+
+    services.run_commit(
+        run=services.run_preview(project=estate, period_start=NOV, user=None), user=None
+    )
+    root = User.objects.create_superuser("root", password="pw-root-12345")
+    client.force_login(root)
+    assert client.get(reverse("admin:billing_bill_changelist")).status_code == 200
+    bill = Bill.objects.get()
+    assert client.post(reverse("admin:billing_bill_delete", args=[bill.pk])).status_code == 403
