@@ -357,3 +357,8 @@ def test_a_cashier_cannot_mark_an_invoice_issued(at_window, cashier, acct, two_b
     at_window.post(reverse("ledger:invoice_request_issue", args=[request.pk]))
     request.refresh_from_db()
     assert request.status == InvoiceStatus.REQUESTED
+
+
+def test_the_household_file_links_to_the_window_for_a_cashier(at_window, acct):
+    html = at_window.get(reverse("registry:household", args=[acct.room_id])).content.decode()
+    assert window_url(acct) in html
