@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("wuye.registry.urls")),
     path("billing/", include("wuye.billing.urls")),
     path("ledger/", include("wuye.ledger.urls")),
+    path("dunning/", include("wuye.dunning.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -10,8 +10,9 @@ from decimal import Decimal
 from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from wuye.billing.models import Bill
-from wuye.core.models import User
+from wuye.core.models import Membership, User
 from wuye.core.money import money
+from wuye.dunning.access import WORKER_ROLES
 from wuye.dunning.enums import CaseClass, CaseState
 from wuye.dunning.models import ArrearsCase, CaseEvent, ContactAttachment, ContactRecord
 from wuye.ledger.selectors import bill_outstanding
@@ -67,19 +68,10 @@ def cases_in(project_ids: list[int]) -> QuerySet[ArrearsCase]:
     return ArrearsCase.objects.filter(project_id__in=project_ids)
 
 
-def today_tasks(*, user: User, project_id: int, on: datetime.date) -> list[ArrearsCase]:
-    """我的今日催缴: the user's open cases whose next task is due on or before ``on``, in the order to
-    work them — promises due tomorrow first (a reminder the day before), then overdue tasks, then by
-    amount × aging (the biggest, oldest debts first). Four queries whatever the number of cases."""
+def _task_rows(rows: QuerySet[ArrearsCase], on: datetime.date) -> list[ArrearsCase]:
     tomorrow = on + DAY
     cases = list(
-        ArrearsCase.objects.filter(
-            project_id=project_id,
-            assignee=user,
-            state=CaseState.OPEN,
-            next_action_on__lte=on,
-        )
-        .select_related("room", "account__payer")
+        rows.select_related("room", "account__payer")
         .prefetch_related(_phones_prefetch())
         .annotate(
             open_issues=Count(
@@ -95,8 +87,29 @@ def today_tasks(*, user: User, project_id: int, on: datetime.date) -> list[Arrea
         case.promise_tomorrow = case.case_class == CaseClass.A and case.promise_date == tomorrow
         case.task_overdue = case.next_action_due is not None and case.next_action_due < on
         case.weight = case.overdue_amount * max(case.aging_days, 1)
+    return cases
+
+
+def today_tasks(*, user: User, project_id: int, on: datetime.date) -> list[ArrearsCase]:
+    """我的今日催缴: the user's open cases whose next task is due on or before ``on``, in the order to
+    work them — promises due tomorrow first (a reminder the day before), then overdue tasks, then by
+    amount × aging (the biggest, oldest debts first). Four queries whatever the number of cases."""
+    cases = _task_rows(
+        ArrearsCase.objects.filter(
+            project_id=project_id,
+            assignee=user,
+            state=CaseState.OPEN,
+            next_action_on__lte=on,
+        ),
+        on,
+    )
     cases.sort(key=lambda c: (not c.promise_tomorrow, not c.task_overdue, -c.weight, c.pk))
     return cases
+
+
+def today_card(case_id: int, on: datetime.date) -> ArrearsCase:
+    """One case as today's list shows it (after recording an outcome)."""
+    return _task_rows(ArrearsCase.objects.filter(pk=case_id), on)[0]
 
 
 def last_contacts(case_ids: list[int]) -> dict[int, ContactRecord]:
@@ -255,3 +268,11 @@ def daily_check(*, project_id: int, on: datetime.date) -> list[StewardDay]:
             )
         )
     return days
+
+
+def workers_of(project_id: int) -> list[User]:
+    """Staff of the project who may be given cases."""
+    ids = Membership.objects.filter(project_id=project_id, role__in=list(WORKER_ROLES)).values(
+        "user_id"
+    )
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("username"))

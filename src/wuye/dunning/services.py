@@ -32,6 +32,12 @@ from wuye.core.money import money, to_decimal
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
 from wuye.dunning import rules
+from wuye.dunning.access import (
+    LEGAL_APPROVER_ROLES,
+    OWN_CASES_ONLY,
+    SUPERVISOR_ROLES,
+    WORKER_ROLES,
+)
 from wuye.dunning.enums import (
     STAGE_ORDER,
     VOICE_CHANNELS,
@@ -61,23 +67,6 @@ from wuye.registry.services import phone_mark_validity
 logger = logging.getLogger(__name__)
 DAY = datetime.timedelta(days=1)
 
-# Who works cases (calls, visits, records); stewards and other staff only their own cases.
-WORKER_ROLES = frozenset(
-    {
-        Role.STEWARD,
-        Role.OTHER_STAFF,
-        Role.SUPERVISOR,
-        Role.PROJECT_MANAGER,
-        Role.COMPANY_ADMIN,
-        Role.LEGAL,
-        Role.TASK_FORCE,
-    }
-)
-# Who assigns cases and moves them between stages.
-SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
-# Who may send a case to the legal stage (the company approves a lawsuit: SPEC §5 step 9).
-LEGAL_APPROVER_ROLES = frozenset({Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
-OWN_CASES_ONLY = frozenset({Role.STEWARD, Role.OTHER_STAFF})
 
 # A case closed this recently comes back (with its history) when money is overdue again — a reversed
 # payment; a household that falls behind weeks later gets a fresh case.
@@ -430,7 +419,6 @@ def _evaluate(
                     case,
                     EventKind.OPENED,
                     on=on,
-                    new=case.assignee_id or "",
                     reason=f"欠费 {case.overdue_amount} 元，最早到期 {case.oldest_due_date:%Y-%m-%d}",
                 )
             )
@@ -861,6 +849,22 @@ def case_reassign(
             },
         )
     return case
+
+
+def cases_reassign(
+    *, user: User, cases: Sequence[ArrearsCase], assignee: User | None, reason: str
+) -> int:
+    """Several cases to one person at once (the supervisor's rebalancing), all or nothing; returns how
+    many changed hands."""
+    if not cases:
+        raise ValidationFailed("请先勾选要分配的案件", field="cases")
+    changed = 0
+    with transaction.atomic():
+        for case in sorted(cases, key=lambda c: c.pk):  # one lock order: no deadlocks
+            before = case.assignee_id
+            after = case_reassign(user=user, case=case, assignee=assignee, reason=reason)
+            changed += before != after.assignee_id
+    return changed
 
 
 def case_set_stage(

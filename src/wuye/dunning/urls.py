@@ -1,0 +1,17 @@
+from django.urls import path
+
+from wuye.dunning import views
+
+app_name = "dunning"
+
+urlpatterns = [
+    path("today/", views.today, name="today"),
+    path("cases/", views.cases, name="cases"),
+    path("check/", views.check, name="check"),
+    path("cases/<int:case_id>/", views.case, name="case"),
+    path("cases/<int:case_id>/contact/", views.contact, name="contact"),
+    path("cases/<int:case_id>/class/", views.set_class, name="set_class"),
+    path("cases/<int:case_id>/reassign/", views.reassign, name="reassign"),
+    path("cases/<int:case_id>/stage/", views.set_stage, name="set_stage"),
+    path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+]

@@ -1,0 +1,354 @@
+"""Dunning pages: 我的今日催缴 (phone-sized), the case file, the supervisor's case list and daily check.
+
+Views check access and render; every write goes through ``services``. A case of another project is a
+404, and so is another steward's case for a steward (stewards see only their own cases).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from wuye.core.errors import WuyeError
+from wuye.core.models import User
+from wuye.core.scope import can_see_phones, project_ids_for, role_in
+from wuye.dunning import selectors, services
+from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
+from wuye.dunning.enums import CaseClass, Channel, Stage
+from wuye.dunning.forms import (
+    OUTCOMES,
+    REACHED_BUTTONS,
+    UNREACHED_BUTTONS,
+    CaseFilterForm,
+    ClassForm,
+    ContactForm,
+    ReassignForm,
+    StageForm,
+    first_error,
+)
+from wuye.dunning.models import ArrearsCase, ContactAttachment, ContactRecord
+from wuye.dunning.rules import DEFENCE_REFUSALS
+from wuye.registry.models import Phone
+
+
+def _role(request, project_id: int, allowed: frozenset, doing: str):
+    role = role_in(request.user, project_id)
+    if role not in allowed:
+        raise PermissionDenied(f"您的角色不能{doing}。")
+    return role
+
+
+def _project(request):
+    if not request.project:
+        raise Http404("没有可用的项目")
+    return request.project
+
+
+def _case_in_scope(request, case_id: int, related: tuple[str, ...] = ()) -> ArrearsCase:
+    case = (
+        selectors.cases_in(project_ids_for(request.user))
+        .filter(pk=case_id)
+        .select_related("account__payer", "room", *related)
+        .first()
+    )
+    if case is None:
+        raise Http404("案件不存在或不在您的项目范围内")
+    role = _role(request, case.project_id, WORKER_ROLES, "查看催缴案件")
+    if role in OWN_CASES_ONLY and case.assignee_id != request.user.pk:
+        raise Http404("案件不存在或不由您负责")
+    return case
+
+
+def _form_context(case: ArrearsCase, form: ContactForm | None = None, error=None) -> dict:
+    return {
+        "form": form or ContactForm(initial={"channel": Channel.PHONE}),
+        "error_field": error[0] if error else None,
+        "error": error[1] if error else "",
+        "unreached_buttons": [(k, OUTCOMES[k][0]) for k in UNREACHED_BUTTONS],
+        "reached_buttons": [(k, OUTCOMES[k][0]) for k in REACHED_BUTTONS],
+    }
+
+
+# --- today ---------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def today(request):
+    project = _project(request)
+    _role(request, project.pk, WORKER_ROLES, "使用今日催缴")
+    on = timezone.localdate()
+    tasks = selectors.today_tasks(user=request.user, project_id=project.pk, on=on)
+    return render(
+        request,
+        "dunning/today.html",
+        {
+            "tasks": tasks,
+            "on": on,
+            "show_phones": can_see_phones(request.user, project),
+            "overdue_count": sum(1 for t in tasks if t.task_overdue),
+            **_form_context(None),
+        },
+    )
+
+
+def _task_card(request, case: ArrearsCase, *, done=None, form=None, error=None):
+    on = timezone.localdate()
+    case = selectors.today_card(case.pk, on)
+    return render(
+        request,
+        "dunning/_task.html",
+        {
+            "case": case,
+            "on": on,
+            "done": done,
+            "open_form": error is not None,
+            "show_phones": can_see_phones(request.user, case.project_id),
+            **_form_context(case, form, error),
+        },
+    )
+
+
+@login_required
+@require_POST
+def contact(request, case_id: int):
+    """Records a contact from today's list (htmx: the card comes back) or the case page."""
+    case = _case_in_scope(request, case_id)
+    form = ContactForm(request.POST)
+    error = None
+    record = None
+    if not form.is_valid():
+        error = first_error(form)
+    else:
+        kwargs = form.service_kwargs()
+        try:
+            phone = None
+            if form.cleaned_data["phone"]:
+                phone = Phone.objects.filter(pk=form.cleaned_data["phone"]).first()
+                if phone is None:
+                    raise WuyeError("号码不存在", field="phone")
+            corrects = None
+            if form.cleaned_data["corrects"]:
+                corrects = ContactRecord.objects.filter(
+                    pk=form.cleaned_data["corrects"], case=case
+                ).first()
+            record = services.contact_record(
+                user=request.user,
+                case=case,
+                phone=phone,
+                corrects=corrects,
+                attachments=request.FILES.getlist("photos"),
+                **kwargs,
+            )
+        except WuyeError as exc:
+            error = (exc.field, exc.message)
+    if request.htmx and request.POST.get("from") == "today":
+        return _task_card(request, case, done=record, form=form if error else None, error=error)
+    if error:
+        messages.error(request, error[1])
+    else:
+        messages.success(request, "已登记催缴记录")
+    return redirect(reverse("dunning:case", args=[case.pk]) + "#contacts")
+
+
+# --- the case file -------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def case(request, case_id: int):
+    found = _case_in_scope(request, case_id)
+    data = selectors.case_file(found.pk, project_ids_for(request.user))
+    role = role_in(request.user, found.project_id)
+    on = timezone.localdate()
+    case = data.case
+    return render(
+        request,
+        "dunning/case.html",
+        {
+            "f": data,
+            "case": case,
+            "on": on,
+            "show_phones": can_see_phones(request.user, case.project_id),
+            "is_supervisor": role in SUPERVISOR_ROLES,
+            "workers": selectors.workers_of(case.project_id) if role in SUPERVISOR_ROLES else [],
+            "class_choices": CaseClass.choices,
+            "stage_choices": [
+                s
+                for s in Stage.choices
+                if list(Stage.values).index(s[0]) > list(Stage.values).index(case.stage)
+            ],
+            "defence": any(c.refusal_reason in DEFENCE_REFUSALS for c in data.contacts),
+            "task_overdue": case.next_action_due is not None and case.next_action_due < on,
+            **_form_context(case),
+        },
+    )
+
+
+def _case_post(request, case_id: int, form_class, action, success: str):
+    case = _case_in_scope(request, case_id, ("assignee",))
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form)[1])
+    else:
+        try:
+            action(case, form.cleaned_data)
+            messages.success(request, success)
+        except WuyeError as exc:
+            messages.error(request, exc.message)
+    return redirect(reverse("dunning:case", args=[case.pk]))
+
+
+@login_required
+@require_POST
+def set_class(request, case_id: int):
+    return _case_post(
+        request,
+        case_id,
+        ClassForm,
+        lambda case, d: services.case_set_class(
+            user=request.user, case=case, case_class=d["case_class"], reason=d["reason"]
+        ),
+        "已调整分类",
+    )
+
+
+def _assignee(project_id: int, user_id: int | None) -> User | None:
+    if not user_id:
+        return None
+    found = next((u for u in selectors.workers_of(project_id) if u.pk == user_id), None)
+    if found is None:
+        raise WuyeError("请选择本项目的员工", field="assignee")
+    return found
+
+
+@login_required
+@require_POST
+def reassign(request, case_id: int):
+    return _case_post(
+        request,
+        case_id,
+        ReassignForm,
+        lambda case, d: services.case_reassign(
+            user=request.user,
+            case=case,
+            assignee=_assignee(case.project_id, d["assignee"]),
+            reason=d["reason"],
+        ),
+        "已重新分配",
+    )
+
+
+@login_required
+@require_POST
+def set_stage(request, case_id: int):
+    return _case_post(
+        request,
+        case_id,
+        StageForm,
+        lambda case, d: services.case_set_stage(
+            user=request.user,
+            case=case,
+            stage=d["stage"],
+            reason=d["reason"],
+            deadline=d["deadline"],
+        ),
+        "已推进阶段",
+    )
+
+
+@login_required
+@require_GET
+def attachment(request, attachment_id: int):
+    """Evidence is personal information: served only to staff who may see the case."""
+    found = ContactAttachment.objects.filter(pk=attachment_id).select_related("contact").first()
+    if found is None:
+        raise Http404("附件不存在")
+    _case_in_scope(request, found.contact.case_id)
+    return FileResponse(found.file.open("rb"), filename=found.original_name)
+
+
+# --- the supervisor's pages ----------------------------------------------------------------------
+
+
+@login_required
+def cases(request):
+    project = _project(request)
+    role = _role(request, project.pk, OVERSEER_ROLES, "查看催缴案件列表")
+    on = timezone.localdate()
+    workers = selectors.workers_of(project.pk)
+    if request.method == "POST":
+        if role not in SUPERVISOR_ROLES:
+            raise PermissionDenied("只有客服主管、项目经理可以分配案件。")
+        form = ReassignForm(request.POST)
+        ids = [int(x) for x in request.POST.getlist("case") if x.isdigit()]
+        chosen = list(ArrearsCase.objects.filter(project=project, pk__in=ids))
+        if not form.is_valid():
+            messages.error(request, first_error(form)[1])
+        else:
+            try:
+                changed = services.cases_reassign(
+                    user=request.user,
+                    cases=chosen,
+                    assignee=_assignee(project.pk, form.cleaned_data["assignee"]),
+                    reason=form.cleaned_data["reason"],
+                )
+                messages.success(request, f"已重新分配 {changed} 件")
+            except WuyeError as exc:
+                messages.error(request, exc.message)
+        return redirect(request.get_full_path())
+    filters = CaseFilterForm(request.GET or {"state": "open"})
+    data = filters.cleaned_data if filters.is_valid() else {"state": "open"}
+    rows = selectors.case_list(
+        project_id=project.pk,
+        on=on,
+        case_class=data.get("case_class") or "",
+        stage=data.get("stage") or "",
+        assignee_id=data.get("assignee"),
+        overdue_only=bool(data.get("overdue")),
+        state=data.get("state") or "",
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "dunning/cases.html",
+        {
+            "page": page,
+            "filters": filters,
+            "workers": workers,
+            "on": on,
+            "can_assign": role in SUPERVISOR_ROLES,
+            "query": query.urlencode(),
+            "class_choices": CaseClass.choices,
+            "stage_choices": Stage.choices,
+        },
+    )
+
+
+@login_required
+@require_GET
+def check(request):
+    project = _project(request)
+    _role(request, project.pk, OVERSEER_ROLES, "查看每日检查")
+    on = timezone.localdate()
+    if request.GET.get("date"):
+        try:
+            on = datetime.date.fromisoformat(request.GET["date"])
+        except ValueError:
+            messages.error(request, "日期格式应为 YYYY-MM-DD")
+    return render(
+        request,
+        "dunning/check.html",
+        {"days": selectors.daily_check(project_id=project.pk, on=on), "on": on},
+    )

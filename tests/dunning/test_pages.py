@@ -1,0 +1,205 @@
+"""The dunning pages: today's list (steward's own cases only), the case file, the supervisor's list,
+reassignment and daily check; scope (another project's case is a 404)."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from tests.dunning import factories
+from wuye.core.roles import Role
+from wuye.dunning.enums import CaseClass, EventKind
+from wuye.dunning.models import ContactRecord
+
+DAY = datetime.timedelta(days=1)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(project, debtor):
+    factories.run(project)
+    return factories.case_of(debtor)
+
+
+@pytest.fixture
+def other_case(make_user, project, item, today):
+    """A case of 5-1-301, stewarded by someone else."""
+    other = make_user("steward2", Role.STEWARD, project)
+    acct = factories.debtor(
+        project, "5-1-301", steward=other, owner="李四", phones=("13900001111",)
+    )
+    factories.bill(acct, item, "80.00", today - 60 * DAY, today - 30 * DAY)
+    factories.run(project)
+    return factories.case_of(acct)
+
+
+def test_today_lists_the_stewards_own_cases_with_click_to_call(client, steward, case, other_case):
+    client.force_login(steward)
+
+    page = client.get(reverse("dunning:today"))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "3-2-1502" in html
+    assert 'href="tel:13812345678"' in html
+    assert "5-1-301" not in html
+    assert 'capture="environment"' in html
+
+
+def test_a_steward_cannot_open_another_stewards_case(client, steward, other_case):
+    client.force_login(steward)
+
+    assert client.get(reverse("dunning:case", args=[other_case.pk])).status_code == 404
+
+
+def test_a_case_of_another_project_is_not_found(client, make_user, other_project, case):
+    outsider = make_user("outsider", Role.SUPERVISOR, other_project)
+    client.force_login(outsider)
+
+    assert client.get(reverse("dunning:case", args=[case.pk])).status_code == 404
+
+
+def test_a_cashier_has_no_dunning_pages(client, cashier, case):
+    client.force_login(cashier)
+
+    assert client.get(reverse("dunning:today")).status_code == 403
+    assert client.get(reverse("dunning:cases")).status_code == 403
+
+
+def test_today_takes_a_fixed_number_of_queries(
+    client, steward, case, project, item, today, django_assert_max_num_queries
+):
+    for n in range(5):
+        acct = factories.debtor(project, f"3-2-{160 + n}", steward=steward, owner=f"户主{n}")
+        factories.bill(acct, item, "50.00", today - 60 * DAY, today - 30 * DAY)
+    factories.run(project)
+    client.force_login(steward)
+
+    with django_assert_max_num_queries(14):
+        page = client.get(reverse("dunning:today"))
+    assert page.content.decode().count('class="task-card') == 6
+
+
+def test_recording_an_outcome_from_today_returns_the_updated_card(client, steward, case, today):
+    client.force_login(steward)
+    phone = case.account.payer.phones.get()
+
+    response = client.post(
+        reverse("dunning:contact", args=[case.pk]),
+        {
+            "from": "today",
+            "outcome": "promise",
+            "channel": "phone",
+            "phone": phone.pk,
+            "promise_date": (today + 10 * DAY).isoformat(),
+            "promise_amount": "200",
+            "at": f"{today - DAY}T10:00",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "已登记" in html
+    assert "A 近期交纳" in html
+    case.refresh_from_db()
+    assert case.case_class == CaseClass.A
+    assert case.next_action_on == today + 9 * DAY
+
+
+def test_a_refused_contact_shows_the_rule_next_to_the_field(client, steward, case, today):
+    client.force_login(steward)
+
+    response = client.post(
+        reverse("dunning:contact", args=[case.pk]),
+        {"from": "today", "outcome": "no_answer", "channel": "phone", "at": f"{today - DAY}T23:00"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert "LAW.md 第8条" in html
+    assert 'class="field-error"' in html
+    assert not ContactRecord.objects.exists()
+
+
+def test_a_promise_without_a_date_is_asked_for_it(client, steward, case, today):
+    client.force_login(steward)
+
+    response = client.post(
+        reverse("dunning:contact", args=[case.pk]),
+        {"from": "today", "outcome": "promise", "channel": "phone", "at": f"{today - DAY}T10:00"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert "请选择业主承诺的缴费日期" in response.content.decode()
+
+
+def test_the_case_page_shows_household_issues_contacts_and_timeline(client, steward, case):
+    from wuye.registry import services as registry
+
+    registry.legacy_issue_create(
+        user=None,
+        room=case.room,
+        title="卫生间楼板渗漏",
+        responsible_party="developer",
+        reported_on=datetime.date(2024, 6, 3),
+    )
+    client.force_login(steward)
+
+    html = client.get(reverse("dunning:case", args=[case.pk])).content.decode()
+
+    assert "卫生间楼板渗漏" in html
+    assert "¥200.00" in html
+    assert "立案" in html
+
+
+def test_the_supervisor_reassigns_cases_with_a_reason(client, supervisor, case, other_case):
+    client.force_login(supervisor)
+    other = other_case.assignee
+
+    response = client.post(
+        reverse("dunning:cases"),
+        {"case": [case.pk], "assignee": other.pk, "reason": "均衡工作量"},
+    )
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.assignee == other
+    event = case.events.get(kind=EventKind.ASSIGNEE)
+    assert event.reason == "均衡工作量"
+    assert event.by == supervisor
+
+
+def test_reassigning_without_a_reason_is_refused(client, supervisor, case, other_case):
+    client.force_login(supervisor)
+
+    client.post(reverse("dunning:cases"), {"case": [case.pk], "assignee": other_case.assignee_id})
+
+    case.refresh_from_db()
+    assert case.assignee != other_case.assignee
+
+
+def test_the_case_list_filters_by_assignee(client, supervisor, case, other_case):
+    client.force_login(supervisor)
+
+    html = client.get(
+        reverse("dunning:cases"), {"assignee": other_case.assignee_id}
+    ).content.decode()
+
+    assert "5-1-301" in html
+    assert "3-2-1502" not in html
+
+
+def test_the_daily_check_lists_each_stewards_records(client, supervisor, steward, case, today):
+    from wuye.dunning.services import contact_record
+
+    at = factories.at(today, 10)
+    contact_record(
+        user=steward, case=case, channel="phone", reached=True, owner_said="月底交", at=at, now=at
+    )
+    client.force_login(supervisor)
+
+    html = client.get(reverse("dunning:check")).content.decode()
+
+    assert "月底交" in html
+    assert str(steward) in html
