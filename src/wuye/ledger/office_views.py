@@ -82,7 +82,7 @@ def _approver(request, project_id: int, form: ApprovalForm, roles: frozenset[Rol
             return approver_check(project=project_id, approver=request.user, roles=roles)
         except ValidationFailed as exc:
             raise ValidationFailed(
-                f"需要{roles_text(roles)}授权：请审批人在下方输入自己的账号和密码。{RULE_TEXT}",
+                f"需要{roles_text(roles)}授权：请审批人输入自己的账号和密码。{RULE_TEXT}",
                 field="approver_username",
             ) from exc
     return approver_authenticate(
