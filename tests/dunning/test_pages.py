@@ -43,7 +43,15 @@ def test_today_lists_the_stewards_own_cases_with_click_to_call(client, steward, 
     assert "3-2-1502" in html
     assert 'href="tel:13812345678"' in html
     assert "5-1-301" not in html
+
+
+def test_the_outcome_form_comes_with_the_phone_camera(client, steward, case):
+    client.force_login(steward)
+
+    html = client.get(reverse("dunning:contact_form", args=[case.pk])).content.decode()
+
     assert 'capture="environment"' in html
+    assert 'name="outcome" value="no_answer"' in html
 
 
 def test_a_steward_cannot_open_another_stewards_case(client, steward, other_case):

@@ -52,3 +52,10 @@ def test_reversing_the_payment_reopens_the_same_case(
     assert opened.state == CaseState.OPEN
     assert opened.overdue_amount == 200
     assert opened.events.filter(kind=EventKind.REOPENED).count() == 1
+
+
+def test_a_payment_never_opens_a_case_itself(debtor, cashier, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.pay(cashier, debtor, "50.00", include_late_fees=False)
+
+    assert factories.case_of(debtor) is None  # opening cases is the daily run's work

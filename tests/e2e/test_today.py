@@ -58,7 +58,7 @@ def test_steward_records_a_promise_from_todays_list(browser, live_server, seeded
     expect(card).to_contain_text("遗留问题")
     page.screenshot(path=str(screenshot_dir / "dunning-today.png"), full_page=True)
 
-    card.locator("summary", has_text="登记结果").click()
+    card.locator("a", has_text="登记结果").click()
     card.locator("input[name=promise_date]").fill(promise.isoformat())
     card.locator("input[name=promise_amount]").fill("1280")
     card.locator("textarea[name=owner_said]").fill("发工资后一次交清")

@@ -13,10 +13,17 @@ from wuye.billing.models import Bill
 from wuye.core.models import Membership, User
 from wuye.core.money import money
 from wuye.dunning.access import WORKER_ROLES
-from wuye.dunning.enums import CaseClass, CaseState
+from wuye.dunning.enums import (
+    CaseClass,
+    CaseState,
+    Channel,
+    NextAction,
+    Stage,
+    UnreachedReason,
+)
 from wuye.dunning.models import ArrearsCase, CaseEvent, ContactAttachment, ContactRecord
 from wuye.ledger.selectors import bill_outstanding
-from wuye.registry.enums import OPEN_ISSUE_STATES
+from wuye.registry.enums import OPEN_ISSUE_STATES, PhoneValidity
 from wuye.registry.models import LegacyIssue, Occupancy, Phone, ServiceTicket
 
 DAY = datetime.timedelta(days=1)
@@ -82,12 +89,39 @@ def _task_rows(rows: QuerySet[ArrearsCase], on: datetime.date) -> list[ArrearsCa
         )
     )
     last = last_contacts([c.pk for c in cases])
+    # Labels translated once per page, not once per card: Django's get_FOO_display() re-evaluates the
+    # lazy choices on every call, which costs more than the queries for a list of hundreds of cases.
+    labels = _labels()
     for case in cases:
+        case.class_label = labels["class"].get(case.case_class, "未分类")
+        case.stage_label = labels["stage"][case.stage]
+        case.next_label = labels["next"].get(case.next_action, "")
+        for phone in case.account.payer.phones.all():
+            phone.validity_label = labels["validity"].get(phone.validity, phone.validity)
         case.last_contact = last.get(case.pk)
+        if case.last_contact is not None:
+            case.last_contact.channel_label = labels["channel"][case.last_contact.channel]
+            case.last_contact.unreached_label = labels["unreached"].get(
+                case.last_contact.unreached_reason, "未联系上"
+            )
         case.promise_tomorrow = case.case_class == CaseClass.A and case.promise_date == tomorrow
         case.task_overdue = case.next_action_due is not None and case.next_action_due < on
         case.weight = case.overdue_amount * max(case.aging_days, 1)
     return cases
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    def plain(choices) -> dict[str, str]:
+        return {value: str(label) for value, label in choices}
+
+    return {
+        "class": plain(CaseClass.choices),
+        "stage": plain(Stage.choices),
+        "next": plain(NextAction.choices),
+        "channel": plain(Channel.choices),
+        "unreached": plain(UnreachedReason.choices),
+        "validity": plain(PhoneValidity.choices),
+    }
 
 
 def today_tasks(*, user: User, project_id: int, on: datetime.date) -> list[ArrearsCase]:

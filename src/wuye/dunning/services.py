@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from wuye.billing.models import Account
@@ -262,7 +263,7 @@ def dunning_run(
     with transaction.atomic():
         # Serialize runs (and payment refreshes) of one project; a no-op lock on SQLite, whose
         # IMMEDIATE transactions are serialized anyway.
-        Project.objects.select_for_update().filter(pk=project.pk).exists()
+        list(Project.objects.select_for_update().filter(pk=project.pk).values_list("pk"))
         run = None
         if not preview:
             run = DunningRun.objects.create(project=project, run_on=day, started_by=user)
@@ -282,11 +283,20 @@ def dunning_run(
 
 
 def case_refresh_account(account: Account, on: datetime.date | None = None) -> RunResult:
-    """Re-evaluates one account now: opens, refreshes or closes its case (after a payment, before a
-    contact)."""
+    """Re-evaluates one account now (after a payment or a reversal, before a contact): refreshes or
+    closes its open case, or reopens the case it closed in the last few days. New cases are the daily
+    run's work, so a payment never opens one."""
     day = on or timezone.localdate()
+    since = day - REOPEN_WITHIN_DAYS * DAY
+    has_case = ArrearsCase.objects.filter(
+        Q(state=CaseState.OPEN) | Q(closed_on__gte=since), account_id=account.pk
+    ).exists()
+    if not has_case:  # most payments: one query and done
+        return RunResult(on=day)
     with transaction.atomic():
-        return _evaluate(account.project_id, day, account_ids=[account.pk], preview=False)
+        return _evaluate(
+            account.project_id, day, account_ids=[account.pk], preview=False, open_new=False
+        )
 
 
 def after_payment(*, account_id: int) -> None:
@@ -306,6 +316,7 @@ def _evaluate(
     *,
     account_ids: list[int] | None,
     preview: bool,
+    open_new: bool = True,
     say: Progress = lambda text: None,
 ) -> RunResult:
     settings = rules.dunning_settings(project_id)
@@ -356,10 +367,12 @@ def _evaluate(
     # New cases, or the one closed a few days ago when a reversal made money overdue again.
     reopen = _recently_closed(project_id, to_open, on)
     new_cases: list[ArrearsCase] = []
-    stewards = _stewards(to_open) if to_open else {}
+    stewards = _stewards(to_open) if to_open and open_new else {}
     for account_id in to_open:
         owed = overdue[account_id]
         case = reopen.get(account_id)
+        if case is None and not open_new:
+            continue
         if case is not None:
             case.state, case.closed_on, case.close_reason = CaseState.OPEN, None, ""
             _set_amounts(case, owed, on)
@@ -609,7 +622,9 @@ def contact_record(
 
     with transaction.atomic():
         case = (
-            ArrearsCase.objects.select_for_update().select_related("account__payer").get(pk=case.pk)
+            ArrearsCase.objects.select_for_update(of=("self",))
+            .select_related("account__payer")
+            .get(pk=case.pk)
         )
         if channel == Channel.PHONE:
             _check_call_caps(case, at, settings)
@@ -822,7 +837,11 @@ def case_reassign(
     if assignee is not None and role_in(assignee, case.project_id) not in WORKER_ROLES:
         raise ValidationFailed(f"{assignee} 不是本项目可承办催缴的员工", field="assignee")
     with transaction.atomic():
-        case = ArrearsCase.objects.select_for_update().select_related("assignee").get(pk=case.pk)
+        case = (
+            ArrearsCase.objects.select_for_update(of=("self",))
+            .select_related("assignee")
+            .get(pk=case.pk)
+        )
         _open_or_refuse(case)
         if case.assignee_id == (assignee.pk if assignee else None):
             return case

@@ -10,6 +10,7 @@ urlpatterns = [
     path("check/", views.check, name="check"),
     path("cases/<int:case_id>/", views.case, name="case"),
     path("cases/<int:case_id>/contact/", views.contact, name="contact"),
+    path("cases/<int:case_id>/contact-form/", views.contact_form, name="contact_form"),
     path("cases/<int:case_id>/class/", views.set_class, name="set_class"),
     path("cases/<int:case_id>/reassign/", views.reassign, name="reassign"),
     path("cases/<int:case_id>/stage/", views.set_stage, name="set_stage"),

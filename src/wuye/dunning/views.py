@@ -39,6 +39,8 @@ from wuye.dunning.models import ArrearsCase, ContactAttachment, ContactRecord
 from wuye.dunning.rules import DEFENCE_REFUSALS
 from wuye.registry.models import Phone
 
+TODAY_PAGE = 50
+
 
 def _role(request, project_id: int, allowed: frozenset, doing: str):
     role = role_in(request.user, project_id)
@@ -88,22 +90,32 @@ def today(request):
     _role(request, project.pk, WORKER_ROLES, "使用今日催缴")
     on = timezone.localdate()
     tasks = selectors.today_tasks(user=request.user, project_id=project.pk, on=on)
-    return render(
-        request,
-        "dunning/today.html",
-        {
-            "tasks": tasks,
-            "on": on,
-            "show_phones": can_see_phones(request.user, project),
-            "overdue_count": sum(1 for t in tasks if t.task_overdue),
-            **_form_context(None),
-        },
-    )
+    try:
+        number = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        number = 1
+    # A steward works a few dozen cases a day: cards come a page at a time ("再显示"), in order.
+    shown = tasks[(number - 1) * TODAY_PAGE : number * TODAY_PAGE]
+    prefix = reverse("dunning:cases")
+    for case in shown:
+        case.url = f"{prefix}{case.pk}/"
+    context = {
+        "tasks": shown,
+        "total": len(tasks),
+        "next_page": number + 1 if number * TODAY_PAGE < len(tasks) else None,
+        "on": on,
+        "show_phones": can_see_phones(request.user, project),
+        "overdue_count": sum(1 for t in tasks if t.task_overdue),
+    }
+    if request.htmx and number > 1:
+        return render(request, "dunning/_task_list.html", context)
+    return render(request, "dunning/today.html", context)
 
 
 def _task_card(request, case: ArrearsCase, *, done=None, form=None, error=None):
     on = timezone.localdate()
     case = selectors.today_card(case.pk, on)
+    case.url = reverse("dunning:case", args=[case.pk])
     return render(
         request,
         "dunning/_task.html",
@@ -114,6 +126,25 @@ def _task_card(request, case: ArrearsCase, *, done=None, form=None, error=None):
             "open_form": error is not None,
             "show_phones": can_see_phones(request.user, case.project_id),
             **_form_context(case, form, error),
+        },
+    )
+
+
+@login_required
+@require_GET
+def contact_form(request, case_id: int):
+    """The contact form of one card, fetched when the steward taps 登记结果 (today's list stays light:
+    hundreds of cards, one form)."""
+    case = _case_in_scope(request, case_id)
+    case = selectors.today_card(case.pk, timezone.localdate())
+    return render(
+        request,
+        "dunning/_contact_form.html",
+        {
+            "case": case,
+            "from_today": True,
+            "show_phones": can_see_phones(request.user, case.project_id),
+            **_form_context(case),
         },
     )
 
