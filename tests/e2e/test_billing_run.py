@@ -37,6 +37,7 @@ def login(page, live_server):
 
 def test_manager_previews_and_commits_the_months_bills(live_server, page, seeded, screenshot_dir):
     login(page, live_server)
+    page.click("nav summary:has-text('收费')")  # the 收费 menu
     page.click("nav >> text=计费")
     expect(page.locator("h1")).to_contain_text("计费")
     page.fill("#id_period", "2026-11")
@@ -62,6 +63,7 @@ def test_billing_pages_render_for_a_manager(live_server, page, seeded, project, 
         user=None, project=project, enabled=True, daily_rate="0.003", start_date=D(2026, 1, 1)
     )
     login(page, live_server)
+    page.click("nav summary:has-text('收费')")  # the 收费 menu
     page.click("nav >> text=收费项目")
     expect(page.locator("table")).to_contain_text("物业服务费")
     page.screenshot(path=str(screenshot_dir / "billing-fee-items.png"), full_page=True)

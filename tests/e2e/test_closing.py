@@ -33,6 +33,7 @@ def test_cashier_closes_the_day_and_sees_it_closed(
     page.fill("#id_username", "shouyin")
     page.fill("#id_password", "wuye-e2e-pass")
     page.press("#id_password", "Enter")
+    page.click("nav summary:has-text('收费')")  # the 收费 menu
     page.get_by_role("link", name="日结").click()
 
     expect(page.locator("#open-badge")).to_have_text("未日结")

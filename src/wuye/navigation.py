@@ -1,0 +1,86 @@
+"""The top menu: which pages each role reaches, in one table instead of template conditions.
+
+Each entry names the URL and the roles that may open the page — the same role sets the views check,
+so the menu never offers a page that would answer 403. Groups with one visible link show as a plain
+link; larger groups fold into a menu.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from wuye.billing.services import READING_ROLES, RUN_ROLES
+from wuye.core.roles import AUDIT_ROLES
+from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY
+from wuye.ledger.services import COLLECTOR_ROLES
+
+ANY = None  # every member of the project
+
+
+@dataclass(frozen=True)
+class Entry:
+    label: str
+    url_name: str
+    roles: Collection[str] | None = ANY
+    pinned: bool = False  # a page someone works in all day: always one click away
+
+
+NAV: list[tuple[str, list[Entry]]] = [
+    (
+        "住户",
+        [
+            Entry("楼栋", "registry:buildings"),
+            Entry("导入导出", "registry:import_upload"),
+        ],
+    ),
+    (
+        "收费",
+        [
+            Entry("收银台", "ledger:window", COLLECTOR_ROLES, pinned=True),
+            Entry("日结", "ledger:closing", COLLECTOR_ROLES),
+            Entry("缴费通知单", "ledger:notices", COLLECTOR_ROLES),
+            Entry("抄表", "billing:readings", READING_ROLES),
+            Entry("计费", "billing:runs", RUN_ROLES),
+            Entry("收费项目", "billing:fee_items", RUN_ROLES),
+        ],
+    ),
+    (
+        "催缴",
+        [
+            Entry("今日催缴", "dunning:today", OWN_CASES_ONLY, pinned=True),
+            Entry("催缴案件", "dunning:cases", OVERSEER_ROLES),
+        ],
+    ),
+    ("日志", [Entry("操作日志", "audit_log", AUDIT_ROLES)]),
+]
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+def menu_for(role: str | None) -> list[tuple[str, list[Link]]]:
+    """The groups and links ``role`` may open in the current project (empty without a role). Pinned
+    pages come first, each as a group of its own."""
+    if role is None:
+        return []
+    pinned: list[tuple[str, list[Link]]] = []
+    groups: list[tuple[str, list[Link]]] = []
+    for title, entries in NAV:
+        links = []
+        for entry in entries:
+            if entry.roles is not ANY and role not in entry.roles:
+                continue
+            link = Link(entry.label, reverse(entry.url_name))
+            if entry.pinned:
+                pinned.append((entry.label, [link]))
+            else:
+                links.append(link)
+        if links:
+            groups.append((title, links))
+    return pinned + groups
