@@ -33,7 +33,7 @@ from wuye.billing.models import (
     PayAheadRule,
     SharedCharge,
 )
-from wuye.core.approvals import approver_authenticate, approver_check
+from wuye.core.approvals import approver_from_form
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.models import Project, User
 from wuye.core.money import money
@@ -70,15 +70,12 @@ def show_error(form: forms.Form, exc: WuyeError, renamed: dict[str, str] | None 
 
 def approver_of(request, project: Project, form: f.ApproverFields) -> User:
     """主管授权 by account and password typed on the form; a manager may approve their own action."""
-    username = (form.cleaned_data.get("approver_username") or "").strip()
-    if not username:
-        return approver_check(project=project, approver=request.user, roles=services.APPROVER_ROLES)
-    return approver_authenticate(
+    return approver_from_form(
+        user=request.user,
         project=project,
-        username=username,
+        username=form.cleaned_data.get("approver_username") or "",
         password=form.cleaned_data.get("approver_password") or "",
         roles=services.APPROVER_ROLES,
-        requested_by=request.user,
     )
 
 

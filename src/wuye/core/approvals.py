@@ -85,3 +85,29 @@ def approver_authenticate(
             changes={"username": username, "reason": "无审批权限"},
         )
         raise
+
+
+def approver_from_form(
+    *,
+    user: User,
+    project: Project | int,
+    username: str,
+    password: str,
+    roles: Iterable[Role | str],
+    rule: str = "",
+) -> User:
+    """The approver of an action taken on a page: whoever typed their account and password on the
+    form (主管授权), or the logged-in ``user`` when both fields were left blank and they may approve
+    themselves. ``rule`` (the rule that requires the approval) is added to the refusal."""
+    username = (username or "").strip()
+    if not username and not password:
+        try:
+            return approver_check(project=project, approver=user, roles=roles)
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                f"需要{roles_text(roles)}授权：请审批人输入自己的账号和密码。{rule}".strip(),
+                field="approver_username",
+            ) from exc
+    return approver_authenticate(
+        project=project, username=username, password=password, roles=roles, requested_by=user
+    )

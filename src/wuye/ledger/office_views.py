@@ -25,9 +25,9 @@ from wuye.billing import services as billing_services
 from wuye.billing.enums import AdjustmentKind
 from wuye.billing.models import Account, Bill
 from wuye.billing.selectors import with_balance
-from wuye.core.approvals import approver_authenticate, approver_check, roles_text
+from wuye.core.approvals import approver_from_form, roles_text
 from wuye.core.audit import audit_record
-from wuye.core.errors import NotInScope, ValidationFailed, WuyeError
+from wuye.core.errors import NotInScope, WuyeError
 from wuye.core.models import Project, User
 from wuye.core.money import ZERO
 from wuye.core.roles import Role
@@ -73,24 +73,13 @@ def _current_project(request) -> Project:
 
 
 def _approver(request, project_id: int, form: ApprovalForm, roles: frozenset[Role]) -> User:
-    """The approver: the person who typed their account and password (主管授权), or the logged-in
-    user themselves when both were left blank and they hold an approver role."""
-    username = (form.cleaned_data.get("approver_username") or "").strip()
-    password = form.cleaned_data.get("approver_password") or ""
-    if not username and not password:
-        try:
-            return approver_check(project=project_id, approver=request.user, roles=roles)
-        except ValidationFailed as exc:
-            raise ValidationFailed(
-                f"需要{roles_text(roles)}授权：请审批人输入自己的账号和密码。{RULE_TEXT}",
-                field="approver_username",
-            ) from exc
-    return approver_authenticate(
+    return approver_from_form(
+        user=request.user,
         project=project_id,
-        username=username,
-        password=password,
+        username=form.cleaned_data.get("approver_username") or "",
+        password=form.cleaned_data.get("approver_password") or "",
         roles=roles,
-        requested_by=request.user,
+        rule=RULE_TEXT,
     )
 
 
