@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -405,25 +405,7 @@ def _evaluate(
     if preview:
         return result
 
-    if closing:
-        ArrearsCase.objects.bulk_update(
-            closing,
-            [
-                "state",
-                "closed_on",
-                "close_reason",
-                "overdue_amount",
-                "overdue_bills",
-                "next_action",
-                "next_action_on",
-                "next_action_due",
-            ],
-            batch_size=CHUNK,
-        )
-    if changed:
-        ArrearsCase.objects.bulk_update(
-            changed, [*_RUN_FIELDS, "state", "closed_on", "close_reason"], batch_size=CHUNK
-        )
+    _update_rows(closing + changed, [*_RUN_FIELDS, "state", "closed_on", "close_reason"])
     for start in range(0, len(new_cases), CHUNK):
         chunk = ArrearsCase.objects.bulk_create(new_cases[start : start + CHUNK])
         for case in chunk:
@@ -442,6 +424,25 @@ def _evaluate(
         say(f"已立案 {min(start + CHUNK, len(new_cases))}/{len(new_cases)}")
     CaseEvent.objects.bulk_create(events, batch_size=CHUNK)
     return result
+
+
+def _update_rows(cases: list[ArrearsCase], names: list[str]) -> None:
+    """One parameterized UPDATE per case, sent with ``executemany``: on SQLite and PostgreSQL many
+    times faster than ``bulk_update``'s CASE expressions for the tens of thousands of cases whose aging
+    changes every day."""
+    if not cases:
+        return
+    fields = [ArrearsCase._meta.get_field(name) for name in names]
+    table = connection.ops.quote_name(ArrearsCase._meta.db_table)
+    columns = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {table} SET {columns} WHERE id = %s"  # noqa: S608 (model column names only)
+    rows = [
+        [f.get_db_prep_save(getattr(case, f.attname), connection) for f in fields] + [case.pk]
+        for case in cases
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            cursor.executemany(sql, rows[start : start + CHUNK])
 
 
 def _recently_closed(project_id: int, account_ids: list[int], on: datetime.date) -> dict:
