@@ -140,6 +140,7 @@ def test_a_call_outside_the_working_window_is_refused_citing_the_rule(steward, c
     assert refused.value.code == "dunning.outside_hours"
     assert "LAW.md 第8条" in refused.value.message
     assert "09:00–12:00、14:00–19:00" in refused.value.message
+    assert f"下一个可联系时段从 {lunch:%m-%d} 14:00 开始" in refused.value.message
     assert not ContactRecord.objects.exists()
 
 
@@ -148,6 +149,18 @@ def test_summer_afternoon_window_starts_at_three(steward, case, morning):
     with pytest.raises(ValidationFailed, match="15:00–20:00"):
         record(steward, case, factories.at(summer, 14, 30), now=morning)
     record(steward, case, factories.at(summer, 15, 30), now=morning)
+
+
+def test_dead_numbers_are_offered_last(steward, case, debtor, morning):
+    from wuye.dunning.selectors import today_card
+
+    registry.phone_add(user=None, person=debtor.payer, number="13900002222")
+    first = debtor.payer.phones.get(number="13812345678")
+    registry.phone_mark_validity(user=None, phone=first, validity="wrong_number")
+
+    card = today_card(case.pk, morning.date())
+
+    assert [p.number for p in card.account.payer.phones.all()] == ["13900002222", "13812345678"]
 
 
 def test_a_visit_late_at_night_is_refused(steward, case, today):

@@ -277,7 +277,10 @@ def contact_time_refusal(
         return None
     if any(start <= moment < end for start, end in windows):
         return None
-    return f"{local:%m-%d %H:%M} 不在可联系时段：{rule}。请在下一个可联系时段再联系。"
+    later = next_allowed_time(channel=channel, at=at, settings=settings)
+    return (
+        f"{local:%m-%d %H:%M} 不在可联系时段：{rule}。下一个可联系时段从 {later:%m-%d %H:%M} 开始。"
+    )
 
 
 def next_allowed_time(

@@ -7,7 +7,19 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+)
 
 from wuye.billing.models import Bill
 from wuye.core.models import Membership, User
@@ -23,7 +35,7 @@ from wuye.dunning.enums import (
 )
 from wuye.dunning.models import ArrearsCase, CaseEvent, ContactAttachment, ContactRecord
 from wuye.ledger.selectors import bill_outstanding
-from wuye.registry.enums import OPEN_ISSUE_STATES, PhoneValidity
+from wuye.registry.enums import DEAD_PHONE_MARKS, OPEN_ISSUE_STATES, PhoneValidity
 from wuye.registry.models import LegacyIssue, Occupancy, Phone, ServiceTicket
 
 DAY = datetime.timedelta(days=1)
@@ -65,9 +77,11 @@ def overdue_by_account(
 
 
 def _phones_prefetch() -> Prefetch:
+    # Numbers known to be dead go last, so the first one offered is worth dialling.
+    dead = Case(When(validity__in=list(DEAD_PHONE_MARKS), then=1), default=0)
     return Prefetch(
         "account__payer__phones",
-        queryset=Phone.objects.order_by("-is_primary", "id"),
+        queryset=Phone.objects.order_by(dead, "-is_primary", "id"),
     )
 
 
