@@ -211,3 +211,36 @@ def test_the_daily_check_lists_each_stewards_records(client, supervisor, steward
 
     assert "月底交" in html
     assert str(steward) in html
+
+
+def test_today_puts_promises_due_tomorrow_first_then_amount_times_aging(
+    steward, project, item, today
+):
+    from wuye.dunning.selectors import today_tasks
+    from wuye.dunning.services import contact_record
+
+    def owing(code, amount, days_overdue):
+        acct = factories.debtor(project, code, steward=steward, owner=code)
+        factories.bill(
+            acct, item, amount, today - (days_overdue + 20) * DAY, today - days_overdue * DAY
+        )
+        return acct
+
+    small_old = owing("1-1-101", "100.00", 50)  # 100 × 50 = 5,000
+    big_new = owing("1-1-102", "1000.00", 20)  # 1,000 × 20 = 20,000
+    promised = owing("1-1-103", "10.00", 20)
+    factories.run(project, today - DAY)
+    at = factories.at(today - DAY, 10)
+    contact_record(
+        user=steward,
+        case=factories.case_of(promised),
+        channel="phone",
+        reached=True,
+        promise_date=today + DAY,
+        at=at,
+        now=at,
+    )
+
+    order = [c.account_id for c in today_tasks(user=steward, project_id=project.pk, on=today)]
+
+    assert order == [promised.pk, big_new.pk, small_old.pk]

@@ -140,8 +140,9 @@ def _labels() -> dict[str, dict[str, str]]:
 
 def today_tasks(*, user: User, project_id: int, on: datetime.date) -> list[ArrearsCase]:
     """我的今日催缴: the user's open cases whose next task is due on or before ``on``, in the order to
-    work them — promises due tomorrow first (a reminder the day before), then overdue tasks, then by
-    amount × aging (the biggest, oldest debts first). Four queries whatever the number of cases."""
+    work them — promises due tomorrow first (a reminder the day before), then by amount × aging (the
+    biggest, oldest debts first); overdue tasks are flagged, not reordered. Four queries whatever the
+    number of cases."""
     cases = _task_rows(
         ArrearsCase.objects.filter(
             project_id=project_id,
@@ -151,7 +152,7 @@ def today_tasks(*, user: User, project_id: int, on: datetime.date) -> list[Arrea
         ),
         on,
     )
-    cases.sort(key=lambda c: (not c.promise_tomorrow, not c.task_overdue, -c.weight, c.pk))
+    cases.sort(key=lambda c: (not c.promise_tomorrow, -c.weight, c.pk))
     return cases
 
 
