@@ -244,3 +244,18 @@ def test_today_puts_promises_due_tomorrow_first_then_amount_times_aging(
     order = [c.account_id for c in today_tasks(user=steward, project_id=project.pk, on=today)]
 
     assert order == [promised.pk, big_new.pk, small_old.pk]
+
+
+def test_the_supervisor_starts_todays_run_from_the_case_list(client, supervisor, debtor):
+    client.force_login(supervisor)
+
+    client.post(reverse("dunning:run"))
+
+    assert factories.case_of(debtor) is not None
+    assert "新立案 1" in client.get(reverse("dunning:cases")).content.decode()
+
+
+def test_a_steward_cannot_start_the_run(client, steward, debtor):
+    client.force_login(steward)
+
+    assert client.post(reverse("dunning:run")).status_code == 403

@@ -35,7 +35,7 @@ from wuye.dunning.forms import (
     StageForm,
     first_error,
 )
-from wuye.dunning.models import ArrearsCase, ContactAttachment, ContactRecord
+from wuye.dunning.models import ArrearsCase, ContactAttachment, ContactRecord, DunningRun
 from wuye.dunning.rules import DEFENCE_REFUSALS
 from wuye.registry.models import Phone
 
@@ -363,8 +363,22 @@ def cases(request):
             "query": query.urlencode(),
             "class_choices": CaseClass.choices,
             "stage_choices": Stage.choices,
+            "last_run": DunningRun.objects.filter(project=project).first(),
         },
     )
+
+
+@login_required
+@require_POST
+def run_now(request):
+    """Queues today's run of the current project (it also runs every morning by itself)."""
+    project = _project(request)
+    _role(request, project.pk, SUPERVISOR_ROLES, "启动催缴跑批")
+    from wuye.dunning.tasks import dunning_run_project
+
+    dunning_run_project.enqueue(project.pk)
+    messages.success(request, "已提交催缴跑批，完成后刷新本页即可看到结果")
+    return redirect("dunning:cases")
 
 
 @login_required
