@@ -259,3 +259,29 @@ def test_a_steward_cannot_start_the_run(client, steward, debtor):
     client.force_login(steward)
 
     assert client.post(reverse("dunning:run")).status_code == 403
+
+
+def test_evidence_photos_are_served_only_within_scope(
+    client, steward, make_user, other_project, case, today, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from wuye.dunning.services import contact_record
+
+    settings.MEDIA_ROOT = tmp_path
+    at = factories.at(today, 10)
+    record = contact_record(
+        user=steward,
+        case=case,
+        channel="door_notice",
+        reached=False,
+        at=at,
+        now=at,
+        attachments=[SimpleUploadedFile("notice.jpg", b"jpeg-bytes", content_type="image/jpeg")],
+    )
+    url = reverse("dunning:attachment", args=[record.attachments.get().pk])
+
+    client.force_login(steward)
+    assert b"".join(client.get(url).streaming_content) == b"jpeg-bytes"
+    client.force_login(make_user("outsider", Role.SUPERVISOR, other_project))
+    assert client.get(url).status_code == 404
