@@ -261,9 +261,10 @@ def dunning_run(
     day = on or timezone.localdate()
     say = progress or (lambda text: None)
     with transaction.atomic():
-        # Serialize runs (and payment refreshes) of one project; a no-op lock on SQLite, whose
-        # IMMEDIATE transactions are serialized anyway.
-        list(Project.objects.select_for_update().filter(pk=project.pk).values_list("pk"))
+        # Serialize runs of one project. NO KEY UPDATE, so payments and bills (whose foreign keys
+        # take KEY SHARE on the project row) are not held up for the length of the run. A no-op on
+        # SQLite, whose IMMEDIATE transactions are serialized anyway.
+        _lock_project(project.pk)
         run = None
         if not preview:
             run = DunningRun.objects.create(project=project, run_on=day, started_by=user)
@@ -282,6 +283,10 @@ def dunning_run(
     return result
 
 
+def _lock_project(project_id: int) -> None:
+    list(Project.objects.select_for_update(no_key=True).filter(pk=project_id).values_list("pk"))
+
+
 def case_refresh_account(account: Account, on: datetime.date | None = None) -> RunResult:
     """Re-evaluates one account now (after a payment or a reversal, before a contact): refreshes or
     closes its open case, or reopens the case it closed in the last few days. New cases are the daily
@@ -294,6 +299,9 @@ def case_refresh_account(account: Account, on: datetime.date | None = None) -> R
     if not has_case:  # most payments: one query and done
         return RunResult(on=day)
     with transaction.atomic():
+        # Wait for a daily run of the project in progress, so neither writes over the other's
+        # figures with an older reading of the ledger.
+        _lock_project(account.project_id)
         return _evaluate(
             account.project_id, day, account_ids=[account.pk], preview=False, open_new=False
         )
