@@ -13,6 +13,7 @@ from wuye.billing.enums import BillKind, RunStatus
 from wuye.billing.models import Bill, BillingRun, LateFeeRule
 from wuye.core.models import AuditEntry, Project
 from wuye.demo.generator import DemoOptions
+from wuye.dunning.models import ArrearsCase
 from wuye.ledger.invariants import check_all
 from wuye.ledger.models import (
     CashierClosing,
@@ -199,3 +200,9 @@ def test_new_bills_of_recent_months_are_not_left_to_the_background_hook(demo):
         Q(kind="consume", payment__isnull=True) & ~Q(effective_date__day=1)
     ).exists()
     assert today.day == 1 or today not in consumed_on
+
+
+def test_todays_dunning_run_opens_cases_for_households_in_arrears(demo):
+    open_cases = ArrearsCase.objects.filter(closed_on__isnull=True)
+    assert open_cases.exists()
+    assert open_cases.filter(assignee__isnull=False).exists()

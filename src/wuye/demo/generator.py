@@ -41,6 +41,7 @@ from wuye.demo.history import (
     History,
     analyze_ledger,
 )
+from wuye.dunning.services import dunning_run
 from wuye.registry.enums import (
     IdType,
     IssueState,
@@ -492,6 +493,14 @@ class _Generator:
     def log(self, line: str) -> None:
         self.progress(f"[{time.perf_counter() - self.started:6.1f}s] {line}")
 
+    def open_arrears_cases(self, projects: list[Project], users: dict[str, User]) -> None:
+        """Today's dunning run, as the supervisor would start it, so the case list and each
+        steward's list of today's calls are filled from the demo's arrears."""
+        for project in projects:
+            result = dunning_run(project=project, user=users["supervisor"])
+            self.count("催缴案件", result.opened + result.reopened)
+            self.log(f"{project.name}：催缴日跑批，开案 {result.opened + result.reopened} 件")
+
     def count(self, key: str, n: int) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
 
@@ -650,6 +659,7 @@ class _Generator:
                 history.run(company, projects)
             finally:
                 gc.disable()
+            self.open_arrears_cases(projects, users)
         audit_record(
             user=users["admin"],
             action="演示数据生成",
