@@ -52,6 +52,7 @@ NAV: list[tuple[str, list[Entry]]] = [
         [
             Entry("今日催缴", "dunning:today", OWN_CASES_ONLY, pinned=True),
             Entry("催缴案件", "dunning:cases", OVERSEER_ROLES),
+            Entry("催缴日报", "dunning:report", OVERSEER_ROLES),
         ],
     ),
     ("日志", [Entry("操作日志", "audit_log", AUDIT_ROLES)]),

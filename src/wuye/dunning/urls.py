@@ -8,6 +8,7 @@ urlpatterns = [
     path("today/", views.today, name="today"),
     path("cases/", views.cases, name="cases"),
     path("check/", views.check, name="check"),
+    path("report/", views.report, name="report"),
     path("run/", views.run_now, name="run"),
     path("cases/<int:case_id>/", views.case, name="case"),
     path("cases/<int:case_id>/contact/", views.contact, name="contact"),

@@ -7,12 +7,13 @@ Views check access and render; every write goes through ``services``. A case of 
 from __future__ import annotations
 
 import datetime
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wuye.core.errors import WuyeError
 from wuye.core.models import User
 from wuye.core.scope import can_see_phones, project_ids_for, role_in
-from wuye.dunning import selectors, services
+from wuye.dunning import reports, selectors, services
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.dunning.enums import CaseClass, Channel, Stage
 from wuye.dunning.forms import (
@@ -396,4 +397,43 @@ def check(request):
         request,
         "dunning/check.html",
         {"days": selectors.daily_check(project_id=project.pk, on=on), "on": on},
+    )
+
+
+@login_required
+@require_GET
+def report(request):
+    """催缴日报表 / 周报 / 月报 of the current project, for supervisors and managers; ``?format=xlsx``
+    downloads the same figures."""
+    project = _project(request)
+    _role(request, project.pk, OVERSEER_ROLES, "查看催缴日报")
+    kind = request.GET.get("period", "day")
+    if kind not in reports.PERIODS:
+        kind = "day"
+    on = timezone.localdate()
+    if request.GET.get("date"):
+        try:
+            on = datetime.date.fromisoformat(request.GET["date"])
+        except ValueError:
+            messages.error(request, "日期格式应为 YYYY-MM-DD")
+    result = reports.steward_report(project_ids=[project.pk], period=reports.period_of(kind, on))
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            reports.report_xlsx(result, project_names=project.name),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        name = quote(f"催缴{reports.PERIODS[kind]}-{result.period.start:%Y%m%d}.xlsx")
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+        return response
+    return render(
+        request,
+        "dunning/report.html",
+        {
+            "report": result,
+            "total": result.total,
+            "on": on,
+            "kind": kind,
+            "periods": reports.PERIODS.items(),
+            "title": f"催缴{reports.PERIODS[kind]}表",
+        },
     )
