@@ -471,3 +471,100 @@ class DunningRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.run_on}"
+
+
+class InterruptionKind(models.TextChoices):
+    """Interruptions of the limitation period that are not a contact record or a payment (LAW.md §7)."""
+
+    ACKNOWLEDGEMENT = "acknowledgement", _("业主书面确认欠款/承诺")
+    PAYMENT_PLAN = "payment_plan", _("分期还款协议")
+    LAWSUIT = "lawsuit", _("起诉")
+    ARBITRATION = "arbitration", _("申请仲裁")
+    PAYMENT_ORDER = "payment_order", _("申请支付令")
+    MEDIATION = "mediation", _("调解")
+
+
+def _interruption_path(instance: LimitationInterruption, filename: str) -> str:
+    return f"dunning/{instance.case.project_id}/{instance.case_id}/limitation/{filename}"
+
+
+class LimitationInterruption(AppendOnly):
+    """诉讼时效中断: a recorded event that restarts the three-year clock of the case's bills that were
+    due by then, kept with its evidence file (a signed acknowledgement, a court filing receipt)."""
+
+    case = models.ForeignKey(
+        ArrearsCase, on_delete=models.PROTECT, related_name="limitation_interruptions"
+    )
+    kind = models.CharField(_("中断事由"), max_length=20, choices=InterruptionKind.choices)
+    on_date = models.DateField(_("发生日期"))
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    file = models.FileField(_("证据文件"), upload_to=_interruption_path, max_length=300)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("登记人")
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("诉讼时效中断")
+        verbose_name_plural = _("诉讼时效中断")
+        ordering = ["on_date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.on_date} {self.get_kind_display()}"
+
+
+class RecoveryState(models.TextChoices):
+    OPEN = "open", _("待处理")
+    WORKING = "working", _("清欠中")
+    DONE = "done", _("已完成")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class RecoveryOrder(models.Model):
+    """清欠任务单: a case with arrears older than one year handed to the company's task force."""
+
+    case = models.ForeignKey(ArrearsCase, on_delete=models.PROTECT, related_name="recovery_orders")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("下单人")
+    )
+    created_at = models.DateTimeField(_("下单时间"), auto_now_add=True)
+    team = models.ForeignKey(
+        CollectionTeam,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recovery_orders",
+        verbose_name=_("承办小组"),
+    )
+    assignee = models.ForeignKey(
+        USER,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recovery_orders",
+        verbose_name=_("承办人"),
+    )
+    state = models.CharField(
+        _("状态"), max_length=10, choices=RecoveryState.choices, default=RecoveryState.OPEN
+    )
+    amount = models.DecimalField(_("下单时欠费"), **MONEY)
+    oldest_due_date = models.DateField(_("最早到期日"))
+    notes = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("清欠任务单")
+        verbose_name_plural = _("清欠任务单")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(state__in=["open", "working"]),
+                name="one_live_recovery_order_per_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"清欠任务单 {self.pk}"

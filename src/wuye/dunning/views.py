@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wuye.core.errors import WuyeError
 from wuye.core.models import User
 from wuye.core.scope import can_see_phones, project_ids_for, role_in
-from wuye.dunning import reports, selectors, services
+from wuye.dunning import limitation, reports, selectors, services
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.dunning.enums import CaseClass, Channel, Stage
 from wuye.dunning.forms import (
@@ -221,6 +221,8 @@ def case(request, case_id: int):
             ],
             "defence": any(c.refusal_reason in DEFENCE_REFUSALS for c in data.contacts),
             "task_overdue": case.next_action_due is not None and case.next_action_due < on,
+            "clock": limitation.case_clock(case, on),
+            "payment_order": limitation.payment_order_allowed(case),
             **_form_context(case),
         },
     )
@@ -437,3 +439,16 @@ def report(request):
             "title": f"催缴{reports.PERIODS[kind]}表",
         },
     )
+
+
+# --- limitation, evidence, rebalancing, recovery orders ------------------------------------------
+
+
+@login_required
+@require_GET
+def limitation_alerts(request):
+    project = _project(request)
+    _role(request, project.pk, OVERSEER_ROLES, "查看诉讼时效预警")
+    within = max(limitation.ALERT_DAYS)
+    rows = limitation.cases_near_deadline([project.pk], timezone.localdate(), within)
+    return render(request, "dunning/limitation.html", {"rows": rows, "within": within})

@@ -1,0 +1,332 @@
+"""Limitation tracking (诉讼时效, LAW.md §7) and the payment-order guard (LAW.md §9).
+
+Each overdue bill has its own three-year clock from its due date (property fees are separate periodic
+debts). The clock restarts on an interruption, and only on the ones LAW.md lists, each with its
+evidence:
+
+* a written demand proven delivered — a door notice, letter/EMS or lawyer letter marked delivered
+  *with an attachment* (the signed slip, the EMS sign-off); a notice taped to a door without proof
+  does not count;
+* an SMS/WeChat message that reached the owner, with the provider's receipt (delivery reference or an
+  attachment);
+* the owner's promise recorded in a contact (a reached contact with a promised date);
+* a part payment of the bill (an allocation from a payment, not reversed);
+* an acknowledgement, payment plan, lawsuit, arbitration, payment-order application or mediation,
+  recorded as a ``LimitationInterruption`` with its evidence file.
+
+A demand or promise about the debt covers every bill already due on that day (a demand for part of
+the debt covers the rest); a part payment restarts only the bill it paid. A corrected contact record
+counts through its correction only. When in doubt the clock is *not* restarted: an alert too early is
+harmless, a missed deadline is not.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from wuye.billing.models import Bill
+from wuye.core.audit import audit_record
+from wuye.core.errors import ValidationFailed
+from wuye.core.models import User
+from wuye.core.money import money
+from wuye.dunning.enums import (
+    MESSAGE_CHANNELS,
+    WRITTEN_CHANNELS,
+    CaseClass,
+    CaseState,
+    DeliveryStatus,
+)
+from wuye.dunning.models import (
+    ArrearsCase,
+    ContactRecord,
+    InterruptionKind,
+    LimitationInterruption,
+)
+from wuye.ledger.models import Allocation
+from wuye.ledger.selectors import bill_outstanding
+from wuye.registry.enums import OPEN_ISSUE_STATES
+from wuye.registry.models import LegacyIssue
+
+LIMITATION_YEARS = 3
+# Warn this many days before a bill's deadline (LAW.md §7).
+ALERT_DAYS = (90, 30)
+LAW_7 = "《民法典》第188、195条；LAW.md 第7条"
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    """Same day ``years`` later; 29 February falls back to 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def deadline_of(due_date: datetime.date, interruptions: list[datetime.date]) -> datetime.date:
+    """Three years after the later of the due date and the last interruption (Civil Code 188, 195)."""
+    start = max([due_date, *interruptions])
+    return add_years(start, LIMITATION_YEARS)
+
+
+@dataclass(frozen=True)
+class Interruption:
+    on: datetime.date
+    label: str  # what happened, in Chinese, for the page and the evidence index
+    bill_id: int | None = None  # None: covers every bill due by ``on``
+
+
+@dataclass
+class BillClock:
+    bill_id: int
+    label: str
+    due_date: datetime.date
+    outstanding: Decimal
+    last_interruption: Interruption | None
+    deadline: datetime.date
+    days_left: int
+
+    @property
+    def level(self) -> str:
+        return alert_level(self.days_left)
+
+
+@dataclass
+class CaseClock:
+    bills: list[BillClock] = field(default_factory=list)
+    interruptions: list[Interruption] = field(default_factory=list)
+
+    @property
+    def earliest(self) -> BillClock | None:
+        return min(self.bills, key=lambda b: (b.deadline, b.bill_id), default=None)
+
+    @property
+    def level(self) -> str:
+        return self.earliest.level if self.earliest else ""
+
+
+def alert_level(days_left: int) -> str:
+    """ "expired", "30", "90" or "" — the alert a deadline this far away deserves."""
+    if days_left < 0:
+        return "expired"
+    for limit in sorted(ALERT_DAYS):
+        if days_left <= limit:
+            return str(limit)
+    return ""
+
+
+def _contact_interruptions(account_ids: list[int], on: datetime.date) -> dict[int, list]:
+    rows = (
+        ContactRecord.objects.filter(case__account_id__in=account_ids, at__date__lte=on)
+        .filter(corrections__isnull=True)
+        .filter(
+            # A delivered written demand with its proof attached.
+            Q(
+                channel__in=list(WRITTEN_CHANNELS),
+                delivery_status=DeliveryStatus.DELIVERED,
+                attachments__isnull=False,
+            )
+            # A message that reached the owner, with the provider's receipt.
+            | (
+                Q(channel__in=list(MESSAGE_CHANNELS), delivery_status=DeliveryStatus.DELIVERED)
+                & (~Q(delivery_ref="") | Q(attachments__isnull=False))
+            )
+            # The owner's promise, recorded.
+            | Q(reached=True, promise_date__isnull=False)
+        )
+        .select_related("case")
+        .distinct()
+    )
+    found: dict[int, list] = defaultdict(list)
+    for c in rows:
+        day = timezone.localtime(c.at).date()
+        if c.promise_date and c.reached:
+            label = f"业主承诺缴费（{c.get_channel_display()}）"
+        else:
+            label = f"{c.get_channel_display()}已送达"
+        found[c.case.account_id].append(Interruption(day, label))
+    return found
+
+
+def _recorded_interruptions(account_ids: list[int], on: datetime.date) -> dict[int, list]:
+    found: dict[int, list] = defaultdict(list)
+    for row in LimitationInterruption.objects.filter(
+        case__account_id__in=account_ids, on_date__lte=on
+    ).select_related("case"):
+        found[row.case.account_id].append(Interruption(row.on_date, row.get_kind_display()))
+    return found
+
+
+def _payment_interruptions(bill_ids: list[int], on: datetime.date) -> dict[int, datetime.date]:
+    """Last part payment per bill: a payment's allocation that was not reversed."""
+    last: dict[int, datetime.date] = {}
+    rows = Allocation.objects.filter(
+        bill_id__in=bill_ids,
+        payment__isnull=False,
+        amount__gt=0,
+        effective_date__lte=on,
+        reversed_by__isnull=True,
+    ).values_list("bill_id", "effective_date")
+    for bill_id, day in rows:
+        if bill_id not in last or day > last[bill_id]:
+            last[bill_id] = day
+    return last
+
+
+def clocks_for(account_ids: list[int], on: datetime.date) -> dict[int, CaseClock]:
+    """Per account: the limitation clock of every bill overdue on ``on``. A fixed number of queries
+    whatever the number of accounts."""
+    bills = list(
+        bill_outstanding(Bill.objects.filter(account_id__in=account_ids, due_date__lt=on), on)
+        .filter(outstanding__gt=0)
+        .select_related("fee_item")
+        .order_by("due_date", "id")
+    )
+    general = _contact_interruptions(account_ids, on)
+    for account_id, rows in _recorded_interruptions(account_ids, on).items():
+        general[account_id].extend(rows)
+    payments = _payment_interruptions([b.pk for b in bills], on)
+    clocks: dict[int, CaseClock] = {a: CaseClock() for a in account_ids}
+    for account_id, rows in general.items():
+        clocks[account_id].interruptions = sorted(rows, key=lambda i: i.on)
+    for bill in bills:
+        clock = clocks[bill.account_id]
+        # An interruption only restarts a clock that is running: the bill was due by then.
+        candidates = [i for i in clock.interruptions if i.on >= bill.due_date]
+        if bill.pk in payments:
+            candidates.append(Interruption(payments[bill.pk], "部分缴费", bill.pk))
+        last = max(candidates, key=lambda i: i.on, default=None)
+        deadline = deadline_of(bill.due_date, [last.on] if last else [])
+        clock.bills.append(
+            BillClock(
+                bill_id=bill.pk,
+                label=f"{bill.fee_item.name} {bill.period_start:%Y-%m}",
+                due_date=bill.due_date,
+                outstanding=money(bill.outstanding),
+                last_interruption=last,
+                deadline=deadline,
+                days_left=(deadline - on).days,
+            )
+        )
+    return clocks
+
+
+def case_clock(case: ArrearsCase, on: datetime.date) -> CaseClock:
+    return clocks_for([case.account_id], on)[case.account_id]
+
+
+@dataclass
+class NearDeadline:
+    case: ArrearsCase
+    clock: CaseClock
+
+
+def cases_near_deadline(
+    project_ids: list[int], on: datetime.date, within_days: int = max(ALERT_DAYS)
+) -> list[NearDeadline]:
+    """Open cases with a bill whose deadline is within ``within_days`` (or already past), the most
+    urgent first — the page behind the 90- and 30-day alerts."""
+    cases = list(
+        ArrearsCase.objects.filter(project_id__in=project_ids, state=CaseState.OPEN)
+        # No bill can be near its deadline while the oldest is younger than 3 years − the window.
+        .filter(oldest_due_date__lte=add_years(on + datetime.timedelta(days=within_days + 1), -3))
+        .select_related("room", "account__payer", "assignee")
+    )
+    clocks = clocks_for([c.account_id for c in cases], on)
+    near = [
+        NearDeadline(c, clocks[c.account_id])
+        for c in cases
+        if clocks[c.account_id].earliest and clocks[c.account_id].earliest.days_left <= within_days
+    ]
+    return sorted(near, key=lambda n: (n.clock.earliest.deadline, n.case.pk))
+
+
+# --- recording an interruption ---------------------------------------------------------------------
+
+
+def interruption_record(
+    *,
+    user: User,
+    case: ArrearsCase,
+    kind: str,
+    on_date: datetime.date,
+    evidence: UploadedFile | None,
+    note: str = "",
+) -> LimitationInterruption:
+    """Records an acknowledgement, payment plan, lawsuit, arbitration, payment-order application or
+    mediation that interrupts the limitation period; the evidence file is required (LAW.md §7)."""
+    from wuye.dunning.services import _worker
+
+    _worker(user, case, "登记诉讼时效中断")
+    if kind not in InterruptionKind.values:
+        raise ValidationFailed("请选择中断事由", field="kind")
+    if on_date is None:
+        raise ValidationFailed("请填写发生日期", field="on_date")
+    if on_date > timezone.localdate():
+        raise ValidationFailed("发生日期不能晚于今天", field="on_date")
+    if evidence is None:
+        raise ValidationFailed(
+            f"时效中断须有证据（书面确认、立案回执等），请上传文件（{LAW_7}）", field="evidence"
+        )
+    digest = hashlib.sha256()
+    for chunk in evidence.chunks():
+        digest.update(chunk)
+    with transaction.atomic():
+        row = LimitationInterruption(
+            case=case,
+            kind=kind,
+            on_date=on_date,
+            note=(note or "").strip()[:300],
+            original_name=(evidence.name or "evidence")[:200],
+            sha256=digest.hexdigest(),
+            by=user,
+        )
+        row.file.save(evidence.name or "evidence", evidence, save=False)
+        row.save()
+        audit_record(
+            user=user,
+            action="登记诉讼时效中断",
+            obj=row,
+            project=case.project_id,
+            changes={"case": case.pk, "kind": kind, "on_date": on_date.isoformat()},
+        )
+    return row
+
+
+# --- payment order guard -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str = ""
+
+
+LAW_9 = "《民事诉讼法》第225–228条；LAW.md 第9条"
+
+
+def payment_order_allowed(case: ArrearsCase) -> Verdict:
+    """A payment order (支付令) only for an undisputed money claim: never for a class E case or a room
+    with an open legacy issue (LAW.md §9) — the owner would object and it becomes a lawsuit anyway."""
+    if case.case_class == CaseClass.E:
+        return Verdict(
+            False,
+            f"本案为 E 类（特殊拒交，存在服务争议），不申请支付令，应走诉讼或调解（{LAW_9}）。",
+        )
+    issues = LegacyIssue.objects.filter(room_id=case.room_id, state__in=OPEN_ISSUE_STATES).count()
+    if issues:
+        return Verdict(
+            False,
+            f"本户有 {issues} 项未解决的历史遗留问题（存在争议），不申请支付令（{LAW_9}）。",
+        )
+    return Verdict(
+        True,
+        "可申请支付令：须为到期、金额确定、无争议的欠费，且业主在境内、可送达（LAW.md 第9条）。",
+    )
