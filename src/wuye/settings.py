@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "wuye.billing",
     "wuye.ledger",
     "wuye.dunning",
+    "wuye.messaging",
     "wuye.demo",
 ]
 

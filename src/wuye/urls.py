@@ -12,6 +12,7 @@ urlpatterns = [
     path("billing/", include("wuye.billing.urls")),
     path("ledger/", include("wuye.ledger.urls")),
     path("dunning/", include("wuye.dunning.urls")),
+    path("messaging/", include("wuye.messaging.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from wuye.messaging.models import MessageTemplate, OutboxMessage, TalkingPoint
+
+
+@admin.register(TalkingPoint)
+class TalkingPointAdmin(admin.ModelAdmin):
+    list_display = ("title", "case_class", "refusal_reason", "project", "company")
+    list_filter = ("case_class", "refusal_reason")
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ("title", "kind", "project", "company")
+    list_filter = ("kind",)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "to", "status", "provider_id", "project")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

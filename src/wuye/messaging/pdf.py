@@ -1,0 +1,93 @@
+"""The written demand (催缴函) and lawyer letter (律师函) of one case, as an A4 PDF.
+
+Addressed to the household only: its own bills, principal and the capped late fee in separate
+columns (LAW.md §6), the deadline and how to pay.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from wuye.core.money import money
+from wuye.core.pdf import cjk_font
+from wuye.dunning.models import ArrearsCase
+from wuye.ledger.selectors import unpaid_bills
+from wuye.messaging import rendering, selectors
+from wuye.messaging.models import TemplateKind
+
+
+def demand_pdf(case: ArrearsCase, kind: str, deadline: datetime.date, on: datetime.date) -> bytes:
+    font = cjk_font()
+    title_style = ParagraphStyle("t", fontName=font, fontSize=18, leading=26, alignment=1)
+    body_style = ParagraphStyle("b", fontName=font, fontSize=11, leading=18)
+    small = ParagraphStyle("s", fontName=font, fontSize=9, leading=13)
+    title, template = selectors.template_for(case.project.company_id, case.project_id, kind)
+    text = rendering.render(template, case, deadline)
+
+    bills = [b for b in unpaid_bills(case.account, on) if b.due_date < on]
+    rows = [["账期", "收费项目", "到期日", "欠费本金", "滞纳金（已按上限）"]]
+    principal = late = Decimal("0.00")
+    for b in bills:
+        fee = b.late_fee.due
+        principal += b.outstanding
+        late += fee
+        rows.append(
+            [
+                f"{b.period_start:%Y-%m}" if b.period_start else "",
+                b.fee_item.name,
+                f"{b.due_date:%Y-%m-%d}",
+                f"{b.outstanding:.2f}",
+                f"{fee:.2f}" if fee else "—",
+            ]
+        )
+    rows.append(["合计", "", "", f"{money(principal):.2f}", f"{money(late):.2f}"])
+    table = Table(rows, colWidths=[22 * mm, 45 * mm, 28 * mm, 30 * mm, 40 * mm], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), font),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                ("ALIGN", (3, 0), (-1, -1), "RIGHT"),
+            ]
+        )
+    )
+    story = [Paragraph(title, title_style), Spacer(1, 8 * mm)]
+    story += [Paragraph(line or "&nbsp;", body_style) for line in _escape(text).split("\n")]
+    story += [Spacer(1, 6 * mm), Paragraph("欠费明细", body_style), Spacer(1, 2 * mm), table]
+    story += [
+        Spacer(1, 3 * mm),
+        Paragraph(
+            "滞纳金单独列示，按法定上限计算；请以缴费时收费窗口的结算为准。如已缴纳，请忽略本函。",
+            small,
+        ),
+        Spacer(1, 10 * mm),
+        Paragraph(f"{case.project.name} 物业服务中心", body_style),
+        Paragraph(f"{on.year}年{on.month}月{on.day}日", body_style),
+    ]
+    if kind == TemplateKind.LAWYER_LETTER:
+        story.append(Paragraph("（律师事务所盖章）", small))
+    buffer = io.BytesIO()
+    SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=20 * mm,
+        bottomMargin=20 * mm,
+        title=f"{title} {case.room.code}",
+    ).build(story)
+    return buffer.getvalue()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,78 @@
+"""Talking points (话术): defaults in code for every class and refusal reason, overridden by rows."""
+
+import pytest
+from django.urls import reverse
+
+from wuye.dunning.enums import CaseClass, Channel, RefusalReason
+from wuye.dunning.services import contact_record
+from wuye.messaging import defaults
+from wuye.messaging.models import TalkingPoint
+from wuye.messaging.selectors import talking_points_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_class_and_every_refusal_reason_has_a_default():
+    assert set(defaults.CLASS_POINTS) == set(CaseClass.values)
+    assert set(defaults.REASON_POINTS) == set(RefusalReason.values)
+
+
+def test_the_defaults_say_who_answers_for_leaks_lifts_thefts_and_defects_and_that_the_fee_is_due():
+    for reason in (
+        RefusalReason.LEAK,
+        RefusalReason.LIFT,
+        RefusalReason.THEFT,
+        RefusalReason.DEVELOPER_DEFECT,
+    ):
+        body = defaults.REASON_POINTS[reason][1]
+        assert "负责" in body
+        assert "费用仍然按合同计算" in body
+
+
+def test_an_unclassified_case_gets_the_opener_and_the_remote_payment_ways(case):
+    points = talking_points_for(case)
+
+    assert [p.key for p in points] == [CaseClass.B, "remote"]
+    assert "微信" in points[1].body and "POS" in points[1].body
+
+
+def test_a_refusal_adds_the_point_for_its_reason(steward, case, morning):
+    contact_record(
+        user=steward,
+        case=case,
+        channel=Channel.PHONE,
+        reached=True,
+        refusal_reason=RefusalReason.LEAK,
+        at=morning,
+        now=morning,
+    )
+    case.refresh_from_db()
+
+    keys = [p.key for p in talking_points_for(case)]
+
+    assert keys == [CaseClass.E, RefusalReason.LEAK, "remote"]
+
+
+def test_a_project_row_overrides_the_company_row_which_overrides_the_default(
+    company, project, other_project, case
+):
+    TalkingPoint.objects.create(company=company, case_class="B", title="公司版", body="公司话术")
+    assert talking_points_for(case)[0].title == "公司版"
+
+    TalkingPoint.objects.create(
+        company=company, project=project, case_class="B", title="项目版", body="项目话术"
+    )
+    TalkingPoint.objects.create(
+        company=company, project=other_project, case_class="B", title="别的项目", body="x"
+    )
+
+    assert talking_points_for(case)[0].title == "项目版"
+
+
+def test_the_case_page_and_todays_card_show_the_talking_points(client, steward, case):
+    client.force_login(steward)
+
+    for url in (reverse("dunning:case", args=[case.pk]), reverse("dunning:today")):
+        html = client.get(url).content.decode()
+        assert "话术建议" in html
+        assert defaults.CLASS_POINTS[CaseClass.B][0] in html
