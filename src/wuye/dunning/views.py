@@ -452,3 +452,18 @@ def limitation_alerts(request):
     within = max(limitation.ALERT_DAYS)
     rows = limitation.cases_near_deadline([project.pk], timezone.localdate(), within)
     return render(request, "dunning/limitation.html", {"rows": rows, "within": within})
+
+
+@login_required
+@require_GET
+def evidence_zip(request, case_id: int):
+    """Personal information for the lawyer: scoped like the case page, and every export audited."""
+    from wuye.dunning.evidence import evidence_export
+
+    found = _case_in_scope(request, case_id)
+    export = evidence_export(user=request.user, case=found)
+    response = HttpResponse(export.content, content_type="application/zip")
+    response["Content-Disposition"] = (
+        f"attachment; filename=evidence-{found.pk}.zip; filename*=UTF-8''{quote(export.filename)}"
+    )
+    return response
