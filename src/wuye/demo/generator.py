@@ -35,6 +35,7 @@ from stdnum.cn import ric, uscc
 from wuye.core.audit import audit_record
 from wuye.core.models import Company, Membership, Project, User
 from wuye.core.roles import Role
+from wuye.demo.dunning_history import DunningHistory
 from wuye.demo.history import (
     AUTO_HISTORY_MAX_ROOMS,
     DEFAULT_MONTHS,
@@ -659,7 +660,13 @@ class _Generator:
                 history.run(company, projects)
             finally:
                 gc.disable()
+            dunning = DunningHistory(
+                users=users, today=self.today, seed=self.options.seed, log=self.log, count=self.count
+            )
+            dunning.open_cases_earlier(projects)
+            dunning.record_contacts(projects)
             self.open_arrears_cases(projects, users)
+            dunning.advance_stages()
         audit_record(
             user=users["admin"],
             action="演示数据生成",

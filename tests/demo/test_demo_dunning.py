@@ -1,0 +1,74 @@
+"""The demo's dunning history: open cases in every class and stage, with four weeks of contacts
+recorded through the real services."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+from django.utils import timezone
+
+from wuye.dunning.enums import CaseClass, CaseState, Channel, DeliveryStatus, Stage
+from wuye.dunning.models import ArrearsCase, ContactRecord
+from wuye.registry.enums import PhoneValidity
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo():
+    out = io.StringIO()
+    call_command("demo_data", "--rooms", "80", stdout=out)
+    return out.getvalue()
+
+
+def open_cases():
+    return ArrearsCase.objects.filter(state=CaseState.OPEN)
+
+
+def test_open_cases_occur_in_every_class(demo):
+    assert set(open_cases().values_list("case_class", flat=True)) >= set(CaseClass.values)
+
+
+def test_open_cases_occur_in_every_stage(demo):
+    assert set(open_cases().values_list("stage", flat=True)) == set(Stage.values)
+
+
+def test_contacts_lie_in_the_last_four_weeks_and_cover_the_outcomes(demo):
+    contacts = ContactRecord.objects.all()
+    assert contacts.filter(reached=True).exists()
+    assert contacts.filter(reached=False, unreached_reason="disconnected").exists()
+    assert contacts.exclude(refusal_reason="").exists()
+    assert contacts.filter(promise_date__isnull=False).exists()
+    assert contacts.filter(
+        channel=Channel.DOOR_NOTICE, delivery_status=DeliveryStatus.DELIVERED
+    ).exists()
+    assert contacts.filter(channel=Channel.LAWYER_LETTER).exists()
+
+
+def test_an_unreached_call_marks_the_number(demo):
+    dead = ContactRecord.objects.filter(unreached_reason="disconnected").select_related("phone")
+    assert any(c.phone.validity == PhoneValidity.DISCONNECTED for c in dead if c.phone)
+
+
+def test_a_kept_promise_closed_its_case(demo):
+    assert ArrearsCase.objects.filter(
+        state=CaseState.CLOSED, contacts__promise_date__isnull=False
+    ).exists()
+
+
+def test_a_broken_promise_has_taken_its_case_past_the_reminder_stage(demo):
+    week_ago = timezone.localdate() - datetime.timedelta(days=7)
+    broken = open_cases().filter(case_class=CaseClass.A, promise_date__lt=week_ago)
+    assert broken.exists()
+    assert not broken.filter(stage=Stage.REMINDER).exists()
+
+
+def test_the_legal_stage_rests_on_a_delivered_demand(demo):
+    legal = open_cases().filter(stage=Stage.LEGAL)
+    assert legal.exists()
+    for case in legal.annotate(n=Count("contacts")):
+        assert case.contacts.filter(
+            delivery_status=DeliveryStatus.DELIVERED, channel=Channel.LAWYER_LETTER
+        ).exists()
