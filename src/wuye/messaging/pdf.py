@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import io
+from dataclasses import dataclass
 from decimal import Decimal
 
 from reportlab.lib import colors
@@ -24,6 +25,33 @@ from wuye.messaging import rendering, selectors
 from wuye.messaging.models import TemplateKind
 
 
+@dataclass(frozen=True)
+class DemandLine:
+    period: str
+    item: str
+    due_date: datetime.date
+    principal: Decimal
+    late_fee: Decimal  # capped at the lawful rate, less waivers and late fees billed already
+
+
+def demand_lines(case: ArrearsCase, on: datetime.date) -> tuple[list[DemandLine], Decimal, Decimal]:
+    """The household's overdue bills on ``on`` with their late fee kept apart, and the two totals."""
+    lines = [
+        DemandLine(
+            f"{b.period_start:%Y-%m}" if b.period_start else "",
+            b.fee_item.name,
+            b.due_date,
+            b.outstanding,
+            b.late_fee.due,
+        )
+        for b in unpaid_bills(case.account, on)
+        if b.due_date < on
+    ]
+    principal = money(sum((x.principal for x in lines), Decimal("0")))
+    late = money(sum((x.late_fee for x in lines), Decimal("0")))
+    return lines, principal, late
+
+
 def demand_pdf(case: ArrearsCase, kind: str, deadline: datetime.date, on: datetime.date) -> bytes:
     font = cjk_font()
     title_style = ParagraphStyle("t", fontName=font, fontSize=18, leading=26, alignment=1)
@@ -32,20 +60,16 @@ def demand_pdf(case: ArrearsCase, kind: str, deadline: datetime.date, on: dateti
     title, template = selectors.template_for(case.project.company_id, case.project_id, kind)
     text = rendering.render(template, case, deadline)
 
-    bills = [b for b in unpaid_bills(case.account, on) if b.due_date < on]
+    lines, principal, late = demand_lines(case, on)
     rows = [["账期", "收费项目", "到期日", "欠费本金", "滞纳金（已按上限）"]]
-    principal = late = Decimal("0.00")
-    for b in bills:
-        fee = b.late_fee.due
-        principal += b.outstanding
-        late += fee
+    for line in lines:
         rows.append(
             [
-                f"{b.period_start:%Y-%m}" if b.period_start else "",
-                b.fee_item.name,
-                f"{b.due_date:%Y-%m-%d}",
-                f"{b.outstanding:.2f}",
-                f"{fee:.2f}" if fee else "—",
+                line.period,
+                line.item,
+                f"{line.due_date:%Y-%m-%d}",
+                f"{line.principal:.2f}",
+                f"{line.late_fee:.2f}" if line.late_fee else "—",
             ]
         )
     rows.append(["合计", "", "", f"{money(principal):.2f}", f"{money(late):.2f}"])
