@@ -19,4 +19,5 @@ urlpatterns = [
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("limitation/", views.limitation_alerts, name="limitation"),
     path("cases/<int:case_id>/evidence.zip", views.evidence_zip, name="evidence"),
+    path("rebalance/", views.rebalance, name="rebalance"),
 ]

@@ -467,3 +467,40 @@ def evidence_zip(request, case_id: int):
         f"attachment; filename=evidence-{found.pk}.zip; filename*=UTF-8''{quote(export.filename)}"
     )
     return response
+
+
+@login_required
+def rebalance(request):
+    """均衡分案: GET previews the moves, POST applies exactly the previewed plan with a reason."""
+    from wuye.dunning import assignment
+
+    project = _project(request)
+    _role(request, project.pk, SUPERVISOR_ROLES, "均衡分案")
+    error = None
+    if request.method == "POST":
+        try:
+            changed = assignment.rebalance_apply(
+                user=request.user,
+                project_id=project.pk,
+                reason=request.POST.get("reason", ""),
+                fingerprint=request.POST.get("fingerprint", ""),
+            )
+            messages.success(request, f"已重新分配 {changed} 件案件")
+            return redirect(reverse("dunning:rebalance"))
+        except WuyeError as exc:
+            error = (exc.field, exc.message)
+    try:
+        plan = assignment.rebalance_plan(project.pk)
+    except WuyeError as exc:
+        plan, error = None, (exc.field, exc.message)
+    return render(
+        request,
+        "dunning/rebalance.html",
+        {
+            "plan": plan,
+            "error_field": error[0] if error else None,
+            "error": error[1] if error else "",
+            "reason": request.POST.get("reason", "均衡工作量"),
+            "tolerance": assignment.TOLERANCE,
+        },
+    )

@@ -1,0 +1,191 @@
+"""The supervisor's rebalancing of open cases over the project's stewards (issue 4 item 2).
+
+Each case weighs ``overdue amount × class factor`` (an E case with a dispute takes far more work than
+an A case that promised to pay). A steward's load is the sum of two shares, each 1.0 when the steward
+has exactly the average: ``count / average count + weight / average weight``. Starting from who holds
+each case now (an unassigned case goes to its building's steward), the plan repeatedly moves one case
+from the most loaded steward to the least loaded one, choosing first cases outside the giver's own
+buildings and, among those, the move that evens the loads most. It stops when the loads are within
+``TOLERANCE`` of each other or no move helps, so running it again on its own result moves nothing.
+
+The plan is a pure function of the cases; ``rebalance_apply`` recomputes it, refuses if it differs
+from the preview the supervisor saw (someone changed the cases meanwhile), and applies it through
+``services.cases_reassign`` with the supervisor's reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+
+from wuye.core.errors import ValidationFailed
+from wuye.core.models import Membership, User
+from wuye.core.roles import Role
+from wuye.dunning.enums import CaseClass, CaseState
+from wuye.dunning.models import ArrearsCase
+from wuye.dunning.services import _supervisor, cases_reassign
+
+# How much harder a case of each class is to collect than a B case of the same amount.
+CLASS_FACTOR: dict[str, Decimal] = {
+    CaseClass.A: Decimal("0.5"),
+    CaseClass.B: Decimal("1.0"),
+    CaseClass.C: Decimal("1.5"),
+    CaseClass.D: Decimal("1.2"),
+    CaseClass.E: Decimal("2.0"),
+    "": Decimal("1.0"),
+}
+# Loads (2.0 = average) closer than this count as balanced: one more case of average size is ~0.1–0.3.
+TOLERANCE = 0.3
+
+
+def case_weight(case: ArrearsCase) -> Decimal:
+    return case.overdue_amount * CLASS_FACTOR.get(case.case_class, Decimal("1.0"))
+
+
+@dataclass
+class Move:
+    case: ArrearsCase
+    giver: User | None
+    taker: User
+    weight: Decimal
+
+
+@dataclass
+class Load:
+    steward: User
+    count_before: int = 0
+    weight_before: Decimal = Decimal("0")
+    count: int = 0
+    weight: Decimal = Decimal("0")
+    score_before: float = 0.0
+    score: float = 0.0
+
+
+@dataclass
+class Plan:
+    loads: list[Load]
+    moves: list[Move] = field(default_factory=list)
+
+    @property
+    def fingerprint(self) -> str:
+        text = ";".join(f"{m.case.pk}:{m.taker.pk}" for m in self.moves)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def spread(self) -> float:
+        scores = [x.score for x in self.loads]
+        return max(scores) - min(scores) if scores else 0.0
+
+
+def stewards_of(project_id: int) -> list[User]:
+    ids = Membership.objects.filter(project_id=project_id, role=Role.STEWARD).values("user_id")
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("username", "id"))
+
+
+def rebalance_plan(project_id: int) -> Plan:
+    stewards = stewards_of(project_id)
+    if not stewards:
+        raise ValidationFailed("本项目没有楼管，无法均衡分案", field="project")
+    by_id = {u.pk: u for u in stewards}
+    cases = list(
+        ArrearsCase.objects.filter(project_id=project_id, state=CaseState.OPEN)
+        .select_related("room__building", "assignee")
+        .order_by("id")
+    )
+    home = {c.pk: c.room.building.steward_id for c in cases}
+    weight = {c.pk: case_weight(c) for c in cases}
+    holder: dict[int, int | None] = {}
+    held: dict[int, list[ArrearsCase]] = defaultdict(list)
+    pool: list[ArrearsCase] = []
+    for c in cases:
+        owner = c.assignee_id if c.assignee_id in by_id else home[c.pk]
+        if owner in by_id:
+            held[owner].append(c)
+        else:
+            pool.append(c)
+        holder[c.pk] = c.assignee_id
+    loads = {u.pk: Load(u) for u in stewards}
+    for uid, rows in held.items():
+        loads[uid].count_before = sum(1 for c in rows if c.assignee_id == uid)
+        loads[uid].weight_before = sum(
+            (weight[c.pk] for c in rows if c.assignee_id == uid), Decimal("0")
+        )
+    total_w = sum(weight.values(), Decimal("0"))
+    avg_n = len(cases) / len(stewards) or 1.0
+    avg_w = float(total_w) / len(stewards) or 1.0
+
+    def score(n: int, w: Decimal) -> float:
+        return n / avg_n + float(w) / avg_w
+
+    count = {u: len(held[u]) for u in by_id}
+    wsum = {u: sum((weight[c.pk] for c in held[u]), Decimal("0")) for u in by_id}
+    # Cases nobody (of the stewards) holds: the heaviest first, each to the least loaded steward.
+    for c in sorted(pool, key=lambda c: (-weight[c.pk], c.pk)):
+        taker = min(by_id, key=lambda u: (score(count[u], wsum[u]), u))
+        held[taker].append(c)
+        count[taker] += 1
+        wsum[taker] += weight[c.pk]
+
+    for _ in range(len(cases) * 2):
+        scores = {u: score(count[u], wsum[u]) for u in by_id}
+        giver = max(by_id, key=lambda u: (scores[u], -u))
+        taker = min(by_id, key=lambda u: (scores[u], u))
+        if scores[giver] - scores[taker] <= TOLERANCE:
+            break
+        before = scores[giver] ** 2 + scores[taker] ** 2
+        best = None
+        for c in held[giver]:
+            g = score(count[giver] - 1, wsum[giver] - weight[c.pk])
+            t = score(count[taker] + 1, wsum[taker] + weight[c.pk])
+            gain = before - (g * g + t * t)
+            if gain <= 1e-9:
+                continue
+            # Keep stewards on their own buildings where possible.
+            rank = (home[c.pk] == giver, home[c.pk] != taker, -gain, c.pk)
+            if best is None or rank < best[0]:
+                best = (rank, c)
+        if best is None:
+            break
+        c = best[1]
+        held[giver].remove(c)
+        held[taker].append(c)
+        count[giver] -= 1
+        count[taker] += 1
+        wsum[giver] -= weight[c.pk]
+        wsum[taker] += weight[c.pk]
+
+    plan = Plan(loads=[loads[u.pk] for u in stewards])
+    for load in plan.loads:
+        uid = load.steward.pk
+        load.count, load.weight = count[uid], wsum[uid]
+        load.score_before = score(load.count_before, load.weight_before)
+        load.score = score(count[uid], wsum[uid])
+        for c in sorted(held[uid], key=lambda c: c.pk):
+            if holder[c.pk] != uid:
+                plan.moves.append(Move(c, c.assignee, load.steward, weight[c.pk]))
+    plan.moves.sort(key=lambda m: m.case.pk)
+    return plan
+
+
+def rebalance_apply(*, user: User, project_id: int, reason: str, fingerprint: str) -> int:
+    """Applies the plan the supervisor previewed; returns how many cases changed hands."""
+    _supervisor(user, project_id, "均衡分案")
+    with transaction.atomic():
+        plan = rebalance_plan(project_id)
+        if plan.fingerprint != fingerprint:
+            raise ValidationFailed("案件情况已变化，请重新预览后再确认", field="fingerprint")
+        if not plan.moves:
+            return 0
+        by_taker: dict[int, list[ArrearsCase]] = defaultdict(list)
+        takers = {}
+        for m in plan.moves:
+            by_taker[m.taker.pk].append(m.case)
+            takers[m.taker.pk] = m.taker
+        return sum(
+            cases_reassign(user=user, cases=rows, assignee=takers[uid], reason=reason)
+            for uid, rows in by_taker.items()
+        )
