@@ -58,7 +58,7 @@ def values_for(case: ArrearsCase, deadline: datetime.date) -> dict[str, str]:
         "缴费方式": defaults.PAYMENT_METHODS,
         "期限": f"{deadline.year}年{deadline.month}月{deadline.day}日",
         "项目名称": project.name,
-        "联系电话": project.service_phone or project.company.phone or "",
+        "联系电话": project.service_phone or project.company.phone or "物业服务中心",
     }
 
 
