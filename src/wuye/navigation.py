@@ -54,6 +54,7 @@ NAV: list[tuple[str, list[Entry]]] = [
             Entry("催缴案件", "dunning:cases", OVERSEER_ROLES),
             Entry("短信发件箱", "messaging:outbox", SUPERVISOR_ROLES),
             Entry("时效预警", "dunning:limitation", OVERSEER_ROLES),
+            Entry("清欠任务单", "dunning:recovery", OVERSEER_ROLES),
             Entry("催缴日报", "dunning:report", OVERSEER_ROLES),
         ],
     ),

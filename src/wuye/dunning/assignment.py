@@ -1,4 +1,5 @@
-"""The supervisor's rebalancing of open cases over the project's stewards (issue 4 item 2).
+"""The supervisor's rebalancing of open cases over the project's stewards, and recovery orders
+(清欠任务单) handing cases with arrears older than a year to the company's task force (issue 4 item 2).
 
 Each case weighs ``overdue amount × class factor`` (an E case with a dispute takes far more work than
 an A case that promised to pay). A steward's load is the sum of two shares, each 1.0 when the steward
@@ -15,19 +16,29 @@ from the preview the supervisor saw (someone changed the cases meanwhile), and a
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
+from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
-from wuye.core.models import Membership, User
+from wuye.core.models import Membership, Project, User
 from wuye.core.roles import Role
+from wuye.core.scope import role_in
+from wuye.dunning import rules
+from wuye.dunning.access import SUPERVISOR_ROLES
 from wuye.dunning.enums import CaseClass, CaseState
-from wuye.dunning.models import ArrearsCase
+from wuye.dunning.limitation import add_years
+from wuye.dunning.models import ArrearsCase, CollectionTeam, RecoveryOrder, RecoveryState
 from wuye.dunning.services import _supervisor, cases_reassign
+
+LIVE_RECOVERY_STATES = (RecoveryState.OPEN, RecoveryState.WORKING)
 
 # How much harder a case of each class is to collect than a B case of the same amount.
 CLASS_FACTOR: dict[str, Decimal] = {
@@ -189,3 +200,148 @@ def rebalance_apply(*, user: User, project_id: int, reason: str, fingerprint: st
             cases_reassign(user=user, cases=rows, assignee=takers[uid], reason=reason)
             for uid, rows in by_taker.items()
         )
+
+
+# --- recovery orders (清欠任务单) for the company's task force --------------------------------------
+
+RECOVERY_AGE_YEARS = 1
+# Who works recovery orders: the task force, and the supervisors who created them.
+RECOVERY_WORKER_ROLES = SUPERVISOR_ROLES | {Role.TASK_FORCE}
+_NEXT_STATES = {
+    RecoveryState.OPEN: {RecoveryState.WORKING, RecoveryState.CANCELLED},
+    RecoveryState.WORKING: {RecoveryState.DONE, RecoveryState.CANCELLED},
+}
+
+
+def recovery_eligible(case: ArrearsCase, on: datetime.date) -> bool:
+    """Arrears older than one year: the oldest overdue bill was due a year ago or earlier."""
+    return (
+        case.is_open
+        and case.oldest_due_date is not None
+        and case.oldest_due_date <= add_years(on, -RECOVERY_AGE_YEARS)
+    )
+
+
+def task_force_of(project_id: int) -> list[User]:
+    project = Project.objects.get(pk=project_id)
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(company_id=project.company_id, company_role=Role.TASK_FORCE)
+            | Q(memberships__project_id=project_id, memberships__role=Role.TASK_FORCE)
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def recovery_order_create(
+    *,
+    user: User,
+    case: ArrearsCase,
+    assignee: User | None = None,
+    team: CollectionTeam | None = None,
+    notes: str = "",
+    on: datetime.date | None = None,
+) -> RecoveryOrder:
+    """A supervisor hands a case with arrears older than a year to the task force."""
+    _supervisor(user, case.project_id, "下达清欠任务单")
+    on = on or timezone.localdate()
+    if assignee is not None and role_in(assignee, case.project_id) != Role.TASK_FORCE:
+        raise ValidationFailed(f"{assignee} 不是清欠工作小组成员", field="assignee")
+    if team is not None and team.project_id != case.project_id:
+        raise ValidationFailed("请选择本项目的催收小组", field="team")
+    notes = (notes or "").strip()
+    if word := rules.forbidden_measure(notes):
+        raise ValidationFailed(f"“{word}”：{rules.FORBIDDEN_MESSAGE}", field="notes")
+    with transaction.atomic():
+        case = ArrearsCase.objects.select_for_update().get(pk=case.pk)
+        if not recovery_eligible(case, on):
+            raise ValidationFailed(
+                "只有欠费超过一年（最早一笔到期已满一年）且仍在催缴中的案件才能下达清欠任务单",
+                field="case",
+            )
+        if case.recovery_orders.filter(state__in=LIVE_RECOVERY_STATES).exists():
+            raise ValidationFailed("该案件已有未完成的清欠任务单", field="case")
+        order = RecoveryOrder.objects.create(
+            case=case,
+            project_id=case.project_id,
+            created_by=user,
+            assignee=assignee,
+            team=team,
+            amount=case.overdue_amount,
+            oldest_due_date=case.oldest_due_date,
+            notes=notes,
+        )
+        audit_record(
+            user=user,
+            action="下达清欠任务单",
+            obj=order,
+            project=case.project_id,
+            changes={"case": case.pk, "assignee": assignee.pk if assignee else None},
+        )
+    return order
+
+
+def recovery_order_set_state(
+    *, user: User, order: RecoveryOrder, state: str, note: str = ""
+) -> RecoveryOrder:
+    """The task force takes up, completes or (with a supervisor) cancels an order; the note is added
+    to the order's notes with the date and the name."""
+    role = role_in(user, order.project_id)
+    if role not in RECOVERY_WORKER_ROLES:
+        raise ValidationFailed(
+            "只有清欠工作小组或客服主管、项目经理可以处理清欠任务单", field="user"
+        )
+    note = (note or "").strip()
+    if word := rules.forbidden_measure(note):
+        raise ValidationFailed(f"“{word}”：{rules.FORBIDDEN_MESSAGE}", field="note")
+    with transaction.atomic():
+        order = RecoveryOrder.objects.select_for_update().get(pk=order.pk)
+        if state not in _NEXT_STATES.get(order.state, set()):
+            raise ValidationFailed(
+                f"清欠任务单当前为“{order.get_state_display()}”，不能改为该状态", field="state"
+            )
+        old = order.state
+        order.state = state
+        if order.assignee_id is None and role == Role.TASK_FORCE:
+            order.assignee = user
+        if note:
+            line = f"{timezone.localdate():%Y-%m-%d} {user}：{note}"
+            order.notes = f"{order.notes}\n{line}".strip()
+        order.save(update_fields=["state", "assignee", "notes"])
+        audit_record(
+            user=user,
+            action="清欠任务单状态",
+            obj=order,
+            project=order.project_id,
+            changes={"state": [old, state], "note": note},
+        )
+    return order
+
+
+def recovery_orders(project_ids: list[int], state: str = "") -> list[RecoveryOrder]:
+    rows = RecoveryOrder.objects.filter(project_id__in=project_ids)
+    rows = rows.filter(state=state) if state else rows.filter(state__in=LIVE_RECOVERY_STATES)
+    return list(
+        rows.select_related(
+            "case__room", "case__account__payer", "assignee", "team", "created_by"
+        ).order_by("case__oldest_due_date", "id")
+    )
+
+
+@dataclass
+class RecoveryBox:
+    """What the case page shows about recovery orders."""
+
+    eligible: bool
+    live: RecoveryOrder | None
+    task_force: list[User]
+
+
+def recovery_box(case: ArrearsCase, on: datetime.date) -> RecoveryBox:
+    live = case.recovery_orders.filter(state__in=LIVE_RECOVERY_STATES).first()
+    eligible = recovery_eligible(case, on)
+    return RecoveryBox(
+        eligible, live, task_force_of(case.project_id) if eligible and not live else []
+    )

@@ -20,4 +20,6 @@ urlpatterns = [
     path("limitation/", views.limitation_alerts, name="limitation"),
     path("cases/<int:case_id>/evidence.zip", views.evidence_zip, name="evidence"),
     path("rebalance/", views.rebalance, name="rebalance"),
+    path("recovery/", views.recovery, name="recovery"),
+    path("cases/<int:case_id>/recovery/", views.recovery_create, name="recovery_create"),
 ]

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wuye.core.errors import WuyeError
 from wuye.core.models import User
 from wuye.core.scope import can_see_phones, project_ids_for, role_in
-from wuye.dunning import limitation, reports, selectors, services
+from wuye.dunning import assignment, limitation, reports, selectors, services
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.dunning.enums import CaseClass, Channel, Stage
 from wuye.dunning.forms import (
@@ -223,6 +223,7 @@ def case(request, case_id: int):
             "task_overdue": case.next_action_due is not None and case.next_action_due < on,
             "clock": limitation.case_clock(case, on),
             "payment_order": limitation.payment_order_allowed(case),
+            "recovery": assignment.recovery_box(case, on) if role in SUPERVISOR_ROLES else None,
             **_form_context(case),
         },
     )
@@ -472,8 +473,6 @@ def evidence_zip(request, case_id: int):
 @login_required
 def rebalance(request):
     """均衡分案: GET previews the moves, POST applies exactly the previewed plan with a reason."""
-    from wuye.dunning import assignment
-
     project = _project(request)
     _role(request, project.pk, SUPERVISOR_ROLES, "均衡分案")
     error = None
@@ -504,3 +503,66 @@ def rebalance(request):
             "tolerance": assignment.TOLERANCE,
         },
     )
+
+
+@login_required
+def recovery(request):
+    """清欠任务单 list for the task force; POST changes one order's state."""
+    from wuye.dunning.models import RecoveryOrder, RecoveryState
+
+    project = _project(request)
+    _role(request, project.pk, OVERSEER_ROLES, "查看清欠任务单")
+    if request.method == "POST":
+        order = RecoveryOrder.objects.filter(
+            project_id=project.pk, pk=request.POST.get("order") or 0
+        ).first()
+        if order is None:
+            raise Http404("清欠任务单不存在")
+        try:
+            assignment.recovery_order_set_state(
+                user=request.user,
+                order=order,
+                state=request.POST.get("state", ""),
+                note=request.POST.get("note", ""),
+            )
+            messages.success(request, "已更新清欠任务单")
+        except WuyeError as exc:
+            messages.error(request, exc.message)
+        return redirect(reverse("dunning:recovery"))
+    state = request.GET.get("state", "")
+    if state not in RecoveryState.values:
+        state = ""
+    return render(
+        request,
+        "dunning/recovery.html",
+        {
+            "orders": assignment.recovery_orders([project.pk], state),
+            "state": state,
+            "states": RecoveryState.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def recovery_create(request, case_id: int):
+    def create(case, d):
+        assignee = next(
+            (
+                u
+                for u in assignment.task_force_of(case.project_id)
+                if str(u.pk) == request.POST.get("assignee")
+            ),
+            None,
+        )
+        assignment.recovery_order_create(
+            user=request.user, case=case, assignee=assignee, notes=request.POST.get("notes", "")
+        )
+
+    case = _case_in_scope(request, case_id)
+    try:
+        create(case, None)
+        messages.success(request, "已下达清欠任务单")
+    except WuyeError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("dunning:case", args=[case.pk]) + "#recovery")
