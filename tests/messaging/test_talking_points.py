@@ -1,5 +1,7 @@
 """Talking points (话术): defaults in code for every class and refusal reason, overridden by rows."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -10,6 +12,7 @@ from wuye.messaging.models import TalkingPoint
 from wuye.messaging.selectors import talking_points_for
 
 pytestmark = pytest.mark.django_db
+DAY = datetime.timedelta(days=1)
 
 
 def test_every_class_and_every_refusal_reason_has_a_default():
@@ -76,3 +79,22 @@ def test_the_case_page_and_todays_card_show_the_talking_points(client, steward, 
         html = client.get(url).content.decode()
         assert "话术建议" in html
         assert defaults.CLASS_POINTS[CaseClass.B][0] in html
+
+
+def test_talking_points_on_todays_list_cost_one_query_for_all_cards(
+    client, steward, project, item, today, django_assert_max_num_queries
+):
+    from tests.dunning import factories
+
+    for n in range(5):
+        acct = factories.debtor(project, f"1-1-{n}01", steward=steward, phones=(f"1380000000{n}",))
+        factories.bill(acct, item, "100.00", today - 60 * DAY, today - 40 * DAY)
+    factories.run(project)
+    client.force_login(steward)
+    client.get(reverse("dunning:today"))  # warm the session and caches
+
+    with django_assert_max_num_queries(20) as queries:  # the list itself is ~10
+        html = client.get(reverse("dunning:today")).content.decode()
+
+    assert html.count("话术建议") == 5
+    assert sum("messaging_talkingpoint" in q["sql"] for q in queries.captured_queries) == 1

@@ -43,6 +43,10 @@ def talking_point_table(company_id: int, project_id: int) -> dict[str, Point]:
 def last_refusal(case: ArrearsCase) -> str:
     if case.case_class != CaseClass.E:
         return ""
+    # Today's cards come with their latest contact loaded: usually the refusal itself, no query.
+    latest = getattr(case, "last_contact", None)
+    if latest is not None and latest.refusal_reason:
+        return latest.refusal_reason
     return (
         ContactRecord.objects.filter(case=case)
         .exclude(refusal_reason="")
