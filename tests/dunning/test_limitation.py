@@ -277,3 +277,23 @@ def test_a_steward_has_no_alert_page(client, steward, case):
     client.force_login(steward)
 
     assert client.get(reverse("dunning:limitation")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_case_page_records_an_interruption_with_its_evidence(
+    settings, tmp_path, client, steward, case, today
+):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(steward)
+
+    client.post(
+        reverse("dunning:limitation_record", args=[case.pk]),
+        {
+            "kind": "acknowledgement",
+            "on_date": today.isoformat(),
+            "evidence": evidence("确认书.jpg"),
+        },
+    )
+
+    assert case.limitation_interruptions.get().original_name == "确认书.jpg"
+    assert case_clock(case, today).earliest.deadline == deadline_of(today, [])

@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/<int:case_id>/stage/", views.set_stage, name="set_stage"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("limitation/", views.limitation_alerts, name="limitation"),
+    path("cases/<int:case_id>/limitation/", views.limitation_record, name="limitation_record"),
     path("cases/<int:case_id>/evidence.zip", views.evidence_zip, name="evidence"),
     path("rebalance/", views.rebalance, name="rebalance"),
     path("recovery/", views.recovery, name="recovery"),

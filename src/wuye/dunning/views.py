@@ -36,7 +36,13 @@ from wuye.dunning.forms import (
     StageForm,
     first_error,
 )
-from wuye.dunning.models import ArrearsCase, ContactAttachment, ContactRecord, DunningRun
+from wuye.dunning.models import (
+    ArrearsCase,
+    ContactAttachment,
+    ContactRecord,
+    DunningRun,
+    InterruptionKind,
+)
 from wuye.dunning.rules import DEFENCE_REFUSALS
 from wuye.registry.models import Phone
 
@@ -223,6 +229,7 @@ def case(request, case_id: int):
             "task_overdue": case.next_action_due is not None and case.next_action_due < on,
             "clock": limitation.case_clock(case, on),
             "payment_order": limitation.payment_order_allowed(case),
+            "interruption_kinds": InterruptionKind.choices,
             "recovery": assignment.recovery_box(case, on) if role in SUPERVISOR_ROLES else None,
             **_form_context(case),
         },
@@ -566,3 +573,26 @@ def recovery_create(request, case_id: int):
     except WuyeError as exc:
         messages.error(request, exc.message)
     return redirect(reverse("dunning:case", args=[case.pk]) + "#recovery")
+
+
+@login_required
+@require_POST
+def limitation_record(request, case_id: int):
+    case = _case_in_scope(request, case_id)
+    try:
+        on_date = datetime.date.fromisoformat(request.POST.get("on_date", ""))
+    except ValueError:
+        on_date = None
+    try:
+        limitation.interruption_record(
+            user=request.user,
+            case=case,
+            kind=request.POST.get("kind", ""),
+            on_date=on_date,
+            evidence=request.FILES.get("evidence"),
+            note=request.POST.get("note", ""),
+        )
+        messages.success(request, "已登记诉讼时效中断")
+    except WuyeError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("dunning:case", args=[case.pk]) + "#limitation")
