@@ -15,6 +15,7 @@ at most ``CASES_PER_PROJECT`` cases get a history, a few contacts each, so it ta
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections.abc import Callable
 from decimal import Decimal
@@ -100,7 +101,7 @@ class DunningHistory:
                 for c in cases
                 if c.account_id in owing and not c.account.payer.written_contact_only
             ]
-            chosen = voice_ok[:CASES_PER_PROJECT]
+            chosen = _round_robin(voice_ok)[:CASES_PER_PROJECT]
             n = 0
             for index, case in enumerate(chosen):
                 script = (
@@ -320,3 +321,14 @@ class DunningHistory:
 def _after(stage: str, current: str) -> bool:
     order = [s.value for s in Stage]
     return order.index(stage) > order.index(current)
+
+
+def _round_robin(cases: list[ArrearsCase]) -> list[ArrearsCase]:
+    """One case of each steward in turn, so every steward has a history (cases stay in id order)."""
+    queues: dict[int | None, list[ArrearsCase]] = {}
+    for case in cases:
+        queues.setdefault(case.assignee_id, []).append(case)
+    ordered = []
+    for layer in itertools.zip_longest(*queues.values()):
+        ordered.extend(c for c in layer if c is not None)
+    return ordered
