@@ -106,3 +106,30 @@ def test_the_outbox_page_is_for_supervisors(client, steward, supervisor, case, m
     client.force_login(supervisor)
     html = client.get(reverse("messaging:outbox")).content.decode()
     assert "3-2-1502" in html and "已发出" in html
+
+
+def test_the_case_page_button_sends_and_reports_a_refusal_in_chinese(client, steward, case):
+    client.force_login(steward)
+    url = reverse("messaging:send_sms", args=[case.pk])
+
+    first = client.post(url, follow=True).content.decode()
+    second = client.post(url, follow=True).content.decode()
+
+    # Depending on the hour the first is sent or refused for the 08:00–21:00 window; the second
+    # is never sent twice in a day.
+    assert "短信已发送" in first or "08:00–21:00" in first
+    assert "短信未发送" in second
+    assert OutboxMessage.objects.count() <= 1
+
+
+def test_a_rendered_message_carries_only_its_own_households_figures(
+    project, steward, item, today, case, morning
+):
+    other = factories.debtor(project, "7-7-707", steward=steward, owner="王五")
+    factories.bill(other, item, "999.00", today - 60 * DAY, today - 40 * DAY)
+    factories.run(project)
+
+    message = send_sms(case, TemplateKind.SMS, steward, now=morning)
+
+    assert "王五" not in message.body and "7-7-707" not in message.body
+    assert "999" not in message.body
