@@ -26,6 +26,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from wuye.core.audit import audit_record
 from wuye.core.models import User
 from wuye.core.pdf import cjk_font
+from wuye.dunning.enums import WRITTEN_CHANNELS
 from wuye.dunning.limitation import case_clock
 from wuye.dunning.models import (
     ArrearsCase,
@@ -72,7 +73,12 @@ def _stored_name(att: ContactAttachment | LimitationInterruption, n: int) -> str
 
 
 def _outcome(c: ContactRecord) -> str:
-    parts = ["已联系上" if c.reached else f"未联系上（{c.get_unreached_reason_display() or '—'}）"]
+    if c.reached:
+        parts = ["已联系上"]
+    elif c.channel in WRITTEN_CHANNELS:
+        parts = []  # paper has no "reached": its delivery column says what happened
+    else:
+        parts = [f"未联系上（{c.get_unreached_reason_display() or '—'}）"]
     if c.owner_said:
         parts.append(f"业主反馈：{c.owner_said}")
     if c.promise_date:
@@ -191,6 +197,8 @@ def evidence_export(*, user: User, case: ArrearsCase, on: datetime.date | None =
                 f"{name} · {digest}",
             ]
         )
+    if not interruptions:
+        rows.append(["—", "无", "", "", ""])
     story.append(_table(rows, [20, 28, 40, 18, 70], st["body"]))
     story.append(Spacer(1, 4 * mm))
     story.append(
