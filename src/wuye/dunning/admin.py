@@ -14,6 +14,8 @@ from wuye.dunning.models import (
     DunningSettings,
     EscalationRule,
     FollowUpRule,
+    LimitationInterruption,
+    RecoveryOrder,
 )
 
 
@@ -96,3 +98,15 @@ class ContactRecordAdmin(ReadOnlyAdmin):
 @admin.register(DunningRun)
 class DunningRunAdmin(ReadOnlyAdmin):
     list_display = ["project", "run_on", "status", "accounts", "opened", "updated", "closed"]
+
+
+@admin.register(LimitationInterruption)
+class LimitationInterruptionAdmin(ReadOnlyAdmin):
+    project_path = "case__project_id"
+    list_display = ["case", "kind", "on_date", "original_name", "by", "recorded_at"]
+
+
+@admin.register(RecoveryOrder)
+class RecoveryOrderAdmin(ReadOnlyAdmin):
+    list_display = ["case", "state", "assignee", "amount", "oldest_due_date", "created_at"]
+    list_filter = ["state"]
