@@ -661,7 +661,11 @@ class _Generator:
             finally:
                 gc.disable()
             dunning = DunningHistory(
-                users=users, today=self.today, seed=self.options.seed, log=self.log, count=self.count
+                users=users,
+                today=self.today,
+                seed=self.options.seed,
+                log=self.log,
+                count=self.count,
             )
             dunning.open_cases_earlier(projects)
             dunning.record_contacts(projects)
