@@ -145,3 +145,24 @@ def test_the_run_leaves_other_projects_alone(project, other_project, debtor, ite
     factories.run(project)
 
     assert factories.case_of(other) is None
+
+
+def test_a_run_interrupted_half_way_leaves_nothing_and_the_rerun_does_it_all(
+    project, debtor, monkeypatch
+):
+    real_bulk_create = CaseEvent.objects.bulk_create
+
+    def crash(*args, **kwargs):  # the cases are written, then the process dies before the timeline
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(CaseEvent.objects, "bulk_create", crash)
+    with pytest.raises(RuntimeError):
+        factories.run(project)
+    assert ArrearsCase.objects.count() == 0
+    assert DunningRun.objects.count() == 0
+
+    monkeypatch.setattr(CaseEvent.objects, "bulk_create", real_bulk_create)
+    result = factories.run(project)
+
+    assert result.opened == 1 and ArrearsCase.objects.count() == 1
+    assert CaseEvent.objects.filter(case=factories.case_of(debtor)).exists()
