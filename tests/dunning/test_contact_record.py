@@ -281,3 +281,29 @@ def test_a_photo_is_kept_with_its_fingerprint(steward, case, morning, settings, 
     assert attachment.original_name == "door.jpg"
     assert len(attachment.sha256) == 64
     assert (tmp_path / attachment.file.name).read_bytes() == b"\xff\xd8\xff fake jpeg"
+
+
+def test_a_call_refused_late_in_the_evening_moves_the_task_to_the_next_day(steward, case, today):
+    evening = factories.at(today, 21)
+
+    with pytest.raises(ValidationFailed):
+        record(steward, case, evening, reached=False, unreached_reason="no_answer")
+
+    case.refresh_from_db()
+    assert case.next_action_on == today + datetime.timedelta(days=1)
+
+
+def test_a_call_over_the_weekly_cap_moves_the_task_to_next_week(steward, case, today):
+    monday = today - datetime.timedelta(days=today.weekday())
+    calls = [(day, hour) for day in range(4) for hour in (9, 10, 11)][:10]
+    for day, hour in calls:
+        at = factories.at(monday + datetime.timedelta(days=day), hour)
+        record(steward, case, at, reached=False, unreached_reason="no_answer")
+
+    thursday_afternoon = factories.at(monday + datetime.timedelta(days=3), 15)
+    with pytest.raises(ValidationFailed) as refused:
+        record(steward, case, thursday_afternoon, reached=False, unreached_reason="no_answer")
+
+    assert "每周上限" in refused.value.message
+    case.refresh_from_db()
+    assert case.next_action_on == monday + datetime.timedelta(days=7)

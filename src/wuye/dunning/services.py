@@ -610,6 +610,10 @@ def contact_record(
             field="channel",
         )
     if refusal := rules.contact_time_refusal(channel=channel, at=at, settings=settings):
+        later = rules.next_allowed_time(channel=channel, at=at, settings=settings)
+        _task_postpone(
+            case, later.date(), today=timezone.localdate(now), user=user, why="不在可联系时段"
+        )
         raise ValidationFailed(refusal, code="dunning.outside_hours", field="at")
 
     derived = rules.class_from_outcome(
@@ -629,6 +633,18 @@ def contact_record(
     if word := rules.forbidden_measure(class_reason):
         raise ValidationFailed(f"“{word}”：{rules.FORBIDDEN_MESSAGE}", field="class_reason")
 
+    if channel == Channel.PHONE:
+        try:
+            _check_call_caps(case, at, settings)
+        except ValidationFailed as exc:
+            _task_postpone(
+                case,
+                exc.postpone_until,
+                today=timezone.localdate(now),
+                user=user,
+                why="已达通话次数上限",
+            )
+            raise
     with transaction.atomic():
         case = (
             ArrearsCase.objects.select_for_update(of=("self",))
@@ -636,6 +652,7 @@ def contact_record(
             .get(pk=case.pk)
         )
         if channel == Channel.PHONE:
+            # Again under the lock: two stewards calling the same household at once.
             _check_call_caps(case, at, settings)
         record = ContactRecord(
             case=case,
@@ -699,20 +716,49 @@ def _check_call_caps(case: ArrearsCase, at: datetime.datetime, settings) -> None
     )
     today = calls.filter(at__gte=day_start, at__lt=day_start + DAY).count()
     if today >= settings.max_calls_per_day:
-        raise ValidationFailed(
+        raise _over_cap(
+            (day_start + DAY).date(),
             f"今天已给该户打过 {today} 次电话，达到每日上限 {settings.max_calls_per_day} 次"
             "（LAW.md 第8条：频繁致电属骚扰）。请明天再打，或改用短信、上门。",
-            code="dunning.over_cap",
-            field="channel",
         )
     week = calls.filter(at__gte=week_start, at__lt=week_start + 7 * DAY).count()
     if week >= settings.max_calls_per_week:
-        raise ValidationFailed(
+        raise _over_cap(
+            (week_start + 7 * DAY).date(),
             f"本周已给该户打过 {week} 次电话，达到每周上限 {settings.max_calls_per_week} 次"
             "（LAW.md 第8条）。请下周再打，或改用书面方式。",
-            code="dunning.over_cap",
-            field="channel",
         )
+
+
+def _over_cap(until: datetime.date, message: str) -> ValidationFailed:
+    """The refusal of a call over the cap, carrying the day the task moves to."""
+    error = ValidationFailed(message, code="dunning.over_cap", field="channel")
+    error.postpone_until = until
+    return error
+
+
+def _task_postpone(
+    case: ArrearsCase,
+    until: datetime.date,
+    *,
+    today: datetime.date,
+    why: str,
+    user: User | None = None,
+) -> None:
+    """A contact refused for the hour or the cap moves the case's task to the next day it is
+    allowed (LAW.md §8), so today's list stops offering a call that would be refused again. Written
+    on its own, before the refusal: the task moves even though the contact is not recorded."""
+    if until <= today or (case.next_action_on is not None and case.next_action_on >= until):
+        return  # still allowed later today, or a past contact being recorded
+    ArrearsCase.objects.filter(pk=case.pk).update(next_action_on=until)
+    case.next_action_on = until
+    audit_record(
+        user=user,
+        action="催缴任务顺延",
+        obj=case,
+        project=case.project_id,
+        changes={"next_action_on": until, "reason": why},
+    )
 
 
 def _attach(record: ContactRecord, upload: UploadedFile, kind: str) -> ContactAttachment:
