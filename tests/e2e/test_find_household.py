@@ -59,6 +59,7 @@ def test_keyboard_enter_opens_first_hit(live_server, page, seeded):
     page.fill("#id_username", "louguan")
     page.fill("#id_password", "wuye-e2e-pass")
     page.press("#id_password", "Enter")
+    expect(page.locator("#q")).to_be_visible()  # the home page has loaded
     page.keyboard.press("/")
     page.keyboard.type("5678")
     expect(page.locator("#search-results a.hit")).to_have_count(1)
