@@ -6,14 +6,18 @@ when present. The CID fallback (STSong-Light) needs the reader to have the font,
 
 from __future__ import annotations
 
+import io
 import os
 from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import SimpleDocTemplate
 
 CANDIDATE_FONTS = [
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -43,3 +47,19 @@ def cjk_font() -> str:
 
 def font_is_embedded() -> bool:
     return cjk_font() == EMBEDDED_NAME
+
+
+def render_a4(story: list, *, title: str, margin_mm: float = 15) -> bytes:
+    """An A4 document with even margins, built from ``story`` (reportlab flowables)."""
+    buffer = io.BytesIO()
+    margin = margin_mm * mm
+    SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=margin,
+        title=title,
+    ).build(story)
+    return buffer.getvalue()

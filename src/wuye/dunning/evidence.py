@@ -18,14 +18,13 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from wuye.core.audit import audit_record
 from wuye.core.models import User
-from wuye.core.pdf import cjk_font
+from wuye.core.pdf import cjk_font, render_a4
 from wuye.dunning.enums import WRITTEN_CHANNELS
 from wuye.dunning.limitation import case_clock
 from wuye.dunning.models import (
@@ -207,20 +206,11 @@ def evidence_export(*, user: User, case: ArrearsCase, on: datetime.date | None =
             st["body"],
         )
     )
-    pdf = io.BytesIO()
-    SimpleDocTemplate(
-        pdf,
-        pagesize=A4,
-        leftMargin=12 * mm,
-        rightMargin=12 * mm,
-        topMargin=12 * mm,
-        bottomMargin=12 * mm,
-        title="催缴证据目录",
-    ).build(story)
+    pdf_bytes = render_a4(story, title="催缴证据目录", margin_mm=12)
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("index.pdf", pdf.getvalue())
+        zf.writestr("index.pdf", pdf_bytes)
         for name, data in files:
             zf.writestr(name, data)
     audit_record(

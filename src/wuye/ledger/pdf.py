@@ -26,7 +26,7 @@ from reportlab.platypus import (
 )
 
 from wuye.core.money import amount_in_words
-from wuye.core.pdf import cjk_font
+from wuye.core.pdf import cjk_font, render_a4
 
 ROLL_WIDTH = 80 * mm
 
@@ -262,17 +262,7 @@ def notices_pdf(notices: list[NoticeData]) -> bytes:
             )
         story.append(Spacer(1, 6 * mm))
         story.append(Paragraph(f"{notice.company}　{notice.issued_on:%Y年%m月%d日}", st["body"]))
-    buffer = io.BytesIO()
-    SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title="缴费通知单",
-    ).build(story or [Spacer(1, 1)])
-    return buffer.getvalue()
+    return render_a4(story or [Spacer(1, 1)], title="缴费通知单", margin_mm=18)
 
 
 # --- statements ----------------------------------------------------------------------------------
@@ -341,14 +331,4 @@ def statement_pdf(data: StatementData) -> bytes:
     story.append(
         KeepTogether([Paragraph(f"预存款余额：{_yuan(data.prepaid_balance)} 元", st["body"])])
     )
-    buffer = io.BytesIO()
-    SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title=f"对账单 {data.room_code}",
-    ).build(story)
-    return buffer.getvalue()
+    return render_a4(story, title=f"对账单 {data.room_code}", margin_mm=15)

@@ -7,18 +7,16 @@ columns (LAW.md §6), the deadline and how to pay.
 from __future__ import annotations
 
 import datetime
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from wuye.core.money import money
-from wuye.core.pdf import cjk_font
+from wuye.core.pdf import cjk_font, render_a4
 from wuye.dunning.models import ArrearsCase
 from wuye.ledger.selectors import unpaid_bills
 from wuye.messaging import rendering, selectors
@@ -100,17 +98,7 @@ def demand_pdf(case: ArrearsCase, kind: str, deadline: datetime.date, on: dateti
     ]
     if kind == TemplateKind.LAWYER_LETTER:
         story.append(Paragraph("（律师事务所盖章）", small))
-    buffer = io.BytesIO()
-    SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=20 * mm,
-        bottomMargin=20 * mm,
-        title=f"{title} {case.room.code}",
-    ).build(story)
-    return buffer.getvalue()
+    return render_a4(story, title=f"{title} {case.room.code}", margin_mm=20)
 
 
 def _escape(text: str) -> str:
