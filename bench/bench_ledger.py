@@ -42,10 +42,10 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+from _benchdb import drop_postgres_database, postgres_url, recreate_postgres_database  # noqa: E402
 
 PAYMENT_TARGET_S = 1.0
 WINDOW_TARGET_MS = 200.0
@@ -67,50 +67,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42, help="seed of the demo data")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     return parser.parse_args()
-
-
-# --- a database of its own -----------------------------------------------------------------------
-
-
-def postgres_url() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        return url
-    if url:
-        print(f"DATABASE_URL={url} is not PostgreSQL: using a temporary SQLite database instead")
-        del os.environ["DATABASE_URL"]
-    return None
-
-
-def _maintenance(url: str) -> str:
-    return urlsplit(url)._replace(scheme="postgresql", path="/postgres").geturl()
-
-
-def recreate_postgres_database(url: str) -> str:
-    import psycopg
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(
-            f"refusing to drop database {name!r}: a benchmark database's name must contain 'bench'"
-        )
-    with psycopg.connect(_maintenance(url), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return name
-
-
-def drop_postgres_database(url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(_maintenance(url), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 # --- data ----------------------------------------------------------------------------------------

@@ -23,10 +23,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+from _benchdb import drop_postgres_database, postgres_url, recreate_postgres_database  # noqa: E402
 
 LOAD_TARGET_S = 60.0
 SEARCH_TARGET_MS = 50.0
@@ -49,49 +49,6 @@ def parse_args() -> argparse.Namespace:
         "--keep", action="store_true", help="keep the benchmark database afterwards"
     )
     return parser.parse_args()
-
-
-# --- a database of its own -----------------------------------------------------------------------
-
-
-def postgres_url() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        return url
-    if url:
-        print(f"DATABASE_URL={url} is not PostgreSQL: using a temporary SQLite database instead")
-        del os.environ["DATABASE_URL"]
-    return None
-
-
-def recreate_postgres_database(url: str) -> str:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(
-            f"refusing to drop database {name!r}: a benchmark database's name must contain 'bench'"
-        )
-    maintenance = parts._replace(scheme="postgresql", path="/postgres").geturl()
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return name
-
-
-def drop_postgres_database(url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    maintenance = urlsplit(url)._replace(scheme="postgresql", path="/postgres").geturl()
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 # --- the query mix -------------------------------------------------------------------------------
