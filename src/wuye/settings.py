@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "wuye.ledger",
     "wuye.dunning",
     "wuye.messaging",
+    "wuye.credit",
+    "wuye.scoring",
+    "wuye.alerts",
+    "wuye.reports",
     "wuye.demo",
 ]
 

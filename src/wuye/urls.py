@@ -13,6 +13,10 @@ urlpatterns = [
     path("ledger/", include("wuye.ledger.urls")),
     path("dunning/", include("wuye.dunning.urls")),
     path("messaging/", include("wuye.messaging.urls")),
+    path("credit/", include("wuye.credit.urls")),
+    path("scoring/", include("wuye.scoring.urls")),
+    path("alerts/", include("wuye.alerts.urls")),
+    path("reports/", include("wuye.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
