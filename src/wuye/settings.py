@@ -163,7 +163,16 @@ WUYE_SEARCH_LIMIT = 20
 WUYE_AFTER_BILLING_RUN = ["wuye.ledger.tasks.after_billing_run"]
 # Called (after commit) with account_id= when a payment is taken or reversed: the arrears case of
 # that account is re-evaluated at once, so nobody is chased after paying (SPEC §5 step 2).
-WUYE_AFTER_PAYMENT = ["wuye.dunning.services.after_payment"]
+# Then alerts queues the thank-you message where the household's segment strategy says so.
+WUYE_AFTER_PAYMENT = ["wuye.dunning.services.after_payment", "wuye.alerts.courtesy.after_payment"]
+# Blocks upper apps add to the dunning daily report (dotted paths of f(project_ids=, period=)).
+WUYE_DAILY_REPORT_SECTIONS = ["wuye.alerts.report.daily_section"]
+# Called (after commit) with project_id= and on= when a daily dunning run finishes: the open cases
+# are rescored for today's list (wuye.scoring).
+WUYE_AFTER_DUNNING_RUN = ["wuye.scoring.services.after_dunning_run"]
+# Called by today's list with (cases, project_id=, on=) to set each case's rank_key and reasons;
+# empty: the list is ordered by overdue amount × aging.
+WUYE_CASE_RANKER = ["wuye.scoring.ranking.rank"]
 
 LOGGING = {
     "version": 1,

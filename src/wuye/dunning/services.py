@@ -20,10 +20,12 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from wuye.billing.models import Account
 from wuye.core.audit import audit_record
@@ -278,9 +280,18 @@ def dunning_run(
             audit_record(
                 user=user, action="催缴日跑批", obj=run, project=project, changes=result.as_dict()
             )
+            _after_run(project.pk, day)
         if preview:
             transaction.set_rollback(True)
     return result
+
+
+def _after_run(project_id: int, on: datetime.date) -> None:
+    """Runs the ``WUYE_AFTER_DUNNING_RUN`` hooks (apps above dunning, e.g. scoring) once the run is
+    durable; a failing hook is logged and never undoes the run."""
+    for path in getattr(django_settings, "WUYE_AFTER_DUNNING_RUN", []):
+        hook = import_string(path)
+        transaction.on_commit(lambda hook=hook: hook(project_id=project_id, on=on), robust=True)
 
 
 def _lock_project(project_id: int) -> None:
