@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from wuye.billing.services import READING_ROLES, RUN_ROLES
 from wuye.core.roles import AUDIT_ROLES
-from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES
+from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.ledger.services import COLLECTOR_ROLES
 
 ANY = None  # every member of the project
@@ -54,6 +54,8 @@ NAV: list[tuple[str, list[Entry]]] = [
             Entry("催缴案件", "dunning:cases", OVERSEER_ROLES),
             Entry("短信发件箱", "messaging:outbox", SUPERVISOR_ROLES),
             Entry("时效预警", "dunning:limitation", OVERSEER_ROLES),
+            Entry("预警", "alerts:warnings", OVERSEER_ROLES),
+            Entry("经验库", "alerts:stories", WORKER_ROLES),
             Entry("清欠任务单", "dunning:recovery", OVERSEER_ROLES),
             Entry("催缴日报", "dunning:report", OVERSEER_ROLES),
         ],

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from wuye.alerts import views
 
 app_name = "alerts"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("stories/", views.stories, name="stories"),
+    path("cases/<int:case_id>/story/", views.story_create, name="story_create"),
+    path("warnings/", views.warnings, name="warnings"),
+    path("warnings/<int:warning_id>/acknowledge/", views.acknowledge, name="acknowledge"),
+]

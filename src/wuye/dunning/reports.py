@@ -16,9 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from wuye.billing import calc
 from wuye.core.models import User
@@ -81,11 +83,22 @@ class TeamRow:
         return int(self.collected * 100 / self.target) if self.target else 0
 
 
+@dataclass(frozen=True)
+class ReportSection:
+    """A block an upper app adds to the report (``WUYE_DAILY_REPORT_SECTIONS``): rendered with
+    ``template``, which reads ``section.context``."""
+
+    title: str
+    template: str
+    context: dict
+
+
 @dataclass
 class Report:
     period: Period
     rows: list[StewardRow]
     teams: list[TeamRow] = field(default_factory=list)
+    sections: list[ReportSection] = field(default_factory=list)
 
     @property
     def total(self) -> StewardRow:
@@ -183,8 +196,23 @@ def steward_report(*, project_ids: Iterable[int], period: Period) -> Report:
         )
     rows.sort(key=lambda r: (str(r.user), r.user.pk))
     return Report(
-        period=period, rows=rows, teams=team_progress(project_ids=project_ids, on=period.end)
+        period=period,
+        rows=rows,
+        teams=team_progress(project_ids=project_ids, on=period.end),
+        sections=report_sections(project_ids=project_ids, period=period),
     )
+
+
+def report_sections(*, project_ids: list[int], period: Period) -> list[ReportSection]:
+    """Blocks of upper apps (the early warnings of wuye.alerts), listed in
+    ``settings.WUYE_DAILY_REPORT_SECTIONS`` as dotted paths of ``f(project_ids=, period=)`` returning
+    a ``ReportSection`` or ``None``: dunning cannot import them itself."""
+    found = []
+    for path in getattr(settings, "WUYE_DAILY_REPORT_SECTIONS", []):
+        section = import_string(path)(project_ids=project_ids, period=period)
+        if section is not None:
+            found.append(section)
+    return found
 
 
 def team_progress(*, project_ids: Iterable[int], on: datetime.date) -> list[TeamRow]:

@@ -1,0 +1,24 @@
+"""Background work of alerts: thin wrappers around the runs (django-tasks). Schedule
+``warnings_run_all`` once a day after the dunning run, and ``reminders_run_all`` once a day inside the
+message window (09:30) — see docs/operations/alerts.md."""
+
+from __future__ import annotations
+
+import datetime
+
+from django_tasks import task
+
+
+@task()
+def warnings_run_all(on: str | None = None) -> dict:
+    """The daily warnings run of every active project (``on`` as YYYY-MM-DD, default today)."""
+    from django.utils import timezone
+
+    from wuye.alerts.early_warnings import warnings_run
+    from wuye.core.models import Project
+
+    day = datetime.date.fromisoformat(on) if on else timezone.localdate()
+    raised = 0
+    for project in Project.objects.filter(is_active=True):
+        raised += warnings_run(project=project, on=day).total
+    return {"on": day.isoformat(), "raised": raised}
