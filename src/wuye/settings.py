@@ -160,11 +160,27 @@ WUYE_IMPORT_MAX_ROWS = int(os.environ.get("WUYE_IMPORT_MAX_ROWS", "50000"))
 # Results the search box returns per request.
 WUYE_SEARCH_LIMIT = 20
 # Called (after commit) with run_id= when a billing run finishes: new bills consume prepaid balance.
-WUYE_AFTER_BILLING_RUN = ["wuye.ledger.tasks.after_billing_run"]
+# The credit files of the project are recomputed in the background (wuye.credit).
+WUYE_AFTER_BILLING_RUN = [
+    "wuye.ledger.tasks.after_billing_run",
+    "wuye.credit.tasks.after_billing_run",
+]
 # Called (after commit) with account_id= when a payment is taken or reversed: the arrears case of
 # that account is re-evaluated at once, so nobody is chased after paying (SPEC §5 step 2).
-# Then alerts queues the thank-you message where the household's segment strategy says so.
-WUYE_AFTER_PAYMENT = ["wuye.dunning.services.after_payment", "wuye.alerts.courtesy.after_payment"]
+# Then the household's credit file is recomputed (wuye.credit), and alerts queues the thank-you
+# message where the household's segment strategy says so.
+WUYE_AFTER_PAYMENT = [
+    "wuye.dunning.services.after_payment",
+    "wuye.credit.services.after_payment",
+    "wuye.alerts.courtesy.after_payment",
+]
+# Called (after commit) with account_id= and case_id= when a contact record is saved: the
+# household's credit file (promises, refusals, unreached streak) is recomputed (wuye.credit).
+WUYE_AFTER_CONTACT = ["wuye.credit.services.after_contact"]
+# Called by the dunning run with (project_id=, account_ids=) before it sets the cases' tasks; each
+# returns {account_id: dunning.rules.StrategyAdjustment} — the household's segment strategy applied
+# on top of the class rules (wuye.credit). Contact windows and caps still bind (LAW.md §8).
+WUYE_CASE_STRATEGY = ["wuye.credit.strategy.adjustments"]
 # Blocks upper apps add to the dunning daily report (dotted paths of f(project_ids=, period=)).
 WUYE_DAILY_REPORT_SECTIONS = ["wuye.alerts.report.daily_section"]
 # Called (after commit) with project_id= and on= when a daily dunning run finishes: the open cases

@@ -294,6 +294,16 @@ def _after_run(project_id: int, on: datetime.date) -> None:
         transaction.on_commit(lambda hook=hook: hook(project_id=project_id, on=on), robust=True)
 
 
+def _after_contact(account_id: int, case_id: int) -> None:
+    """Runs the ``WUYE_AFTER_CONTACT`` hooks (e.g. the credit file) once the contact is durable; a
+    failing hook is logged and never undoes the record."""
+    for path in getattr(django_settings, "WUYE_AFTER_CONTACT", []):
+        hook = import_string(path)
+        transaction.on_commit(
+            lambda hook=hook: hook(account_id=account_id, case_id=case_id), robust=True
+        )
+
+
 def _lock_project(project_id: int) -> None:
     list(Project.objects.select_for_update(no_key=True).filter(pk=project_id).values_list("pk"))
 
@@ -711,6 +721,7 @@ def contact_record(
                 "attachments": len(attachments),
             },
         )
+        _after_contact(case.account_id, case.pk)
     if phone is not None:
         mark = PhoneValidity.OK if reached else _UNREACHED_MARK.get(unreached_reason)
         if mark and mark != phone.validity:

@@ -1,0 +1,257 @@
+"""Segment rules as data: the defaults every project starts with, and their translation into one SQL
+``CASE`` that assigns every credit file of a project its segment (first match in priority order wins)
+together with the reason in words.
+
+Seeded on first use (``ensure_segments``), like the dunning rules whose defaults live in code: a
+project that never touched its segments gets these five, and editing them is editing rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from wuye.credit.models import FirstAction, ReminderChannel, Segment, Tone
+from wuye.dunning.rules import DEFENCE_REFUSALS
+
+# Why the catch-all shows nothing: a household without a single due bill has no history to judge.
+NO_HISTORY = "暂无到期账单，无法判断"
+NO_MATCH = "未符合任何分群规则"
+
+
+@dataclass(frozen=True)
+class DefaultSegment:
+    code: str
+    name: str
+    priority: int
+    description: str
+    rule: dict
+    strategy: dict
+
+
+DEFAULT_SEGMENTS: list[DefaultSegment] = [
+    DefaultSegment(
+        "dispute",
+        "有争议拒缴",
+        10,
+        "最近一次拒缴以房屋质量、服务或金额为由，且仍有欠费：先查清并解决问题（LAW.md 第10条）",
+        {"dispute_refusal": True, "min_overdue_amount": Decimal("0.01")},
+        {
+            "tone": Tone.NEUTRAL,
+            "remind_days_before_due": 3,
+            "reminder_channel": ReminderChannel.SMS,
+            "call_cadence_days": 3,
+        },
+    ),
+    DefaultSegment(
+        "unreachable",
+        "无法联系",
+        20,
+        "连续多次未联系上且仍有欠费：查找新号码、上门",
+        {"min_unreached": 3, "min_overdue_amount": Decimal("0.01")},
+        {
+            "tone": Tone.NEUTRAL,
+            "remind_days_before_due": 3,
+            "reminder_channel": ReminderChannel.SMS,
+            "call_cadence_days": 2,
+            "offer_direct_debit": True,
+        },
+    ),
+    DefaultSegment(
+        "chronic",
+        "长期拖欠",
+        30,
+        "近12个月有4个月以上逾期或欠费：加密跟进、提早上门",
+        {"min_arrears_months_12": 4},
+        {
+            "tone": Tone.FIRM,
+            "remind_days_before_due": 5,
+            "reminder_channel": ReminderChannel.SMS,
+            "call_cadence_days": 1,
+            "escalate_after_days": 45,
+            "offer_direct_debit": True,
+        },
+    ),
+    DefaultSegment(
+        "on_time",
+        "按时缴费",
+        40,
+        "九成以上账单按时缴清，近12个月至多1个月逾期：以提醒和致谢为主，不催",
+        {
+            "min_bills": 3,
+            "min_on_time_ratio": Decimal("0.9"),
+            "max_arrears_months_12": 1,
+        },
+        {
+            "tone": Tone.FRIENDLY,
+            "remind_days_before_due": 3,
+            "reminder_channel": ReminderChannel.SMS,
+            "thank_after_payment": True,
+            "first_action": FirstAction.SMS,
+            "call_cadence_days": 3,
+            "offer_pay_ahead": True,
+        },
+    ),
+    DefaultSegment(
+        "occasional",
+        "偶尔逾期",
+        50,
+        "其余有缴费记录的住户：常规提醒与跟进",
+        {"min_bills": 1},
+        {
+            "tone": Tone.NEUTRAL,
+            "remind_days_before_due": 3,
+            "reminder_channel": ReminderChannel.SMS,
+            "thank_after_payment": True,
+            "offer_direct_debit": True,
+        },
+    ),
+]
+
+
+def ensure_segments(project_id: int) -> list[Segment]:
+    """The project's segments, the defaults created first when it has none (race-safe: the unique
+    code per project lets a second caller's insert be ignored)."""
+    segments = list(Segment.objects.filter(project_id=project_id).order_by("priority", "id"))
+    if segments:
+        return segments
+    Segment.objects.bulk_create(
+        [
+            Segment(
+                project_id=project_id,
+                code=d.code,
+                name=d.name,
+                priority=d.priority,
+                description=d.description,
+                **d.rule,
+                **d.strategy,
+            )
+            for d in DEFAULT_SEGMENTS
+        ],
+        ignore_conflicts=True,
+    )
+    return list(Segment.objects.filter(project_id=project_id).order_by("priority", "id"))
+
+
+# --- rule → SQL ------------------------------------------------------------------------------------
+
+
+def _pct(value: Decimal) -> str:
+    return f"{(value * 100).normalize():f}%"
+
+
+def conditions(segment: Segment) -> list[tuple[str, list, str]]:
+    """The segment's conditions as (SQL over credit-file columns, params, words). Empty: matches all."""
+    out: list[tuple[str, list, str]] = []
+    s = segment
+    if s.min_bills is not None:
+        out.append(("bills_count >= %s", [s.min_bills], f"已到期账单 ≥ {s.min_bills}"))
+    if s.min_on_time_ratio is not None:
+        out.append(
+            (
+                "on_time_ratio IS NOT NULL AND on_time_ratio >= %s",
+                [s.min_on_time_ratio],
+                f"按时缴费率 ≥ {_pct(s.min_on_time_ratio)}",
+            )
+        )
+    if s.max_on_time_ratio is not None:
+        out.append(
+            (
+                "on_time_ratio IS NOT NULL AND on_time_ratio <= %s",
+                [s.max_on_time_ratio],
+                f"按时缴费率 ≤ {_pct(s.max_on_time_ratio)}",
+            )
+        )
+    if s.min_arrears_months_12 is not None:
+        out.append(
+            (
+                "arrears_months_12 >= %s",
+                [s.min_arrears_months_12],
+                f"近12个月逾期 ≥ {s.min_arrears_months_12} 个月",
+            )
+        )
+    if s.max_arrears_months_12 is not None:
+        out.append(
+            (
+                "arrears_months_12 <= %s",
+                [s.max_arrears_months_12],
+                f"近12个月逾期 ≤ {s.max_arrears_months_12} 个月",
+            )
+        )
+    if s.min_months_in_arrears is not None:
+        out.append(
+            (
+                "months_in_arrears >= %s",
+                [s.min_months_in_arrears],
+                f"当前欠费 ≥ {s.min_months_in_arrears} 个月",
+            )
+        )
+    if s.max_months_in_arrears is not None:
+        out.append(
+            (
+                "months_in_arrears <= %s",
+                [s.max_months_in_arrears],
+                f"当前欠费 ≤ {s.max_months_in_arrears} 个月",
+            )
+        )
+    if s.min_overdue_amount is not None:
+        out.append(
+            (
+                "overdue_amount >= %s",
+                [s.min_overdue_amount],
+                "仍有欠费"
+                if s.min_overdue_amount <= Decimal("0.01")
+                else f"当前欠费 ≥ {s.min_overdue_amount} 元",
+            )
+        )
+    if s.dispute_refusal:
+        reasons = sorted(DEFENCE_REFUSALS)
+        out.append(
+            (
+                f"last_refusal_reason IN ({', '.join(['%s'] * len(reasons))})",
+                [str(r) for r in reasons],
+                "最近一次拒缴为争议理由",
+            )
+        )
+    if s.min_unreached is not None:
+        out.append(
+            (
+                "unreached_streak >= %s",
+                [s.min_unreached],
+                f"连续 ≥ {s.min_unreached} 次未联系上",
+            )
+        )
+    if s.min_broken_promises is not None:
+        out.append(
+            (
+                "promises_broken >= %s",
+                [s.min_broken_promises],
+                f"失约 ≥ {s.min_broken_promises} 次",
+            )
+        )
+    return out
+
+
+def rule_text(segment: Segment) -> str:
+    words = [w for _, _, w in conditions(segment)]
+    return "，".join(words) if words else "无条件（兜底）"
+
+
+def case_sql(segments: list[Segment]) -> tuple[str, list, str, list]:
+    """``CASE`` expressions for segment_id and segment_reason over the active segments in order."""
+    id_parts, id_params, why_parts, why_params = [], [], [], []
+    for segment in segments:
+        if not segment.is_active:
+            continue
+        conds = conditions(segment)
+        where = " AND ".join(f"({sql})" for sql, _, _ in conds) or "1 = 1"
+        params = [p for _, ps, _ in conds for p in ps]
+        id_parts.append(f"WHEN {where} THEN %s")
+        id_params += [*params, segment.pk]
+        why_parts.append(f"WHEN {where} THEN %s")
+        why_params += [*params, f"{segment.name}：{rule_text(segment)}"[:300]]
+    if not id_parts:
+        return "NULL", [], "%s", [NO_MATCH]
+    id_sql = f"CASE {' '.join(id_parts)} ELSE NULL END"
+    why_sql = f"CASE {' '.join(why_parts)} WHEN bills_count = 0 THEN %s ELSE %s END"
+    return id_sql, id_params, why_sql, [*why_params, NO_HISTORY, NO_MATCH]

@@ -1,0 +1,515 @@
+"""Reads of the credit app: the figures of credit files, computed set-based in SQL.
+
+``credit_rows`` answers, for every payer account of a project (or a few accounts — the same SQL with
+one more condition), everything a credit file holds, in six grouped queries whatever the number of
+households:
+
+1. per bill, what was adjusted and allocated and the day of the last such entry (the day the bill
+   became fully paid, when nothing is outstanding any more), grouped per account by conditional
+   aggregation: counts, days late, months in arrears, overdue amount;
+2. the same per bill rows grouped per account and billing month: the 24-month history;
+3. contact records (corrected originals left out): promises made, kept, broken; unreached streak;
+4. refusals per reason;
+5. prepaid balance and last payment;
+6. the accounts with their room's situation (vacancy, open tickets and legacy issues).
+
+Definitions (the user guide repeats them):
+
+* a bill *counts* when it is a charge (not a late fee), not reversed, for more than zero, and either
+  already due (due date before the day) or already fully paid;
+* it is *paid on time* when it was fully paid by its due date: the last allocation or adjustment that
+  brought it to zero is dated on or before the due date (a payment reversed and paid again later is
+  late);
+* *days late* of a bill paid late: from the due date to the day it became fully paid; a bill still
+  unpaid counts its days past due as of the day in the *worst* figure only;
+* *months in arrears*: distinct billing months (period start) with money overdue now; *in the last 12
+  months*: distinct billing months of the last 12 whose bill was paid late or is still overdue;
+* a promise is *kept* when payments received after the promise and dated by the promised day add up
+  to the promised amount (any payment when no amount was promised); *broken* when its day has passed
+  and it was not kept.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from wuye.billing.models import Account, Bill, BillAdjustment
+from wuye.core.money import ZERO, money, to_decimal
+from wuye.credit.models import CreditFile, Segment
+from wuye.dunning.models import ArrearsCase, ContactRecord
+from wuye.ledger.models import Allocation, Payment, PaymentReversal, PrepaidMovement
+from wuye.registry.models import LegacyIssue, Room, ServiceTicket
+
+HISTORY_MONTHS = 24
+OPEN_ISSUE_STATES = ("open", "in_progress")
+OPEN_TICKET_STATES = ("open", "processing")
+COMPLAINT_CATEGORIES = ("repair", "complaint")
+
+
+def _t(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _date(value: datetime.date) -> object:
+    # SQLite keeps dates as ISO text; PostgreSQL wants a date.
+    return value if _pg() else value.isoformat()
+
+
+def _param_date() -> str:
+    return "CAST(%s AS DATE)" if _pg() else "%s"
+
+
+def _days(later: str, earlier: str) -> str:
+    """Whole days from ``earlier`` to ``later`` (both date expressions)."""
+    if _pg():
+        return f"({later} - {earlier})"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def _month(expr: str) -> str:
+    return f"to_char({expr}, 'YYYY-MM')" if _pg() else f"substr({expr}, 1, 7)"
+
+
+def _local_date(expr: str) -> str:
+    """The local calendar day of a stored (UTC) timestamp, in the project's time zone."""
+    if _pg():
+        return f"CAST(({expr} AT TIME ZONE '{_zone_name()}') AS DATE)"
+    minutes = int(timezone.localtime().utcoffset().total_seconds() // 60)
+    return f"date({expr}, '{minutes:+d} minutes')"
+
+
+def _zone_name() -> str:
+    name = str(timezone.get_current_timezone())
+    # A settings value, not user input; refuse anything that is not a plain zone name.
+    if not all(ch.isalnum() or ch in "/_+-" for ch in name):
+        raise ValueError(name)
+    return name
+
+
+def _m(value: object) -> Decimal:
+    """A money figure from a raw SQL row (SQLite returns sums as floats: rounded text first)."""
+    if value is None:
+        return ZERO
+    if isinstance(value, float):
+        return money(f"{value:.2f}")
+    return money(value)
+
+
+def _as_date(value: object) -> datetime.date | None:
+    if value is None or isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
+def _month_start(day: datetime.date, back: int) -> datetime.date:
+    """First day of the month ``back`` months before ``day``'s month."""
+    index = day.year * 12 + day.month - 1 - back
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def _scope(alias: str, project_id: int, account_ids: list[int] | None) -> tuple[str, list]:
+    sql = f"{alias}.project_id = %s"
+    params: list = [project_id]
+    if account_ids is not None:
+        sql += f" AND {alias}.account_id IN ({', '.join(['%s'] * len(account_ids))})"
+        params += list(account_ids)
+    return sql, params
+
+
+def _bills_cte(project_id: int, account_ids: list[int] | None) -> tuple[str, list]:
+    """Per bill: net amount (after adjustments), outstanding, reversed, and ``settled_on`` — the date
+    of its last allocation or adjustment (the day it became fully paid, when outstanding ≤ 0)."""
+    where, params = _scope("b", project_id, account_ids)
+    bill, adj, alc = _t(Bill), _t(BillAdjustment), _t(Allocation)
+    sql = f"""
+    adj AS (
+        SELECT a.bill_id AS bill_id, SUM(a.amount) AS amt, MAX(a.effective_date) AS last_on,
+               SUM(CASE WHEN a.kind = 'reversal' THEN 1 ELSE 0 END) AS reversals
+        FROM {adj} a JOIN {bill} b ON b.id = a.bill_id
+        WHERE {where}
+        GROUP BY a.bill_id
+    ),
+    alc AS (
+        SELECT l.bill_id AS bill_id, SUM(l.amount) AS amt, MAX(l.effective_date) AS last_on
+        FROM {alc} l JOIN {bill} b ON b.id = l.bill_id
+        WHERE {where}
+        GROUP BY l.bill_id
+    ),
+    bb AS (
+        SELECT b.account_id AS account_id, b.kind AS kind, b.amount AS amount,
+               b.due_date AS due_date, b.period_start AS period_start,
+               ROUND(b.amount - COALESCE(adj.amt, 0), 2) AS net,
+               ROUND(b.amount - COALESCE(adj.amt, 0) - COALESCE(alc.amt, 0), 2) AS outstanding,
+               COALESCE(adj.reversals, 0) AS reversals,
+               CASE WHEN alc.last_on IS NULL THEN adj.last_on
+                    WHEN adj.last_on IS NULL OR alc.last_on > adj.last_on THEN alc.last_on
+                    ELSE adj.last_on END AS settled_on
+        FROM {bill} b
+        LEFT JOIN adj ON adj.bill_id = b.id
+        LEFT JOIN alc ON alc.bill_id = b.id
+        WHERE {where}
+    )"""  # noqa: S608 (model table names only)
+    return sql, params * 3
+
+
+@dataclass
+class CreditRow:
+    """Everything a credit file holds, for one account (plain values, no ORM)."""
+
+    account_id: int
+    room_id: int
+    bills_count: int = 0
+    on_time_count: int = 0
+    late_count: int = 0
+    unpaid_count: int = 0
+    late_days: int = 0
+    worst_days_late: int | None = None
+    months_in_arrears: int = 0
+    arrears_months_12: int = 0
+    overdue_amount: Decimal = ZERO
+    oldest_due_date: datetime.date | None = None
+    paid_ahead_count: int = 0
+    billed_12: Decimal = ZERO
+    months_billed_12: int = 0
+    prepaid_balance: Decimal = ZERO
+    last_payment_on: datetime.date | None = None
+    contacts_count: int = 0
+    unreached_streak: int = 0
+    last_contact_at: datetime.datetime | None = None
+    promises_made: int = 0
+    promises_kept: int = 0
+    promises_broken: int = 0
+    refusals: int = 0
+    refusal_reasons: dict[str, int] = field(default_factory=dict)
+    last_refusal_reason: str = ""
+    open_complaints: int = 0
+    open_legacy_issues: int = 0
+    vacant: bool = False
+    history: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def on_time_ratio(self) -> Decimal | None:
+        if not self.bills_count:
+            return None
+        return (Decimal(self.on_time_count) / Decimal(self.bills_count)).quantize(Decimal("0.0001"))
+
+    @property
+    def avg_days_late(self) -> Decimal | None:
+        if not self.late_count:
+            return None
+        return (Decimal(self.late_days) / Decimal(self.late_count)).quantize(Decimal("0.1"))
+
+    @property
+    def prepaid_months(self) -> Decimal:
+        """How many months of the usual bill the prepaid balance covers (0 when none)."""
+        if self.prepaid_balance <= 0 or not self.months_billed_12 or self.billed_12 <= 0:
+            return Decimal("0.0")
+        monthly = self.billed_12 / self.months_billed_12
+        return min(self.prepaid_balance / monthly, Decimal("9999")).quantize(Decimal("0.1"))
+
+
+def credit_rows(
+    project_id: int, on: datetime.date, account_ids: list[int] | None = None
+) -> dict[int, CreditRow]:
+    """The credit-file figures of every account of the project (or of ``account_ids``) on ``on``."""
+    rows = _accounts(project_id, account_ids)
+    if not rows:
+        return rows
+    _bill_figures(rows, project_id, on, account_ids)
+    _history(rows, project_id, on, account_ids)
+    _contacts(rows, project_id, on, account_ids)
+    _refusals(rows, project_id, account_ids)
+    _money(rows, project_id, account_ids)
+    return rows
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _accounts(project_id: int, account_ids: list[int] | None) -> dict[int, CreditRow]:
+    accounts = Account.objects.filter(project_id=project_id)
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=account_ids)
+    room = _t(Room)
+    where, params = _scope("a", project_id, None)
+    if account_ids is not None:
+        where += f" AND a.id IN ({', '.join(['%s'] * len(account_ids))})"
+        params += list(account_ids)
+    issue_states = ", ".join(["%s"] * len(OPEN_ISSUE_STATES))
+    ticket_states = ", ".join(["%s"] * len(OPEN_TICKET_STATES))
+    categories = ", ".join(["%s"] * len(COMPLAINT_CATEGORIES))
+    sql = f"""
+        SELECT a.id, a.room_id,
+               CASE WHEN r.occupancy_state = 'vacant' OR NOT r.handed_over THEN 1 ELSE 0 END,
+               (SELECT COUNT(*) FROM {_t(ServiceTicket)} t
+                 WHERE t.room_id = a.room_id AND t.state IN ({ticket_states})
+                   AND t.category IN ({categories})),
+               (SELECT COUNT(*) FROM {_t(LegacyIssue)} i
+                 WHERE i.room_id = a.room_id AND i.state IN ({issue_states}))
+        FROM {_t(Account)} a JOIN {room} r ON r.id = a.room_id
+        WHERE {where}
+    """  # noqa: S608 (model table names only)
+    found = _fetch(sql, [*OPEN_TICKET_STATES, *COMPLAINT_CATEGORIES, *OPEN_ISSUE_STATES, *params])
+    return {
+        account_id: CreditRow(
+            account_id=account_id,
+            room_id=room_id,
+            vacant=bool(vacant),
+            open_complaints=tickets,
+            open_legacy_issues=issues,
+        )
+        for account_id, room_id, vacant, tickets, issues in found
+    }
+
+
+def _bill_figures(
+    rows: dict[int, CreditRow], project_id: int, on: datetime.date, account_ids: list[int] | None
+) -> None:
+    cte, params = _bills_cte(project_id, account_ids)
+    day = _param_date()
+    counts = (
+        "kind = 'charge' AND reversals = 0 AND amount > 0 "
+        "AND (due_date < p.on_day OR outstanding <= 0)"
+    )
+    paid_late = "outstanding <= 0 AND settled_on > due_date"
+    overdue = "outstanding > 0 AND due_date < p.on_day"
+    charge = "kind = 'charge' AND reversals = 0"
+    last_12 = "period_start >= p.since12 AND period_start <= p.on_day"
+    late_days = _days("settled_on", "due_date")
+    month = _month("period_start")
+    sql = f"""
+        WITH {cte},
+        p AS (SELECT {day} AS on_day, {day} AS since12)
+        SELECT account_id,
+          SUM(CASE WHEN {counts} THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {counts} AND outstanding <= 0 AND settled_on <= due_date
+                   THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {counts} AND {paid_late} THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {counts} AND outstanding > 0 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {counts} AND {paid_late} THEN {late_days} ELSE 0 END),
+          MAX(CASE WHEN {counts} AND {paid_late} THEN {late_days}
+                   WHEN {counts} AND outstanding > 0 THEN {_days("p.on_day", "due_date")} END),
+          COUNT(DISTINCT CASE WHEN {charge} AND {overdue} THEN {month} END),
+          COUNT(DISTINCT CASE WHEN {counts} AND {last_12}
+                   AND (outstanding > 0 OR settled_on > due_date) THEN {month} END),
+          SUM(CASE WHEN {overdue} THEN outstanding ELSE 0 END),
+          MIN(CASE WHEN {overdue} THEN due_date END),
+          SUM(CASE WHEN {counts} AND outstanding <= 0 AND settled_on < period_start
+                   THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {charge} AND {last_12} THEN net ELSE 0 END),
+          COUNT(DISTINCT CASE WHEN {charge} AND {last_12} THEN {month} END)
+        FROM bb CROSS JOIN p
+        GROUP BY account_id
+    """  # noqa: S608 (model table names only)
+    args = [*params, _date(on), _date(_month_start(on, 11))]
+    for row in _fetch(sql, args):
+        target = rows.get(row[0])
+        if target is None:
+            continue
+        target.bills_count = int(row[1] or 0)
+        target.on_time_count = int(row[2] or 0)
+        target.late_count = int(row[3] or 0)
+        target.unpaid_count = int(row[4] or 0)
+        target.late_days = int(row[5] or 0)
+        target.worst_days_late = int(row[6]) if row[6] is not None else None
+        target.months_in_arrears = int(row[7] or 0)
+        target.arrears_months_12 = int(row[8] or 0)
+        target.overdue_amount = _m(row[9])
+        target.oldest_due_date = _as_date(row[10])
+        target.paid_ahead_count = int(row[11] or 0)
+        target.billed_12 = _m(row[12])
+        target.months_billed_12 = int(row[13] or 0)
+
+
+def _history(
+    rows: dict[int, CreditRow], project_id: int, on: datetime.date, account_ids: list[int] | None
+) -> None:
+    cte, params = _bills_cte(project_id, account_ids)
+    day = _param_date()
+    month = _month("period_start")
+    sql = f"""
+        WITH {cte},
+        p AS (SELECT {day} AS since, {day} AS on_day)
+        SELECT account_id, {month} AS m,
+          SUM(net),
+          SUM(CASE WHEN outstanding <= 0 AND settled_on <= due_date THEN net ELSE 0 END),
+          SUM(CASE WHEN outstanding > 0 THEN outstanding ELSE 0 END)
+        FROM bb CROSS JOIN p
+        WHERE kind = 'charge' AND reversals = 0 AND amount > 0
+          AND period_start >= p.since AND period_start <= p.on_day
+        GROUP BY account_id, {month}
+        ORDER BY account_id, m
+    """  # noqa: S608 (model table names only)
+    since = _date(_month_start(on, HISTORY_MONTHS - 1))
+    for account_id, m, billed, on_time, unpaid in _fetch(sql, [*params, since, _date(on)]):
+        target = rows.get(account_id)
+        if target is None:
+            continue
+        billed, on_time, unpaid = _m(billed), _m(on_time), _m(unpaid)
+        target.history.append(
+            {
+                "m": m,
+                "billed": str(billed),
+                "on_time": str(on_time),
+                "late": str(billed - on_time - unpaid),
+                "unpaid": str(unpaid),
+            }
+        )
+
+
+def _contacts(
+    rows: dict[int, CreditRow], project_id: int, on: datetime.date, account_ids: list[int] | None
+) -> None:
+    contact, case = _t(ContactRecord), _t(ArrearsCase)
+    payment, reversal = _t(Payment), _t(PaymentReversal)
+    where, params = _scope("c", project_id, account_ids)
+    day = _param_date()
+    sql = f"""
+        WITH rc AS (
+            SELECT c.account_id AS account_id, r.at AS at, r.reached AS reached,
+                   r.unreached_reason AS unreached_reason, r.promise_date AS promise_date,
+                   CASE WHEN r.promise_date IS NULL THEN 0
+                        WHEN (SELECT COALESCE(SUM(p.amount), 0) FROM {payment} p
+                               WHERE p.account_id = c.account_id
+                                 AND p.business_date >= {_local_date("r.at")}
+                                 AND p.business_date <= r.promise_date
+                                 AND NOT EXISTS (SELECT 1 FROM {reversal} v
+                                                  WHERE v.payment_id = p.id))
+                             >= COALESCE(r.promise_amount, 0.01) THEN 1
+                        ELSE 0 END AS kept
+            FROM {contact} r JOIN {case} c ON c.id = r.case_id
+            WHERE {where}
+              AND NOT EXISTS (SELECT 1 FROM {contact} x WHERE x.corrects_id = r.id)
+        ),
+        lr AS (
+            SELECT account_id, MAX(at) AS last_reached FROM rc WHERE reached GROUP BY account_id
+        )
+        SELECT rc.account_id, COUNT(*), MAX(rc.at),
+          SUM(CASE WHEN NOT rc.reached AND rc.unreached_reason <> ''
+                    AND (lr.last_reached IS NULL OR rc.at > lr.last_reached) THEN 1 ELSE 0 END),
+          SUM(CASE WHEN rc.promise_date IS NOT NULL THEN 1 ELSE 0 END),
+          SUM(rc.kept),
+          SUM(CASE WHEN rc.promise_date IS NOT NULL AND rc.kept = 0
+                    AND rc.promise_date < {day} THEN 1 ELSE 0 END)
+        FROM rc LEFT JOIN lr ON lr.account_id = rc.account_id
+        GROUP BY rc.account_id
+    """  # noqa: S608 (model table names only)
+    for account_id, n, last_at, streak, made, kept, broken in _fetch(sql, [*params, _date(on)]):
+        target = rows.get(account_id)
+        if target is None:
+            continue
+        target.contacts_count = int(n)
+        target.last_contact_at = _as_datetime(last_at)
+        target.unreached_streak = int(streak or 0)
+        target.promises_made = int(made or 0)
+        target.promises_kept = int(kept or 0)
+        target.promises_broken = int(broken or 0)
+
+
+def _as_datetime(value: object) -> datetime.datetime | None:
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    parsed = datetime.datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed
+
+
+def _refusals(rows: dict[int, CreditRow], project_id: int, account_ids: list[int] | None) -> None:
+    contact, case = _t(ContactRecord), _t(ArrearsCase)
+    where, params = _scope("c", project_id, account_ids)
+    sql = f"""
+        SELECT c.account_id, r.refusal_reason, COUNT(*), MAX(r.at)
+        FROM {contact} r JOIN {case} c ON c.id = r.case_id
+        WHERE {where} AND r.refusal_reason <> ''
+          AND NOT EXISTS (SELECT 1 FROM {contact} x WHERE x.corrects_id = r.id)
+        GROUP BY c.account_id, r.refusal_reason
+    """  # noqa: S608 (model table names only)
+    latest: dict[int, object] = {}
+    for account_id, reason, n, last_at in _fetch(sql, params):
+        target = rows.get(account_id)
+        if target is None:
+            continue
+        target.refusal_reasons[reason] = int(n)
+        target.refusals += int(n)
+        if account_id not in latest or str(last_at) > str(latest[account_id]):
+            latest[account_id] = last_at
+            target.last_refusal_reason = reason
+
+
+def _money(rows: dict[int, CreditRow], project_id: int, account_ids: list[int] | None) -> None:
+    account = _t(Account)
+    where, params = _scope("a", project_id, None)
+    if account_ids is not None:
+        where += f" AND a.id IN ({', '.join(['%s'] * len(account_ids))})"
+        params += list(account_ids)
+    prepaid = f"""
+        SELECT m.account_id, SUM(m.amount)
+        FROM {_t(PrepaidMovement)} m JOIN {account} a ON a.id = m.account_id
+        WHERE {where}
+        GROUP BY m.account_id
+    """  # noqa: S608 (model table names only)
+    for account_id, total in _fetch(prepaid, params):
+        if account_id in rows:
+            rows[account_id].prepaid_balance = _m(total)
+    where_p, params_p = _scope("p", project_id, account_ids)
+    paid = f"""
+        SELECT p.account_id, MAX(p.business_date)
+        FROM {_t(Payment)} p
+        WHERE {where_p}
+          AND NOT EXISTS (SELECT 1 FROM {_t(PaymentReversal)} v WHERE v.payment_id = p.id)
+        GROUP BY p.account_id
+    """  # noqa: S608 (model table names only)
+    for account_id, last in _fetch(paid, params_p):
+        if account_id in rows:
+            rows[account_id].last_payment_on = _as_date(last)
+
+
+# --- pages -----------------------------------------------------------------------------------------
+
+
+def credit_file_of_room(room_id: int) -> CreditFile | None:
+    """The credit file of whoever pays for the room now (the newest account with a file)."""
+    return (
+        CreditFile.objects.filter(room_id=room_id)
+        .select_related("segment")
+        .order_by("-account__created_at", "-account_id")
+        .first()
+    )
+
+
+def credit_file_of_account(account_id: int) -> CreditFile | None:
+    return CreditFile.objects.filter(account_id=account_id).select_related("segment").first()
+
+
+def segment_counts(project_id: int) -> dict[int | None, int]:
+    """Households per segment (``None``: not segmented), one grouped query."""
+    rows = (
+        CreditFile.objects.filter(project_id=project_id)
+        .order_by()
+        .values("segment_id")
+        .annotate(n=Count("id"))
+        .values_list("segment_id", "n")
+    )
+    return dict(rows)
+
+
+def segments_of(project_id: int) -> QuerySet[Segment]:
+    return Segment.objects.filter(project_id=project_id).order_by("priority", "id")
+
+
+def to_money(value: object) -> Decimal:
+    return money(to_decimal(value))

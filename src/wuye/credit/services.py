@@ -1,0 +1,315 @@
+"""Writes of the credit app: recomputing credit files (whole project or one account), segmenting them,
+and editing segments.
+
+The recompute is set-based: ``selectors.credit_rows`` reads every figure in a fixed number of grouped
+queries, the files are upserted in batches (``INSERT … ON CONFLICT (account) DO UPDATE`` on both
+SQLite and PostgreSQL), and one ``UPDATE … SET segment = CASE …`` assigns the segments. The one-account
+variant runs the same SQL restricted to that account; it is what the ledger (after a payment or a
+reversal) and dunning (after a contact) call through their settings hooks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from wuye.core.audit import audit_record, diff, snapshot
+from wuye.core.errors import NotInScope, ValidationFailed, full_clean
+from wuye.core.models import Project, User
+from wuye.core.roles import Role
+from wuye.core.scope import role_in
+from wuye.credit import segments as seg
+from wuye.credit.models import CreditFile, Segment
+from wuye.credit.selectors import CreditRow, credit_rows
+
+logger = logging.getLogger(__name__)
+BATCH = 2000
+Progress = Callable[[str], None]
+
+# The figures the recompute writes (everything but the segment, which the CASE update sets).
+FIGURE_FIELDS = [
+    "project",
+    "room",
+    "as_of",
+    "computed_at",
+    "bills_count",
+    "on_time_count",
+    "late_count",
+    "unpaid_count",
+    "on_time_ratio",
+    "avg_days_late",
+    "worst_days_late",
+    "months_in_arrears",
+    "arrears_months_12",
+    "overdue_amount",
+    "oldest_due_date",
+    "paid_ahead_count",
+    "prepaid_balance",
+    "prepaid_months",
+    "last_payment_on",
+    "contacts_count",
+    "unreached_streak",
+    "last_contact_at",
+    "promises_made",
+    "promises_kept",
+    "promises_broken",
+    "refusals",
+    "refusal_reasons",
+    "last_refusal_reason",
+    "open_complaints",
+    "open_legacy_issues",
+    "vacant",
+    "history",
+]
+
+SEGMENT_EDITORS = frozenset({Role.SUPERVISOR, Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
+
+
+@dataclass
+class RecomputeResult:
+    project_id: int
+    as_of: datetime.date
+    files: int = 0
+    segmented: dict[str, int] | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "project_id": self.project_id,
+            "as_of": self.as_of.isoformat(),
+            "files": self.files,
+            "segmented": self.segmented or {},
+        }
+
+
+def _file(row: CreditRow, project_id: int, on: datetime.date, now) -> CreditFile:
+    return CreditFile(
+        project_id=project_id,
+        account_id=row.account_id,
+        room_id=row.room_id,
+        as_of=on,
+        computed_at=now,
+        bills_count=row.bills_count,
+        on_time_count=row.on_time_count,
+        late_count=row.late_count,
+        unpaid_count=row.unpaid_count,
+        on_time_ratio=row.on_time_ratio,
+        avg_days_late=row.avg_days_late,
+        worst_days_late=row.worst_days_late,
+        months_in_arrears=row.months_in_arrears,
+        arrears_months_12=row.arrears_months_12,
+        overdue_amount=row.overdue_amount,
+        oldest_due_date=row.oldest_due_date,
+        paid_ahead_count=row.paid_ahead_count,
+        prepaid_balance=row.prepaid_balance,
+        prepaid_months=row.prepaid_months,
+        last_payment_on=row.last_payment_on,
+        contacts_count=row.contacts_count,
+        unreached_streak=row.unreached_streak,
+        last_contact_at=row.last_contact_at,
+        promises_made=row.promises_made,
+        promises_kept=row.promises_kept,
+        promises_broken=row.promises_broken,
+        refusals=row.refusals,
+        refusal_reasons=row.refusal_reasons,
+        last_refusal_reason=row.last_refusal_reason,
+        open_complaints=row.open_complaints,
+        open_legacy_issues=row.open_legacy_issues,
+        vacant=row.vacant,
+        history=row.history,
+    )
+
+
+def credit_recompute(
+    *,
+    project: Project | int,
+    on: datetime.date | None = None,
+    account_ids: list[int] | None = None,
+    progress: Progress | None = None,
+) -> RecomputeResult:
+    """Recomputes the credit files of the project's accounts (or of ``account_ids``) as of ``on``
+    (default today), then their segments. Idempotent; all or nothing."""
+    project_id = project.pk if isinstance(project, Project) else project
+    day = on or timezone.localdate()
+    say = progress or (lambda text: None)
+    result = RecomputeResult(project_id=project_id, as_of=day)
+    segments = seg.ensure_segments(project_id)
+    rows = credit_rows(project_id, day, account_ids)
+    say(f"已读取 {len(rows)} 户的账单、缴费与催缴记录（截至 {day:%Y-%m-%d}）")
+    now = timezone.now()
+    files = [_file(row, project_id, day, now) for row in rows.values()]
+    with transaction.atomic():
+        for start in range(0, len(files), BATCH):
+            CreditFile.objects.bulk_create(
+                files[start : start + BATCH],
+                update_conflicts=True,
+                unique_fields=["account"],
+                update_fields=FIGURE_FIELDS,
+            )
+            if len(files) > BATCH:
+                say(f"已写入 {min(start + BATCH, len(files))}/{len(files)}")
+        _segment(project_id, segments, account_ids)
+    result.files = len(files)
+    if account_ids is None:
+        counts = dict(
+            CreditFile.objects.filter(project_id=project_id)
+            .order_by()
+            .values_list("segment__name")
+            .annotate(n=Count("id"))
+            .values_list("segment__name", "n")
+        )
+        result.segmented = {str(k or "未分群"): v for k, v in counts.items()}
+        say("分群：" + "，".join(f"{k} {v} 户" for k, v in result.segmented.items()))
+    return result
+
+
+def _segment(project_id: int, segments: list[Segment], account_ids: list[int] | None) -> int:
+    """One UPDATE: every credit file of the project (or of ``account_ids``) gets the first segment
+    whose rule it meets, and the reason in words."""
+    id_sql, id_params, why_sql, why_params = seg.case_sql(segments)
+    table = connection.ops.quote_name(CreditFile._meta.db_table)
+    where = "project_id = %s"
+    params: list = [project_id]
+    if account_ids is not None:
+        where += f" AND account_id IN ({', '.join(['%s'] * len(account_ids))})"
+        params += list(account_ids)
+    sql = f"UPDATE {table} SET segment_id = {id_sql}, segment_reason = {why_sql} WHERE {where}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*id_params, *why_params, *params])
+        return cursor.rowcount
+
+
+def credit_refresh_account(account_id: int, on: datetime.date | None = None) -> CreditFile | None:
+    """The incremental update: the same computation restricted to one account."""
+    from wuye.billing.models import Account
+
+    project_id = Account.objects.filter(pk=account_id).values_list("project_id", flat=True).first()
+    if project_id is None:
+        return None
+    credit_recompute(project=project_id, on=on, account_ids=[account_id])
+    return CreditFile.objects.filter(account_id=account_id).first()
+
+
+def segments_apply(project_id: int) -> int:
+    """Re-segments every credit file of the project with its current rules (after an edit)."""
+    with transaction.atomic():
+        return _segment(project_id, seg.ensure_segments(project_id), None)
+
+
+# --- hooks -----------------------------------------------------------------------------------------
+
+
+def after_payment(*, account_id: int) -> None:
+    """``WUYE_AFTER_PAYMENT`` hook: the ledger calls it after a payment or a reversal commits."""
+    try:
+        credit_refresh_account(account_id)
+    except Exception:  # the payment stands whatever happens here; the nightly recompute catches up
+        logger.exception("credit: refreshing account %s after a payment failed", account_id)
+
+
+def after_contact(*, account_id: int, case_id: int | None = None) -> None:
+    """``WUYE_AFTER_CONTACT`` hook: dunning calls it after a contact record commits."""
+    try:
+        credit_refresh_account(account_id)
+    except Exception:
+        logger.exception("credit: refreshing account %s after a contact failed", account_id)
+
+
+# --- editing segments ------------------------------------------------------------------------------
+
+EDITABLE_FIELDS = [
+    "name",
+    "priority",
+    "is_active",
+    "description",
+    "min_bills",
+    "min_on_time_ratio",
+    "max_on_time_ratio",
+    "min_arrears_months_12",
+    "max_arrears_months_12",
+    "min_months_in_arrears",
+    "max_months_in_arrears",
+    "min_overdue_amount",
+    "dispute_refusal",
+    "min_unreached",
+    "min_broken_promises",
+    "remind_days_before_due",
+    "reminder_channel",
+    "reminder_template",
+    "tone",
+    "thank_after_payment",
+    "thank_template",
+    "first_action",
+    "call_cadence_days",
+    "escalate_after_days",
+    "offer_direct_debit",
+    "offer_pay_ahead",
+]
+
+
+def escalation_floor(project_id: int) -> int:
+    """The fewest days after the oldest due date a strategy may send a case to a door visit: the
+    project's filing grace plus its first-call deadline, so the household always gets the first call
+    of SPEC §5 step 4 before anyone knocks."""
+    from wuye.dunning.rules import dunning_settings
+
+    settings = dunning_settings(project_id)
+    return settings.grace_days + settings.first_call_days
+
+
+def _editor(user: User, project_id: int) -> None:
+    role = role_in(user, project_id)
+    if role is None:
+        raise NotInScope("您没有该项目的权限。")
+    if role not in SEGMENT_EDITORS:
+        raise ValidationFailed("只有客服主管、项目经理可以修改客户分群与策略。", field="user")
+
+
+def segment_update(*, user: User, segment: Segment, **values) -> Segment:
+    """Edits a segment's rule and strategy, then re-segments the project's credit files at once."""
+    _editor(user, segment.project_id)
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"不可修改的字段：{', '.join(sorted(unknown))}", field=None)
+    before = snapshot(segment, EDITABLE_FIELDS)
+    for name, value in values.items():
+        setattr(segment, name, value)
+    _check_strategy(segment)
+    full_clean(segment)
+    with transaction.atomic():
+        segment.save()
+        segments_apply(segment.project_id)
+        audit_record(
+            user=user,
+            action="修改客户分群",
+            obj=segment,
+            project=segment.project_id,
+            changes=diff(before, snapshot(segment, EDITABLE_FIELDS)),
+        )
+    return segment
+
+
+def _check_strategy(segment: Segment) -> None:
+    from wuye.dunning.rules import FORBIDDEN_MESSAGE, forbidden_measure
+
+    if segment.escalate_after_days is not None:
+        floor = escalation_floor(segment.project_id)
+        if segment.escalate_after_days < floor:
+            raise ValidationFailed(
+                f"欠费转上门天数不能少于 {floor} 天（立案宽限 + 首次电话期限）："
+                "上门前须先电话提醒（SPEC 第5条第4、7步）。",
+                field="escalate_after_days",
+            )
+    for template in (segment.reminder_template, segment.thank_template):
+        if template is not None and template.company_id != segment.project.company_id:
+            raise ValidationFailed("只能选用本公司的消息模板", field="reminder_template")
+        if template is not None and template.project_id not in (None, segment.project_id):
+            raise ValidationFailed("只能选用本项目或全公司的消息模板", field="reminder_template")
+    for name in ("name", "description"):
+        if word := forbidden_measure(getattr(segment, name) or ""):
+            raise ValidationFailed(f"“{word}”：{FORBIDDEN_MESSAGE}", field=name)

@@ -1,0 +1,42 @@
+"""Background work of the credit app: thin wrappers around ``services`` (django-tasks).
+
+Schedule ``credit_recompute_all`` once a night, after the dunning run (days late and months in
+arrears move with the calendar even when nothing is paid); payments, contacts and billing runs keep
+the files current during the day through the settings hooks.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django_tasks import task
+
+
+@task()
+def credit_recompute_project(project_id: int, on: str | None = None) -> dict:
+    """Recomputes every credit file of one project and re-segments it (``on`` as YYYY-MM-DD)."""
+    from wuye.credit.services import credit_recompute
+
+    day = datetime.date.fromisoformat(on) if on else None
+    return credit_recompute(project=project_id, on=day).as_dict()
+
+
+@task()
+def credit_recompute_all(on: str | None = None) -> dict:
+    """Queues the recompute of every active project."""
+    from wuye.core.models import Project
+
+    ids = list(Project.objects.filter(is_active=True).values_list("id", flat=True))
+    for project_id in ids:
+        credit_recompute_project.enqueue(project_id, on)
+    return {"projects": len(ids)}
+
+
+def after_billing_run(*, run_id: int) -> None:
+    """The ``WUYE_AFTER_BILLING_RUN`` hook: new bills change every household's figures, so the whole
+    project is recomputed in the background."""
+    from wuye.billing.models import BillingRun
+
+    project_id = BillingRun.objects.filter(pk=run_id).values_list("project_id", flat=True).first()
+    if project_id is not None:
+        credit_recompute_project.enqueue(project_id)
