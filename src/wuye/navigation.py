@@ -16,6 +16,7 @@ from wuye.billing.services import READING_ROLES, RUN_ROLES
 from wuye.core.roles import AUDIT_ROLES
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.ledger.services import COLLECTOR_ROLES
+from wuye.reports.access import DASHBOARD_ROLES, PLAN_ROLES
 
 ANY = None  # every member of the project
 
@@ -58,6 +59,17 @@ NAV: list[tuple[str, list[Entry]]] = [
             Entry("经验库", "alerts:stories", WORKER_ROLES),
             Entry("清欠任务单", "dunning:recovery", OVERSEER_ROLES),
             Entry("催缴日报", "dunning:report", OVERSEER_ROLES),
+            Entry("优先级模型", "scoring:model", SUPERVISOR_ROLES),
+        ],
+    ),
+    (
+        "报表",
+        [
+            Entry("经营看板", "reports:dashboard", DASHBOARD_ROLES),
+            Entry("收缴率", "reports:rates", DASHBOARD_ROLES),
+            Entry("账龄", "reports:aging", DASHBOARD_ROLES),
+            Entry("欠费大户", "reports:debtors", DASHBOARD_ROLES),
+            Entry("收费计划", "reports:plans", PLAN_ROLES),
         ],
     ),
     ("日志", [Entry("操作日志", "audit_log", AUDIT_ROLES)]),

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from wuye.scoring import views
 
 app_name = "scoring"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.model, name="model"),
+    path("retrain/", views.retrain, name="retrain"),
+]
