@@ -1,7 +1,9 @@
 """``manage.py demo_data``: load the demo company (see docs/operations/demo-data.md)."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from wuye.core.models import Company, User
 from wuye.demo.generator import (
     COUNT_LABELS,
     DEMO_COMPANY_NAME,
@@ -12,6 +14,7 @@ from wuye.demo.generator import (
     flush_database,
     generate,
 )
+from wuye.demo.plans import make_plans
 
 
 class Command(BaseCommand):
@@ -60,12 +63,22 @@ class Command(BaseCommand):
             f"{demo.history_months()} 个月账单与收款"
         )
         result = generate(demo, progress=self.stdout.write)
+        self.make_plans()
         self.stdout.write("项目：" + "、".join(result.projects))
         self.stdout.write(
             "合计：" + "，".join(f"{COUNT_LABELS.get(k, k)} {v}" for k, v in result.counts.items())
         )
         self.stdout.write(self.style.SUCCESS(f"完成，用时 {result.seconds:.1f} 秒"))
         self.print_logins()
+
+    def make_plans(self):
+        company = Company.objects.get(name=DEMO_COMPANY_NAME)
+        admin = User.objects.filter(username="admin").first()
+        plans = make_plans(company=company, user=admin, today=timezone.localdate())
+        if plans:
+            self.stdout.write(
+                f"收费计划：{len(plans)} 个项目的本年度计划（约为全年应收本金的 95%，按月分解）"
+            )
 
     def print_logins(self):
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
