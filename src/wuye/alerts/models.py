@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wuye.alerts import WarningKind
+from wuye.alerts import CourtesyKind, CourtesyStatus, WarningKind
 from wuye.core.models import Project
 from wuye.dunning.enums import Channel, RefusalReason
 
@@ -162,3 +162,87 @@ class Warning(models.Model):  # noqa: A001 - the domain's word (预警); never u
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.raised_on}"
+
+
+class CourtesyMessage(models.Model):
+    """A reminder before a due date or a thank-you after a payment, sent to the payer through the
+    messaging app's SMS backend and kept here as its log (the text, the number, the provider's
+    answer): these households owe nothing overdue, so there is no arrears case to record a contact
+    on. One thank-you per payment, enforced by the database."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        "billing.Account", on_delete=models.PROTECT, related_name="+", verbose_name=_("缴费账户")
+    )
+    room = models.ForeignKey(
+        "registry.Room", on_delete=models.PROTECT, related_name="+", verbose_name=_("房屋")
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=CourtesyKind.choices)
+    channel = models.CharField(_("方式"), max_length=20, choices=Channel.choices)
+    payment = models.ForeignKey(
+        "ledger.Payment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("感谢的缴费"),
+    )
+    to = models.CharField(_("号码"), max_length=30)
+    body = models.TextField(_("内容"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=CourtesyStatus.choices, default=CourtesyStatus.QUEUED
+    )
+    backend = models.CharField(_("通道"), max_length=100)
+    provider_id = models.CharField(_("服务商消息号"), max_length=100, blank=True)
+    error = models.CharField(_("错误"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发出时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("提醒与感谢短信")
+        verbose_name_plural = _("提醒与感谢短信")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=Q(kind="thanks"),
+                name="one_thanks_per_payment",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="thanks", payment__isnull=False)
+                | Q(kind="pre_due", payment__isnull=True),
+                name="courtesy_thanks_names_its_payment",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "created_at"], name="courtesy_account_day_idx"),
+            models.Index(fields=["room", "created_at"], name="courtesy_room_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.to}"
+
+
+class ReminderSent(models.Model):
+    """A bill reminded by a channel: at most once, whatever reruns or retries happen. One message
+    may remind several bills of the household that fall due together."""
+
+    message = models.ForeignKey(
+        CourtesyMessage, on_delete=models.PROTECT, related_name="bills", verbose_name=_("短信")
+    )
+    bill = models.ForeignKey(
+        "billing.Bill", on_delete=models.PROTECT, related_name="+", verbose_name=_("账单")
+    )
+    channel = models.CharField(_("方式"), max_length=20, choices=Channel.choices)
+
+    class Meta:
+        verbose_name = _("到期前提醒记录")
+        verbose_name_plural = _("到期前提醒记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bill", "channel"], name="one_reminder_per_bill_and_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bill_id} {self.channel}"

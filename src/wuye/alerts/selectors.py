@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from django.db.models import QuerySet
 
-from wuye.alerts.models import SuccessStory, Warning
+from wuye.alerts.models import CourtesyMessage, SuccessStory, Warning
 
 STORIES_PER_REASON = 5
 
@@ -42,3 +42,13 @@ def warnings_in(
 
 def warning_in(project_ids: list[int], warning_id: int) -> Warning | None:
     return warnings_in(project_ids, state="all").filter(pk=warning_id).first()
+
+
+def courtesy_of_room(room_id: int, limit: int) -> list[CourtesyMessage]:
+    """The newest reminders and thanks of a room, with the bills each reminded. Two queries."""
+    return list(
+        CourtesyMessage.objects.filter(room_id=room_id)
+        .select_related("payment")
+        .prefetch_related("bills__bill__fee_item")
+        .order_by("-created_at", "-id")[:limit]
+    )

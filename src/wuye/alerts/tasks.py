@@ -22,3 +22,28 @@ def warnings_run_all(on: str | None = None) -> dict:
     for project in Project.objects.filter(is_active=True):
         raised += warnings_run(project=project, on=day).total
     return {"on": day.isoformat(), "raised": raised}
+
+
+@task()
+def thanks_send(account_id: int) -> dict:
+    """The thank-you after a payment (queued by the ``WUYE_AFTER_PAYMENT`` hook)."""
+    from wuye.alerts.courtesy import thanks_for_account
+
+    result = thanks_for_account(account_id)
+    return result.as_dict() if result else {}
+
+
+@task()
+def reminders_run_all(on: str | None = None) -> dict:
+    """Pre-due reminders and pending thanks of every active project. Run it inside the message
+    window (09:30): outside it nothing is sent and the reminders wait for the next run."""
+    from wuye.alerts.courtesy import reminders_run
+    from wuye.core.models import Project
+
+    day = datetime.date.fromisoformat(on) if on else None
+    results = reminders_run(projects=Project.objects.filter(is_active=True), on=day)
+    return {
+        "reminders": sum(r.reminders for r in results),
+        "thanks": sum(r.thanks for r in results),
+        "waiting": sum(r.waiting for r in results),
+    }

@@ -15,11 +15,12 @@ from django.views.decorators.http import require_GET, require_POST
 from wuye.alerts import selectors, services
 from wuye.alerts.forms import AcknowledgeForm, SuccessStoryForm, WarningFilterForm
 from wuye.core.errors import WuyeError
-from wuye.core.scope import project_ids_for
+from wuye.core.scope import can_see_phones, project_ids_for
 from wuye.dunning.access import OVERSEER_ROLES, WORKER_ROLES
 from wuye.dunning.enums import RefusalReason
 from wuye.dunning.views import _case_in_scope, _project, _role
 from wuye.messaging.selectors import talking_point_table
+from wuye.registry.models import Room
 
 
 @login_required
@@ -124,3 +125,30 @@ def acknowledge(request, warning_id: int):
     else:
         messages.success(request, "已确认预警")
     return redirect(reverse("alerts:warnings"))
+
+
+# --- the household's reminders and thanks ------------------------------------------------------------
+
+HOUSEHOLD_MESSAGES = 30
+
+
+@login_required
+@require_GET
+def household_messages(request, room_id: int):
+    """The reminders and thank-you messages of a household (loaded by htmx on the household page)."""
+    room = (
+        Room.objects.filter(pk=room_id, project_id__in=project_ids_for(request.user))
+        .select_related("project")
+        .first()
+    )
+    if room is None:
+        raise Http404("房屋不存在或不在您的项目范围内")
+    return render(
+        request,
+        "alerts/_household_messages.html",
+        {
+            "room": room,
+            "rows": selectors.courtesy_of_room(room.pk, HOUSEHOLD_MESSAGES),
+            "show_phones": can_see_phones(request.user, room.project_id),
+        },
+    )
