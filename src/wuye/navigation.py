@@ -57,6 +57,7 @@ NAV: list[tuple[str, list[Entry]]] = [
             Entry("时效预警", "dunning:limitation", OVERSEER_ROLES),
             Entry("预警", "alerts:warnings", OVERSEER_ROLES),
             Entry("经验库", "alerts:stories", WORKER_ROLES),
+            Entry("客户分群", "credit:segments", OVERSEER_ROLES),
             Entry("清欠任务单", "dunning:recovery", OVERSEER_ROLES),
             Entry("催缴日报", "dunning:report", OVERSEER_ROLES),
             Entry("优先级模型", "scoring:model", SUPERVISOR_ROLES),

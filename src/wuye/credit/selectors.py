@@ -513,3 +513,65 @@ def segments_of(project_id: int) -> QuerySet[Segment]:
 
 def to_money(value: object) -> Decimal:
     return money(to_decimal(value))
+
+
+# --- presentation helpers (a credit file's 24 months, a segment's strategy in words) ---------------
+
+
+def history_bars(history: list[dict[str, str]]) -> list[dict[str, object]]:
+    """The months of a credit file's history with bar heights in percent of the largest month (at
+    most 24 items: plain Python is fine here)."""
+    if not history:
+        return []
+    top = max((to_money(h["billed"]) for h in history), default=ZERO) or Decimal(1)
+    bars = []
+    for h in history:
+        on_time, late, unpaid = (to_money(h[k]) for k in ("on_time", "late", "unpaid"))
+        bars.append(
+            {
+                "m": h["m"],
+                "label": h["m"][2:].replace("-", "/"),
+                "billed": to_money(h["billed"]),
+                "on_time": on_time,
+                "late": late,
+                "unpaid": unpaid,
+                "h_on_time": round(on_time / top * 100),
+                "h_late": round(late / top * 100),
+                "h_unpaid": round(unpaid / top * 100),
+            }
+        )
+    return bars
+
+
+def strategy_text(segment: Segment) -> list[str]:
+    """The strategy of a segment as short Chinese phrases, for the pages and the case strip."""
+    out = []
+    if segment.remind_days_before_due and segment.reminder_channel != "none":
+        out.append(
+            f"到期前 {segment.remind_days_before_due} 天{segment.get_reminder_channel_display()}提醒"
+            f"（{segment.get_tone_display()}）"
+        )
+    else:
+        out.append("不做到期前提醒")
+    if segment.thank_after_payment:
+        out.append("缴费后致谢")
+    if segment.first_action == "sms":
+        out.append("立案后先发提醒短信再打电话")
+    if segment.call_cadence_days:
+        out.append(f"每 {segment.call_cadence_days} 天电话跟进")
+    if segment.escalate_after_days:
+        out.append(f"欠费 {segment.escalate_after_days} 天转上门")
+    if segment.offer_direct_debit:
+        out.append("推荐银行代扣")
+    if segment.offer_pay_ahead:
+        out.append("推荐预交优惠")
+    return out
+
+
+def last_computed(project_id: int) -> datetime.datetime | None:
+    return (
+        CreditFile.objects.filter(project_id=project_id)
+        .order_by("-computed_at")
+        .values_list("computed_at", flat=True)
+        .first()
+    )

@@ -34,6 +34,8 @@ STAGE_ORDER = [s.value for s in Stage]
 
 class NextAction(models.TextChoices):
     FIRST_CALL = "first_call", _("首次电话提醒")
+    # A reliable payer's segment strategy may start with a reminder message instead (wuye.credit).
+    REMINDER_SMS = "reminder_sms", _("发送提醒短信")
     PROMISE_EVE_CALL = "promise_eve_call", _("承诺日前一天提醒")
     DAILY_CALL = "daily_call", _("每日电话跟进")
     FIND_NUMBER = "find_number", _("查找新号码并上门")

@@ -42,6 +42,19 @@ class Escalation:
     deadline_days: int = 15
 
 
+@dataclass(frozen=True)
+class StrategyAdjustment:
+    """A household's segment strategy laid on top of the class rules, handed to the run by an app
+    above dunning (``WUYE_CASE_STRATEGY``, e.g. wuye.credit). Empty fields change nothing. It only
+    moves the case's own task dates and the escalation day: contact windows, caps and the
+    written-only flag are checked when the contact happens and still bind (LAW.md §8)."""
+
+    segment: str = ""  # shown in the timeline: whose strategy moved the case
+    call_cadence_days: int | None = None  # classes B and D: days between follow-up calls
+    escalate_after_days: int | None = None  # replaces the "unpaid for" escalation days
+    first_action_sms: bool = False  # no class yet: a reminder message first, not a call
+
+
 # SPEC §5 step 6.
 DEFAULT_FOLLOW_UPS: dict[str, FollowUp] = {
     CaseClass.A: FollowUp(NextAction.PROMISE_EVE_CALL, -1),
@@ -123,13 +136,18 @@ def next_task(
     last_contact_on: datetime.date | None,
     follow_ups: dict[str, FollowUp],
     first_call_days: int,
+    strategy: StrategyAdjustment | None = None,
 ) -> Task:
     """What the assignee does next and when, from the case's own state only (not from today), so a
-    rerun of the daily run computes the same task."""
+    rerun of the daily run computes the same task. ``strategy`` (the household's segment) may make
+    the first action a reminder message and set the days between calls of classes B and D."""
     if stage != Stage.REMINDER and stage_action_done_on is None:
         return Task(STAGE_ACTIONS[stage], stage_since, stage_deadline or stage_since)
     if not case_class:
-        return Task(NextAction.FIRST_CALL, opened_on, opened_on + first_call_days * DAY)
+        first = NextAction.FIRST_CALL
+        if strategy is not None and strategy.first_action_sms and last_contact_on is None:
+            first = NextAction.REMINDER_SMS
+        return Task(first, opened_on, opened_on + first_call_days * DAY)
     last = last_contact_on or opened_on
     rule = follow_ups[case_class]
     if case_class == CaseClass.A and promise_date is not None:
@@ -139,8 +157,30 @@ def next_task(
         # Reminded already: look again the day after the promise (the case closes if it was paid).
         after = max(promise_date, last) + DAY
         return Task(NextAction.DAILY_CALL, after, after)
-    when = last + max(rule.days, 1) * DAY
+    days = rule.days
+    if (
+        strategy is not None
+        and strategy.call_cadence_days
+        and case_class in (CaseClass.B, CaseClass.D)
+    ):
+        days = strategy.call_cadence_days
+    when = last + max(days, 1) * DAY
     return Task(rule.action, when, when)
+
+
+def with_strategy(
+    escalations: list[Escalation], strategy: StrategyAdjustment | None
+) -> list[Escalation]:
+    """The project's escalation rules with the segment's "unpaid for" days in place of the class
+    default (an inactive rule stays inactive: a strategy never adds a trigger the project removed)."""
+    if strategy is None or not strategy.escalate_after_days:
+        return escalations
+    return [
+        Escalation(e.kind, strategy.escalate_after_days, e.deadline_days)
+        if e.kind == EscalationKind.UNPAID_FOR
+        else e
+        for e in escalations
+    ]
 
 
 # --- escalation ------------------------------------------------------------------------------------

@@ -162,7 +162,23 @@ def _event(
     )
 
 
-def _apply_task(case: ArrearsCase, settings, follow_ups) -> None:
+_LOOK_UP = object()
+
+
+def case_strategies(
+    project_id: int, account_ids: list[int] | None
+) -> dict[int, rules.StrategyAdjustment]:
+    """The segment strategies of the accounts (``None``: the whole project) from the
+    ``WUYE_CASE_STRATEGY`` hooks — one bulk call per hook, never one per case."""
+    found: dict[int, rules.StrategyAdjustment] = {}
+    for path in getattr(django_settings, "WUYE_CASE_STRATEGY", []):
+        found.update(import_string(path)(project_id=project_id, account_ids=account_ids))
+    return found
+
+
+def _apply_task(case: ArrearsCase, settings, follow_ups, strategy=_LOOK_UP) -> None:
+    if strategy is _LOOK_UP:  # one case outside the run (a contact, a new class or stage)
+        strategy = case_strategies(case.project_id, [case.account_id]).get(case.account_id)
     task = rules.next_task(
         opened_on=case.opened_on,
         case_class=case.case_class,
@@ -174,6 +190,7 @@ def _apply_task(case: ArrearsCase, settings, follow_ups) -> None:
         last_contact_on=timezone.localdate(case.last_contact_at) if case.last_contact_at else None,
         follow_ups=follow_ups,
         first_call_days=settings.first_call_days,
+        strategy=strategy,
     )
     case.next_action, case.next_action_on, case.next_action_due = task.action, task.on, task.due
 
@@ -189,7 +206,7 @@ def _set_amounts(case: ArrearsCase, overdue: Overdue | None, on: datetime.date) 
     case.amounts_as_of = on
 
 
-def _escalate(case: ArrearsCase, on: datetime.date, escalations) -> CaseEvent | None:
+def _escalate(case: ArrearsCase, on: datetime.date, escalations, strategy=None) -> CaseEvent | None:
     found = rules.escalation_due(
         on=on,
         stage=case.stage,
@@ -197,11 +214,13 @@ def _escalate(case: ArrearsCase, on: datetime.date, escalations) -> CaseEvent | 
         opened_on=case.opened_on,
         promise_date=case.promise_date,
         oldest_due_date=case.oldest_due_date,
-        rules=escalations,
+        rules=rules.with_strategy(escalations, strategy),
     )
     if found is None:
         return None
     rule, why = found
+    if strategy is not None and strategy.escalate_after_days == rule.days and strategy.segment:
+        why += f"（“{strategy.segment}”分群策略）"
     old = case.stage
     case.stage, case.stage_since = Stage.VISIT, on
     case.stage_deadline = on + rule.deadline_days * DAY
@@ -361,6 +380,7 @@ def _evaluate(
         open_cases = open_cases.filter(account_id__in=account_ids)
     by_account = {c.account_id: c for c in open_cases}
     say(f"在办案件 {len(by_account)} 件")
+    strategies = case_strategies(project_id, account_ids)
 
     cutoff = on - settings.grace_days * DAY
     to_open = [a for a, o in overdue.items() if a not in by_account and o.oldest_due_date < cutoff]
@@ -381,11 +401,12 @@ def _evaluate(
             continue
         before = tuple(getattr(case, f) for f in _RUN_FIELDS)
         _set_amounts(case, owed, on)
-        escalation = _escalate(case, on, escalations)
+        strategy = strategies.get(account_id)
+        escalation = _escalate(case, on, escalations, strategy)
         if escalation is not None:
             events.append(escalation)
             result.escalated += 1
-        _apply_task(case, settings, follow_ups)
+        _apply_task(case, settings, follow_ups, strategy)
         if tuple(getattr(case, f) for f in _RUN_FIELDS) != before:
             changed.append(case)
         else:
@@ -405,7 +426,7 @@ def _evaluate(
         if case is not None:
             case.state, case.closed_on, case.close_reason = CaseState.OPEN, None, ""
             _set_amounts(case, owed, on)
-            _apply_task(case, settings, follow_ups)
+            _apply_task(case, settings, follow_ups, strategies.get(account_id))
             changed.append(case)
             events.append(
                 _event(case, EventKind.REOPENED, on=on, reason="缴费被冲红或新欠费，重新立案")
@@ -423,8 +444,9 @@ def _evaluate(
             assignee_id=steward_id,
         )
         _set_amounts(case, owed, on)
-        escalation = _escalate(case, on, escalations)
-        _apply_task(case, settings, follow_ups)
+        strategy = strategies.get(account_id)
+        escalation = _escalate(case, on, escalations, strategy)
+        _apply_task(case, settings, follow_ups, strategy)
         case.escalation_event = escalation
         new_cases.append(case)
         if escalation is not None:
