@@ -294,10 +294,14 @@ def report_data(kind: str, user, access, f: dict) -> dict:
             if group == "company"
             else selectors.collection_rates(scope, _window(f), as_of, "company")[0]
         )
-        for r in rows:
-            r.url = households_url(
-                f, figure="current_unpaid", group=group if r.key else None, key=r.key
-            )
+        for r in [*rows, total]:
+            # A row without key is the total (or the "no steward" group): its households are the
+            # whole scope's.
+            grouped = {"group": group, "key": r.key} if r.key and r is not total else {}
+            r.links = {
+                figure: households_url(f, figure=figure, **grouped)
+                for figure in ("current_unpaid", "recovery_unpaid", "not_clear")
+            }
         return {"rows": rows, "total": total, "group": group}
     if kind == "aging":
         raw = selectors.aging(scope, as_of, "building", split_developer=True)

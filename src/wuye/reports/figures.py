@@ -410,6 +410,16 @@ def _status(target: Decimal | None, actual: Decimal, expected: Decimal | None) -
     return "behind"
 
 
+def _added(rows: list[selectors.RateRow]) -> selectors.RateRow:
+    total = selectors.RateRow(None, "项目合计")
+    for r in rows:
+        total.current_received += r.current_received
+        total.recovered += r.recovered
+        total.households_billed += r.households_billed
+        total.households_clear += r.households_clear
+    return total
+
+
 def _progress_row(
     label: str, t: PlanTarget | None, rate_row, started: bool, fraction: Decimal
 ) -> ProgressRow:
@@ -469,9 +479,16 @@ def plan_progress(plan: CollectionPlan, as_of: datetime.date) -> dict:
         if started:
             window = Window(start, end)
             fraction = Decimal((min(end, as_of) - start).days + 1) / Decimal((end - start).days + 1)
-            rows = {("project", None): selectors.collection_rates(scope, window, as_of, "company")}
             if want_stewards:
-                rows["steward"] = selectors.collection_rates(scope, window, as_of, "steward")
+                # Every account's bills sit in one room, hence one building and one steward (or the
+                # "no steward" group), so the steward rows add up to the project's — money and
+                # households alike — and one query serves both.
+                rows = {"steward": selectors.collection_rates(scope, window, as_of, "steward")}
+                rows[("project", None)] = [_added(rows["steward"])]
+            else:
+                rows = {
+                    ("project", None): selectors.collection_rates(scope, window, as_of, "company")
+                }
             if want_teams:
                 rows["team"] = selectors.collection_rates(scope, window, as_of, "team")
         else:

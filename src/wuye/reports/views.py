@@ -33,11 +33,17 @@ POLL_SECONDS = 1
 
 
 def _filters(request, form_class=forms.ReportFilterForm):
-    """(access, form): the form bound to the query string, validated against the user's projects."""
+    """(access, form): the form bound to the query string, validated against the user's projects.
+    Once valid, its inputs show the dates actually used (today, the month's bounds, …)."""
     access = report_access(request.user)
-    form = form_class(request.GET or None, projects=access.projects, today=timezone.localdate())
-    if not request.GET:
-        form = form_class({}, projects=access.projects, today=timezone.localdate())
+    today = timezone.localdate()
+    data = request.GET.copy()
+    form = form_class(data, projects=access.projects, today=today)
+    if form.is_valid():
+        f = form.cleaned_data
+        data["as_of"] = f["as_of"].isoformat()
+        data["window"] = f["window"]
+        data["start"], data["end"] = f["start"].isoformat(), f["end"].isoformat()
     return access, form
 
 

@@ -39,8 +39,8 @@
   make("chart-aging", {
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: money },
     legend: { top: 0 },
-    grid: { left: 70, right: 10, top: 36, bottom: 30 },
-    xAxis: { type: "category", data: a.labels },
+    grid: { left: 64, right: 8, top: 36, bottom: 30 },
+    xAxis: { type: "category", data: a.labels, axisLabel: { interval: 0, fontSize: 10 } },
     yAxis: { type: "value", name: "元" },
     series: [
       { name: "已收楼", type: "bar", stack: "aging", data: a.handed, itemStyle: { color: "#1f6feb" } },
@@ -51,7 +51,8 @@
   function pie(id, rows) {
     make(id, {
       tooltip: { trigger: "item", formatter: (p) => `${p.name}<br>${money(p.value)} 元（${p.percent}%）` },
-      series: [{ type: "pie", radius: ["35%", "65%"], data: rows, label: { formatter: "{b}" } }],
+      title: rows.length ? undefined : { text: "截至日没有在案的欠费户", left: "center", top: "middle", textStyle: { color: "#6b7785", fontSize: 13, fontWeight: "normal" } },
+      series: [{ type: "pie", radius: ["35%", "65%"], data: rows, showEmptyCircle: false, label: { formatter: "{b}" } }],
     }, (p) => go(rows[p.dataIndex] && rows[p.dataIndex].url));
   }
   pie("chart-classes", data.classes);
