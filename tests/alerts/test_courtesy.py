@@ -269,6 +269,20 @@ def test_a_payment_reversed_before_the_thanks_went_out_is_not_thanked(
     assert not CourtesyMessage.objects.filter(kind=CourtesyKind.THANKS).exists()
 
 
+def test_a_thanks_and_a_reminder_due_the_same_day_make_one_message_today(
+    project, household, item, cashier, today, ten
+):
+    make_reliable(household, item, cashier, today)
+    factories.pay(cashier, household, "50.00", include_late_fees=False)
+    factories.bill(household, item, "300.00", today - 20 * DAY, today + 3 * DAY)
+
+    first = courtesy_run(project=project, now=ten, on=today)
+    second = courtesy_run(project=project, now=ten + DAY, on=today + DAY)
+
+    assert (first.thanks, first.reminders) == (1, 0)
+    assert (second.thanks, second.reminders) == (0, 1)
+
+
 def test_the_database_refuses_a_second_thanks_for_one_payment(
     project, household, item, cashier, today, ten
 ):

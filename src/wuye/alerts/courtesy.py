@@ -332,6 +332,25 @@ def _retry_queued(project_id: int, result: CourtesyResult) -> None:
         _deliver(ids, result)
 
 
+def _within_caps(
+    drafts: list[_Draft], counts: tuple[dict, dict], result: CourtesyResult
+) -> list[_Draft]:
+    """Drafts of one run count against the caps too: a thank-you and a reminder to the same
+    household on one day would be two messages (the thanks goes first, the reminder tomorrow)."""
+    per_day, per_week = sms_caps()
+    today, week = counts
+    extra: dict[int, int] = defaultdict(int)
+    kept = []
+    for draft in drafts:
+        a = draft.account.pk
+        if today.get(a, 0) + extra[a] >= per_day or week.get(a, 0) + extra[a] >= per_week:
+            result.skip("已达短信次数上限，明天再提醒")
+            continue
+        extra[a] += 1
+        kept.append(draft)
+    return kept
+
+
 def _capped(account_id: int, today: dict, week: dict) -> bool:
     per_day, per_week = sms_caps()
     return today.get(account_id, 0) >= per_day or week.get(account_id, 0) >= per_week
@@ -341,7 +360,7 @@ def _capped(account_id: int, today: dict, week: dict) -> bool:
 
 
 def _reminder_drafts(
-    project: Project, on: datetime.date, now: datetime.datetime, result: CourtesyResult
+    project: Project, on: datetime.date, counts: tuple[dict, dict], result: CourtesyResult
 ) -> list[_Draft]:
     plans = strategies(project.pk)
     horizon = max([DEFAULT_REMIND_DAYS, *(s.remind_days for s in plans.values())])
@@ -378,7 +397,7 @@ def _reminder_drafts(
         .annotate(total=Sum("amount"))
         .values_list("account_id", "total")
     )
-    today, week = _sent_counts(project.pk, now)
+    today, week = counts
     wanted = []
     for account_id, due_bills in per_account.items():
         plan = plans.get(account_id, DEFAULT_STRATEGY)
@@ -416,7 +435,7 @@ def _reminder_drafts(
 def _thanks_drafts(
     project: Project,
     on: datetime.date,
-    now: datetime.datetime,
+    counts: tuple[dict, dict],
     result: CourtesyResult,
     account_ids: Iterable[int] | None = None,
 ) -> list[_Draft]:
@@ -447,7 +466,7 @@ def _thanks_drafts(
     )
     plans = strategies(project.pk)
     in_case = _open_case_accounts(project.pk)
-    today, week = _sent_counts(project.pk, now)
+    today, week = counts
     wanted = []
     for account_id, payment_id in latest.items():
         plan = plans.get(account_id, DEFAULT_STRATEGY)
@@ -494,9 +513,11 @@ def courtesy_run(
     now = now or timezone.now()
     on = on or timezone.localdate(now)
     result = CourtesyResult(project_id=project.pk, on=on)
-    drafts = _thanks_drafts(project, on, now, result, account_ids)
+    counts = _sent_counts(project.pk, now)
+    drafts = _thanks_drafts(project, on, counts, result, account_ids)
     if reminders:
-        drafts += _reminder_drafts(project, on, now, result)
+        drafts += _reminder_drafts(project, on, counts, result)
+    drafts = _within_caps(drafts, counts, result)
     refusal, later = _window_refusal(project.pk, now)
     if refusal:
         result.waiting = len(drafts)

@@ -29,14 +29,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 
 from wuye.alerts import WarningKind
 from wuye.alerts.models import AlertSettings, Warning
 from wuye.billing.models import Account, Bill
 from wuye.core.audit import audit_record
 from wuye.core.models import Project, User
-from wuye.core.money import money
+from wuye.core.money import money, to_decimal
 from wuye.credit.models import CreditFile
 from wuye.dunning import limitation
 from wuye.dunning.enums import CaseState
@@ -49,7 +49,6 @@ from wuye.registry.models import ServiceTicket
 DAY = datetime.timedelta(days=1)
 COMPLAINT_CATEGORIES = ("repair", "complaint")
 OPEN_TICKET_STATES = ("open", "processing")
-RATIO = DecimalField(max_digits=14, decimal_places=4)
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ def large_overdue(
     found = []
     for account_id, total, n, latest in rows:
         total = money(total)
-        if total < s.large_overdue_amount:
+        if total < to_decimal(s.large_overdue_amount):
             continue
         case = cases.get(account_id)
         found.append(
@@ -125,17 +124,15 @@ def large_overdue(
 def reliable_stopped(
     project_id: int, on: datetime.date, s: AlertSettings, cases: dict[int, ArrearsCase]
 ) -> list[Candidate]:
-    settled = F("bills_count") - F("unpaid_count")
+    # In whole ten-thousandths (the ratio has four places): integer arithmetic on both databases.
+    ratio = int(to_decimal(s.reliable_on_time_ratio) * 10000)
     files = {
         f.account_id: f
         for f in CreditFile.objects.filter(project_id=project_id)
-        .annotate(settled=settled)
+        .annotate(settled=F("bills_count") - F("unpaid_count"))
         .filter(settled__gte=max(s.reliable_min_bills, 1))
-        .filter(
-            on_time_count__gte=ExpressionWrapper(
-                F("settled") * s.reliable_on_time_ratio, output_field=RATIO
-            )
-        )
+        .annotate(on_time_scaled=F("on_time_count") * 10000, needed=F("settled") * ratio)
+        .filter(on_time_scaled__gte=F("needed"))
         .only("account_id", "on_time_count", "bills_count", "unpaid_count")
     }
     if not files:
