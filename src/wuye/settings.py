@@ -164,6 +164,7 @@ WUYE_SEARCH_LIMIT = 20
 WUYE_AFTER_BILLING_RUN = [
     "wuye.ledger.tasks.after_billing_run",
     "wuye.credit.tasks.after_billing_run",
+    "wuye.reports.tasks.after_billing_run",  # the bills reach the report summaries
 ]
 # Called (after commit) with account_id= when a payment is taken or reversed: the arrears case of
 # that account is re-evaluated at once, so nobody is chased after paying (SPEC §5 step 2).
@@ -181,6 +182,10 @@ WUYE_AFTER_CONTACT = ["wuye.credit.services.after_contact"]
 # returns {account_id: dunning.rules.StrategyAdjustment} — the household's segment strategy applied
 # on top of the class rules (wuye.credit). Contact windows and caps still bind (LAW.md §8).
 WUYE_CASE_STRATEGY = ["wuye.credit.strategy.adjustments"]
+# Reports read the summary tables (wuye.reports.summary) when they are built and at most this many
+# ledger rows behind (they catch up first); otherwise, or when switched off, they compute live.
+WUYE_REPORT_SUMMARIES = os.environ.get("WUYE_REPORT_SUMMARIES", "1") == "1"
+WUYE_REPORT_CATCH_UP_ROWS = int(os.environ.get("WUYE_REPORT_CATCH_UP_ROWS", "200000"))
 # Blocks upper apps add to the dunning daily report (dotted paths of f(project_ids=, period=)).
 WUYE_DAILY_REPORT_SECTIONS = ["wuye.alerts.report.daily_section"]
 # Called (after commit) with project_id= and on= when a daily dunning run finishes: the open cases

@@ -114,3 +114,162 @@ class PlanTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} #{self.period_no} {self.amount}"
+
+
+# --- summary tables (wuye.reports.summary; docs/decisions/0003-report-summaries.md) ----------------
+#
+# Derived from the append-only ledger, refreshed incrementally, rebuilt at will
+# (``report_summary_refresh --full``) and proved equal to the live SQL by ``report_summary_check``.
+# Money is kept in fen (integers) so sums are exact on SQLite too. Plain integer ids, no foreign
+# keys: these rows are written in bulk and never looked up from the other side.
+
+BILL_ROW_MONTH = "1900-01-01"  # event_month of the rows that hold bill amounts (not an event)
+
+
+class SummaryState(models.Model):
+    """How far the summaries have read one ledger table: every id ≤ ``watermark`` except those in
+    ``gaps`` ([lo, hi, first seen] ranges of ids not committed yet when last read)."""
+
+    source = models.CharField(max_length=20, unique=True)
+    watermark = models.BigIntegerField(default=0)
+    gaps = models.JSONField(default=list, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("报表汇总进度")
+        verbose_name_plural = _("报表汇总进度")
+
+    def __str__(self) -> str:
+        return f"{self.source} ≤ {self.watermark}"
+
+
+class BillFact(models.Model):
+    """Sums of bills (event_month = 1900-01-01) and of their adjustments and allocations by the month
+    of their effective date, per building, fee item, kind, payer type, period and due date."""
+
+    project_id = models.IntegerField()
+    building_id = models.IntegerField()
+    fee_item_id = models.IntegerField()
+    kind = models.CharField(max_length=10)
+    developer = models.BooleanField()
+    period_start = models.DateField()
+    due_date = models.DateField()
+    event_month = models.DateField()
+    billed_fen = models.BigIntegerField(default=0)
+    adjusted_fen = models.BigIntegerField(default=0)
+    received_fen = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "project_id",
+                    "building_id",
+                    "fee_item_id",
+                    "kind",
+                    "developer",
+                    "period_start",
+                    "due_date",
+                    "event_month",
+                ],
+                name="bill_fact_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["project_id", "period_start"], name="bill_fact_period_idx"),
+            models.Index(fields=["project_id", "due_date"], name="bill_fact_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building_id} {self.fee_item_id} {self.period_start} @{self.event_month}"
+
+
+class OpenBill(models.Model):
+    """Every bill whose outstanding after all summarised entries is not zero (in fen)."""
+
+    bill_id = models.BigIntegerField(primary_key=True)
+    account_id = models.IntegerField()
+    project_id = models.IntegerField()
+    building_id = models.IntegerField()
+    fee_item_id = models.IntegerField()
+    kind = models.CharField(max_length=10)
+    developer = models.BooleanField()
+    period_start = models.DateField()
+    due_date = models.DateField()
+    outstanding_fen = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project_id", "due_date"], name="open_bill_due_idx"),
+            models.Index(fields=["account_id"], name="open_bill_account_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"bill {self.bill_id}: {self.outstanding_fen} fen"
+
+
+class LateEvent(models.Model):
+    """Adjustments and allocations dated after their bill's due date (``amount_fen`` lowers what the
+    bill asks for; a reversal's row is negative). With OpenBill they give any overdue bill's
+    outstanding on any date on or after its due date: o(D) = o(now) + Σ late events after D."""
+
+    source = models.CharField(max_length=10)  # "adjustment" or "allocation"
+    event_id = models.BigIntegerField()
+    bill_id = models.BigIntegerField()
+    account_id = models.IntegerField()
+    project_id = models.IntegerField()
+    building_id = models.IntegerField()
+    fee_item_id = models.IntegerField()
+    kind = models.CharField(max_length=10)
+    developer = models.BooleanField()
+    period_start = models.DateField()
+    due_date = models.DateField()
+    effective_date = models.DateField()
+    amount_fen = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "event_id"], name="late_event_once")
+        ]
+        indexes = [
+            models.Index(fields=["effective_date"], name="late_event_date_idx"),
+            models.Index(fields=["period_start", "effective_date"], name="late_event_period_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.event_id} → bill {self.bill_id}"
+
+
+class IrregularBill(models.Model):
+    """Bills that may owe less than nothing on some date (a reversed allocation, or a negative
+    balance): their opening arrears are computed one by one, the rest come from BillFact sums."""
+
+    bill_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"bill {self.bill_id}"
+
+
+class AccountSpan(models.Model):
+    """First and last period an account is billed (principal) for a fee item; ``monthly`` when it is
+    billed on the first of every month in between, so "billed in a window" is a date comparison."""
+
+    account_id = models.IntegerField()
+    fee_item_id = models.IntegerField()
+    project_id = models.IntegerField()
+    building_id = models.IntegerField()
+    developer = models.BooleanField()
+    first_period = models.DateField()
+    last_period = models.DateField()
+    monthly = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account_id", "fee_item_id"], name="account_span_key")
+        ]
+        indexes = [
+            models.Index(fields=["project_id", "last_period"], name="account_span_project_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"account {self.account_id}: {self.first_period}–{self.last_period}"

@@ -683,7 +683,7 @@ def _debtors_live(scope: ReportScope, as_of: datetime.date, limit: int | None) -
         SELECT b.account_id AS acc,
           {_cents("b.amount")} - COALESCE(adj.asof, 0) - COALESCE(al.asof, 0) AS o
         FROM {BILL_FROM}{adj}{alloc}
-        WHERE {where} AND b.kind = 'late_fee' AND b.period_start <= {asof}
+        WHERE {where} AND b.kind = 'late_fee' AND b.due_date <= {asof}
           AND b.account_id IN (SELECT acc FROM debt)
       ) x WHERE o > 0 GROUP BY acc
     )

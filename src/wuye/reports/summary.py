@@ -1,16 +1,895 @@
-"""Summary tables for fast reports (filled in by the summary refresh). Until a summary answers a
-question exactly, each function returns None and the selectors compute live."""
+# ruff: noqa: S608 — SQL here is assembled from table/column names and %(name)s placeholders only;
+# every value is passed as a query parameter.
+"""Summary tables for fast reports, refreshed incrementally, and the report queries that use them.
+
+The ledger tables only ever get new rows (bills, adjustments, allocations), so a refresh reads the rows
+with an id above a stored watermark. On PostgreSQL a row with a smaller id can commit after a larger one
+(a long billing run against a payment): the ids missing below the new watermark are remembered as gap
+ranges and read again on each refresh until they appear, or forgotten after ``GAP_TTL`` (an id of a
+rolled-back transaction never appears). A refresh reads under one snapshot (REPEATABLE READ) while
+holding an advisory lock, so two refreshes never add the same rows. docs/decisions/0003-report-summaries.md
+explains the design; ``report_summary_check`` proves the tables give the live answers.
+
+Tables (money in fen):
+
+- ``BillFact``: bill amounts, adjustments and allocations summed by building, fee item, kind, payer
+  type, period, due date and month of effective date. Additive: current and recovery sums for any
+  window, exact for any date — a date inside a month subtracts the summarised entries dated after it
+  in that month (a small live query on the effective-date index).
+- ``OpenBill``: each bill still owing (or owed) after every summarised entry, and ``LateEvent``: every
+  entry dated after its bill's due date. For a bill due on or before D, outstanding(D) = outstanding(now)
+  + Σ its late entries dated after D — aging, top debtors and the household rate on any date.
+- ``IrregularBill``: bills that can owe less than nothing on a date (a reversed allocation): opening
+  arrears take only positive parts per bill, so these few are recomputed one by one.
+- ``AccountSpan``: first and last billed period of an account and fee item, for "accounts billed in the
+  window" without reading the bills.
+
+A report uses the tables after catching up (refreshing the few rows not read yet, when they are few);
+if the tables were never built or are far behind, it answers live (``selectors``).
+"""
 
 from __future__ import annotations
 
+import datetime
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
-def rates(scope, window, as_of, group_by):
-    return None
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from wuye.reports import selectors as live
+from wuye.reports.models import (
+    AccountSpan,
+    BillFact,
+    IrregularBill,
+    LateEvent,
+    OpenBill,
+    SummaryState,
+)
+from wuye.reports.selectors import (
+    BILL_FROM,
+    T_ACCOUNT,
+    T_ADJ,
+    T_ALLOC,
+    T_BILL,
+    T_BUILDING,
+    T_PERSON,
+    T_ROOM,
+    ReportScope,
+    Window,
+    _Params,
+    bucket_case,
+    month_end,
+    scope_sql,
+    team_members_sql,
+)
+
+SOURCES = {"bill": T_BILL, "adjustment": T_ADJ, "allocation": T_ALLOC}
+GAP_TTL = datetime.timedelta(days=1)
+BILL_ROW_MONTH = datetime.date(1900, 1, 1)
+LOCK_KEY = 0x5759_5245  # "WYRE": the advisory lock of the summary refresh
+
+T_FACT = BillFact._meta.db_table
+T_OPEN = OpenBill._meta.db_table
+T_LATE = LateEvent._meta.db_table
+T_IRREG = IrregularBill._meta.db_table
+T_SPAN = AccountSpan._meta.db_table
+T_TOUCHED = "reports_touched_tmp"
+
+FACT_KEY = (
+    "project_id, building_id, fee_item_id, kind, developer, period_start, due_date, event_month"
+)
 
 
-def aging(scope, as_of, group_by, split_developer):
-    return None
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
 
 
-def debtors(scope, as_of, limit):
-    return None
+def _cents(column: str) -> str:
+    return live._cents(column)
+
+
+def _month(column: str) -> str:
+    if _pg():
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
+
+
+def _execute(sql: str, params: dict | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.rowcount
+
+
+def _fetch(sql: str, params: dict | None = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.fetchall()
+
+
+def _enabled() -> bool:
+    return getattr(settings, "WUYE_REPORT_SUMMARIES", True)
+
+
+# --- which rows are summarised ---------------------------------------------------------------------
+
+
+def _in_gaps(alias: str, gaps: list, p: _Params) -> str:
+    return " OR ".join(
+        f"{alias}.id BETWEEN {p.add(int(lo))} AND {p.add(int(hi))}" for lo, hi, *_ in gaps
+    )
+
+
+def summarised(alias: str, state: SummaryState, p: _Params) -> str:
+    """Rows of a ledger table that the summaries have read."""
+    cond = f"{alias}.id <= {p.add(int(state.watermark))}"
+    if state.gaps:
+        cond += f" AND NOT ({_in_gaps(alias, state.gaps, p)})"
+    return f"({cond})"
+
+
+def _states() -> dict[str, SummaryState]:
+    return {s.source: s for s in SummaryState.objects.all()}
+
+
+# --- refresh ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RefreshResult:
+    added: dict[str, int] = field(default_factory=dict)
+    pending_ids: int = 0  # ids still missing below the watermarks (gaps)
+    seconds: float = 0.0
+    full: bool = False
+
+
+def _new_gaps(table: str, lo: int, hi: int, p: _Params) -> list[tuple[int, int]]:
+    """Missing ids in [lo, hi] of ``table``."""
+    if hi < lo:
+        return []
+    a, b = p.add(lo - 1), p.add(hi + 1)
+    lo_p, hi_p = p.add(lo), p.add(hi)
+    sql = f"""
+      SELECT id + 1, nxt - 1 FROM (
+        SELECT id, LEAD(id) OVER (ORDER BY id) AS nxt FROM (
+          SELECT CAST({a} AS BIGINT) AS id
+          UNION ALL SELECT id FROM {table} WHERE id BETWEEN {lo_p} AND {hi_p}
+          UNION ALL SELECT CAST({b} AS BIGINT)
+        ) ids
+      ) x WHERE nxt > id + 1
+    """
+    return [(int(x), int(y)) for x, y in _fetch(sql, p.values)]
+
+
+def _fact_select(source: str, pick: str, p: _Params) -> str:
+    """BillFact rows (key, billed, adjusted, received) of the picked rows of ``source``."""
+    if source == "bill":
+        month, column = p.add(BILL_ROW_MONTH, "bill_row_month"), "billed_fen"
+        amount = _cents("b.amount")
+        frm = f"{BILL_FROM} WHERE {pick}"
+    else:
+        column = "adjusted_fen" if source == "adjustment" else "received_fen"
+        month = _month("e.effective_date")
+        amount = _cents("e.amount")
+        frm = (
+            f"{SOURCES[source]} e JOIN {T_BILL} b ON b.id = e.bill_id"
+            f" JOIN {T_ROOM} r ON r.id = b.room_id"
+            f" JOIN {T_ACCOUNT} a ON a.id = b.account_id JOIN {T_PERSON} p ON p.id = a.payer_id"
+            f" WHERE {pick}"
+        )
+    sums = {"billed_fen": "0", "adjusted_fen": "0", "received_fen": "0"}
+    sums[column] = f"SUM({amount})"
+    return f"""
+      SELECT b.project_id, r.building_id, b.fee_item_id, b.kind, p.is_developer, b.period_start,
+        b.due_date, {month}, {sums["billed_fen"]}, {sums["adjusted_fen"]}, {sums["received_fen"]}
+      FROM {frm}
+      GROUP BY b.project_id, r.building_id, b.fee_item_id, b.kind, p.is_developer, b.period_start,
+        b.due_date, {month}
+    """
+
+
+def _fact_insert(source: str, pick: str, p: _Params) -> None:
+    """Adds the picked rows of ``source`` to BillFact."""
+    column = {"bill": "billed_fen", "adjustment": "adjusted_fen", "allocation": "received_fen"}[
+        source
+    ]
+    sql = f"""
+      INSERT INTO {T_FACT} ({FACT_KEY}, billed_fen, adjusted_fen, received_fen)
+      {_fact_select(source, pick, p)}
+      ON CONFLICT ({FACT_KEY}) DO UPDATE SET {column} = {T_FACT}.{column} + excluded.{column}
+    """
+    _execute(sql, p.values)
+
+
+def _late_select(source: str, pick: str, p: _Params) -> str:
+    return f"""
+      SELECT {p.add(source)}, e.id, b.id, b.account_id, b.project_id, r.building_id, b.fee_item_id,
+        b.kind, p.is_developer, b.period_start, b.due_date, e.effective_date, {_cents("e.amount")}
+      FROM {SOURCES[source]} e JOIN {T_BILL} b ON b.id = e.bill_id JOIN {T_ROOM} r ON r.id = b.room_id
+        JOIN {T_ACCOUNT} a ON a.id = b.account_id JOIN {T_PERSON} p ON p.id = a.payer_id
+      WHERE {pick} AND e.effective_date > b.due_date
+    """
+
+
+def _late_insert(source: str, pick: str, p: _Params) -> None:
+    sql = f"""
+      INSERT INTO {T_LATE} (source, event_id, bill_id, account_id, project_id, building_id,
+        fee_item_id, kind, developer, period_start, due_date, effective_date, amount_fen)
+      {_late_select(source, pick, p)}
+    """
+    _execute(sql, p.values)
+
+
+def _open_select(states: dict[str, SummaryState], touched: str | None, p: _Params) -> str:
+    """Open bills (outstanding after every summarised entry ≠ 0) among summarised bills, or among
+    those whose ids ``touched`` selects. Columns as OpenBill; the outer alias is ``x``."""
+    only_b = "" if touched is None else f" AND b.id IN ({touched})"
+    only_e = "" if touched is None else f" AND e.bill_id IN ({touched})"
+    sums = {}
+    for source, alias in (("adjustment", "adj"), ("allocation", "al")):
+        sums[alias] = (
+            f" LEFT JOIN (SELECT e.bill_id, SUM({_cents('e.amount')}) AS s FROM {SOURCES[source]} e"
+            f" WHERE {summarised('e', states[source], p)}{only_e} GROUP BY e.bill_id) {alias}"
+            f" ON {alias}.bill_id = b.id"
+        )
+    return f"""
+      SELECT * FROM (
+        SELECT b.id AS bill_id, b.account_id, b.project_id, r.building_id, b.fee_item_id, b.kind,
+          p.is_developer AS developer, b.period_start, b.due_date,
+          {_cents("b.amount")} - COALESCE(adj.s, 0) - COALESCE(al.s, 0) AS o
+        FROM {BILL_FROM}{sums["adj"]}{sums["al"]}
+        WHERE {summarised("b", states["bill"], p)}{only_b}
+      ) x WHERE o <> 0
+    """
+
+
+def _open_bills(states: dict[str, SummaryState], full: bool) -> None:
+    """OpenBill rows of the touched bills (all bills on a full refresh), from summarised entries."""
+    p = _Params()
+    touched = None if full else f"SELECT bill_id FROM {T_TOUCHED}"
+    if not full:
+        _execute(f"DELETE FROM {T_OPEN} WHERE bill_id IN ({touched})")
+    _execute(
+        f"INSERT INTO {T_OPEN} (bill_id, account_id, project_id, building_id, fee_item_id, kind,"
+        f" developer, period_start, due_date, outstanding_fen) {_open_select(states, touched, p)}",
+        p.values,
+    )
+    # A bill owing less than nothing is irregular (its opening arrears are taken per bill).
+    _execute(
+        f"INSERT INTO {T_IRREG} (bill_id) SELECT bill_id FROM {T_OPEN} WHERE outstanding_fen < 0"
+        f"{'' if full else f' AND bill_id IN ({touched})'}"
+        f" ON CONFLICT (bill_id) DO NOTHING"
+    )
+
+
+def _span_select(
+    states: dict[str, SummaryState], accounts: str | None, p: _Params, extra: str = ""
+) -> str:
+    """AccountSpan rows of summarised principal bills (of the accounts ``accounts`` selects)."""
+    if _pg():
+        ym = "(EXTRACT(YEAR FROM {c}) * 12 + EXTRACT(MONTH FROM {c}))"
+        day = "EXTRACT(DAY FROM b.period_start)"
+    else:
+        ym = "(CAST(strftime('%%Y', {c}) AS INTEGER) * 12 + CAST(strftime('%%m', {c}) AS INTEGER))"
+        day = "CAST(strftime('%%d', b.period_start) AS INTEGER)"
+    months = f"{ym.format(c='MAX(b.period_start)')} - {ym.format(c='MIN(b.period_start)')} + 1"
+    only = "" if accounts is None else f" AND b.account_id IN ({accounts})"
+    return f"""
+      SELECT b.account_id, b.fee_item_id, MIN(b.project_id), MIN(r.building_id),
+        CASE WHEN MAX(CASE WHEN p.is_developer THEN 1 ELSE 0 END) = 1 THEN TRUE ELSE FALSE END,
+        MIN(b.period_start), MAX(b.period_start),
+        CASE WHEN MAX({day}) = 1 AND COUNT(DISTINCT b.period_start) = {months}
+             THEN TRUE ELSE FALSE END
+      FROM {BILL_FROM}
+      WHERE b.kind = 'charge' AND {summarised("b", states["bill"], p)}{only}{extra}
+      GROUP BY b.account_id, b.fee_item_id
+    """
+
+
+def _spans(states: dict[str, SummaryState], pick_new_bills: str | None, p: _Params) -> None:
+    """AccountSpan of the accounts with new principal bills (all accounts on a full refresh)."""
+    accounts = None
+    if pick_new_bills is not None:
+        accounts = (
+            f"SELECT b.account_id FROM {T_BILL} b WHERE {pick_new_bills} AND b.kind = 'charge'"
+        )
+        _execute(f"DELETE FROM {T_SPAN} WHERE account_id IN ({accounts})", p.values)
+    _execute(
+        f"INSERT INTO {T_SPAN} (account_id, fee_item_id, project_id, building_id, developer,"
+        f" first_period, last_period, monthly) {_span_select(states, accounts, p)}",
+        p.values,
+    )
+
+
+def _lock() -> None:
+    if _pg():
+        _execute("SELECT pg_advisory_lock(%(k)s)", {"k": LOCK_KEY})
+
+
+def _unlock() -> None:
+    if _pg():
+        _execute("SELECT pg_advisory_unlock(%(k)s)", {"k": LOCK_KEY})
+
+
+def refresh(full: bool = False) -> RefreshResult:
+    """Adds the ledger rows not summarised yet (everything, from empty tables, when ``full``)."""
+    started = time.monotonic()
+    result = RefreshResult(full=full)
+    _lock()
+    try:
+        outermost = not connection.in_atomic_block
+        with transaction.atomic():
+            if _pg() and outermost:
+                # One snapshot for the whole refresh: the rows picked, the gaps found and the open
+                # bills recomputed all see the same committed rows.
+                _execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            _refresh(full, result)
+    finally:
+        _unlock()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _refresh(full: bool, result: RefreshResult) -> None:
+    now = timezone.now()
+    if full:
+        for table in (T_FACT, T_OPEN, T_LATE, T_IRREG, T_SPAN):
+            _execute(f"DELETE FROM {table}")
+        SummaryState.objects.all().delete()
+    states = _states()
+    for source in SOURCES:
+        if source not in states:
+            states[source] = SummaryState.objects.create(source=source)
+    picks: dict[str, str] = {}
+    p = _Params()
+    for source, table in SOURCES.items():
+        state = states[source]
+        [(top,)] = _fetch(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        top = max(int(top), state.watermark)
+        pick = f"({{a}}.id > {p.add(state.watermark)} AND {{a}}.id <= {p.add(top)})"
+        if state.gaps:
+            pick = f"({pick} OR {_in_gaps('{a}', state.gaps, p)})"
+        picks[source] = pick
+        gaps = []
+        expired = now - GAP_TTL
+        for lo, hi, seen in state.gaps:
+            if datetime.datetime.fromisoformat(seen) < expired:
+                continue  # an id of a rolled-back transaction: it will never appear
+            gaps += [[a, b, seen] for a, b in _new_gaps(table, int(lo), int(hi), _Params())]
+        gaps += [
+            [a, b, now.isoformat()]
+            for a, b in _new_gaps(table, state.watermark + 1, top, _Params())
+        ]
+        state.watermark, state.gaps = top, gaps
+    # Rows picked now (old watermark and gaps) — the entries to add.
+    bill_pick = picks["bill"].format(a="b")
+    for source in SOURCES:
+        alias = "b" if source == "bill" else "e"
+        pick = picks[source].format(a=alias)
+        if not full:
+            [(n,)] = _fetch(
+                f"SELECT COUNT(*) FROM {SOURCES[source]} {alias} WHERE {pick}", p.values
+            )
+            result.added[source] = int(n)
+        _fact_insert(source, pick, p)
+        if source != "bill":
+            _late_insert(source, pick, p)
+    alloc_pick = picks["allocation"].format(a="e")
+    _execute(
+        f"INSERT INTO {T_IRREG} (bill_id) SELECT DISTINCT e.bill_id FROM {T_ALLOC} e"
+        f" WHERE {alloc_pick} AND e.amount < 0 ON CONFLICT (bill_id) DO NOTHING",
+        p.values,
+    )
+    for st in states.values():  # the new watermarks and gaps define "summarised" from here on
+        st.refreshed_at = now
+        st.save()
+    if full:
+        for source, table in SOURCES.items():
+            [(n,)] = _fetch(f"SELECT COUNT(*) FROM {table}")
+            result.added[source] = int(n)
+        _open_bills(states, full=True)
+        _spans(states, None, p)
+    else:
+        _execute(f"DROP TABLE IF EXISTS {T_TOUCHED}")
+        _execute(f"CREATE TEMPORARY TABLE {T_TOUCHED} (bill_id BIGINT PRIMARY KEY)")
+        try:
+            _execute(
+                f"INSERT INTO {T_TOUCHED} (bill_id) SELECT b.id FROM {T_BILL} b WHERE {bill_pick}"
+                f" UNION SELECT e.bill_id FROM {T_ADJ} e WHERE {picks['adjustment'].format(a='e')}"
+                f" UNION SELECT e.bill_id FROM {T_ALLOC} e WHERE {alloc_pick}",
+                p.values,
+            )
+            _open_bills(states, full=False)
+            _spans(states, bill_pick, p)
+        finally:
+            _execute(f"DROP TABLE IF EXISTS {T_TOUCHED}")
+    result.pending_ids = sum(
+        int(hi) - int(lo) + 1 for st in states.values() for lo, hi, _ in st.gaps
+    )
+
+
+def pending_rows(limit: int) -> int | None:
+    """Ledger rows not summarised yet (at most ``limit`` + 1 counted); None when never built."""
+    states = _states()
+    if len(states) < len(SOURCES):
+        return None
+    total = 0
+    for source, table in SOURCES.items():
+        st = states[source]
+        p = _Params()
+        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} t WHERE t.id > {p.add(st.watermark)}"
+        if st.gaps:
+            sql += f" OR {_in_gaps('t', st.gaps, p)}"
+        sql += f" LIMIT {int(limit) + 1}) x"
+        [(n,)] = _fetch(sql, p.values)
+        total += int(n)
+    return total
+
+
+def catch_up(limit: int | None = None) -> dict[str, SummaryState] | None:
+    """The summary states after adding the few rows not read yet; None when the summaries cannot
+    answer (switched off, never built, or more than ``limit`` rows behind: the refresh task will
+    catch up, meanwhile reports are live)."""
+    if not _enabled():
+        return None
+    limit = limit if limit is not None else getattr(settings, "WUYE_REPORT_CATCH_UP_ROWS", 200_000)
+    pending = pending_rows(limit)
+    if pending is None or pending > limit:
+        return None
+    if pending:
+        refresh()
+    return _states()
+
+
+# --- report queries over the summaries -------------------------------------------------------------
+
+GROUP_EXPR = {
+    "company": "0",
+    "project": "f.project_id",
+    "building": "f.building_id",
+    "steward": "COALESCE(bd.steward_id, 0)",
+    "team": "tm.team_id",
+    "fee_item": "f.fee_item_id",
+}
+
+
+def _group_join(group_by: str) -> str:
+    join = f" JOIN {T_BUILDING} bd ON bd.id = f.building_id"
+    if group_by == "team":
+        join += f" JOIN ({team_members_sql()}) tm ON tm.user_id = bd.steward_id"
+    return join
+
+
+def _scope(scope: ReportScope, p: _Params, alias: str = "f") -> str:
+    return scope_sql(
+        scope,
+        p,
+        project=f"{alias}.project_id",
+        building=f"{alias}.building_id",
+        steward="bd.steward_id",
+        fee_item=f"{alias}.fee_item_id",
+    )
+
+
+def _month_first(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def _add(target: dict, key: Any, values: dict) -> None:
+    row = target.setdefault(key, {})
+    for name, value in values.items():
+        row[name] = (row.get(name) or 0) + (value or 0)
+
+
+def rates(
+    scope: ReportScope, window: Window, as_of: datetime.date, group_by: str
+) -> dict[Any, dict[str, Any]] | None:
+    """The sums behind RateRows (in fen, as ``selectors._rates_live``), from the summaries."""
+    states = catch_up()
+    if states is None:
+        return None
+    a_day, ws, we = as_of, window.start, window.end
+    o_day = ws - datetime.timedelta(days=1)
+    r_day = min(we, a_day)
+    with_recovery = r_day >= ws
+    p = _Params()
+    pa, po, pr = (
+        p.add(_month_first(x), n) for x, n in ((a_day, "mA"), (o_day, "mO"), (r_day, "mR"))
+    )
+    pws, pwe = p.add(ws, "ws"), p.add(we, "we")
+    cur = f"(f.period_start >= {pws} AND f.period_start <= {pwe})"
+    old = f"f.due_date < {pws}"
+    adj_a = f"CASE WHEN f.event_month <= {pa} THEN f.adjusted_fen ELSE 0 END"
+    rec_a = f"CASE WHEN f.event_month <= {pa} THEN f.received_fen ELSE 0 END"
+    adj_o = f"CASE WHEN f.event_month <= {po} THEN f.adjusted_fen ELSE 0 END"
+    rec_o = f"CASE WHEN f.event_month <= {po} THEN f.received_fen ELSE 0 END"
+    rec_r = f"CASE WHEN f.event_month <= {pr} THEN f.received_fen ELSE 0 END"
+    recovered = f"{rec_r} - ({rec_o})" if with_recovery else "0"
+    sql = f"""
+      SELECT {GROUP_EXPR[group_by]} AS g,
+        SUM(CASE WHEN f.kind = 'charge' AND {cur} THEN f.billed_fen - {adj_a} ELSE 0 END),
+        SUM(CASE WHEN f.kind = 'charge' AND {cur} THEN {rec_a} ELSE 0 END),
+        SUM(CASE WHEN f.kind = 'charge' AND {old}
+                 THEN f.billed_fen - ({adj_o}) - ({rec_o}) ELSE 0 END),
+        SUM(CASE WHEN f.kind = 'charge' AND {old} THEN {recovered} ELSE 0 END),
+        SUM(CASE WHEN f.kind = 'late_fee' AND {cur} THEN f.billed_fen - {adj_a} ELSE 0 END),
+        SUM(CASE WHEN f.kind = 'late_fee' AND {cur} THEN {rec_a} ELSE 0 END)
+      FROM {T_FACT} f{_group_join(group_by)}
+      WHERE {_scope(scope, p)} AND ({cur} OR {old})
+      GROUP BY 1
+    """
+    out: dict[Any, dict[str, Any]] = {}
+    for g, cb, cr, oa, rec, lb, lr in _fetch(sql, p.values):
+        _add(out, g, {"cb": cb, "cr": cr, "oa": oa, "rec": rec, "lb": lb, "lr": lr})
+    _partial_months(out, states, scope, window, as_of, group_by)
+    _irregular_opening(out, states, scope, window, group_by)
+    _households(out, states, scope, window, as_of, group_by)
+    return out
+
+
+def _partial_months(out, states, scope, window, as_of, group_by) -> None:
+    """Entries dated after a report date but inside its month are in that month's facts: take them
+    back out (live, over the effective-date index; nothing to do for dates at a month's end)."""
+    a_day, ws, we = as_of, window.start, window.end
+    o_day = ws - datetime.timedelta(days=1)
+    r_day = min(we, a_day)
+    p = _Params()
+    ranges, names = [], {}
+    for name, x in (("A", a_day), ("O", o_day), ("R", r_day if r_day >= ws else None)):
+        if x is None or x == month_end(x):
+            continue
+        lo, hi = p.add(x, f"x{name}"), p.add(month_end(x), f"e{name}")
+        names[name] = f"(e.eff > {lo} AND e.eff <= {hi})"
+        ranges.append(names[name])
+    if not ranges:
+        return
+    pws, pwe = p.add(ws, "ws"), p.add(we, "we")
+    events = " UNION ALL ".join(
+        f"SELECT '{tag}' AS src, e.bill_id, e.effective_date AS eff, {_cents('e.amount')} AS amt"
+        f" FROM {SOURCES[source]} e WHERE {summarised('e', states[source], p)}"
+        f" AND ({' OR '.join(r.replace('e.eff', 'e.effective_date') for r in ranges)})"
+        for tag, source in (("a", "adjustment"), ("r", "allocation"))
+    )
+
+    def in_range(name: str) -> str:
+        return names.get(name, "1 = 0")
+
+    cur = f"(b.period_start >= {pws} AND b.period_start <= {pwe})"
+    old = f"b.due_date < {pws}"
+    sql = f"""
+      SELECT {live.GROUP_EXPR[group_by]} AS g,
+        SUM(CASE WHEN e.src = 'a' AND b.kind = 'charge' AND {cur} AND {in_range("A")} THEN e.amt ELSE 0 END),
+        SUM(CASE WHEN e.src = 'r' AND b.kind = 'charge' AND {cur} AND {in_range("A")} THEN e.amt ELSE 0 END),
+        SUM(CASE WHEN b.kind = 'charge' AND {old} AND {in_range("O")} THEN e.amt ELSE 0 END),
+        SUM(CASE WHEN e.src = 'r' AND b.kind = 'charge' AND {old} AND {in_range("O")} THEN e.amt ELSE 0 END),
+        SUM(CASE WHEN e.src = 'r' AND b.kind = 'charge' AND {old} AND {in_range("R")} THEN e.amt ELSE 0 END),
+        SUM(CASE WHEN e.src = 'a' AND b.kind = 'late_fee' AND {cur} AND {in_range("A")} THEN e.amt ELSE 0 END),
+        SUM(CASE WHEN e.src = 'r' AND b.kind = 'late_fee' AND {cur} AND {in_range("A")} THEN e.amt ELSE 0 END)
+      FROM ({events}) e JOIN {T_BILL} b ON b.id = e.bill_id JOIN {T_ROOM} r ON r.id = b.room_id
+        JOIN {T_BUILDING} bd ON bd.id = r.building_id{live._group_join(group_by)}
+      WHERE {scope_sql(scope, p)} AND ({cur} OR {old})
+      GROUP BY 1
+    """
+    for g, adj_a, rec_a, both_o, rec_o, rec_r, ladj_a, lrec_a in _fetch(sql, p.values):
+        if r_day < ws:  # no recovery window yet: nothing recovered to correct
+            rec_o = rec_r = 0
+        _add(
+            out,
+            g,
+            {
+                "cb": adj_a or 0,
+                "cr": -(rec_a or 0),
+                "oa": both_o or 0,
+                "rec": (rec_o or 0) - (rec_r or 0),
+                "lb": ladj_a or 0,
+                "lr": -(lrec_a or 0),
+            },
+        )
+
+
+def _bill_outstanding_on(day_param: str, states, p: _Params, bills_sql: str) -> str:
+    """Per bill of ``bills_sql`` (a SELECT of bill ids, each due on or before the day): its
+    outstanding on the day = outstanding now + Σ its late entries dated after the day."""
+    return f"""
+      SELECT u.bill_id, SUM(u.o) AS o FROM (
+        SELECT ob.bill_id, ob.outstanding_fen AS o FROM {T_OPEN} ob WHERE ob.bill_id IN ({bills_sql})
+        UNION ALL
+        SELECT le.bill_id, le.amount_fen FROM {T_LATE} le
+        WHERE le.effective_date > {day_param} AND le.bill_id IN ({bills_sql})
+      ) u GROUP BY u.bill_id
+    """
+
+
+def _irregular_opening(out, states, scope, window, group_by) -> None:
+    """Opening arrears count each bill's positive part only: the signed fact sums are right for every
+    bill but the irregular ones, which are corrected here one by one."""
+    p = _Params()
+    pws = p.add(window.start, "ws")
+    day = p.add(window.start - datetime.timedelta(days=1), "O")
+    bills = (
+        f"SELECT b.id FROM {T_IRREG} ib JOIN {T_BILL} b ON b.id = ib.bill_id"
+        f" WHERE b.kind = 'charge' AND b.due_date < {pws}"
+    )
+    sql = f"""
+      SELECT {live.GROUP_EXPR[group_by]} AS g, SUM(CASE WHEN x.o < 0 THEN -x.o ELSE 0 END)
+      FROM ({_bill_outstanding_on(day, states, p, bills)}) x JOIN {T_BILL} b ON b.id = x.bill_id
+        JOIN {T_ROOM} r ON r.id = b.room_id JOIN {T_BUILDING} bd ON bd.id = r.building_id
+        {live._group_join(group_by)}
+      WHERE {scope_sql(scope, p)}
+      GROUP BY 1
+    """
+    for g, fix in _fetch(sql, p.values):
+        if fix:
+            _add(out, g, {"oa": fix})
+
+
+def _late_after(day: datetime.date) -> bool:
+    """Whether any late entry is dated after ``day`` (else outstanding now = outstanding then)."""
+    rows = _fetch(f"SELECT 1 FROM {T_LATE} WHERE effective_date > %(d)s LIMIT 1", {"d": day})
+    return bool(rows)
+
+
+def _overdue_on(day: datetime.date, p: _Params, where: str, *, strict: bool) -> str:
+    """Rows (bill_id, account_id, project_id, building_id, fee_item_id, kind, developer, due_date,
+    period_start, o) of bills matching ``where`` (over alias ``x``), due before (``strict``) or on
+    ``day``, with outstanding(day) > 0."""
+    d = p.add(day, "od_day")
+    due = f"x.due_date {'<' if strict else '<='} {d}"
+    cols = "bill_id, account_id, project_id, building_id, fee_item_id, kind, developer, due_date, period_start"
+    if not _late_after(day):
+        return (
+            f"SELECT {cols}, outstanding_fen AS o FROM {T_OPEN} x"
+            f" WHERE {due} AND {where} AND x.outstanding_fen > 0"
+        )
+    return f"""
+      SELECT {cols}, o FROM (
+        SELECT {cols}, SUM(o) AS o FROM (
+          SELECT {cols}, x.outstanding_fen AS o FROM {T_OPEN} x WHERE {due} AND {where}
+          UNION ALL
+          SELECT {cols}, x.amount_fen FROM {T_LATE} x WHERE x.effective_date > {d} AND {due} AND {where}
+        ) u GROUP BY {cols}
+      ) v WHERE o > 0
+    """
+
+
+def _households(out, states, scope, window, as_of, group_by) -> None:
+    p = _Params()
+    ws, we = window.start, window.end
+    first = ws if ws.day == 1 else month_end(ws) + datetime.timedelta(days=1)
+    pws, pwe, pfirst = p.add(ws, "ws"), p.add(we, "we"), p.add(first, "first")
+    monthly = f"(f.first_period <= {pwe} AND f.last_period >= {pfirst} AND {pfirst} <= {pwe})"
+    other = (
+        f"EXISTS (SELECT 1 FROM {T_BILL} b WHERE b.account_id = f.account_id"
+        f" AND b.fee_item_id = f.fee_item_id AND b.kind = 'charge'"
+        f" AND b.period_start >= {pws} AND b.period_start <= {pwe}"
+        f" AND {summarised('b', states['bill'], p)})"
+    )
+    sql = f"""
+      SELECT {GROUP_EXPR[group_by]} AS g, COUNT(DISTINCT f.account_id)
+      FROM {T_SPAN} f{_group_join(group_by)}
+      WHERE {_scope(scope, p)} AND f.first_period <= {pwe} AND f.last_period >= {pws}
+        AND ((f.monthly AND {monthly}) OR (NOT f.monthly AND {other}))
+      GROUP BY 1
+    """
+    billed = dict(_fetch(sql, p.values))
+    q = _Params()
+    where = (
+        f"x.kind = 'charge' AND x.period_start >= {q.add(ws, 'ws')}"
+        f" AND x.period_start <= {q.add(we, 'we')}"
+        f" AND x.project_id IN {q.in_list(scope.project_ids or (0,))}"
+    )
+    overdue = _overdue_on(as_of, q, where, strict=False)
+    sql = f"""
+      SELECT {GROUP_EXPR[group_by]} AS g, COUNT(DISTINCT f.account_id)
+      FROM ({overdue}) f{_group_join(group_by)}
+      WHERE {_scope(scope, q)}
+      GROUP BY 1
+    """
+    behind = dict(_fetch(sql, q.values))
+    for g, n in billed.items():
+        _add(out, g, {"n": n, "clear": n - behind.get(g, 0)})
+
+
+def aging(
+    scope: ReportScope, as_of: datetime.date, group_by: str, split_developer: bool
+) -> list[tuple] | None:
+    """Rows (g, dev, bucket, fen, accounts) as ``selectors._aging_live``, from the summaries."""
+    if catch_up() is None:
+        return None
+    p = _Params()
+    where = f"x.kind = 'charge' AND x.project_id IN {p.in_list(scope.project_ids or (0,))}"
+    overdue = _overdue_on(as_of, p, where, strict=True)
+    dev = "CASE WHEN f.developer THEN 1 ELSE 0 END" if split_developer else "NULL"
+    sql = f"""
+      WITH ob AS (
+        SELECT {GROUP_EXPR[group_by]} AS g, {dev} AS dev, f.account_id AS acc,
+          {bucket_case("f.due_date", p, as_of)} AS bucket, f.o AS o
+        FROM ({overdue}) f{_group_join(group_by)}
+        WHERE {_scope(scope, p)}
+      )
+      SELECT g, dev, bucket, SUM(o), COUNT(DISTINCT acc) FROM ob GROUP BY g, dev, bucket
+      UNION ALL
+      SELECT g, dev, -1, SUM(o), COUNT(DISTINCT acc) FROM ob GROUP BY g, dev
+    """
+    return _fetch(sql, p.values)
+
+
+def debtors(scope: ReportScope, as_of: datetime.date, limit: int | None) -> list[tuple] | None:
+    """Rows (account, fen, oldest due, late-fee fen, bills) as ``selectors._debtors_live``."""
+    if catch_up() is None:
+        return None
+    p = _Params()
+    where = f"x.project_id IN {p.in_list(scope.project_ids or (0,))}"
+    overdue = _overdue_on(as_of, p, where, strict=False)
+    d = p.add(as_of, "asof")
+    limit_sql = f" LIMIT {int(limit)}" if limit else ""
+    sql = f"""
+      WITH ob AS (
+        SELECT f.* FROM ({overdue}) f JOIN {T_BUILDING} bd ON bd.id = f.building_id
+        WHERE {_scope(scope, p)}
+      ),
+      debt AS (
+        SELECT account_id AS acc, SUM(o) AS o, MIN(due_date) AS oldest, COUNT(*) AS n FROM ob
+        WHERE kind = 'charge' AND due_date < {d} GROUP BY account_id
+      ),
+      lf AS (
+        SELECT account_id AS acc, SUM(o) AS o FROM ob WHERE kind = 'late_fee' GROUP BY account_id
+      )
+      SELECT debt.acc, debt.o, debt.oldest, COALESCE(lf.o, 0), debt.n
+      FROM debt LEFT JOIN lf ON lf.acc = debt.acc
+      ORDER BY debt.o DESC, debt.oldest, debt.acc{limit_sql}
+    """
+    return _fetch(sql, p.values)
+
+
+# --- proof: the summaries equal the live computation -----------------------------------------------
+
+
+@dataclass
+class Difference:
+    table: str
+    key: tuple
+    summary: tuple | None
+    live: tuple | None
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.key}: 汇总 {self.summary} ≠ 实时 {self.live}"
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float, Decimal)):
+        return int(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _rows(sql: str, params: dict, key_len: int, add: bool = False) -> dict[tuple, tuple]:
+    out: dict[tuple, tuple] = {}
+    for row in _fetch(sql, params):
+        row = tuple(_norm(v) for v in row)
+        key, values = row[:key_len], row[key_len:]
+        if add and key in out:
+            values = tuple(a + b for a, b in zip(out[key], values, strict=True))
+        out[key] = values
+    return out
+
+
+def _diff(table: str, stored: dict, fresh: dict, *, skip_zero: bool = False) -> list[Difference]:
+    out = []
+    for key in sorted(set(stored) | set(fresh), key=str):
+        a, b = stored.get(key), fresh.get(key)
+        if skip_zero:
+            a = None if a is not None and not any(a) else a
+            b = None if b is not None and not any(b) else b
+        if a != b:
+            out.append(Difference(table, key, a, b))
+    return out
+
+
+def check(project_id: int | None = None) -> list[Difference]:
+    """Recomputes every summary row from the ledger rows the summaries have read and returns each
+    key whose figures differ, with both figures (fen). Empty when the summaries are right."""
+    states = _states()
+    if len(states) < len(SOURCES):
+        return [Difference("SummaryState", ("尚未建立汇总表",), None, None)]
+    p = _Params()
+    only = f" AND b.project_id = {p.add(project_id)}" if project_id else ""
+    only_x = f" WHERE project_id = {p.add(project_id)}" if project_id else ""
+    diffs: list[Difference] = []
+    fresh: dict[tuple, tuple] = {}
+    for source in SOURCES:
+        pick = summarised("b" if source == "bill" else "e", states[source], p) + only
+        for key, values in _rows(_fact_select(source, pick, p), p.values, 8).items():
+            old = fresh.get(key, (0, 0, 0))
+            fresh[key] = tuple(a + b for a, b in zip(old, values, strict=True))
+    stored = _rows(
+        f"SELECT {FACT_KEY}, billed_fen, adjusted_fen, received_fen FROM {T_FACT}{only_x}",
+        p.values,
+        8,
+    )
+    diffs += _diff("BillFact", stored, fresh, skip_zero=True)
+    cols = "bill_id, account_id, project_id, building_id, fee_item_id, kind, developer, period_start, due_date, outstanding_fen"
+    diffs += _diff(
+        "OpenBill",
+        _rows(f"SELECT {cols} FROM {T_OPEN}{only_x}", p.values, 1),
+        _rows(
+            _open_select(states, None, p)
+            + (f" AND x.project_id = {p.add(project_id)}" if project_id else ""),
+            p.values,
+            1,
+        ),
+    )
+    late_cols = "source, event_id, bill_id, account_id, project_id, building_id, fee_item_id, kind, developer, period_start, due_date, effective_date, amount_fen"
+    fresh_late: dict[tuple, tuple] = {}
+    for source in ("adjustment", "allocation"):
+        fresh_late.update(
+            _rows(_late_select(source, summarised("e", states[source], p) + only, p), p.values, 2)
+        )
+    diffs += _diff(
+        "LateEvent", _rows(f"SELECT {late_cols} FROM {T_LATE}{only_x}", p.values, 2), fresh_late
+    )
+    span_cols = "account_id, fee_item_id, project_id, building_id, developer, first_period, last_period, monthly"
+    diffs += _diff(
+        "AccountSpan",
+        _rows(f"SELECT {span_cols} FROM {T_SPAN}{only_x}", p.values, 2),
+        _rows(_span_select(states, None, p, only), p.values, 2),
+    )
+    irregular_fresh = _rows(
+        f"SELECT DISTINCT e.bill_id FROM {T_ALLOC} e JOIN {T_BILL} b ON b.id = e.bill_id"
+        f" WHERE {summarised('e', states['allocation'], p)} AND e.amount < 0{only}"
+        f" UNION SELECT bill_id FROM {T_OPEN} x WHERE outstanding_fen < 0"
+        + (f" AND x.project_id = {p.add(project_id)}" if project_id else ""),
+        p.values,
+        1,
+    )
+    irregular_stored = _rows(
+        f"SELECT ib.bill_id FROM {T_IRREG} ib JOIN {T_BILL} b ON b.id = ib.bill_id WHERE 1 = 1{only}",
+        p.values,
+        1,
+    )
+    diffs += _diff("IrregularBill", irregular_stored, irregular_fresh)
+    return diffs
+
+
+def check_reports(project_ids: list[int], today: datetime.date) -> list[Difference]:
+    """The reports a manager opens most, from the summaries and live, for this year and this month
+    as of ``today``: every differing figure."""
+    scope = ReportScope(project_ids=tuple(project_ids))
+    diffs: list[Difference] = []
+    windows = [
+        Window(today.replace(month=1, day=1), today.replace(month=12, day=31)),
+        Window(today.replace(day=1), month_end(today)),
+    ]
+    for window in windows:
+        for group in ("company", "project", "building", "fee_item"):
+            fast = {r.key: r.figures() for r in live.collection_rates(scope, window, today, group)}
+            slow = {
+                r.key: r.figures()
+                for r in live.collection_rates(scope, window, today, group, live=True)
+            }
+            diffs += _diff(f"收缴率 {window.start}~{window.end} {group}", fast, slow)
+    fast_aging = {
+        (r.key, r.developer): (*r.buckets, *r.counts)
+        for r in live.aging(scope, today, "building", True)
+    }
+    slow_aging = {
+        (r.key, r.developer): (*r.buckets, *r.counts)
+        for r in live.aging(scope, today, "building", True, live=True)
+    }
+    diffs += _diff("账龄 building", fast_aging, slow_aging)
+    fast_top = {
+        (d.account_id,): (d.outstanding, d.late_fee_outstanding)
+        for d in live.top_debtors(scope, today)
+    }
+    slow_top = {
+        (d.account_id,): (d.outstanding, d.late_fee_outstanding)
+        for d in live.top_debtors(scope, today, live=True)
+    }
+    diffs += _diff("欠费大户", fast_top, slow_top)
+    return diffs
