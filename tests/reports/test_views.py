@@ -188,3 +188,33 @@ def test_every_report_page_renders_with_its_export_and_print_buttons(client, man
     ):
         html = get(client, manager, name, **YEAR).content.decode()
         assert "导出 Excel" in html and "window.print()" in html, name
+
+
+def test_a_stewards_trend_shows_their_own_plan_lines_not_the_projects(
+    client, make_user, project, manager, ledger
+):
+    from wuye.reports import services
+    from wuye.reports.services import TargetLine
+
+    steward = make_user("louguan", Role.STEWARD, project)
+    registry.building_assign_steward(
+        user=None, building=ledger["owing"].room.building, steward=steward
+    )
+    plan = services.plan_save(
+        user=manager, project=project, year=2025, split="month", target_amount=Decimal("12000")
+    )
+    services.targets_save(
+        user=manager,
+        plan=plan,
+        lines=[
+            TargetLine(6, Decimal("1000.00")),
+            TargetLine(6, Decimal("300.00"), steward_id=steward.pk),
+        ],
+    )
+    june = -1  # the trend ends with the as-of month
+    assert (
+        get(client, manager, "reports:dashboard", **YEAR).context["b"].trend["target"][june] == 1000
+    )
+    assert (
+        get(client, steward, "reports:dashboard", **YEAR).context["b"].trend["target"][june] == 300
+    )

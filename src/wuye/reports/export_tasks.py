@@ -31,6 +31,8 @@ def report_export(job_id: str) -> dict:
         if not form.is_valid():
             raise ValueError(forms.first_error(form))
         sheet = exporting.build_sheet(job["kind"], user, access, form.cleaned_data)
+        if sheet.row_count is not None:  # the estimate was an upper bound: show the real count
+            exporting.job_update(job_id, total=sheet.row_count)
         content = exporting.workbook_bytes(
             sheet, progress=lambda done: exporting.job_update(job_id, done=done)
         )

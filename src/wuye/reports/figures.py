@@ -158,7 +158,7 @@ def trend(scope: ReportScope, access: Access, f: dict) -> dict:
     """12 months of rates with the plan's target: its rate as a line and its monthly amount beside
     what came in (current received + recovered)."""
     months = selectors.rate_trend(scope, 12, f["as_of"])
-    targets = monthly_targets(scope.project_ids, [m for m, _ in months])
+    targets = monthly_targets(scope.project_ids, [m for m, _ in months], scope.steward_id)
     data: dict[str, list] = defaultdict(list)
     for month, row in months:
         data["months"].append(f"{month:%Y-%m}")
@@ -178,18 +178,20 @@ def trend(scope: ReportScope, access: Access, f: dict) -> dict:
 
 
 def monthly_targets(
-    project_ids: tuple[int, ...], months: list[datetime.date]
+    project_ids: tuple[int, ...], months: list[datetime.date], steward_id: int | None = None
 ) -> dict[tuple[int, int], tuple[Decimal, Decimal | None]]:
     """(year, month) → (Σ project-line targets of that month, target rate) over the plans of
     ``project_ids``. A quarter's figure is spread over its three months by largest remainder. With
     several projects the rate is their plans' rates weighted by annual target (the share of the money
-    each plan stands for)."""
+    each plan stands for). With ``steward_id`` (a steward's own dashboard) the amounts are that
+    steward's lines, to match the figures beside them."""
     years = sorted({m.year for m in months})
+    owner = {"steward_id": steward_id} if steward_id else {"steward__isnull": True}
     lines = PlanTarget.objects.filter(
         plan__project_id__in=project_ids,
         plan__year__in=years,
-        steward__isnull=True,
         team__isnull=True,
+        **owner,
     ).values_list("plan__year", "plan__split", "period_no", "amount")
     amounts: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     for year, split, period_no, amount in lines:

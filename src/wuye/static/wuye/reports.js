@@ -14,6 +14,7 @@
     if (onClick) chart.on("click", onClick);
     charts.push(chart);
   }
+  const narrow = (id) => { const n = document.getElementById(id); return n && n.clientWidth < 420; };
   const go = (url) => { if (url) window.location.href = url; };
 
   const t = data.trend;
@@ -39,8 +40,8 @@
   make("chart-aging", {
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: money },
     legend: { top: 0 },
-    grid: { left: 64, right: 8, top: 36, bottom: 30 },
-    xAxis: { type: "category", data: a.labels, axisLabel: { interval: 0, fontSize: 10 } },
+    grid: { left: 64, right: 8, top: 36, bottom: narrow("chart-aging") ? 44 : 30 },
+    xAxis: { type: "category", data: a.labels, axisLabel: { interval: 0, fontSize: 10, rotate: narrow("chart-aging") ? 30 : 0 } },
     yAxis: { type: "value", name: "元" },
     series: [
       { name: "已收楼", type: "bar", stack: "aging", data: a.handed, itemStyle: { color: "#1f6feb" } },
