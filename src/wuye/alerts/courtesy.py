@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
@@ -265,6 +265,20 @@ def _send(project: Project, drafts: list[_Draft], result: CourtesyResult, now) -
                 ),
             )
         )
+    try:
+        messages = _write(project, ready, result)
+    except IntegrityError:
+        # SQLite has no row lock: a concurrent run inserted the same reminder or thanks first. The
+        # transaction left nothing behind; that run sends them.
+        log.warning("courtesy: a concurrent run wrote the same messages for project %s", project.pk)
+        return
+    # As messaging.send_sms does: the rows are durable before anything leaves the machine.
+    _deliver([m.pk for m in messages], result)
+
+
+def _write(
+    project: Project, ready: list[tuple[_Draft, CourtesyMessage]], result: CourtesyResult
+) -> list[CourtesyMessage]:
     with transaction.atomic():
         # One writer per project at a time (a second run waits, then finds everything reminded).
         list(Project.objects.select_for_update(no_key=True).filter(pk=project.pk).values_list("pk"))
@@ -296,8 +310,7 @@ def _send(project: Project, drafts: list[_Draft], result: CourtesyResult, now) -
         result.reminders += sum(1 for d, _ in keep if d.kind == CourtesyKind.PRE_DUE)
         result.bills += sum(len(d.bill_ids) for d, _ in keep)
         result.thanks += sum(1 for d, _ in keep if d.kind == CourtesyKind.THANKS)
-    # As messaging.send_sms does: the rows are durable before anything leaves the machine.
-    _deliver([m.pk for m in messages], result)
+    return messages
 
 
 def _deliver(message_ids: list[int], result: CourtesyResult | None = None) -> None:
