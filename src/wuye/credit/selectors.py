@@ -32,6 +32,7 @@ Definitions (the user guide repeats them):
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -195,7 +196,11 @@ class CreditRow:
     open_complaints: int = 0
     open_legacy_issues: int = 0
     vacant: bool = False
-    history: list[dict[str, str]] = field(default_factory=list)
+    history_json: str = "[]"  # the 24-month history, JSON text as built in SQL
+
+    @property
+    def history(self) -> list[dict[str, str]]:
+        return json.loads(self.history_json)
 
     @property
     def on_time_ratio(self) -> Decimal | None:
@@ -225,8 +230,7 @@ def credit_rows(
     rows = _accounts(project_id, account_ids)
     if not rows:
         return rows
-    _bill_figures(rows, project_id, on, account_ids)
-    _history(rows, project_id, on, account_ids)
+    _bills(rows, project_id, on, account_ids)
     _contacts(rows, project_id, on, account_ids)
     _refusals(rows, project_id, account_ids)
     _money(rows, project_id, account_ids)
@@ -275,99 +279,128 @@ def _accounts(project_id: int, account_ids: list[int] | None) -> dict[int, Credi
     }
 
 
-def _bill_figures(
+TEMP = "credit_bills_tmp"
+
+
+def _fen(expr: str) -> str:
+    """An amount as text with two decimals ("-0.00" avoided), for the history JSON."""
+    clean = f"(CASE WHEN ABS({expr}) < 0.005 THEN 0 ELSE {expr} END)"
+    if _pg():
+        return f"to_char({clean}, 'FM999999999990.00')"
+    return f"printf('%.2f', {clean})"
+
+
+def _history_json_sql(per_month: str) -> str:
+    """One JSON list per account, built by the database: the 24-month history is up to 2.4 million
+    (account, month) rows for 100,000 households, too many to shape one by one in Python."""
+    late = "(billed - on_time - unpaid)"
+    fields = (
+        f"'m', m, 'billed', {_fen('billed')}, 'on_time', {_fen('on_time')}, "
+        f"'late', {_fen(late)}, 'unpaid', {_fen('unpaid')}"
+    )
+    if _pg():
+        item = f"json_build_object({fields})"
+        return (
+            f"SELECT account_id, CAST(json_agg({item} ORDER BY m) AS TEXT) "  # noqa: S608
+            f"FROM ({per_month}) pm GROUP BY account_id"
+        )
+    return (
+        f"SELECT account_id, json_group_array(json_object({fields})) "  # noqa: S608
+        f"FROM ({per_month} ORDER BY account_id, m) pm GROUP BY account_id"
+    )
+
+
+def _lit(day: datetime.date) -> str:
+    """A date as an SQL literal (built from a ``date``, never from text, so nothing can be injected):
+    the aggregates below compare against the same few days many times per row."""
+    if not isinstance(day, datetime.date):
+        raise TypeError(day)
+    return f"DATE '{day.isoformat()}'" if _pg() else f"'{day.isoformat()}'"
+
+
+def _bills(
     rows: dict[int, CreditRow], project_id: int, on: datetime.date, account_ids: list[int] | None
 ) -> None:
+    """Queries 1 and 2: every bill's outstanding and settled day are worked out once into a temporary
+    table (one pass over bills, adjustments and allocations), which the per-account and per-month
+    aggregates then read. Materializing it matters: SQLite would otherwise recompute the joined
+    figures for every condition that mentions them."""
     cte, params = _bills_cte(project_id, account_ids)
-    day = _param_date()
-    counts = (
-        "kind = 'charge' AND reversals = 0 AND amount > 0 "
-        "AND (due_date < p.on_day OR outstanding <= 0)"
-    )
-    paid_late = "outstanding <= 0 AND settled_on > due_date"
-    overdue = "outstanding > 0 AND due_date < p.on_day"
-    charge = "kind = 'charge' AND reversals = 0"
-    last_12 = "period_start >= p.since12 AND period_start <= p.on_day"
-    late_days = _days("settled_on", "due_date")
     month = _month("period_start")
-    sql = f"""
-        WITH {cte},
-        p AS (SELECT {day} AS on_day, {day} AS since12)
+    d_on, since12, since24 = _lit(on), _lit(_month_start(on, 11)), _lit(_month_start(on, 23))
+    settled = "outstanding <= 0"
+    # charge: a charge bill that counts at all (not a late fee, not reversed, not zero).
+    charge = "kind = 'charge' AND reversals = 0 AND amount > 0"
+    counted = f"{charge} AND (due_date < {d_on} OR {settled})"
+    overdue = f"outstanding > 0 AND due_date < {d_on}"
+    late = f"{counted} AND {settled} AND settled_on > due_date"
+    late_days = _days("settled_on", "due_date")
+    in12 = f"{charge} AND period_start >= {since12} AND period_start <= {d_on}"
+    figures = f"""
         SELECT account_id,
-          SUM(CASE WHEN {counts} THEN 1 ELSE 0 END),
-          SUM(CASE WHEN {counts} AND outstanding <= 0 AND settled_on <= due_date
-                   THEN 1 ELSE 0 END),
-          SUM(CASE WHEN {counts} AND {paid_late} THEN 1 ELSE 0 END),
-          SUM(CASE WHEN {counts} AND outstanding > 0 THEN 1 ELSE 0 END),
-          SUM(CASE WHEN {counts} AND {paid_late} THEN {late_days} ELSE 0 END),
-          MAX(CASE WHEN {counts} AND {paid_late} THEN {late_days}
-                   WHEN {counts} AND outstanding > 0 THEN {_days("p.on_day", "due_date")} END),
-          COUNT(DISTINCT CASE WHEN {charge} AND {overdue} THEN {month} END),
-          COUNT(DISTINCT CASE WHEN {counts} AND {last_12}
-                   AND (outstanding > 0 OR settled_on > due_date) THEN {month} END),
+          SUM(CASE WHEN {counted} THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {counted} AND {settled} AND settled_on <= due_date THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {late} THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {counted} AND outstanding > 0 THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {late} THEN {late_days} ELSE 0 END),
+          MAX(CASE WHEN {late} THEN {late_days}
+                   WHEN {counted} AND outstanding > 0 THEN {_days(d_on, "due_date")} END),
+          COUNT(DISTINCT CASE WHEN {charge} AND {overdue} THEN m END),
+          COUNT(DISTINCT CASE WHEN {counted} AND period_start >= {since12}
+                   AND period_start <= {d_on} AND (outstanding > 0 OR settled_on > due_date)
+                   THEN m END),
           SUM(CASE WHEN {overdue} THEN outstanding ELSE 0 END),
           MIN(CASE WHEN {overdue} THEN due_date END),
-          SUM(CASE WHEN {counts} AND outstanding <= 0 AND settled_on < period_start
-                   THEN 1 ELSE 0 END),
-          SUM(CASE WHEN {charge} AND {last_12} THEN net ELSE 0 END),
-          COUNT(DISTINCT CASE WHEN {charge} AND {last_12} THEN {month} END)
-        FROM bb CROSS JOIN p
+          SUM(CASE WHEN {counted} AND {settled} AND settled_on < period_start THEN 1 ELSE 0 END),
+          SUM(CASE WHEN {in12} THEN net ELSE 0 END),
+          COUNT(DISTINCT CASE WHEN {in12} THEN m END)
+        FROM {TEMP}
         GROUP BY account_id
-    """  # noqa: S608 (model table names only)
-    args = [*params, _date(on), _date(_month_start(on, 11))]
-    for row in _fetch(sql, args):
-        target = rows.get(row[0])
-        if target is None:
-            continue
-        target.bills_count = int(row[1] or 0)
-        target.on_time_count = int(row[2] or 0)
-        target.late_count = int(row[3] or 0)
-        target.unpaid_count = int(row[4] or 0)
-        target.late_days = int(row[5] or 0)
-        target.worst_days_late = int(row[6]) if row[6] is not None else None
-        target.months_in_arrears = int(row[7] or 0)
-        target.arrears_months_12 = int(row[8] or 0)
-        target.overdue_amount = _m(row[9])
-        target.oldest_due_date = _as_date(row[10])
-        target.paid_ahead_count = int(row[11] or 0)
-        target.billed_12 = _m(row[12])
-        target.months_billed_12 = int(row[13] or 0)
-
-
-def _history(
-    rows: dict[int, CreditRow], project_id: int, on: datetime.date, account_ids: list[int] | None
-) -> None:
-    cte, params = _bills_cte(project_id, account_ids)
-    day = _param_date()
-    month = _month("period_start")
-    sql = f"""
-        WITH {cte},
-        p AS (SELECT {day} AS since, {day} AS on_day)
-        SELECT account_id, {month} AS m,
-          SUM(net),
-          SUM(CASE WHEN outstanding <= 0 AND settled_on <= due_date THEN net ELSE 0 END),
-          SUM(CASE WHEN outstanding > 0 THEN outstanding ELSE 0 END)
-        FROM bb CROSS JOIN p
-        WHERE kind = 'charge' AND reversals = 0 AND amount > 0
-          AND period_start >= p.since AND period_start <= p.on_day
-        GROUP BY account_id, {month}
-        ORDER BY account_id, m
-    """  # noqa: S608 (model table names only)
-    since = _date(_month_start(on, HISTORY_MONTHS - 1))
-    for account_id, m, billed, on_time, unpaid in _fetch(sql, [*params, since, _date(on)]):
-        target = rows.get(account_id)
-        if target is None:
-            continue
-        billed, on_time, unpaid = _m(billed), _m(on_time), _m(unpaid)
-        target.history.append(
-            {
-                "m": m,
-                "billed": str(billed),
-                "on_time": str(on_time),
-                "late": str(billed - on_time - unpaid),
-                "unpaid": str(unpaid),
-            }
+    """  # noqa: S608 (model table names and date literals only)
+    per_month = f"""
+        SELECT account_id, m, ROUND(SUM(net), 2) AS billed,
+          ROUND(SUM(CASE WHEN {settled} AND settled_on <= due_date THEN net ELSE 0 END), 2)
+            AS on_time,
+          ROUND(SUM(CASE WHEN outstanding > 0 THEN outstanding ELSE 0 END), 2) AS unpaid
+        FROM {TEMP}
+        WHERE {charge} AND period_start >= {since24} AND period_start <= {d_on}
+        GROUP BY account_id, m
+    """  # noqa: S608
+    history = _history_json_sql(per_month)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TEMP}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {TEMP} AS WITH {cte} SELECT bb.*, {month} AS m FROM bb",  # noqa: S608
+            params,
         )
+        try:
+            cursor.execute(figures)
+            for row in cursor.fetchall():
+                target = rows.get(row[0])
+                if target is None:
+                    continue
+                target.bills_count = int(row[1] or 0)
+                target.on_time_count = int(row[2] or 0)
+                target.late_count = int(row[3] or 0)
+                target.unpaid_count = int(row[4] or 0)
+                target.late_days = int(row[5] or 0)
+                target.worst_days_late = int(row[6]) if row[6] is not None else None
+                target.months_in_arrears = int(row[7] or 0)
+                target.arrears_months_12 = int(row[8] or 0)
+                target.overdue_amount = _m(row[9])
+                target.oldest_due_date = _as_date(row[10])
+                target.paid_ahead_count = int(row[11] or 0)
+                target.billed_12 = _m(row[12])
+                target.months_billed_12 = int(row[13] or 0)
+            cursor.execute(history)
+            for account_id, text in cursor.fetchall():
+                target = rows.get(account_id)
+                if target is not None:
+                    # Kept as the database wrote it (months in order): parsing and re-encoding
+                    # 100,000 lists would cost more than all the queries.
+                    target.history_json = text
+        finally:
+            cursor.execute(f"DROP TABLE IF EXISTS {TEMP}")
 
 
 def _contacts(
