@@ -225,3 +225,26 @@ def test_progress_compares_target_with_money_received_and_households(
     client.force_login(manager)
     response = client.get(reverse("reports:plan_progress", args=[plan.pk]), {"as_of": "2025-02-14"})
     assert response.status_code == 200 and "st-behind" in response.content.decode()
+
+
+def test_the_demo_plan_is_95_percent_of_the_year_split_by_month_and_steward(
+    project, steward, company, manager
+):
+    from wuye.demo.plans import make_plans
+
+    item = fee_item(project)
+    a = account(project, "1-1-101")
+    b = account(project, "2-1-201")
+    registry.building_assign_steward(user=None, building=a.room.building, steward=steward)
+    monthly_bills(a, item, D(2025, 1, 1), 6, amount="300.00")
+    monthly_bills(b, item, D(2025, 1, 1), 6, amount="100.00")
+    [plan] = make_plans(company=company, user=manager, today=D(2025, 6, 20))
+    # 2,400 billed in six months → 4,800 a year × 95% = 4,560
+    assert plan.target_amount == Decimal("4560.00")
+    project_lines = plan.targets.filter(steward__isnull=True)
+    assert sum(project_lines.values_list("amount", flat=True)) == plan.target_amount
+    assert services.plan_warnings(plan) == []
+    mine = plan.targets.filter(steward=steward).order_by("period_no")
+    # Only 1-1-101's building has a steward, so each month's figure is theirs in full.
+    assert [t.amount for t in mine] == [t.amount for t in project_lines.order_by("period_no")]
+    assert make_plans(company=company, user=manager, today=D(2025, 6, 20)) == []  # once a year

@@ -39,7 +39,7 @@ def make_plans(
     return plans
 
 
-def _plan_for(project: Project, user: User | None, today: datetime.date) -> CollectionPlan | None:
+def _plan_for(project: Project, user: User, today: datetime.date) -> CollectionPlan | None:
     year_bills = Bill.objects.filter(
         project=project,
         kind=BillKind.CHARGE,

@@ -82,7 +82,7 @@ def even_split(total: Decimal, parts: int) -> list[Decimal]:
 
 def plan_save(
     *,
-    user: User | None,
+    user: User,
     project: Project,
     year: int,
     split: str,

@@ -73,7 +73,7 @@ class Command(BaseCommand):
 
     def make_plans(self):
         company = Company.objects.get(name=DEMO_COMPANY_NAME)
-        admin = User.objects.filter(username="admin").first()
+        admin = User.objects.get(username="admin")  # the plan records who made it
         plans = make_plans(company=company, user=admin, today=timezone.localdate())
         if plans:
             self.stdout.write(
