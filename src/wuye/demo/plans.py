@@ -25,9 +25,7 @@ from wuye.reports.services import TargetLine, even_split, plan_save, targets_sav
 TARGET_SHARE = Decimal("0.95")
 
 
-def make_plans(
-    *, company: Company, user: User | None, today: datetime.date
-) -> list[CollectionPlan]:
+def make_plans(*, company: Company, user: User, today: datetime.date) -> list[CollectionPlan]:
     """This year's plan of each project of ``company`` that has none yet; returns the new plans."""
     plans = []
     for project in Project.objects.filter(company=company).order_by("id"):
