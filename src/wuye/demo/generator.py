@@ -502,6 +502,29 @@ class _Generator:
             self.count("催缴案件", result.opened + result.reopened)
             self.log(f"{project.name}：催缴日跑批，开案 {result.opened + result.reopened} 件")
 
+    def raise_alerts(self, projects: list[Project]) -> None:
+        """Today's early warnings and pre-due reminders and thanks, as the daily tasks would run
+        them (the reminders at 10:00, inside the message window), so the demo's 预警 page and the
+        households' message lists are filled."""
+        from wuye.alerts.courtesy import courtesy_run
+        from wuye.alerts.early_warnings import warnings_run
+        from wuye.credit.models import CreditFile
+        from wuye.credit.services import credit_recompute
+
+        ten = timezone.make_aware(dt.datetime.combine(self.today, dt.time(10)))
+        for project in projects:
+            # Reliable payers, broken promises and the thanking strategy come from credit files.
+            if not CreditFile.objects.filter(project=project).exists():
+                credit_recompute(project=project, on=self.today)
+            raised = warnings_run(project=project, on=self.today)
+            sent = courtesy_run(project=project, on=self.today, now=ten)
+            self.count("预警", raised.total)
+            self.count("提醒与感谢短信", sent.reminders + sent.thanks)
+            self.log(
+                f"{project.name}：预警 {raised.total} 条，到期前提醒 {sent.reminders} 户，"
+                f"缴费感谢 {sent.thanks} 户"
+            )
+
     def count(self, key: str, n: int) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
 
@@ -671,6 +694,7 @@ class _Generator:
             dunning.record_contacts(projects)
             self.open_arrears_cases(projects, users)
             dunning.advance_stages()
+            self.raise_alerts(projects)
         audit_record(
             user=users["admin"],
             action="演示数据生成",
