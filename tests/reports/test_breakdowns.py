@@ -201,6 +201,10 @@ def test_accounts_behind_each_figure(project, ledger):
         s, figure="aging", window=None, as_of=AS_OF, group_by="building", key=building
     )
     assert [r.room_code for r in one] == ["2-1-101"]
+    team = selectors.accounts_behind(
+        s, figure="aging", window=None, as_of=AS_OF, group_by="team", key=ledger["lone"].pk
+    )
+    assert [r.room_code for r in team] == ["2-1-101"]  # 二组: li's building only
     _case(ledger["a2"], "C")
     by_class = selectors.accounts_behind(s, figure="class", window=None, as_of=AS_OF, key="C")
     assert [r.room_code for r in by_class] == ["1-1-102"]

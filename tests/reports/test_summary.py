@@ -20,6 +20,7 @@ from tests.reports.builders import (
     scope,
 )
 from wuye.core.roles import Role
+from wuye.dunning.models import ArrearsCase
 from wuye.ledger.models import Allocation
 from wuye.reports import selectors, summary
 from wuye.reports.models import BillFact, LateEvent, OpenBill, SummaryState
@@ -51,6 +52,9 @@ def assert_same(s, windows=WINDOWS, dates=DATES, groups=GROUPS):
             assert [(r.key, r.developer, r.buckets, r.counts, r.total) for r in fast] == [
                 (r.key, r.developer, r.buckets, r.counts, r.total) for r in slow
             ], as_of
+        for breakdown in (selectors.arrears_by_class, selectors.arrears_by_reason):
+            fast = [(r.key, r.cases, r.amount) for r in breakdown(s, as_of)]
+            assert fast == [(r.key, r.cases, r.amount) for r in breakdown(s, as_of, live=True)]
         fast = selectors.top_debtors(s, as_of, 10)
         slow = selectors.top_debtors(s, as_of, 10, live=True)
         assert [(d.account_id, d.outstanding, d.late_fee_outstanding) for d in fast] == [
@@ -77,6 +81,15 @@ def busy(project, other_project, cashier, manager, supervisor):
     pay(cashier, b, "100.00", business_date=D(2025, 2, 1))  # back-dated after the reversal
     adjust(c.bills.order_by("period_start").first(), manager, "waiver", "40", D(2025, 3, 12))
     pay(cashier, dev, "700.00", business_date=D(2025, 6, 5))  # pays all and prepays 100
+    for acct, cls in ((b, "B"), (c, "E")):
+        ArrearsCase.objects.create(
+            project=project,
+            account=acct,
+            room_id=acct.room_id,
+            opened_on=D(2025, 2, 1),
+            stage_since=D(2025, 2, 1),
+            case_class=cls,
+        )
     far = account(other_project, "9-1-101")
     monthly_bills(far, fee_item(other_project), D(2025, 1, 1), 3)
     return locals()

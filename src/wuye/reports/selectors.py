@@ -319,13 +319,24 @@ BILL_FROM = (
 )
 
 
-def _sums_join(table: str, alias: str, sums: dict[str, str]) -> str:
-    """LEFT JOIN of per-bill conditional sums (in fen) over adjustments or allocations."""
+def _sums_join(table: str, alias: str, sums: dict[str, str], restrict: str | None = None) -> str:
+    """LEFT JOIN of per-bill conditional sums (in fen) over adjustments or allocations; ``restrict``
+    (a SELECT of bill ids) keeps the sums to the bills asked about (index lookups for a narrow scope
+    instead of summing the whole table)."""
     cols = ", ".join(
         f"SUM(CASE WHEN {cond} THEN {_cents('amount')} ELSE 0 END) AS {name}"
         for name, cond in sums.items()
     )
-    return f" LEFT JOIN (SELECT bill_id, {cols} FROM {table} GROUP BY bill_id) {alias} ON {alias}.bill_id = b.id"
+    where = f" WHERE bill_id IN ({restrict})" if restrict else ""
+    return (
+        f" LEFT JOIN (SELECT bill_id, {cols} FROM {table}{where} GROUP BY bill_id) {alias}"
+        f" ON {alias}.bill_id = b.id"
+    )
+
+
+def _bills_where(where: str) -> str:
+    """The ids of the bills a WHERE over BILL_FROM picks (for ``_sums_join``)."""
+    return f"SELECT b.id FROM {BILL_FROM} WHERE {where}"
 
 
 def _fetch(sql: str, params: _Params) -> list[tuple]:
@@ -560,9 +571,10 @@ def _overdue_bills_sql(
 ) -> str:
     """Charge bills due before ``as_of`` with outstanding(as_of) > 0: g, dev, acc, bucket, o, due."""
     asof = p.add(as_of, "asof")
-    adj = _sums_join(T_ADJ, "adj", {"asof": f"effective_date <= {asof}"})
-    alloc = _sums_join(T_ALLOC, "al", {"asof": f"effective_date <= {asof}"})
     where = scope_sql(scope, p)
+    restrict = _bills_where(f"{where} AND b.kind = 'charge' AND b.due_date < {asof}")
+    adj = _sums_join(T_ADJ, "adj", {"asof": f"effective_date <= {asof}"}, restrict)
+    alloc = _sums_join(T_ALLOC, "al", {"asof": f"effective_date <= {asof}"}, restrict)
     return f"""
       SELECT g, dev, acc, bucket, o, due FROM (
         SELECT {GROUP_EXPR[group_by]} AS g, {_developer_expr(split_developer)} AS dev,
@@ -771,10 +783,18 @@ def _latest_reason_sql(p: _Params, as_of: datetime.date) -> str:
     """
 
 
-def _case_breakdown(scope: ReportScope, as_of: datetime.date, by_reason: bool) -> list[tuple]:
+def _case_breakdown(
+    scope: ReportScope, as_of: datetime.date, by_reason: bool, live: bool
+) -> list[tuple]:
     p = _Params()
     cases = _open_cases_sql(scope, as_of, p)
-    bills = _overdue_bills_sql(scope, as_of, p, "company", False)
+    bills = None
+    if not live:
+        from wuye.reports import summary
+
+        bills = summary.overdue_bills_sql(scope, as_of, p)
+    if bills is None:
+        bills = _overdue_bills_sql(scope, as_of, p, "company", False)
     if by_reason:
         key_sql = "COALESCE(lr.reason, '')"
         join = f" LEFT JOIN ({_latest_reason_sql(p, as_of)}) lr ON lr.case_id = oc.case_id"
@@ -790,24 +810,28 @@ def _case_breakdown(scope: ReportScope, as_of: datetime.date, by_reason: bool) -
     return _fetch(sql, p)
 
 
-def arrears_by_class(scope: ReportScope, as_of: datetime.date) -> list[BreakdownRow]:
+def arrears_by_class(
+    scope: ReportScope, as_of: datetime.date, *, live: bool = False
+) -> list[BreakdownRow]:
     """Open cases by class (A–E, then unclassified) with the overdue principal of their accounts."""
     labels = {c.value: str(c.label) for c in CaseClass}
     order = [c.value for c in CaseClass] + [""]
     rows = {
         key: BreakdownRow(key, labels.get(key, NO_CLASS_LABEL), int(n), _fen_to_money(fen))
-        for key, n, fen in _case_breakdown(scope, as_of, by_reason=False)
+        for key, n, fen in _case_breakdown(scope, as_of, by_reason=False, live=live)
     }
     return [rows[k] for k in order if k in rows]
 
 
-def arrears_by_reason(scope: ReportScope, as_of: datetime.date) -> list[BreakdownRow]:
+def arrears_by_reason(
+    scope: ReportScope, as_of: datetime.date, *, live: bool = False
+) -> list[BreakdownRow]:
     """Open cases by the latest refusal reason on their contact records (none: "未说明拒缴理由")."""
     labels = {c.value: str(c.label) for c in RefusalReason}
     order = [c.value for c in RefusalReason] + [NO_REASON]
     rows = {
         key: BreakdownRow(key, labels.get(key, NO_REASON_LABEL), int(n), _fen_to_money(fen))
-        for key, n, fen in _case_breakdown(scope, as_of, by_reason=True)
+        for key, n, fen in _case_breakdown(scope, as_of, by_reason=True, live=live)
     }
     return [rows[k] for k in order if k in rows]
 
@@ -919,9 +943,8 @@ def _behind_live(
     """Rows (account, fen, oldest due, bills) of the accounts behind a figure."""
     p = _Params()
     asof = p.add(as_of, "asof")
-    adj = _sums_join(T_ADJ, "adj", {"asof": f"effective_date <= {asof}"})
-    alloc = _sums_join(T_ALLOC, "al", {"asof": f"effective_date <= {asof}"})
     conds = [scope_sql(scope, p), "b.kind = 'charge'"]
+    group_cond = None
     if figure in ("current_unpaid", "not_clear", "recovery_unpaid"):
         if window is None:
             raise ValueError("这个数字需要统计区间")
@@ -939,7 +962,8 @@ def _behind_live(
     else:
         raise ValueError(f"unknown figure {figure!r}")
     if key is not None and figure in ("current_unpaid", "recovery_unpaid", "not_clear", "aging"):
-        conds.append(f"{GROUP_EXPR[group_by]} = {p.add(key, 'gkey')}")
+        group_cond = f"{GROUP_EXPR[group_by]} = {p.add(key, 'gkey')}"
+        conds.append(group_cond)
     if developer is not None:
         conds.append(f"{_developer_expr(True)} = {p.add(1 if developer else 0, 'dev')}")
     if figure in ("class", "reason"):
@@ -953,6 +977,11 @@ def _behind_live(
                 f" WHERE COALESCE(lr.reason, '') = {p.add(key or '', 'reason')}"
             )
         conds.append(f"b.account_id IN ({pick})")
+    # The id subquery has no team join: it leaves the team key to the outer query.
+    plain = [c for c in conds if not (group_by == "team" and c == group_cond)]
+    restrict = _bills_where(" AND ".join(plain))
+    adj = _sums_join(T_ADJ, "adj", {"asof": f"effective_date <= {asof}"}, restrict)
+    alloc = _sums_join(T_ALLOC, "al", {"asof": f"effective_date <= {asof}"}, restrict)
     sql = f"""
     SELECT acc, SUM(o), MIN(due), COUNT(*) FROM (
       SELECT b.account_id AS acc, b.due_date AS due,

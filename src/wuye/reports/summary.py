@@ -717,6 +717,18 @@ def aging(
     return _fetch(sql, p.values)
 
 
+def overdue_bills_sql(scope: ReportScope, as_of: datetime.date, p: _Params) -> str | None:
+    """Rows (acc, o) of principal bills due before ``as_of`` still owing then, from the summaries."""
+    if catch_up() is None:
+        return None
+    where = f"x.kind = 'charge' AND x.project_id IN {p.in_list(scope.project_ids or (0,))}"
+    overdue = _overdue_on(as_of, p, where, strict=True)
+    return (
+        f"SELECT f.account_id AS acc, f.o AS o FROM ({overdue}) f"
+        f" JOIN {T_BUILDING} bd ON bd.id = f.building_id WHERE {_scope(scope, p)}"
+    )
+
+
 def debtors(scope: ReportScope, as_of: datetime.date, limit: int | None) -> list[tuple] | None:
     """Rows (account, fen, oldest due, late-fee fen, bills) as ``selectors._debtors_live``."""
     if catch_up() is None:
