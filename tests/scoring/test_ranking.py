@@ -12,9 +12,7 @@ from wuye.scoring.pipeline import COLD_START_REASON
 from wuye.scoring.services import score_project, scoring_train
 
 DAY = datetime.timedelta(days=1)
-ALL_REASONS = (
-    {f.high for f in FEATURES} | {f.low for f in FEATURES} | {"各项因素接近本项目平均水平"}
-)
+ALL_REASONS = {f.high for f in FEATURES} | {f.low for f in FEATURES} | {"没有突出的有利因素"}
 
 
 def test_cold_start_orders_by_amount_times_aging(project, steward, item, today):

@@ -58,34 +58,38 @@ class Feature:
     name: str
     label: str  # Chinese, for the model page
     high: str  # the reason when the value is above the project's mean
-    low: str  # … and when below
+    low: str  # … and when below ("": the mere absence of a flag is no reason worth a line)
+    # How the factor is commonly read: +1 the higher the likelier to pay (on-time ratio), −1 the
+    # higher the less likely (days late), 0 neither (amount, kind of room). A contribution against
+    # that reading is a correlated feature correcting another one; it is not shown as a reason.
+    direction: int = 0
 
 
 FEATURES: list[Feature] = [
     Feature("log_overdue", "欠费金额（对数）", "欠费金额大", "欠费金额小"),
-    Feature("log_aging", "账龄（对数）", "欠费时间长", "刚欠费不久"),
-    Feature("overdue_bills", "欠费账单数", "欠费账单多", "欠费账单少"),
+    Feature("log_aging", "账龄（对数）", "欠费时间长", "刚欠费不久", -1),
+    Feature("overdue_bills", "欠费账单数", "欠费账单多", "欠费账单少", -1),
     Feature(
-        "on_time_ratio", "近12个月按时缴费率", "过去12个月按时缴费率高", "过去12个月按时缴费率低"
+        "on_time_ratio", "近12个月按时缴费率", "过去12个月按时缴费率高", "过去12个月按时缴费率低", 1
     ),
-    Feature("avg_days_late", "近12个月平均逾期天数", "以往逾期天数长", "以往逾期天数短"),
-    Feature("payments_12m", "近12个月缴费次数", "近一年缴费次数多", "近一年很少缴费"),
-    Feature("log_days_since_payment", "距上次缴费天数（对数）", "很久没有缴费", "近期有缴费"),
-    Feature("prepaid_habit", "近24个月有预存", "有预存缴费习惯", "没有预存习惯"),
-    Feature("vacant", "房屋空置", "房屋空置", "房屋有人使用"),
-    Feature("commercial", "商铺/写字楼", "商铺/写字楼", "住宅类房屋"),
-    Feature("developer", "开发商应缴", "开发商应缴", "非开发商应缴"),
-    Feature("open_issue", "有未解决的历史遗留问题", "有未解决的历史遗留问题", "无历史遗留问题"),
-    Feature("open_complaint", "有未办结的投诉", "有未办结的投诉", "无未办结投诉"),
-    Feature("contacts_30d", "近30天联系次数", "近30天联系频繁", "近30天联系少"),
-    Feature("promises_kept", "兑现承诺次数", "曾兑现承诺", "没有兑现过承诺"),
-    Feature("promises_broken", "未兑现承诺次数", "曾有承诺未兑现", "没有失约记录"),
-    Feature("refusals", "拒缴次数", "曾明确拒缴", "没有拒缴记录"),
-    Feature("last_reached", "最近一次联系上", "最近一次联系上了", "最近一次未联系上"),
-    Feature("class_a", "当前为A类（承诺缴费）", "已承诺近期缴费", "尚未承诺缴费日期"),
-    Feature("class_c", "当前为C类（无法联系）", "目前无法联系", "能联系上"),
-    Feature("class_e", "当前为E类（特殊拒交）", "属特殊拒交", "非特殊拒交"),
-    Feature("escalated", "已升级到上门或书面阶段", "已上门或书面催告", "仍在电话提醒阶段"),
+    Feature("avg_days_late", "近12个月平均逾期天数", "以往逾期天数长", "以往逾期天数短", -1),
+    Feature("payments_12m", "近12个月缴费次数", "近一年缴费次数多", "近一年很少缴费", 1),
+    Feature("log_days_since_payment", "距上次缴费天数（对数）", "很久没有缴费", "近期有缴费", -1),
+    Feature("prepaid_habit", "近24个月有预存", "有预存缴费习惯", "", 1),
+    Feature("vacant", "房屋空置", "房屋空置", "", -1),
+    Feature("commercial", "商铺/写字楼", "商铺/写字楼", ""),
+    Feature("developer", "开发商应缴", "开发商应缴", ""),
+    Feature("open_issue", "有未解决的历史遗留问题", "有未解决的历史遗留问题", "", -1),
+    Feature("open_complaint", "有未办结的投诉", "有未办结的投诉", "", -1),
+    Feature("contacts_30d", "近30天联系次数", "近30天联系频繁", ""),
+    Feature("promises_kept", "兑现承诺次数", "曾兑现承诺", "", 1),
+    Feature("promises_broken", "未兑现承诺次数", "曾有承诺未兑现", "", -1),
+    Feature("refusals", "拒缴次数", "曾明确拒缴", "", -1),
+    Feature("last_reached", "最近一次联系上", "最近一次联系上了", "最近一次未联系上", 1),
+    Feature("class_a", "当前为A类（承诺缴费）", "已承诺近期缴费", "", 1),
+    Feature("class_c", "当前为C类（无法联系）", "目前无法联系", "", -1),
+    Feature("class_e", "当前为E类（特殊拒交）", "属特殊拒交", "", -1),
+    Feature("escalated", "已升级到上门或书面阶段", "已上门或书面催告", "", -1),
 ]
 NAMES = [f.name for f in FEATURES]
 INDEX = {name: i for i, name in enumerate(NAMES)}

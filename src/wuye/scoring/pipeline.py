@@ -33,7 +33,8 @@ MIN_HISTORY_MONTHS = (
 MIN_TRAIN, MIN_TEST = 200, 50
 COLD_START_REASON = "按欠费金额×账龄排序（尚无模型）"
 MAX_REASONS = 3
-REASON_MIN = 0.05  # contributions (in log-odds) below this are not worth a line
+REASON_MIN = 0.1  # contributions (in log-odds) below this are not worth a line
+BIG_DEBT_Z = 0.75  # debts this many standard deviations (of log amount) above the mean are "big"
 
 
 @dataclass
@@ -57,21 +58,34 @@ class Params:
         return 1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))
 
     def reasons(self, x: np.ndarray) -> list[list[str]]:
-        """Per row, the Chinese reasons for its chance: the largest positive contributions
-        coef × (x − mean) / scale, worded by which side of the mean the value lies."""
+        """Per row, the Chinese reasons for its place in the order: the largest positive contributions
+        coef × (x − mean) / scale to its chance, worded by which side of the mean the value lies —
+        leaving out a contribution that runs against how the factor is commonly read (with correlated
+        factors the model lets one correct another: "owed for long" may add to the chance only
+        because "days late" took away too much) — then "欠费金额大" when the debt is well above the
+        project's usual one (the other half of p × amount)."""
         if len(x) == 0:
             return []
         z = self.z(x)
         contrib = z * self.coef
-        order = np.argsort(-contrib, axis=1)[:, :MAX_REASONS]
+        direction = np.array([FEATURES[INDEX[name]].direction for name in self.features])
+        against = (direction != 0) & (np.sign(z) * direction < 0)
+        contrib = np.where(against, 0.0, contrib)
+        order = np.argsort(-contrib, axis=1)
+        amount = self.features.index("log_overdue") if "log_overdue" in self.features else None
         out = []
         for row, cols in enumerate(order):
-            words = []
+            words: list[str] = []
             for j in cols:
-                if contrib[row, j] < REASON_MIN:
+                if contrib[row, j] < REASON_MIN or len(words) == MAX_REASONS:
                     break
                 feature = FEATURES[INDEX[self.features[j]]]
-                words.append(feature.high if z[row, j] > 0 else feature.low)
+                text = feature.high if z[row, j] > 0 else feature.low
+                if text and text not in words:
+                    words.append(text)
+            big = amount is not None and z[row, amount] > BIG_DEBT_Z
+            if big and "欠费金额大" not in words:
+                words = [*words[: MAX_REASONS - 1], "欠费金额大"]
             out.append(words)
         return out
 

@@ -62,7 +62,7 @@ def rank(cases: list, *, project_id: int, on: datetime.date) -> None:
         case.rank_p = p
         case.rank_expected = money(str(round(p * float(case.overdue_amount), 2)))
         case.rank_key = p * float(case.overdue_amount)
-        case.rank_reasons = reasons or ["各项因素接近本项目平均水平"]
+        case.rank_reasons = reasons or ["没有突出的有利因素"]
         case.rank_note = MODEL_NOTE
 
 
