@@ -1,5 +1,6 @@
-"""A supervisor opens the warnings page and acknowledges one with a note (htmx swaps the row); the
-经验库 page and the household's reminders (screenshots to /tmp/shots/)."""
+"""A supervisor opens the warnings page and acknowledges one with a note (htmx swaps the row); a
+steward shares a success story from a closed case; the household's reminders (screenshots to
+/tmp/shots/)."""
 
 import datetime
 from pathlib import Path
@@ -13,7 +14,6 @@ from tests.dunning import factories
 from wuye.alerts.courtesy import courtesy_run
 from wuye.alerts.early_warnings import warnings_run
 from wuye.alerts.models import Warning
-from wuye.alerts.services import success_story_create
 from wuye.core.roles import Role
 from wuye.dunning.enums import Channel, RefusalReason
 from wuye.dunning.limitation import add_years
@@ -42,7 +42,7 @@ def seeded(project, make_user, cashier):
     factories.run(project)
     warnings_run(project=project, on=today)
 
-    # A closed case kept as a success story, and a reminder sent to a household.
+    # A closed case that overcame a leak refusal, and a reminder sent to a household.
     paid = factories.debtor(
         project, "5-1-0101", owner="孙八", steward=steward, phones=("13700000000",)
     )
@@ -62,17 +62,10 @@ def seeded(project, make_user, cashier):
     factories.pay(cashier, paid, "300.00", include_late_fees=False)
     factories.run(project)
     case.refresh_from_db()
-    success_story_create(
-        user=steward,
-        case=case,
-        what_worked="当天请工程部上门查漏水点，拍照发给业主并约好维修时间；修好后业主主动缴清。",
-        refusal_reason=RefusalReason.LEAK,
-        channel=Channel.VISIT_HOME,
-    )
     reliable = factories.debtor(project, "6-1-0601", owner="周九", phones=("13600000000",))
     factories.bill(reliable, item, "300.00", today - 20 * DAY, today + 3 * DAY)
     courtesy_run(project=project, now=morning, on=today)
-    return {"room": reliable.room_id}
+    return {"room": reliable.room_id, "case": case.pk}
 
 
 def _login(page, url, username):
@@ -112,10 +105,25 @@ def test_a_supervisor_acknowledges_a_warning(browser, live_server, seeded):
     page.screenshot(path=str(SHOTS / "report-warnings.png"), full_page=True)
 
 
-def test_stewards_read_the_stories_and_the_household_reminders(browser, live_server, seeded):
+def test_a_steward_shares_a_success_story_and_reads_it_beside_the_talking_points(
+    browser, live_server, seeded
+):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _login(page, live_server.url, "louguan")
+
+    page.goto(live_server.url + reverse("dunning:case", args=[seeded["case"]]))
+    box = page.locator("#success-story")
+    box.locator("summary", has_text="标记为成功案例").click()
+    expect(box.locator("select[name=refusal_reason]")).to_have_value("leak")
+    box.locator("select[name=channel]").select_option("visit_home")
+    box.locator("textarea[name=what_worked]").fill(
+        "当天请工程部上门查漏水点，拍照发给业主并约好维修时间；修好后业主主动缴清。"
+    )
+    box.screenshot(path=str(SHOTS / "case-success-story-form.png"))
+    box.locator("button", has_text="保存为成功案例").click()
+    expect(page.locator("#success-story")).to_contain_text("已作为成功案例")
+    page.locator("#success-story").screenshot(path=str(SHOTS / "case-success-story.png"))
 
     page.goto(f"{live_server.url}/alerts/stories/")
     expect(page.locator("#reason-leak")).to_contain_text("工程部上门查漏水点")
