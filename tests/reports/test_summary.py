@@ -46,6 +46,8 @@ def assert_same(s, windows=WINDOWS, dates=DATES, groups=GROUPS):
                     (r.key, r.figures()) for r in slow
                 ], (window, as_of, group)
     for as_of in dates:
+        fast = [(m, r.figures()) for m, r in selectors.rate_trend(s, 12, as_of)]
+        assert fast == [(m, r.figures()) for m, r in selectors.rate_trend(s, 12, as_of, live=True)]
         for split in (False, True):
             fast = selectors.aging(s, as_of, "building", split)
             slow = selectors.aging(s, as_of, "building", split, live=True)

@@ -62,6 +62,8 @@ def _same(s, window, as_of):
             for r in selectors.aging(s, as_of, "steward", split, live=True)
         ]
         assert fast == slow, as_of
+    fast = [(m, r.figures()) for m, r in selectors.rate_trend(s, 4, as_of)]
+    assert fast == [(m, r.figures()) for m, r in selectors.rate_trend(s, 4, as_of, live=True)]
     fast = [(d.account_id, d.outstanding) for d in selectors.top_debtors(s, as_of)]
     slow = [(d.account_id, d.outstanding) for d in selectors.top_debtors(s, as_of, live=True)]
     assert fast == slow

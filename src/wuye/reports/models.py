@@ -116,7 +116,7 @@ class PlanTarget(models.Model):
         return f"{self.plan} #{self.period_no} {self.amount}"
 
 
-# --- summary tables (wuye.reports.summary; docs/decisions/0003-report-summaries.md) ----------------
+# --- summary tables (wuye.reports.summary; docs/decisions/0004-report-summaries.md) ----------------
 #
 # Derived from the append-only ledger, refreshed incrementally, rebuilt at will
 # (``report_summary_refresh --full``) and proved equal to the live SQL by ``report_summary_check``.
@@ -202,6 +202,7 @@ class OpenBill(models.Model):
         indexes = [
             models.Index(fields=["project_id", "due_date"], name="open_bill_due_idx"),
             models.Index(fields=["account_id"], name="open_bill_account_idx"),
+            models.Index(fields=["period_start", "due_date"], name="open_bill_period_idx"),
         ]
 
     def __str__(self) -> str:
@@ -234,6 +235,7 @@ class LateEvent(models.Model):
         indexes = [
             models.Index(fields=["effective_date"], name="late_event_date_idx"),
             models.Index(fields=["period_start", "effective_date"], name="late_event_period_idx"),
+            models.Index(fields=["bill_id", "effective_date"], name="late_event_bill_idx"),
         ]
 
     def __str__(self) -> str:

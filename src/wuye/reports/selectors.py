@@ -16,7 +16,7 @@ include that steward (a steward in two teams counts in both).
 
 Unlike the household ledger (``wuye.ledger.selectors.visible_on``), a report does not hide bills created
 after the report date: a report shows the ledger as known now, with every entry counted from its own
-effective date (docs/decisions/0003-report-summaries.md).
+effective date (docs/decisions/0004-report-summaries.md).
 
 Money is added up in fen (integers on SQLite, whose decimals are binary floats; numeric on PostgreSQL),
 so totals are exact to the fen on both. Where the summary tables (``wuye.reports.summary``) answer a
@@ -537,6 +537,12 @@ def rate_trend(
 ) -> list[tuple[datetime.date, RateRow]]:
     """One company row per calendar month, the last being as_of's month: window = that month,
     report date = min(month end, as_of)."""
+    if not live:
+        from wuye.reports import summary
+
+        months_sums = summary.trend(scope, months, as_of)
+        if months_sums is not None:
+            return [(first, rate_row(None, "全公司", sums)) for first, sums in months_sums]
     out = []
     for back in range(months - 1, -1, -1):
         first = _months_back(as_of, back)
@@ -593,7 +599,7 @@ def _aging_live(
     p = _Params()
     bills = _overdue_bills_sql(scope, as_of, p, group_by, split_developer)
     sql = f"""
-    WITH ob AS ({bills})
+    WITH ob AS MATERIALIZED ({bills})
     SELECT g, dev, bucket, SUM(o), COUNT(DISTINCT acc) FROM ob GROUP BY g, dev, bucket
     UNION ALL
     SELECT g, dev, -1, SUM(o), COUNT(DISTINCT acc) FROM ob GROUP BY g, dev

@@ -7,7 +7,7 @@ with an id above a stored watermark. On PostgreSQL a row with a smaller id can c
 (a long billing run against a payment): the ids missing below the new watermark are remembered as gap
 ranges and read again on each refresh until they appear, or forgotten after ``GAP_TTL`` (an id of a
 rolled-back transaction never appears). A refresh reads under one snapshot (REPEATABLE READ) while
-holding an advisory lock, so two refreshes never add the same rows. docs/decisions/0003-report-summaries.md
+holding an advisory lock, so two refreshes never add the same rows. docs/decisions/0004-report-summaries.md
 explains the design; ``report_summary_check`` proves the tables give the live answers.
 
 Tables (money in fen):
@@ -456,7 +456,13 @@ GROUP_EXPR = {
 }
 
 
-def _group_join(group_by: str) -> str:
+def _group_join(group_by: str, scope: ReportScope | None = None) -> str:
+    """The building (and team) join, only when the group or the scope needs the steward."""
+    needs = group_by in ("steward", "team") or (
+        scope is not None and (scope.steward_id is not None or scope.team_id is not None)
+    )
+    if not needs:
+        return ""
     join = f" JOIN {T_BUILDING} bd ON bd.id = f.building_id"
     if group_by == "team":
         join += f" JOIN ({team_members_sql()}) tm ON tm.user_id = bd.steward_id"
@@ -517,7 +523,7 @@ def rates(
         SUM(CASE WHEN f.kind = 'charge' AND {old} THEN {recovered} ELSE 0 END),
         SUM(CASE WHEN f.kind = 'late_fee' AND {cur} THEN f.billed_fen - {adj_a} ELSE 0 END),
         SUM(CASE WHEN f.kind = 'late_fee' AND {cur} THEN {rec_a} ELSE 0 END)
-      FROM {T_FACT} f{_group_join(group_by)}
+      FROM {T_FACT} f{_group_join(group_by, scope)}
       WHERE {_scope(scope, p)} AND ({cur} OR {old})
       GROUP BY 1
     """
@@ -528,6 +534,121 @@ def rates(
     _irregular_opening(out, states, scope, window, group_by)
     _households(out, states, scope, window, as_of, group_by)
     return out
+
+
+def _day(value: Any) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
+def trend(
+    scope: ReportScope, months: int, as_of: datetime.date
+) -> list[tuple[datetime.date, dict[str, Any]]] | None:
+    """``rate_trend``'s company sums for each month, in few statements: one pass over BillFact by
+    (kind, period month, due month, entry month) — every month's window starts on the 1st and its
+    report date is the month's end (or ``as_of``), so month keys are exact — then the irregular-bill
+    and partial-month corrections, and the households of all months in two statements."""
+    states = catch_up()
+    if states is None:
+        return None
+    firsts = [live._months_back(as_of, back) for back in range(months - 1, -1, -1)]
+    p = _Params()
+    sql = f"""
+      SELECT f.kind, {_month("f.period_start")}, {_month("f.due_date")}, f.event_month,
+        SUM(f.billed_fen), SUM(f.adjusted_fen), SUM(f.received_fen)
+      FROM {T_FACT} f{_group_join("company", scope)}
+      WHERE {_scope(scope, p)}
+      GROUP BY 1, 2, 3, 4
+    """
+    cells = [
+        (kind, _day(pm), _day(dm), _day(em), int(b or 0), int(a or 0), int(r or 0))
+        for kind, pm, dm, em, b, a, r in _fetch(sql, p.values)
+    ]
+    out: list[tuple[datetime.date, dict[str, Any]]] = []
+    for first in firsts:
+        prev = live._months_back(first, 1)
+        sums = {"cb": 0, "cr": 0, "oa": 0, "rec": 0, "lb": 0, "lr": 0}
+        # A Python pass over a few thousand month cells (not over bills).
+        for kind, pm, dm, em, billed, adjusted, received in cells:
+            if pm == first:
+                to_date = em <= first
+                net = billed - (adjusted if to_date else 0)
+                got = received if to_date else 0
+                if kind == "charge":
+                    sums["cb"] += net
+                    sums["cr"] += got
+                else:
+                    sums["lb"] += net
+                    sums["lr"] += got
+            if kind == "charge" and dm < first:
+                before = em <= prev
+                sums["oa"] += billed - (adjusted + received if before else 0)
+                sums["rec"] += (received if em <= first else 0) - (received if before else 0)
+        window = Window(first, month_end(first))
+        report_day = min(window.end, as_of)
+        by_group = {0: sums}
+        _partial_months(by_group, states, scope, window, report_day, "company")
+        _irregular_opening(by_group, states, scope, window, "company")
+        out.append((first, by_group[0]))
+    _trend_households(out, states, scope, as_of)
+    return out
+
+
+def _trend_households(out, states, scope: ReportScope, as_of: datetime.date) -> None:
+    p = _Params()
+    rows = []
+    for first, _ in out:
+        end = month_end(first)
+        rows.append(f"({p.add(first)}, {p.add(end)}, {p.add(min(end, as_of))})")
+    months_cte = f"months (mf, me, ma) AS (VALUES {', '.join(rows)})"
+    if _pg():  # VALUES of parameters: PostgreSQL wants the types
+        months_cte = (
+            f"months (mf, me, ma) AS (SELECT CAST(v.a AS date), CAST(v.b AS date),"
+            f" CAST(v.c AS date) FROM (VALUES {', '.join(rows)}) v (a, b, c))"
+        )
+    other = (
+        f"EXISTS (SELECT 1 FROM {T_BILL} b WHERE b.account_id = f.account_id"
+        f" AND b.fee_item_id = f.fee_item_id AND b.kind = 'charge'"
+        f" AND b.period_start >= m.mf AND b.period_start <= m.me"
+        f" AND {summarised('b', states['bill'], p)})"
+    )
+    sql = f"""
+      WITH {months_cte}
+      SELECT m.mf, COUNT(DISTINCT f.account_id)
+      FROM {T_SPAN} f{_group_join("company", scope)}
+        JOIN months m ON f.first_period <= m.me AND f.last_period >= m.mf
+      WHERE {_scope(scope, p)} AND (f.monthly OR {other})
+      GROUP BY m.mf
+    """
+    billed = {_day(k): int(n) for k, n in _fetch(sql, p.values)}
+    projects = p.in_list(scope.project_ids or (0,))
+    cols = "x.bill_id, x.account_id, x.project_id, x.building_id, x.fee_item_id"
+    sql = f"""
+      WITH {months_cte},
+      u AS (
+        SELECT m.mf, {cols}, x.outstanding_fen AS o
+        FROM {T_OPEN} x JOIN months m ON x.period_start >= m.mf AND x.period_start <= m.me
+        WHERE x.kind = 'charge' AND x.due_date <= m.ma AND x.project_id IN {projects}
+        UNION ALL
+        SELECT m.mf, {cols}, x.amount_fen
+        FROM {T_LATE} x JOIN months m ON x.period_start >= m.mf AND x.period_start <= m.me
+        WHERE x.kind = 'charge' AND x.due_date <= m.ma AND x.effective_date > m.ma
+          AND x.project_id IN {projects}
+      )
+      SELECT f.mf, COUNT(DISTINCT f.account_id) FROM (
+        SELECT mf, bill_id, account_id, project_id, building_id, fee_item_id, SUM(o) AS o
+        FROM u GROUP BY mf, bill_id, account_id, project_id, building_id, fee_item_id
+      ) f{_group_join("company", scope)}
+      WHERE f.o > 0 AND {_scope(scope, p)}
+      GROUP BY f.mf
+    """
+    behind = {_day(k): int(n) for k, n in _fetch(sql, p.values)}
+    for first, sums in out:
+        n = billed.get(first, 0)
+        sums["n"], sums["clear"] = n, n - behind.get(first, 0)
 
 
 def _partial_months(out, states, scope, window, as_of, group_by) -> None:
@@ -669,7 +790,7 @@ def _households(out, states, scope, window, as_of, group_by) -> None:
     )
     sql = f"""
       SELECT {GROUP_EXPR[group_by]} AS g, COUNT(DISTINCT f.account_id)
-      FROM {T_SPAN} f{_group_join(group_by)}
+      FROM {T_SPAN} f{_group_join(group_by, scope)}
       WHERE {_scope(scope, p)} AND f.first_period <= {pwe} AND f.last_period >= {pws}
         AND ((f.monthly AND {monthly}) OR (NOT f.monthly AND {other}))
       GROUP BY 1
@@ -684,7 +805,7 @@ def _households(out, states, scope, window, as_of, group_by) -> None:
     overdue = _overdue_on(as_of, q, where, strict=False)
     sql = f"""
       SELECT {GROUP_EXPR[group_by]} AS g, COUNT(DISTINCT f.account_id)
-      FROM ({overdue}) f{_group_join(group_by)}
+      FROM ({overdue}) f{_group_join(group_by, scope)}
       WHERE {_scope(scope, q)}
       GROUP BY 1
     """
@@ -704,10 +825,10 @@ def aging(
     overdue = _overdue_on(as_of, p, where, strict=True)
     dev = "CASE WHEN f.developer THEN 1 ELSE 0 END" if split_developer else "NULL"
     sql = f"""
-      WITH ob AS (
+      WITH ob AS MATERIALIZED (
         SELECT {GROUP_EXPR[group_by]} AS g, {dev} AS dev, f.account_id AS acc,
           {bucket_case("f.due_date", p, as_of)} AS bucket, f.o AS o
-        FROM ({overdue}) f{_group_join(group_by)}
+        FROM ({overdue}) f{_group_join(group_by, scope)}
         WHERE {_scope(scope, p)}
       )
       SELECT g, dev, bucket, SUM(o), COUNT(DISTINCT acc) FROM ob GROUP BY g, dev, bucket
@@ -725,7 +846,7 @@ def overdue_bills_sql(scope: ReportScope, as_of: datetime.date, p: _Params) -> s
     overdue = _overdue_on(as_of, p, where, strict=True)
     return (
         f"SELECT f.account_id AS acc, f.o AS o FROM ({overdue}) f"
-        f" JOIN {T_BUILDING} bd ON bd.id = f.building_id WHERE {_scope(scope, p)}"
+        f"{_group_join('company', scope)} WHERE {_scope(scope, p)}"
     )
 
 
@@ -740,7 +861,7 @@ def debtors(scope: ReportScope, as_of: datetime.date, limit: int | None) -> list
     limit_sql = f" LIMIT {int(limit)}" if limit else ""
     sql = f"""
       WITH ob AS (
-        SELECT f.* FROM ({overdue}) f JOIN {T_BUILDING} bd ON bd.id = f.building_id
+        SELECT f.* FROM ({overdue}) f{_group_join("company", scope)}
         WHERE {_scope(scope, p)}
       ),
       debt AS (
