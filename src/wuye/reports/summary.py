@@ -615,34 +615,73 @@ def _trend_households(out, states, scope: ReportScope, as_of: datetime.date) -> 
         f" AND b.period_start >= m.mf AND b.period_start <= m.me"
         f" AND {summarised('b', states['bill'], p)})"
     )
+    # Accounts with one monthly span (nearly all) are counted from a histogram of (first, last)
+    # periods; the others — several fee items, or not monthly — one by one.
+    multi = f"SELECT account_id FROM {T_SPAN} GROUP BY account_id HAVING COUNT(*) > 1"
+    sql = f"""
+      SELECT f.first_period, f.last_period, COUNT(*) FROM {T_SPAN} f{_group_join("company", scope)}
+      WHERE f.monthly AND {_scope(scope, p)} AND f.account_id NOT IN ({multi})
+      GROUP BY 1, 2
+    """
+    histogram = [(_day(a), _day(b), int(n)) for a, b, n in _fetch(sql, p.values)]
     sql = f"""
       WITH {months_cte}
       SELECT m.mf, COUNT(DISTINCT f.account_id)
       FROM {T_SPAN} f{_group_join("company", scope)}
         JOIN months m ON f.first_period <= m.me AND f.last_period >= m.mf
-      WHERE {_scope(scope, p)} AND (f.monthly OR {other})
+      WHERE {_scope(scope, p)} AND (NOT f.monthly OR f.account_id IN ({multi}))
+        AND (f.monthly OR {other})
       GROUP BY m.mf
     """
     billed = {_day(k): int(n) for k, n in _fetch(sql, p.values)}
+    for first, _ in out:  # a pass over the histogram's cells (at most months², not accounts)
+        end = month_end(first)
+        billed[first] = billed.get(first, 0) + sum(
+            n for a, b, n in histogram if a <= end and b >= first
+        )
     projects = p.in_list(scope.project_ids or (0,))
     cols = "x.bill_id, x.account_id, x.project_id, x.building_id, x.fee_item_id"
+    # A regular bill (not in IrregularBill) never owes less than nothing and its entries are
+    # positive, so it owes on a day iff it owes now or has a late entry dated after the day: its
+    # account is counted straight from either row. Irregular bills are summed one by one.
+    regular = f"x.bill_id NOT IN (SELECT bill_id FROM {T_IRREG})"
+    irregular = f"x.bill_id IN (SELECT bill_id FROM {T_IRREG})"
+    # Each row's month and report day from its own period (no join: one index range scan).
+    last_first = p.add(out[-1][0], "t_last")
+    from_, to = p.add(out[0][0], "t_from"), p.add(month_end(out[-1][0]), "t_to")
+    if _pg():
+        month_end_sql = (
+            "CAST(date_trunc('month', x.period_start) + interval '1 month - 1 day' AS date)"
+        )
+    else:
+        month_end_sql = "date(x.period_start, 'start of month', '+1 month', '-1 day')"
+    mf = _month("x.period_start")
+    ma = f"(CASE WHEN {mf} = {last_first} THEN {p.add(as_of, 't_asof')} ELSE {month_end_sql} END)"
+    open_rows = (
+        f"FROM {T_OPEN} x WHERE x.period_start >= {from_} AND x.period_start <= {to}"
+        f" AND x.kind = 'charge' AND x.due_date <= {ma} AND x.project_id IN {projects}"
+    )
+    late_rows = (
+        f"FROM {T_LATE} x WHERE x.period_start >= {from_} AND x.period_start <= {to}"
+        f" AND x.kind = 'charge' AND x.due_date <= {ma} AND x.effective_date > {ma}"
+        f" AND x.project_id IN {projects}"
+    )
     sql = f"""
-      WITH {months_cte},
-      u AS (
-        SELECT m.mf, {cols}, x.outstanding_fen AS o
-        FROM {T_OPEN} x JOIN months m ON x.period_start >= m.mf AND x.period_start <= m.me
-        WHERE x.kind = 'charge' AND x.due_date <= m.ma AND x.project_id IN {projects}
+      WITH owing AS (
+        SELECT {mf} AS mf, {cols} {open_rows} AND x.outstanding_fen > 0 AND {regular}
         UNION ALL
-        SELECT m.mf, {cols}, x.amount_fen
-        FROM {T_LATE} x JOIN months m ON x.period_start >= m.mf AND x.period_start <= m.me
-        WHERE x.kind = 'charge' AND x.due_date <= m.ma AND x.effective_date > m.ma
-          AND x.project_id IN {projects}
+        SELECT {mf}, {cols} {late_rows} AND {regular}
+        UNION ALL
+        SELECT mf, bill_id, account_id, project_id, building_id, fee_item_id FROM (
+          SELECT mf, bill_id, account_id, project_id, building_id, fee_item_id, SUM(o) AS o FROM (
+            SELECT {mf} AS mf, {cols}, x.outstanding_fen AS o {open_rows} AND {irregular}
+            UNION ALL
+            SELECT {mf}, {cols}, x.amount_fen {late_rows} AND {irregular}
+          ) u GROUP BY mf, bill_id, account_id, project_id, building_id, fee_item_id
+        ) v WHERE o > 0
       )
-      SELECT f.mf, COUNT(DISTINCT f.account_id) FROM (
-        SELECT mf, bill_id, account_id, project_id, building_id, fee_item_id, SUM(o) AS o
-        FROM u GROUP BY mf, bill_id, account_id, project_id, building_id, fee_item_id
-      ) f{_group_join("company", scope)}
-      WHERE f.o > 0 AND {_scope(scope, p)}
+      SELECT f.mf, COUNT(DISTINCT f.account_id) FROM owing f{_group_join("company", scope)}
+      WHERE {_scope(scope, p)}
       GROUP BY f.mf
     """
     behind = {_day(k): int(n) for k, n in _fetch(sql, p.values)}
