@@ -63,6 +63,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="timings: best of N (default 3)")
     parser.add_argument("--check", action="store_true", help="also run report_summary_check")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--reuse",
+        metavar="DIR",
+        help="time again on a kept database (SQLite: its directory; PostgreSQL: --pg-url's) "
+        "without building it; it is kept",
+    )
     return parser.parse_args()
 
 
@@ -490,12 +496,16 @@ def main() -> None:
     args = parse_args()
     os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
     os.environ.setdefault("WUYE_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
-    var_dir = tempfile.mkdtemp(prefix="wuye-bench-reports-")
+    var_dir = args.reuse or tempfile.mkdtemp(prefix="wuye-bench-reports-")
     os.environ["WUYE_VAR_DIR"] = var_dir
     pg_name = None
+    if args.reuse:
+        args.keep = True
     if args.db == "postgres":
         os.environ["DATABASE_URL"] = args.pg_url
-        pg_name = recreate_postgres_database(args.pg_url)
+        pg_name = (
+            args.pg_url.rsplit("/", 1)[1] if args.reuse else recreate_postgres_database(args.pg_url)
+        )
     else:
         os.environ.pop("DATABASE_URL", None)
 
@@ -523,14 +533,15 @@ def main() -> None:
         line("machine", f"Python {platform.python_version()}, {os.cpu_count()} CPUs")
         today = timezone.localdate()
         line("data", f"rooms={args.rooms:,} months={args.months} as_of={today}")
-        build(args.rooms, args.months, today)
+        if not args.reuse:
+            build(args.rooms, args.months, today)
         with connection.cursor() as cursor:
             for table in ("billing_bill", "ledger_allocation", "ledger_payment"):
                 cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
                 line(f"  rows {table}", f"{cursor.fetchone()[0]:,}")
 
-        result = summary.refresh(full=True)
-        line("summary refresh --full", f"{result.seconds:.1f} s")
+        result = summary.refresh(full=not args.reuse)
+        line(f"summary refresh{'' if args.reuse else ' --full'}", f"{result.seconds:.1f} s")
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
             for table in (

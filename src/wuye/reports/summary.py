@@ -219,6 +219,7 @@ def _late_insert(source: str, pick: str, p: _Params) -> None:
       INSERT INTO {T_LATE} (source, event_id, bill_id, account_id, project_id, building_id,
         fee_item_id, kind, developer, period_start, due_date, effective_date, amount_fen)
       {_late_select(source, pick, p)}
+      ON CONFLICT (source, event_id) DO NOTHING
     """
     _execute(sql, p.values)
 
@@ -352,7 +353,6 @@ def _refresh(full: bool, result: RefreshResult) -> None:
         pick = f"({{a}}.id > {p.add(state.watermark)} AND {{a}}.id <= {p.add(top)})"
         if state.gaps:
             pick = f"({pick} OR {_in_gaps('{a}', state.gaps, p)})"
-        picks[source] = pick
         gaps = []
         expired = now - GAP_TTL
         for lo, hi, seen in state.gaps:
@@ -363,6 +363,11 @@ def _refresh(full: bool, result: RefreshResult) -> None:
             [a, b, now.isoformat()]
             for a, b in _new_gaps(table, state.watermark + 1, top, _Params())
         ]
+        if gaps:
+            # A row missing when the gaps were read stays out of this refresh even if it commits
+            # meanwhile (without a snapshot, inside an outer transaction): the next refresh reads it.
+            pick = f"({pick} AND NOT ({_in_gaps('{a}', gaps, p)}))"
+        picks[source] = pick
         state.watermark, state.gaps = top, gaps
     # Rows picked now (old watermark and gaps) — the entries to add.
     bill_pick = picks["bill"].format(a="b")
