@@ -284,9 +284,9 @@ TEMP = "credit_bills_tmp"
 
 def _fen(expr: str) -> str:
     """An amount as text with two decimals ("-0.00" avoided), for the history JSON."""
+    if _pg():  # numeric: exact, two decimals after ROUND, no negative zero
+        return f"CAST(ROUND({expr}, 2) AS TEXT)"
     clean = f"(CASE WHEN ABS({expr}) < 0.005 THEN 0 ELSE {expr} END)"
-    if _pg():
-        return f"to_char({clean}, 'FM999999999990.00')"
     return f"printf('%.2f', {clean})"
 
 
