@@ -421,7 +421,7 @@ def build(rooms: int, months: int, today: datetime.date) -> None:
                 "room_id": "i",
                 "opened_on": "%(opened)s",
                 "stage_since": "%(opened)s",
-                "case_class": "substr('ABCDE', 1 + i % 5, 1)",
+                "case_class": "substr('ABCDE', CAST(1 + i % 5 AS INTEGER), 1)",
                 "close_reason": "''",
                 "class_reason": "''",
                 "next_action": "''",
