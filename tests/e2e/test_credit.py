@@ -56,3 +56,7 @@ def test_household_page_shows_the_credit_file(browser, live_server, seeded):
     page.goto(live_server.url + reverse("credit:segments"))
     expect(page.locator("#segments")).to_contain_text("按时缴费")
     page.screenshot(path=str(SHOTS / "credit-segments.png"), full_page=True)
+
+    page.locator("#segments a.btn").first.click()
+    expect(page.locator("#segment-form")).to_contain_text("策略")
+    page.screenshot(path=str(SHOTS / "credit-segment-edit.png"), full_page=True)
