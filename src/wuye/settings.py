@@ -188,6 +188,9 @@ WUYE_REPORT_SUMMARIES = os.environ.get("WUYE_REPORT_SUMMARIES", "1") == "1"
 WUYE_REPORT_CATCH_UP_ROWS = int(os.environ.get("WUYE_REPORT_CATCH_UP_ROWS", "200000"))
 # Blocks upper apps add to the dunning daily report (dotted paths of f(project_ids=, period=)).
 WUYE_DAILY_REPORT_SECTIONS = ["wuye.alerts.report.daily_section"]
+# Counters of messages other apps send a household (dotted paths of f(account_id=, day_start=,
+# week_start=) -> (today, this week)): the SMS caps count them too (LAW.md §8).
+WUYE_SMS_COUNTERS = ["wuye.alerts.courtesy.sent_counts_for_account"]
 # Called (after commit) with project_id= and on= when a daily dunning run finishes: the open cases
 # are rescored for today's list (wuye.scoring).
 WUYE_AFTER_DUNNING_RUN = ["wuye.scoring.services.after_dunning_run"]

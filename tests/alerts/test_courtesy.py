@@ -154,6 +154,23 @@ def test_the_daily_message_cap_counts_dunning_sms_and_reminders_together(
     assert result.skipped["已达短信次数上限，明天再提醒"] == 1
 
 
+def test_a_dunning_sms_counts_the_courtesy_messages_of_the_day_against_the_cap(
+    project, household, item, steward, cashier, today, ten
+):
+    from wuye.core.errors import ValidationFailed
+    from wuye.messaging.services import send_sms
+
+    make_reliable(household, item, cashier, today)
+    factories.pay(cashier, household, "300.00", include_late_fees=False)
+    courtesy_run(project=project, now=ten, on=today)  # the thank-you: today's one message
+    assert CourtesyMessage.objects.filter(account=household).count() == 1
+    factories.bill(household, item, "100.00", today - 60 * DAY, today - 40 * DAY)
+    factories.run(project)
+
+    with pytest.raises(ValidationFailed, match="每日上限"):
+        send_sms(factories.case_of(household), TemplateKind.SMS, steward, now=ten)
+
+
 def test_a_household_in_an_open_arrears_case_is_left_to_its_steward(
     project, household, item, today, ten
 ):

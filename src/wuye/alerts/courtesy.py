@@ -202,6 +202,19 @@ def _sent_counts(project_id: int, now: datetime.datetime) -> tuple[dict[int, int
     return today, week
 
 
+def sent_counts_for_account(
+    *, account_id: int, day_start: datetime.datetime, week_start: datetime.datetime
+) -> tuple[int, int]:
+    """``WUYE_SMS_COUNTERS`` entry: the courtesy messages a household got today and this week, so
+    a dunning SMS counts them against the caps as these runs count dunning SMS (LAW.md §8)."""
+    row = (
+        CourtesyMessage.objects.filter(account_id=account_id, created_at__gte=week_start)
+        .exclude(status=CourtesyStatus.FAILED)
+        .aggregate(n=Count("id"), d=Count("id", filter=Q(created_at__gte=day_start)))
+    )
+    return row["d"], row["n"]
+
+
 def _phones(project_id: int) -> dict[int, str]:
     """The number to write to, per payer: the primary one first, numbers known dead left out."""
     found: dict[int, str] = {}

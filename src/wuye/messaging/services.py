@@ -11,6 +11,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
@@ -47,6 +48,20 @@ def _recipient(case: ArrearsCase) -> Phone:
     return phones[0]
 
 
+def _sent_elsewhere(
+    account_id: int, day_start: datetime.datetime, week_start: datetime.datetime
+) -> tuple[int, int]:
+    """Messages other apps sent the household (reminders, thanks): the caps count every message,
+    whoever sends it (LAW.md §8). Each ``WUYE_SMS_COUNTERS`` entry returns (today, this week)."""
+    today = week = 0
+    for path in getattr(settings, "WUYE_SMS_COUNTERS", []):
+        d, w = import_string(path)(
+            account_id=account_id, day_start=day_start, week_start=week_start
+        )
+        today, week = today + d, week + w
+    return today, week
+
+
 def _check_caps(case: ArrearsCase, at: datetime.datetime) -> None:
     per_day, per_week = sms_caps()
     local = timezone.localtime(at)
@@ -55,12 +70,13 @@ def _check_caps(case: ArrearsCase, at: datetime.datetime) -> None:
     sent = OutboxMessage.objects.filter(
         account_id_snapshot=case.account_id, created_at__gte=week_start
     ).exclude(status=OutboxStatus.FAILED)
-    if sent.filter(created_at__gte=day_start).count() >= per_day:
+    other_today, other_week = _sent_elsewhere(case.account_id, day_start, week_start)
+    if sent.filter(created_at__gte=day_start).count() + other_today >= per_day:
         raise ValidationFailed(
             f"该户今天已发过 {per_day} 条短信，已达每日上限（LAW.md 第8条：不得频繁发送催缴信息）",
             field="template",
         )
-    if sent.count() >= per_week:
+    if sent.count() + other_week >= per_week:
         raise ValidationFailed(
             f"该户本周已发过 {per_week} 条短信，已达每周上限（LAW.md 第8条）", field="template"
         )
