@@ -5,7 +5,9 @@ import datetime
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from tests.ledger.factories import monthly_bills
 from tests.reports.builders import (
@@ -110,6 +112,63 @@ def test_summary_catches_up_with_new_payments_and_bills(project, busy, cashier):
     watermark = SummaryState.objects.get(source="allocation").watermark
     assert_same(scope(project), dates=[D(2025, 7, 15)])
     assert SummaryState.objects.get(source="allocation").watermark > watermark
+
+
+def money(row):
+    return (
+        row.current_billed,
+        row.current_received,
+        row.opening_arrears,
+        row.recovered,
+        row.late_fee_billed,
+        row.late_fee_received,
+    )
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_a_trend_without_households_has_the_same_money_figures_and_no_household_figures(
+    project, busy, live
+):
+    summary.refresh(full=True)
+    s, as_of = scope(project), D(2025, 6, 20)
+    full = selectors.rate_trend(s, 6, as_of, live=live)
+    lean = selectors.rate_trend(s, 6, as_of, live=live, households=False)
+    assert any(r.households_billed for _, r in full)  # the ledger has households to leave out
+    assert [(m, money(r), r.current_rate, r.overall_rate) for m, r in lean] == [
+        (m, money(r), r.current_rate, r.overall_rate) for m, r in full
+    ]
+    assert all(
+        (r.households_billed, r.households_clear, r.household_rate) == (0, 0, None) for _, r in lean
+    )
+
+
+def test_the_trend_counts_only_the_positive_part_of_a_bill_owing_less_than_nothing(
+    project, cashier, supervisor
+):
+    """A payment reversed in March after a back-dated one paid the same bill: on 28 February that
+    bill owed −100, which must not cancel February's 100 in March's opening arrears."""
+    acct = account(project, "1-1-101")
+    monthly_bills(acct, fee_item(project), D(2025, 1, 1), 3)
+    first = pay(cashier, acct, "100.00", business_date=D(2025, 2, 10))  # pays January
+    reverse(first, cashier, supervisor, D(2025, 3, 15))
+    pay(cashier, acct, "100.00", business_date=D(2025, 2, 5))  # back-dated: January again
+    summary.refresh(full=True)
+    s, as_of = scope(project), D(2025, 4, 10)
+    fast = [(m, r.figures()) for m, r in selectors.rate_trend(s, 4, as_of, households=False)]
+    slow = selectors.rate_trend(s, 4, as_of, live=True, households=False)
+    assert fast == [(m, r.figures()) for m, r in slow]
+    assert slow[2][1].opening_arrears > 0  # March: February's bill, not netted against January
+
+
+def test_a_trend_without_households_runs_fewer_statements(
+    project, busy, django_assert_max_num_queries
+):
+    summary.refresh(full=True)
+    s, as_of = scope(project), D(2025, 6, 20)
+    with CaptureQueriesContext(connection) as full:
+        selectors.rate_trend(s, 12, as_of)
+    with django_assert_max_num_queries(len(full) - 3):  # the three household statements
+        selectors.rate_trend(s, 12, as_of, households=False)
 
 
 def test_the_summaries_are_not_used_before_they_are_built(project, busy):

@@ -533,14 +533,23 @@ def _months_back(day: datetime.date, n: int) -> datetime.date:
 
 
 def rate_trend(
-    scope: ReportScope, months: int, as_of: datetime.date, *, live: bool = False
+    scope: ReportScope,
+    months: int,
+    as_of: datetime.date,
+    *,
+    live: bool = False,
+    households: bool = True,
 ) -> list[tuple[datetime.date, RateRow]]:
     """One company row per calendar month, the last being as_of's month: window = that month,
-    report date = min(month end, as_of)."""
+    report date = min(month end, as_of).
+
+    ``households=False`` leaves the household figures out (0 billed, 0 clear, no household rate):
+    counting the households of every month is most of the trend's cost and a chart that draws only
+    the money rates (the dashboard's) does not need them. Every other figure is the same."""
     if not live:
         from wuye.reports import summary
 
-        months_sums = summary.trend(scope, months, as_of)
+        months_sums = summary.trend(scope, months, as_of, households=households)
         if months_sums is not None:
             return [(first, rate_row(None, "全公司", sums)) for first, sums in months_sums]
     out = []
@@ -548,6 +557,9 @@ def rate_trend(
         first = _months_back(as_of, back)
         last = month_end(first)
         row = collection_rates(scope, Window(first, last), min(last, as_of), live=live)[0]
+        if not households:  # same contract as the summary path
+            row.households_billed = row.households_clear = 0
+            row.household_rate = None
         out.append((first, row))
     return out
 

@@ -550,12 +550,13 @@ def _day(value: Any) -> datetime.date:
 
 
 def trend(
-    scope: ReportScope, months: int, as_of: datetime.date
+    scope: ReportScope, months: int, as_of: datetime.date, *, households: bool = True
 ) -> list[tuple[datetime.date, dict[str, Any]]] | None:
     """``rate_trend``'s company sums for each month, in few statements: one pass over BillFact by
     (kind, period month, due month, entry month) — every month's window starts on the 1st and its
     report date is the month's end (or ``as_of``), so month keys are exact — then the irregular-bill
-    and partial-month corrections, and the households of all months in two statements."""
+    and partial-month corrections, and (unless ``households=False``) the households of all months
+    in two statements."""
     states = catch_up()
     if states is None:
         return None
@@ -572,6 +573,7 @@ def trend(
         (kind, _day(pm), _day(dm), _day(em), int(b or 0), int(a or 0), int(r or 0))
         for kind, pm, dm, em, b, a, r in _fetch(sql, p.values)
     ]
+    opening_fix = _trend_irregular_opening(scope, firsts)
     out: list[tuple[datetime.date, dict[str, Any]]] = []
     for first in firsts:
         prev = live._months_back(first, 1)
@@ -596,24 +598,59 @@ def trend(
         report_day = min(window.end, as_of)
         by_group = {0: sums}
         _partial_months(by_group, states, scope, window, report_day, "company")
-        _irregular_opening(by_group, states, scope, window, "company")
+        if opening_fix.get(first):
+            _add(by_group, 0, {"oa": opening_fix[first]})
         out.append((first, by_group[0]))
-    _trend_households(out, states, scope, as_of)
+    if households:
+        _trend_households(out, states, scope, as_of)
     return out
+
+
+def _months_cte(p: _Params, columns: tuple[str, ...], rows: list[tuple[datetime.date, ...]]) -> str:
+    """``months (columns…) AS (VALUES …)``: one row of dates per month, as parameters."""
+    values = ", ".join("(" + ", ".join(p.add(d) for d in row) + ")" for row in rows)
+    names = ", ".join(columns)
+    if not _pg():
+        return f"months ({names}) AS (VALUES {values})"
+    # VALUES of parameters: PostgreSQL wants the types.
+    aliases = [f"v{i}" for i in range(len(columns))]
+    casts = ", ".join(f"CAST(v.{a} AS date)" for a in aliases)
+    return f"months ({names}) AS (SELECT {casts} FROM (VALUES {values}) v ({', '.join(aliases)}))"
+
+
+def _trend_irregular_opening(scope: ReportScope, firsts: list[datetime.date]) -> dict:
+    """``_irregular_opening`` of every month of the trend in one statement (the company group):
+    month's first day → the negative parts of its irregular bills' outstanding on the day before."""
+    p = _Params()
+    months = _months_cte(p, ("mf", "md"), [(f, f - datetime.timedelta(days=1)) for f in firsts])
+    sql = f"""
+      WITH {months},
+      ib AS (
+        SELECT b.id AS bill_id, b.due_date FROM {T_IRREG} i JOIN {T_BILL} b ON b.id = i.bill_id
+          JOIN {T_ROOM} r ON r.id = b.room_id JOIN {T_BUILDING} bd ON bd.id = r.building_id
+        WHERE b.kind = 'charge' AND {scope_sql(scope, p)}
+      )
+      SELECT mf, SUM(CASE WHEN o < 0 THEN -o ELSE 0 END) FROM (
+        SELECT mf, bill_id, SUM(o) AS o FROM (
+          SELECT m.mf, ib.bill_id, ob.outstanding_fen AS o
+          FROM months m JOIN ib ON ib.due_date < m.mf JOIN {T_OPEN} ob ON ob.bill_id = ib.bill_id
+          UNION ALL
+          SELECT m.mf, ib.bill_id, le.amount_fen
+          FROM months m JOIN ib ON ib.due_date < m.mf
+            JOIN {T_LATE} le ON le.bill_id = ib.bill_id AND le.effective_date > m.md
+        ) u GROUP BY mf, bill_id
+      ) x GROUP BY mf
+    """
+    return {_day(mf): int(fix or 0) for mf, fix in _fetch(sql, p.values)}
 
 
 def _trend_households(out, states, scope: ReportScope, as_of: datetime.date) -> None:
     p = _Params()
-    rows = []
-    for first, _ in out:
-        end = month_end(first)
-        rows.append(f"({p.add(first)}, {p.add(end)}, {p.add(min(end, as_of))})")
-    months_cte = f"months (mf, me, ma) AS (VALUES {', '.join(rows)})"
-    if _pg():  # VALUES of parameters: PostgreSQL wants the types
-        months_cte = (
-            f"months (mf, me, ma) AS (SELECT CAST(v.a AS date), CAST(v.b AS date),"
-            f" CAST(v.c AS date) FROM (VALUES {', '.join(rows)}) v (a, b, c))"
-        )
+    months_cte = _months_cte(
+        p,
+        ("mf", "me", "ma"),
+        [(f, month_end(f), min(month_end(f), as_of)) for f, _ in out],
+    )
     other = (
         f"EXISTS (SELECT 1 FROM {T_BILL} b WHERE b.account_id = f.account_id"
         f" AND b.fee_item_id = f.fee_item_id AND b.kind = 'charge'"
