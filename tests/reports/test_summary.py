@@ -15,6 +15,7 @@ from tests.reports.builders import (
     account,
     adjust,
     bill,
+    building_of,
     developer_account,
     fee_item,
     pay,
@@ -24,6 +25,7 @@ from tests.reports.builders import (
 from wuye.core.roles import Role
 from wuye.dunning.models import ArrearsCase
 from wuye.ledger.models import Allocation
+from wuye.registry.models import Building
 from wuye.reports import selectors, summary
 from wuye.reports.models import BillFact, LateEvent, OpenBill, SummaryState
 from wuye.reports.selectors import GROUPS, Window
@@ -169,6 +171,76 @@ def test_a_trend_without_households_runs_fewer_statements(
         selectors.rate_trend(s, 12, as_of)
     with django_assert_max_num_queries(len(full) - 3):  # the three household statements
         selectors.rate_trend(s, 12, as_of, households=False)
+
+
+ROLLED = ("company", "project", "building", "steward")
+
+
+@pytest.fixture
+def stewarded(busy, make_user, project):
+    """Two of busy's buildings with a steward each, the rest with none."""
+    for code, acct in (("wang", busy["a"]), ("li", busy["c"])):
+        user = make_user(code, Role.STEWARD, project)
+        Building.objects.filter(pk=building_of(acct).pk).update(steward=user)
+    return busy
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_rates_of_several_groups_at_once_equal_each_group_asked_alone(
+    project, other_project, stewarded, live
+):
+    summary.refresh(full=True)
+    s = scope(project, other_project)
+    for window, as_of in (
+        (Window(D(2025, 1, 1), D(2025, 12, 31)), D(2025, 6, 20)),
+        (Window(D(2025, 3, 1), D(2025, 5, 31)), D(2025, 5, 20)),
+        (Window(D(2025, 4, 1), D(2025, 4, 30)), D(2025, 3, 31)),
+    ):
+        many = selectors.collection_rates_many(
+            s, window, as_of, dict.fromkeys(ROLLED, True), live=live
+        )
+        for group_by in ROLLED:
+            alone = selectors.collection_rates(s, window, as_of, group_by, live=live)
+            assert [(r.key, r.label, r.figures()) for r in many[group_by]] == [
+                (r.key, r.label, r.figures()) for r in alone
+            ]
+
+
+def test_rates_without_households_have_the_same_money_figures_and_no_household_figures(
+    project, stewarded
+):
+    summary.refresh(full=True)
+    s, window, as_of = scope(project), Window(D(2025, 1, 1), D(2025, 12, 31)), D(2025, 6, 20)
+    lean = selectors.collection_rates_many(s, window, as_of, {"company": True, "steward": False})
+    full = selectors.collection_rates(s, window, as_of, "steward")
+    assert any(r.households_billed for r in full)  # there are households to leave out
+    assert [(r.key, money(r), r.current_rate) for r in lean["steward"]] == [
+        (r.key, money(r), r.current_rate) for r in full
+    ]
+    assert all(
+        (r.households_billed, r.households_clear, r.household_rate) == (0, 0, None)
+        for r in lean["steward"]
+    )
+    assert lean["company"][0].figures() == (
+        selectors.collection_rates(s, window, as_of, "company")[0].figures()
+    )
+
+
+def test_rates_of_several_groups_read_the_facts_once(project, stewarded):
+    summary.refresh(full=True)
+    s, window, as_of = scope(project), Window(D(2025, 1, 1), D(2025, 12, 31)), D(2025, 6, 20)
+    table = BillFact._meta.db_table
+
+    def fact_reads(queries) -> int:
+        return sum(table in q["sql"] for q in queries)
+
+    with CaptureQueriesContext(connection) as alone:
+        for group_by in ("company", "steward"):
+            selectors.collection_rates(s, window, as_of, group_by)
+    with CaptureQueriesContext(connection) as many:
+        selectors.collection_rates_many(s, window, as_of, {"company": True, "steward": True})
+    assert fact_reads(alone.captured_queries) == 2
+    assert fact_reads(many.captured_queries) == 1
 
 
 def test_the_summaries_are_not_used_before_they_are_built(project, busy):

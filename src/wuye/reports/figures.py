@@ -86,7 +86,12 @@ def dashboard(access: Access, f: dict) -> Board:
     scope = access.scope(f.get("project"))
     window = Window(f["start"], f["end"])
     as_of = f["as_of"]
-    head_rows = selectors.collection_rates(scope, window, as_of, "company")
+    # The company's rates and the leaderboard's per steward from one pass over the summaries; the
+    # leaderboard shows no household figure, so the stewards' households are not counted.
+    rates = selectors.collection_rates_many(
+        scope, window, as_of, {"company": True, "steward": False}
+    )
+    head_rows = rates["company"]
     head = head_rows[0] if head_rows else None
     aging_rows = selectors.aging(scope, as_of, "company", split_developer=True)
     buckets = {True: [ZERO] * 6, False: [ZERO] * 6}
@@ -114,7 +119,7 @@ def dashboard(access: Access, f: dict) -> Board:
     reasons = selectors.arrears_by_reason(scope, as_of)
     for row in reasons:
         row.url = households_url(f, figure="reason", key=row.key)
-    leaders = selectors.staff_leaderboard(scope, window, as_of)
+    leaders = selectors.staff_leaderboard(scope, window, as_of, rates["steward"])
     for row in leaders:
         row.url = households_url(f, figure="current_unpaid", group="steward", key=row.key)
     return Board(

@@ -503,23 +503,42 @@ def collection_rates(
     """当期收缴率, 清欠率, 综合收缴率, 户数收缴率 and late fees per group (GLOSSARY.md "Rates").
 
     ``live=True`` skips the summary tables (the check command compares both)."""
-    if group_by not in GROUPS:
-        raise ValueError(f"unknown group {group_by!r}")
-    sums = None
+    return collection_rates_many(scope, window, as_of, {group_by: True}, live=live)[group_by]
+
+
+def collection_rates_many(
+    scope: ReportScope,
+    window: Window,
+    as_of: datetime.date,
+    wanted: dict[str, bool],
+    *,
+    live: bool = False,
+) -> dict[str, list[RateRow]]:
+    """``collection_rates`` for several groups (``wanted``: group → with the household figures;
+    without them n and clear are 0 and the household rate None). From the summaries the groups share
+    one pass over the facts (``summary.rates_many``)."""
+    for group_by in wanted:
+        if group_by not in GROUPS:
+            raise ValueError(f"unknown group {group_by!r}")
+    many = None
     if not live:
         from wuye.reports import summary
 
-        sums = summary.rates(scope, window, as_of, group_by)
-    if sums is None:
-        sums = _rates_live(scope, window, as_of, group_by)
-    if group_by == "company":
-        return [rate_row(None, "全公司", sums.get(0))]
-    labels = group_labels(group_by, sums.keys())
-    rows = [
-        rate_row(_key(group_by, g), labels.get(_key(group_by, g), str(g)), s)
-        for g, s in sums.items()
-    ]
-    return _sorted(rows, group_by)
+        many = summary.rates_many(scope, window, as_of, wanted)
+    if many is None:
+        many = {g: _rates_live(scope, window, as_of, g) for g in wanted}
+    out = {}
+    for group_by, sums in many.items():
+        if group_by == "company":
+            out[group_by] = [rate_row(None, "全公司", sums.get(0))]
+            continue
+        labels = group_labels(group_by, sums.keys())
+        rows = [
+            rate_row(_key(group_by, g), labels.get(_key(group_by, g), str(g)), s)
+            for g, s in sums.items()
+        ]
+        out[group_by] = _sorted(rows, group_by)
+    return out
 
 
 def month_end(day: datetime.date) -> datetime.date:
@@ -915,10 +934,20 @@ def _contacts_by(scope: ReportScope, window: Window) -> dict[int, int]:
     return dict(_fetch(sql, p))
 
 
-def staff_leaderboard(scope: ReportScope, window: Window, as_of: datetime.date) -> list[StaffRow]:
+def staff_leaderboard(
+    scope: ReportScope,
+    window: Window,
+    as_of: datetime.date,
+    steward_rates: list[RateRow] | None = None,
+) -> list[StaffRow]:
     """Per steward: money received on their buildings (current + recovered), current rate, contacts
-    made and promises kept in the window. Best first."""
-    rates = {r.key: r for r in collection_rates(scope, window, as_of, "steward")}
+    made and promises kept in the window. Best first.
+
+    ``steward_rates``: the window's steward rows when the caller has them already (the dashboard
+    gets them with the company's from one pass; no household figure is used here)."""
+    if steward_rates is None:
+        steward_rates = collection_rates(scope, window, as_of, "steward")
+    rates = {r.key: r for r in steward_rates}
     contacts = _contacts_by(scope, window)
     promises = {r.key: r for r in promise_kept_by_steward(scope, window)}
     keys = set(rates) | set(contacts) | set(promises)
