@@ -140,71 +140,49 @@ def _pct(value: Decimal) -> str:
     return f"{(value * 100).normalize():f}%"
 
 
+# The one-parameter bounds a segment may set: (Segment field, SQL over credit-file columns, the words
+# of the reason), in the order the reason reads; the dispute condition sits between the two groups.
+_BOUNDS_BEFORE_DISPUTE = (
+    ("min_bills", "bills_count >= %s", lambda v: f"已到期账单 ≥ {v}"),
+    (
+        "min_on_time_ratio",
+        "on_time_ratio IS NOT NULL AND on_time_ratio >= %s",
+        lambda v: f"按时缴费率 ≥ {_pct(v)}",
+    ),
+    (
+        "max_on_time_ratio",
+        "on_time_ratio IS NOT NULL AND on_time_ratio <= %s",
+        lambda v: f"按时缴费率 ≤ {_pct(v)}",
+    ),
+    ("min_arrears_months_12", "arrears_months_12 >= %s", lambda v: f"近12个月逾期 ≥ {v} 个月"),
+    ("max_arrears_months_12", "arrears_months_12 <= %s", lambda v: f"近12个月逾期 ≤ {v} 个月"),
+    ("min_months_in_arrears", "months_in_arrears >= %s", lambda v: f"当前欠费 ≥ {v} 个月"),
+    ("max_months_in_arrears", "months_in_arrears <= %s", lambda v: f"当前欠费 ≤ {v} 个月"),
+    (
+        "min_overdue_amount",
+        "overdue_amount >= %s",
+        lambda v: "仍有欠费" if v <= Decimal("0.01") else f"当前欠费 ≥ {v} 元",
+    ),
+)
+_BOUNDS_AFTER_DISPUTE = (
+    ("min_unreached", "unreached_streak >= %s", lambda v: f"连续 ≥ {v} 次未联系上"),
+    ("min_broken_promises", "promises_broken >= %s", lambda v: f"失约 ≥ {v} 次"),
+)
+
+
+def _bounds(segment: Segment, bounds) -> list[tuple[str, list, str]]:
+    out = []
+    for field, sql, words in bounds:
+        value = getattr(segment, field)
+        if value is not None:
+            out.append((sql, [value], words(value)))
+    return out
+
+
 def conditions(segment: Segment) -> list[tuple[str, list, str]]:
     """The segment's conditions as (SQL over credit-file columns, params, words). Empty: matches all."""
-    out: list[tuple[str, list, str]] = []
-    s = segment
-    if s.min_bills is not None:
-        out.append(("bills_count >= %s", [s.min_bills], f"已到期账单 ≥ {s.min_bills}"))
-    if s.min_on_time_ratio is not None:
-        out.append(
-            (
-                "on_time_ratio IS NOT NULL AND on_time_ratio >= %s",
-                [s.min_on_time_ratio],
-                f"按时缴费率 ≥ {_pct(s.min_on_time_ratio)}",
-            )
-        )
-    if s.max_on_time_ratio is not None:
-        out.append(
-            (
-                "on_time_ratio IS NOT NULL AND on_time_ratio <= %s",
-                [s.max_on_time_ratio],
-                f"按时缴费率 ≤ {_pct(s.max_on_time_ratio)}",
-            )
-        )
-    if s.min_arrears_months_12 is not None:
-        out.append(
-            (
-                "arrears_months_12 >= %s",
-                [s.min_arrears_months_12],
-                f"近12个月逾期 ≥ {s.min_arrears_months_12} 个月",
-            )
-        )
-    if s.max_arrears_months_12 is not None:
-        out.append(
-            (
-                "arrears_months_12 <= %s",
-                [s.max_arrears_months_12],
-                f"近12个月逾期 ≤ {s.max_arrears_months_12} 个月",
-            )
-        )
-    if s.min_months_in_arrears is not None:
-        out.append(
-            (
-                "months_in_arrears >= %s",
-                [s.min_months_in_arrears],
-                f"当前欠费 ≥ {s.min_months_in_arrears} 个月",
-            )
-        )
-    if s.max_months_in_arrears is not None:
-        out.append(
-            (
-                "months_in_arrears <= %s",
-                [s.max_months_in_arrears],
-                f"当前欠费 ≤ {s.max_months_in_arrears} 个月",
-            )
-        )
-    if s.min_overdue_amount is not None:
-        out.append(
-            (
-                "overdue_amount >= %s",
-                [s.min_overdue_amount],
-                "仍有欠费"
-                if s.min_overdue_amount <= Decimal("0.01")
-                else f"当前欠费 ≥ {s.min_overdue_amount} 元",
-            )
-        )
-    if s.dispute_refusal:
+    out = _bounds(segment, _BOUNDS_BEFORE_DISPUTE)
+    if segment.dispute_refusal:
         reasons = sorted(DEFENCE_REFUSALS)
         out.append(
             (
@@ -213,23 +191,7 @@ def conditions(segment: Segment) -> list[tuple[str, list, str]]:
                 "最近一次拒缴为争议理由",
             )
         )
-    if s.min_unreached is not None:
-        out.append(
-            (
-                "unreached_streak >= %s",
-                [s.min_unreached],
-                f"连续 ≥ {s.min_unreached} 次未联系上",
-            )
-        )
-    if s.min_broken_promises is not None:
-        out.append(
-            (
-                "promises_broken >= %s",
-                [s.min_broken_promises],
-                f"失约 ≥ {s.min_broken_promises} 次",
-            )
-        )
-    return out
+    return out + _bounds(segment, _BOUNDS_AFTER_DISPUTE)
 
 
 def rule_text(segment: Segment) -> str:

@@ -687,6 +687,25 @@ def aging(
 # --- households: top debtors and the accounts behind a figure -------------------------------------
 
 
+def _household_columns(account_id: int, d: dict[str, Any]) -> dict[str, Any]:
+    """The household columns a debtor row and a click-through row share, from ``_account_details``."""
+    case = d.get("case") or {}
+    return {
+        "account_id": account_id,
+        "room_id": d["room_id"],
+        "room_code": d["room__code"],
+        "payer_id": d["payer_id"],
+        "payer_name": d["payer__name"],
+        "project_id": d["project_id"],
+        "project_name": d["project__name"],
+        "building_name": d["room__building__name"],
+        "developer": d["payer__is_developer"],
+        "case_id": case.get("pk"),
+        "case_class": case.get("case_class", ""),
+        "stage": case.get("stage", ""),
+    }
+
+
 def _account_details(account_ids: Sequence[int], as_of: datetime.date) -> dict[int, dict]:
     """Room, payer, project, building and the case open on ``as_of`` of each account (2 queries)."""
     details = {
@@ -765,27 +784,15 @@ def top_debtors(
     class_labels, stage_labels = dict(CaseClass.choices), dict(Stage.choices)
     rows = []
     for acc, fen, oldest, late, _n in raw:
-        d = details[acc]
-        case = d.get("case") or {}
+        household = _household_columns(acc, details[acc])
         rows.append(
             DebtorRow(
-                account_id=acc,
-                room_id=d["room_id"],
-                room_code=d["room__code"],
-                payer_id=d["payer_id"],
-                payer_name=d["payer__name"],
-                project_id=d["project_id"],
-                project_name=d["project__name"],
-                building_name=d["room__building__name"],
-                developer=d["payer__is_developer"],
+                **household,
                 outstanding=_fen_to_money(fen),
                 oldest_due_date=_as_date(oldest),
                 late_fee_outstanding=_fen_to_money(late),
-                case_id=case.get("pk"),
-                case_class=case.get("case_class", ""),
-                case_class_label=str(class_labels.get(case.get("case_class", ""), "")),
-                stage=case.get("stage", ""),
-                stage_label=str(stage_labels.get(case.get("stage", ""), "")),
+                case_class_label=str(class_labels.get(household["case_class"], "")),
+                stage_label=str(stage_labels.get(household["stage"], "")),
             )
         )
     return rows
@@ -1092,25 +1099,12 @@ def accounts_behind(
     details = _account_details([r[0] for r in raw], as_of)
     rows = []
     for acc, fen, oldest, n in raw:
-        d = details[acc]
-        case = d.get("case") or {}
         rows.append(
             AccountRow(
-                account_id=acc,
-                room_id=d["room_id"],
-                room_code=d["room__code"],
-                payer_id=d["payer_id"],
-                payer_name=d["payer__name"],
-                project_id=d["project_id"],
-                project_name=d["project__name"],
-                building_name=d["room__building__name"],
-                developer=d["payer__is_developer"],
+                **_household_columns(acc, details[acc]),
                 amount=_fen_to_money(fen),
                 oldest_due_date=_as_date(oldest),
                 bills=int(n),
-                case_id=case.get("pk"),
-                case_class=case.get("case_class", ""),
-                stage=case.get("stage", ""),
             )
         )
     return rows
