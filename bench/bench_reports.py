@@ -123,6 +123,43 @@ def months_back(first_of_this_month: datetime.date, n: int) -> datetime.date:
     return datetime.date(y, m + 1, 1)
 
 
+BULK_TABLES = ("billing_bill", "ledger_allocation", "ledger_payment", "billing_billadjustment")
+
+
+def drop_bulk_indexes() -> list[str]:
+    """PostgreSQL: the big tables load without their secondary indexes and without the foreign-key
+    triggers (the data is consistent by construction); the indexes are built again afterwards, which
+    is several times faster than keeping 36 M rows' worth of them up row by row. Returns the index
+    definitions to restore."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # The deferred foreign-key checks of 36 M rows would queue in memory: a superuser skips them.
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if cursor.fetchone()[0]:
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = ANY(%s)"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            [list(BULK_TABLES)],
+        )
+        found = cursor.fetchall()
+        for name, _ in found:
+            cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _, definition in found]
+
+
+def restore_bulk_indexes(definitions: list[str]) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '1GB'")
+        for definition in definitions:
+            cursor.execute(definition)
+        cursor.execute("RESET maintenance_work_mem")
+        cursor.execute("SET session_replication_role = DEFAULT")
+
+
 def build(rooms: int, months: int, today: datetime.date) -> None:
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
@@ -446,10 +483,13 @@ def build(rooms: int, months: int, today: datetime.date) -> None:
 
     started = time.perf_counter()
     step("registry", registry)
+    dropped = drop_bulk_indexes() if pg else []
     step(f"bills ({rooms * months:,})", bills)
     step("payments", payments)
     step("allocations", allocations)
     step("reversals, waivers, late fees, cases", extras)
+    if pg:
+        step(f"indexes rebuilt ({len(dropped)})", lambda: restore_bulk_indexes(dropped))
     run("DROP TABLE bench_n")
     run("DROP TABLE bench_month")
     with connection.cursor() as cursor:

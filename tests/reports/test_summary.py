@@ -2,12 +2,14 @@
 refreshes, for dates inside and at the end of months, and on random ledgers (hypothesis)."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.ledger.factories import monthly_bills
 from tests.reports.builders import (
@@ -22,12 +24,23 @@ from tests.reports.builders import (
     reverse,
     scope,
 )
+from wuye.core.models import User
 from wuye.core.roles import Role
-from wuye.dunning.models import ArrearsCase
+from wuye.dunning.models import ArrearsCase, CollectionTeam
 from wuye.ledger.models import Allocation
+from wuye.registry import services as registry
 from wuye.registry.models import Building
 from wuye.reports import selectors, summary
-from wuye.reports.models import BillFact, LateEvent, OpenBill, SummaryState
+from wuye.reports.models import (
+    AccountDebt,
+    BillFact,
+    BuildingSteward,
+    LateEvent,
+    OpenBill,
+    RollupState,
+    StewardFact,
+    SummaryState,
+)
 from wuye.reports.selectors import GROUPS, Window
 
 pytestmark = pytest.mark.django_db
@@ -229,10 +242,10 @@ def test_rates_without_households_have_the_same_money_figures_and_no_household_f
 def test_rates_of_several_groups_read_the_facts_once(project, stewarded):
     summary.refresh(full=True)
     s, window, as_of = scope(project), Window(D(2025, 1, 1), D(2025, 12, 31)), D(2025, 6, 20)
-    table = BillFact._meta.db_table
+    tables = (BillFact._meta.db_table, StewardFact._meta.db_table)
 
     def fact_reads(queries) -> int:
-        return sum(table in q["sql"] for q in queries)
+        return sum(any(f"FROM {t} " in q["sql"] for t in tables) for q in queries)
 
     with CaptureQueriesContext(connection) as alone:
         for group_by in ("company", "steward"):
@@ -262,6 +275,15 @@ def test_a_row_committed_late_below_the_watermark_is_read_on_the_next_refresh(
         period_start=last.bill.period_start,
         event_month=last.effective_date.replace(day=1),
         building_id=last.bill.room.building_id,
+        fee_item_id=last.bill.fee_item_id,
+    ).update(received_fen=F("received_fen") - int(last.amount * 100))
+    StewardFact.objects.filter(
+        received_fen__gt=0,
+        period_start=last.bill.period_start,
+        due_date=last.bill.due_date,
+        kind=last.bill.kind,
+        event_month=last.effective_date.replace(day=1),
+        steward_id=last.bill.room.building.steward_id or 0,
         fee_item_id=last.bill.fee_item_id,
     ).update(received_fen=F("received_fen") - int(last.amount * 100))
     LateEvent.objects.filter(source="allocation", event_id=last.pk).delete()
@@ -297,3 +319,125 @@ def test_a_committed_billing_run_queues_the_refresh(project, busy, settings):
     tasks.after_billing_run(run_id=0)  # immediate backend in tests: runs at once
     assert SummaryState.objects.filter(source="bill", watermark__gt=0).exists()
     assert summary.check() == []
+
+
+# --- roll-ups above the summaries: StewardFact and AccountDebt -------------------------------------
+
+
+def reads(queries, model) -> int:
+    return sum(f"FROM {model._meta.db_table} " in q["sql"] for q in queries)
+
+
+def this_year_and_a_window_to_today(today):
+    return [Window(D(2025, 1, 1), D(2025, 12, 31)), Window(D(2025, 3, 10), today)]
+
+
+def test_reports_on_the_debt_date_read_account_debt_and_equal_live(project, stewarded):
+    summary.refresh(full=True)
+    today = timezone.localdate()
+    assert RollupState.objects.get(name="debt").as_of == today
+    with CaptureQueriesContext(connection) as queries:
+        assert_same(scope(project), windows=this_year_and_a_window_to_today(today), dates=[today])
+    assert reads(queries.captured_queries, AccountDebt) > 0
+
+
+def test_steward_and_team_scopes_on_the_debt_date_equal_live(project, stewarded, make_user):
+    summary.refresh(full=True)
+    today, wang = timezone.localdate(), User.objects.get(username="wang")
+    team = CollectionTeam.objects.create(project=project, name="一组", leader=wang)
+    for s in (scope(project, steward_id=wang.pk), scope(project, team_id=team.pk)):
+        assert_same(s, windows=this_year_and_a_window_to_today(today), dates=[today])
+
+
+def test_company_project_and_steward_rates_read_steward_facts_not_building_facts(
+    project, stewarded
+):
+    summary.refresh(full=True)
+    window, as_of = Window(D(2025, 1, 1), D(2025, 12, 31)), D(2025, 6, 20)
+    with CaptureQueriesContext(connection) as queries:
+        selectors.collection_rates_many(
+            scope(project), window, as_of, {"company": True, "project": True, "steward": True}
+        )
+        selectors.rate_trend(scope(project), 12, as_of, households=False)
+    assert reads(queries.captured_queries, StewardFact) == 2
+    assert reads(queries.captured_queries, BillFact) == 0
+
+
+def test_a_payment_after_the_refresh_is_in_todays_account_debt(project, busy, cashier):
+    summary.refresh(full=True)
+    today = timezone.localdate()
+    before = AccountDebt.objects.get(account_id=busy["c"].pk).principal_fen
+    pay(cashier, busy["c"], "120.00", business_date=today)
+    assert_same(scope(project), windows=this_year_and_a_window_to_today(today), dates=[today])
+    assert AccountDebt.objects.get(account_id=busy["c"].pk).principal_fen == before - 12000
+    assert RollupState.objects.get(name="debt").as_of == today
+
+
+def test_an_account_that_pays_everything_leaves_account_debt(project, busy, cashier):
+    summary.refresh(full=True)
+    row = AccountDebt.objects.get(account_id=busy["a"].pk)
+    owed = Decimal(row.principal_fen + row.late_fee_fen) / 100
+    pay(cashier, busy["a"], owed, business_date=timezone.localdate())
+    summary.refresh()
+    assert not AccountDebt.objects.filter(account_id=busy["a"].pk, principal_fen__gt=0).exists()
+    assert summary.check() == []
+
+
+def test_a_building_that_changes_steward_takes_its_facts_to_the_new_steward(
+    project, stewarded, make_user
+):
+    summary.refresh(full=True)
+    zhao = make_user("zhao", Role.STEWARD, project)
+    building = building_of(stewarded["a"])
+    registry.building_assign_steward(user=None, building=building, steward=zhao)
+    assert summary.stewards_moved()
+    window, as_of = Window(D(2025, 1, 1), D(2025, 12, 31)), D(2025, 6, 20)
+    fast = selectors.collection_rates(scope(project), window, as_of, "steward")
+    slow = selectors.collection_rates(scope(project), window, as_of, "steward", live=True)
+    assert [(r.key, r.figures()) for r in fast] == [(r.key, r.figures()) for r in slow]
+    assert zhao.pk in {r.key for r in fast}
+    assert not summary.stewards_moved()
+    assert BuildingSteward.objects.get(building_id=building.pk).steward_id == zhao.pk
+    assert summary.check() == []
+
+
+def test_on_a_new_day_reports_answer_from_the_open_bills_until_the_refresh(project, busy, cashier):
+    summary.refresh(full=True)
+    today = timezone.localdate()
+    RollupState.objects.filter(name="debt").update(as_of=today - datetime.timedelta(days=1))
+    pay(cashier, busy["b"], "50.00", business_date=today)  # a report catches up with it
+    with CaptureQueriesContext(connection) as queries:
+        assert_same(scope(project), windows=this_year_and_a_window_to_today(today), dates=[today])
+    assert reads(queries.captured_queries, AccountDebt) == 0
+    summary.refresh()  # the refresh task or the nightly run
+    assert RollupState.objects.get(name="debt").as_of == today
+    assert summary.check() == []
+
+
+def test_summaries_built_before_the_roll_ups_existed_get_them_on_the_next_refresh(
+    project, stewarded
+):
+    summary.refresh(full=True)
+    StewardFact.objects.all().delete()
+    BuildingSteward.objects.all().delete()
+    AccountDebt.objects.all().delete()
+    RollupState.objects.all().delete()
+    summary.refresh()
+    assert StewardFact.objects.exists() and AccountDebt.objects.exists()
+    assert summary.check() == []
+
+
+def test_check_names_an_account_debt_row_that_differs(project, busy):
+    summary.refresh(full=True)
+    row = AccountDebt.objects.filter(principal_fen__gt=0).order_by("account_id").first()
+    AccountDebt.objects.filter(pk=row.pk).update(principal_fen=F("principal_fen") + 1)
+    [diff] = summary.check()
+    assert diff.table.startswith("AccountDebt") and diff.key == (row.account_id, row.building_id)
+
+
+def test_check_names_a_steward_fact_that_differs(project, stewarded):
+    summary.refresh(full=True)
+    fact = StewardFact.objects.filter(billed_fen__gt=0).order_by("id").first()
+    StewardFact.objects.filter(pk=fact.pk).update(billed_fen=F("billed_fen") + 1)
+    [diff] = summary.check()
+    assert diff.table == "StewardFact" and diff.summary[0] == fact.billed_fen + 1

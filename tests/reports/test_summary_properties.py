@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -124,5 +125,9 @@ def test_summaries_equal_the_live_computation(
                 pass
         window = Window(window_start, window_start + datetime.timedelta(days=window_days))
         _same(scope(project), window, as_of)
+        # Today is the date AccountDebt was computed for (and kept up by every refresh since).
+        today = timezone.localdate()
+        _same(scope(project), window, today)
+        _same(scope(project), Window(D(2025, 1, 1), D(2025, 12, 31)), today)
         assert summary.check() == []
         transaction.set_rollback(True)

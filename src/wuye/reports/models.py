@@ -275,3 +275,98 @@ class AccountSpan(models.Model):
 
     def __str__(self) -> str:
         return f"account {self.account_id}: {self.first_period}–{self.last_period}"
+
+
+class StewardFact(models.Model):
+    """BillFact added up per steward instead of per building (``steward_id`` 0: no steward), by the
+    buildings' stewards in BuildingSteward: company, project, steward, team and fee-item questions
+    read a few hundred thousand rows at most instead of millions. A building that changes steward has
+    its facts moved on the next refresh (reports catch up on read)."""
+
+    project_id = models.IntegerField()
+    steward_id = models.IntegerField()
+    fee_item_id = models.IntegerField()
+    kind = models.CharField(max_length=10)
+    developer = models.BooleanField()
+    period_start = models.DateField()
+    due_date = models.DateField()
+    event_month = models.DateField()
+    billed_fen = models.BigIntegerField(default=0)
+    adjusted_fen = models.BigIntegerField(default=0)
+    received_fen = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "project_id",
+                    "steward_id",
+                    "fee_item_id",
+                    "kind",
+                    "developer",
+                    "period_start",
+                    "due_date",
+                    "event_month",
+                ],
+                name="steward_fact_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"steward {self.steward_id} {self.period_start} @{self.event_month}"
+
+
+class BuildingSteward(models.Model):
+    """The steward each building's facts are filed under in StewardFact (0: none)."""
+
+    building_id = models.IntegerField(primary_key=True)
+    project_id = models.IntegerField()
+    steward_id = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"building {self.building_id} → {self.steward_id}"
+
+
+class AccountDebt(models.Model):
+    """What each account owes on one report date (RollupState "debt".as_of), per building: overdue
+    principal by aging bucket (bills due before the date), the oldest such due date and their number,
+    unpaid late fees due by the date, and the first and last period of its principal bills due by the
+    date and still owing. Aging, top debtors, arrears by class and reason and the household rate on
+    that date read these (one row per debtor) instead of every open bill."""
+
+    account_id = models.IntegerField()
+    building_id = models.IntegerField()
+    project_id = models.IntegerField()
+    developer = models.BooleanField()
+    b0_fen = models.BigIntegerField(default=0)
+    b1_fen = models.BigIntegerField(default=0)
+    b2_fen = models.BigIntegerField(default=0)
+    b3_fen = models.BigIntegerField(default=0)
+    b4_fen = models.BigIntegerField(default=0)
+    b5_fen = models.BigIntegerField(default=0)
+    principal_fen = models.BigIntegerField(default=0)
+    bills = models.IntegerField(default=0)
+    oldest_due = models.DateField(null=True)
+    late_fee_fen = models.BigIntegerField(default=0)
+    first_period = models.DateField(null=True)
+    last_period = models.DateField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account_id", "building_id"], name="account_debt_key")
+        ]
+        indexes = [models.Index(fields=["project_id"], name="account_debt_project_idx")]
+
+    def __str__(self) -> str:
+        return f"account {self.account_id}: {self.principal_fen} fen"
+
+
+class RollupState(models.Model):
+    """State of a roll-up above the summaries: "debt" — the report date AccountDebt was computed for."""
+
+    name = models.CharField(max_length=20, unique=True)
+    as_of = models.DateField(null=True)
+    built_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.as_of}"

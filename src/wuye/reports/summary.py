@@ -42,11 +42,15 @@ from django.utils import timezone
 
 from wuye.reports import selectors as live
 from wuye.reports.models import (
+    AccountDebt,
     AccountSpan,
     BillFact,
+    BuildingSteward,
     IrregularBill,
     LateEvent,
     OpenBill,
+    RollupState,
+    StewardFact,
     SummaryState,
 )
 from wuye.reports.selectors import (
@@ -77,11 +81,22 @@ T_OPEN = OpenBill._meta.db_table
 T_LATE = LateEvent._meta.db_table
 T_IRREG = IrregularBill._meta.db_table
 T_SPAN = AccountSpan._meta.db_table
+T_SFACT = StewardFact._meta.db_table
+T_BSTEWARD = BuildingSteward._meta.db_table
+T_DEBT = AccountDebt._meta.db_table
 T_TOUCHED = "reports_touched_tmp"
+T_DELTA = "reports_fact_delta_tmp"
+T_MOVED = "reports_moved_tmp"
 
 FACT_KEY = (
     "project_id, building_id, fee_item_id, kind, developer, period_start, due_date, event_month"
 )
+SFACT_KEY = (
+    "project_id, steward_id, fee_item_id, kind, developer, period_start, due_date, event_month"
+)
+FACT_SUMS = "billed_fen, adjusted_fen, received_fen"
+DEBT_STATE = "debt"
+STEWARD_STATE = "steward"
 
 
 def _pg() -> bool:
@@ -192,16 +207,183 @@ def _fact_select(source: str, pick: str, p: _Params) -> str:
 
 
 def _fact_insert(source: str, pick: str, p: _Params) -> None:
-    """Adds the picked rows of ``source`` to BillFact."""
-    column = {"bill": "billed_fen", "adjustment": "adjusted_fen", "allocation": "received_fen"}[
-        source
-    ]
-    sql = f"""
-      INSERT INTO {T_FACT} ({FACT_KEY}, billed_fen, adjusted_fen, received_fen)
-      {_fact_select(source, pick, p)}
-      ON CONFLICT ({FACT_KEY}) DO UPDATE SET {column} = {T_FACT}.{column} + excluded.{column}
+    """Adds the picked rows of ``source`` to this refresh's fact delta (``_apply_delta`` files it)."""
+    _execute(
+        f"INSERT INTO {T_DELTA} ({FACT_KEY}, {FACT_SUMS}) {_fact_select(source, pick, p)}", p.values
+    )
+
+
+def _upsert_sums(table: str, key: str, select: str, params: dict | None = None) -> None:
+    """Adds the rows of ``select`` (key columns, then the three sums; with a WHERE, as SQLite's upsert
+    asks) to ``table``."""
+    adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in FACT_SUMS.split(", "))
+    _execute(
+        f"INSERT INTO {table} ({key}, {FACT_SUMS}) {select} ON CONFLICT ({key}) DO UPDATE SET {adds}",
+        params,
+    )
+
+
+def _create_delta() -> None:
+    _execute(f"DROP TABLE IF EXISTS {T_DELTA}")
+    _execute(
+        f"CREATE TEMPORARY TABLE {T_DELTA} (project_id INTEGER, building_id INTEGER,"
+        " fee_item_id INTEGER, kind VARCHAR(10), developer BOOLEAN, period_start DATE,"
+        " due_date DATE, event_month DATE, billed_fen BIGINT, adjusted_fen BIGINT,"
+        " received_fen BIGINT)"
+    )
+
+
+def _steward_rollup(source: str, steward: str, join: str, sign: str = "") -> str:
+    """SELECT of StewardFact rows from building-level fact rows ``source`` (alias d) filed under
+    ``steward`` (a column of ``join``)."""
+    rest = "d.fee_item_id, d.kind, d.developer, d.period_start, d.due_date, d.event_month"
+    sums = ", ".join(f"{sign}SUM(d.{c})" for c in FACT_SUMS.split(", "))
+    return (
+        f"SELECT d.project_id, {steward}, {rest}, {sums} FROM {source} d {join}"
+        f" WHERE 1 = 1 GROUP BY d.project_id, {steward}, {rest}"
+    )
+
+
+def _apply_delta(steward_facts: bool) -> None:
+    """Files this refresh's fact delta into BillFact and (when kept up) StewardFact."""
+    _upsert_sums(
+        T_FACT,
+        FACT_KEY,
+        f"SELECT {FACT_KEY}, SUM(billed_fen), SUM(adjusted_fen), SUM(received_fen) FROM {T_DELTA}"
+        f" WHERE 1 = 1 GROUP BY {FACT_KEY}",
+    )
+    if not steward_facts:
+        return
+    # Buildings seen for the first time are filed under their steward of today.
+    _execute(
+        f"INSERT INTO {T_BSTEWARD} (building_id, project_id, steward_id)"
+        f" SELECT bd.id, bd.project_id, COALESCE(bd.steward_id, 0) FROM {T_BUILDING} bd"
+        f" WHERE bd.id IN (SELECT building_id FROM {T_DELTA})"
+        f" AND NOT EXISTS (SELECT 1 FROM {T_BSTEWARD} s WHERE s.building_id = bd.id)"
+    )
+    _upsert_sums(
+        T_SFACT,
+        SFACT_KEY,
+        _steward_rollup(
+            T_DELTA, "s.steward_id", f"JOIN {T_BSTEWARD} s ON s.building_id = d.building_id"
+        ),
+    )
+
+
+def _build_steward_facts(now: datetime.datetime) -> None:
+    """StewardFact from BillFact, every building filed under its steward of today."""
+    _execute(f"DELETE FROM {T_SFACT}")
+    _execute(f"DELETE FROM {T_BSTEWARD}")
+    _execute(
+        f"INSERT INTO {T_BSTEWARD} (building_id, project_id, steward_id)"
+        f" SELECT id, project_id, COALESCE(steward_id, 0) FROM {T_BUILDING}"
+    )
+    _execute(
+        f"INSERT INTO {T_SFACT} ({SFACT_KEY}, {FACT_SUMS}) "
+        + _steward_rollup(
+            T_FACT, "s.steward_id", f"JOIN {T_BSTEWARD} s ON s.building_id = d.building_id"
+        )
+    )
+    RollupState.objects.update_or_create(name=STEWARD_STATE, defaults={"built_at": now})
+
+
+def _moved_buildings_sql() -> str:
+    return (
+        f"SELECT s.building_id, s.steward_id AS old_id, COALESCE(bd.steward_id, 0) AS new_id"
+        f" FROM {T_BSTEWARD} s JOIN {T_BUILDING} bd ON bd.id = s.building_id"
+        f" WHERE s.steward_id <> COALESCE(bd.steward_id, 0)"
+    )
+
+
+def stewards_moved() -> bool:
+    """Whether a building has changed steward since its facts were filed in StewardFact."""
+    if not RollupState.objects.filter(name=STEWARD_STATE).exists():
+        return False
+    return bool(_fetch(_moved_buildings_sql() + " LIMIT 1"))
+
+
+def _sync_stewards() -> int:
+    """Moves the StewardFact share of every building whose steward changed from the old steward to
+    the new one (exact: a building's facts are all in BillFact); returns how many buildings moved."""
+    _execute(f"DROP TABLE IF EXISTS {T_MOVED}")
+    _execute(
+        f"CREATE TEMPORARY TABLE {T_MOVED} (building_id INTEGER PRIMARY KEY, old_id INTEGER,"
+        " new_id INTEGER)"
+    )
+    try:
+        moved = _execute(
+            f"INSERT INTO {T_MOVED} (building_id, old_id, new_id) {_moved_buildings_sql()}"
+        )
+        if moved:
+            join = f"JOIN {T_MOVED} m ON m.building_id = d.building_id"
+            _upsert_sums(T_SFACT, SFACT_KEY, _steward_rollup(T_FACT, "m.old_id", join, "-"))
+            _upsert_sums(T_SFACT, SFACT_KEY, _steward_rollup(T_FACT, "m.new_id", join))
+            _execute(
+                f"UPDATE {T_BSTEWARD} SET steward_id = (SELECT m.new_id FROM {T_MOVED} m"
+                f" WHERE m.building_id = {T_BSTEWARD}.building_id)"
+                f" WHERE building_id IN (SELECT building_id FROM {T_MOVED})"
+            )
+            _execute(
+                f"DELETE FROM {T_SFACT} WHERE billed_fen = 0 AND adjusted_fen = 0"
+                f" AND received_fen = 0 AND steward_id IN (SELECT old_id FROM {T_MOVED})"
+            )
+    finally:
+        _execute(f"DROP TABLE IF EXISTS {T_MOVED}")
+    return moved
+
+
+# --- AccountDebt: what each account owes on one date ------------------------------------------------
+
+
+def _debt_select(day: datetime.date, p: _Params, where: str) -> str:
+    """AccountDebt rows on ``day`` of the accounts of the open bills ``where`` (alias x) picks."""
+    d = p.add(day, "debt_day")
+    overdue = _overdue_on(day, p, where, strict=False)
+    buckets = ", ".join(f"SUM(CASE WHEN y.pb = {n} THEN y.o ELSE 0 END)" for n in range(6))
+    return f"""
+      SELECT y.account_id, y.building_id, MIN(y.project_id),
+        CASE WHEN MAX(y.dev) = 1 THEN TRUE ELSE FALSE END, {buckets},
+        SUM(CASE WHEN y.pb >= 0 THEN y.o ELSE 0 END), SUM(CASE WHEN y.pb >= 0 THEN 1 ELSE 0 END),
+        MIN(CASE WHEN y.pb >= 0 THEN y.due_date END),
+        SUM(CASE WHEN y.kind = 'late_fee' THEN y.o ELSE 0 END),
+        MIN(CASE WHEN y.kind = 'charge' THEN y.period_start END),
+        MAX(CASE WHEN y.kind = 'charge' THEN y.period_start END)
+      FROM (
+        SELECT x.account_id, x.building_id, x.project_id, x.kind, x.due_date, x.period_start, x.o,
+          CASE WHEN x.developer THEN 1 ELSE 0 END AS dev,
+          CASE WHEN x.kind = 'charge' AND x.due_date < {d} THEN {bucket_case("x.due_date", p, day)}
+               ELSE -1 END AS pb
+        FROM ({overdue}) x
+      ) y
+      GROUP BY y.account_id, y.building_id
     """
-    _execute(sql, p.values)
+
+
+DEBT_COLUMNS = (
+    "account_id, building_id, project_id, developer, b0_fen, b1_fen, b2_fen, b3_fen, b4_fen,"
+    " b5_fen, principal_fen, bills, oldest_due, late_fee_fen, first_period, last_period"
+)
+
+
+def _rebuild_debt(day: datetime.date, now: datetime.datetime) -> None:
+    _execute(f"DELETE FROM {T_DEBT}")
+    p = _Params()
+    _execute(f"INSERT INTO {T_DEBT} ({DEBT_COLUMNS}) {_debt_select(day, p, '1 = 1')}", p.values)
+    RollupState.objects.update_or_create(name=DEBT_STATE, defaults={"as_of": day, "built_at": now})
+
+
+def _update_debt(accounts: str) -> None:
+    """AccountDebt rows of the accounts ``accounts`` selects, again (after their bills changed)."""
+    state = RollupState.objects.filter(name=DEBT_STATE).first()
+    if state is None or state.as_of is None:
+        return
+    _execute(f"DELETE FROM {T_DEBT} WHERE account_id IN ({accounts})")
+    p = _Params()
+    _execute(
+        f"INSERT INTO {T_DEBT} ({DEBT_COLUMNS})"
+        f" {_debt_select(state.as_of, p, f'x.account_id IN ({accounts})')}",
+        p.values,
+    )
 
 
 def _late_select(source: str, pick: str, p: _Params) -> str:
@@ -315,8 +497,12 @@ def _unlock() -> None:
         _execute("SELECT pg_advisory_unlock(%(k)s)", {"k": LOCK_KEY})
 
 
-def refresh(full: bool = False) -> RefreshResult:
-    """Adds the ledger rows not summarised yet (everything, from empty tables, when ``full``)."""
+def refresh(full: bool = False, *, new_day: bool = True) -> RefreshResult:
+    """Adds the ledger rows not summarised yet (everything, from empty tables, when ``full``).
+
+    AccountDebt is brought to today: on a new day it is computed again for every account, unless
+    ``new_day=False`` (a report catching up: it leaves that to the refresh task and meanwhile answers
+    from the open bills)."""
     started = time.monotonic()
     result = RefreshResult(full=full)
     _lock()
@@ -327,19 +513,24 @@ def refresh(full: bool = False) -> RefreshResult:
                 # One snapshot for the whole refresh: the rows picked, the gaps found and the open
                 # bills recomputed all see the same committed rows.
                 _execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            _refresh(full, result)
+            _refresh(full, result, new_day)
     finally:
         _unlock()
     result.seconds = time.monotonic() - started
     return result
 
 
-def _refresh(full: bool, result: RefreshResult) -> None:
+def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
     now = timezone.now()
     if full:
-        for table in (T_FACT, T_OPEN, T_LATE, T_IRREG, T_SPAN):
+        for table in (T_FACT, T_OPEN, T_LATE, T_IRREG, T_SPAN, T_SFACT, T_BSTEWARD, T_DEBT):
             _execute(f"DELETE FROM {table}")
         SummaryState.objects.all().delete()
+        RollupState.objects.all().delete()
+    rollups = {r.name: r for r in RollupState.objects.all()}
+    steward_facts = STEWARD_STATE in rollups
+    if steward_facts:
+        _sync_stewards()  # before new facts are filed: they go under the stewards of today
     states = _states()
     for source in SOURCES:
         if source not in states:
@@ -371,17 +562,24 @@ def _refresh(full: bool, result: RefreshResult) -> None:
         state.watermark, state.gaps = top, gaps
     # Rows picked now (old watermark and gaps) — the entries to add.
     bill_pick = picks["bill"].format(a="b")
-    for source in SOURCES:
-        alias = "b" if source == "bill" else "e"
-        pick = picks[source].format(a=alias)
-        if not full:
-            [(n,)] = _fetch(
-                f"SELECT COUNT(*) FROM {SOURCES[source]} {alias} WHERE {pick}", p.values
-            )
-            result.added[source] = int(n)
-        _fact_insert(source, pick, p)
-        if source != "bill":
-            _late_insert(source, pick, p)
+    _create_delta()
+    try:
+        for source in SOURCES:
+            alias = "b" if source == "bill" else "e"
+            pick = picks[source].format(a=alias)
+            if not full:
+                [(n,)] = _fetch(
+                    f"SELECT COUNT(*) FROM {SOURCES[source]} {alias} WHERE {pick}", p.values
+                )
+                result.added[source] = int(n)
+            _fact_insert(source, pick, p)
+            if source != "bill":
+                _late_insert(source, pick, p)
+        _apply_delta(steward_facts)
+    finally:
+        _execute(f"DROP TABLE IF EXISTS {T_DELTA}")
+    if not steward_facts:
+        _build_steward_facts(now)
     alloc_pick = picks["allocation"].format(a="e")
     _execute(
         f"INSERT INTO {T_IRREG} (bill_id) SELECT DISTINCT e.bill_id FROM {T_ALLOC} e"
@@ -391,12 +589,15 @@ def _refresh(full: bool, result: RefreshResult) -> None:
     for st in states.values():  # the new watermarks and gaps define "summarised" from here on
         st.refreshed_at = now
         st.save()
+    today = timezone.localdate()
+    debt_day = rollups[DEBT_STATE].as_of if DEBT_STATE in rollups else None
     if full:
         for source, table in SOURCES.items():
             [(n,)] = _fetch(f"SELECT COUNT(*) FROM {table}")
             result.added[source] = int(n)
         _open_bills(states, full=True)
         _spans(states, None, p)
+        _rebuild_debt(today, now)
     else:
         _execute(f"DROP TABLE IF EXISTS {T_TOUCHED}")
         _execute(f"CREATE TEMPORARY TABLE {T_TOUCHED} (bill_id BIGINT PRIMARY KEY)")
@@ -409,8 +610,15 @@ def _refresh(full: bool, result: RefreshResult) -> None:
             )
             _open_bills(states, full=False)
             _spans(states, bill_pick, p)
+            if debt_day == today:
+                _update_debt(
+                    f"SELECT b.account_id FROM {T_BILL} b"
+                    f" WHERE b.id IN (SELECT bill_id FROM {T_TOUCHED})"
+                )
         finally:
             _execute(f"DROP TABLE IF EXISTS {T_TOUCHED}")
+        if debt_day != today and new_day:
+            _rebuild_debt(today, now)  # a new day: every account's buckets have moved on
     result.pending_ids = sum(
         int(hi) - int(lo) + 1 for st in states.values() for lo, hi, _ in st.gaps
     )
@@ -444,8 +652,8 @@ def catch_up(limit: int | None = None) -> dict[str, SummaryState] | None:
     pending = pending_rows(limit)
     if pending is None or pending > limit:
         return None
-    if pending:
-        refresh()
+    if pending or stewards_moved():
+        refresh(new_day=False)
     return _states()
 
 
@@ -485,6 +693,52 @@ def _scope(scope: ReportScope, p: _Params, alias: str = "f") -> str:
     )
 
 
+def _rollups() -> dict[str, RollupState]:
+    return {r.name: r for r in RollupState.objects.all()}
+
+
+def _by_steward(scope: ReportScope, group_by: str) -> bool:
+    """Whether StewardFact answers: it has no buildings, but every other group and scope."""
+    return (
+        group_by != "building"
+        and scope.building_ids is None
+        and RollupState.objects.filter(name=STEWARD_STATE).exists()
+    )
+
+
+def _facts_from(scope: ReportScope, group_by: str, p: _Params, by_steward: bool) -> tuple[str, str]:
+    """(FROM … with joins, WHERE of the scope) over the fact table that answers, alias ``f``."""
+    if not by_steward:
+        return f"{T_FACT} f{_group_join(group_by, scope)}", _scope(scope, p)
+    join = ""
+    if group_by == "team":
+        join = f" JOIN ({team_members_sql()}) tm ON tm.user_id = f.steward_id"
+    where = scope_sql(
+        scope,
+        p,
+        project="f.project_id",
+        building="NULL",
+        steward="f.steward_id",
+        fee_item="f.fee_item_id",
+    )
+    return f"{T_SFACT} f{join}", where
+
+
+def _fact_group(group_by: str, by_steward: bool) -> str:
+    if by_steward and group_by == "steward":
+        return "f.steward_id"
+    return GROUP_EXPR[group_by]
+
+
+def _debt_ready(scope: ReportScope, as_of: datetime.date, group_by: str = "company") -> bool:
+    """Whether AccountDebt answers for this date (it was computed for it) and question (it has no
+    fee items)."""
+    if scope.fee_item_ids is not None or group_by == "fee_item":
+        return False
+    state = RollupState.objects.filter(name=DEBT_STATE).first()
+    return state is not None and state.as_of == as_of
+
+
 def _month_first(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
@@ -517,28 +771,41 @@ def rates(
 def rates_many(
     scope: ReportScope, window: Window, as_of: datetime.date, wanted: dict[str, bool]
 ) -> dict[str, dict[Any, dict[str, Any]]] | None:
-    """``rates`` for several groups at once (``wanted``: group → with households). Two or more
-    groups of ROLL_UP share ONE pass over the facts, grouped by building and added up here per
-    group over the building rows (a building has one project and one steward): each pass is most of
-    a rate's cost on a large company. Households are counted per group (accounts do not add up)."""
+    """``rates`` for several groups at once (``wanted``: group → with households). Groups of
+    ROLL_UP share ONE pass over the facts, added up here per group: over StewardFact grouped by
+    project and steward when no building is asked about, else over BillFact grouped by building (a
+    building has one project and one steward). Households are counted per group (accounts do not add
+    up)."""
     states = catch_up()
     if states is None:
         return None
-    if len(wanted) > 1 and set(wanted) <= set(ROLL_UP):
+    rolled = [g for g in wanted if g in ROLL_UP]
+    steward_pass = len(rolled) > 1 and "building" not in rolled and _by_steward(scope, "steward")
+    out: dict[str, dict[Any, dict[str, Any]]] = {}
+    if steward_pass:
+        pairs = _fact_sums(scope, window, as_of, "pair", by_steward=True)
+        for group_by in rolled:
+            target: dict[Any, dict[str, Any]] = {}
+            for (project, steward), sums in pairs.items():
+                key = {"company": 0, "project": project, "steward": steward}[group_by]
+                _add(target, key, sums)
+            _corrections(target, states, scope, window, as_of, group_by)
+            out[group_by] = target
+    elif len(rolled) > 1:
         by_building = _money_sums(states, scope, window, as_of, "building")
         owners = _building_owners(scope)
-        out: dict[str, dict[Any, dict[str, Any]]] = {}
-        for group_by in wanted:
-            target: dict[Any, dict[str, Any]] = {}
+        for group_by in rolled:
+            target = {}
             for building_id, sums in by_building.items():
                 _add(target, owners[building_id][group_by], sums)
             out[group_by] = target
-    else:
-        out = {g: _money_sums(states, scope, window, as_of, g) for g in wanted}
+    for group_by in wanted:
+        if group_by not in out:
+            out[group_by] = _money_sums(states, scope, window, as_of, group_by)
     for group_by, households in wanted.items():
         if households:
             _households(out[group_by], states, scope, window, as_of, group_by)
-    return out
+    return {g: out[g] for g in wanted}
 
 
 def _building_owners(scope: ReportScope) -> dict[int, dict[str, Any]]:
@@ -562,6 +829,21 @@ def _money_sums(
     group_by: str,
 ) -> dict[Any, dict[str, Any]]:
     """The money sums of ``rates`` per group (no household counts)."""
+    out = _fact_sums(scope, window, as_of, group_by, by_steward=_by_steward(scope, group_by))
+    _corrections(out, states, scope, window, as_of, group_by)
+    return out
+
+
+def _corrections(out, states, scope, window, as_of, group_by) -> None:
+    _partial_months(out, states, scope, window, as_of, group_by)
+    _irregular_opening(out, states, scope, window, group_by)
+
+
+def _fact_sums(
+    scope: ReportScope, window: Window, as_of: datetime.date, group_by: str, *, by_steward: bool
+) -> dict[Any, dict[str, Any]]:
+    """The sums of the fact rows of ``rates`` per group, before the live corrections. ``group_by``
+    "pair" (StewardFact only) keys them by (project, steward)."""
     a_day, ws, we = as_of, window.start, window.end
     o_day = ws - datetime.timedelta(days=1)
     r_day = min(we, a_day)
@@ -579,12 +861,17 @@ def _money_sums(
     rec_o = f"CASE WHEN f.event_month <= {po} THEN f.received_fen ELSE 0 END"
     rec_r = f"CASE WHEN f.event_month <= {pr} THEN f.received_fen ELSE 0 END"
     recovered = f"{rec_r} - ({rec_o})" if with_recovery else "0"
-    # By building: grouped in the order of the facts' unique key (project, building, …) the rows come
-    # off that index already in groups, without sorting them first (half the time on SQLite). A
-    # building has one project, and rows of one key would add up below anyway.
-    group = "f.project_id, f.building_id" if group_by == "building" else "1"
+    if group_by == "pair":
+        keys, group = "f.project_id, f.steward_id", "f.project_id, f.steward_id"
+    else:
+        keys = _fact_group(group_by, by_steward)
+        # By building: grouped in the order of the facts' unique key (project, building, …) the
+        # rows come off that index already in groups, without sorting them first (half the time on
+        # SQLite). A building has one project, and rows of one key would add up below anyway.
+        group = "f.project_id, f.building_id" if group_by == "building" else "1"
+    source, where = _facts_from(scope, "company" if group_by == "pair" else group_by, p, by_steward)
     sql = f"""
-      SELECT {GROUP_EXPR[group_by]} AS g,
+      SELECT {keys},
         SUM(CASE WHEN f.kind = 'charge' AND {cur} THEN f.billed_fen - {adj_a} ELSE 0 END),
         SUM(CASE WHEN f.kind = 'charge' AND {cur} THEN {rec_a} ELSE 0 END),
         SUM(CASE WHEN f.kind = 'charge' AND {old}
@@ -592,15 +879,16 @@ def _money_sums(
         SUM(CASE WHEN f.kind = 'charge' AND {old} THEN {recovered} ELSE 0 END),
         SUM(CASE WHEN f.kind = 'late_fee' AND {cur} THEN f.billed_fen - {adj_a} ELSE 0 END),
         SUM(CASE WHEN f.kind = 'late_fee' AND {cur} THEN {rec_a} ELSE 0 END)
-      FROM {T_FACT} f{_group_join(group_by, scope)}
-      WHERE {_scope(scope, p)} AND ({cur} OR {old})
+      FROM {source}
+      WHERE {where} AND ({cur} OR {old})
       GROUP BY {group}
     """
+    width = 2 if group_by == "pair" else 1
     out: dict[Any, dict[str, Any]] = {}
-    for g, cb, cr, oa, rec, lb, lr in _fetch(sql, p.values):
+    for row in _fetch(sql, p.values):
+        g = tuple(row[:width]) if width == 2 else row[0]
+        cb, cr, oa, rec, lb, lr = row[width:]
         _add(out, g, {"cb": cb, "cr": cr, "oa": oa, "rec": rec, "lb": lb, "lr": lr})
-    _partial_months(out, states, scope, window, as_of, group_by)
-    _irregular_opening(out, states, scope, window, group_by)
     return out
 
 
@@ -625,11 +913,12 @@ def trend(
         return None
     firsts = [live._months_back(as_of, back) for back in range(months - 1, -1, -1)]
     p = _Params()
+    source, where = _facts_from(scope, "company", p, _by_steward(scope, "company"))
     sql = f"""
       SELECT f.kind, {_month("f.period_start")}, {_month("f.due_date")}, f.event_month,
         SUM(f.billed_fen), SUM(f.adjusted_fen), SUM(f.received_fen)
-      FROM {T_FACT} f{_group_join("company", scope)}
-      WHERE {_scope(scope, p)}
+      FROM {source}
+      WHERE {where}
       GROUP BY 1, 2, 3, 4
     """
     cells = [
@@ -940,6 +1229,37 @@ def _households(out, states, scope, window, as_of, group_by) -> None:
       GROUP BY 1
     """
     billed = dict(_fetch(sql, p.values))
+    behind = _behind_from_debt(scope, window, as_of, group_by)
+    if behind is None:
+        behind = _behind_from_open_bills(scope, window, as_of, group_by)
+    for g, n in billed.items():
+        _add(out, g, {"n": n, "clear": n - behind.get(g, 0)})
+
+
+def _behind_from_debt(scope, window, as_of, group_by) -> dict | None:
+    """Accounts with principal overdue on the window's bills, from AccountDebt: an account owes on a
+    bill of the window iff the first or the last period it owes on lies in the window — unless it
+    owes on periods both before and after the window; with such an account in scope (a bill billed
+    ahead of its period), None: the open bills answer."""
+    if not _debt_ready(scope, as_of, group_by):
+        return None
+    p = _Params()
+    ws, we = p.add(window.start, "ws"), p.add(window.end, "we")
+    source = f"{T_DEBT} f{_group_join(group_by, scope)}"
+    where = f"{_scope(scope, p)} AND f.first_period IS NOT NULL"
+    straddle = f"SELECT 1 FROM {source} WHERE {where} AND f.first_period < {ws} AND f.last_period > {we} LIMIT 1"
+    if _fetch(straddle, p.values):
+        return None
+    sql = f"""
+      SELECT {GROUP_EXPR[group_by]} AS g, COUNT(DISTINCT f.account_id) FROM {source}
+      WHERE {where} AND f.last_period >= {ws} AND f.first_period <= {we}
+      GROUP BY 1
+    """
+    return dict(_fetch(sql, p.values))
+
+
+def _behind_from_open_bills(scope, window, as_of, group_by) -> dict:
+    ws, we = window.start, window.end
     q = _Params()
     where = (
         f"x.kind = 'charge' AND x.period_start >= {q.add(ws, 'ws')}"
@@ -953,9 +1273,7 @@ def _households(out, states, scope, window, as_of, group_by) -> None:
       WHERE {_scope(scope, q)}
       GROUP BY 1
     """
-    behind = dict(_fetch(sql, q.values))
-    for g, n in billed.items():
-        _add(out, g, {"n": n, "clear": n - behind.get(g, 0)})
+    return dict(_fetch(sql, q.values))
 
 
 def aging(
@@ -964,6 +1282,8 @@ def aging(
     """Rows (g, dev, bucket, fen, accounts) as ``selectors._aging_live``, from the summaries."""
     if catch_up() is None:
         return None
+    if _debt_ready(scope, as_of, group_by):
+        return _aging_from_debt(scope, group_by, split_developer)
     p = _Params()
     where = f"x.kind = 'charge' AND x.project_id IN {p.in_list(scope.project_ids or (0,))}"
     overdue = _overdue_on(as_of, p, where, strict=True)
@@ -982,10 +1302,42 @@ def aging(
     return _fetch(sql, p.values)
 
 
+def _aging_from_debt(scope: ReportScope, group_by: str, split_developer: bool) -> list[tuple]:
+    """``aging`` from AccountDebt: one row per debtor and building, added up per group (an account
+    counts once per bucket of a group)."""
+    p = _Params()
+    dev = "CASE WHEN f.developer THEN 1 ELSE 0 END" if split_developer else "NULL"
+    per_account = ", ".join(f"SUM(f.b{n}_fen) AS o{n}" for n in range(6))
+    per_group = ", ".join(f"SUM(o{n}), SUM(CASE WHEN o{n} > 0 THEN 1 ELSE 0 END)" for n in range(6))
+    sql = f"""
+      SELECT g, dev, {per_group}, SUM(t), COUNT(*) FROM (
+        SELECT {GROUP_EXPR[group_by]} AS g, {dev} AS dev, f.account_id, {per_account},
+          SUM(f.principal_fen) AS t
+        FROM {T_DEBT} f{_group_join(group_by, scope)}
+        WHERE {_scope(scope, p)} AND f.principal_fen > 0
+        GROUP BY 1, 2, 3
+      ) d GROUP BY g, dev
+    """
+    rows = []
+    for g, dev, *figures in _fetch(sql, p.values):
+        for n in range(6):
+            fen, accounts = figures[2 * n], figures[2 * n + 1]
+            if accounts:
+                rows.append((g, dev, n, fen, accounts))
+        rows.append((g, dev, -1, figures[12], figures[13]))
+    return rows
+
+
 def overdue_bills_sql(scope: ReportScope, as_of: datetime.date, p: _Params) -> str | None:
-    """Rows (acc, o) of principal bills due before ``as_of`` still owing then, from the summaries."""
+    """Rows (acc, o) of principal bills due before ``as_of`` still owing then, from the summaries
+    (from AccountDebt: one row per account and building)."""
     if catch_up() is None:
         return None
+    if _debt_ready(scope, as_of):
+        return (
+            f"SELECT f.account_id AS acc, f.principal_fen AS o FROM {T_DEBT} f"
+            f"{_group_join('company', scope)} WHERE {_scope(scope, p)} AND f.principal_fen > 0"
+        )
     where = f"x.kind = 'charge' AND x.project_id IN {p.in_list(scope.project_ids or (0,))}"
     overdue = _overdue_on(as_of, p, where, strict=True)
     return (
@@ -998,6 +1350,8 @@ def debtors(scope: ReportScope, as_of: datetime.date, limit: int | None) -> list
     """Rows (account, fen, oldest due, late-fee fen, bills) as ``selectors._debtors_live``."""
     if catch_up() is None:
         return None
+    if _debt_ready(scope, as_of):
+        return _debtors_from_debt(scope, limit)
     p = _Params()
     where = f"x.project_id IN {p.in_list(scope.project_ids or (0,))}"
     overdue = _overdue_on(as_of, p, where, strict=False)
@@ -1018,6 +1372,20 @@ def debtors(scope: ReportScope, as_of: datetime.date, limit: int | None) -> list
       SELECT debt.acc, debt.o, debt.oldest, COALESCE(lf.o, 0), debt.n
       FROM debt LEFT JOIN lf ON lf.acc = debt.acc
       ORDER BY debt.o DESC, debt.oldest, debt.acc{limit_sql}
+    """
+    return _fetch(sql, p.values)
+
+
+def _debtors_from_debt(scope: ReportScope, limit: int | None) -> list[tuple]:
+    p = _Params()
+    limit_sql = f" LIMIT {int(limit)}" if limit else ""
+    sql = f"""
+      SELECT f.account_id, SUM(f.principal_fen), MIN(f.oldest_due), SUM(f.late_fee_fen),
+        SUM(f.bills)
+      FROM {T_DEBT} f{_group_join("company", scope)}
+      WHERE {_scope(scope, p)}
+      GROUP BY f.account_id HAVING SUM(f.bills) > 0
+      ORDER BY 2 DESC, 3, 1{limit_sql}
     """
     return _fetch(sql, p.values)
 
@@ -1091,6 +1459,7 @@ def check(project_id: int | None = None) -> list[Difference]:
         8,
     )
     diffs += _diff("BillFact", stored, fresh, skip_zero=True)
+    diffs += _check_steward_facts(fresh, only_x, p)
     cols = "bill_id, account_id, project_id, building_id, fee_item_id, kind, developer, period_start, due_date, outstanding_fen"
     diffs += _diff(
         "OpenBill",
@@ -1131,7 +1500,46 @@ def check(project_id: int | None = None) -> list[Difference]:
         1,
     )
     diffs += _diff("IrregularBill", irregular_stored, irregular_fresh)
+    diffs += _check_debt(project_id)
     return diffs
+
+
+def _check_steward_facts(fresh: dict[tuple, tuple], only_x: str, p: _Params) -> list[Difference]:
+    """StewardFact against the recomputed building facts filed under BuildingSteward's stewards."""
+    if not RollupState.objects.filter(name=STEWARD_STATE).exists():
+        return []
+    steward_of = dict(_fetch(f"SELECT building_id, steward_id FROM {T_BSTEWARD}"))
+    rolled: dict[tuple, tuple] = {}
+    diffs = []
+    for key, values in fresh.items():
+        project, building, *rest = key
+        if building not in steward_of:
+            diffs.append(Difference("BuildingSteward", (building,), None, ("未登记楼管",)))
+            continue
+        k = (project, steward_of[building], *rest)
+        old = rolled.get(k, (0, 0, 0))
+        rolled[k] = tuple(a + b for a, b in zip(old, values, strict=True))
+    stored = _rows(
+        f"SELECT {SFACT_KEY}, billed_fen, adjusted_fen, received_fen FROM {T_SFACT}{only_x}",
+        p.values,
+        8,
+    )
+    return diffs + _diff("StewardFact", stored, rolled, skip_zero=True)
+
+
+def _check_debt(project_id: int | None) -> list[Difference]:
+    """AccountDebt against the open bills on its date."""
+    state = RollupState.objects.filter(name=DEBT_STATE).first()
+    if state is None or state.as_of is None:
+        return []
+    p = _Params()
+    where = f"x.project_id = {p.add(project_id)}" if project_id else "1 = 1"
+    only = f" WHERE project_id = {p.add(project_id)}" if project_id else ""
+    return _diff(
+        f"AccountDebt {state.as_of}",
+        _rows(f"SELECT {DEBT_COLUMNS} FROM {T_DEBT}{only}", p.values, 2),
+        _rows(_debt_select(state.as_of, p, where), p.values, 2),
+    )
 
 
 def check_reports(project_ids: list[int], today: datetime.date) -> list[Difference]:
