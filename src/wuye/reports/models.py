@@ -367,6 +367,30 @@ class RollupState(models.Model):
     name = models.CharField(max_length=20, unique=True)
     as_of = models.DateField(null=True)
     built_at = models.DateTimeField(null=True)
+    # "debt": accounts with rows in more than one building (their bills name different rooms); while
+    # there are none, an account is one row and a group's accounts are counted without grouping.
+    shared_accounts = models.IntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.name} {self.as_of}"
+
+
+class IrregularSpell(models.Model):
+    """A stretch of days on which an irregular bill owed less than nothing: from ``starts`` up to the
+    day before ``ends`` (open: still) it stood at −``owed_fen``. Opening arrears take each bill's
+    positive part only, so these are what the signed BillFact sums over-count on a day; reading them
+    is an index lookup instead of recomputing every irregular bill's outstanding."""
+
+    bill_id = models.BigIntegerField()
+    starts = models.DateField()
+    ends = models.DateField(null=True)
+    owed_fen = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bill_id", "starts"], name="irregular_spell_key")
+        ]
+        indexes = [models.Index(fields=["starts"], name="irregular_spell_starts_idx")]
+
+    def __str__(self) -> str:
+        return f"bill {self.bill_id} −{self.owed_fen} from {self.starts}"

@@ -805,9 +805,17 @@ def _open_cases_sql(scope: ReportScope, as_of: datetime.date, p: _Params) -> str
     """Cases open on ``as_of`` in scope, with the class they carry now."""
     asof = p.add(as_of, "asof")
     where = scope_sql(scope, p, project="c.project_id", fee_item=None)
+    # The room and building only when the scope names buildings or stewards (a company's cases
+    # would otherwise read every room).
+    narrow = scope.building_ids is not None or scope.steward_id is not None
+    join = (
+        f" JOIN {T_ROOM} r ON r.id = c.room_id JOIN {T_BUILDING} bd ON bd.id = r.building_id"
+        if narrow or scope.team_id is not None
+        else ""
+    )
     return f"""
       SELECT c.id AS case_id, c.account_id AS acc, c.case_class AS cls
-      FROM {T_CASE} c JOIN {T_ROOM} r ON r.id = c.room_id JOIN {T_BUILDING} bd ON bd.id = r.building_id
+      FROM {T_CASE} c{join}
       WHERE {where} AND c.opened_on <= {asof} AND (c.closed_on IS NULL OR c.closed_on > {asof})
     """
 

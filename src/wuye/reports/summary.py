@@ -47,6 +47,7 @@ from wuye.reports.models import (
     BillFact,
     BuildingSteward,
     IrregularBill,
+    IrregularSpell,
     LateEvent,
     OpenBill,
     RollupState,
@@ -84,6 +85,7 @@ T_SPAN = AccountSpan._meta.db_table
 T_SFACT = StewardFact._meta.db_table
 T_BSTEWARD = BuildingSteward._meta.db_table
 T_DEBT = AccountDebt._meta.db_table
+T_SPELL = IrregularSpell._meta.db_table
 T_TOUCHED = "reports_touched_tmp"
 T_DELTA = "reports_fact_delta_tmp"
 T_MOVED = "reports_moved_tmp"
@@ -97,6 +99,7 @@ SFACT_KEY = (
 FACT_SUMS = "billed_fen, adjusted_fen, received_fen"
 DEBT_STATE = "debt"
 STEWARD_STATE = "steward"
+SPELL_STATE = "spells"
 
 
 def _pg() -> bool:
@@ -332,6 +335,54 @@ def _sync_stewards() -> int:
     return moved
 
 
+# --- IrregularSpell: the days an irregular bill owed less than nothing --------------------------------
+
+
+def _spell_select(states: dict[str, SummaryState], p: _Params, bills: str) -> str:
+    """IrregularSpell rows of the irregular bills ``bills`` selects, from their summarised entries:
+    the bill's outstanding after each day with entries, kept where it is below zero, up to the next
+    such day."""
+    entries = " UNION ALL ".join(
+        f"SELECT e.bill_id, e.effective_date AS d, {_cents('e.amount')} AS amt"
+        f" FROM {SOURCES[source]} e WHERE {summarised('e', states[source], p)}"
+        f" AND e.bill_id IN ({bills})"
+        for source in ("adjustment", "allocation")
+    )
+    return f"""
+      SELECT bill_id, d, nxt, -o FROM (
+        SELECT ev.bill_id, ev.d,
+          {_cents("b.amount")} - SUM(ev.amt) OVER (PARTITION BY ev.bill_id ORDER BY ev.d) AS o,
+          LEAD(ev.d) OVER (PARTITION BY ev.bill_id ORDER BY ev.d) AS nxt
+        FROM (SELECT bill_id, d, SUM(amt) AS amt FROM ({entries}) u GROUP BY bill_id, d) ev
+          JOIN {T_BILL} b ON b.id = ev.bill_id
+        WHERE {summarised("b", states["bill"], p)}
+      ) r WHERE o < 0
+    """
+
+
+def _update_spells(states: dict[str, SummaryState], bills: str) -> None:
+    """IrregularSpell of the irregular bills among ``bills``, again."""
+    irregular = f"SELECT bill_id FROM {T_IRREG} WHERE bill_id IN ({bills})"
+    _execute(f"DELETE FROM {T_SPELL} WHERE bill_id IN ({irregular})")
+    p = _Params()
+    _execute(
+        f"INSERT INTO {T_SPELL} (bill_id, starts, ends, owed_fen)"
+        f" {_spell_select(states, p, irregular)}",
+        p.values,
+    )
+
+
+def _rebuild_spells(states: dict[str, SummaryState], now: datetime.datetime) -> None:
+    _execute(f"DELETE FROM {T_SPELL}")
+    p = _Params()
+    _execute(
+        f"INSERT INTO {T_SPELL} (bill_id, starts, ends, owed_fen)"
+        f" {_spell_select(states, p, f'SELECT bill_id FROM {T_IRREG}')}",
+        p.values,
+    )
+    RollupState.objects.update_or_create(name=SPELL_STATE, defaults={"built_at": now})
+
+
 # --- AccountDebt: what each account owes on one date ------------------------------------------------
 
 
@@ -365,11 +416,22 @@ DEBT_COLUMNS = (
 )
 
 
+def _shared_accounts() -> int:
+    [(n,)] = _fetch(
+        f"SELECT COUNT(*) FROM (SELECT account_id FROM {T_DEBT} GROUP BY account_id"
+        f" HAVING COUNT(*) > 1) x"
+    )
+    return int(n)
+
+
 def _rebuild_debt(day: datetime.date, now: datetime.datetime) -> None:
     _execute(f"DELETE FROM {T_DEBT}")
     p = _Params()
     _execute(f"INSERT INTO {T_DEBT} ({DEBT_COLUMNS}) {_debt_select(day, p, '1 = 1')}", p.values)
-    RollupState.objects.update_or_create(name=DEBT_STATE, defaults={"as_of": day, "built_at": now})
+    RollupState.objects.update_or_create(
+        name=DEBT_STATE,
+        defaults={"as_of": day, "built_at": now, "shared_accounts": _shared_accounts()},
+    )
 
 
 def _update_debt(accounts: str) -> None:
@@ -384,6 +446,8 @@ def _update_debt(accounts: str) -> None:
         f" {_debt_select(state.as_of, p, f'x.account_id IN ({accounts})')}",
         p.values,
     )
+    state.shared_accounts = _shared_accounts()
+    state.save(update_fields=["shared_accounts"])
 
 
 def _late_select(source: str, pick: str, p: _Params) -> str:
@@ -523,7 +587,17 @@ def refresh(full: bool = False, *, new_day: bool = True) -> RefreshResult:
 def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
     now = timezone.now()
     if full:
-        for table in (T_FACT, T_OPEN, T_LATE, T_IRREG, T_SPAN, T_SFACT, T_BSTEWARD, T_DEBT):
+        for table in (
+            T_FACT,
+            T_OPEN,
+            T_LATE,
+            T_IRREG,
+            T_SPAN,
+            T_SFACT,
+            T_BSTEWARD,
+            T_DEBT,
+            T_SPELL,
+        ):
             _execute(f"DELETE FROM {table}")
         SummaryState.objects.all().delete()
         RollupState.objects.all().delete()
@@ -598,6 +672,7 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
         _open_bills(states, full=True)
         _spans(states, None, p)
         _rebuild_debt(today, now)
+        _rebuild_spells(states, now)
     else:
         _execute(f"DROP TABLE IF EXISTS {T_TOUCHED}")
         _execute(f"CREATE TEMPORARY TABLE {T_TOUCHED} (bill_id BIGINT PRIMARY KEY)")
@@ -610,6 +685,8 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
             )
             _open_bills(states, full=False)
             _spans(states, bill_pick, p)
+            if SPELL_STATE in rollups:
+                _update_spells(states, f"SELECT bill_id FROM {T_TOUCHED}")
             if debt_day == today:
                 _update_debt(
                     f"SELECT b.account_id FROM {T_BILL} b"
@@ -617,6 +694,8 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
                 )
         finally:
             _execute(f"DROP TABLE IF EXISTS {T_TOUCHED}")
+        if SPELL_STATE not in rollups:
+            _rebuild_spells(states, now)
         if debt_day != today and new_day:
             _rebuild_debt(today, now)  # a new day: every account's buckets have moved on
     result.pending_ids = sum(
@@ -975,6 +1054,17 @@ def _trend_irregular_opening(scope: ReportScope, firsts: list[datetime.date]) ->
     month's first day → the negative parts of its irregular bills' outstanding on the day before."""
     p = _Params()
     months = _months_cte(p, ("mf", "md"), [(f, f - datetime.timedelta(days=1)) for f in firsts])
+    if RollupState.objects.filter(name=SPELL_STATE).exists():
+        sql = f"""
+          WITH {months}
+          SELECT m.mf, SUM(s.owed_fen)
+          FROM months m JOIN {T_SPELL} s ON {_on_day("s", "m.md")}
+            JOIN {T_BILL} b ON b.id = s.bill_id AND b.due_date < m.mf
+            JOIN {T_ROOM} r ON r.id = b.room_id JOIN {T_BUILDING} bd ON bd.id = r.building_id
+          WHERE b.kind = 'charge' AND {scope_sql(scope, p)}
+          GROUP BY m.mf
+        """
+        return {_day(mf): int(fix or 0) for mf, fix in _fetch(sql, p.values)}
     sql = f"""
       WITH {months},
       ib AS (
@@ -1159,7 +1249,11 @@ def _bill_outstanding_on(day_param: str, states, p: _Params, bills_sql: str) -> 
 
 def _irregular_opening(out, states, scope, window, group_by) -> None:
     """Opening arrears count each bill's positive part only: the signed fact sums are right for every
-    bill but the irregular ones, which are corrected here one by one."""
+    bill but the irregular ones, which are corrected here — from their spells below zero when those
+    are kept, else one by one."""
+    if RollupState.objects.filter(name=SPELL_STATE).exists():
+        _spell_opening(out, scope, window, group_by)
+        return
     p = _Params()
     pws = p.add(window.start, "ws")
     day = p.add(window.start - datetime.timedelta(days=1), "O")
@@ -1173,6 +1267,27 @@ def _irregular_opening(out, states, scope, window, group_by) -> None:
         JOIN {T_ROOM} r ON r.id = b.room_id JOIN {T_BUILDING} bd ON bd.id = r.building_id
         {live._group_join(group_by)}
       WHERE {scope_sql(scope, p)}
+      GROUP BY 1
+    """
+    for g, fix in _fetch(sql, p.values):
+        if fix:
+            _add(out, g, {"oa": fix})
+
+
+def _on_day(alias: str, day: str) -> str:
+    return f"{alias}.starts <= {day} AND ({alias}.ends IS NULL OR {alias}.ends > {day})"
+
+
+def _spell_opening(out, scope, window, group_by) -> None:
+    p = _Params()
+    pws = p.add(window.start, "ws")
+    day = p.add(window.start - datetime.timedelta(days=1), "O")
+    sql = f"""
+      SELECT {live.GROUP_EXPR[group_by]} AS g, SUM(s.owed_fen)
+      FROM {T_SPELL} s JOIN {T_BILL} b ON b.id = s.bill_id JOIN {T_ROOM} r ON r.id = b.room_id
+        JOIN {T_BUILDING} bd ON bd.id = r.building_id{live._group_join(group_by)}
+      WHERE {_on_day("s", day)} AND b.kind = 'charge' AND b.due_date < {pws}
+        AND {scope_sql(scope, p)}
       GROUP BY 1
     """
     for g, fix in _fetch(sql, p.values):
@@ -1304,18 +1419,21 @@ def aging(
 
 def _aging_from_debt(scope: ReportScope, group_by: str, split_developer: bool) -> list[tuple]:
     """``aging`` from AccountDebt: one row per debtor and building, added up per group (an account
-    counts once per bucket of a group)."""
+    counts once per bucket of a group: its rows are added up first when it has several)."""
     p = _Params()
     dev = "CASE WHEN f.developer THEN 1 ELSE 0 END" if split_developer else "NULL"
-    per_account = ", ".join(f"SUM(f.b{n}_fen) AS o{n}" for n in range(6))
     per_group = ", ".join(f"SUM(o{n}), SUM(CASE WHEN o{n} > 0 THEN 1 ELSE 0 END)" for n in range(6))
+    # Without accounts spread over buildings (nearly always) an account is one row of a group.
+    shared = RollupState.objects.get(name=DEBT_STATE).shared_accounts
+    one_row = group_by == "building" or not shared
+    add = "" if one_row else "SUM"
+    columns = ", ".join(f"{add}(f.b{n}_fen) AS o{n}" for n in range(6))
     sql = f"""
       SELECT g, dev, {per_group}, SUM(t), COUNT(*) FROM (
-        SELECT {GROUP_EXPR[group_by]} AS g, {dev} AS dev, f.account_id, {per_account},
-          SUM(f.principal_fen) AS t
+        SELECT {GROUP_EXPR[group_by]} AS g, {dev} AS dev, f.account_id, {columns},
+          {add}(f.principal_fen) AS t
         FROM {T_DEBT} f{_group_join(group_by, scope)}
-        WHERE {_scope(scope, p)} AND f.principal_fen > 0
-        GROUP BY 1, 2, 3
+        WHERE {_scope(scope, p)} AND f.principal_fen > 0{"" if one_row else " GROUP BY 1, 2, 3"}
       ) d GROUP BY g, dev
     """
     rows = []
@@ -1501,7 +1619,30 @@ def check(project_id: int | None = None) -> list[Difference]:
     )
     diffs += _diff("IrregularBill", irregular_stored, irregular_fresh)
     diffs += _check_debt(project_id)
+    diffs += _check_spells(states, project_id)
     return diffs
+
+
+def _check_spells(states: dict[str, SummaryState], project_id: int | None) -> list[Difference]:
+    """IrregularSpell against the irregular bills' entries."""
+    if not RollupState.objects.filter(name=SPELL_STATE).exists():
+        return []
+    p = _Params()
+    bills = f"SELECT bill_id FROM {T_IRREG}"
+    if project_id:
+        bills = (
+            f"SELECT i.bill_id FROM {T_IRREG} i JOIN {T_BILL} b ON b.id = i.bill_id"
+            f" WHERE b.project_id = {p.add(project_id)}"
+        )
+    return _diff(
+        "IrregularSpell",
+        _rows(
+            f"SELECT bill_id, starts, ends, owed_fen FROM {T_SPELL} WHERE bill_id IN ({bills})",
+            p.values,
+            2,
+        ),
+        _rows(_spell_select(states, p, bills), p.values, 2),
+    )
 
 
 def _check_steward_facts(fresh: dict[tuple, tuple], only_x: str, p: _Params) -> list[Difference]:
