@@ -452,6 +452,11 @@ def build(rooms: int, months: int, today: datetime.date) -> None:
             },
             f"FROM {Bill._meta.db_table} b WHERE b.kind = 'late_fee'",
         )
+        # The receipt sequences past the receipts written here, so the services can take payments.
+        run(
+            "INSERT INTO ledger_receiptsequence (project_id, last_no)"
+            " SELECT project_id, MAX(receipt_no) FROM ledger_payment GROUP BY project_id"
+        )
         p0 = Project.objects.order_by("id").values_list("id", flat=True).first()
         insert_select(
             ArrearsCase,
@@ -533,6 +538,35 @@ def hand_written_aggregate(today: datetime.date) -> list:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def after_a_payment(access, page: dict, today: datetime.date) -> float:
+    """The dashboard's figures right after a payment at the fee window (taken through the ledger
+    service, hooks and all): the report reads the new rows into the summaries first."""
+    from decimal import Decimal
+
+    from wuye.billing.models import Account
+    from wuye.core.models import Membership, User
+    from wuye.ledger import services
+    from wuye.reports import figures
+
+    cashier = User.objects.order_by("id").first()
+    for project in access.projects:
+        Membership.objects.get_or_create(
+            user=cashier, project=project, defaults={"role": "cashier"}
+        )
+    times = []
+    for account in Account.objects.filter(pk__in=[17 * k for k in range(1, 4)]):
+        services.payment_record(
+            user=cashier,
+            account=account,
+            lines=[("cash", Decimal("88.00"), "")],
+            business_date=today,
+        )
+        started = time.perf_counter()
+        figures.dashboard(access, page)
+        times.append(time.perf_counter() - started)
+    return sorted(times)[1]
 
 
 def main() -> None:
@@ -648,6 +682,10 @@ def main() -> None:
                 f"{seconds:.3f} s ({'OK' if seconds < TARGET_S else 'OVER'} < {TARGET_S:.0f} s); "
                 f"ratio to the aggregate {ratio:.2f} ({'OK' if ratio <= RATIO_GOAL else 'ABOVE'} ≤ {RATIO_GOAL:.0f})",
             )
+        line(
+            "DASHBOARD PAGE right after a payment",
+            f"{after_a_payment(access, page, today):.3f} s (median of 3: the catch-up reads it in)",
+        )
         [row] = selectors.collection_rates(scope, year, today)
         line(
             "figures (year)",

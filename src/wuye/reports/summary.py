@@ -416,9 +416,11 @@ DEBT_COLUMNS = (
 )
 
 
-def _shared_accounts() -> int:
+def _shared_accounts(accounts: str | None = None) -> int:
+    """Accounts with AccountDebt rows in more than one building (among ``accounts``)."""
+    only = "" if accounts is None else f" WHERE account_id IN ({accounts})"
     [(n,)] = _fetch(
-        f"SELECT COUNT(*) FROM (SELECT account_id FROM {T_DEBT} GROUP BY account_id"
+        f"SELECT COUNT(*) FROM (SELECT account_id FROM {T_DEBT}{only} GROUP BY account_id"
         f" HAVING COUNT(*) > 1) x"
     )
     return int(n)
@@ -446,7 +448,8 @@ def _update_debt(accounts: str) -> None:
         f" {_debt_select(state.as_of, p, f'x.account_id IN ({accounts})')}",
         p.values,
     )
-    state.shared_accounts = _shared_accounts()
+    # With none before, only the accounts just recomputed can be shared now.
+    state.shared_accounts = _shared_accounts(None if state.shared_accounts else accounts)
     state.save(update_fields=["shared_accounts"])
 
 
@@ -1058,10 +1061,10 @@ def _trend_irregular_opening(scope: ReportScope, firsts: list[datetime.date]) ->
         sql = f"""
           WITH {months}
           SELECT m.mf, SUM(s.owed_fen)
-          FROM months m JOIN {T_SPELL} s ON {_on_day("s", "m.md")}
-            JOIN {T_BILL} b ON b.id = s.bill_id AND b.due_date < m.mf
+          FROM {T_SPELL} s CROSS JOIN months m CROSS JOIN {T_BILL} b
             JOIN {T_ROOM} r ON r.id = b.room_id JOIN {T_BUILDING} bd ON bd.id = r.building_id
-          WHERE b.kind = 'charge' AND {scope_sql(scope, p)}
+          WHERE {_on_day("s", "m.md")} AND b.id = s.bill_id AND b.due_date < m.mf
+            AND b.kind = 'charge' AND {scope_sql(scope, p)}
           GROUP BY m.mf
         """
         return {_day(mf): int(fix or 0) for mf, fix in _fetch(sql, p.values)}
@@ -1289,14 +1292,16 @@ def _on_day(alias: str, day: str) -> str:
 
 
 def _spell_opening(out, scope, window, group_by) -> None:
+    # CROSS JOIN: SQLite then reads the few spells first and looks their bills up, instead of
+    # scanning the bills (PostgreSQL plans both the same).
     p = _Params()
     pws = p.add(window.start, "ws")
     day = p.add(window.start - datetime.timedelta(days=1), "O")
     sql = f"""
       SELECT {live.GROUP_EXPR[group_by]} AS g, SUM(s.owed_fen)
-      FROM {T_SPELL} s JOIN {T_BILL} b ON b.id = s.bill_id JOIN {T_ROOM} r ON r.id = b.room_id
+      FROM {T_SPELL} s CROSS JOIN {T_BILL} b JOIN {T_ROOM} r ON r.id = b.room_id
         JOIN {T_BUILDING} bd ON bd.id = r.building_id{live._group_join(group_by)}
-      WHERE {_on_day("s", day)} AND b.kind = 'charge' AND b.due_date < {pws}
+      WHERE {_on_day("s", day)} AND b.id = s.bill_id AND b.kind = 'charge' AND b.due_date < {pws}
         AND {scope_sql(scope, p)}
       GROUP BY 1
     """
