@@ -490,3 +490,60 @@ def test_an_account_with_bills_in_two_buildings_counts_once_in_the_company_aging
             (r.key, r.buckets, r.counts, r.accounts) for r in slow
         ], group
     assert summary.check() == []
+
+
+BEHIND = [
+    ("current_unpaid", {}),
+    ("recovery_unpaid", {}),
+    ("not_clear", {}),
+    ("aging", {}),
+    ("aging", {"bucket": 3}),
+    ("aging", {"developer": True}),
+    ("aging", {"group_by": "steward", "key": 0}),
+    ("current_unpaid", {"group_by": "fee_item", "key": None}),
+    ("class", {"key": "B"}),
+    ("reason", {"key": ""}),
+]
+
+
+def behind_rows(s, figure, as_of, live, **kwargs):
+    window = Window(D(2025, 1, 1), D(2025, 12, 31))
+    rows = selectors.accounts_behind(
+        s, figure=figure, window=window, as_of=as_of, live=live, **kwargs
+    )
+    return [(r.account_id, r.amount, r.oldest_due_date, r.bills) for r in rows]
+
+
+def test_the_households_behind_each_figure_as_of_today_come_from_the_open_bills(project, stewarded):
+    summary.refresh(full=True)
+    today = timezone.localdate()
+    for figure, kwargs in BEHIND:
+        with CaptureQueriesContext(connection) as queries:
+            fast = behind_rows(scope(project), figure, today, False, **kwargs)
+        assert reads(queries.captured_queries, OpenBill) == 1, figure
+        assert fast == behind_rows(scope(project), figure, today, True, **kwargs), figure
+
+
+def test_a_page_and_the_totals_of_the_households_behind_a_figure_agree_with_the_whole_list(
+    project, stewarded
+):
+    summary.refresh(full=True)
+    today, window = timezone.localdate(), Window(D(2025, 1, 1), D(2025, 12, 31))
+    question = {"figure": "aging", "window": window, "as_of": today}
+    whole = selectors.accounts_behind(scope(project), **question)
+    page = selectors.accounts_behind(scope(project), **question, limit=2, offset=1)
+    assert [r.account_id for r in page] == [r.account_id for r in whole[1:3]]
+    assert selectors.behind_totals(scope(project), **question) == (
+        len(whole),
+        sum(r.amount for r in whole),
+    )
+    assert selectors.behind_totals(scope(project), **question, limit=1) == (1, whole[0].amount)
+
+
+def test_households_behind_a_figure_on_a_date_with_later_payments_are_read_live(project, busy):
+    summary.refresh(full=True)
+    as_of = D(2025, 3, 31)  # payments dated after it exist
+    with CaptureQueriesContext(connection) as queries:
+        fast = behind_rows(scope(project), "aging", as_of, False)
+    assert reads(queries.captured_queries, OpenBill) == 0
+    assert fast == behind_rows(scope(project), "aging", as_of, True)

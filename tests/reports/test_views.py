@@ -222,3 +222,34 @@ def test_a_stewards_trend_shows_their_own_plan_lines_not_the_projects(
     assert (
         get(client, steward, "reports:dashboard", **YEAR).context["b"].trend["target"][june] == 300
     )
+
+
+def test_the_households_page_reads_one_page_and_counts_the_whole_list(
+    client, manager, project, cashier, ledger, monkeypatch
+):
+    """A company's list runs to 100,000s: the page shows the count and total of all of them and
+    loads only the households of the page it shows."""
+    from wuye.reports import views
+
+    _more_households(project, cashier, 3)  # three more owe 200.00 each
+    monkeypatch.setattr(views, "HOUSEHOLDS_PAGE", 2)
+    params = {**YEAR, "figure": "current_unpaid"}
+    first = get(client, manager, "reports:households", **params)
+    assert first.context["page"].paginator.count == 4
+    assert first.context["total"] == Decimal("1000.00")  # 400.00 + 3 × 200.00
+    assert [r.room_code for r in first.context["page"]][0] == "1-1-101"  # largest first
+    second = get(client, manager, "reports:households", page=2, **params)
+    shown = [r.room_code for r in first.context["page"]] + [
+        r.room_code for r in second.context["page"]
+    ]
+    assert len(shown) == len(set(shown)) == 4
+    assert "共 4 户，合计 1,000.00 元" in second.content.decode()
+
+
+def test_a_households_limit_caps_the_count_and_the_total(client, manager, project, cashier, ledger):
+    _more_households(project, cashier, 3)
+    response = get(
+        client, manager, "reports:households", figure="current_unpaid", limit="2", **YEAR
+    )
+    assert response.context["page"].paginator.count == 2
+    assert response.context["total"] == Decimal("600.00")  # 400.00 + 200.00

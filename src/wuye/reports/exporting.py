@@ -379,26 +379,80 @@ def report_data(kind: str, user, access, f: dict) -> dict:
 ZERO_M = Decimal("0.00")
 
 
-def households_rows(user, access, f: dict) -> list:
-    """The households behind one figure, payer names masked for roles that do not contact owners."""
-    from wuye.reports import selectors
+def _behind_question(access, f: dict) -> dict:
+    return {
+        "figure": f["figure"],
+        "window": _window(f),
+        "as_of": f["as_of"],
+        "key": f.get("key"),
+        "bucket": f.get("bucket"),
+        "group_by": f.get("group") or "company",
+        "developer": f.get("developer"),
+    }
 
-    rows = selectors.accounts_behind(
-        access.scope(f.get("project")),
-        figure=f["figure"],
-        window=_window(f),
-        as_of=f["as_of"],
-        key=f.get("key"),
-        bucket=f.get("bucket"),
-        group_by=f.get("group") or "company",
-        developer=f.get("developer"),
-        limit=f.get("limit"),
-    )
+
+def _for_display(user, rows: list) -> list:
     stages = dict(Stage.choices)
     for r in rows:
         r.payer = _payer(user, r)
         r.stage_label = str(stages.get(r.stage, r.stage))
     return rows
+
+
+def households_rows(user, access, f: dict) -> list:
+    """The households behind one figure, payer names masked for roles that do not contact owners."""
+    from wuye.reports import selectors
+
+    rows = selectors.accounts_behind(
+        access.scope(f.get("project")), **_behind_question(access, f), limit=f.get("limit")
+    )
+    return _for_display(user, rows)
+
+
+class HouseholdPages:
+    """The households behind one figure as a list a Paginator reads page by page: the count and the
+    total in one statement, each page in another, so a company-wide figure (100,000s of households)
+    never loads every household (the top-debtors figure is short and loads whole)."""
+
+    def __init__(self, user, access, f: dict) -> None:
+        self.user, self.f = user, f
+        self.scope = access.scope(f.get("project"))
+        self.question = _behind_question(access, f)
+        self.cap = f.get("limit")
+        self._totals: tuple[int, Decimal] | None = None
+
+    def _count_and_total(self) -> tuple[int, Decimal]:
+        from wuye.reports import selectors
+
+        if self._totals is None:
+            self._totals = selectors.behind_totals(self.scope, **self.question, limit=self.cap)
+        return self._totals
+
+    def count(self) -> int:
+        return self._count_and_total()[0]
+
+    @property
+    def total(self) -> Decimal:
+        return self._count_and_total()[1]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, part: slice) -> list:
+        from wuye.reports import selectors
+
+        start, stop = part.start or 0, part.stop
+        if self.cap:
+            stop = min(stop, self.cap) if stop is not None else self.cap
+        if stop is not None and stop <= start:
+            return []
+        rows = selectors.accounts_behind(
+            self.scope,
+            **self.question,
+            limit=None if stop is None else stop - start,
+            offset=start,
+        )
+        return _for_display(self.user, rows)
 
 
 def estimated_rows(kind: str, f: dict) -> int:

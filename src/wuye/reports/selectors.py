@@ -1001,58 +1001,127 @@ def _behind_live(
     bucket: int | None,
     group_by: str,
     developer: bool | None,
-) -> list[tuple]:
-    """Rows (account, fen, oldest due, bills) of the accounts behind a figure."""
+) -> tuple[str, _Params]:
+    """SQL of rows (acc, fen, oldest, n) — account, what it owes for the figure, oldest due date,
+    bills — of the accounts behind a figure, straight from the ledger."""
     p = _Params()
     asof = p.add(as_of, "asof")
     conds = [scope_sql(scope, p), "b.kind = 'charge'"]
     group_cond = None
-    if figure in ("current_unpaid", "not_clear", "recovery_unpaid"):
-        if window is None:
-            raise ValueError("这个数字需要统计区间")
-        ws, we = p.add(window.start, "ws"), p.add(window.end, "we")
-        if figure == "recovery_unpaid":
-            conds.append(f"b.due_date < {ws}")
-        else:
-            conds.append(f"b.period_start >= {ws} AND b.period_start <= {we}")
-        if figure == "not_clear":
-            conds.append(f"b.due_date <= {asof}")
-    elif figure in ("aging", "class", "reason", "top"):
-        conds.append(f"b.due_date < {asof}")
-        if figure == "aging" and bucket is not None:
-            conds.append(f"{bucket_case('b.due_date', p, as_of)} = {p.add(int(bucket), 'bucket')}")
-    else:
-        raise ValueError(f"unknown figure {figure!r}")
+    conds += behind_conditions(figure, window, as_of, bucket, p, "b")
     if key is not None and figure in ("current_unpaid", "recovery_unpaid", "not_clear", "aging"):
         group_cond = f"{GROUP_EXPR[group_by]} = {p.add(key, 'gkey')}"
         conds.append(group_cond)
     if developer is not None:
         conds.append(f"{_developer_expr(True)} = {p.add(1 if developer else 0, 'dev')}")
     if figure in ("class", "reason"):
-        cases = _open_cases_sql(scope, as_of, p)
-        if figure == "class":
-            pick = f"SELECT acc FROM ({cases}) oc WHERE oc.cls = {p.add(key or '', 'cls')}"
-        else:
-            reasons = _latest_reason_sql(p, as_of)
-            pick = (
-                f"SELECT oc.acc FROM ({cases}) oc LEFT JOIN ({reasons}) lr ON lr.case_id = oc.case_id"
-                f" WHERE COALESCE(lr.reason, '') = {p.add(key or '', 'reason')}"
-            )
-        conds.append(f"b.account_id IN ({pick})")
+        conds.append(f"b.account_id IN ({behind_cases(scope, as_of, figure, key, p)})")
     # The id subquery has no team join: it leaves the team key to the outer query.
     plain = [c for c in conds if not (group_by == "team" and c == group_cond)]
     restrict = _bills_where(" AND ".join(plain))
     adj = _sums_join(T_ADJ, "adj", {"asof": f"effective_date <= {asof}"}, restrict)
     alloc = _sums_join(T_ALLOC, "al", {"asof": f"effective_date <= {asof}"}, restrict)
     sql = f"""
-    SELECT acc, SUM(o), MIN(due), COUNT(*) FROM (
+    SELECT acc, SUM(o) AS fen, MIN(due) AS oldest, COUNT(*) AS n FROM (
       SELECT b.account_id AS acc, b.due_date AS due,
         {_cents("b.amount")} - COALESCE(adj.asof, 0) - COALESCE(al.asof, 0) AS o
       FROM {BILL_FROM}{_group_join(group_by)}{adj}{alloc}
       WHERE {" AND ".join(conds)}
-    ) x WHERE o > 0 GROUP BY acc ORDER BY SUM(o) DESC, MIN(due), acc
+    ) x WHERE o > 0 GROUP BY acc
     """
-    return _fetch(sql, p)
+    return sql, p
+
+
+def behind_conditions(
+    figure: str,
+    window: Window | None,
+    as_of: datetime.date,
+    bucket: int | None,
+    p: _Params,
+    alias: str,
+) -> list[str]:
+    """Which bills (over ``alias``: period, due date) a figure's households owe on."""
+    asof = p.add(as_of, "asof")
+    if figure in ("current_unpaid", "not_clear", "recovery_unpaid"):
+        if window is None:
+            raise ValueError("这个数字需要统计区间")
+        ws, we = p.add(window.start, "ws"), p.add(window.end, "we")
+        if figure == "recovery_unpaid":
+            return [f"{alias}.due_date < {ws}"]
+        conds = [f"{alias}.period_start >= {ws} AND {alias}.period_start <= {we}"]
+        if figure == "not_clear":
+            conds.append(f"{alias}.due_date <= {asof}")
+        return conds
+    if figure in ("aging", "class", "reason", "top"):
+        conds = [f"{alias}.due_date < {asof}"]
+        if figure == "aging" and bucket is not None:
+            bucket_of = bucket_case(f"{alias}.due_date", p, as_of)
+            conds.append(f"{bucket_of} = {p.add(int(bucket), 'bucket')}")
+        return conds
+    raise ValueError(f"unknown figure {figure!r}")
+
+
+def behind_cases(
+    scope: ReportScope, as_of: datetime.date, figure: str, key: Any, p: _Params
+) -> str:
+    """SELECT of the accounts of the open cases with the class (``figure`` "class") or latest
+    refusal reason ("reason") ``key``."""
+    cases = _open_cases_sql(scope, as_of, p)
+    if figure == "class":
+        return f"SELECT acc FROM ({cases}) oc WHERE oc.cls = {p.add(key or '', 'cls')}"
+    reasons = _latest_reason_sql(p, as_of)
+    return (
+        f"SELECT oc.acc FROM ({cases}) oc LEFT JOIN ({reasons}) lr ON lr.case_id = oc.case_id"
+        f" WHERE COALESCE(lr.reason, '') = {p.add(key or '', 'reason')}"
+    )
+
+
+def _behind_query(
+    scope: ReportScope,
+    figure: str,
+    window: Window | None,
+    as_of: datetime.date,
+    key: Any,
+    bucket: int | None,
+    group_by: str,
+    developer: bool | None,
+    live: bool,
+) -> tuple[str, _Params]:
+    if group_by not in GROUPS:
+        raise ValueError(f"unknown group {group_by!r}")
+    args = (scope, figure, window, as_of, key, bucket, group_by, developer)
+    if not live:
+        from wuye.reports import summary
+
+        query = summary.behind(*args)
+        if query is not None:
+            return query
+    return _behind_live(*args)
+
+
+BEHIND_ORDER = " ORDER BY fen DESC, oldest, acc"
+
+
+def behind_totals(
+    scope: ReportScope,
+    *,
+    figure: str,
+    window: Window | None,
+    as_of: datetime.date,
+    key: Any = None,
+    bucket: int | None = None,
+    group_by: str = "company",
+    developer: bool | None = None,
+    limit: int | None = None,
+    live: bool = False,
+) -> tuple[int, Decimal]:
+    """How many households ``accounts_behind`` lists (at most ``limit``) and what they owe in all,
+    without reading their rows."""
+    sql, p = _behind_query(scope, figure, window, as_of, key, bucket, group_by, developer, live)
+    if limit:
+        sql = f"SELECT fen FROM ({sql}) q{BEHIND_ORDER} LIMIT {int(limit)}"
+    [(n, fen)] = _fetch(f"SELECT COUNT(*), SUM(fen) FROM ({sql}) t", p)
+    return int(n), _fen_to_money(fen)
 
 
 def accounts_behind(
@@ -1066,6 +1135,8 @@ def accounts_behind(
     group_by: str = "company",
     developer: bool | None = None,
     limit: int | None = None,
+    offset: int = 0,
+    live: bool = False,
 ) -> list[AccountRow]:
     """The households behind a number, largest first, with what they owe for it:
 
@@ -1076,9 +1147,10 @@ def accounts_behind(
     - ``class`` / ``reason``: accounts of open cases with that class / latest refusal reason (``key``);
     - ``top``: the top debtors (``limit``, default 50).
 
-    ``key`` with ``group_by`` narrows rate and aging figures to one group's row."""
+    ``key`` with ``group_by`` narrows rate and aging figures to one group's row. ``limit`` and
+    ``offset`` pick a page of the list in the database (a company's list runs to 100,000s)."""
     if figure == "top":
-        debtors = top_debtors(scope, as_of, limit or 50)
+        debtors = top_debtors(scope, as_of, limit or 50, live=live)
         return [
             AccountRow(
                 account_id=d.account_id,
@@ -1098,12 +1170,12 @@ def accounts_behind(
                 stage=d.stage,
             )
             for d in debtors
-        ]
-    if group_by not in GROUPS:
-        raise ValueError(f"unknown group {group_by!r}")
-    raw = _behind_live(scope, figure, window, as_of, key, bucket, group_by, developer)
+        ][offset:]
+    sql, p = _behind_query(scope, figure, window, as_of, key, bucket, group_by, developer, live)
+    page = ""
     if limit:
-        raw = raw[:limit]
+        page = f" LIMIT {int(limit)}" + (f" OFFSET {int(offset)}" if offset else "")
+    raw = _fetch(f"SELECT acc, fen, oldest, n FROM ({sql}) q{BEHIND_ORDER}{page}", p)
     details = _account_details([r[0] for r in raw], as_of)
     rows = []
     for acc, fen, oldest, n in raw:

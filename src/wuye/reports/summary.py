@@ -1523,6 +1523,52 @@ def _debtors_from_debt(scope: ReportScope, limit: int | None) -> list[tuple]:
     return _fetch(sql, p.values)
 
 
+def _entries_after(day: datetime.date) -> bool:
+    """Whether any adjustment or allocation is dated after ``day`` (else every bill's outstanding on
+    that day is its outstanding now: OpenBill)."""
+    return any(
+        _fetch(f"SELECT 1 FROM {table} WHERE effective_date > %(d)s LIMIT 1", {"d": day})
+        for table in (T_ADJ, T_ALLOC)
+    )
+
+
+def behind(
+    scope: ReportScope,
+    figure: str,
+    window: Window | None,
+    as_of: datetime.date,
+    key: Any,
+    bucket: int | None,
+    group_by: str,
+    developer: bool | None,
+) -> tuple[str, _Params] | None:
+    """``selectors._behind_live``'s query over OpenBill, when nothing is dated after ``as_of`` (a
+    report as of today): then a bill owes on that day exactly what it owes now. None otherwise, or
+    for every team at once (a steward in two teams would count twice)."""
+    if group_by == "team" and key is None:
+        return None
+    if catch_up() is None or _entries_after(as_of):
+        return None
+    p = _Params()
+    conds = [_scope(scope, p), "f.kind = 'charge'", "f.outstanding_fen > 0"]
+    conds += live.behind_conditions(figure, window, as_of, bucket, p, "f")
+    if key is not None and figure in ("current_unpaid", "recovery_unpaid", "not_clear", "aging"):
+        conds.append(f"{GROUP_EXPR[group_by]} = {p.add(key, 'gkey')}")
+    if developer is not None:
+        dev = p.add(1 if developer else 0, "dev")
+        conds.append(f"(CASE WHEN f.developer THEN 1 ELSE 0 END) = {dev}")
+    if figure in ("class", "reason"):
+        conds.append(f"f.account_id IN ({live.behind_cases(scope, as_of, figure, key, p)})")
+    sql = f"""
+      SELECT f.account_id AS acc, SUM(f.outstanding_fen) AS fen, MIN(f.due_date) AS oldest,
+        COUNT(*) AS n
+      FROM {T_OPEN} f{_group_join(group_by, scope)}
+      WHERE {" AND ".join(conds)}
+      GROUP BY f.account_id
+    """
+    return sql, p
+
+
 # --- proof: the summaries equal the live computation -----------------------------------------------
 
 

@@ -175,7 +175,12 @@ def households(request):
     if request.GET.get("format") == "xlsx":
         return _export(request, "households", form, access)
     f = form.cleaned_data
-    rows = exporting.households_rows(request.user, access, f)
+    if f["figure"] == "top":
+        rows = exporting.households_rows(request.user, access, f)
+        total = sum((r.amount for r in rows), Decimal("0.00"))
+    else:
+        rows = exporting.HouseholdPages(request.user, access, f)
+        total = rows.total
     page = Paginator(rows, HOUSEHOLDS_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -184,7 +189,7 @@ def households(request):
             **context,
             "page": page,
             "f": f,
-            "total": sum((r.amount for r in rows), Decimal("0.00")),
+            "total": total,
             "bucket_label": figures.AGING_LABELS[f["bucket"]]
             if f.get("bucket") is not None
             else "",
