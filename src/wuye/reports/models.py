@@ -143,12 +143,17 @@ class SummaryState(models.Model):
         return f"{self.source} ≤ {self.watermark}"
 
 
-class BillFact(models.Model):
+def _fact_key(group: str) -> list[str]:
+    """The key of a fact table: project, its group column (building or steward), then the rest."""
+    rest = ["fee_item_id", "kind", "developer", "period_start", "due_date", "event_month"]
+    return ["project_id", group, *rest]
+
+
+class _Facts(models.Model):
     """Sums of bills (event_month = 1900-01-01) and of their adjustments and allocations by the month
-    of their effective date, per building, fee item, kind, payer type, period and due date."""
+    of their effective date, per group, fee item, kind, payer type, period and due date."""
 
     project_id = models.IntegerField()
-    building_id = models.IntegerField()
     fee_item_id = models.IntegerField()
     kind = models.CharField(max_length=10)
     developer = models.BooleanField()
@@ -160,20 +165,17 @@ class BillFact(models.Model):
     received_fen = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class BillFact(_Facts):
+    """The facts per building."""
+
+    building_id = models.IntegerField()
+
+    class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "project_id",
-                    "building_id",
-                    "fee_item_id",
-                    "kind",
-                    "developer",
-                    "period_start",
-                    "due_date",
-                    "event_month",
-                ],
-                name="bill_fact_key",
-            )
+            models.UniqueConstraint(fields=_fact_key("building_id"), name="bill_fact_key")
         ]
         indexes = [
             models.Index(fields=["project_id", "period_start"], name="bill_fact_period_idx"),
@@ -277,39 +279,17 @@ class AccountSpan(models.Model):
         return f"account {self.account_id}: {self.first_period}–{self.last_period}"
 
 
-class StewardFact(models.Model):
+class StewardFact(_Facts):
     """BillFact added up per steward instead of per building (``steward_id`` 0: no steward), by the
     buildings' stewards in BuildingSteward: company, project, steward, team and fee-item questions
     read a few hundred thousand rows at most instead of millions. A building that changes steward has
     its facts moved on the next refresh (reports catch up on read)."""
 
-    project_id = models.IntegerField()
     steward_id = models.IntegerField()
-    fee_item_id = models.IntegerField()
-    kind = models.CharField(max_length=10)
-    developer = models.BooleanField()
-    period_start = models.DateField()
-    due_date = models.DateField()
-    event_month = models.DateField()
-    billed_fen = models.BigIntegerField(default=0)
-    adjusted_fen = models.BigIntegerField(default=0)
-    received_fen = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "project_id",
-                    "steward_id",
-                    "fee_item_id",
-                    "kind",
-                    "developer",
-                    "period_start",
-                    "due_date",
-                    "event_month",
-                ],
-                name="steward_fact_key",
-            )
+            models.UniqueConstraint(fields=_fact_key("steward_id"), name="steward_fact_key")
         ]
 
     def __str__(self) -> str:

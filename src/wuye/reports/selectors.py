@@ -992,23 +992,28 @@ def staff_leaderboard(
 # --- the households behind a number ----------------------------------------------------------------
 
 
-def _behind_live(
-    scope: ReportScope,
-    figure: str,
-    window: Window | None,
-    as_of: datetime.date,
-    key: Any,
-    bucket: int | None,
-    group_by: str,
-    developer: bool | None,
-) -> tuple[str, _Params]:
+@dataclass(frozen=True)
+class Behind:
+    """Which households a figure stands for (see ``accounts_behind``)."""
+
+    figure: str
+    window: Window | None
+    as_of: datetime.date
+    key: Any = None
+    bucket: int | None = None
+    group_by: str = "company"
+    developer: bool | None = None
+
+
+def _behind_live(scope: ReportScope, q: Behind) -> tuple[str, _Params]:
     """SQL of rows (acc, fen, oldest, n) — account, what it owes for the figure, oldest due date,
     bills — of the accounts behind a figure, straight from the ledger."""
+    figure, as_of, key, group_by, developer = q.figure, q.as_of, q.key, q.group_by, q.developer
     p = _Params()
     asof = p.add(as_of, "asof")
     conds = [scope_sql(scope, p), "b.kind = 'charge'"]
     group_cond = None
-    conds += behind_conditions(figure, window, as_of, bucket, p, "b")
+    conds += behind_conditions(q, p, "b")
     if key is not None and figure in ("current_unpaid", "recovery_unpaid", "not_clear", "aging"):
         group_cond = f"{GROUP_EXPR[group_by]} = {p.add(key, 'gkey')}"
         conds.append(group_cond)
@@ -1032,15 +1037,9 @@ def _behind_live(
     return sql, p
 
 
-def behind_conditions(
-    figure: str,
-    window: Window | None,
-    as_of: datetime.date,
-    bucket: int | None,
-    p: _Params,
-    alias: str,
-) -> list[str]:
+def behind_conditions(q: Behind, p: _Params, alias: str) -> list[str]:
     """Which bills (over ``alias``: period, due date) a figure's households owe on."""
+    figure, window, as_of, bucket = q.figure, q.window, q.as_of, q.bucket
     asof = p.add(as_of, "asof")
     if figure in ("current_unpaid", "not_clear", "recovery_unpaid"):
         if window is None:
@@ -1076,48 +1075,27 @@ def behind_cases(
     )
 
 
-def _behind_query(
-    scope: ReportScope,
-    figure: str,
-    window: Window | None,
-    as_of: datetime.date,
-    key: Any,
-    bucket: int | None,
-    group_by: str,
-    developer: bool | None,
-    live: bool,
-) -> tuple[str, _Params]:
-    if group_by not in GROUPS:
-        raise ValueError(f"unknown group {group_by!r}")
-    args = (scope, figure, window, as_of, key, bucket, group_by, developer)
+def _behind_query(scope: ReportScope, q: Behind, live: bool) -> tuple[str, _Params]:
+    if q.group_by not in GROUPS:
+        raise ValueError(f"unknown group {q.group_by!r}")
     if not live:
         from wuye.reports import summary
 
-        query = summary.behind(*args)
+        query = summary.behind(scope, q)
         if query is not None:
             return query
-    return _behind_live(*args)
+    return _behind_live(scope, q)
 
 
 BEHIND_ORDER = " ORDER BY fen DESC, oldest, acc"
 
 
 def behind_totals(
-    scope: ReportScope,
-    *,
-    figure: str,
-    window: Window | None,
-    as_of: datetime.date,
-    key: Any = None,
-    bucket: int | None = None,
-    group_by: str = "company",
-    developer: bool | None = None,
-    limit: int | None = None,
-    live: bool = False,
+    scope: ReportScope, *, limit: int | None = None, live: bool = False, **question: Any
 ) -> tuple[int, Decimal]:
     """How many households ``accounts_behind`` lists (at most ``limit``) and what they owe in all,
-    without reading their rows."""
-    sql, p = _behind_query(scope, figure, window, as_of, key, bucket, group_by, developer, live)
+    without reading their rows (``question``: the figure, window, as_of … of ``Behind``)."""
+    sql, p = _behind_query(scope, Behind(**question), live)
     if limit:
         sql = f"SELECT fen FROM ({sql}) q{BEHIND_ORDER} LIMIT {int(limit)}"
     [(n, fen)] = _fetch(f"SELECT COUNT(*), SUM(fen) FROM ({sql}) t", p)
@@ -1171,7 +1149,8 @@ def accounts_behind(
             )
             for d in debtors
         ][offset:]
-    sql, p = _behind_query(scope, figure, window, as_of, key, bucket, group_by, developer, live)
+    question = Behind(figure, window, as_of, key, bucket, group_by, developer)
+    sql, p = _behind_query(scope, question, live)
     page = ""
     if limit:
         page = f" LIMIT {int(limit)}" + (f" OFFSET {int(offset)}" if offset else "")

@@ -1532,26 +1532,18 @@ def _entries_after(day: datetime.date) -> bool:
     )
 
 
-def behind(
-    scope: ReportScope,
-    figure: str,
-    window: Window | None,
-    as_of: datetime.date,
-    key: Any,
-    bucket: int | None,
-    group_by: str,
-    developer: bool | None,
-) -> tuple[str, _Params] | None:
+def behind(scope: ReportScope, q: live.Behind) -> tuple[str, _Params] | None:
     """``selectors._behind_live``'s query over OpenBill, when nothing is dated after ``as_of`` (a
     report as of today): then a bill owes on that day exactly what it owes now. None otherwise, or
     for every team at once (a steward in two teams would count twice)."""
+    figure, as_of, key, group_by, developer = q.figure, q.as_of, q.key, q.group_by, q.developer
     if group_by == "team" and key is None:
         return None
     if catch_up() is None or _entries_after(as_of):
         return None
     p = _Params()
     conds = [_scope(scope, p), "f.kind = 'charge'", "f.outstanding_fen > 0"]
-    conds += live.behind_conditions(figure, window, as_of, bucket, p, "f")
+    conds += live.behind_conditions(q, p, "f")
     if key is not None and figure in ("current_unpaid", "recovery_unpaid", "not_clear", "aging"):
         conds.append(f"{GROUP_EXPR[group_by]} = {p.add(key, 'gkey')}")
     if developer is not None:
