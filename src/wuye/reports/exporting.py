@@ -379,7 +379,7 @@ def report_data(kind: str, user, access, f: dict) -> dict:
 ZERO_M = Decimal("0.00")
 
 
-def _behind_question(access, f: dict) -> dict:
+def _behind_question(f: dict) -> dict:
     return {
         "figure": f["figure"],
         "window": _window(f),
@@ -404,7 +404,7 @@ def households_rows(user, access, f: dict) -> list:
     from wuye.reports import selectors
 
     rows = selectors.accounts_behind(
-        access.scope(f.get("project")), **_behind_question(access, f), limit=f.get("limit")
+        access.scope(f.get("project")), **_behind_question(f), limit=f.get("limit")
     )
     return _for_display(user, rows)
 
@@ -417,7 +417,7 @@ class HouseholdPages:
     def __init__(self, user, access, f: dict) -> None:
         self.user, self.f = user, f
         self.scope = access.scope(f.get("project"))
-        self.question = _behind_question(access, f)
+        self.question = _behind_question(f)
         self.cap = f.get("limit")
         self._totals: tuple[int, Decimal] | None = None
 

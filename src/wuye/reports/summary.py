@@ -290,6 +290,15 @@ def _build_steward_facts(now: datetime.datetime) -> None:
     RollupState.objects.update_or_create(name=STEWARD_STATE, defaults={"built_at": now})
 
 
+def _rollups() -> dict[str, RollupState]:
+    return {r.name: r for r in RollupState.objects.all()}
+
+
+def _rollup(name: str) -> RollupState | None:
+    """The state of one roll-up; None while it has never been built."""
+    return RollupState.objects.filter(name=name).first()
+
+
 def _moved_buildings_sql() -> str:
     return (
         f"SELECT s.building_id, s.steward_id AS old_id, COALESCE(bd.steward_id, 0) AS new_id"
@@ -300,7 +309,7 @@ def _moved_buildings_sql() -> str:
 
 def stewards_moved() -> bool:
     """Whether a building has changed steward since its facts were filed in StewardFact."""
-    if not RollupState.objects.filter(name=STEWARD_STATE).exists():
+    if not _rollup(STEWARD_STATE) is not None:
         return False
     return bool(_fetch(_moved_buildings_sql() + " LIMIT 1"))
 
@@ -438,7 +447,7 @@ def _rebuild_debt(day: datetime.date, now: datetime.datetime) -> None:
 
 def _update_debt(accounts: str) -> None:
     """AccountDebt rows of the accounts ``accounts`` selects, again (after their bills changed)."""
-    state = RollupState.objects.filter(name=DEBT_STATE).first()
+    state = _rollup(DEBT_STATE)
     if state is None or state.as_of is None:
         return
     _execute(f"DELETE FROM {T_DEBT} WHERE account_id IN ({accounts})")
@@ -604,7 +613,7 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
             _execute(f"DELETE FROM {table}")
         SummaryState.objects.all().delete()
         RollupState.objects.all().delete()
-    rollups = {r.name: r for r in RollupState.objects.all()}
+    rollups = _rollups()
     steward_facts = STEWARD_STATE in rollups
     if steward_facts:
         _sync_stewards()  # before new facts are filed: they go under the stewards of today
@@ -775,16 +784,10 @@ def _scope(scope: ReportScope, p: _Params, alias: str = "f") -> str:
     )
 
 
-def _rollups() -> dict[str, RollupState]:
-    return {r.name: r for r in RollupState.objects.all()}
-
-
 def _by_steward(scope: ReportScope, group_by: str) -> bool:
     """Whether StewardFact answers: it has no buildings, but every other group and scope."""
     return (
-        group_by != "building"
-        and scope.building_ids is None
-        and RollupState.objects.filter(name=STEWARD_STATE).exists()
+        group_by != "building" and scope.building_ids is None and _rollup(STEWARD_STATE) is not None
     )
 
 
@@ -812,13 +815,15 @@ def _fact_group(group_by: str, by_steward: bool) -> str:
     return GROUP_EXPR[group_by]
 
 
-def _debt_ready(scope: ReportScope, as_of: datetime.date, group_by: str = "company") -> bool:
-    """Whether AccountDebt answers for this date (it was computed for it) and question (it has no
-    fee items)."""
+def _debt_ready(
+    scope: ReportScope, as_of: datetime.date, group_by: str = "company"
+) -> RollupState | None:
+    """AccountDebt's state when it answers for this date (it was computed for it) and question (it
+    has no fee items); else None."""
     if scope.fee_item_ids is not None or group_by == "fee_item":
-        return False
-    state = RollupState.objects.filter(name=DEBT_STATE).first()
-    return state is not None and state.as_of == as_of
+        return None
+    state = _rollup(DEBT_STATE)
+    return state if state is not None and state.as_of == as_of else None
 
 
 def _month_first(day: datetime.date) -> datetime.date:
@@ -862,24 +867,26 @@ def rates_many(
     if states is None:
         return None
     rolled = [g for g in wanted if g in ROLL_UP]
-    steward_pass = len(rolled) > 1 and "building" not in rolled and _by_steward(scope, "steward")
     out: dict[str, dict[Any, dict[str, Any]]] = {}
-    if steward_pass:
-        pairs = _fact_sums(scope, window, as_of, "pair", by_steward=True)
+    if len(rolled) > 1:
+        if "building" not in rolled and _by_steward(scope, "steward"):
+            passed = _fact_sums(scope, window, as_of, "pair", by_steward=True)
+
+            def owner(key, group_by):
+                project, steward = key
+                return {"company": 0, "project": project, "steward": steward}[group_by]
+        else:
+            passed = _fact_sums(scope, window, as_of, "building", by_steward=False)
+            owners = _building_owners(scope)
+
+            def owner(key, group_by):
+                return owners[key][group_by]
+
         for group_by in rolled:
             target: dict[Any, dict[str, Any]] = {}
-            for (project, steward), sums in pairs.items():
-                key = {"company": 0, "project": project, "steward": steward}[group_by]
-                _add(target, key, sums)
+            for key, sums in passed.items():
+                _add(target, owner(key, group_by), sums)
             _corrections(target, states, scope, window, as_of, group_by)
-            out[group_by] = target
-    elif len(rolled) > 1:
-        by_building = _money_sums(states, scope, window, as_of, "building")
-        owners = _building_owners(scope)
-        for group_by in rolled:
-            target = {}
-            for building_id, sums in by_building.items():
-                _add(target, owners[building_id][group_by], sums)
             out[group_by] = target
     for group_by in wanted:
         if group_by not in out:
@@ -1057,7 +1064,7 @@ def _trend_irregular_opening(scope: ReportScope, firsts: list[datetime.date]) ->
     month's first day → the negative parts of its irregular bills' outstanding on the day before."""
     p = _Params()
     months = _months_cte(p, ("mf", "md"), [(f, f - datetime.timedelta(days=1)) for f in firsts])
-    if RollupState.objects.filter(name=SPELL_STATE).exists():
+    if _rollup(SPELL_STATE) is not None:
         sql = f"""
           WITH {months}
           SELECT m.mf, SUM(s.owed_fen)
@@ -1264,7 +1271,7 @@ def _irregular_opening(out, states, scope, window, group_by) -> None:
     """Opening arrears count each bill's positive part only: the signed fact sums are right for every
     bill but the irregular ones, which are corrected here — from their spells below zero when those
     are kept, else one by one."""
-    if RollupState.objects.filter(name=SPELL_STATE).exists():
+    if _rollup(SPELL_STATE) is not None:
         _spell_opening(out, scope, window, group_by)
         return
     p = _Params()
@@ -1412,8 +1419,9 @@ def aging(
     """Rows (g, dev, bucket, fen, accounts) as ``selectors._aging_live``, from the summaries."""
     if catch_up() is None:
         return None
-    if _debt_ready(scope, as_of, group_by):
-        return _aging_from_debt(scope, group_by, split_developer)
+    debt = _debt_ready(scope, as_of, group_by)
+    if debt is not None:
+        return _aging_from_debt(scope, group_by, split_developer, debt.shared_accounts)
     p = _Params()
     where = f"x.kind = 'charge' AND x.project_id IN {p.in_list(scope.project_ids or (0,))}"
     overdue = _overdue_on(as_of, p, where, strict=True)
@@ -1432,15 +1440,16 @@ def aging(
     return _fetch(sql, p.values)
 
 
-def _aging_from_debt(scope: ReportScope, group_by: str, split_developer: bool) -> list[tuple]:
+def _aging_from_debt(
+    scope: ReportScope, group_by: str, split_developer: bool, shared_accounts: int
+) -> list[tuple]:
     """``aging`` from AccountDebt: one row per debtor and building, added up per group (an account
     counts once per bucket of a group: its rows are added up first when it has several)."""
     p = _Params()
     dev = "CASE WHEN f.developer THEN 1 ELSE 0 END" if split_developer else "NULL"
     per_group = ", ".join(f"SUM(o{n}), SUM(CASE WHEN o{n} > 0 THEN 1 ELSE 0 END)" for n in range(6))
     # Without accounts spread over buildings (nearly always) an account is one row of a group.
-    shared = RollupState.objects.get(name=DEBT_STATE).shared_accounts
-    one_row = group_by == "building" or not shared
+    one_row = group_by == "building" or not shared_accounts
     add = "" if one_row else "SUM"
     columns = ", ".join(f"{add}(f.b{n}_fen) AS o{n}" for n in range(6))
     sql = f"""
@@ -1678,7 +1687,7 @@ def check(project_id: int | None = None) -> list[Difference]:
 
 def _check_spells(states: dict[str, SummaryState], project_id: int | None) -> list[Difference]:
     """IrregularSpell against the irregular bills' entries."""
-    if not RollupState.objects.filter(name=SPELL_STATE).exists():
+    if not _rollup(SPELL_STATE) is not None:
         return []
     p = _Params()
     bills = f"SELECT bill_id FROM {T_IRREG}"
@@ -1700,7 +1709,7 @@ def _check_spells(states: dict[str, SummaryState], project_id: int | None) -> li
 
 def _check_steward_facts(fresh: dict[tuple, tuple], only_x: str, p: _Params) -> list[Difference]:
     """StewardFact against the recomputed building facts filed under BuildingSteward's stewards."""
-    if not RollupState.objects.filter(name=STEWARD_STATE).exists():
+    if not _rollup(STEWARD_STATE) is not None:
         return []
     steward_of = dict(_fetch(f"SELECT building_id, steward_id FROM {T_BSTEWARD}"))
     rolled: dict[tuple, tuple] = {}
@@ -1723,7 +1732,7 @@ def _check_steward_facts(fresh: dict[tuple, tuple], only_x: str, p: _Params) -> 
 
 def _check_debt(project_id: int | None) -> list[Difference]:
     """AccountDebt against the open bills on its date."""
-    state = RollupState.objects.filter(name=DEBT_STATE).first()
+    state = _rollup(DEBT_STATE)
     if state is None or state.as_of is None:
         return []
     p = _Params()
