@@ -145,3 +145,46 @@ def test_after_the_promise_eve_call_the_next_look_is_the_day_after_the_promise(
 
     case.refresh_from_db()
     assert (case.next_action, case.next_action_on) == (NextAction.DAILY_CALL, D(2026, 2, 11))
+
+
+def test_a_class_e_defence_is_never_escalated_by_age(project, steward, case):
+    """LAW.md §10: a case with an owner's defence waits for the supervisor's decision."""
+    call(steward, case, D(2026, 2, 2), refusal_reason="leak", owner_said="房屋漏水没人修")
+    case.refresh_from_db()
+    assert case.case_class == CaseClass.E
+
+    assert stage_on(project, case, D(2026, 3, 3)) == Stage.REMINDER  # 30 days, not class A
+    assert stage_on(project, case, D(2026, 4, 20)) == Stage.REMINDER  # 60+ days unpaid
+    assert not case.events.filter(kind=EventKind.STAGE).exists()
+    assert case.next_action == NextAction.SUPERVISOR_REVIEW
+
+
+def test_a_class_e_case_moves_on_only_by_the_supervisors_recorded_decision(
+    project, steward, supervisor, case
+):
+    from wuye.dunning.services import case_set_stage
+
+    call(steward, case, D(2026, 2, 2), refusal_reason="service_quality")
+    factories.run(project, D(2026, 4, 20))
+
+    case_set_stage(
+        user=supervisor, case=case, stage=Stage.VISIT, reason="主管研判：服务已整改，可上门"
+    )
+
+    event = case.events.get(kind=EventKind.STAGE)
+    assert event.by == supervisor
+    assert "主管研判" in event.reason
+
+
+def test_the_supervisor_review_task_is_on_the_supervisors_list_not_the_stewards(
+    project, steward, supervisor, case
+):
+    from wuye.dunning.selectors import today_tasks
+
+    call(steward, case, D(2026, 2, 2), refusal_reason="leak")
+    case.refresh_from_db()
+    day = case.next_action_on
+
+    assert case.next_action == NextAction.SUPERVISOR_REVIEW
+    assert [c.pk for c in today_tasks(user=steward, project_id=project.pk, on=day)] == []
+    assert [c.pk for c in today_tasks(user=supervisor, project_id=project.pk, on=day)] == [case.pk]

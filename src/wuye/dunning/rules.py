@@ -198,8 +198,9 @@ def escalation_due(
 ) -> tuple[Escalation, str] | None:
     """The first escalation rule a case in the reminder stage meets on ``on``, with the reason in
     Chinese for the timeline; ``None`` when it stays. Only reminder → visit is automatic: later stages
-    are decided by people (written demand, lawyer letter, legal)."""
-    if stage != Stage.REMINDER:
+    are decided by people (written demand, lawyer letter, legal). A class E case (an owner's defence,
+    LAW.md §10) never escalates by age: only a supervisor's recorded decision moves it."""
+    if stage != Stage.REMINDER or case_class == CaseClass.E:
         return None
     for rule in rules:
         days = rule.days * DAY

@@ -26,7 +26,8 @@ from django.utils.module_loading import import_string
 from wuye.billing.models import Bill
 from wuye.core.models import Membership, User
 from wuye.core.money import money
-from wuye.dunning.access import WORKER_ROLES
+from wuye.core.scope import role_in
+from wuye.dunning.access import SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.dunning.enums import (
     CaseClass,
     CaseState,
@@ -146,10 +147,14 @@ def today_tasks(*, user: User, project_id: int, on: datetime.date) -> list[Arrea
     ``rank_key`` (``WUYE_CASE_RANKER``: expected money recovered per contact), or without a ranker by
     amount × aging (the biggest, oldest debts first); overdue tasks are flagged, not reordered. Four
     queries whatever the number of cases, plus the ranker's (bounded) ones."""
+    # 主管研判 (a class E defence, LAW.md §10) is the supervisor's task, never the steward's.
+    mine = Q(assignee=user) & ~Q(next_action=NextAction.SUPERVISOR_REVIEW)
+    if role_in(user, project_id) in SUPERVISOR_ROLES:
+        mine |= Q(next_action=NextAction.SUPERVISOR_REVIEW)
     cases = _task_rows(
         ArrearsCase.objects.filter(
+            mine,
             project_id=project_id,
-            assignee=user,
             state=CaseState.OPEN,
             next_action_on__lte=on,
         ),
