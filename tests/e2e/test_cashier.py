@@ -74,9 +74,20 @@ def test_cashier_pays_two_bills_with_wechat_and_cash(live_server, page, seeded, 
         ("wechat", Decimal("500.00")),
     ]
 
-    # The receipt opens as a PDF (the first print: the original).
-    href = page.locator("#print-a4").get_attribute("href")
-    pdf = page.request.get(f"{live_server.url}{href}")
+    # Viewing the receipt records nothing; the print button (a POST) prints the original.
+    view = page.locator("#view-receipt").get_attribute("href")
+    for _ in range(2):
+        assert page.request.get(f"{live_server.url}{view}").body().startswith(b"%PDF")
+    assert not ReceiptPrint.objects.filter(payment=payment).exists()
+    form = page.locator("#print-a4").locator("xpath=ancestor::form")
+    pdf = page.request.post(
+        f"{live_server.url}{form.get_attribute('action')}",
+        form={
+            "paper": "a4",
+            "csrfmiddlewaretoken": form.locator("[name=csrfmiddlewaretoken]").input_value(),
+        },
+        headers={"Referer": page.url},
+    )
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
     assert ReceiptPrint.objects.filter(payment=payment, is_reprint=False).count() == 1

@@ -258,9 +258,9 @@ def test_receipt_pdf_first_print_is_the_original_and_later_ones_say_reprint(
     at_window, cashier, acct, two_bills, tmp_path
 ):
     payment = factories.pay(cashier, acct, "220.50")
-    url = reverse("ledger:receipt_pdf", args=[payment.pk])
-    first = at_window.get(url, {"paper": "a4"})
-    second = at_window.get(url, {"paper": "roll"})
+    url = reverse("ledger:receipt_print", args=[payment.pk])
+    first = at_window.post(url, {"paper": "a4"})
+    second = at_window.post(url, {"paper": "roll"})
     assert first["Content-Type"] == "application/pdf" and first.content.startswith(b"%PDF")
     assert second.content.startswith(b"%PDF")
     assert list(ReceiptPrint.objects.order_by("id").values_list("is_reprint", "paper")) == [
@@ -276,12 +276,55 @@ def test_receipt_pdf_first_print_is_the_original_and_later_ones_say_reprint(
         assert "补打" in text_second
 
 
+def test_viewing_a_receipt_never_uses_up_the_original(
+    at_window, cashier, acct, two_bills, tmp_path
+):
+    """Following the receipt link (twice, from the history, a colleague's bookmark) is a look, not a
+    print: nothing is recorded and the original is still there to print; the viewed PDF says it is
+    not a receipt, so it cannot pass for one."""
+    payment = factories.pay(cashier, acct, "220.50")
+    view = reverse("ledger:receipt_pdf", args=[payment.pk])
+    for paper in ("a4", "a4", "roll"):
+        response = at_window.get(view, {"paper": paper})
+        assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert not ReceiptPrint.objects.exists()
+    text = _pdf_text(at_window.get(view).content, tmp_path)
+    if text is not None:
+        assert "查看件" in text and "补打" not in text
+    assert at_window.get(view, {"paper": "letter"}).status_code == 400
+    printed = at_window.post(reverse("ledger:receipt_print", args=[payment.pk]), {"paper": "a4"})
+    assert printed.status_code == 200
+    assert list(ReceiptPrint.objects.values_list("is_reprint", flat=True)) == [False]
+    text = _pdf_text(printed.content, tmp_path)
+    if text is not None:
+        assert "查看件" not in text and "补打" not in text
+
+
+def test_printing_a_receipt_needs_a_post(at_window, cashier, acct, two_bills):
+    payment = factories.pay(cashier, acct, "220.50")
+    assert at_window.get(reverse("ledger:receipt_print", args=[payment.pk])).status_code == 405
+    assert not ReceiptPrint.objects.exists()
+
+
+def test_payment_page_prints_by_button_and_views_by_link(at_window, cashier, acct, two_bills):
+    payment = factories.pay(cashier, acct, "220.50")
+    page = at_window.get(reverse("ledger:payment", args=[payment.pk])).content.decode()
+    print_url = reverse("ledger:receipt_print", args=[payment.pk])
+    assert f'method="post" action="{print_url}"' in page
+    assert f'href="{print_url}' not in page
+    assert "打印收据（A4）" in page
+    services.receipt_print_record(user=cashier, payment=payment)
+    page = at_window.get(reverse("ledger:payment", args=[payment.pk])).content.decode()
+    assert "补打收据（A4）" in page
+
+
 def test_another_projects_receipt_is_not_found(at_window, make_user, other_project):
     foreign = factories.account(other_project, "9-9-909")
     item = factories.fee_item(other_project)
     factories.bill(foreign, item, "10.00", D(2024, 1, 1))
     payment = factories.pay(make_user("c2", Role.CASHIER, other_project), foreign, "10.00")
     assert at_window.get(reverse("ledger:receipt_pdf", args=[payment.pk])).status_code == 404
+    assert at_window.post(reverse("ledger:receipt_print", args=[payment.pk])).status_code == 404
     assert at_window.get(reverse("ledger:payment", args=[payment.pk])).status_code == 404
     assert not ReceiptPrint.objects.exists()
 

@@ -64,6 +64,10 @@ def _styles(base: float = 10) -> dict[str, ParagraphStyle]:
     }
 
 
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _yuan(value: Decimal) -> str:
     return f"{value:,.2f}"
 
@@ -103,7 +107,8 @@ class ReceiptData:
     receipt_no: int
     room_code: str
     payer: str
-    received_at: datetime.datetime
+    business_date: datetime.date  # 收款日期: the payment's business day (may be before the entry)
+    entered_at: datetime.datetime  # 录入时间: when the cashier recorded it
     cashier: str
     lines: list[ReceiptLine]
     methods: list[tuple[str, Decimal]]
@@ -111,17 +116,27 @@ class ReceiptData:
     prepaid_deposit: Decimal = Decimal("0.00")
     prepaid_balance: Decimal = Decimal("0.00")
     is_reprint: bool = False
+    is_view: bool = False  # opened to look at, not printed: marked so it cannot pass for a receipt
     reversed_note: str = ""
     service_phone: str = ""
 
 
+VIEW_MARK = "查看件 · 非收款凭证"
+ROLL_MARGIN = 4 * mm
+
+
 def receipt_pdf(data: ReceiptData, paper: str = "a4") -> bytes:
-    """A receipt on A4 (a half page, for the binder) or on 80 mm receipt paper."""
+    """A receipt on A4 (a half page, for the binder) or on 80 mm receipt paper.
+
+    Fee names and periods are paragraphs, so a long name (物业服务费滞纳金（2025-09）) wraps inside
+    its column instead of running over the next one; the roll's length follows what is drawn."""
     roll = paper == "roll"
     st = _styles(8 if roll else 10)
-    width = ROLL_WIDTH - 8 * mm if roll else A4[0] - 36 * mm
+    width = ROLL_WIDTH - 2 * ROLL_MARGIN if roll else A4[0] - 36 * mm
     story = []
-    if data.is_reprint:
+    if data.is_view:
+        story.append(Paragraph(VIEW_MARK, st["mark"]))
+    elif data.is_reprint:
         story.append(Paragraph("补打", st["mark"]))
     if data.reversed_note:
         story.append(Paragraph(f"已冲红：{data.reversed_note}", st["mark"]))
@@ -133,15 +148,27 @@ def receipt_pdf(data: ReceiptData, paper: str = "a4") -> bytes:
     ]
     head = [
         ["房号", data.room_code, "交款人", data.payer],
-        ["收款时间", f"{data.received_at:%Y-%m-%d %H:%M}", "收款人", data.cashier],
+        ["收款日期", f"{data.business_date:%Y-%m-%d}", "收款人", data.cashier],
+        ["录入时间", f"{data.entered_at:%Y-%m-%d %H:%M}", "", ""],
     ]
     if roll:
-        story += [Paragraph(f"{k}：{v}", st["body"]) for row in head for k, v in (row[:2], row[2:])]
+        pairs = [head[0][:2], head[0][2:], head[1][:2], head[2][:2], head[1][2:]]
+        story += [Paragraph(f"{k}：{v}", st["body"]) for k, v in pairs]
     else:
         story.append(_table(head, [width * 0.15, width * 0.35, width * 0.15, width * 0.35], 10))
     story.append(Spacer(1, 3 * mm))
+    cell = ParagraphStyle(
+        "cell", parent=st["body"], fontSize=8 if roll else 10, leading=10 if roll else 13
+    )
     rows = [["收费项目", "所属期间", "金额(元)"]]
-    rows += [[line.item, line.period, _yuan(line.amount)] for line in data.lines]
+    rows += [
+        [
+            Paragraph(_escape(line.item), cell),
+            Paragraph(_escape(line.period), cell),
+            _yuan(line.amount),
+        ]
+        for line in data.lines
+    ]
     if data.prepaid_deposit:
         rows.append(["预存款", "", _yuan(data.prepaid_deposit)])
     rows.append(["合计", "", _yuan(data.total)])
@@ -162,14 +189,17 @@ def receipt_pdf(data: ReceiptData, paper: str = "a4") -> bytes:
     )
     buffer = io.BytesIO()
     if roll:
-        height = (110 + 7 * len(data.lines)) * mm
+        drawn = sum(
+            f.wrap(width, 10_000)[1] + f.getSpaceBefore() + f.getSpaceAfter() for f in story
+        )
+        height = drawn + 2 * ROLL_MARGIN + 12 * mm  # slack for the tear-off edge
         doc = SimpleDocTemplate(
             buffer,
             pagesize=(ROLL_WIDTH, height),
-            leftMargin=4 * mm,
-            rightMargin=4 * mm,
-            topMargin=4 * mm,
-            bottomMargin=4 * mm,
+            leftMargin=ROLL_MARGIN,
+            rightMargin=ROLL_MARGIN,
+            topMargin=ROLL_MARGIN,
+            bottomMargin=ROLL_MARGIN,
             title=f"收据 {data.receipt_no:08d}",
         )
     else:

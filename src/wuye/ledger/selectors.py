@@ -410,7 +410,9 @@ def period_text(bill: Bill) -> str:
     return f"{bill.period_start:%Y-%m}～{bill.period_end:%Y-%m}"
 
 
-def receipt_data(payment: Payment, *, is_reprint: bool = False) -> ReceiptData:
+def receipt_data(
+    payment: Payment, *, is_reprint: bool = False, is_view: bool = False
+) -> ReceiptData:
     """The receipt of a payment as ``wuye.ledger.pdf.ReceiptData`` (what ``receipt_pdf`` draws).
 
     Lines are the bills the payment paid (late fees named as such); ``prepaid_deposit`` is what went
@@ -468,7 +470,8 @@ def receipt_data(payment: Payment, *, is_reprint: bool = False) -> ReceiptData:
         receipt_no=payment.receipt_no,
         room_code=payment.account.room.code,
         payer=payment.account.payer.name,
-        received_at=timezone.localtime(payment.received_at),
+        business_date=payment.business_date,
+        entered_at=timezone.localtime(payment.received_at),
         cashier=str(payment.cashier),
         lines=lines,
         methods=[
@@ -478,6 +481,7 @@ def receipt_data(payment: Payment, *, is_reprint: bool = False) -> ReceiptData:
         prepaid_deposit=deposit,
         prepaid_balance=balance,
         is_reprint=is_reprint,
+        is_view=is_view,
         reversed_note=(
             f"{reversal.business_date:%Y-%m-%d} {reversal.reason}" if reversal is not None else ""
         ),

@@ -29,6 +29,7 @@ from wuye.ledger import selectors, services
 from wuye.ledger.enums import InvoiceStatus, PaymentMethod
 from wuye.ledger.models import InvoiceRequest, Payment
 from wuye.ledger.pdf import receipt_pdf as draw_receipt
+from wuye.ledger.services import PAPERS
 from wuye.ledger.window_forms import (
     METHODS_WITH_REFERENCE,
     InvoiceIssueForm,
@@ -335,13 +336,37 @@ def payment_page(request, payment_id: int):
     return _payment_page(request, _payment_in_scope(request, payment_id))
 
 
+def _receipt_response(payment: Payment, data, paper: str, name: str) -> HttpResponse:
+    response = HttpResponse(draw_receipt(data, paper=paper), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="receipt-{payment.receipt_no:08d}{name}-{paper}.pdf"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @login_required
 @require_GET
 def receipt_pdf(request, payment_id: int):
-    """The receipt as PDF; each request is a print (ReceiptPrint): the first is the original, every
-    later one is marked 补打, so a copy can never pass for a second original."""
+    """The receipt to look at: nothing is recorded, so opening the link (twice, or from the history)
+    never uses up the original; the PDF is marked 查看件 so it cannot pass for a receipt."""
     payment = _payment_in_scope(request, payment_id)
     paper = request.GET.get("paper", "a4")
+    if paper not in PAPERS:
+        return HttpResponse(
+            "纸张须为 a4 或 roll", status=400, content_type="text/plain; charset=utf-8"
+        )
+    data = selectors.receipt_data(payment, is_view=True)
+    return _receipt_response(payment, data, paper, "-view")
+
+
+@login_required
+@require_POST
+def receipt_print(request, payment_id: int):
+    """Printing is an explicit action (a button, POST): each is a ReceiptPrint; the first is the
+    original, every later one is marked 补打, so a copy can never pass for a second original."""
+    payment = _payment_in_scope(request, payment_id)
+    paper = request.POST.get("paper", "a4")
     try:
         printed = services.receipt_print_record(user=request.user, payment=payment, paper=paper)
     except NotInScope as exc:
@@ -351,11 +376,7 @@ def receipt_pdf(request, payment_id: int):
             raise PermissionDenied(exc.message) from exc
         return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
     data = selectors.receipt_data(payment, is_reprint=printed.is_reprint)
-    response = HttpResponse(draw_receipt(data, paper=paper), content_type="application/pdf")
-    name = f"receipt-{payment.receipt_no:08d}{'-copy' if printed.is_reprint else ''}-{paper}.pdf"
-    response["Content-Disposition"] = f'inline; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return _receipt_response(payment, data, paper, "-copy" if printed.is_reprint else "")
 
 
 @login_required
@@ -445,6 +466,7 @@ urlpatterns = [
     path("window/payments/<int:payment_id>/done/", window_done, name="window_done"),
     path("payments/<int:payment_id>/", payment_page, name="payment"),
     path("payments/<int:payment_id>/receipt.pdf", receipt_pdf, name="receipt_pdf"),
+    path("payments/<int:payment_id>/receipt/print", receipt_print, name="receipt_print"),
     path(
         "payments/<int:payment_id>/invoice-requests/",
         invoice_request_create,
