@@ -64,8 +64,11 @@ def test_a_chronic_debtor_escalates_at_the_segments_days(project, steward, item,
     _history(chronic, item, cashier, on_time=6, late=4, unpaid=2)
     _history(other, item, cashier, on_time=6, late=4, unpaid=2)
     recompute(project, ON, account_ids=[chronic.pk])
-    # January's bill (due 01-15) is 64 days overdue on 03-20; a day when it is 50 days overdue:
+    # January's bill (due 01-15) is 64 days overdue on 03-20; a day when it is 50 days overdue,
+    # after the first call's week (the cases opened on 02-24) has passed unanswered:
     day = datetime.date(2026, 3, 6)
+    dunning.run(project, day - 10 * DAY)
+    assert dunning.case_of(chronic).stage == Stage.REMINDER
     dunning.run(project, day)
     case = dunning.case_of(chronic)
     assert case.stage == Stage.VISIT
@@ -83,6 +86,17 @@ def test_a_strategy_escalation_below_the_projects_floor_is_raised_to_it(
     # The project lengthens its grace after the segment (45 days) was saved: the floor becomes
     # 44 + 7 = 51 days, and the strategy cannot go below it.
     DunningSettings.objects.create(project=project, grace_days=44)
+    dunning.run(project, datetime.date(2026, 3, 1))  # opened: the first call comes first
+    called = dunning.at(datetime.date(2026, 3, 2), 10)
+    contact_record(
+        user=steward,
+        case=dunning.case_of(chronic),
+        channel="phone",
+        at=called,
+        now=called,
+        reached=False,
+        unreached_reason="no_answer",
+    )
     dunning.run(project, datetime.date(2026, 3, 6))  # January's bill 50 days overdue
     assert dunning.case_of(chronic).stage == Stage.REMINDER
     dunning.run(project, datetime.date(2026, 3, 7))  # 51 days

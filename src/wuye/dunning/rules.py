@@ -195,12 +195,19 @@ def escalation_due(
     promise_date: datetime.date | None,
     oldest_due_date: datetime.date | None,
     rules: list[Escalation],
+    contacted: bool,
+    first_call_days: int,
 ) -> tuple[Escalation, str] | None:
     """The first escalation rule a case in the reminder stage meets on ``on``, with the reason in
     Chinese for the timeline; ``None`` when it stays. Only reminder → visit is automatic: later stages
     are decided by people (written demand, lawyer letter, legal). A class E case (an owner's defence,
-    LAW.md §10) never escalates by age: only a supervisor's recorded decision moves it."""
+    LAW.md §10) never escalates by age: only a supervisor's recorded decision moves it.
+
+    The first call comes first (SPEC §5 step 4): a case nobody has contacted yet waits for its first
+    call, however old the debt, until the first call's deadline has passed unanswered."""
     if stage != Stage.REMINDER or case_class == CaseClass.E:
+        return None
+    if not contacted and on <= opened_on + first_call_days * DAY:
         return None
     for rule in rules:
         days = rule.days * DAY

@@ -206,7 +206,9 @@ def _set_amounts(case: ArrearsCase, overdue: Overdue | None, on: datetime.date) 
     case.amounts_as_of = on
 
 
-def _escalate(case: ArrearsCase, on: datetime.date, escalations, strategy=None) -> CaseEvent | None:
+def _escalate(
+    case: ArrearsCase, on: datetime.date, escalations, settings, strategy=None
+) -> CaseEvent | None:
     found = rules.escalation_due(
         on=on,
         stage=case.stage,
@@ -215,6 +217,8 @@ def _escalate(case: ArrearsCase, on: datetime.date, escalations, strategy=None) 
         promise_date=case.promise_date,
         oldest_due_date=case.oldest_due_date,
         rules=rules.with_strategy(escalations, strategy),
+        contacted=case.last_contact_at is not None,
+        first_call_days=settings.first_call_days,
     )
     if found is None:
         return None
@@ -402,7 +406,7 @@ def _evaluate(
         before = tuple(getattr(case, f) for f in _RUN_FIELDS)
         _set_amounts(case, owed, on)
         strategy = strategies.get(account_id)
-        escalation = _escalate(case, on, escalations, strategy)
+        escalation = _escalate(case, on, escalations, settings, strategy)
         if escalation is not None:
             events.append(escalation)
             result.escalated += 1
@@ -445,7 +449,7 @@ def _evaluate(
         )
         _set_amounts(case, owed, on)
         strategy = strategies.get(account_id)
-        escalation = _escalate(case, on, escalations, strategy)
+        escalation = _escalate(case, on, escalations, settings, strategy)
         _apply_task(case, settings, follow_ups, strategy)
         case.escalation_event = escalation
         new_cases.append(case)
