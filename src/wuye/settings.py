@@ -157,6 +157,16 @@ TASKS = {
 
 # Largest Excel file an import accepts, in rows (a company's biggest project is ~20,000 rooms).
 WUYE_IMPORT_MAX_ROWS = int(os.environ.get("WUYE_IMPORT_MAX_ROWS", "50000"))
+# What an import reads at most, whatever the file claims (an .xlsx of 300 KB can unpack to gigabytes):
+# rows read beyond WUYE_IMPORT_MAX_ROWS (blank rows count too), columns, unpacked bytes, zip members
+# and seconds. A 50,000-row sheet of 13 columns unpacks to about 36 MB.
+WUYE_IMPORT_BLANK_ROWS = int(os.environ.get("WUYE_IMPORT_BLANK_ROWS", "1000"))
+WUYE_IMPORT_MAX_COLUMNS = int(os.environ.get("WUYE_IMPORT_MAX_COLUMNS", "200"))
+WUYE_IMPORT_MAX_UNPACKED_BYTES = int(
+    os.environ.get("WUYE_IMPORT_MAX_UNPACKED_BYTES", str(100 * 1024 * 1024))
+)
+WUYE_IMPORT_MAX_PARTS = 1000
+WUYE_IMPORT_MAX_SECONDS = int(os.environ.get("WUYE_IMPORT_MAX_SECONDS", "60"))
 # Results the search box returns per request.
 WUYE_SEARCH_LIMIT = 20
 # Called (after commit) with run_id= when a billing run finishes: new bills consume prepaid balance.

@@ -25,6 +25,7 @@ import hashlib
 import io
 import re
 import time
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -450,26 +451,83 @@ def _show_value(value: Any) -> str:
 # --- reading the workbook ------------------------------------------------------------------------
 
 
+def _unreadable() -> ValidationFailed:
+    return ValidationFailed(
+        "无法读取文件：请上传 Excel 2007 及以后的 .xlsx 文件（旧的 .xls 请先在 Excel 中另存为 .xlsx）",
+        code="import.unreadable",
+    )
+
+
+def _check_unpacked_size(content: bytes) -> None:
+    """Refuses a workbook that unpacks to more than the import may read, before openpyxl opens it.
+
+    An .xlsx is a zip: a few hundred KB can unpack to gigabytes of XML. The sizes come from the zip's
+    directory; ``zipfile`` never inflates a member past the size it declares (a member that lies
+    fails its CRC), so what openpyxl reads is bounded by the sum checked here.
+    """
+    try:
+        members = zipfile.ZipFile(io.BytesIO(content)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _unreadable() from exc
+    limit = settings.WUYE_IMPORT_MAX_UNPACKED_BYTES
+    if len(members) > settings.WUYE_IMPORT_MAX_PARTS or (sum(m.file_size for m in members) > limit):
+        raise ValidationFailed(
+            f"文件解压后超过 {limit // (1024 * 1024)} MB（或内部文件过多），不像正常的房屋资料表；"
+            "请删除多余的空行、空列和工作表，或拆分后分批导入",
+            code="import.too_large",
+        )
+
+
 def _open_workbook(content: bytes) -> Any:
+    _check_unpacked_size(content)
     try:
         return openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises a zoo of types for files that are not .xlsx
-        raise ValidationFailed(
-            "无法读取文件：请上传 Excel 2007 及以后的 .xlsx 文件（旧的 .xls 请先在 Excel 中另存为 .xlsx）",
-            code="import.unreadable",
-        ) from exc
+        raise _unreadable() from exc
 
 
 def _read_workbook(content: bytes) -> list[Sheet]:
+    """Every non-blank row of every sheet, reading at most a bounded number of rows (blank ones
+    count too: a sheet of a million empty rows is refused at once), columns and seconds."""
     book = _open_workbook(content)
     limit = settings.WUYE_IMPORT_MAX_ROWS
+    max_read = limit + HEADER_SEARCH_ROWS + settings.WUYE_IMPORT_BLANK_ROWS
+    max_cols = settings.WUYE_IMPORT_MAX_COLUMNS
+    deadline = time.monotonic() + settings.WUYE_IMPORT_MAX_SECONDS
     sheets = []
     try:
         for ws in book.worksheets:
             # Some exporters write a wrong sheet size; forgetting it makes openpyxl read every row.
             ws.reset_dimensions()
             rows = []
-            for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = ws.iter_rows(values_only=True)
+            for number, values in enumerate(cells, start=1):
+                if number > max_read:
+                    raise ValidationFailed(
+                        f"「{ws.title}」超过 {max_read} 行（空行也计算在内），"
+                        "请删除表格末尾多余的空行，或拆分后分批导入",
+                        code="import.too_large",
+                    )
+                if number % 256 == 0 and time.monotonic() > deadline:
+                    raise ValidationFailed(
+                        f"读取文件超过 {settings.WUYE_IMPORT_MAX_SECONDS} 秒仍未读完，已停止；"
+                        "请删除多余的空行、空列和工作表，或拆分后分批导入",
+                        code="import.too_slow",
+                    )
+                if len(values) > max_cols:
+                    # An empty cell far right (a styled one) pads the row; a value there is refused.
+                    # ``count`` keeps the look at the padding at C speed.
+                    beyond = values[max_cols:]
+                    if beyond.count(None) != len(beyond) and any(cell_text(v) for v in beyond):
+                        raise ValidationFailed(
+                            f"「{ws.title}」第{number}行超过 {max_cols} 列，请删除多余的列后再导入",
+                            code="import.too_wide",
+                        )
+                    values = values[:max_cols]
+                    end = len(values)
+                    while end and values[end - 1] is None:
+                        end -= 1
+                    values = values[:end]
                 if any(cell_text(v) for v in values):
                     rows.append((number, tuple(values)))
                     if len(rows) > limit + HEADER_SEARCH_ROWS:
