@@ -307,3 +307,90 @@ def test_a_call_over_the_weekly_cap_moves_the_task_to_next_week(steward, case, t
     assert "每周上限" in refused.value.message
     case.refresh_from_db()
     assert case.next_action_on == monday + datetime.timedelta(days=7)
+
+
+def _second_case_of_the_same_payer(project, other_project, item, today, steward, debtor):
+    """Another flat of the same owner (same ID number, same phone) in another project of the company."""
+    from wuye.core.models import Membership
+    from wuye.core.roles import Role
+    from wuye.registry.models import Person
+
+    Membership.objects.create(user=steward, project=other_project, role=Role.STEWARD)
+    acct = factories.debtor(other_project, "1-1-101", steward=steward, phones=("13812345678",))
+    Person.objects.filter(pk__in=[debtor.payer_id, acct.payer_id]).update(
+        id_number="110101198003077710"
+    )
+    factories.bill(acct, item, "100.00", today - 60 * DAY, today - 40 * DAY)
+    factories.run(other_project)
+    return factories.case_of(acct)
+
+
+def test_call_caps_count_the_person_across_cases_and_projects_of_the_company(
+    steward, case, phone, project, other_project, item, today, debtor
+):
+    other = _second_case_of_the_same_payer(project, other_project, item, today, steward, debtor)
+    for hour in (9, 10, 11):
+        record(
+            steward,
+            case,
+            factories.at(today, hour),
+            phone=phone,
+            reached=False,
+            unreached_reason="no_answer",
+        )
+
+    with pytest.raises(ValidationFailed) as refused:
+        record(
+            steward,
+            other,
+            factories.at(today, 15),
+            used="13900009999",
+            reached=False,
+            unreached_reason="no_answer",
+        )
+    assert refused.value.code == "dunning.over_cap"
+    assert "其他项目" in refused.value.message
+    assert "LAW.md" not in refused.value.message
+
+
+def test_call_caps_count_the_phone_number_whoever_it_is_registered_to(
+    steward, case, phone, project, item, today
+):
+    """Two households sharing one number (a couple with two flats): one number, one cap."""
+    acct = factories.debtor(
+        project, "3-2-1503", steward=steward, owner="李四", phones=("13812345678",)
+    )
+    factories.bill(acct, item, "100.00", today - 60 * DAY, today - 40 * DAY)
+    factories.run(project)
+    other = factories.case_of(acct)
+    for hour in (9, 10, 11):
+        record(
+            steward,
+            case,
+            factories.at(today, hour),
+            phone=phone,
+            reached=False,
+            unreached_reason="no_answer",
+        )
+
+    with pytest.raises(ValidationFailed) as refused:
+        record(
+            steward,
+            other,
+            factories.at(today, 15),
+            phone=acct.payer.phones.get(),
+            reached=False,
+            unreached_reason="no_answer",
+        )
+    assert refused.value.code == "dunning.over_cap"
+    assert "13812345678" in refused.value.message
+
+
+def test_a_cap_above_the_legal_limit_is_clamped_at_run_time():
+    """A settings row that slipped past the database (an old row, a raw write) still cannot widen
+    the caps: at most 6 attempts a day to one number."""
+    from wuye.dunning.models import DunningSettings
+    from wuye.dunning.rules import call_caps
+
+    assert call_caps(DunningSettings(max_calls_per_day=9, max_calls_per_week=99)) == (6, 42)
+    assert call_caps(DunningSettings(max_calls_per_day=2, max_calls_per_week=5)) == (2, 5)

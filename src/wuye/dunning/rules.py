@@ -299,6 +299,22 @@ def forbidden_measure(text: str) -> str | None:
     return match.group(0) if match else None
 
 
+# LAW.md §8: the limits no project setting may go beyond (the defaults sit inside them).
+LAW_MAX_CALLS_PER_DAY = 6  # attempts a day to one number (banking collection norm, by analogy)
+LAW_MAX_CALLS_PER_WEEK = 6 * 7
+LAW_VOICE_WINDOW = (datetime.time(8, 0), datetime.time(22, 0))  # never 22:00–08:00
+LAW_MESSAGE_WINDOW = (datetime.time(8, 0), datetime.time(21, 0))  # SMS only 08:00–21:00
+
+
+def call_caps(settings: DunningSettings) -> tuple[int, int]:
+    """The project's daily and weekly call caps, clamped to the legal limits (a row written around the
+    database constraints, or before them, still cannot widen them)."""
+    return (
+        min(settings.max_calls_per_day, LAW_MAX_CALLS_PER_DAY),
+        min(settings.max_calls_per_week, LAW_MAX_CALLS_PER_WEEK),
+    )
+
+
 def _fmt(windows: list[tuple[datetime.time, datetime.time]]) -> str:
     return "、".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in windows)
 

@@ -65,6 +65,7 @@ from wuye.dunning.models import (
 from wuye.dunning.selectors import Overdue, overdue_by_account
 from wuye.registry.enums import PhoneValidity
 from wuye.registry.models import Occupancy, Phone
+from wuye.registry.normalize import normalize_phone
 from wuye.registry.services import phone_mark_validity
 
 logger = logging.getLogger(__name__)
@@ -680,9 +681,10 @@ def contact_record(
     if word := rules.forbidden_measure(class_reason):
         raise ValidationFailed(f"“{word}”：{rules.FORBIDDEN_MESSAGE}", field="class_reason")
 
+    number = phone.number if phone is not None else (used or "")
     if channel == Channel.PHONE:
         try:
-            _check_call_caps(case, at, settings)
+            _check_call_caps(case, at, settings, number)
         except ValidationFailed as exc:
             _task_postpone(
                 case,
@@ -695,12 +697,12 @@ def contact_record(
     with transaction.atomic():
         case = (
             ArrearsCase.objects.select_for_update(of=("self",))
-            .select_related("account__payer")
+            .select_related("account__payer", "project")
             .get(pk=case.pk)
         )
         if channel == Channel.PHONE:
             # Again under the lock: two stewards calling the same household at once.
-            _check_call_caps(case, at, settings)
+            _check_call_caps(case, at, settings, number)
         record = ContactRecord(
             case=case,
             project_id=case.project_id,
@@ -755,27 +757,46 @@ def contact_record(
     return record
 
 
-def _check_call_caps(case: ArrearsCase, at: datetime.datetime, settings) -> None:
+def _check_call_caps(case: ArrearsCase, at: datetime.datetime, settings, number: str = "") -> None:
+    """The daily and weekly call caps, counted per person and per number across every case and project
+    of the company (not per case): a payer with two flats, or two households sharing one phone, is
+    still one person being called (本公司联系规范; harassing calls: 《民法典》第一千零三十三条)."""
     local = timezone.localtime(at)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     week_start = day_start - local.weekday() * DAY
+    per_day, per_week = rules.call_caps(settings)
+    payer = case.account.payer
+    person = Q(case__account__payer_id=payer.pk)
+    if payer.id_number.strip():  # the same owner registered in another project of the company
+        person |= Q(case__account__payer__id_number=payer.id_number.strip())
     calls = ContactRecord.objects.filter(
-        case__account_id=case.account_id, channel=Channel.PHONE, corrects__isnull=True
+        project__company_id=case.project.company_id,
+        channel=Channel.PHONE,
+        corrects__isnull=True,
     )
-    today = calls.filter(at__gte=day_start, at__lt=day_start + DAY).count()
-    if today >= settings.max_calls_per_day:
-        raise _over_cap(
-            (day_start + DAY).date(),
-            f"今天已给该户打过 {today} 次电话，达到每日上限 {settings.max_calls_per_day} 次"
-            "（LAW.md 第8条：频繁致电属骚扰）。请明天再打，或改用短信、上门。",
-        )
-    week = calls.filter(at__gte=week_start, at__lt=week_start + 7 * DAY).count()
-    if week >= settings.max_calls_per_week:
-        raise _over_cap(
-            (week_start + 7 * DAY).date(),
-            f"本周已给该户打过 {week} 次电话，达到每周上限 {settings.max_calls_per_week} 次"
-            "（LAW.md 第8条）。请下周再打，或改用书面方式。",
-        )
+    checks = [(calls.filter(person), "该业主")]
+    try:
+        digits = normalize_phone(number) if number.strip() else ""
+    except ValueError:
+        digits = "".join(ch for ch in number if ch.isdigit())
+    if digits:
+        checks.append((calls.filter(Q(phone__number=digits) | Q(used=digits)), f"号码 {digits}"))
+    for rows, whom in checks:
+        today = rows.filter(at__gte=day_start, at__lt=day_start + DAY).count()
+        if today >= per_day:
+            raise _over_cap(
+                (day_start + DAY).date(),
+                f"今天已给{whom}打过 {today} 次电话（含本公司其他案件、其他项目），达到每日上限 "
+                f"{per_day} 次（本公司联系规范：频繁致电属骚扰，《民法典》第一千零三十三条）。"
+                "请明天再打，或改用短信、上门。",
+            )
+        week = rows.filter(at__gte=week_start, at__lt=week_start + 7 * DAY).count()
+        if week >= per_week:
+            raise _over_cap(
+                (week_start + 7 * DAY).date(),
+                f"本周已给{whom}打过 {week} 次电话（含本公司其他案件、其他项目），达到每周上限 "
+                f"{per_week} 次（本公司联系规范：频繁致电属骚扰）。请下周再打，或改用书面方式。",
+            )
 
 
 def _over_cap(until: datetime.date, message: str) -> ValidationFailed:
