@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "wuye.credit",
     "wuye.scoring",
     "wuye.alerts",
+    "wuye.banking",
     "wuye.reports",
     "wuye.demo",
 ]

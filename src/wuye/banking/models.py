@@ -1,0 +1,196 @@
+"""Bank statements (银行流水) and what became of each incoming line.
+
+A statement line is stored once per receiving account: by the bank's serial number, or — where the bank
+gives none — by a fingerprint of date, time, amount, counterparty and remark (with the line's rank among
+identical lines of the same file), so overlapping exports and re-imports add nothing. A line is claimed
+(认领) for one or several households by a ``Claim`` whose parts each posted one ledger payment; a claim
+is undone only by reversing its payments (冲红), and the line goes back to the queue.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from wuye.banking.enums import Direction, LineStatus, MatchSource
+from wuye.billing.models import MONEY, Account
+from wuye.core.models import Project
+from wuye.ledger.models import Payment
+
+
+class BankAccount(models.Model):
+    """A project's receiving account (收款账户). ``mapping`` keeps the column mapping finance last
+    confirmed for this account's statements (field → column header)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="bank_accounts")
+    number = models.CharField(_("账号"), max_length=40)
+    name = models.CharField(_("户名"), max_length=100, blank=True)
+    bank = models.CharField(_("开户行"), max_length=100, blank=True)
+    mapping = models.JSONField(_("确认的列对应"), default=dict, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("收款账户")
+        verbose_name_plural = _("收款账户")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "number"], name="bank_account_unique_in_project"
+            )
+        ]
+
+    def __str__(self) -> str:
+        tail = self.number[-4:]
+        return f"{self.bank or '银行账户'} 尾号{tail}"
+
+
+class StatementImport(models.Model):
+    """One uploaded statement file and what it brought."""
+
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="imports")
+    filename = models.CharField(_("文件名"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    line_count = models.PositiveIntegerField(_("流水行数"), default=0)
+    new_count = models.PositiveIntegerField(_("新增"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("重复"), default=0)
+    auto_count = models.PositiveIntegerField(_("自动入账"), default=0)
+    review_count = models.PositiveIntegerField(_("待认领"), default=0)
+
+    class Meta:
+        verbose_name = _("流水导入")
+        verbose_name_plural = _("流水导入")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.created_at:%Y-%m-%d})"
+
+
+class StatementLine(models.Model):
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="lines")
+    statement_import = models.ForeignKey(
+        StatementImport, on_delete=models.PROTECT, related_name="lines"
+    )
+    # "S:<serial>" or "F:<fingerprint>": the line's identity within the account.
+    dedupe_key = models.CharField(max_length=80)
+    serial = models.CharField(_("流水号"), max_length=64, blank=True)
+    direction = models.CharField(_("收支"), max_length=3, choices=Direction.choices)
+    txn_date = models.DateField(_("交易日期"), db_index=True)
+    txn_time = models.TimeField(_("交易时间"), null=True, blank=True)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    counterparty_name = models.CharField(_("对方户名"), max_length=100, blank=True)
+    counterparty_account = models.CharField(_("对方账号"), max_length=40, blank=True)
+    summary = models.CharField(_("摘要"), max_length=100, blank=True)
+    remark = models.CharField(_("附言"), max_length=200, blank=True)
+    balance = models.DecimalField(_("余额"), null=True, blank=True, **MONEY)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=LineStatus.choices, default=LineStatus.REVIEW
+    )
+    decided = models.BooleanField(
+        default=False
+    )  # the matcher has seen it (a crashed import resumes)
+    score = models.PositiveSmallIntegerField(_("匹配分"), default=0)
+    # The matcher's view: [{"accounts": [id…], "amounts": ["…"], "rooms": [...], "score": n,
+    # "reasons": [...]}], best first; refreshed whenever the line is matched again.
+    suggestions = models.JSONField(_("建议"), default=list, blank=True)
+    reasons = models.JSONField(_("理由"), default=list, blank=True)
+    refund_reason = models.CharField(_("退回原因"), max_length=200, blank=True)
+    refunded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    refund_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("银行流水")
+        verbose_name_plural = _("银行流水")
+        ordering = ["txn_date", "txn_time", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank_account", "dedupe_key"], name="statement_line_once_per_account"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="statement_line_amount_sign"),
+        ]
+        indexes = [
+            models.Index(fields=["bank_account", "status", "txn_date"], name="line_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.txn_date} {self.counterparty_name} {self.amount}"
+
+
+class Claim(models.Model):
+    """认领: a line posted to one or several households. ``undone_at`` is set when its payments were
+    reversed; at most one claim of a line is in force."""
+
+    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="claims")
+    source = models.CharField(_("方式"), max_length=10, choices=MatchSource.choices)
+    score = models.PositiveSmallIntegerField(_("匹配分"), default=0)
+    reasons = models.JSONField(_("理由"), default=list, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("认领")
+        verbose_name_plural = _("认领")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["line"], condition=Q(undone_at__isnull=True), name="one_claim_in_force"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"认领 {self.line_id} ({self.get_source_display()})"
+
+
+class ClaimPart(models.Model):
+    """The share of a claimed line that went to one household, and the payment that posted it."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="parts")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("金额"), **MONEY)
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="bank_part")
+
+    class Meta:
+        verbose_name = _("认领明细")
+        verbose_name_plural = _("认领明细")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="claim_part_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.amount}"
+
+
+class PayerCard(models.Model):
+    """A counterparty account (the card a household pays from), learned from every confirmed claim:
+    the strongest signal for the next transfer from it."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(_("对方账号"), max_length=40)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    holder = models.CharField(_("对方户名"), max_length=100, blank=True)
+    times = models.PositiveIntegerField(_("确认次数"), default=1)
+    last_seen = models.DateField(_("最近一次"))
+
+    class Meta:
+        verbose_name = _("付款账号记忆")
+        verbose_name_plural = _("付款账号记忆")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "number", "account"], name="payer_card_once_per_household"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"尾号{self.number[-4:]} → {self.account_id}"

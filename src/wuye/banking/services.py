@@ -1,0 +1,504 @@
+"""Every write of the banking app: statement import, claims (认领), undo, refund of unclaimed money.
+
+Money reaches the ledger only through ``ledger.services.payment_record`` (method 银行转账, the bank's
+serial as the transaction reference) and leaves it only through ``payment_reverse``; dunning hears of
+each payment through the ledger's ``WUYE_AFTER_PAYMENT`` hooks, so a case closes exactly as after a
+payment at the window.
+
+**Dates.** A claim posts on the transfer date (交易日期), so the household's account shows when the money
+arrived and no late fee runs past it. When the person confirming has already closed that day (日结),
+the ledger refuses entries dated on it; the payment is then posted on today's date and its note keeps
+the transfer date ("转账日期 … 已日结，按今日入账"). A transfer dated in the future is refused.
+Late fees are not charged on bank money (``include_late_fees=False``): the owner paid an amount for
+their bills; a late fee is a separate decision for the window.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from wuye.banking import matching
+from wuye.banking.enums import Direction, LineStatus, MatchSource
+from wuye.banking.lines import ParsedLine, dedupe_keys
+from wuye.banking.models import (
+    BankAccount,
+    Claim,
+    ClaimPart,
+    PayerCard,
+    StatementImport,
+    StatementLine,
+)
+from wuye.billing.models import Account
+from wuye.core.approvals import approver_check
+from wuye.core.audit import audit_record
+from wuye.core.errors import NotInScope, ValidationFailed
+from wuye.core.models import Project, User
+from wuye.core.money import ZERO, money, to_decimal
+from wuye.core.roles import Role
+from wuye.core.scope import role_in
+from wuye.ledger import selectors as ledger_selectors
+from wuye.ledger import services as ledger
+from wuye.ledger.enums import PaymentMethod
+
+# Finance imports statements and claims lines; supervisors and managers may too.
+IMPORT_ROLES = frozenset({Role.FINANCE, Role.COMPANY_ADMIN, Role.PROJECT_MANAGER, Role.SUPERVISOR})
+CLAIM_ROLES = IMPORT_ROLES
+# Cashiers see the queue (an owner at the window asks where their transfer went).
+QUEUE_ROLES = IMPORT_ROLES | {Role.CASHIER}
+APPROVER_ROLES = ledger.APPROVER_ROLES
+
+
+def _require(user: User, project_id: int, roles: frozenset[Role], doing: str) -> Role:
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise ValidationFailed(f"{doing}需要登录的操作人", field="user")
+    role = role_in(user, project_id)
+    if role is None:
+        raise NotInScope("您没有该项目的权限。")
+    if role not in roles:
+        raise ValidationFailed(f"{user}（{role.label}）不能{doing}", field="user")
+    return role
+
+
+def _clean_number(number: str) -> str:
+    return "".join(ch for ch in str(number or "") if ch.isalnum())
+
+
+# --- receiving accounts ----------------------------------------------------------------------------
+
+
+def bank_account_for(
+    *, user: User | None, project: Project, number: str, name: str = "", bank: str = ""
+) -> BankAccount:
+    """The project's receiving account with this number, created the first time a statement names it."""
+    number = _clean_number(number)
+    if not number:
+        raise ValidationFailed("请填写收款账号", field="account")
+    if len(number) > 40:
+        raise ValidationFailed("收款账号最多 40 位", field="account")
+    account = BankAccount.objects.filter(project=project, number=number).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            account = BankAccount.objects.create(
+                project=project, number=number, name=name[:100], bank=bank[:100]
+            )
+            audit_record(user=user, action="收款账户新增", obj=account, project=project)
+    except IntegrityError:
+        account = BankAccount.objects.get(project=project, number=number)
+    return account
+
+
+def bank_account_remember_mapping(*, account: BankAccount, mapping: dict[str, str]) -> None:
+    """Keeps the column mapping finance confirmed for this account's statements."""
+    if mapping and account.mapping != mapping:
+        account.mapping = mapping
+        account.save(update_fields=["mapping"])
+
+
+# --- import ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class LineOutcome:
+    line: StatementLine
+    status: str  # auto, review, ignored, duplicate
+    parts: list[tuple[str, Decimal]] = field(default_factory=list)  # (room code, amount)
+
+
+@dataclass
+class ImportResult:
+    statement: StatementImport
+    outcomes: list[LineOutcome]
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+def statement_import(
+    *,
+    user: User,
+    account: BankAccount,
+    filename: str,
+    lines: list[ParsedLine],
+    post: bool = True,
+    progress=None,
+) -> ImportResult:
+    """Stores the statement's lines (each once per receiving account), matches the new incoming lines
+    and posts the automatic matches. Re-importing a file, or an export overlapping an earlier one,
+    adds and posts nothing: its lines come back as ``duplicate``. A run that crashed after storing
+    the lines resumes their matching on the next run.
+
+    ``progress(done, total)`` is called while matching and posting.
+    """
+    _require(user, account.project_id, IMPORT_ROLES, "导入银行流水")
+    keys = dedupe_keys(lines)
+    existing = set()
+    for start in range(0, len(keys), 900):
+        existing |= set(
+            StatementLine.objects.filter(
+                bank_account=account, dedupe_key__in=keys[start : start + 900]
+            ).values_list("dedupe_key", flat=True)
+        )
+    with transaction.atomic():
+        statement = StatementImport.objects.create(
+            bank_account=account, filename=filename[:200], uploaded_by=user, line_count=len(lines)
+        )
+        new_rows = []
+        for key, parsed in zip(keys, lines, strict=True):
+            if key in existing:
+                continue
+            existing.add(key)
+            outgoing = not parsed.incoming or parsed.amount <= 0
+            new_rows.append(
+                StatementLine(
+                    bank_account=account,
+                    statement_import=statement,
+                    dedupe_key=key,
+                    serial=parsed.serial[:64],
+                    direction=parsed.direction,
+                    txn_date=parsed.txn_date,
+                    txn_time=parsed.txn_time,
+                    amount=money(parsed.amount),
+                    counterparty_name=parsed.counterparty_name[:100],
+                    counterparty_account=_clean_number(parsed.counterparty_account)[:40],
+                    summary=parsed.summary[:100],
+                    remark=parsed.remark[:200],
+                    balance=parsed.balance,
+                    status=LineStatus.IGNORED if outgoing else LineStatus.REVIEW,
+                    decided=outgoing,
+                )
+            )
+        StatementLine.objects.bulk_create(new_rows, batch_size=500)
+        statement.new_count = len(new_rows)
+        statement.duplicate_count = len(lines) - len(new_rows)
+        statement.save(update_fields=["new_count", "duplicate_count"])
+        audit_record(
+            user=user,
+            action="银行流水导入",
+            obj=statement,
+            project=account.project_id,
+            changes={
+                "filename": filename,
+                "bank_account": account.number[-4:],
+                "lines": len(lines),
+                "new": len(new_rows),
+            },
+        )
+    by_key = {
+        line.dedupe_key: line
+        for start in range(0, len(keys), 900)
+        for line in StatementLine.objects.filter(
+            bank_account=account, dedupe_key__in=keys[start : start + 900]
+        )
+    }
+    outcomes: list[LineOutcome] = []
+    to_decide: list[StatementLine] = []
+    seen: set[str] = set()
+    for key in keys:
+        line = by_key[key]
+        if key in seen:
+            continue
+        seen.add(key)
+        if line.statement_import_id != statement.pk and line.decided:
+            outcomes.append(LineOutcome(line, "duplicate"))
+        elif line.status == LineStatus.IGNORED:
+            outcomes.append(LineOutcome(line, "ignored"))
+        else:
+            outcome = LineOutcome(line, "review")
+            outcomes.append(outcome)
+            to_decide.append(line)
+    decided = _decide_and_post(user, account, to_decide, post=post, progress=progress)
+    for outcome in outcomes:
+        if outcome.line.pk in decided:
+            outcome.status, outcome.parts = decided[outcome.line.pk]
+    statement.auto_count = sum(1 for o in outcomes if o.status == "auto")
+    statement.review_count = sum(1 for o in outcomes if o.status == "review")
+    statement.save(update_fields=["auto_count", "review_count"])
+    return ImportResult(statement, outcomes)
+
+
+def _incoming(line: StatementLine) -> matching.Incoming:
+    return matching.Incoming(
+        amount=line.amount,
+        counterparty_name=line.counterparty_name,
+        counterparty_account=line.counterparty_account,
+        summary=line.summary,
+        remark=line.remark,
+    )
+
+
+def _decide_and_post(
+    user: User, account: BankAccount, lines: list[StatementLine], *, post: bool, progress=None
+) -> dict[int, tuple[str, list[tuple[str, Decimal]]]]:
+    if not lines:
+        return {}
+    index = matching.ProjectIndex.load(account.project_id)
+    decisions = matching.match_lines(index, [_incoming(line) for line in lines])
+    result: dict[int, tuple[str, list[tuple[str, Decimal]]]] = {}
+    total = len(lines)
+    for n, (line, decision) in enumerate(zip(lines, decisions, strict=True), start=1):
+        StatementLine.objects.filter(pk=line.pk).update(
+            decided=True,
+            score=decision.score,
+            reasons=decision.reasons,
+            suggestions=decision.suggestions,
+        )
+        line.decided, line.score = True, decision.score
+        line.reasons, line.suggestions = decision.reasons, decision.suggestions
+        status, parts = "review", []
+        if decision.auto and post:
+            try:
+                claim = claim_confirm(
+                    user=user,
+                    line=line,
+                    parts=[(index_account(a), amount) for a, amount in decision.parts],
+                    source=MatchSource.AUTO,
+                    score=decision.score,
+                    reasons=decision.reasons,
+                )
+            except (
+                ValidationFailed
+            ) as exc:  # e.g. a bill paid at the window meanwhile: to the queue
+                StatementLine.objects.filter(pk=line.pk).update(
+                    reasons=[*decision.reasons, f"自动入账未成功：{exc.message}"]
+                )
+            else:
+                status = "auto"
+                parts = [(p.account.room.code, p.amount) for p in claim.parts.all()]
+        result[line.pk] = (status, parts)
+        if progress is not None and (n % 200 == 0 or n == total):
+            progress(n, total)
+    return result
+
+
+def index_account(account_id: int) -> Account:
+    return Account.objects.select_related("room").get(pk=account_id)
+
+
+def rematch(line: StatementLine) -> StatementLine:
+    """Refreshes the suggestions of a queued line (after an undo, or when the queue is opened)."""
+    index = matching.ProjectIndex.load(line.bank_account.project_id)
+    decision = matching.decide(index, _incoming(line))
+    line.score, line.reasons, line.suggestions = (
+        decision.score,
+        decision.reasons,
+        decision.suggestions,
+    )
+    line.decided = True
+    line.save(update_fields=["score", "reasons", "suggestions", "decided"])
+    return line
+
+
+# --- claims ----------------------------------------------------------------------------------------
+
+
+def _posting_date(project_id: int, user: User, line: StatementLine) -> tuple[datetime.date, str]:
+    today = timezone.localdate()
+    if line.txn_date > today:
+        raise ValidationFailed(
+            f"交易日期 {line.txn_date:%Y-%m-%d} 晚于今天，不能入账", field="line"
+        )
+    if ledger_selectors.day_is_closed(project_id, user.pk, line.txn_date):
+        return today, f"转账日期 {line.txn_date:%Y-%m-%d} 已日结，按今日入账"
+    return line.txn_date, ""
+
+
+def _clean_parts(
+    line: StatementLine, parts: list[tuple[Account, object]]
+) -> list[tuple[Account, Decimal]]:
+    if not parts:
+        raise ValidationFailed("请选择认领的住户", field="parts")
+    cleaned: list[tuple[Account, Decimal]] = []
+    seen: set[int] = set()
+    for account, value in parts:
+        if account.project_id != line.bank_account.project_id:
+            raise ValidationFailed("不能认领到其他项目的住户", field="parts")
+        if account.pk in seen:
+            raise ValidationFailed(f"住户 {account.room.code} 重复填写", field="parts")
+        seen.add(account.pk)
+        try:
+            amount = money(to_decimal(value))
+        except Exception as exc:  # noqa: BLE001 - any unreadable amount is the user's input
+            raise ValidationFailed(f"金额“{value}”无效", field="parts") from exc
+        if amount <= 0:
+            raise ValidationFailed(f"{account.room.code} 的金额须大于 0", field="parts")
+        cleaned.append((account, amount))
+    total = sum((a for _, a in cleaned), ZERO)
+    if total != line.amount:
+        raise ValidationFailed(f"拆分合计 {total} 元与流水金额 {line.amount} 元不符", field="parts")
+    return cleaned
+
+
+def claim_confirm(
+    *,
+    user: User,
+    line: StatementLine,
+    parts: list[tuple[Account, object]],
+    source: str = MatchSource.MANUAL,
+    score: int = 0,
+    reasons: list[str] | None = None,
+) -> Claim:
+    """认领: posts ``line`` to the households in ``parts`` (account, amount), which must add up to the
+    line's amount exactly. One payment per household through ``payment_record`` (银行转账, the bank
+    serial as reference, oldest bills first and the rest to prepaid balance). Refused for a line that
+    is outgoing, already claimed or refunded. Remembers the payer's card for each household."""
+    project_id = line.bank_account.project_id
+    _require(user, project_id, CLAIM_ROLES, "认领银行流水")
+    cleaned = _clean_parts(line, parts)
+    reference = (line.serial or f"流水{line.pk}")[:64]
+    with transaction.atomic():
+        locked = StatementLine.objects.select_for_update().get(pk=line.pk)
+        if locked.direction != Direction.IN:
+            raise ValidationFailed("支出流水不能认领", field="line")
+        if locked.status != LineStatus.REVIEW:
+            raise ValidationFailed(
+                f"该流水已{locked.get_status_display()}，不能再认领（可能刚由他人处理），请刷新",
+                code="banking.line_taken",
+                field="line",
+            )
+        day, note = _posting_date(project_id, user, locked)
+        attempt = Claim.objects.filter(line=locked).count() + 1
+        claim = Claim.objects.create(
+            line=locked,
+            source=source,
+            score=score,
+            reasons=list(reasons or []),
+            confirmed_by=user,
+        )
+        posted = []
+        for n, (account, amount) in enumerate(cleaned, start=1):
+            text = f"银行转账 {locked.txn_date:%Y-%m-%d} {locked.counterparty_name}"
+            payment = ledger.payment_record(
+                user=user,
+                account=account,
+                lines=[(PaymentMethod.TRANSFER, amount, reference)],
+                business_date=day,
+                include_late_fees=False,
+                idempotency_key=f"bank-{locked.pk}-{attempt}-{n}",
+                note=f"{text}；{note}"[:200] if note else text[:200],
+            )
+            ClaimPart.objects.create(claim=claim, account=account, amount=amount, payment=payment)
+            posted.append([account.room.code, amount, payment.receipt_no])
+            _remember_card(locked, account)
+        locked.status = LineStatus.MATCHED
+        locked.save(update_fields=["status"])
+        line.status = LineStatus.MATCHED
+        audit_record(
+            user=user,
+            action="银行流水认领" if source == MatchSource.MANUAL else "银行流水自动入账",
+            obj=locked,
+            project=project_id,
+            changes={
+                "serial": locked.serial,
+                "txn_date": locked.txn_date,
+                "amount": locked.amount,
+                "business_date": day,
+                "parts": posted,
+                "score": score,
+                "reasons": list(reasons or []),
+            },
+        )
+    return claim
+
+
+def _remember_card(line: StatementLine, account: Account) -> None:
+    if not line.counterparty_account:
+        return
+    card, created = PayerCard.objects.get_or_create(
+        project_id=line.bank_account.project_id,
+        number=line.counterparty_account,
+        account=account,
+        defaults={"holder": line.counterparty_name[:100], "last_seen": line.txn_date},
+    )
+    if not created:
+        PayerCard.objects.filter(pk=card.pk).update(
+            times=F("times") + 1,
+            last_seen=max(card.last_seen, line.txn_date),
+            holder=line.counterparty_name[:100] or card.holder,
+        )
+
+
+def claim_undo(*, user: User, claim: Claim, reason: str, approved_by: User) -> Claim:
+    """Undoes a claim by reversing its payments (冲红, with a supervisor's approval); the line returns
+    to the queue and the payer card it taught is forgotten for those households."""
+    project_id = claim.line.bank_account.project_id
+    _require(user, project_id, CLAIM_ROLES, "撤销认领")
+    approver_check(project=project_id, approver=approved_by, roles=APPROVER_ROLES)
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().get(pk=claim.pk)
+        if locked.undone_at is not None:
+            raise ValidationFailed("该认领已撤销", field="claim")
+        line = StatementLine.objects.select_for_update().get(pk=locked.line_id)
+        parts = list(locked.parts.select_related("payment", "account__room"))
+        for part in parts:
+            ledger.payment_reverse(
+                user=user,
+                payment=part.payment,
+                reason=f"撤销银行流水认领：{reason}"[:200],
+                approved_by=approved_by,
+            )
+            if line.counterparty_account:
+                card = PayerCard.objects.filter(
+                    project_id=project_id, number=line.counterparty_account, account=part.account
+                ).first()
+                if card is not None and card.times <= 1:
+                    card.delete()
+                elif card is not None:
+                    PayerCard.objects.filter(pk=card.pk).update(times=F("times") - 1)
+        locked.undone_at = timezone.now()
+        locked.undone_by = user
+        locked.save(update_fields=["undone_at", "undone_by"])
+        line.status = LineStatus.REVIEW
+        line.save(update_fields=["status"])
+        audit_record(
+            user=user,
+            action="撤销银行流水认领",
+            obj=line,
+            project=project_id,
+            changes={
+                "reason": reason,
+                "approved_by": approved_by.pk,
+                "parts": [[p.account.room.code, p.amount, p.payment.receipt_no] for p in parts],
+            },
+        )
+    rematch(line)
+    return locked
+
+
+def line_refund(
+    *, user: User, line: StatementLine, reason: str, approved_by: User
+) -> StatementLine:
+    """Marks unclaimed money as paid back to the sender (the transfer itself is made in web banking),
+    with a reason and a supervisor's approval. Never for a claimed line: undo the claim first."""
+    project_id = line.bank_account.project_id
+    _require(user, project_id, CLAIM_ROLES, "退回款项")
+    approver_check(project=project_id, approver=approved_by, roles=APPROVER_ROLES)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("请填写退回原因", field="reason")
+    if len(reason) > 200:
+        raise ValidationFailed("原因最多 200 字", field="reason")
+    with transaction.atomic():
+        locked = StatementLine.objects.select_for_update().get(pk=line.pk)
+        if locked.status != LineStatus.REVIEW or locked.direction != Direction.IN:
+            raise ValidationFailed("只有待认领的收入流水可以退回", field="line")
+        locked.status = LineStatus.REFUNDED
+        locked.refund_reason = reason
+        locked.refunded_by = user
+        locked.refund_approved_by = approved_by
+        locked.save(update_fields=["status", "refund_reason", "refunded_by", "refund_approved_by"])
+        audit_record(
+            user=user,
+            action="待认领款退回",
+            obj=locked,
+            project=project_id,
+            changes={"amount": locked.amount, "reason": reason, "approved_by": approved_by.pk},
+        )
+    return locked

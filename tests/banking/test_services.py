@@ -1,0 +1,225 @@
+"""Statement import, automatic posting, claims from the queue, undo and refund."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from tests.banking import factories as f
+from wuye.banking import services
+from wuye.banking.enums import Direction, LineStatus
+from wuye.banking.models import Claim, PayerCard, StatementLine
+from wuye.core.errors import ValidationFailed
+from wuye.core.models import AuditEntry
+from wuye.ledger import selectors as ledger_selectors
+from wuye.ledger import services as ledger
+from wuye.ledger.enums import PaymentMethod
+from wuye.ledger.models import Payment, PaymentReversal
+
+D = f.D
+
+
+@pytest.fixture
+def homes(project, item):
+    a = f.account(project, "5-1-803", owner="张三")
+    b = f.account(project, "5-2-803", owner="李四")
+    f.monthly_bills(a, item, D(2025, 1, 1), 3, "200.00")
+    f.monthly_bills(b, item, D(2025, 1, 1), 2, "150.00")
+    return a, b
+
+
+def statement(day):
+    return [
+        f.line("600.00", name="张三", card="6217000011112222", remark="5-1-803物业费", day=day),
+        f.line("123.45", name="陌生人", remark="货款", day=day),
+        f.line("50.00", direction=Direction.OUT, name="工商银行", summary="手续费", day=day),
+    ]
+
+
+def test_import_posts_clear_matches_through_payment_record(project, finance, bank, homes, today):
+    a, _ = homes
+    day = today - datetime.timedelta(days=2)
+    lines = statement(day)
+    result = services.statement_import(user=finance, account=bank, filename="a.xlsx", lines=lines)
+    assert [o.status for o in result.outcomes] == ["auto", "review", "ignored"]
+    payment = Payment.objects.get(account=a)
+    assert payment.amount == Decimal("600.00") and payment.business_date == day
+    line = payment.lines.get()
+    assert line.method == PaymentMethod.TRANSFER and line.reference == lines[0].serial
+    assert ledger_selectors.account_position(a).outstanding == Decimal("0.00")
+    assert PayerCard.objects.filter(account=a, number="6217000011112222").exists()
+    assert AuditEntry.objects.filter(action="银行流水自动入账").count() == 1
+
+
+def test_reimport_and_overlapping_statement_add_and_post_nothing(
+    project, finance, bank, homes, today
+):
+    day = today - datetime.timedelta(days=2)
+    first = statement(day)
+    services.statement_import(user=finance, account=bank, filename="a.xlsx", lines=first)
+    again = services.statement_import(user=finance, account=bank, filename="a.xlsx", lines=first)
+    assert {o.status for o in again.outcomes} == {"duplicate"}
+    newer = f.line("300.00", name="李四", remark="5-2-803", day=today)
+    overlap = services.statement_import(
+        user=finance, account=bank, filename="b.xlsx", lines=[*first[1:], newer]
+    )
+    assert [o.status for o in overlap.outcomes] == ["duplicate", "duplicate", "auto"]
+    assert StatementLine.objects.count() == 4
+    assert Payment.objects.count() == 2
+
+
+def test_lines_without_serial_are_kept_once_by_fingerprint_but_twins_stay_two(
+    project, finance, bank, homes, today
+):
+    twin = dict(name="陌生人", remark="货款", day=today, serial="")
+    lines = [f.line("10.00", **twin), f.line("10.00", **twin)]
+    services.statement_import(user=finance, account=bank, filename="a.csv", lines=lines)
+    assert StatementLine.objects.count() == 2
+    services.statement_import(user=finance, account=bank, filename="a.csv", lines=lines)
+    assert StatementLine.objects.count() == 2
+
+
+def test_transfer_dated_on_a_closed_day_is_posted_today_with_the_date_noted(
+    project, finance, bank, homes, today
+):
+    day = today - datetime.timedelta(days=3)
+    ledger.cashier_close(user=finance, project=project, business_date=day)
+    services.statement_import(
+        user=finance,
+        account=bank,
+        filename="a.xlsx",
+        lines=[f.line("600.00", name="张三", remark="5-1-803", day=day)],
+    )
+    payment = Payment.objects.get()
+    assert payment.business_date == today
+    assert f"转账日期 {day:%Y-%m-%d} 已日结" in payment.note
+
+
+def test_unidentified_money_stays_in_the_queue_and_is_never_put_on_an_account(
+    project, finance, bank, homes, today
+):
+    services.statement_import(
+        user=finance, account=bank, filename="a.xlsx", lines=[f.line("123.45", name="陌生人")]
+    )
+    line = StatementLine.objects.get()
+    assert line.status == LineStatus.REVIEW
+    assert Payment.objects.count() == 0
+
+
+def test_claim_from_the_queue_posts_and_remembers_the_card(project, finance, bank, homes, today):
+    _, b = homes
+    services.statement_import(
+        user=finance,
+        account=bank,
+        filename="a.xlsx",
+        lines=[f.line("77.00", name="李四", card="6222000099998888")],
+    )
+    line = StatementLine.objects.get()
+    assert line.status == LineStatus.REVIEW
+    assert line.suggestions[0]["rooms"] == ["5-2-803"]
+    services.claim_confirm(user=finance, line=line, parts=[(b, "77.00")])
+    line.refresh_from_db()
+    assert line.status == LineStatus.MATCHED
+    assert Payment.objects.get().account == b
+    assert AuditEntry.objects.filter(action="银行流水认领").exists()
+    # next month the card alone is enough
+    result = services.statement_import(
+        user=finance,
+        account=bank,
+        filename="b.xlsx",
+        lines=[f.line("88.00", name="李四", card="6222 0000 9999 8888")],
+    )
+    assert result.outcomes[0].status == "auto"
+
+
+def test_claim_twice_is_refused(project, finance, bank, homes, today):
+    a, b = homes
+    services.statement_import(
+        user=finance, account=bank, filename="a.xlsx", lines=[f.line("100.00", name="陌生人")]
+    )
+    line = StatementLine.objects.get()
+    services.claim_confirm(user=finance, line=line, parts=[(a, "100.00")])
+    with pytest.raises(ValidationFailed, match="已入账"):
+        services.claim_confirm(
+            user=finance, line=StatementLine.objects.get(), parts=[(b, "100.00")]
+        )
+    assert Payment.objects.count() == 1
+
+
+def test_split_must_add_up_to_the_line(project, finance, bank, homes, today):
+    a, b = homes
+    services.statement_import(
+        user=finance, account=bank, filename="a.xlsx", lines=[f.line("500.00", name="陌生人")]
+    )
+    line = StatementLine.objects.get()
+    with pytest.raises(ValidationFailed, match="不符"):
+        services.claim_confirm(user=finance, line=line, parts=[(a, "300.00"), (b, "100.00")])
+    services.claim_confirm(user=finance, line=line, parts=[(a, "300.00"), (b, "200.00")])
+    assert sorted(p.amount for p in Payment.objects.all()) == [Decimal("200.00"), Decimal("300.00")]
+    # b owed 300: 200 paid oldest first
+    assert ledger_selectors.account_position(b).outstanding == Decimal("100.00")
+
+
+def test_overpayment_goes_to_prepaid(project, finance, bank, homes, today):
+    a, _ = homes
+    services.statement_import(
+        user=finance,
+        account=bank,
+        filename="a.xlsx",
+        lines=[f.line("1000.00", name="张三", remark="5-1-803")],
+    )
+    assert ledger_selectors.prepaid_balance(a) == Decimal("400.00")
+
+
+def test_undo_only_by_reversal_with_approval_and_the_line_returns(
+    project, finance, supervisor, bank, homes, today
+):
+    services.statement_import(
+        user=finance,
+        account=bank,
+        filename="a.xlsx",
+        lines=[f.line("600.00", name="张三", card="6217000011112222", remark="5-1-803")],
+    )
+    claim = Claim.objects.get()
+    with pytest.raises(ValidationFailed):
+        services.claim_undo(user=finance, claim=claim, reason="认错户", approved_by=finance)
+    services.claim_undo(user=finance, claim=claim, reason="认错户", approved_by=supervisor)
+    assert PaymentReversal.objects.filter(payment__bank_part__claim=claim).count() == 1
+    line = StatementLine.objects.get()
+    assert line.status == LineStatus.REVIEW and line.suggestions
+    assert not PayerCard.objects.exists()
+    # a second claim after the undo posts a new payment
+    services.claim_confirm(user=finance, line=line, parts=[(homes[1], "600.00")])
+    assert Payment.objects.count() == 2
+
+
+def test_refund_of_unclaimed_money_needs_approval(project, finance, supervisor, bank, homes):
+    services.statement_import(
+        user=finance, account=bank, filename="a.xlsx", lines=[f.line("9.99", name="陌生人")]
+    )
+    line = StatementLine.objects.get()
+    with pytest.raises(ValidationFailed):
+        services.line_refund(user=finance, line=line, reason="打错账户", approved_by=finance)
+    services.line_refund(user=finance, line=line, reason="打错账户", approved_by=supervisor)
+    assert StatementLine.objects.get().status == LineStatus.REFUNDED
+
+
+def test_a_cashier_cannot_import_or_claim(project, make_user, bank, homes):
+    cashier = make_user("cashier", "cashier", project)
+    with pytest.raises(ValidationFailed):
+        services.statement_import(user=cashier, account=bank, filename="a", lines=[])
+
+
+def test_outgoing_lines_are_never_claimed(project, finance, bank, homes, today):
+    a, _ = homes
+    services.statement_import(
+        user=finance,
+        account=bank,
+        filename="a.xlsx",
+        lines=[f.line("600.00", direction=Direction.OUT, name="张三", remark="5-1-803")],
+    )
+    line = StatementLine.objects.get()
+    assert line.status == LineStatus.IGNORED
+    with pytest.raises(ValidationFailed):
+        services.claim_confirm(user=finance, line=line, parts=[(a, "600.00")])
+    assert not Payment.objects.exists()
