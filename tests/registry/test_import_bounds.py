@@ -71,7 +71,7 @@ def test_a_small_file_that_unpacks_huge_is_refused_before_openpyxl_opens_it(
     def never(*args, **kwargs):
         raise AssertionError("openpyxl opened a workbook that unpacks past the limit")
 
-    monkeypatch.setattr(importing.openpyxl, "load_workbook", never)
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
     started = time.monotonic()
     with pytest.raises(ValidationFailed) as info:
         import_preview(user=steward, project=project, filename="bomb.xlsx", content=content)

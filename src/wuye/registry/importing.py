@@ -20,24 +20,42 @@ never ends an occupancy (a sale or a move-out is recorded on the household page)
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import io
 import re
 import time
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import openpyxl
-from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from wuye.core.audit import _jsonable, audit_record, snapshot
 from wuye.core.errors import ValidationFailed
+from wuye.core.importing import (
+    HEADER_SEARCH_ROWS,
+    XLSX,
+    Column,
+    Layout,
+    RowError,
+    RowStream,
+    Sheet,
+    SheetSpec,
+    Where,
+    auto_mapping,
+    check_readable,
+    find_header,
+    make_layout,
+    mapping_errors,
+    read_sheets,
+)
+from wuye.core.importing import Row as _Row
+from wuye.core.importing.batch import (
+    Analysis,
+    batch_commit,
+    batch_new,
+    batch_preview,
+    batch_remap,
+)
 from wuye.core.masking import mask_id_number
 from wuye.core.models import AuditEntry, Project, User
 from wuye.registry.enums import (
@@ -51,7 +69,6 @@ from wuye.registry.models import (
     Building,
     ImportBatch,
     ImportKind,
-    ImportStatus,
     Occupancy,
     Person,
     Phone,
@@ -82,28 +99,7 @@ from wuye.registry.services import (
     unit_get_or_create,
 )
 
-PREVIEW_ROWS = 20
-HEADER_SEARCH_ROWS = 10
-
 # --- the columns each sheet may have -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str  # the header written in the template
-    synonyms: tuple[str, ...] = ()
-    required: bool = False
-
-
-@dataclass(frozen=True)
-class SheetSpec:
-    key: str
-    title: str
-    columns: tuple[Column, ...]
-
-    def column(self, key: str) -> Column:
-        return next(c for c in self.columns if c.key == key)
 
 
 _ROOM_CODE = (
@@ -291,70 +287,6 @@ def name_key(name: str) -> str:
 # --- what the file says --------------------------------------------------------------------------
 
 
-@dataclass
-class RowError:
-    sheet: str  # "" in the flat layout, which has one sheet
-    row: int | None  # None for a problem with the whole sheet (a missing column)
-    column: str
-    message: str
-
-    @property
-    def text(self) -> str:
-        where = f"「{self.sheet}」表" if self.sheet else ""
-        if self.row:
-            where += f"第{self.row}行"
-        if self.column:
-            where += f"「{self.column}」"
-        return f"{where}：{self.message}" if where else self.message
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "sheet": self.sheet,
-            "row": self.row,
-            "column": self.column,
-            "message": self.message,
-            "text": self.text,
-        }
-
-
-@dataclass
-class Sheet:
-    title: str
-    # (Excel row number, cell values); blank rows are left out
-    rows: list[tuple[int, tuple[object, ...]]]
-
-
-@dataclass
-class Layout:
-    """One sheet as read: where its header is and which column holds which field."""
-
-    spec: SheetSpec
-    sheet: Sheet
-    header_row: int
-    headers: dict[int, str]  # column number (1-based) → header text
-    mapping: dict[str, int]  # field key → column number
-    named: bool  # template sheets name themselves in messages; the flat sheet is the only one
-
-    def header(self, key: str) -> str:
-        col = self.mapping.get(key)
-        return self.headers.get(col, "") if col else self.spec.column(key).label
-
-    def error(self, row: int | None, key: str, message: str) -> RowError:
-        return RowError(self.sheet.title if self.named else "", row, self.header(key), message)
-
-    def data_rows(self) -> list[tuple[int, tuple[object, ...]]]:
-        return [(n, values) for n, values in self.sheet.rows if n > self.header_row]
-
-
-@dataclass
-class Where:
-    layout: Layout
-    row: int
-
-    def error(self, key: str, message: str) -> RowError:
-        return self.layout.error(self.row, key, message)
-
-
 @dataclass(eq=False)
 class RoomIn:
     code: str
@@ -388,54 +320,6 @@ class OccupancyIn:
     where: Where
 
 
-class _Row:
-    """One data row: parses its cells, collects every error, remembers what the preview shows."""
-
-    def __init__(
-        self, layout: Layout, number: int, values: tuple[object, ...], errors: list[RowError]
-    ):
-        self.layout = layout
-        self.number = number
-        self.values = values
-        self.errors = errors
-        self.ok = True
-        self.display: dict[str, str] = {}
-
-    @property
-    def where(self) -> Where:
-        return Where(self.layout, self.number)
-
-    def has(self, key: str) -> bool:
-        return key in self.layout.mapping
-
-    def raw(self, key: str) -> object:
-        col = self.layout.mapping.get(key)
-        if not col or col > len(self.values):
-            return None
-        return self.values[col - 1]
-
-    def parse(
-        self, key: str, parser: Callable[[object], Any], show: Callable[[Any], str] | None = None
-    ) -> Any:
-        raw = self.raw(key)
-        try:
-            value = parser(raw)
-        except ValueError as exc:
-            self.fail(key, str(exc))
-            self.display[key] = cell_text(raw)
-            return None
-        self.display[key] = show(value) if show else cell_text(raw)
-        return value
-
-    def fail(self, key: str, message: str) -> None:
-        self.ok = False
-        self.errors.append(self.layout.error(self.number, key, message))
-
-    def is_blank(self) -> bool:
-        """Nothing in the mapped columns: a subtotal or a note in some other column."""
-        return all(not cell_text(self.raw(key)) for key in self.layout.mapping)
-
-
 def _show_list(values: list[str]) -> str:
     return "/".join(values)
 
@@ -451,140 +335,18 @@ def _show_value(value: Any) -> str:
 # --- reading the workbook ------------------------------------------------------------------------
 
 
-def _unreadable() -> ValidationFailed:
-    return ValidationFailed(
-        "无法读取文件：请上传 Excel 2007 及以后的 .xlsx 文件（旧的 .xls 请先在 Excel 中另存为 .xlsx）",
-        code="import.unreadable",
-    )
-
-
-def _check_unpacked_size(content: bytes) -> None:
-    """Refuses a workbook that unpacks to more than the import may read, before openpyxl opens it.
-
-    An .xlsx is a zip: a few hundred KB can unpack to gigabytes of XML. The sizes come from the zip's
-    directory; ``zipfile`` never inflates a member past the size it declares (a member that lies
-    fails its CRC), so what openpyxl reads is bounded by the sum checked here.
-    """
-    try:
-        members = zipfile.ZipFile(io.BytesIO(content)).infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _unreadable() from exc
-    limit = settings.WUYE_IMPORT_MAX_UNPACKED_BYTES
-    if len(members) > settings.WUYE_IMPORT_MAX_PARTS or (sum(m.file_size for m in members) > limit):
-        raise ValidationFailed(
-            f"文件解压后超过 {limit // (1024 * 1024)} MB（或内部文件过多），不像正常的房屋资料表；"
-            "请删除多余的空行、空列和工作表，或拆分后分批导入",
-            code="import.too_large",
-        )
-
-
-def _open_workbook(content: bytes) -> Any:
-    _check_unpacked_size(content)
-    try:
-        return openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises a zoo of types for files that are not .xlsx
-        raise _unreadable() from exc
+UNREADABLE = (
+    "无法读取文件：请上传 Excel 2007 及以后的 .xlsx 文件（旧的 .xls 请先在 Excel 中另存为 .xlsx）"
+)
 
 
 def _read_workbook(content: bytes) -> list[Sheet]:
-    """Every non-blank row of every sheet, reading at most a bounded number of rows (blank ones
-    count too: a sheet of a million empty rows is refused at once), columns and seconds."""
-    book = _open_workbook(content)
-    limit = settings.WUYE_IMPORT_MAX_ROWS
-    max_read = limit + HEADER_SEARCH_ROWS + settings.WUYE_IMPORT_BLANK_ROWS
-    max_cols = settings.WUYE_IMPORT_MAX_COLUMNS
-    deadline = time.monotonic() + settings.WUYE_IMPORT_MAX_SECONDS
-    sheets = []
-    try:
-        for ws in book.worksheets:
-            # Some exporters write a wrong sheet size; forgetting it makes openpyxl read every row.
-            ws.reset_dimensions()
-            rows = []
-            cells = ws.iter_rows(values_only=True)
-            for number, values in enumerate(cells, start=1):
-                if number > max_read:
-                    raise ValidationFailed(
-                        f"「{ws.title}」超过 {max_read} 行（空行也计算在内），"
-                        "请删除表格末尾多余的空行，或拆分后分批导入",
-                        code="import.too_large",
-                    )
-                if number % 256 == 0 and time.monotonic() > deadline:
-                    raise ValidationFailed(
-                        f"读取文件超过 {settings.WUYE_IMPORT_MAX_SECONDS} 秒仍未读完，已停止；"
-                        "请删除多余的空行、空列和工作表，或拆分后分批导入",
-                        code="import.too_slow",
-                    )
-                if len(values) > max_cols:
-                    # An empty cell far right (a styled one) pads the row; a value there is refused.
-                    # ``count`` keeps the look at the padding at C speed.
-                    beyond = values[max_cols:]
-                    if beyond.count(None) != len(beyond) and any(cell_text(v) for v in beyond):
-                        raise ValidationFailed(
-                            f"「{ws.title}」第{number}行超过 {max_cols} 列，请删除多余的列后再导入",
-                            code="import.too_wide",
-                        )
-                    values = values[:max_cols]
-                    end = len(values)
-                    while end and values[end - 1] is None:
-                        end -= 1
-                    values = values[:end]
-                if any(cell_text(v) for v in values):
-                    rows.append((number, tuple(values)))
-                    if len(rows) > limit + HEADER_SEARCH_ROWS:
-                        raise ValidationFailed(
-                            f"「{ws.title}」超过 {limit} 行，请拆分后分批导入",
-                            code="import.too_large",
-                        )
-            sheets.append(Sheet(ws.title.strip(), rows))
-    finally:
-        book.close()
-    return sheets
-
-
-def header_key(text: object) -> str:
-    """A header as compared: ``'建筑面积（㎡）'``, ``'*房号'`` and ``' 房 号 '`` match ``建筑面积``/``房号``."""
-    key = halfwidth(cell_text(text)).lower()
-    key = re.sub(r"\(.*?\)|\[.*?\]|【.*?】|[\s*:]", "", key)
-    return re.sub(r"(m2|平方米|元)$", "", key)
-
-
-@functools.cache
-def _synonyms(spec: SheetSpec) -> dict[str, str]:
-    index: dict[str, str] = {}
-    for column in spec.columns:
-        for text in (column.label, *column.synonyms):
-            index.setdefault(header_key(text), column.key)
-    return index
-
-
-def _auto_mapping(spec: SheetSpec, headers: dict[int, str]) -> dict[str, int]:
-    index = _synonyms(spec)
-    mapping: dict[str, int] = {}
-    for col, text in sorted(headers.items()):
-        key = index.get(header_key(text))
-        if key and key not in mapping:
-            mapping[key] = col
-    return mapping
+    return read_sheets(content, (XLSX,), unreadable=UNREADABLE)
 
 
 def _find_header(sheet: Sheet, spec: SheetSpec) -> tuple[int, dict[int, str], int]:
-    """The row among the first few that names the most known columns (titles may sit above it).
-
-    Returns (row number, headers, score); with no known column at all, the first row, so the user can
-    still map the columns by hand.
-    """
-    required = {c.key for c in spec.columns if c.required}
-    best: tuple[int, int, dict[int, str]] | None = None
-    for number, values in sheet.rows[:HEADER_SEARCH_ROWS]:
-        headers = {i: cell_text(v) for i, v in enumerate(values, start=1) if cell_text(v)}
-        found = set(_auto_mapping(spec, headers))
-        score = len(found) + (100 if required <= found else 0)
-        if len(found) and (best is None or score > best[0]):
-            best = (score, number, headers)
-    if best is None:
-        number, values = sheet.rows[0]
-        return number, {i: cell_text(v) for i, v in enumerate(values, start=1) if cell_text(v)}, 0
-    return best[1], best[2], best[0]
+    guess = find_header(sheet, spec, HEADER_SEARCH_ROWS)
+    return guess.row, guess.headers, guess.score
 
 
 def _detect(sheets: list[Sheet]) -> tuple[str, list[tuple[SheetSpec, Sheet]]]:
@@ -604,7 +366,7 @@ def _rooms_sheet_is_flat(template: list[tuple[SheetSpec, Sheet]]) -> bool:
     if len(template) != 1 or template[0][0] is not ROOMS:
         return False
     _, headers, _ = _find_header(template[0][1], FLAT)
-    return "owner_name" in _auto_mapping(FLAT, headers)
+    return "owner_name" in auto_mapping(FLAT, headers)
 
 
 def _layouts(
@@ -612,55 +374,11 @@ def _layouts(
 ) -> list[Layout]:
     layouts = []
     for spec, sheet in chosen:
-        header_row, headers, _ = _find_header(sheet, spec)
         wanted = (mapping or {}).get(sheet.title)
-        cols = (
-            _clean_mapping(wanted, headers) if wanted is not None else _auto_mapping(spec, headers)
-        )
-        layout = Layout(spec, sheet, header_row, headers, cols, named=kind == ImportKind.TEMPLATE)
-        errors.extend(_mapping_errors(layout))
+        layout = make_layout(spec, sheet, wanted, named=kind == ImportKind.TEMPLATE)
+        errors.extend(mapping_errors(layout))
         layouts.append(layout)
     return layouts
-
-
-def _clean_mapping(wanted: dict, headers: dict[int, str]) -> dict[str, int]:
-    result = {}
-    for key, col in wanted.items():
-        try:
-            number = int(col) if col not in (None, "") else 0
-        except (TypeError, ValueError):
-            continue
-        if number in headers:
-            result[str(key)] = number
-    return result
-
-
-def _mapping_errors(layout: Layout) -> list[RowError]:
-    errors = []
-    title = layout.sheet.title if layout.named else ""
-    for column in layout.spec.columns:
-        if column.required and column.key not in layout.mapping:
-            errors.append(
-                RowError(
-                    title, None, column.label, f"未找到「{column.label}」列，请在“列对应”中指定"
-                )
-            )
-    used: dict[int, str] = {}
-    for column in layout.spec.columns:
-        col = layout.mapping.get(column.key)
-        if col is None:
-            continue
-        if col in used:
-            errors.append(
-                RowError(
-                    title,
-                    None,
-                    layout.headers[col],
-                    f"同一列不能同时作为「{used[col]}」和「{column.label}」",
-                )
-            )
-        used[col] = column.label
-    return errors
 
 
 # --- parsing rows --------------------------------------------------------------------------------
@@ -743,33 +461,12 @@ class Parsed:
     readable: bool = True  # False when key columns are missing and no row could be read
 
 
-_SUMMARY_ROW = re.compile(r"^(合计|总计|小计)")
-
-
 def _rows(parsed: Parsed, layout: Layout) -> Iterable[_Row]:
-    shown: list[_Row] = []
-    for number, values in layout.data_rows():
-        first = next((cell_text(v) for v in values if cell_text(v)), "")
-        if _SUMMARY_ROW.match(first):
-            continue
-        row = _Row(layout, number, values, parsed.errors)
-        if row.is_blank():
-            continue
+    stream = RowStream(layout, parsed.errors)  # blank and 合计/小计 rows skipped
+    for row in stream:
         parsed.data_rows += 1
         yield row
-        if len(shown) < PREVIEW_ROWS:
-            shown.append(row)
-    keys = [c.key for c in layout.spec.columns if c.key in layout.mapping]
-    parsed.preview.append(
-        {
-            "title": layout.sheet.title,
-            "columns": [layout.spec.column(k).label for k in keys],
-            "rows": [
-                {"row": r.number, "ok": r.ok, "cells": [r.display.get(k, "") for k in keys]}
-                for r in shown
-            ],
-        }
-    )
+    parsed.preview.append(stream.preview())
 
 
 def _room_code_parts(row: _Row) -> tuple[str, str, str] | None:
@@ -1510,17 +1207,10 @@ def _changed_anything(counts: dict[str, dict[str, int]]) -> bool:
 # --- the batch: preview and commit ---------------------------------------------------------------
 
 
-def _analyse(batch: ImportBatch) -> tuple[Parsed | None, Plan | None, dict[str, Any]]:
-    """Reads the batch's file with its mapping; returns the parse, the plan and the report to keep."""
+def _analyse(batch: ImportBatch) -> Analysis:
+    """Reads the batch's file with its mapping; the report to keep and the plan of the commit."""
     started = time.monotonic()
-    try:
-        parsed = parse_workbook(bytes(batch.content), batch.mapping or None)
-    except ValidationFailed as exc:
-        return (
-            None,
-            None,
-            {"errors": [RowError("", None, "", exc.message).as_dict()], "error_count": 1},
-        )
+    parsed = parse_workbook(bytes(batch.content), batch.mapping or None)
     plan: Plan | None = None
     errors = list(parsed.errors)
     if parsed.readable:  # bad rows are left out; the plan still shows what the good ones would do
@@ -1529,7 +1219,7 @@ def _analyse(batch: ImportBatch) -> tuple[Parsed | None, Plan | None, dict[str, 
     errors.sort(key=lambda e: (_sheet_order(e.sheet), e.row or 0))
     report = {
         "layout": parsed.kind,
-        "sheets": [_layout_report(layout) for layout in parsed.layouts],
+        "sheets": [layout.report() for layout in parsed.layouts],
         "errors": [e.as_dict() for e in errors],
         "error_count": len(errors),
         "data_rows": parsed.data_rows,
@@ -1539,7 +1229,7 @@ def _analyse(batch: ImportBatch) -> tuple[Parsed | None, Plan | None, dict[str, 
         "preview": parsed.preview,
         "seconds": round(time.monotonic() - started, 2),
     }
-    return parsed, plan, report
+    return Analysis(report, plan, {"kind": parsed.kind})
 
 
 def _sheet_order(title: str) -> int:
@@ -1547,41 +1237,8 @@ def _sheet_order(title: str) -> int:
     return titles.index(title) if title in titles else -1
 
 
-def _layout_report(layout: Layout) -> dict[str, Any]:
-    return {
-        "title": layout.sheet.title,
-        "spec": layout.spec.key,
-        "header_row": layout.header_row,
-        "headers": [[col, text] for col, text in sorted(layout.headers.items())],
-        "mapping": layout.mapping,
-        "columns": [[c.key, c.label, c.required] for c in layout.spec.columns],
-    }
-
-
-def _mapping_of(report: dict[str, Any]) -> dict[str, dict[str, int]]:
-    return {s["title"]: s["mapping"] for s in report.get("sheets", [])}
-
-
-def _preview(batch: ImportBatch) -> ImportBatch:
-    _parsed, _plan, report = _analyse(batch)
-    earlier = (
-        ImportBatch.objects.filter(
-            project_id=batch.project_id, sha256=batch.sha256, status=ImportStatus.COMMITTED
-        )
-        .exclude(pk=batch.pk)
-        .order_by("-committed_at")
-        .values("id", "committed_at")
-        .first()
-    )
-    report["same_file_committed"] = (
-        {"id": earlier["id"], "at": earlier["committed_at"].isoformat()} if earlier else None
-    )
-    batch.kind = report.get("layout", "")
-    batch.mapping = _mapping_of(report)
-    batch.report = report
-    batch.status = ImportStatus.PREVIEWED
-    batch.save()
-    return batch
+def _same_file(batch: ImportBatch) -> dict[str, Any]:
+    return {"project_id": batch.project_id}
 
 
 def import_preview(
@@ -1597,27 +1254,19 @@ def import_preview(
     ``mapping`` ({sheet title: {field key: column number}}) overrides the detected columns.
     Raises ``ValidationFailed`` when the file is not a readable .xlsx.
     """
-    _open_workbook(content).close()  # refuse an unreadable upload before keeping it
-    batch = ImportBatch(
+    check_readable(content, (XLSX,), unreadable=UNREADABLE)  # refuse it before keeping it
+    batch = batch_new(
+        ImportBatch, user=user, filename=filename, content=content, mapping=mapping,
         project=project,
-        user=user if user is not None and user.is_authenticated else None,
-        filename=(filename or "import.xlsx")[:200],
-        sha256=hashlib.sha256(content).hexdigest(),
-        size=len(content),
-        content=content,
-        mapping=mapping or {},
-    )
-    return _preview(batch)
+    )  # fmt: skip
+    return batch_preview(batch, _analyse, same_file=_same_file(batch))
 
 
 def import_remap(
     *, user: User | None, batch: ImportBatch, mapping: dict[str, dict[str, int | None]]
 ) -> ImportBatch:
     """Previews the batch again with the columns the user chose."""
-    if batch.status == ImportStatus.COMMITTED:
-        raise ValidationFailed("该批次已经导入，不能再修改列对应", code="import.already_committed")
-    batch.mapping = {**batch.mapping, **mapping}
-    return _preview(batch)
+    return batch_remap(batch, mapping, _analyse, same_file=_same_file(batch))
 
 
 def import_commit(*, user: User | None, batch: ImportBatch) -> ImportBatch:
@@ -1626,49 +1275,16 @@ def import_commit(*, user: User | None, batch: ImportBatch) -> ImportBatch:
     Refused while the preview shows errors; when the data changed since the preview and a row no longer
     fits, nothing is written and the batch is marked failed with the reasons.
     """
-    try:
-        with transaction.atomic():
-            batch = (
-                ImportBatch.objects.select_for_update().select_related("project").get(pk=batch.pk)
+
+    def apply(locked: ImportBatch, plan: Plan) -> None:
+        _apply(plan, user=user, project=locked.project, batch=locked)
+        if _changed_anything(plan.counts):
+            audit_record(
+                user=user,
+                action="批量导入",
+                obj=locked,
+                project=locked.project,
+                changes={"file": locked.filename, "sha256": locked.sha256, "counts": plan.counts},
             )
-            _check_committable(batch)
-            _parsed, plan, report = _analyse(batch)
-            report["same_file_committed"] = batch.report.get("same_file_committed")
-            if report["error_count"] or plan is None:
-                return _finish(batch, ImportStatus.FAILED, report)
-            _apply(plan, user=user, project=batch.project, batch=batch)
-            if _changed_anything(plan.counts):
-                audit_record(
-                    user=user,
-                    action="批量导入",
-                    obj=batch,
-                    project=batch.project,
-                    changes={"file": batch.filename, "sha256": batch.sha256, "counts": plan.counts},
-                )
-            return _finish(batch, ImportStatus.COMMITTED, report)
-    except IntegrityError as exc:
-        # Someone changed the same rooms between our read and our write; nothing of ours was kept.
-        batch.refresh_from_db()
-        report = dict(batch.report)
-        message = (
-            f"写入时数据库拒绝（可能有人同时修改了这些数据），未写入任何数据，请重新预览：{exc}"
-        )
-        report["errors"] = [RowError("", None, "", message).as_dict()]
-        report["error_count"] = 1
-        return _finish(batch, ImportStatus.FAILED, report)
 
-
-def _check_committable(batch: ImportBatch) -> None:
-    if batch.status == ImportStatus.COMMITTED:
-        raise ValidationFailed("该批次已经导入，不能重复导入", code="import.already_committed")
-    if batch.report.get("error_count"):
-        raise ValidationFailed("文件还有错误，请修改后重新上传", code="import.has_errors")
-
-
-def _finish(batch: ImportBatch, status: str, report: dict[str, Any]) -> ImportBatch:
-    batch.status = status
-    batch.report = report
-    if status == ImportStatus.COMMITTED:
-        batch.committed_at = timezone.now()
-    batch.save(update_fields=["status", "report", "committed_at"])
-    return batch
+    return batch_commit(batch, analyse=_analyse, apply=apply, related=("project",))

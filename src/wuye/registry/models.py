@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wuye.core.fields import SearchKeyField
+from wuye.core.importing.batch import ImportBatchBase, ImportStatus  # noqa: F401 (re-exported)
 from wuye.core.models import Project
 from wuye.registry.enums import (
     IdType,
@@ -372,40 +373,11 @@ class ImportKind(models.TextChoices):
     FLAT = "flat", _("一行一户格式")
 
 
-class ImportStatus(models.TextChoices):
-    PREVIEWED = "previewed", _("待确认")
-    COMMITTED = "committed", _("已导入")
-    FAILED = "failed", _("导入失败")
-
-
-class ImportBatch(models.Model):
-    """One uploaded workbook: previewed first, then committed all-or-nothing.
-
-    The file's bytes are kept with the batch so the commit reads exactly what the preview showed, and a
-    later question ("what did that import contain?") can be answered.
-    """
+class ImportBatch(ImportBatchBase):
+    """One uploaded workbook of the registry (see ``core.importing.batch``)."""
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="import_batches")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("操作人"),
-    )
-    filename = models.CharField(_("文件名"), max_length=200)
-    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
-    size = models.PositiveIntegerField(_("大小(字节)"), default=0)
-    content = models.BinaryField(_("文件内容"))
     kind = models.CharField(_("格式"), max_length=20, choices=ImportKind.choices, blank=True)
-    status = models.CharField(
-        _("状态"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
-    )
-    mapping = models.JSONField(_("列对应"), default=dict, blank=True)
-    report = models.JSONField(_("结果"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
-    committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("导入批次")
@@ -414,6 +386,3 @@ class ImportBatch(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at"], name="import_project_recent_idx")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.filename} ({self.get_status_display()})"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
@@ -16,11 +15,7 @@ from pypinyin import Style, lazy_pinyin
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
 
-
-def halfwidth(text: str) -> str:
-    """Full-width digits, letters and punctuation to ASCII (NFKC), trimmed; ``㎡`` becomes ``m2``."""
-    return unicodedata.normalize("NFKC", str(text)).strip()
-
+from wuye.core.importing.cells import cell_text, halfwidth  # noqa: F401  (re-exported)
 
 _ROOM_PATTERNS = [
     # 3-2-1502, 3#2-1502, A-1-101, 3/2/1502
@@ -144,21 +139,6 @@ def search_text(value: str) -> str:
 
 
 # --- spreadsheet cells ---------------------------------------------------------------------------
-
-
-def cell_text(value: object) -> str:
-    """What a cell shows, as text: ``13812345678.0`` → ``'13812345678'``, a date → ``'2021-05-01'``."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value).strip()
 
 
 _DATE_TEXT = re.compile(
