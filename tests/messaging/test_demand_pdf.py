@@ -14,6 +14,7 @@ from tests.ledger.factories import late_fee_rule
 from wuye.core.models import AuditEntry
 from wuye.core.roles import Role
 from wuye.dunning.models import ContactRecord
+from wuye.messaging.models import LetterSettings
 from wuye.messaging.pdf import demand_lines
 
 pytestmark = pytest.mark.django_db
@@ -55,18 +56,123 @@ def test_the_pdf_names_the_household_and_deadline_and_producing_it_is_audited(
     assert answer.status_code == 200
     assert answer["Content-Type"] == "application/pdf"
     text = _pdf_text(answer.content)
-    assert "物业服务费催缴函" in text and "张三" in text and "3-2-1502" in text
+    assert "催缴函" in text and "张三" in text and "3-2-1502" in text
     assert f"{deadline.year}年{deadline.month}月{deadline.day}日" in text
     assert AuditEntry.objects.filter(action="生成催缴函").count() == 1
     assert not ContactRecord.objects.exists()  # delivery is recorded by the steward
 
 
-def test_a_lawyer_letter_is_titled_as_such(client, steward, case):
+def _firm(project, **fields):
+    values = {
+        "law_firm": "广东明理律师事务所",
+        "lawyer": "李律师",
+        "law_firm_phone": "020-88886666",
+    }
+    values.update(fields)
+    return LetterSettings.objects.create(project=project, **values)
+
+
+def test_a_lawyer_letter_is_titled_as_such(client, steward, project, case, today):
+    _firm(project)
     client.force_login(steward)
 
-    answer = client.get(reverse("messaging:demand_pdf", args=[case.pk]), {"kind": "lawyer_letter"})
+    answer = client.get(
+        reverse("messaging:demand_pdf", args=[case.pk]),
+        {"kind": "lawyer_letter", "deadline": (today + 15 * DAY).isoformat()},
+    )
 
     assert "律师函" in _pdf_text(answer.content)
+
+
+def test_a_lawyer_letter_is_refused_until_the_law_firm_is_set(
+    client, steward, project, case, today
+):
+    """No firm, no lawyer letter: a letter 受…委托 with no firm and no seal is worse than none. The
+    message says where the firm is set; nothing is audited as produced."""
+    client.force_login(steward)
+    url = reverse("messaging:demand_pdf", args=[case.pk])
+    params = {"kind": "lawyer_letter", "deadline": (today + 15 * DAY).isoformat()}
+
+    answer = client.get(url, params, follow=True)
+
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/html")
+    page = answer.content.decode()
+    assert "尚未设置受托律师事务所" in page and "律师函设置" in page
+    assert not AuditEntry.objects.filter(action="生成律师函").exists()
+    _firm(project, law_firm="   ")  # blank after trimming is still not a firm
+    assert client.get(url, params)["Content-Type"].startswith("text/html")
+    # A written demand is the company's own letter and needs no firm.
+    params["kind"] = "written_demand"
+    assert client.get(url, params)["Content-Type"] == "application/pdf"
+
+
+def test_the_lawyer_letter_names_the_firm_and_the_principal_from_the_settings(
+    client, steward, project, case, today
+):
+    client.force_login(steward)
+    params = {"kind": "lawyer_letter", "deadline": (today + 15 * DAY).isoformat()}
+    url = reverse("messaging:demand_pdf", args=[case.pk])
+    settings_row = _firm(project)
+
+    text = _pdf_text(client.get(url, params).content)
+
+    assert (
+        "广东明理律师事务所受" + project.company.name in text
+    )  # principal defaults to the company
+    assert "广东明理律师事务所（盖章）" in text and "承办律师：李律师" in text
+    assert "（律师事务所盖章）" not in text
+    settings_row.principal = "锦绣物业服务有限公司第二分公司"
+    settings_row.save()
+    text = _pdf_text(client.get(url, params).content)
+    assert (
+        "受锦绣物业服务有限公司第二分公司" in text
+        and "委托人：锦绣物业服务有限公司第二分公司" in text
+    )
+
+
+def test_a_blank_deadline_is_asked_for_not_silently_defaulted(client, steward, project, case):
+    _firm(project)
+    client.force_login(steward)
+    url = reverse("messaging:demand_pdf", args=[case.pk])
+    for kind in ("written_demand", "lawyer_letter"):
+        for deadline in ("", "  ", "2026/12/19"):
+            answer = client.get(url, {"kind": kind, "deadline": deadline}, follow=True)
+            assert answer["Content-Type"].startswith("text/html"), (kind, deadline)
+            assert "付款期限" in answer.content.decode()
+    assert not AuditEntry.objects.filter(action__in=["生成催缴函", "生成律师函"]).exists()
+
+
+def test_the_form_shows_its_default_deadline_visibly(client, steward, case, today):
+    client.force_login(steward)
+    page = client.get(reverse("dunning:case", args=[case.pk])).content.decode()
+    default = (today + 15 * DAY).isoformat()
+    assert f'name="deadline" required value="{default}"' in page
+    assert "已预填 15 天后" in page
+
+
+def test_the_demand_names_every_fee_item_it_includes_and_states_the_tables_total(
+    client, steward, project, debtor, today
+):
+    """A 7,560.49 total that includes 公摊电费 and 垃圾清运费 is not called 物业服务费: the text names
+    the fee items the table lists, and its amount is the table's total."""
+    power = factories.fee_item(project, code="GTDF", name="公摊电费")
+    rubbish = factories.fee_item(project, code="LJQY", name="垃圾清运费")
+    factories.bill(debtor, power, "60.25", today - 50 * DAY, today - 30 * DAY)
+    factories.bill(debtor, rubbish, "15.00", today - 50 * DAY, today - 30 * DAY)
+    factories.run(project)
+    case = factories.case_of(debtor)
+    _firm(project)
+    client.force_login(steward)
+    for kind in ("written_demand", "lawyer_letter"):
+        text = _pdf_text(
+            client.get(
+                reverse("messaging:demand_pdf", args=[case.pk]),
+                {"kind": kind, "deadline": (today + 15 * DAY).isoformat()},
+            ).content
+        )
+        assert "物业服务费、公摊电费、垃圾清运费共计275.25元" in text, text
+        assert text.count("275.25") == 2  # the sentence and the table's 合计 row
+    assert demand_lines(case, today)[1] == Decimal("275.25")
 
 
 def test_another_projects_case_is_not_found(client, make_user, other_project, case):

@@ -45,6 +45,7 @@ from wuye.demo.history import (
     analyze_ledger,
 )
 from wuye.dunning.services import dunning_run
+from wuye.messaging.models import LetterSettings
 from wuye.registry.enums import (
     IdType,
     IssueState,
@@ -756,6 +757,19 @@ class _Generator:
                 )
             )
         self.insert(Project, projects)
+        # Who signs the lawyer letters: without a firm the system refuses to print one.
+        self.insert(
+            LetterSettings,
+            [
+                LetterSettings(
+                    project=p,
+                    law_firm=f"{CITY[:-1]}明理律师事务所",
+                    lawyer="周律师",
+                    law_firm_phone=f"{CITY_AREA_CODE}-83336666",
+                )
+                for p in projects
+            ],
+        )
         self.project_names = [p.name for p in projects]
         return projects
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from wuye.messaging.models import MessageTemplate, OutboxMessage, TalkingPoint
+from wuye.messaging.models import LetterSettings, MessageTemplate, OutboxMessage, TalkingPoint
 
 
 @admin.register(TalkingPoint)
@@ -26,3 +26,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(LetterSettings)
+class LetterSettingsAdmin(admin.ModelAdmin):
+    list_display = ("project", "principal", "law_firm", "lawyer", "law_firm_phone")

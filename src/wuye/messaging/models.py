@@ -70,7 +70,8 @@ class MessageTemplate(models.Model):
     body = models.TextField(
         _("正文"),
         help_text=_(
-            "可用占位符：{户名} {房号} {欠费金额} {最早欠费月份} {缴费方式} {期限} {项目名称} {联系电话}"
+            "可用占位符：{户名} {房号} {欠费金额} {费用项目} {最早欠费月份} {缴费方式} {期限} "
+            "{项目名称} {联系电话} {委托人} {律师事务所}"
         ),
     )
 
@@ -93,6 +94,31 @@ class MessageTemplate(models.Model):
             check_template(self.body)
         except ValidationFailed as exc:
             raise ValidationError({"body": str(exc)}) from exc
+
+
+class LetterSettings(models.Model):
+    """Who signs a project's demand letters: the law firm a lawyer letter comes from and the company
+    on whose behalf it is written (委托人). A lawyer letter is refused until the firm is set."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, related_name="letter_settings", verbose_name=_("项目")
+    )
+    principal = models.CharField(
+        _("委托人（物业服务企业全称）"),
+        max_length=100,
+        blank=True,
+        help_text=_("留空 = 物业公司名称"),
+    )
+    law_firm = models.CharField(_("受托律师事务所"), max_length=100, blank=True)
+    lawyer = models.CharField(_("承办律师"), max_length=60, blank=True)
+    law_firm_phone = models.CharField(_("律师事务所电话"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("律师函设置")
+        verbose_name_plural = _("律师函设置")
+
+    def __str__(self) -> str:
+        return f"律师函设置 {self.project}"
 
 
 class OutboxStatus(models.TextChoices):

@@ -7,47 +7,19 @@ columns (LAW.md §6), the deadline and how to pay.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
-from decimal import Decimal
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
+from wuye.core.errors import ValidationFailed
 from wuye.core.money import money
 from wuye.core.pdf import cjk_font, render_a4
 from wuye.dunning.models import ArrearsCase
-from wuye.ledger.selectors import unpaid_bills
 from wuye.messaging import rendering, selectors
 from wuye.messaging.models import TemplateKind
-
-
-@dataclass(frozen=True)
-class DemandLine:
-    period: str
-    item: str
-    due_date: datetime.date
-    principal: Decimal
-    late_fee: Decimal  # capped at the lawful rate, less waivers and late fees billed already
-
-
-def demand_lines(case: ArrearsCase, on: datetime.date) -> tuple[list[DemandLine], Decimal, Decimal]:
-    """The household's overdue bills on ``on`` with their late fee kept apart, and the two totals."""
-    lines = [
-        DemandLine(
-            f"{b.period_start:%Y-%m}" if b.period_start else "",
-            b.fee_item.name,
-            b.due_date,
-            b.outstanding,
-            b.late_fee.due,
-        )
-        for b in unpaid_bills(case.account, on)
-        if b.due_date < on
-    ]
-    principal = money(sum((x.principal for x in lines), Decimal("0")))
-    late = money(sum((x.late_fee for x in lines), Decimal("0")))
-    return lines, principal, late
+from wuye.messaging.selectors import DemandLine, demand_lines  # noqa: F401 - used by callers
 
 
 def demand_pdf(case: ArrearsCase, kind: str, deadline: datetime.date, on: datetime.date) -> bytes:
@@ -55,8 +27,11 @@ def demand_pdf(case: ArrearsCase, kind: str, deadline: datetime.date, on: dateti
     title_style = ParagraphStyle("t", fontName=font, fontSize=18, leading=26, alignment=1)
     body_style = ParagraphStyle("b", fontName=font, fontSize=11, leading=18)
     small = ParagraphStyle("s", fontName=font, fontSize=9, leading=13)
+    signed = selectors.signatories(case)
+    if kind == TemplateKind.LAWYER_LETTER and not signed.law_firm:
+        raise ValidationFailed(selectors.LAW_FIRM_MISSING, field="law_firm")
     title, template = selectors.template_for(case.project.company_id, case.project_id, kind)
-    text = rendering.render(template, case, deadline)
+    text = rendering.render(template, case, deadline, on)
 
     lines, principal, late = demand_lines(case, on)
     rows = [["账期", "收费项目", "到期日", "欠费本金", "滞纳金（已按上限）"]]
@@ -93,11 +68,23 @@ def demand_pdf(case: ArrearsCase, kind: str, deadline: datetime.date, on: dateti
             small,
         ),
         Spacer(1, 10 * mm),
-        Paragraph(f"{case.project.name} 物业服务中心", body_style),
-        Paragraph(f"{on.year}年{on.month}月{on.day}日", body_style),
     ]
     if kind == TemplateKind.LAWYER_LETTER:
-        story.append(Paragraph("（律师事务所盖章）", small))
+        story += [
+            Paragraph(_escape(f"{signed.law_firm}（盖章）"), body_style),
+            Paragraph(_escape(f"承办律师：{signed.lawyer}"), body_style) if signed.lawyer else None,
+            Paragraph(_escape(f"电话：{signed.law_firm_phone}"), body_style)
+            if signed.law_firm_phone
+            else None,
+            Paragraph(_escape(f"委托人：{signed.principal}"), small),
+        ]
+    else:
+        story += [
+            Paragraph(_escape(signed.principal), body_style),
+            Paragraph(_escape(f"{case.project.name} 物业服务中心"), body_style),
+        ]
+    story = [x for x in story if x is not None]
+    story.append(Paragraph(f"{on.year}年{on.month}月{on.day}日", body_style))
     return render_a4(story, title=f"{title} {case.room.code}", margin_mm=20)
 
 

@@ -10,20 +10,25 @@ from __future__ import annotations
 import datetime
 import re
 
+from django.utils import timezone
+
 from wuye.core.errors import ValidationFailed
 from wuye.dunning.models import ArrearsCase
 from wuye.dunning.rules import FORBIDDEN_MESSAGE, forbidden_measure
-from wuye.messaging import defaults
+from wuye.messaging import defaults, selectors
 
 PLACEHOLDERS = (
     "户名",
     "房号",
     "欠费金额",
+    "费用项目",
     "最早欠费月份",
     "缴费方式",
     "期限",
     "项目名称",
     "联系电话",
+    "委托人",
+    "律师事务所",
 )
 _FIELD = re.compile(r"\{([^{}]*)\}")
 DEFAULT_DEADLINE_DAYS = 15
@@ -47,22 +52,47 @@ def default_deadline(on: datetime.date) -> datetime.date:
     return on + datetime.timedelta(days=DEFAULT_DEADLINE_DAYS)
 
 
-def values_for(case: ArrearsCase, deadline: datetime.date) -> dict[str, str]:
+def values_for(
+    case: ArrearsCase,
+    deadline: datetime.date,
+    on: datetime.date | None = None,
+    needed: set[str] | None = None,
+) -> dict[str, str]:
+    """The placeholders' values (those in ``needed``, or all). For a saved case the amount, the
+    oldest month and the fee items named come from the overdue bills on ``on``
+    (``selectors.demand_lines``, what a demand's table lists), so the text never calls a total
+    物业服务费 when it includes other fees. An unsaved stand-in (a courtesy reminder before the due
+    date) carries its own amount."""
+    needed = set(PLACEHOLDERS) if needed is None else needed
     project = case.project
     oldest = case.oldest_due_date
-    return {
+    amount, items = case.overdue_amount, "物业费用"
+    if case.pk is not None and needed & {"欠费金额", "费用项目", "最早欠费月份"}:
+        lines, amount, _ = selectors.demand_lines(case, on or timezone.localdate())
+        items = selectors.fee_items_named(lines) or items
+        if lines:
+            oldest = min(line.due_date for line in lines)
+    values = {
         "户名": case.account.payer.name,
         "房号": case.room.code,
-        "欠费金额": f"{case.overdue_amount:.2f}",
+        "欠费金额": f"{amount:.2f}",
+        "费用项目": items,
         "最早欠费月份": f"{oldest.year}年{oldest.month}月" if oldest else "",
         "缴费方式": defaults.PAYMENT_METHODS,
         "期限": f"{deadline.year}年{deadline.month}月{deadline.day}日",
         "项目名称": project.name,
         "联系电话": project.service_phone or project.company.phone or "物业服务中心",
     }
+    if needed & {"委托人", "律师事务所"}:
+        signed = selectors.signatories(case)
+        values["委托人"] = signed.principal
+        values["律师事务所"] = signed.law_firm or "（未设置律师事务所）"
+    return values
 
 
-def render(body: str, case: ArrearsCase, deadline: datetime.date) -> str:
+def render(
+    body: str, case: ArrearsCase, deadline: datetime.date, on: datetime.date | None = None
+) -> str:
     check_template(body)
-    values = values_for(case, deadline)
+    values = values_for(case, deadline, on, set(_FIELD.findall(body)))
     return _FIELD.sub(lambda m: values[m.group(1)], body)

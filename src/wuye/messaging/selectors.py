@@ -2,14 +2,79 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
+from wuye.core.money import money
 from wuye.dunning.enums import CaseClass
 from wuye.dunning.models import ArrearsCase, ContactRecord
+from wuye.ledger.selectors import unpaid_bills
 from wuye.messaging import defaults
-from wuye.messaging.models import MessageTemplate, OutboxMessage, TalkingPoint
+from wuye.messaging.models import LetterSettings, MessageTemplate, OutboxMessage, TalkingPoint
+
+LAW_FIRM_MISSING = (
+    "律师函不能生成：本项目尚未设置受托律师事务所。请公司管理员在“系统配置 › 话术与消息 › 律师函设置”"
+    "中为本项目填写律师事务所名称（及委托人全称、承办律师）后再生成。"
+)
+
+
+@dataclass(frozen=True)
+class DemandLine:
+    period: str
+    item: str
+    due_date: datetime.date
+    principal: Decimal
+    late_fee: Decimal  # capped at the lawful rate, less waivers and late fees billed already
+
+
+def demand_lines(case: ArrearsCase, on: datetime.date) -> tuple[list[DemandLine], Decimal, Decimal]:
+    """The household's overdue bills on ``on`` with their late fee kept apart, and the two totals.
+    A demand's text (amount, fee items) and its table both come from here."""
+    lines = [
+        DemandLine(
+            f"{b.period_start:%Y-%m}" if b.period_start else "",
+            b.fee_item.name,
+            b.due_date,
+            b.outstanding,
+            b.late_fee.due,
+        )
+        for b in unpaid_bills(case.account, on)
+        if b.due_date < on
+    ]
+    principal = money(sum((x.principal for x in lines), Decimal("0")))
+    late = money(sum((x.late_fee for x in lines), Decimal("0")))
+    return lines, principal, late
+
+
+def fee_items_named(lines: list[DemandLine]) -> str:
+    """The fee items a demand covers, in the order they first appear: 物业服务费、公摊电费、垃圾清运费."""
+    return "、".join(dict.fromkeys(line.item for line in lines))
+
+
+@dataclass(frozen=True)
+class Signatories:
+    principal: str  # 委托人: the property company the letter is written for
+    law_firm: str  # blank = not set: a lawyer letter is refused
+    lawyer: str
+    law_firm_phone: str
+
+
+def signatories(case: ArrearsCase) -> Signatories:
+    """Who writes and signs a project's demand letters (``LetterSettings``; the company's name when
+    the principal is left blank)."""
+    row = LetterSettings.objects.filter(project_id=case.project_id).first()
+    company = case.project.company.name
+    if row is None:
+        return Signatories(company, "", "", "")
+    return Signatories(
+        row.principal.strip() or company,
+        row.law_firm.strip(),
+        row.lawyer.strip(),
+        row.law_firm_phone.strip(),
+    )
 
 
 @dataclass(frozen=True)

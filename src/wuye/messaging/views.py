@@ -18,7 +18,7 @@ from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.scope import project_ids_for
 from wuye.dunning.access import SUPERVISOR_ROLES
 from wuye.dunning.views import _case_in_scope, _project, _role
-from wuye.messaging import pdf, rendering, selectors, services
+from wuye.messaging import pdf, selectors, services
 from wuye.messaging.models import OutboxStatus, TemplateKind
 
 DEMAND_KINDS = (TemplateKind.WRITTEN_DEMAND, TemplateKind.LAWYER_LETTER)
@@ -32,14 +32,25 @@ def demand_pdf(request, case_id: int):
     kind = request.GET.get("kind") or TemplateKind.WRITTEN_DEMAND
     if kind not in DEMAND_KINDS:
         kind = TemplateKind.WRITTEN_DEMAND
+    back = redirect(reverse("dunning:case", args=[case.pk]) + "#messaging-actions")
+    raw = (request.GET.get("deadline") or "").strip()
+    if not raw:
+        # Never a silent default: the letter states a deadline the owner is held to.
+        messages.error(request, "请填写付款期限（催告函、律师函都要写明业主的付款期限）")
+        return back
     try:
-        deadline = datetime.date.fromisoformat(request.GET.get("deadline") or "")
+        deadline = datetime.date.fromisoformat(raw)
     except ValueError:
-        deadline = rendering.default_deadline(on)
+        messages.error(request, f"付款期限“{raw[:20]}”不是有效日期，请按 年-月-日 填写")
+        return back
     if deadline <= on:
         messages.error(request, "付款期限应晚于今天")
-        return redirect(reverse("dunning:case", args=[case.pk]) + "#messaging-actions")
-    content = pdf.demand_pdf(case, kind, deadline, on)
+        return back
+    try:
+        content = pdf.demand_pdf(case, kind, deadline, on)
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+        return back
     services.demand_produced(user=request.user, case=case, kind=kind, deadline=deadline)
     name = "lawyer-letter" if kind == TemplateKind.LAWYER_LETTER else "demand"
     response = HttpResponse(content, content_type="application/pdf")

@@ -1,6 +1,8 @@
 from django import template
+from django.utils import timezone
 
 from wuye.core.models import Project
+from wuye.messaging.rendering import DEFAULT_DEADLINE_DAYS, default_deadline
 from wuye.messaging.selectors import talking_point_table, talking_points_for
 
 register = template.Library()
@@ -25,4 +27,6 @@ def talking_points(context, case, open_=False, actions=False):
         "open": open_,
         "actions": actions and case.state == "open",
         "request": request,
+        "default_deadline": default_deadline(timezone.localdate()),
+        "default_deadline_days": DEFAULT_DEADLINE_DAYS,
     }
