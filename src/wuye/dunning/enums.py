@@ -37,6 +37,9 @@ class NextAction(models.TextChoices):
     # A reliable payer's segment strategy may start with a reminder message instead (wuye.credit).
     REMINDER_SMS = "reminder_sms", _("发送提醒短信")
     PROMISE_EVE_CALL = "promise_eve_call", _("承诺日前一天提醒")
+    # Owners who asked for written contact only (LAW.md §8): the written stand-ins of the calls.
+    PROMISE_EVE_SMS = "promise_eve_sms", _("承诺日前一天短信提醒")
+    WRITTEN_FOLLOW_UP = "written_follow_up", _("书面跟进（短信/信函）")
     DAILY_CALL = "daily_call", _("每日电话跟进")
     FIND_NUMBER = "find_number", _("查找新号码并上门")
     REMOTE_GUIDE = "remote_guide", _("电话引导远程缴费")

@@ -107,6 +107,11 @@ class DunningSettings(models.Model):
         default="08:00-21:00",
         validators=[_validate_windows],
     )
+    written_follow_up_days = models.PositiveSmallIntegerField(
+        _("仅书面联系业主的跟进间隔(天)"),
+        default=7,
+        help_text=_("业主要求只以书面方式联系时，以短信/信函代替每日电话，每隔这些天跟进一次"),
+    )
     max_calls_per_day = models.PositiveSmallIntegerField(_("每户每日最多电话"), default=3)
     max_calls_per_week = models.PositiveSmallIntegerField(_("每户每周最多电话"), default=10)
 

@@ -85,6 +85,34 @@ STAGE_CHANNELS = {
     Stage.LAWYER_LETTER: {Channel.LAWYER_LETTER},
 }
 
+# An owner who asked for written contact only is never phoned or visited (LAW.md §8): each call or
+# visit the rules would plan becomes its written stand-in (a message inside its window, a letter,
+# a notice delivered to the door).
+WRITTEN_ONLY_ACTIONS = {
+    NextAction.FIRST_CALL: NextAction.REMINDER_SMS,
+    NextAction.PROMISE_EVE_CALL: NextAction.PROMISE_EVE_SMS,
+    NextAction.DAILY_CALL: NextAction.WRITTEN_FOLLOW_UP,
+    NextAction.REMOTE_GUIDE: NextAction.WRITTEN_FOLLOW_UP,
+    NextAction.FIND_NUMBER: NextAction.WRITTEN_FOLLOW_UP,
+    NextAction.VISIT: NextAction.WRITTEN_DEMAND,
+}
+# Actions repeated at a call's cadence: in writing, at the project's written cadence at most.
+_CADENCED = frozenset({NextAction.DAILY_CALL, NextAction.REMOTE_GUIDE, NextAction.FIND_NUMBER})
+
+
+def stage_channels(stage: str, written_only: bool) -> set[str]:
+    """The channels that carry out ``stage``'s action; for a written-only owner the visit stage is
+    done in writing (a door notice or a letter)."""
+    if written_only and stage == Stage.VISIT:
+        return {Channel.DOOR_NOTICE, Channel.MAIL}
+    return STAGE_CHANNELS.get(stage, set())
+
+
+def escalation_stage(written_only: bool) -> str:
+    """Where the automatic escalation sends a case: a door visit, or for an owner who asked for
+    written contact only the written demand (no one knocks on that door)."""
+    return Stage.WRITTEN_DEMAND if written_only else Stage.VISIT
+
 
 # --- loading the rules of a project ---------------------------------------------------------------
 
@@ -137,10 +165,55 @@ def next_task(
     follow_ups: dict[str, FollowUp],
     first_call_days: int,
     strategy: StrategyAdjustment | None = None,
+    written_only: bool = False,
+    written_follow_up_days: int = 7,
 ) -> Task:
     """What the assignee does next and when, from the case's own state only (not from today), so a
     rerun of the daily run computes the same task. ``strategy`` (the household's segment) may make
-    the first action a reminder message and set the days between calls of classes B and D."""
+    the first action a reminder message and set the days between calls of classes B and D.
+    ``written_only``: the owner asked for written contact only — every call or visit becomes its
+    written stand-in (``WRITTEN_ONLY_ACTIONS``), repeated every ``written_follow_up_days`` at most."""
+    task = _next_task(
+        opened_on=opened_on,
+        case_class=case_class,
+        stage=stage,
+        stage_since=stage_since,
+        stage_deadline=stage_deadline,
+        stage_action_done_on=stage_action_done_on,
+        promise_date=promise_date,
+        last_contact_on=last_contact_on,
+        follow_ups=follow_ups,
+        first_call_days=first_call_days,
+        strategy=strategy,
+    )
+    if not written_only or task.action not in WRITTEN_ONLY_ACTIONS:
+        return task
+    action = WRITTEN_ONLY_ACTIONS[task.action]
+    if (
+        task.action in _CADENCED
+        and case_class != CaseClass.A  # the one look the day after a promise stays where it is
+        and last_contact_on is not None
+    ):
+        # A follow-up after a contact: not daily in writing, but at the written cadence.
+        when = max(task.on, last_contact_on + max(written_follow_up_days, 1) * DAY)
+        return Task(action, when, when)
+    return Task(action, task.on, task.due)
+
+
+def _next_task(
+    *,
+    opened_on: datetime.date,
+    case_class: str,
+    stage: str,
+    stage_since: datetime.date,
+    stage_deadline: datetime.date | None,
+    stage_action_done_on: datetime.date | None,
+    promise_date: datetime.date | None,
+    last_contact_on: datetime.date | None,
+    follow_ups: dict[str, FollowUp],
+    first_call_days: int,
+    strategy: StrategyAdjustment | None,
+) -> Task:
     if stage != Stage.REMINDER and stage_action_done_on is None:
         return Task(STAGE_ACTIONS[stage], stage_since, stage_deadline or stage_since)
     if not case_class:

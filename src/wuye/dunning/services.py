@@ -177,6 +177,22 @@ def case_strategies(
     return found
 
 
+def _written_only_accounts(project_id: int, account_ids: list[int] | None) -> set[int]:
+    """The accounts whose payer asked for written contact only (LAW.md §8), in one query."""
+    rows = Account.objects.filter(project_id=project_id, payer__written_contact_only=True)
+    if account_ids is not None:
+        rows = rows.filter(pk__in=account_ids)
+    return set(rows.values_list("pk", flat=True))
+
+
+def _written_only(case: ArrearsCase) -> bool:
+    """Whether the case's payer asked for written contact only; the run sets ``written_only`` on
+    every case from one query, a single case outside the run asks the database."""
+    if not hasattr(case, "written_only"):
+        case.written_only = bool(_written_only_accounts(case.project_id, [case.account_id]))
+    return case.written_only
+
+
 def _apply_task(case: ArrearsCase, settings, follow_ups, strategy=_LOOK_UP) -> None:
     if strategy is _LOOK_UP:  # one case outside the run (a contact, a new class or stage)
         strategy = case_strategies(case.project_id, [case.account_id]).get(case.account_id)
@@ -192,6 +208,8 @@ def _apply_task(case: ArrearsCase, settings, follow_ups, strategy=_LOOK_UP) -> N
         follow_ups=follow_ups,
         first_call_days=settings.first_call_days,
         strategy=strategy,
+        written_only=_written_only(case),
+        written_follow_up_days=settings.written_follow_up_days,
     )
     case.next_action, case.next_action_on, case.next_action_due = task.action, task.on, task.due
 
@@ -227,17 +245,18 @@ def _escalate(
     if strategy is not None and strategy.escalate_after_days == rule.days and strategy.segment:
         why += f"（“{strategy.segment}”分群策略）"
     old = case.stage
-    case.stage, case.stage_since = Stage.VISIT, on
+    written_only = _written_only(case)
+    case.stage, case.stage_since = rules.escalation_stage(written_only), on
     case.stage_deadline = on + rule.deadline_days * DAY
     case.stage_action_done_on = None
-    return _event(
-        case,
-        EventKind.STAGE,
-        on=on,
-        old=old,
-        new=Stage.VISIT,
-        reason=f"{why}：转上门催缴，项目经理须在 {case.stage_deadline:%Y-%m-%d} 前安排上门",
-    )
+    if written_only:
+        then = (
+            f"业主要求仅以书面方式联系，不上门：转书面催告，须在 {case.stage_deadline:%Y-%m-%d} "
+            "前送达（张贴投递或邮寄/EMS）"
+        )
+    else:
+        then = f"转上门催缴，项目经理须在 {case.stage_deadline:%Y-%m-%d} 前安排上门"
+    return _event(case, EventKind.STAGE, on=on, old=old, new=case.stage, reason=f"{why}：{then}")
 
 
 # --- the daily run ---------------------------------------------------------------------------------
@@ -386,6 +405,9 @@ def _evaluate(
     by_account = {c.account_id: c for c in open_cases}
     say(f"在办案件 {len(by_account)} 件")
     strategies = case_strategies(project_id, account_ids)
+    written_only = _written_only_accounts(project_id, account_ids)
+    for case in by_account.values():
+        case.written_only = case.account_id in written_only
 
     cutoff = on - settings.grace_days * DAY
     to_open = [a for a, o in overdue.items() if a not in by_account and o.oldest_due_date < cutoff]
@@ -429,6 +451,7 @@ def _evaluate(
         if case is None and not open_new:
             continue
         if case is not None:
+            case.written_only = account_id in written_only
             case.state, case.closed_on, case.close_reason = CaseState.OPEN, None, ""
             _set_amounts(case, owed, on)
             _apply_task(case, settings, follow_ups, strategies.get(account_id))
@@ -448,6 +471,7 @@ def _evaluate(
             stage_since=on,
             assignee_id=steward_id,
         )
+        case.written_only = account_id in written_only
         _set_amounts(case, owed, on)
         strategy = strategies.get(account_id)
         escalation = _escalate(case, on, escalations, settings, strategy)
@@ -889,7 +913,7 @@ def _apply_contact(
         case.promise_date, case.promise_amount = None, None
     if case.last_contact_at is None or record.at >= case.last_contact_at:
         case.last_contact_at = record.at
-    if record.channel in rules.STAGE_CHANNELS.get(case.stage, ()):
+    if record.channel in rules.stage_channels(case.stage, _written_only(case)):
         case.stage_action_done_on = day
     _apply_task(case, settings, rules.follow_up_rules(case.project_id))
     case.save(

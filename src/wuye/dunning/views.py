@@ -24,7 +24,7 @@ from wuye.core.models import User
 from wuye.core.scope import can_see_phones, project_ids_for, role_in
 from wuye.dunning import assignment, limitation, reports, selectors, services
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
-from wuye.dunning.enums import CaseClass, Channel, Stage
+from wuye.dunning.enums import VOICE_CHANNELS, CaseClass, Channel, Stage
 from wuye.dunning.forms import (
     OUTCOMES,
     REACHED_BUTTONS,
@@ -78,8 +78,17 @@ def _case_in_scope(request, case_id: int, related: tuple[str, ...] = ()) -> Arre
 
 
 def _form_context(case: ArrearsCase, form: ContactForm | None = None, error=None) -> dict:
+    # An owner who asked for written contact only is never offered a call or a visit (LAW.md §8).
+    written_only = case.account.payer.written_contact_only
+    form = form or ContactForm(initial={"channel": Channel.SMS if written_only else Channel.PHONE})
+    if written_only:
+        form.fields["channel"].choices = [
+            (value, label)
+            for value, label in form.fields["channel"].choices
+            if value not in VOICE_CHANNELS
+        ]
     return {
-        "form": form or ContactForm(initial={"channel": Channel.PHONE}),
+        "form": form,
         "error_field": error[0] if error else None,
         "error": error[1] if error else "",
         "unreached_buttons": [(k, OUTCOMES[k][0]) for k in UNREACHED_BUTTONS],
