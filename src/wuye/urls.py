@@ -16,6 +16,7 @@ urlpatterns = [
     path("credit/", include("wuye.credit.urls")),
     path("scoring/", include("wuye.scoring.urls")),
     path("alerts/", include("wuye.alerts.urls")),
+    path("banking/", include("wuye.banking.urls")),
     path("reports/", include("wuye.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

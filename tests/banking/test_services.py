@@ -223,3 +223,28 @@ def test_outgoing_lines_are_never_claimed(project, finance, bank, homes, today):
     with pytest.raises(ValidationFailed):
         services.claim_confirm(user=finance, line=line, parts=[(a, "600.00")])
     assert not Payment.objects.exists()
+
+
+def test_a_bank_claim_closes_the_arrears_case_as_a_window_payment_does(
+    project, steward, finance, bank, django_capture_on_commit_callbacks
+):
+    from tests.dunning import factories as dunning
+    from wuye.dunning.enums import CaseState
+
+    day = dunning.today()
+    debtor = dunning.debtor(project, "3-2-1502", steward=steward)
+    item = dunning.fee_item(project)
+    dunning.bill(debtor, item, "100.00", day - datetime.timedelta(60), day - datetime.timedelta(40))
+    dunning.run(project)
+    case = dunning.case_of(debtor)
+    assert case.state == CaseState.OPEN
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.statement_import(
+            user=finance,
+            account=bank,
+            filename="a.xlsx",
+            lines=[f.line("100.00", name=debtor.payer.name, remark="3-2-1502", day=day)],
+        )
+    assert result.outcomes[0].status == "auto"
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED

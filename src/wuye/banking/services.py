@@ -35,6 +35,7 @@ from wuye.banking.models import (
     StatementLine,
 )
 from wuye.billing.models import Account
+from wuye.billing.services import account_for
 from wuye.core.approvals import approver_check
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
@@ -45,6 +46,8 @@ from wuye.core.scope import role_in
 from wuye.ledger import selectors as ledger_selectors
 from wuye.ledger import services as ledger
 from wuye.ledger.enums import PaymentMethod
+from wuye.registry.models import Room
+from wuye.registry.normalize import parse_room_code, room_code
 
 # Finance imports statements and claims lines; supervisors and managers may too.
 IMPORT_ROLES = frozenset({Role.FINANCE, Role.COMPANY_ADMIN, Role.PROJECT_MANAGER, Role.SUPERVISOR})
@@ -406,6 +409,48 @@ def claim_confirm(
             },
         )
     return claim
+
+
+def claim_suggestion(*, user: User, line: StatementLine, index: int) -> Claim:
+    """One click: confirms the matcher's suggestion number ``index`` of a queued line."""
+    suggestions = line.suggestions or []
+    if not 0 <= index < len(suggestions):
+        raise ValidationFailed("该建议已不存在，请刷新页面", field="suggestion")
+    chosen = suggestions[index]
+    accounts = {
+        a.pk: a
+        for a in Account.objects.filter(
+            pk__in=chosen["accounts"], project_id=line.bank_account.project_id
+        ).select_related("room")
+    }
+    if len(accounts) != len(chosen["accounts"]):
+        raise ValidationFailed("建议中的住户已不存在，请刷新页面", field="suggestion")
+    parts = [(accounts[a], x) for a, x in zip(chosen["accounts"], chosen["amounts"], strict=True)]
+    return claim_confirm(
+        user=user,
+        line=line,
+        parts=parts,
+        source=MatchSource.MANUAL,
+        score=int(chosen.get("score") or 0),
+        reasons=list(chosen.get("reasons") or []),
+    )
+
+
+def claim_to_rooms(*, user: User, line: StatementLine, rooms: list[tuple[str, object]]) -> Claim:
+    """Search or split: claims the line for the rooms typed by finance (room code, amount), each
+    posted to the room's current payer account."""
+    project_id = line.bank_account.project_id
+    parts: list[tuple[Account, object]] = []
+    for code, amount in rooms:
+        try:
+            normalized = room_code(*parse_room_code(code))
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="parts") from exc
+        room = Room.objects.filter(project_id=project_id, code=normalized).first()
+        if room is None:
+            raise ValidationFailed(f"房号 {normalized} 不在本项目", field="parts")
+        parts.append((account_for(room, user=user), amount))
+    return claim_confirm(user=user, line=line, parts=parts, source=MatchSource.MANUAL)
 
 
 def _remember_card(line: StatementLine, account: Account) -> None:

@@ -1,0 +1,137 @@
+"""Reads of the banking app: the queue (待认领款), a line with its claims, imports."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from wuye.banking.enums import LineStatus
+from wuye.banking.models import BankAccount, Claim, ClaimPart, StatementImport, StatementLine
+from wuye.core.money import ZERO, money
+
+QUEUE_PAGE = 50
+
+
+def lines_in(project_ids: Iterable[int]) -> QuerySet[StatementLine]:
+    return StatementLine.objects.filter(bank_account__project_id__in=list(project_ids))
+
+
+@dataclass
+class QueueSummary:
+    count: int
+    amount: Decimal
+    older_than_30: int
+    older_amount: Decimal
+
+
+def queue(
+    project_id: int, *, text: str = "", unidentified: bool = False
+) -> QuerySet[StatementLine]:
+    """Incoming lines nobody has claimed yet, oldest first; ``unidentified`` keeps those the matcher
+    found no candidate for (无人认领)."""
+    rows = lines_in([project_id]).filter(status=LineStatus.REVIEW).select_related("bank_account")
+    if unidentified:
+        rows = rows.filter(suggestions=[])
+    text = (text or "").strip()
+    if text:
+        rows = rows.filter(
+            Q(counterparty_name__icontains=text)
+            | Q(remark__icontains=text)
+            | Q(serial__icontains=text)
+            | Q(counterparty_account__endswith=text)
+            | Q(amount=_amount_or_none(text))
+        )
+    return rows.order_by("txn_date", "txn_time", "id")
+
+
+def _amount_or_none(text: str) -> Decimal | None:
+    try:
+        return money(text)
+    except Exception:  # noqa: BLE001 - not an amount: the amount branch matches nothing
+        return Decimal("-1")
+
+
+def queue_summary(project_id: int, today: datetime.date | None = None) -> QueueSummary:
+    today = today or timezone.localdate()
+    rows = lines_in([project_id]).filter(status=LineStatus.REVIEW)
+    cutoff = today - datetime.timedelta(days=30)
+    totals = rows.aggregate(
+        n=Count("id"),
+        total=Sum("amount"),
+        old=Count("id", filter=Q(txn_date__lt=cutoff)),
+        old_total=Sum("amount", filter=Q(txn_date__lt=cutoff)),
+    )
+    return QueueSummary(
+        totals["n"] or 0,
+        money(totals["total"] or ZERO),
+        totals["old"] or 0,
+        money(totals["old_total"] or ZERO),
+    )
+
+
+def age_days(line: StatementLine, today: datetime.date | None = None) -> int:
+    return ((today or timezone.localdate()) - line.txn_date).days
+
+
+def line_detail(line_id: int, project_ids: Iterable[int]) -> StatementLine | None:
+    return (
+        lines_in(project_ids)
+        .select_related("bank_account__project", "statement_import", "refunded_by")
+        .prefetch_related(
+            Prefetch(
+                "claims",
+                queryset=Claim.objects.select_related("confirmed_by", "undone_by")
+                .prefetch_related(
+                    Prefetch(
+                        "parts",
+                        queryset=ClaimPart.objects.select_related(
+                            "account__room", "account__payer", "payment__reversal"
+                        ),
+                    )
+                )
+                .order_by("-confirmed_at"),
+            )
+        )
+        .filter(pk=line_id)
+        .first()
+    )
+
+
+def claim_in_force(line: StatementLine) -> Claim | None:
+    return next((c for c in line.claims.all() if c.undone_at is None), None)
+
+
+def imports_of(project_id: int, limit: int = 30) -> list[StatementImport]:
+    return list(
+        StatementImport.objects.filter(bank_account__project_id=project_id)
+        .select_related("bank_account", "uploaded_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def import_detail(import_id: int, project_ids: Iterable[int]) -> StatementImport | None:
+    return (
+        StatementImport.objects.filter(pk=import_id, bank_account__project_id__in=list(project_ids))
+        .select_related("bank_account", "uploaded_by")
+        .first()
+    )
+
+
+def lines_of_import(statement: StatementImport) -> QuerySet[StatementLine]:
+    return statement.lines.prefetch_related(
+        Prefetch(
+            "claims",
+            queryset=Claim.objects.filter(undone_at__isnull=True).prefetch_related(
+                Prefetch("parts", queryset=ClaimPart.objects.select_related("account__room"))
+            ),
+        )
+    ).order_by("txn_date", "txn_time", "id")
+
+
+def bank_accounts_of(project_id: int) -> list[BankAccount]:
+    return list(BankAccount.objects.filter(project_id=project_id, is_active=True).order_by("id"))

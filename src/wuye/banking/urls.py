@@ -1,0 +1,13 @@
+from django.urls import path
+
+from wuye.banking import views
+
+app_name = "banking"
+
+urlpatterns = [
+    path("queue/", views.queue, name="queue"),
+    path("lines/<int:line_id>/", views.line_page, name="line"),
+    path("lines/<int:line_id>/claim/", views.line_claim, name="claim"),
+    path("lines/<int:line_id>/undo/", views.line_undo, name="undo"),
+    path("lines/<int:line_id>/refund/", views.line_refund, name="refund"),
+]

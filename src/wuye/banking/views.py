@@ -1,0 +1,215 @@
+"""Pages of the banking app: the queue (待认领款), a statement line with its claims, imports.
+
+Views check scope and role and render; writes go through ``banking.services``, reads through
+``banking.selectors``. A line outside the user's projects is a 404; a role that may not act is a 403.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from wuye.banking import selectors, services
+from wuye.banking.enums import LineStatus
+from wuye.banking.forms import RefundForm, UndoForm
+from wuye.core.approvals import approver_from_form, roles_text
+from wuye.core.errors import NotInScope, WuyeError
+from wuye.core.roles import Role
+from wuye.core.scope import project_ids_for, role_in
+from wuye.ledger.office_forms import place_error
+from wuye.registry.selectors import search_households
+
+SPLIT_ROWS = 5
+UNDO_RULE = "规定：已入账的银行流水只能通过冲红收款撤销，须写明原因并经有权限的主管授权；流水随后回到待认领款。"
+REFUND_RULE = "规定：无人认领的款项退回付款人须写明原因并经有权限的主管授权（转账在网银中办理）。"
+
+
+def _project(request):
+    if not request.project:
+        raise Http404("没有可用的项目")
+    return request.project
+
+
+def _require(user, project_id: int, roles: frozenset[Role], doing: str) -> Role:
+    role = role_in(user, project_id)
+    if role not in roles:
+        raise PermissionDenied(f"您的角色不能{doing}。")
+    return role
+
+
+def _line(request, line_id: int):
+    line = selectors.line_detail(line_id, project_ids_for(request.user))
+    if line is None:
+        raise Http404("流水不存在或不在您的项目范围内")
+    return line
+
+
+@login_required
+@require_GET
+def queue(request):
+    """待认领款: every incoming line nobody has claimed, with the matcher's suggestions and its age."""
+    project = _project(request)
+    role = _require(request.user, project.pk, services.QUEUE_ROLES, "查看待认领款")
+    text = request.GET.get("q", "")[:60]
+    unidentified = request.GET.get("show") == "unidentified"
+    rows = selectors.queue(project.pk, text=text, unidentified=unidentified)
+    page = Paginator(rows, selectors.QUEUE_PAGE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    for line in page.object_list:
+        line.age = selectors.age_days(line, today)
+    return render(
+        request,
+        "banking/queue.html",
+        {
+            "page": page,
+            "q": text,
+            "unidentified": unidentified,
+            "summary": selectors.queue_summary(project.pk, today),
+            "can_claim": role in services.CLAIM_ROLES,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def line_page(request, line_id: int):
+    line = _line(request, line_id)
+    project_id = line.bank_account.project_id
+    role = _require(request.user, project_id, services.QUEUE_ROLES, "查看银行流水")
+    return _render_line(request, line, role)
+
+
+def _render_line(request, line, role, *, error: str = "", status: int = 200, **forms):
+    project_id = line.bank_account.project_id
+    q = (request.GET.get("q") or request.POST.get("q") or "").strip()[:60]
+    hits = search_households(project=project_id, text=q) if q else []
+    split_rows = forms.get("split_rows") or [("", "")] * SPLIT_ROWS
+    return render(
+        request,
+        "banking/line.html",
+        {
+            "line": line,
+            "age": selectors.age_days(line),
+            "claim": selectors.claim_in_force(line),
+            "claims": list(line.claims.all()),
+            "can_claim": role in services.CLAIM_ROLES and line.status == LineStatus.REVIEW,
+            "can_undo": role in services.CLAIM_ROLES,
+            "q": q,
+            "hits": hits,
+            "split_rows": split_rows,
+            "undo_form": forms.get("undo_form") or UndoForm(prefix="undo"),
+            "refund_form": forms.get("refund_form") or RefundForm(prefix="refund"),
+            "approvers": roles_text(services.APPROVER_ROLES),
+            "self_approves": role in services.APPROVER_ROLES,
+            "undo_rule": UNDO_RULE,
+            "refund_rule": REFUND_RULE,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def line_claim(request, line_id: int):
+    """One of three ways to claim: a suggestion (one click), a searched room, or a split."""
+    line = _line(request, line_id)
+    role = _require(request.user, line.bank_account.project_id, services.CLAIM_ROLES, "认领流水")
+    split_rows = list(
+        zip(request.POST.getlist("room"), request.POST.getlist("amount"), strict=False)
+    )[:SPLIT_ROWS]
+    try:
+        if "suggestion" in request.POST:
+            try:
+                index = int(request.POST["suggestion"])
+            except ValueError:
+                index = -1
+            claim = services.claim_suggestion(user=request.user, line=line, index=index)
+        else:
+            rooms = [(code.strip(), amount.strip()) for code, amount in split_rows if code.strip()]
+            if len(rooms) == 1 and not rooms[0][1]:
+                rooms = [(rooms[0][0], str(line.amount))]  # one room: the whole line
+            claim = services.claim_to_rooms(user=request.user, line=line, rooms=rooms)
+    except NotInScope as exc:
+        raise Http404(exc.message) from exc
+    except WuyeError as exc:
+        padded = split_rows + [("", "")] * (SPLIT_ROWS - len(split_rows))
+        return _render_line(
+            request, _line(request, line_id), role, error=exc.message, status=400, split_rows=padded
+        )
+    rooms = "、".join(f"{p.account.room.code} {p.amount} 元" for p in claim.parts.all())
+    messages.success(request, f"已认领并入账：{rooms}。")
+    return redirect("banking:line", line.pk)
+
+
+@login_required
+@require_POST
+def line_undo(request, line_id: int):
+    line = _line(request, line_id)
+    project_id = line.bank_account.project_id
+    role = _require(request.user, project_id, services.CLAIM_ROLES, "撤销认领")
+    claim = selectors.claim_in_force(line)
+    form = UndoForm(request.POST, prefix="undo")
+    if claim is None or not form.is_valid():
+        return _render_line(request, line, role, error="该流水没有可撤销的认领", status=400)
+    try:
+        approver = approver_from_form(
+            user=request.user,
+            project=project_id,
+            username=form.cleaned_data.get("approver_username") or "",
+            password=form.cleaned_data.get("approver_password") or "",
+            roles=services.APPROVER_ROLES,
+            rule=UNDO_RULE,
+        )
+        services.claim_undo(
+            user=request.user,
+            claim=claim,
+            reason=form.cleaned_data.get("reason") or "",
+            approved_by=approver,
+        )
+    except NotInScope as exc:
+        raise Http404(exc.message) from exc
+    except WuyeError as exc:
+        error = place_error(form, exc)
+        return _render_line(request, line, role, error=error, status=400, undo_form=form)
+    messages.success(request, "已撤销：所入收款已冲红，流水回到待认领款。请收回原收据。")
+    return redirect("banking:line", line.pk)
+
+
+@login_required
+@require_POST
+def line_refund(request, line_id: int):
+    line = _line(request, line_id)
+    project_id = line.bank_account.project_id
+    role = _require(request.user, project_id, services.CLAIM_ROLES, "退回款项")
+    form = RefundForm(request.POST, prefix="refund")
+    if not form.is_valid():
+        return _render_line(request, line, role, status=400, refund_form=form)
+    try:
+        approver = approver_from_form(
+            user=request.user,
+            project=project_id,
+            username=form.cleaned_data.get("approver_username") or "",
+            password=form.cleaned_data.get("approver_password") or "",
+            roles=services.APPROVER_ROLES,
+            rule=REFUND_RULE,
+        )
+        services.line_refund(
+            user=request.user,
+            line=line,
+            reason=form.cleaned_data.get("reason") or "",
+            approved_by=approver,
+        )
+    except NotInScope as exc:
+        raise Http404(exc.message) from exc
+    except WuyeError as exc:
+        error = place_error(form, exc)
+        return _render_line(request, line, role, error=error, status=400, refund_form=form)
+    messages.success(request, "已登记退回付款人，请在网银中办理转账。")
+    return redirect("banking:line", line.pk)

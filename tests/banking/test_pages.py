@@ -1,0 +1,140 @@
+"""The queue (待认领款) and a line's page: who sees them, one-click confirm, search, split, undo, refund."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from tests.banking import factories as f
+from wuye.banking import services
+from wuye.banking.enums import LineStatus
+from wuye.banking.models import StatementLine
+from wuye.ledger.models import Payment, PaymentReversal
+
+D = f.D
+
+
+@pytest.fixture
+def homes(project, item):
+    a = f.account(project, "5-1-803", owner="张三")
+    b = f.account(project, "5-2-803", owner="李四")
+    f.monthly_bills(a, item, D(2025, 1, 1), 3, "200.00")
+    f.monthly_bills(b, item, D(2025, 1, 1), 2, "150.00")
+    return a, b
+
+
+@pytest.fixture
+def queued(finance, bank, homes):
+    services.statement_import(
+        user=finance,
+        account=bank,
+        filename="a.xlsx",
+        lines=[f.line("77.00", name="李四", remark="物业费"), f.line("500.00", name="陌生人")],
+    )
+    return list(StatementLine.objects.order_by("id"))
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_finance_and_cashier_see_the_queue_with_suggestions_and_age(
+    client, finance, cashier, queued
+):
+    for user in (finance, cashier):
+        page = login(client, user).get(reverse("banking:queue"))
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert "待认领款" in text and "5-2-803" in text and "天" in text
+    assert "确认 5-2-803" not in page.content.decode()  # cashiers see, finance acts
+    page = login(client, finance).get(reverse("banking:queue") + "?show=unidentified")
+    assert "陌生人" in page.content.decode() and "李四" not in page.content.decode()
+
+
+def test_a_steward_does_not_see_the_queue(client, steward, queued):
+    assert login(client, steward).get(reverse("banking:queue")).status_code == 403
+
+
+def test_queue_page_reads_a_fixed_number_of_queries(
+    client, finance, queued, django_assert_max_num_queries
+):
+    login(client, finance)
+    with django_assert_max_num_queries(12):
+        client.get(reverse("banking:queue"))
+
+
+def test_one_click_confirms_a_suggestion(client, finance, queued, homes):
+    line = queued[0]
+    page = login(client, finance).post(
+        reverse("banking:claim", args=[line.pk]), {"suggestion": "0"}, follow=True
+    )
+    assert "已认领并入账" in page.content.decode()
+    assert Payment.objects.get().account == homes[1]
+
+
+def test_search_assigns_another_household(client, finance, queued, homes):
+    line = queued[1]
+    page = login(client, finance).get(reverse("banking:line", args=[line.pk]) + "?q=5-1-803")
+    assert "全部 500.00 元认领到此户" in page.content.decode()
+    client.post(reverse("banking:claim", args=[line.pk]), {"room": "5-1-803", "amount": "500.00"})
+    assert Payment.objects.get().account == homes[0]
+
+
+def test_split_assigns_several_and_must_add_up(client, finance, queued, homes):
+    line = queued[1]
+    url = reverse("banking:claim", args=[line.pk])
+    login(client, finance)
+    bad = client.post(url, {"room": ["5-1-803", "5-2-803"], "amount": ["300", "100"]})
+    assert bad.status_code == 400 and "不符" in bad.content.decode()
+    client.post(url, {"room": ["5-1-803", "5-2-803"], "amount": ["300", "200"]})
+    assert sorted(p.amount for p in Payment.objects.all()) == [Decimal("200.00"), Decimal("300.00")]
+
+
+def test_a_cashier_cannot_claim(client, cashier, queued):
+    response = login(client, cashier).post(
+        reverse("banking:claim", args=[queued[0].pk]), {"suggestion": "0"}
+    )
+    assert response.status_code == 403
+    assert not Payment.objects.exists()
+
+
+def test_a_line_of_another_project_is_not_found(client, make_user, other_project, queued):
+    stranger = make_user("other-finance", "finance", other_project)
+    assert (
+        login(client, stranger).get(reverse("banking:line", args=[queued[0].pk])).status_code == 404
+    )
+
+
+def test_undo_needs_a_supervisor_and_reverses_the_payment(client, finance, supervisor, queued):
+    line = queued[0]
+    login(client, finance).post(reverse("banking:claim", args=[line.pk]), {"suggestion": "0"})
+    url = reverse("banking:undo", args=[line.pk])
+    refused = client.post(url, {"undo-reason": "认错户"})
+    assert refused.status_code == 400 and not PaymentReversal.objects.exists()
+    client.post(
+        url,
+        {
+            "undo-reason": "认错户",
+            "undo-approver_username": "supervisor",
+            "undo-approver_password": "pw-supervisor",
+        },
+    )
+    assert PaymentReversal.objects.count() == 1
+    assert StatementLine.objects.get(pk=line.pk).status == LineStatus.REVIEW
+    page = client.get(reverse("banking:line", args=[line.pk]))
+    assert "撤销（已冲红）" in page.content.decode()
+
+
+def test_refund_of_unclaimed_money_with_approval(client, finance, supervisor, queued):
+    line = queued[1]
+    client = login(client, finance)
+    client.post(
+        reverse("banking:refund", args=[line.pk]),
+        {
+            "refund-reason": "付款人打错账户",
+            "refund-approver_username": "supervisor",
+            "refund-approver_password": "pw-supervisor",
+        },
+    )
+    assert StatementLine.objects.get(pk=line.pk).status == LineStatus.REFUNDED
