@@ -2,6 +2,7 @@
 reversal that makes money overdue again reopens it."""
 
 import pytest
+from django.urls import reverse
 
 from tests.dunning import factories
 from wuye.dunning.enums import CaseState, EventKind
@@ -25,6 +26,33 @@ def test_paying_everything_at_the_window_closes_the_case_at_once(
     opened.refresh_from_db()
     assert opened.state == CaseState.CLOSED
     assert opened.closed_on == today
+
+
+def test_a_case_closed_by_a_window_payment_says_which_payment_closed_it(
+    client, steward, opened, debtor, cashier, today, django_capture_on_commit_callbacks
+):
+    """Not "（每日跑批）": the timeline names the payment (收银台收款 + receipt number) and its cashier."""
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = factories.pay(cashier, debtor, "200.00", include_late_fees=False)
+
+    closed = opened.events.get(kind=EventKind.CLOSED)
+    assert closed.by == cashier
+    assert f"收银台收款 No.{payment.receipt_no:08d}" in closed.reason
+    opened.refresh_from_db()
+    assert f"No.{payment.receipt_no:08d}" in opened.close_reason
+    client.force_login(steward)
+    page = client.get(reverse("dunning:case", args=[opened.pk])).content.decode()
+    timeline = page[page.index('id="timeline"') :]
+    entry = next(li for li in timeline.split("<li>") if "收银台收款" in li)
+    assert f"收银台收款 No.{payment.receipt_no:08d}" in entry
+    assert "每日跑批" not in entry and str(cashier) in entry
+
+
+def test_the_daily_run_closing_a_paid_case_says_it_was_the_daily_run(opened, debtor, cashier):
+    factories.pay(cashier, debtor, "200.00", include_late_fees=False)  # no hooks: the run finds it
+    factories.run(opened.project)
+    closed = opened.events.get(kind=EventKind.CLOSED)
+    assert closed.by is None and "每日跑批" in closed.reason
 
 
 def test_a_part_payment_updates_the_amount_at_once(

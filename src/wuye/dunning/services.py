@@ -63,6 +63,8 @@ from wuye.dunning.models import (
     DunningRun,
 )
 from wuye.dunning.selectors import Overdue, overdue_by_account
+from wuye.ledger.enums import PaymentMethod
+from wuye.ledger.models import Payment
 from wuye.registry.enums import PhoneValidity
 from wuye.registry.models import Occupancy, Phone
 from wuye.registry.normalize import normalize_phone
@@ -367,8 +369,34 @@ def case_refresh_account(account: Account, on: datetime.date | None = None) -> R
         # figures with an older reading of the ledger.
         _lock_project(account.project_id)
         return _evaluate(
-            account.project_id, day, account_ids=[account.pk], preview=False, open_new=False
+            account.project_id,
+            day,
+            account_ids=[account.pk],
+            preview=False,
+            open_new=False,
+            closed_by=_last_payment(account.pk),
         )
+
+
+def _last_payment(account_id: int) -> tuple[User, str] | None:
+    """What settled the account when a refresh finds nothing overdue: its latest payment that is not
+    reversed, named as the timeline says it (收银台收款 No.00000012, 现金 200.00) with its cashier."""
+    payment = (
+        Payment.objects.filter(account_id=account_id, reversal__isnull=True)
+        .select_related("cashier")
+        .prefetch_related("lines")
+        .order_by("-id")
+        .first()
+    )
+    if payment is None:
+        return None
+    labels = dict(PaymentMethod.choices)
+    lines = list(payment.lines.all())
+    methods = "，".join(f"{labels.get(x.method, x.method)} {x.amount}" for x in lines)
+    bank = {PaymentMethod.TRANSFER, PaymentMethod.WITHHOLDING}
+    where = "银行到账" if lines and all(x.method in bank for x in lines) else "收银台收款"
+    text = f"{where} No.{payment.receipt_no:08d}，{payment.business_date:%Y-%m-%d}"
+    return payment.cashier, text + (f"，{methods}" if methods else "")
 
 
 def after_payment(*, account_id: int) -> None:
@@ -390,7 +418,10 @@ def _evaluate(
     preview: bool,
     open_new: bool = True,
     say: Progress = lambda text: None,
+    closed_by: tuple[User, str] | None = None,
 ) -> RunResult:
+    """``closed_by`` (who, what) names the payment that settled the account when a refresh after a
+    payment closes its case; the daily run's own closings say so."""
     settings = rules.dunning_settings(project_id)
     follow_ups = rules.follow_up_rules(project_id)
     escalations = rules.escalation_rules(project_id)
@@ -420,11 +451,24 @@ def _evaluate(
         owed = overdue.get(account_id)
         if owed is None:
             case.state, case.closed_on = CaseState.CLOSED, on
-            case.close_reason = "欠费已全部缴清"
+            closer, paid_by = closed_by or (None, "")
+            case.close_reason = (
+                f"欠费已全部缴清（{paid_by}）"[:100] if paid_by else "欠费已全部缴清"
+            )
             case.overdue_amount, case.overdue_bills = money(0), 0
             case.next_action, case.next_action_on, case.next_action_due = "", None, None
             closing.append(case)
-            events.append(_event(case, EventKind.CLOSED, on=on, reason="欠费已全部缴清，自动结案"))
+            events.append(
+                _event(
+                    case,
+                    EventKind.CLOSED,
+                    on=on,
+                    by=closer,
+                    reason=f"欠费已全部缴清：{paid_by}，自动结案"
+                    if paid_by
+                    else "欠费已全部缴清，每日跑批自动结案",
+                )
+            )
             continue
         before = tuple(getattr(case, f) for f in _RUN_FIELDS)
         _set_amounts(case, owed, on)
