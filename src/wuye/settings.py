@@ -4,6 +4,7 @@ Defaults give a one-command trial: SQLite (WAL) under ``var/``, the ORM task que
 Set ``DATABASE_URL`` (e.g. ``postgres://user@127.0.0.1:5432/wuye``) for PostgreSQL.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -30,7 +31,17 @@ if not SECRET_KEY:
     if not key_file.exists():
         from django.utils.crypto import get_random_string
 
-        key_file.write_text(get_random_string(64))
+        # Created readable by its owner only (0600): O_EXCL so two processes starting at once do not
+        # both write, and the mode is set at creation, never widened by the umask.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(get_random_string(64))
+    if key_file.stat().st_mode & 0o077:
+        key_file.chmod(0o600)  # a key file made by an older version was world-readable
     SECRET_KEY = key_file.read_text().strip()
 
 ALLOWED_HOSTS = [
@@ -48,6 +59,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves the API docs' Swagger UI from our static files (no CDN, CSP 'self')
+    "axes",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "wuye.core",
@@ -76,6 +90,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "wuye.core.middleware.CurrentProjectMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a login refused for too many failures into the lockout page (wuye.core.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "wuye.urls"
@@ -124,10 +141,33 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out user name + address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("WUYE_PASSWORD_MIN_LENGTH", "10"))},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Login throttling (django-axes, docs/operations/security.md): after WUYE_LOGIN_FAILURE_LIMIT wrong
+# passwords for one user name from one address, that pair is locked for WUYE_LOGIN_LOCK_MINUTES.
+# The same counter guards the page login, the admin login (and so the API's session) and the
+# supervisor's password typed on approval forms (wuye.core.approvals).
+AXES_FAILURE_LIMIT = int(os.environ.get("WUYE_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("WUYE_LOGIN_LOCK_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not push its end further, so the time we tell the user holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "wuye.core.lockout.lockout_response"
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -208,6 +248,58 @@ WUYE_AFTER_DUNNING_RUN = ["wuye.scoring.services.after_dunning_run"]
 # Called by today's list with (cases, project_id=, on=) to set each case's rank_key and reasons;
 # empty: the list is ordered by overdue amount × aging.
 WUYE_CASE_RANKER = ["wuye.scoring.ranking.rank"]
+
+# --- HTTPS and security headers (docs/operations/settings.md) ---------------------------------------
+# WUYE_HTTPS=1: the site is reached only over HTTPS. Cookies are sent over HTTPS only, plain HTTP is
+# redirected, browsers are told to use HTTPS for a year (HSTS); `python -m wuye check --deploy` is clean.
+# WUYE_BEHIND_PROXY=1: a reverse proxy (nginx) terminates TLS and sets X-Forwarded-Proto and
+# X-Forwarded-For; only set it when the proxy overwrites those headers, or clients could forge them.
+WUYE_HTTPS = env_bool("WUYE_HTTPS", False)
+WUYE_BEHIND_PROXY = env_bool("WUYE_BEHIND_PROXY", False)
+if WUYE_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("WUYE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("WUYE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # The preload directive only permits submitting the domain to browsers' preload list; nothing
+    # happens unless someone submits it. WUYE_HSTS_PRELOAD=0 leaves it out (check --deploy then warns W021).
+    SECURE_HSTS_PRELOAD = env_bool("WUYE_HSTS_PRELOAD", True)
+if WUYE_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = env_bool("WUYE_USE_X_FORWARDED_HOST", False)
+    # django-axes counts failures per client address: the one the proxy saw, not the proxy's own.
+    AXES_IPWARE_PROXY_COUNT = int(os.environ.get("WUYE_PROXY_COUNT", "1"))
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp). Scripts only from our own static files: no inline <script>,
+# no onclick=/onchange= attributes, no eval (templates use data attributes handled by
+# static/wuye/base.js; tests/core/test_security_headers.py walks every template for inline scripts).
+# JSON data blocks ({{ value|json_script:"id" }}) are fine: the browser never executes them.
+# Inline style="" attributes and <style> blocks are allowed (low risk, used across the templates).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+if WUYE_HTTPS:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
 
 LOGGING = {
     "version": 1,

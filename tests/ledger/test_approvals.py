@@ -1,6 +1,7 @@
 """主管授权: approvals checked in one place (wuye.core.approvals)."""
 
 import pytest
+from django.test import RequestFactory
 
 from wuye.core.approvals import approver_authenticate, approver_check, roles_text
 from wuye.core.errors import ValidationFailed
@@ -10,6 +11,10 @@ from wuye.core.roles import Role
 pytestmark = pytest.mark.django_db
 
 ROLES = {Role.SUPERVISOR, Role.PROJECT_MANAGER, Role.COMPANY_ADMIN}
+
+
+def _request():
+    return RequestFactory().post("/ledger/office/", REMOTE_ADDR="10.0.0.7")
 
 
 def test_roles_text_lists_who_may_approve():
@@ -27,6 +32,7 @@ def test_approver_check(project, supervisor, cashier):
 
 def test_supervisor_types_their_password_at_the_cashiers_screen(project, supervisor, cashier):
     user = approver_authenticate(
+        request=_request(),
         project=project,
         username="supervisor",
         password="pw-supervisor",
@@ -39,6 +45,7 @@ def test_supervisor_types_their_password_at_the_cashiers_screen(project, supervi
 def test_wrong_password_or_role_is_refused_and_audited(project, supervisor, cashier):
     with pytest.raises(ValidationFailed, match="账号或密码不正确") as exc:
         approver_authenticate(
+            request=_request(),
             project=project,
             username="supervisor",
             password="guess",
@@ -46,15 +53,21 @@ def test_wrong_password_or_role_is_refused_and_audited(project, supervisor, cash
             requested_by=cashier,
         )
     assert exc.value.field == "approver_password"
-    with pytest.raises(ValidationFailed, match="不能审批"):
+    # A right password of someone who may not approve gets the very same answer as a wrong one.
+    wrong_message = exc.value.message
+    with pytest.raises(ValidationFailed) as exc:
         approver_authenticate(
+            request=_request(),
             project=project,
             username="cashier",
             password="pw-cashier",
             roles=ROLES,
             requested_by=cashier,
         )
+    assert (exc.value.message, exc.value.field) == (wrong_message, "approver_password")
     assert AuditEntry.objects.filter(action="主管授权失败").count() == 2
     with pytest.raises(ValidationFailed) as exc:
-        approver_authenticate(project=project, username="", password="x", roles=ROLES)
+        approver_authenticate(
+            request=_request(), project=project, username="", password="x", roles=ROLES
+        )
     assert exc.value.field == "approver_username"

@@ -1,3 +1,4 @@
+from django.contrib.auth.decorators import login_required
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
@@ -9,6 +10,8 @@ api = NinjaAPI(
     description="物业收费与催缴系统接口。所有接口只返回当前用户所属项目的数据。",
     auth=django_auth,
     urls_namespace="api",
+    # The docs and the OpenAPI schema describe every endpoint and field: for logged-in users only.
+    docs_decorator=login_required,
 )
 
 

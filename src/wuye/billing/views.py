@@ -71,6 +71,7 @@ def show_error(form: forms.Form, exc: WuyeError, renamed: dict[str, str] | None 
 def approver_of(request, project: Project, form: f.ApproverFields) -> User:
     """主管授权 by account and password typed on the form; a manager may approve their own action."""
     return approver_from_form(
+        request=request,
         user=request.user,
         project=project,
         username=form.cleaned_data.get("approver_username") or "",

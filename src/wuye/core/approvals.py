@@ -4,6 +4,11 @@ A service that needs an approval takes ``approved_by`` and calls ``approver_chec
 may approve. At the fee window the approver is usually standing beside the cashier and types their own
 user name and password (主管授权): the page calls ``approver_authenticate`` and hands the user it returns
 to the service. Failed attempts are written to the audit trail.
+
+The typed password is throttled like a login (django-axes, by approver user name and address): after
+``AXES_FAILURE_LIMIT`` failures the approver is locked for ``AXES_COOLOFF_TIME``, and even the right
+password is refused until then. A right password of someone who may not approve counts as a failure
+and gets the same answer as a wrong one, so the form cannot be used to confirm a colleague's password.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest
 
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
+from wuye.core.lockout import lockout_message
 from wuye.core.models import Project, User
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
@@ -44,8 +52,12 @@ def approver_check(
     return approver
 
 
+WRONG_APPROVER = "审批人账号或密码不正确，或该账号不能审批此操作"
+
+
 def approver_authenticate(
     *,
+    request: HttpRequest,
     project: Project | int,
     username: str,
     password: str,
@@ -55,8 +67,8 @@ def approver_authenticate(
     """主管授权: the approver's own user name and password, typed at someone else's screen.
 
     Returns the approver when the password is right and they hold one of ``roles`` in ``project``.
-    A wrong password or a user without the role is refused (field ``approver_password`` or
-    ``approved_by``) and the attempt is audited.
+    A wrong password and a right password of a user without the role get the same refusal (field
+    ``approver_password``), count towards the lockout alike, and are audited with the real reason.
     """
     roles = frozenset(Role(r) for r in roles)
     username = (username or "").strip()
@@ -64,31 +76,45 @@ def approver_authenticate(
         raise ValidationFailed("请输入审批人账号", field="approver_username")
     if not password:
         raise ValidationFailed("请输入审批人密码", field="approver_password")
-    user = authenticate(username=username, password=password)
-    if user is None:
-        audit_record(
-            user=requested_by,
-            action="主管授权失败",
-            project=project,
-            model="core.User",
-            changes={"username": username, "reason": "账号或密码不正确"},
+    user = authenticate(request=request, username=username, password=password)
+    if user is not None:
+        try:
+            return approver_check(project=project, approver=user, roles=roles)
+        except ValidationFailed:
+            reason = "无审批权限"
+        # Counted like a wrong password (django-axes listens to this signal), answered alike.
+        user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+    else:
+        reason = "账号或密码不正确"
+    locked = bool(getattr(request, "axes_locked_out", False))
+    if locked:
+        # Answer on the form itself, not with the login page the lockout middleware would put in
+        # place of the cashier's page.
+        request.axes_locked_out = False
+        reason = "审批人账号已锁定" if user is None else f"{reason}；审批人账号已锁定"
+    audit_record(
+        user=requested_by,
+        action="主管授权失败",
+        project=project,
+        obj=user,
+        model="core.User",
+        changes={"username": username, "reason": reason},
+    )
+    if locked:
+        raise ValidationFailed(
+            lockout_message(
+                username=username,
+                ip_address=getattr(request, "axes_ip_address", None),
+                who="审批人账号",
+            ),
+            field="approver_password",
         )
-        raise ValidationFailed("审批人账号或密码不正确", field="approver_password")
-    try:
-        return approver_check(project=project, approver=user, roles=roles)
-    except ValidationFailed:
-        audit_record(
-            user=requested_by,
-            action="主管授权失败",
-            project=project,
-            obj=user,
-            changes={"username": username, "reason": "无审批权限"},
-        )
-        raise
+    raise ValidationFailed(WRONG_APPROVER, field="approver_password")
 
 
 def approver_from_form(
     *,
+    request: HttpRequest,
     user: User,
     project: Project | int,
     username: str,
@@ -109,5 +135,10 @@ def approver_from_form(
                 field="approver_username",
             ) from exc
     return approver_authenticate(
-        project=project, username=username, password=password, roles=roles, requested_by=user
+        request=request,
+        project=project,
+        username=username,
+        password=password,
+        roles=roles,
+        requested_by=user,
     )

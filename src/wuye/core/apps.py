@@ -5,3 +5,10 @@ class CoreConfig(AppConfig):
     name = "wuye.core"
     label = "core"
     verbose_name = "系统与权限"
+
+    def ready(self) -> None:
+        from axes.signals import user_locked_out
+
+        from wuye.core.lockout import on_user_locked_out
+
+        user_locked_out.connect(on_user_locked_out, dispatch_uid="wuye.core.lockout")

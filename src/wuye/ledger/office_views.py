@@ -74,6 +74,7 @@ def _current_project(request) -> Project:
 
 def _approver(request, project_id: int, form: ApprovalForm, roles: frozenset[Role]) -> User:
     return approver_from_form(
+        request=request,
         user=request.user,
         project=project_id,
         username=form.cleaned_data.get("approver_username") or "",
