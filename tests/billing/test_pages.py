@@ -10,6 +10,7 @@ from tests.billing.conftest import fee_item, room
 from wuye.billing import services
 from wuye.billing.enums import RunStatus
 from wuye.billing.models import Bill, BillAdjustment, FeeItem, LateFeeRule, MeterReading
+from wuye.core.approvals import WRONG_APPROVER
 from wuye.core.roles import Role
 
 D = datetime.date
@@ -218,9 +219,7 @@ def test_finance_needs_a_managers_password_to_reverse(client, make_user, estate,
     response = client.post(
         url, {"reason": "错", "approver_username": "manager", "approver_password": "wrong"}
     )
-    assert response.context["reverse_form"].errors["approver_password"] == [
-        "审批人账号或密码不正确"
-    ]
+    assert response.context["reverse_form"].errors["approver_password"] == [WRONG_APPROVER]
     response = client.post(
         url, {"reason": "错", "approver_username": "manager", "approver_password": "pw-manager"}
     )
