@@ -14,6 +14,8 @@ from decimal import Decimal
 from wuye.core.money import ZERO, money
 
 DAYS_PER_YEAR = Decimal(365)
+# LAW.md §6: at most 1.5 × the one-year LPR a year, whatever a project sets (it may only lower it).
+LAW_MAX_CAP_MULTIPLIER = Decimal("1.5")
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,8 @@ class LateFeeTerms:
 
     @property
     def capped_daily_rate(self) -> Decimal:
-        return min(self.daily_rate, self.cap_multiplier * self.lpr_annual / DAYS_PER_YEAR)
+        multiplier = min(self.cap_multiplier, LAW_MAX_CAP_MULTIPLIER)
+        return min(self.daily_rate, multiplier * self.lpr_annual / DAYS_PER_YEAR)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from wuye.billing.enums import (
     RunStatus,
     VacancyPolicy,
 )
+from wuye.billing.late_fees import LAW_MAX_CAP_MULTIPLIER
 from wuye.core.models import Company, Project
 from wuye.core.money import ROUNDING_CHOICES
 from wuye.registry.enums import RoomUse
@@ -405,7 +406,11 @@ class LateFeeRule(models.Model):
     grace_days = models.PositiveSmallIntegerField(_("宽限天数"), default=30)
     start_date = models.DateField(_("起算日期"), help_text=_("此日期前到期的账单不计滞纳金"))
     cap_multiplier = models.DecimalField(
-        _("上限倍数(×一年期LPR)"), max_digits=4, decimal_places=2, default=1.5
+        _("上限倍数(×一年期LPR)"),
+        max_digits=4,
+        decimal_places=2,
+        default=1.5,
+        help_text=_("最高 1.5 倍；可调低，不可调高"),
     )
 
     class Meta:
@@ -413,6 +418,12 @@ class LateFeeRule(models.Model):
         verbose_name_plural = _("滞纳金规则")
         constraints = [
             models.CheckConstraint(condition=Q(daily_rate__gte=0), name="late_rate_not_negative"),
+            # LAW.md §6: at most 1.5 × the one-year LPR a year; a project may only lower it.
+            models.CheckConstraint(
+                condition=Q(cap_multiplier__gt=0, cap_multiplier__lte=LAW_MAX_CAP_MULTIPLIER),
+                name="late_cap_at_most_1_5_lpr",
+                violation_error_message=_("滞纳金上限倍数须大于 0 且不超过 1.5"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -29,6 +29,7 @@ from wuye.billing.enums import (
     NotHandedOverPolicy,
     VacancyPolicy,
 )
+from wuye.billing.late_fees import LAW_MAX_CAP_MULTIPLIER
 from wuye.billing.models import (
     Account,
     Bill,
@@ -770,6 +771,13 @@ def late_fee_rule_set(
     multiplier = _decimal(cap_multiplier, "cap_multiplier", "上限倍数")
     if multiplier <= 0:
         raise ValidationFailed("上限倍数须大于 0", field="cap_multiplier")
+    if multiplier > LAW_MAX_CAP_MULTIPLIER:
+        raise ValidationFailed(
+            f"滞纳金上限不得超过一年期 LPR 的 {LAW_MAX_CAP_MULTIPLIER} 倍：违约金过分高于实际损失的，"
+            "法院会予以调减（《民法典》第五百八十五条；最高人民法院关于适用《民法典》合同编通则"
+            "若干问题的解释第六十五条）。本项目只能调低该倍数。",
+            field="cap_multiplier",
+        )
     with transaction.atomic():
         rule = LateFeeRule.objects.select_for_update().filter(project=project).first()
         before = snapshot(rule) if rule else {}

@@ -63,6 +63,7 @@ class ContactForm(forms.Form):
         label="催告缴费期限", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    late_entry_reason = forms.CharField(label="补登原因", max_length=200, required=False)
     corrects = forms.IntegerField(label="更正记录", required=False)
 
     def clean(self):
@@ -98,6 +99,7 @@ class ContactForm(forms.Form):
             delivery_ref=data["delivery_ref"],
             demand_deadline=data["demand_deadline"],
             note=data["note"],
+            late_entry_reason=data["late_entry_reason"],
         )
         return kwargs
 

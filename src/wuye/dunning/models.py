@@ -9,6 +9,7 @@ append-only — a correction is a new record pointing at the old one (LAW.md "Ev
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -68,11 +69,39 @@ def parse_windows(text: str) -> list[tuple[datetime.time, datetime.time]]:
     return windows
 
 
+# LAW.md §8, as patterns the database checks too: calls and visits never 22:00–08:00, messages only
+# 08:00–21:00. A project may narrow its windows inside these, never widen them.
+def _windows_pattern(last_hour: int) -> str:
+    hours = "|".join(f"{h:02d}" for h in range(8, last_hour))
+    t = rf"(({hours}):[0-5][0-9]|{last_hour:02d}:00)"
+    one = rf"\s*{t}\s*-\s*{t}\s*"
+    return rf"^{one}([,，]{one})*$"
+
+
+VOICE_WINDOWS_PATTERN = _windows_pattern(22)
+MESSAGE_WINDOWS_PATTERN = _windows_pattern(21)
+
+
 def _validate_windows(value: str) -> None:
     try:
         parse_windows(value)
     except ValueError as exc:
         raise ValidationError("时段格式应为 09:00-12:00,15:00-20:00") from exc
+
+
+def _validate_voice_windows(value: str) -> None:
+    if not re.match(VOICE_WINDOWS_PATTERN, value or ""):
+        raise ValidationError(
+            "电话和上门时段只能在 08:00–22:00 之内（本公司联系规范：任何时候不得在 22:00–08:00 "
+            "联系业主，深夜来电属骚扰，《民法典》第一千零三十三条），格式如 09:00-12:00,15:00-20:00"
+        )
+
+
+def _validate_message_windows(value: str) -> None:
+    if not re.match(MESSAGE_WINDOWS_PATTERN, value or ""):
+        raise ValidationError(
+            "短信、微信发送时段只能在 08:00–21:00 之内（本公司联系规范），格式如 08:00-21:00"
+        )
 
 
 class DunningSettings(models.Model):
@@ -93,19 +122,19 @@ class DunningSettings(models.Model):
         _("夏季可联系时段"),
         max_length=60,
         default="09:00-12:00,15:00-20:00",
-        validators=[_validate_windows],
+        validators=[_validate_windows, _validate_voice_windows],
     )
     winter_windows = models.CharField(
         _("冬季可联系时段"),
         max_length=60,
         default="09:00-12:00,14:00-19:00",
-        validators=[_validate_windows],
+        validators=[_validate_windows, _validate_voice_windows],
     )
     message_windows = models.CharField(
         _("短信/微信可发送时段"),
         max_length=60,
         default="08:00-21:00",
-        validators=[_validate_windows],
+        validators=[_validate_windows, _validate_message_windows],
     )
     written_follow_up_days = models.PositiveSmallIntegerField(
         _("仅书面联系业主的跟进间隔(天)"),
@@ -114,6 +143,14 @@ class DunningSettings(models.Model):
     )
     max_calls_per_day = models.PositiveSmallIntegerField(_("每户每日最多电话"), default=3)
     max_calls_per_week = models.PositiveSmallIntegerField(_("每户每周最多电话"), default=10)
+    demand_min_days = models.PositiveSmallIntegerField(
+        _("书面催告最短期限(天)"),
+        default=15,
+        help_text=_(
+            "书面催告载明的缴费期限至少在送达后这些天（《民法典》第九百四十四条第二款：合理期限），"
+            "可延长，不可短于 15 天"
+        ),
+    )
 
     class Meta:
         verbose_name = _("项目催缴设置")
@@ -126,6 +163,23 @@ class DunningSettings(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(max_calls_per_day__lte=6), name="dunning_calls_per_day_at_most_6"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_calls_per_week__lte=42), name="dunning_calls_per_week_at_most_42"
+            ),
+            models.CheckConstraint(
+                condition=Q(summer_windows__regex=VOICE_WINDOWS_PATTERN)
+                & Q(winter_windows__regex=VOICE_WINDOWS_PATTERN),
+                name="dunning_voice_windows_within_8_to_22",
+                violation_error_message=_("电话和上门时段只能在 08:00–22:00 之内"),
+            ),
+            models.CheckConstraint(
+                condition=Q(message_windows__regex=MESSAGE_WINDOWS_PATTERN),
+                name="dunning_message_windows_within_8_to_21",
+                violation_error_message=_("短信、微信发送时段只能在 08:00–21:00 之内"),
+            ),
+            models.CheckConstraint(
+                condition=Q(demand_min_days__gte=15), name="dunning_demand_period_at_least_15"
             ),
         ]
 
@@ -340,9 +394,15 @@ class ContactRecord(AppendOnly):
         _("催告缴费期限"),
         null=True,
         blank=True,
-        help_text=_("书面催告给业主的缴费期限（LAW.md §4）"),
+        help_text=_("书面催告给业主的缴费期限，至少在送达后 15 天（本项目可延长）"),
     )
     note = models.TextField(_("备注"), blank=True)
+    late_entry_reason = models.CharField(
+        _("补登原因"),
+        max_length=200,
+        blank=True,
+        help_text=_("书面催告在送达之后的日子才登记时，说明原因并附送达凭证"),
+    )
     corrects = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,

@@ -388,28 +388,55 @@ def call_caps(settings: DunningSettings) -> tuple[int, int]:
     )
 
 
+LAW_MIN_DEMAND_DAYS = 15  # LAW.md §4: a written demand's deadline, days after delivery (the floor)
+
+
+def demand_min_days(settings: DunningSettings) -> int:
+    return max(settings.demand_min_days, LAW_MIN_DEMAND_DAYS)
+
+
 def _fmt(windows: list[tuple[datetime.time, datetime.time]]) -> str:
     return "、".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in windows)
+
+
+def clamp_windows(
+    windows: list[tuple[datetime.time, datetime.time]],
+    bounds: tuple[datetime.time, datetime.time],
+) -> list[tuple[datetime.time, datetime.time]]:
+    """The project's windows cut to the legal bounds: a settings row that slipped past the database
+    (an old row, a raw write) can narrow the hours, never widen them."""
+    lo, hi = bounds
+    cut = [(max(a, lo), min(b, hi)) for a, b in windows]
+    return [(a, b) for a, b in cut if a < b]
+
+
+def voice_windows(settings: DunningSettings, on: datetime.date):
+    return clamp_windows(settings.voice_windows(on), LAW_VOICE_WINDOW)
+
+
+def message_windows(settings: DunningSettings):
+    return clamp_windows(_windows(settings.message_windows), LAW_MESSAGE_WINDOW)
 
 
 def contact_time_refusal(
     *, channel: str, at: datetime.datetime, settings: DunningSettings
 ) -> str | None:
     """Why a contact at ``at`` by ``channel`` is not allowed (LAW.md §8), or ``None``. Calls and visits
-    only in the project's working windows (summer/winter), messages only in the message window; paper
-    notices and talks at the window any time."""
+    only in the project's working windows (summer/winter), messages only in the message window, both
+    clamped to the legal bounds; paper notices and talks at the window any time."""
     local = timezone.localtime(at)
     moment = local.time()
     if channel in VOICE_CHANNELS:
-        windows = settings.voice_windows(local.date())
+        windows = voice_windows(settings, local.date())
         season = "夏季" if settings.is_summer(local.date()) else "冬季"
         rule = (
             f"电话和上门只能在工作时段进行（本项目{season}：{_fmt(windows)}；"
-            "LAW.md 第8条，任何时候不得在22:00–08:00联系）"
+            "本公司联系规范：任何时候不得在 22:00–08:00 联系，深夜来电属骚扰，"
+            "《民法典》第一千零三十三条）"
         )
     elif channel in MESSAGE_CHANNELS:
-        windows = _windows(settings.message_windows)
-        rule = f"短信、微信只能在 {_fmt(windows)} 发送（LAW.md 第8条）"
+        windows = message_windows(settings)
+        rule = f"短信、微信只能在 {_fmt(windows)} 发送（本公司联系规范：不在休息时间打扰业主）"
     else:
         return None
     if any(start <= moment < end for start, end in windows):
@@ -428,9 +455,7 @@ def next_allowed_time(
     for offset in range(0, 3):
         day = local.date() + offset * DAY
         windows = (
-            settings.voice_windows(day)
-            if channel in VOICE_CHANNELS
-            else _windows(settings.message_windows)
+            voice_windows(settings, day) if channel in VOICE_CHANNELS else message_windows(settings)
         )
         for start, end in windows:
             begin = datetime.datetime.combine(day, start, tzinfo=local.tzinfo)
