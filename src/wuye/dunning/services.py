@@ -874,15 +874,15 @@ def _demand_check(
         demand_deadline is not None
         and delivery_status == DeliveryStatus.DELIVERED
         and delivered_on < timezone.localtime(now).date()
+        and (not reason or not attachments)
     ):
-        if not reason or not attachments:
-            raise ValidationFailed(
-                f"送达日期 {delivered_on:%Y-%m-%d} 早于登记日，属补登：请填写补登原因，并附签收单、"
-                "邮寄凭证或现场照片等送达凭证（书面催告是起诉前的证据，《民法典》第九百四十四条"
-                "第二款）。",
-                code="dunning.late_delivery_entry",
-                field="late_entry_reason",
-            )
+        raise ValidationFailed(
+            f"送达日期 {delivered_on:%Y-%m-%d} 早于登记日，属补登：请填写补登原因，并附签收单、"
+            "邮寄凭证或现场照片等送达凭证（书面催告是起诉前的证据，《民法典》第九百四十四条"
+            "第二款）。",
+            code="dunning.late_delivery_entry",
+            field="late_entry_reason",
+        )
     return reason
 
 

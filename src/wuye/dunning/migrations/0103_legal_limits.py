@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0002_audit_append_only'),
-        ('dunning', '0101_next_action_reminder_sms'),
+        ('dunning', '0102_written_only_follow_up'),
     ]
 
     operations = [
