@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from wuye.billing import calc
+from wuye.core import xlsx
 from wuye.core.models import User
 from wuye.core.money import money
 from wuye.dunning.models import ArrearsCase, CollectionTeam, ContactRecord
@@ -243,13 +244,10 @@ def team_progress(*, project_ids: Iterable[int], on: datetime.date) -> list[Team
 
 def report_xlsx(report: Report, *, project_names: str) -> bytes:
     """The report as an Excel workbook: the filters in the header rows, money as numbers."""
-    import io
-
-    from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
+    wb = xlsx.workbook(write_only=False)
     ws = wb.active
     ws.title = "催缴" + PERIODS[report.period.kind]
     ws.append([f"催缴{PERIODS[report.period.kind]}表"])
@@ -279,7 +277,7 @@ def report_xlsx(report: Report, *, project_names: str) -> bytes:
                 row.promised_amount,
                 row.paying_households,
                 row.collected,
-            ]
+            ],
         )
         for col in (5, 7):
             ws.cell(ws.max_row, col).number_format = "#,##0.00"
@@ -297,12 +295,10 @@ def report_xlsx(report: Report, *, project_names: str) -> bytes:
                     t.target,
                     t.collected,
                     f"{t.percent}%",
-                ]
+                ],
             )
             for col in (4, 5):
                 ws.cell(ws.max_row, col).number_format = "#,##0.00"
     for i, width in enumerate([16, 12, 22, 14, 14, 12, 14], start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.save(wb)

@@ -3,14 +3,13 @@ as numbers with two decimals (so finance can sum them), the same figures as the 
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 from django.utils import timezone
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from wuye.core import xlsx
 from wuye.ledger.selectors import Statement
 
 MONEY_FORMAT = "#,##0.00"
@@ -43,7 +42,7 @@ class StatementHeader:
 
 
 def statement_xlsx(statement: Statement, header: StatementHeader) -> bytes:
-    wb = Workbook()
+    wb = xlsx.workbook(write_only=False)
     ws = wb.active
     ws.title = "对账单"
     bold = Font(bold=True)
@@ -56,7 +55,7 @@ def statement_xlsx(statement: Statement, header: StatementHeader) -> bytes:
             f"{statement.date_from:%Y-%m-%d} 至 {statement.date_to:%Y-%m-%d}",
             "导出时间",
             f"{timezone.localtime():%Y-%m-%d %H:%M}",
-        ]
+        ],
     )
     ws.append([])
     ws.append([name for name, _ in COLUMNS])
@@ -76,7 +75,7 @@ def statement_xlsx(statement: Statement, header: StatementHeader) -> bytes:
             statement.opening_balance,
             None,
             statement.opening_prepaid,
-        ]
+        ],
     )
     for line in statement.lines:
         ws.append(
@@ -89,7 +88,7 @@ def statement_xlsx(statement: Statement, header: StatementHeader) -> bytes:
                 line.balance,
                 line.prepaid_change or None,
                 line.prepaid_balance,
-            ]
+            ],
         )
     ws.append(
         [
@@ -101,7 +100,7 @@ def statement_xlsx(statement: Statement, header: StatementHeader) -> bytes:
             None,
             None,
             None,
-        ]
+        ],
     )
     ws.append(
         [
@@ -113,7 +112,7 @@ def statement_xlsx(statement: Statement, header: StatementHeader) -> bytes:
             statement.closing_balance,
             None,
             statement.closing_prepaid,
-        ]
+        ],
     )
     for row in ws.iter_rows(min_row=head_row + 1, max_row=ws.max_row):
         row[0].number_format = "yyyy-mm-dd"
@@ -125,6 +124,4 @@ def statement_xlsx(statement: Statement, header: StatementHeader) -> bytes:
     for index, (_, width) in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = ws.cell(row=head_row + 1, column=1)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return xlsx.save(wb)

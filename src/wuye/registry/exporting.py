@@ -7,17 +7,16 @@ phones and ID numbers are masked and the workbook says it is not meant for impor
 from __future__ import annotations
 
 import datetime
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import openpyxl
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from wuye.core import xlsx
 from wuye.core.audit import audit_record
 from wuye.core.masking import mask_id_number, mask_phone
 from wuye.core.models import Project, User
@@ -74,24 +73,22 @@ def _yes_no(value: bool) -> str:
 # --- writing sheets ------------------------------------------------------------------------------
 
 
-def _header_cell(ws: Any, text: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=text)
-    cell.font = Font(bold=True)
-    cell.fill = PatternFill("solid", fgColor="DDEBF7")
-    cell.alignment = Alignment(horizontal="center")
-    return cell
+def _header_cell(ws: Any, text: str) -> Cell:
+    return xlsx.cell(
+        ws,
+        text,
+        font=Font(bold=True),
+        fill=PatternFill("solid", fgColor="DDEBF7"),
+        alignment=Alignment(horizontal="center"),
+    )
 
 
-def _value_cell(ws: Any, key: str, value: object) -> WriteOnlyCell | object:
+def _value_cell(ws: Any, key: str, value: object) -> Cell:
     if key in DATE_COLUMNS and isinstance(value, datetime.date):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "yyyy-mm-dd"
-        return cell
+        return xlsx.cell(ws, value, number_format="yyyy-mm-dd")
     if key in TEXT_COLUMNS and value:
-        cell = WriteOnlyCell(ws, value=str(value))
-        cell.number_format = "@"
-        return cell
-    return value
+        return xlsx.cell(ws, str(value), number_format="@")
+    return xlsx.cell(ws, value)
 
 
 def _add_sheet(
@@ -112,9 +109,7 @@ def _add_sheet(
             ws.data_validations.append(validation)
     ws.freeze_panes = f"A{header_row + 1}"
     if note:
-        title = WriteOnlyCell(ws, value=note)
-        title.font = Font(bold=True, color="C00000")
-        ws.append([title])
+        ws.append([xlsx.cell(ws, note, font=Font(bold=True, color="C00000"))])
     ws.append([_header_cell(ws, c.label) for c in spec.columns])
     keys = [c.key for c in spec.columns]
     for row in rows:
@@ -130,14 +125,12 @@ def _add_guide(book: Any, *, masked: bool) -> None:
 
 
 def _save(book: Any) -> bytes:
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx.save(book)
 
 
 def import_template_workbook() -> bytes:
     """The empty workbook to fill in: sheets 房屋, 客户, 房屋关系 with drop-downs, and a guide."""
-    book = openpyxl.Workbook(write_only=True)
+    book = xlsx.workbook()
     for spec in (ROOMS, PEOPLE, OCCUPANCIES):
         _add_sheet(book, spec, [])
     _add_guide(book, masked=False)
@@ -258,7 +251,7 @@ def export_registry(*, user: User, project: Project) -> bytes:
     phones = _phones_by_person(project)
     rooms = _room_rows(project)
     note = MASKED_NOTE if masks.any else ""
-    book = openpyxl.Workbook(write_only=True)
+    book = xlsx.workbook()
     _add_sheet(book, ROOMS, rooms)
     people = _person_rows(occupancies, phones, masks)
     _add_sheet(book, PEOPLE, people, note=note)

@@ -13,7 +13,6 @@ A background export (``export_tasks.report_export``) writes ``<job>.xlsx`` besid
 from __future__ import annotations
 
 import datetime
-import io
 import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -25,6 +24,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from wuye.core import xlsx
 from wuye.dunning.enums import Stage
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,40 +55,31 @@ class Sheet:
 
 
 def _cell(ws, column: Column, value):
-    from openpyxl.cell import WriteOnlyCell
-
     if value is None:
-        return "—" if column.kind in ("rate", "money") else ""
+        return xlsx.cell(ws, "—" if column.kind in ("rate", "money") else "")
     if value == "":
-        return ""
-    cell = WriteOnlyCell(ws, value=value)
+        return xlsx.cell(ws, value)
     if column.kind == "money":
-        cell.value = Decimal(value)
-        cell.number_format = MONEY_FORMAT
-    elif column.kind == "rate":
-        cell.value = Decimal(value)
-        cell.number_format = RATE_FORMAT
-    elif column.kind == "date":
-        cell.number_format = "yyyy-mm-dd"
-    return cell
+        return xlsx.cell(ws, Decimal(value), number_format=MONEY_FORMAT)
+    if column.kind == "rate":
+        return xlsx.cell(ws, Decimal(value), number_format=RATE_FORMAT)
+    if column.kind == "date":
+        return xlsx.cell(ws, value, number_format="yyyy-mm-dd")
+    return xlsx.cell(ws, value)
 
 
 def workbook_bytes(sheet: Sheet, progress: Callable[[int], None] | None = None) -> bytes:
     """``sheet`` as an .xlsx file. ``progress`` is called with the rows written so far."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    book = Workbook(write_only=True)
+    book = xlsx.workbook()
     ws = book.create_sheet(sheet.title[:31])
     for i, column in enumerate(sheet.columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = column.width
 
     def bold(text: str, size: int | None = None):
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font = Font(bold=True, size=size) if size else Font(bold=True)
-        return cell
+        return xlsx.cell(ws, text, font=Font(bold=True, size=size) if size else Font(bold=True))
 
     ws.append([bold(sheet.title, 14)])
     ws.append([f"{label}：{value}" for label, value in sheet.filters])
@@ -104,11 +95,10 @@ def workbook_bytes(sheet: Sheet, progress: Callable[[int], None] | None = None) 
         written += 1
         if progress and written % PROGRESS_EVERY == 0:
             progress(written)
-    out = io.BytesIO()
-    book.save(out)
+    content = xlsx.save(book)
     if progress:
         progress(written)
-    return out.getvalue()
+    return content
 
 
 def header_rows(sheet: Sheet) -> int:
