@@ -150,7 +150,11 @@ def preview(request: HttpRequest, batch_id: int) -> HttpResponse:
 def commit(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
     try:
-        batch = import_commit(user=request.user, batch=batch)
+        batch = import_commit(
+            user=request.user,
+            batch=batch,
+            record_developer=request.POST.get("record_developer") == "1",
+        )
     except ValidationFailed as exc:
         messages.error(request, exc.message)
     else:
@@ -233,6 +237,10 @@ def _report_context(batch: ImportBatch) -> dict[str, Any]:
             for i, sheet in enumerate(report.get("sheets", []))
         ],
         "previews": report.get("preview", []),
+        "warnings": report.get("warnings", [])[:ERRORS_SHOWN],
+        "warnings_hidden": max(0, len(report.get("warnings", [])) - ERRORS_SHOWN),
+        "rooms_without_area": report.get("rooms_without_area", []),
+        "developer_offer": report.get("developer_offer"),
         "can_commit": batch.status != ImportStatus.COMMITTED and not report.get("error_count"),
         "same_file_at": _committed_at(report.get("same_file_committed")),
     }

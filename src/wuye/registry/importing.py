@@ -264,12 +264,53 @@ def _phones(value: object) -> list[str]:
     return list(dict.fromkeys(normalize_phone(p) for p in split_phones(cell_text(value))))
 
 
-def _names(value: object) -> list[str]:
-    names = list(dict.fromkeys(split_names(cell_text(value))))
-    for name in names:
+def _names(value: object) -> list[tuple[str, str]]:
+    """The names of a cell, each with the note written beside it (``王强（商铺）``, ``李娜 租户``)."""
+    names: dict[str, str] = {}
+    for text in split_names(cell_text(value)):
+        name, note = split_name_note(text)
         if len(name) > 100:
             raise ValueError(f"姓名“{name[:20]}…”超过 100 个字")
-    return names
+        if len(note) > 200:
+            raise ValueError(f"姓名“{name[:20]}”后的备注超过 200 个字")
+        names.setdefault(name, note)
+    return list(names.items())
+
+
+def _show_names(names: list[tuple[str, str]]) -> str:
+    return "/".join(f"{name}（{note}）" if note else name for name, note in names)
+
+
+_ORGANISATION = re.compile(
+    r"公司|集团|置业|地产|实业|企业|银行|事务所|委员会|合作社|有限|商行|(中心|厂|医院|学校)$"
+)
+# Words people write beside a name in the name cell; after a space only these make a note, so that
+# two names separated by a space are not taken for a name and a note.
+_NOTE_WORDS = ("租户", "租客", "承租", "业主", "户主", "产权", "商铺", "门面", "店面", "已故",
+               "已售", "已卖", "代缴", "代收", "代管", "家属", "亲属", "父", "母", "儿", "女",
+               "妻", "夫", "自住", "出租", "空置", "车位", "车库", "办公", "仓库", "法人",
+               "联系人", "委托", "代理", "监护")  # fmt: skip
+_PAREN_NOTE = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<note>[^()]+)\)$")
+_SPACE_NOTE = re.compile(r"^(?P<name>\S+)\s+(?P<note>\S.{0,19})$")
+
+
+def looks_like_organisation(name: str) -> bool:
+    return bool(_ORGANISATION.search(name))
+
+
+def split_name_note(text: str) -> tuple[str, str]:
+    """``'王强(商铺)'`` → ``('王强', '商铺')``, ``'李娜 租户'`` → ``('李娜', '租户')``; an organisation's
+    name is kept whole (``某某银行(深圳分行)``). ``text`` is half-width already."""
+    text = text.strip()
+    if looks_like_organisation(text):
+        return text, ""
+    match = _PAREN_NOTE.match(text)
+    if match:
+        return match["name"].strip(), match["note"].strip()
+    match = _SPACE_NOTE.match(text)
+    if match and any(word in match["note"] for word in _NOTE_WORDS):
+        return match["name"], match["note"].strip()
+    return text, ""
 
 
 def _name(value: object) -> str:
@@ -305,10 +346,15 @@ class PersonIn:
     where: Where
     rooms: set[str] = field(default_factory=set)
     db_id: int | None = None
+    name_note: str = ""  # written beside the name in its cell; never overwrites a stored note
 
     @property
     def key(self) -> str:
         return name_key(self.name)
+
+    @property
+    def organisation(self) -> bool:
+        return looks_like_organisation(self.name)
 
 
 @dataclass(eq=False)
@@ -392,6 +438,7 @@ class _People:
         self._listed: dict[str, list[PersonIn]] = defaultdict(list)  # rows of the 客户 sheet
         self._by_phone: dict[tuple[str, str], PersonIn] = {}
         self._by_room: dict[tuple[str, str], PersonIn] = {}
+        self._organisations: dict[str, PersonIn] = {}  # by name key
 
     def add_listed(self, person: PersonIn) -> str | None:
         """Adds a row of the 客户 sheet; returns the reason when it repeats an earlier row."""
@@ -422,19 +469,34 @@ class _People:
         )
 
     def mention(
-        self, *, name: str, phones: list[str], values: dict[str, Any], room: str, where: Where
+        self,
+        *,
+        name: str,
+        phones: list[str],
+        values: dict[str, Any],
+        room: str,
+        where: Where,
+        note: str = "",
     ) -> PersonIn:
         """A person named in a room's row: the same name with a shared phone, or the same name on the
-        same room when either has no phone, is the same person."""
+        same room when either has no phone, is the same person. An organisation (a developer holding
+        unsold rooms) is one person on every row of its name when either has no phone."""
         key = name_key(name)
         found = next((self._by_phone[(key, p)] for p in phones if (key, p) in self._by_phone), None)
         if found is None:
             on_room = self._by_room.get((key, room))
             if on_room is not None and (not phones or not on_room.phones):
                 found = on_room
+        if found is None and looks_like_organisation(name):
+            known = self._organisations.get(key)
+            if known is not None and (not phones or not known.phones):
+                found = known
         if found is None:
             found = PersonIn(name=name, phones=[], values={}, where=where)
             self.all.append(found)
+        if found.organisation:
+            self._organisations.setdefault(key, found)
+        found.name_note = found.name_note or note
         found.phones.extend(p for p in phones if p not in found.phones)
         for k, v in values.items():
             found.values.setdefault(k, v)
@@ -586,11 +648,11 @@ def _parse_flat(parsed: Parsed, layout: Layout) -> None:
         tenants = _parse_people_cells(row, "tenant_name", "tenant_phone", None)
         if not _register_room(parsed, row, room) or room is None:
             continue
-        for index, (name, phones, values) in enumerate(owners):
+        for index, (name, note, phones, values) in enumerate(owners):
             role = OccupancyRole.OWNER if index == 0 else OccupancyRole.CO_OWNER
-            _add_mention(parsed, row, room.code, name, phones, values, role)
-        for name, phones, values in tenants:
-            _add_mention(parsed, row, room.code, name, phones, values, OccupancyRole.TENANT)
+            _add_mention(parsed, row, room.code, name, note, phones, values, role)
+        for name, note, phones, values in tenants:
+            _add_mention(parsed, row, room.code, name, note, phones, values, OccupancyRole.TENANT)
 
 
 def _add_mention(
@@ -598,22 +660,25 @@ def _add_mention(
     row: _Row,
     code: str,
     name: str,
+    note: str,
     phones: list[str],
     values: dict[str, Any],
     role: str,
 ) -> None:
     person = parsed.people.mention(
-        name=name, phones=phones, values=values, room=code, where=row.where
+        name=name, phones=phones, values=values, room=code, where=row.where, note=note
     )
     parsed.occupancies.append(OccupancyIn(code, person, role, {}, row.where))
 
 
 def _parse_people_cells(
     row: _Row, name_col: str, phone_col: str, id_col: str | None
-) -> list[tuple[str, list[str], dict[str, Any]]]:
-    """Names, phones and ID numbers of one cell each: ``张三/李四`` with ``138…/139…`` pair up in order
-    when the counts match; otherwise every phone belongs to the first name."""
-    names = (row.parse(name_col, _names, _show_list) or []) if row.has(name_col) else []
+) -> list[tuple[str, str, list[str], dict[str, Any]]]:
+    """Names (with the note beside each), phones and ID numbers of one cell each: ``张三/李四`` with
+    ``138…/139…`` pair up in order when the counts match; otherwise every phone belongs to the first
+    name."""
+    noted = (row.parse(name_col, _names, _show_names) or []) if row.has(name_col) else []
+    names = [name for name, _note in noted]
     phones = (row.parse(phone_col, _phones, _show_list) or []) if row.has(phone_col) else []
     ids = (row.parse(id_col, _id_numbers, _show_ids) or []) if id_col and row.has(id_col) else []
     if phones and not names:
@@ -628,8 +693,13 @@ def _parse_people_cells(
         phone_lists = [phones] + [[] for _ in names[1:]]
     id_list = ids if len(ids) == len(names) else ids[:1] + [""] * (len(names) - 1)
     return [
-        (name, phone_lists[i], {"id_number": id_list[i]} if i < len(id_list) and id_list[i] else {})
-        for i, name in enumerate(names)
+        (
+            name,
+            note,
+            phone_lists[i],
+            {"id_number": id_list[i]} if i < len(id_list) and id_list[i] else {},
+        )
+        for i, (name, note) in enumerate(noted)
     ]
 
 
@@ -780,7 +850,7 @@ def parse_workbook(content: bytes, mapping: dict | None = None) -> Parsed:
 ROOM_FIELDS = ("floor", "gross_area", "inner_area", "use", "handed_over", "handover_date",
                "occupancy_state", "note")  # fmt: skip
 PERSON_FIELDS = ("kind", "id_type", "id_number", "home_address", "work_address", "mailing_address",
-                 "preferred_contact_times", "written_contact_only", "notes")  # fmt: skip
+                 "preferred_contact_times", "written_contact_only", "notes", "is_developer")  # fmt: skip
 
 
 @dataclass(eq=False)
@@ -803,6 +873,7 @@ class Stored:
     payers: dict[int, dict[str, Any]]  # room id → its current payer occupancy
     buildings: set[str]
     units: set[tuple[str, str]]
+    developer_id: int | None = None  # the project's 开发建设单位, when one is recorded
 
 
 def _load(project: Project) -> Stored:
@@ -835,7 +906,8 @@ def _load(project: Project) -> Stored:
     units = set(
         Unit.objects.filter(building__project=project).values_list("building__code", "code")
     )
-    return Stored(rooms, by_name, by_id, occupancies, payers, buildings, units)
+    developer = next((p.id for p in by_id.values() if p.values["is_developer"]), None)
+    return Stored(rooms, by_name, by_id, occupancies, payers, buildings, units, developer)
 
 
 @dataclass
@@ -849,6 +921,9 @@ class Plan:
     occupancy_updates: list[tuple[int, str, dict[str, list[Any]]]] = field(default_factory=list)
     new_buildings: list[str] = field(default_factory=list)
     new_units: int = 0
+    warnings: list[RowError] = field(default_factory=list)  # shown, never blocking
+    rooms_without_area: list[str] = field(default_factory=list)
+    developer_offer: tuple[PersonIn, list[str]] | None = None
     counts: dict[str, dict[str, int]] = field(
         default_factory=lambda: {
             kind: {"created": 0, "updated": 0, "unchanged": 0}
@@ -874,6 +949,7 @@ def _plan_rooms(parsed: Parsed, db: Stored, plan: Plan, errors: list[RowError]) 
                 continue
             plan.new_rooms.append(room)
             counts["created"] += 1
+            _warn_without_area(plan, room, values.get("gross_area"))
             continue
         changes = _changes(stored, room.values)
         # Not handed over means vacant; say so rather than let the database refuse.
@@ -886,12 +962,48 @@ def _plan_rooms(parsed: Parsed, db: Stored, plan: Plan, errors: list[RowError]) 
         problem = room_values_problem({**stored, **{k: v[1] for k, v in changes.items()}})
         if problem:
             errors.append(room.where.error(*problem))
-        elif changes:
+            continue
+        if changes:
             plan.room_updates.append((stored["id"], room.code, changes))
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
+        _warn_without_area(plan, room, room.values.get("gross_area", stored["gross_area"]))
     _plan_buildings(plan, db)
+
+
+def _warn_without_area(plan: Plan, room: RoomIn, area: Any) -> None:
+    """A room without area bills nothing for fees charged by area: say so, and list it."""
+    if area is None:
+        plan.rooms_without_area.append(room.code)
+        plan.warnings.append(
+            room.where.error(
+                "gross_area", f"房屋 {room.code} 没有面积，按面积计费的收费项目对它不会产生账单"
+            )
+        )
+
+
+def _handed_over(room: RoomIn, db: Stored) -> bool:
+    stored = db.rooms.get(room.code)
+    return room.values.get("handed_over", stored["handed_over"] if stored else True)
+
+
+def _developer_offer(parsed: Parsed, db: Stored) -> tuple[PersonIn, list[str]] | None:
+    """The organisation owning rooms not handed over (未收楼), to offer as the project's developer
+    (开发建设单位), who pays for those rooms; None when the project has one or no such owner."""
+    if db.developer_id is not None:
+        return None
+    unsold = {code for code, room in parsed.rooms.items() if not _handed_over(room, db)}
+    owned: dict[int, tuple[PersonIn, list[str]]] = {}
+    for occ in parsed.occupancies:
+        if occ.role == OccupancyRole.OWNER and occ.code in unsold and occ.person.organisation:
+            rooms = owned.setdefault(id(occ.person), (occ.person, []))[1]
+            if occ.code not in rooms:
+                rooms.append(occ.code)
+    if not owned:
+        return None
+    person, rooms = max(owned.values(), key=lambda offer: len(offer[1]))
+    return person, sorted(rooms)
 
 
 def _plan_buildings(plan: Plan, db: Stored) -> None:
@@ -909,6 +1021,8 @@ def _match_person(person: PersonIn, db: Stored) -> DbPerson | None:
     sharing = [c for c in candidates if c.phones & set(person.phones)]
     on_room = [c for c in candidates if c.room_ids & room_ids]
     best = [c for c in sharing if c in on_room] or sharing or on_room
+    if not best and person.organisation and len(candidates) == 1 and not person.phones:
+        return candidates[0]  # an organisation's name is its identity (a developer's unsold rooms)
     return best[0] if best else None
 
 
@@ -940,6 +1054,9 @@ def _plan_known_person(stored: DbPerson, group: list[PersonIn], plan: Plan) -> N
         for key, value in person.values.items():
             values.setdefault(key, value)
         phones.extend(p for p in person.phones if p not in phones)
+    note = next((p.name_note for p in group if p.name_note), "")
+    if note and "notes" not in values and not stored.values.get("notes"):
+        values["notes"] = note  # a note beside the name fills an empty note, never replaces one
     changes = _changes(stored.values, values)
     if changes:
         plan.person_updates.append((stored.id, stored.name, changes))
@@ -1017,12 +1134,22 @@ def _payer_problems(
     return problems
 
 
-def make_plan(parsed: Parsed, project: Project) -> tuple[Plan, list[RowError]]:
-    """What a commit would write, and the problems only the database can reveal."""
+def make_plan(
+    parsed: Parsed, project: Project, *, record_developer: bool = False
+) -> tuple[Plan, list[RowError]]:
+    """What a commit would write, and the problems only the database can reveal.
+
+    ``record_developer``: the user accepted the preview's offer to record the organisation owning
+    the unsold rooms as the project's developer.
+    """
     db = _load(project)
     plan = Plan()
     errors: list[RowError] = []
     _plan_rooms(parsed, db, plan, errors)
+    plan.developer_offer = _developer_offer(parsed, db)
+    if record_developer and plan.developer_offer:
+        person = plan.developer_offer[0]
+        person.values.update(is_developer=True, kind=PersonKind.ORGANISATION)
     _plan_people(parsed, db, plan)
     _plan_occupancies(parsed, db, plan, errors)
     return plan, errors
@@ -1140,6 +1267,10 @@ def _create_people(plan: Plan, project: Project, audit: _Audit) -> None:
 
 def _new_person(project: Project, person: PersonIn) -> Person:
     values = dict(person.values)
+    if person.organisation:
+        values.setdefault("kind", PersonKind.ORGANISATION)
+    if person.name_note:
+        values.setdefault("notes", person.name_note)
     if "id_type" not in values:
         number = values.get("id_number", "")
         values["id_type"] = (
@@ -1207,14 +1338,14 @@ def _changed_anything(counts: dict[str, dict[str, int]]) -> bool:
 # --- the batch: preview and commit ---------------------------------------------------------------
 
 
-def _analyse(batch: ImportBatch) -> Analysis:
+def _analyse(batch: ImportBatch, *, record_developer: bool = False) -> Analysis:
     """Reads the batch's file with its mapping; the report to keep and the plan of the commit."""
     started = time.monotonic()
     parsed = parse_workbook(bytes(batch.content), batch.mapping or None)
     plan: Plan | None = None
     errors = list(parsed.errors)
     if parsed.readable:  # bad rows are left out; the plan still shows what the good ones would do
-        plan, db_errors = make_plan(parsed, batch.project)
+        plan, db_errors = make_plan(parsed, batch.project, record_developer=record_developer)
         errors.extend(db_errors)
     errors.sort(key=lambda e: (_sheet_order(e.sheet), e.row or 0))
     report = {
@@ -1227,9 +1358,20 @@ def _analyse(batch: ImportBatch) -> Analysis:
         "new_buildings": plan.new_buildings if plan else [],
         "new_units": plan.new_units if plan else 0,
         "preview": parsed.preview,
+        "warnings": [w.as_dict() for w in plan.warnings] if plan else [],
+        "rooms_without_area": plan.rooms_without_area if plan else [],
+        "developer_offer": _offer_report(plan),
+        "developer_recorded": bool(record_developer and plan and plan.developer_offer),
         "seconds": round(time.monotonic() - started, 2),
     }
     return Analysis(report, plan, {"kind": parsed.kind})
+
+
+def _offer_report(plan: Plan | None) -> dict[str, Any] | None:
+    if plan is None or plan.developer_offer is None:
+        return None
+    person, rooms = plan.developer_offer
+    return {"name": person.name, "rooms": rooms}
 
 
 def _sheet_order(title: str) -> int:
@@ -1269,12 +1411,19 @@ def import_remap(
     return batch_remap(batch, mapping, _analyse, same_file=_same_file(batch))
 
 
-def import_commit(*, user: User | None, batch: ImportBatch) -> ImportBatch:
+def import_commit(
+    *, user: User | None, batch: ImportBatch, record_developer: bool = False
+) -> ImportBatch:
     """Writes the batch all-or-nothing, reading its file again against the data as it is now.
 
     Refused while the preview shows errors; when the data changed since the preview and a row no longer
-    fits, nothing is written and the batch is marked failed with the reasons.
+    fits, nothing is written and the batch is marked failed with the reasons. ``record_developer``:
+    the user accepted the preview's offer (``report["developer_offer"]``) to record the organisation
+    owning rooms not handed over as the project's developer, who then pays for them.
     """
+
+    def analyse(locked: ImportBatch) -> Analysis:
+        return _analyse(locked, record_developer=record_developer)
 
     def apply(locked: ImportBatch, plan: Plan) -> None:
         _apply(plan, user=user, project=locked.project, batch=locked)
@@ -1287,4 +1436,4 @@ def import_commit(*, user: User | None, batch: ImportBatch) -> ImportBatch:
                 changes={"file": locked.filename, "sha256": locked.sha256, "counts": plan.counts},
             )
 
-    return batch_commit(batch, analyse=_analyse, apply=apply, related=("project",))
+    return batch_commit(batch, analyse=analyse, apply=apply, related=("project",))
