@@ -174,6 +174,8 @@ LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# ISO first in zh-hans input formats: date inputs render 2026-12-04, which browsers accept.
+FORMAT_MODULE_PATH = ["wuye.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [Path(__file__).resolve().parent / "static"]
@@ -229,6 +231,14 @@ WUYE_AFTER_PAYMENT = [
 # Called (after commit) with account_id= and case_id= when a contact record is saved: the
 # household's credit file (promises, refusals, unreached streak) is recomputed (wuye.credit).
 WUYE_AFTER_CONTACT = ["wuye.credit.services.after_contact"]
+# The cards an app above the registry adds to the household page (一户一档), in order: templates
+# included with ``room`` in the context. The registry names no app above it; the apps list here.
+WUYE_HOUSEHOLD_PANELS = [
+    "ledger/_household_ledger.html",
+    "dunning/_household_include.html",
+    "credit/_household_credit.html",
+    "alerts/_household_courtesy.html",
+]
 # Called by the dunning run with (project_id=, account_ids=) before it sets the cases' tasks; each
 # returns {account_id: dunning.rules.StrategyAdjustment} — the household's segment strategy applied
 # on top of the class rules (wuye.credit). Contact windows and caps still bind (LAW.md §8).

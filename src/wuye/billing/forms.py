@@ -9,9 +9,10 @@ from django import forms
 
 from wuye.billing.enums import AdjustmentKind
 from wuye.billing.models import FeeItem, LateFeeRule, ProjectBillingSettings
+from wuye.core.widgets import IsoDateInput
 from wuye.registry.enums import RoomUse
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = IsoDateInput()
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 

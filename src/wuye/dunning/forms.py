@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from wuye.core.widgets import IsoDateInput, IsoDateTimeInput
 from wuye.dunning.enums import CaseClass, Channel, DeliveryStatus, RefusalReason, Stage
 
 # One tap on the phone: each outcome is a submit button of the contact form.
@@ -37,11 +38,9 @@ class ContactForm(forms.Form):
         label="联系时间",
         required=False,
         help_text="补登以前的联系时填写实际时间；留空为现在",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=IsoDateTimeInput(),
     )
-    promise_date = forms.DateField(
-        label="承诺日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    promise_date = forms.DateField(label="承诺日期", required=False, widget=IsoDateInput())
     promise_amount = forms.DecimalField(
         label="承诺金额", required=False, max_digits=12, decimal_places=2, min_value=0
     )
@@ -59,9 +58,7 @@ class ContactForm(forms.Form):
         label="送达状态", choices=_blank(DeliveryStatus.choices), required=False
     )
     delivery_ref = forms.CharField(label="快递单号/回执", max_length=100, required=False)
-    demand_deadline = forms.DateField(
-        label="催告缴费期限", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    demand_deadline = forms.DateField(label="催告缴费期限", required=False, widget=IsoDateInput())
     note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     late_entry_reason = forms.CharField(label="补登原因", max_length=200, required=False)
     corrects = forms.IntegerField(label="更正记录", required=False)
@@ -117,9 +114,7 @@ class ReassignForm(forms.Form):
 class StageForm(forms.Form):
     stage = forms.ChoiceField(label="推进到", choices=Stage.choices)
     reason = forms.CharField(label="原因", max_length=200)
-    deadline = forms.DateField(
-        label="完成期限", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    deadline = forms.DateField(label="完成期限", required=False, widget=IsoDateInput())
 
 
 class CaseFilterForm(forms.Form):

@@ -242,6 +242,38 @@ def case_file(case_id: int, project_ids: list[int]) -> CaseFile | None:
     return CaseFile(case, people, contacts, events, issues, tickets)
 
 
+@dataclass
+class HouseholdDunning:
+    """The 催缴记录 card of a household file: its cases (open and closed) and their contacts."""
+
+    cases: list[ArrearsCase]
+    contacts: list[ContactRecord]
+    hidden_cases: int  # cases of the room the viewer may not open (another steward's)
+
+
+HOUSEHOLD_CONTACTS = 30
+
+
+def household_dunning(
+    room_id: int, project_ids: list[int], *, only_assignee: int | None = None
+) -> HouseholdDunning:
+    """Every arrears case of a room, newest first, with the latest contacts across them. With
+    ``only_assignee`` (a steward), only that person's cases and their contacts. Three queries."""
+    rows = list(
+        cases_in(project_ids)
+        .filter(room_id=room_id)
+        .select_related("assignee")
+        .order_by("-opened_on", "-id")
+    )
+    visible = [c for c in rows if only_assignee is None or c.assignee_id == only_assignee]
+    contacts = list(
+        ContactRecord.objects.filter(case_id__in=[c.pk for c in visible])
+        .select_related("by")
+        .order_by("-at", "-id")[:HOUSEHOLD_CONTACTS]
+    )
+    return HouseholdDunning(visible, contacts, len(rows) - len(visible))
+
+
 def case_list(
     *,
     project_id: int,

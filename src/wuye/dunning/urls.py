@@ -11,6 +11,7 @@ urlpatterns = [
     path("report/", views.report, name="report"),
     path("run/", views.run_now, name="run"),
     path("cases/<int:case_id>/", views.case, name="case"),
+    path("households/<int:room_id>/", views.household_panel, name="household"),
     path("cases/<int:case_id>/contact/", views.contact, name="contact"),
     path("cases/<int:case_id>/contact-form/", views.contact_form, name="contact_form"),
     path("cases/<int:case_id>/class/", views.set_class, name="set_class"),

@@ -44,7 +44,7 @@ from wuye.dunning.models import (
     InterruptionKind,
 )
 from wuye.dunning.rules import DEFENCE_REFUSALS
-from wuye.registry.models import Phone
+from wuye.registry.models import Phone, Room
 
 TODAY_PAGE = 50
 
@@ -205,6 +205,39 @@ def contact(request, case_id: int):
     else:
         messages.success(request, "已登记催缴记录")
     return redirect(reverse("dunning:case", args=[case.pk]) + "#contacts")
+
+
+# --- the household file's card --------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def household_panel(request, room_id: int):
+    """催缴记录 on the household page (loaded by htmx; listed in ``WUYE_HOUSEHOLD_PANELS``): the
+    room's cases and contact records, as far as the viewer may open them."""
+    project_ids = project_ids_for(request.user)
+    room = Room.objects.filter(pk=room_id, project_id__in=project_ids).first()
+    if room is None:
+        raise Http404("房屋不存在或不在您的项目范围内")
+    role = role_in(request.user, room.project_id)
+    if role not in WORKER_ROLES:
+        return render(request, "dunning/_household_panel.html", {"room": room, "allowed": False})
+    data = selectors.household_dunning(
+        room.pk,
+        project_ids,
+        only_assignee=request.user.pk if role in OWN_CASES_ONLY else None,
+    )
+    return render(
+        request,
+        "dunning/_household_panel.html",
+        {
+            "room": room,
+            "allowed": True,
+            "d": data,
+            "show_phones": can_see_phones(request.user, room.project_id),
+            "shown_max": selectors.HOUSEHOLD_CONTACTS,
+        },
+    )
 
 
 # --- the case file -------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from django import forms
 from django.utils import timezone
 
 from wuye.core.errors import WuyeError
+from wuye.core.widgets import IsoDateInput
 from wuye.ledger.enums import PaymentMethod
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = IsoDateInput()
 
 # The rule quoted when an approval is missing or refused (SPEC §4: nothing is deleted; a mistake is
 # reversed by a new entry with a reason and an approval; refunds the same way).

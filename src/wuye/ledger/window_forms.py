@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from wuye.billing.models import Bill
 from wuye.core.money import ZERO, money, to_decimal
+from wuye.core.widgets import IsoDateInput
 from wuye.ledger.enums import InvoiceKind, PaymentMethod
 
 # Methods whose transaction number (交易单号) the cashier may note for reconciliation.
@@ -101,7 +102,7 @@ class PaymentForm(forms.Form):
     business_date = forms.DateField(
         label="收款日期",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
         help_text="默认今天；银行转账晚到账时可填到账日期",
     )
     tendered = forms.DecimalField(

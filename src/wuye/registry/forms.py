@@ -2,6 +2,7 @@
 
 from django import forms
 
+from wuye.core.widgets import IsoDateInput
 from wuye.registry.enums import (
     IssueState,
     OccupancyRole,
@@ -24,9 +25,7 @@ class RoomForm(forms.Form):
     )
     use = forms.ChoiceField(label="用途", choices=RoomUse.choices)
     handed_over = forms.BooleanField(label="已收楼", required=False)
-    handover_date = forms.DateField(
-        label="收楼日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    handover_date = forms.DateField(label="收楼日期", required=False, widget=IsoDateInput())
     occupancy_state = forms.ChoiceField(label="使用状态", choices=OccupancyState.choices)
     note = forms.CharField(label="备注", max_length=200, required=False)
 
@@ -55,20 +54,18 @@ class OccupantAddForm(forms.Form):
     name = forms.CharField(label="姓名", max_length=100)
     phone = forms.CharField(label="电话", max_length=30, required=False)
     role = forms.ChoiceField(label="身份", choices=OccupancyRole.choices)
-    start_date = forms.DateField(
-        label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start_date = forms.DateField(label="起始日期", required=False, widget=IsoDateInput())
     is_payer = forms.BooleanField(label="缴费人", required=False)
 
 
 class OccupancyEndForm(forms.Form):
-    end_date = forms.DateField(label="结束日期", widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(label="结束日期", widget=IsoDateInput())
 
 
 class LegacyIssueForm(forms.Form):
     title = forms.CharField(label="问题", max_length=100)
     responsible_party = forms.ChoiceField(label="责任方", choices=ResponsibleParty.choices)
-    reported_on = forms.DateField(label="登记日期", widget=forms.DateInput(attrs={"type": "date"}))
+    reported_on = forms.DateField(label="登记日期", widget=IsoDateInput())
     description = forms.CharField(
         label="详细描述", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

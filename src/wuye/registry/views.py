@@ -3,6 +3,7 @@
 Views only check access and render; reads come from ``selectors``.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -89,6 +90,7 @@ def household(request, room_id: int):
             "issue_state_form": LegacyIssueStateForm(),
             "ticket_form": TicketForm(),
             "ticket_state_form": TicketStateForm(),
+            "household_panels": getattr(settings, "WUYE_HOUSEHOLD_PANELS", []),
         },
     )
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django import forms
 
 from wuye.billing import calc
+from wuye.core.widgets import IsoDateInput
 from wuye.reports.models import PlanSplit
 
 WINDOWS = [("month", "本月"), ("year", "本年"), ("custom", "自定义")]
@@ -47,26 +48,19 @@ def first_error(form: forms.Form) -> str:
     return ""
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
 class ReportFilterForm(forms.Form):
     """Project, as-of date and window, shared by the dashboard and every report page."""
 
     project = forms.TypedChoiceField(label="项目", required=False, coerce=int, empty_value=None)
     as_of = forms.DateField(
-        label="截至日期", required=False, widget=DateInput(), input_formats=["%Y-%m-%d"]
+        label="截至日期", required=False, widget=IsoDateInput(), input_formats=["%Y-%m-%d"]
     )
     window = forms.ChoiceField(label="统计区间", choices=WINDOWS, required=False)
     start = forms.DateField(
-        label="开始日期", required=False, widget=DateInput(), input_formats=["%Y-%m-%d"]
+        label="开始日期", required=False, widget=IsoDateInput(), input_formats=["%Y-%m-%d"]
     )
     end = forms.DateField(
-        label="结束日期", required=False, widget=DateInput(), input_formats=["%Y-%m-%d"]
+        label="结束日期", required=False, widget=IsoDateInput(), input_formats=["%Y-%m-%d"]
     )
 
     def __init__(self, data, *, projects, today: datetime.date, **kwargs):
