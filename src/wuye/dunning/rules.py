@@ -214,20 +214,30 @@ def _next_task(
     first_call_days: int,
     strategy: StrategyAdjustment | None,
 ) -> Task:
+    last = last_contact_on or opened_on
+    # SPEC §5 step 6: a promise still to come sets the next task — the day before it — whatever
+    # the stage (an owner who promised on the visit stage is reminded, not visited, until then).
+    if case_class == CaseClass.A and promise_date is not None and promise_date >= last:
+        rule = follow_ups[case_class]
+        eve = promise_date + rule.days * DAY
+        if eve > last:
+            return Task(rule.action, eve, eve)
+        # Reminded already: look again the day after the promise (the case closes if it was paid).
+        after = promise_date + DAY
+        return Task(NextAction.DAILY_CALL, after, after)
+    # A promise that held a task back: nothing is planned before the day after it.
+    not_before = promise_date + DAY if promise_date is not None else None
     if stage != Stage.REMINDER and stage_action_done_on is None:
-        return Task(STAGE_ACTIONS[stage], stage_since, stage_deadline or stage_since)
+        start = max(stage_since, not_before) if not_before else stage_since
+        # Never already overdue on the day it is planned.
+        return Task(STAGE_ACTIONS[stage], start, max(stage_deadline or start, start))
     if not case_class:
         first = NextAction.FIRST_CALL
         if strategy is not None and strategy.first_action_sms and last_contact_on is None:
             first = NextAction.REMINDER_SMS
         return Task(first, opened_on, opened_on + first_call_days * DAY)
-    last = last_contact_on or opened_on
     rule = follow_ups[case_class]
     if case_class == CaseClass.A and promise_date is not None:
-        eve = promise_date + rule.days * DAY
-        if eve > last:
-            return Task(rule.action, eve, eve)
-        # Reminded already: look again the day after the promise (the case closes if it was paid).
         after = max(promise_date, last) + DAY
         return Task(NextAction.DAILY_CALL, after, after)
     days = rule.days
@@ -238,6 +248,8 @@ def _next_task(
     ):
         days = strategy.call_cadence_days
     when = last + max(days, 1) * DAY
+    if not_before is not None:
+        when = max(when, not_before)
     return Task(rule.action, when, when)
 
 
@@ -293,6 +305,8 @@ def escalation_due(
         if (
             rule.kind == EscalationKind.NOT_A_WITHIN
             and case_class != CaseClass.A
+            # A case that had a date is measured by its broken promise, not by this rule.
+            and promise_date is None
             and opened_on + days <= on
         ):
             return rule, f"立案 {rule.days} 天仍未转为 A 类（近期交纳）"
@@ -303,6 +317,14 @@ def escalation_due(
         ):
             return rule, f"最早一笔欠费 {oldest_due_date:%Y-%m-%d} 到期，已逾 {rule.days} 天未缴"
     return None
+
+
+def promise_broken(
+    *, case_class: str, promise_date: datetime.date | None, on: datetime.date
+) -> bool:
+    """A class A promise whose date has passed with the case still open (SPEC §5 steps 5–7): the
+    owner no longer has a date, so the case is B again, and the broken promise is flagged."""
+    return case_class == CaseClass.A and promise_date is not None and promise_date < on
 
 
 # --- classification --------------------------------------------------------------------------------

@@ -122,6 +122,7 @@ def _task_rows(rows: QuerySet[ArrearsCase], on: datetime.date) -> list[ArrearsCa
                 case.last_contact.unreached_reason, "未联系上"
             )
         case.promise_tomorrow = case.case_class == CaseClass.A and case.promise_date == tomorrow
+        case.promise_broken = case.promise_date is not None and case.promise_date < on
         case.task_overdue = case.next_action_due is not None and case.next_action_due < on
         case.weight = case.overdue_amount * max(case.aging_days, 1)
     return cases
@@ -315,6 +316,7 @@ class StewardDay:
     open_cases: int
     due_today: int
     overdue_tasks: list[ArrearsCase]
+    broken_promises: list[ArrearsCase]
 
 
 def daily_check(*, project_id: int, on: datetime.date) -> list[StewardDay]:
@@ -344,7 +346,18 @@ def daily_check(*, project_id: int, on: datetime.date) -> list[StewardDay]:
         .select_related("room")
         .order_by("next_action_due", "id")
     )
-    user_ids = set(counts) | {c.by_id for c in contacts} | {c.assignee_id for c in overdue}
+    # Promises whose date has passed on an open case (SPEC §5 step 7): the owner broke them.
+    broken = list(
+        ArrearsCase.objects.filter(project_id=project_id, state=CaseState.OPEN, promise_date__lt=on)
+        .select_related("room")
+        .order_by("promise_date", "id")
+    )
+    user_ids = (
+        set(counts)
+        | {c.by_id for c in contacts}
+        | {c.assignee_id for c in overdue}
+        | {c.assignee_id for c in broken}
+    )
     users = {u.pk: u for u in User.objects.filter(pk__in=[i for i in user_ids if i])}
     days = []
     for user_id in sorted(users, key=lambda i: str(users[i])):
@@ -359,6 +372,7 @@ def daily_check(*, project_id: int, on: datetime.date) -> list[StewardDay]:
                 open_cases=counts.get(user_id, {}).get("n", 0),
                 due_today=counts.get(user_id, {}).get("due", 0),
                 overdue_tasks=[c for c in overdue if c.assignee_id == user_id],
+                broken_promises=[c for c in broken if c.assignee_id == user_id],
             )
         )
     return days

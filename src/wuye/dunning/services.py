@@ -90,6 +90,9 @@ _UNREACHED_MARK = {
 
 # Fields the run may change on an open case.
 _RUN_FIELDS = [
+    "case_class",
+    "class_reason",
+    "class_set_by",
     "overdue_amount",
     "overdue_bills",
     "oldest_due_date",
@@ -260,6 +263,16 @@ def _escalate(
     else:
         then = f"转上门催缴，项目经理须在 {case.stage_deadline:%Y-%m-%d} 前安排上门"
     return _event(case, EventKind.STAGE, on=on, old=old, new=case.stage, reason=f"{why}：{then}")
+
+
+def _break_promise(case: ArrearsCase, on: datetime.date) -> CaseEvent | None:
+    """A promise whose date passed unpaid: the case goes back to class B (no date any more); the
+    promised date stays on the case for the broken-promise escalation and the flag on the lists."""
+    if not rules.promise_broken(case_class=case.case_class, promise_date=case.promise_date, on=on):
+        return None
+    why = f"承诺缴费日 {case.promise_date:%Y-%m-%d} 已过仍未缴清（承诺未兑现）"
+    case.case_class, case.class_reason, case.class_set_by = CaseClass.B, why, None
+    return _event(case, EventKind.CLASS, on=on, old=CaseClass.A, new=CaseClass.B, reason=why)
 
 
 # --- the daily run ---------------------------------------------------------------------------------
@@ -474,6 +487,8 @@ def _evaluate(
         before = tuple(getattr(case, f) for f in _RUN_FIELDS)
         _set_amounts(case, owed, on)
         strategy = strategies.get(account_id)
+        if broken := _break_promise(case, on):
+            events.append(broken)
         escalation = _escalate(case, on, escalations, settings, strategy)
         if escalation is not None:
             events.append(escalation)
