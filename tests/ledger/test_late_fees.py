@@ -41,13 +41,13 @@ def test_no_late_fee_for_items_that_carry_none(acct, project):
 def test_late_payment_bills_the_late_fee_and_pays_it_principal_first(cashier, acct, item, project):
     late_fee_rule(project)
     b = bill(acct, item, "1000.00", D(2025, 1, 1), due_date=D(2025, 1, 1))
-    # Paid on Jan 11: it stops accruing that day, so Jan 2–10 (9 days) × 0.15 = 1.35.
-    payment = pay(cashier, acct, "1001.35", business_date=D(2025, 1, 11))
+    # Paid on Jan 11: the day of payment accrues, so Jan 2–11 (10 days) × 0.15 = 1.50.
+    payment = pay(cashier, acct, "1001.50", business_date=D(2025, 1, 11))
     late = Bill.objects.get(kind="late_fee")
-    assert late.late_fee_for_id == b.pk and late.amount == Decimal("1.35")
+    assert late.late_fee_for_id == b.pk and late.amount == Decimal("1.50")
     assert late.fee_item_id == b.fee_item_id and late.due_date == D(2025, 1, 11)
     shares = dict(Allocation.objects.filter(payment=payment).values_list("bill_id", "amount"))
-    assert shares == {b.pk: Decimal("1000.00"), late.pk: Decimal("1.35")}
+    assert shares == {b.pk: Decimal("1000.00"), late.pk: Decimal("1.50")}
     assert selectors.unpaid_bills(acct, D(2025, 2, 1)) == []
     assert selectors.account_position(acct, D(2025, 2, 1)).outstanding == 0
 
@@ -71,7 +71,7 @@ def test_money_short_of_the_late_fee_leaves_the_late_fee_bill_open(cashier, acct
     bill(acct, item, "1000.00", D(2025, 1, 1), due_date=D(2025, 1, 1))
     pay(cashier, acct, "1000.00", business_date=D(2025, 1, 11))
     [late] = selectors.unpaid_bills(acct, D(2025, 2, 1))
-    assert late.kind == "late_fee" and late.outstanding == Decimal("1.35")
+    assert late.kind == "late_fee" and late.outstanding == Decimal("1.50")
     assert late.late_fee.due == 0  # a late-fee bill carries no late fee of its own
 
 
@@ -81,8 +81,9 @@ def test_partial_payment_does_not_bill_the_late_fee_yet(cashier, acct, item, pro
     pay(cashier, acct, "600.00", business_date=D(2025, 1, 6))
     assert not Bill.objects.filter(kind="late_fee").exists()
     [row] = selectors.unpaid_bills(acct, D(2025, 1, 11))
-    # 1000 for Jan 2–5 (4 days) then 400 for Jan 6–11 (6 days): (4000 + 2400) × 0.00015 = 0.96
-    assert row.outstanding == Decimal("400.00") and row.late_fee.due == Decimal("0.96")
+    # 1000 for Jan 2–6 (5 days, the day of payment accrues) then 400 for Jan 7–11 (5 days):
+    # (5000 + 2000) × 0.00015 = 1.05
+    assert row.outstanding == Decimal("400.00") and row.late_fee.due == Decimal("1.05")
 
 
 def test_without_late_fees_only_the_principal_is_taken(cashier, acct, item, project):
@@ -109,9 +110,9 @@ def test_waived_and_billed_late_fees_are_not_asked_for_twice(
     [row] = selectors.unpaid_bills(acct, D(2025, 1, 11))
     assert row.late_fee.capped == Decimal("1.50") and row.late_fee.waived == Decimal("0.50")
     assert row.late_fee.due == Decimal("1.00")
-    # Paid Jan 11 (1.35 accrued − 0.50 waived = 0.85 billed); reversed; paid again Feb 10.
-    payment = pay(cashier, acct, "1000.85", business_date=D(2025, 1, 11))
-    assert Bill.objects.get(kind="late_fee").amount == Decimal("0.85")
+    # Paid Jan 11 (1.50 accrued − 0.50 waived = 1.00 billed, as quoted); reversed; paid again.
+    payment = pay(cashier, acct, "1001.00", business_date=D(2025, 1, 11))
+    assert Bill.objects.get(kind="late_fee").amount == Decimal("1.00")
     from wuye.ledger import services
 
     services.payment_reverse(
@@ -122,11 +123,11 @@ def test_waived_and_billed_late_fees_are_not_asked_for_twice(
         business_date=D(2025, 1, 12),
     )
     rows = {r.kind: r for r in selectors.unpaid_bills(acct, D(2025, 1, 20))}
-    # Unpaid again since Jan 12: the accrued fee is counted once, less the waiver and the billed 0.85.
-    assert rows["charge"].late_fee.billed == Decimal("0.85")
-    assert rows["late_fee"].outstanding == Decimal("0.85")
+    # Unpaid again: the accrued fee is counted once, less the waiver and the billed 1.00.
+    assert rows["charge"].late_fee.billed == Decimal("1.00")
+    assert rows["late_fee"].outstanding == Decimal("1.00")
     charge_due = rows["charge"].late_fee.due
-    assert charge_due == rows["charge"].late_fee.capped - Decimal("0.50") - Decimal("0.85")
+    assert charge_due == rows["charge"].late_fee.capped - Decimal("0.50") - Decimal("1.00")
 
 
 def test_late_fee_history_uses_reductions_on_their_dates(manager, acct, item, project):
@@ -142,7 +143,7 @@ def test_late_fee_history_uses_reductions_on_their_dates(manager, acct, item, pr
         effective_date=D(2025, 1, 6),
     )
     [row] = selectors.unpaid_bills(acct, D(2025, 1, 11))
-    assert row.outstanding == Decimal("400.00") and row.late_fee.capped == Decimal("0.96")
+    assert row.outstanding == Decimal("400.00") and row.late_fee.capped == Decimal("1.05")
 
 
 def test_unpaid_bills_query_count_does_not_grow_with_bills(

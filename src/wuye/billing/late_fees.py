@@ -2,6 +2,16 @@
 
 Pure functions over a bill's outstanding history, so the same figure comes out for any as-of date, at the
 window, on a statement and in a written demand. The capped figure is what demands and lawsuits use.
+
+**The day-count rule (one rule, here only).** Interest accrues on each calendar day from the day after
+the grace period ends (``accrual_start``) up to and including the as-of day, on what was still unpaid
+at the start of that day. Money paid (or a reduction) dated a day still accrues on that day and stops
+from the next day. So the days of a bill unpaid since its due date, as of day X or paid on day X, are
+the same: X − due date − grace days (a bill 100 days overdue with no grace accrues 100 days). The fee
+window's quote as of a day and the late-fee bill a payment of that day issues therefore agree to the
+fen: paying the quoted total leaves nothing over. Every place that shows or charges a late fee goes
+through ``late_fee`` (the ledger's ``late_fees_for``). The user guide
+(docs/user/计费-滞纳金与优惠.md, “逾期天数怎么算”) says the same in Chinese.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from wuye.core.money import ZERO, money
 DAYS_PER_YEAR = Decimal(365)
 # LAW.md §6: at most 1.5 × the one-year LPR a year, whatever a project sets (it may only lower it).
 LAW_MAX_CAP_MULTIPLIER = Decimal("1.5")
+ONE_DAY = datetime.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -59,10 +70,12 @@ def late_fee(
     as_of: datetime.date,
     terms: LateFeeTerms | None,
 ) -> LateFee:
-    """Simple interest on what was still unpaid each day from the end of the grace period to ``as_of``.
+    """Simple interest on what was still unpaid each day from the end of the grace period to ``as_of``
+    (both included).
 
     ``principal`` is the bill's amount after reductions; ``payments`` are (date, amount) reductions of it
-    (a negative amount is a reversed payment). Money paid on a day stops accruing that day.
+    (a negative amount is a reversed payment). The day-count rule (module docstring): an entry dated a
+    day takes effect from the next day, so the day it is paid still accrues, and the as-of day accrues.
     """
     if terms is None or terms.daily_rate <= 0 or principal <= 0 or due_date < terms.start_date:
         return NO_LATE_FEE
@@ -72,19 +85,20 @@ def late_fee(
     outstanding = principal
     day_sum = Decimal(0)  # Σ outstanding × days
     days = 0
-    cursor = start
+    cursor = start  # the first day not yet counted
     for when, amount in sorted(payments):
-        if when <= cursor:
+        effective = when + ONE_DAY  # paid on ``when``: ``when`` still accrues, the next day not
+        if effective <= cursor:
             outstanding -= amount
             continue
-        if when > as_of:
+        if when >= as_of:
             break
-        span = (when - cursor).days
+        span = (effective - cursor).days
         if outstanding > 0:
             day_sum += outstanding * span
             days += span
         outstanding -= amount
-        cursor = when
+        cursor = effective
     span = (as_of - cursor).days + 1
     if outstanding > 0 and span > 0:
         day_sum += outstanding * span

@@ -161,7 +161,8 @@ def late_fees_for(
     are left out). Four queries for any number of bills (plus two for the terms).
 
     A bill's history for the late fee is its allocations and its reductions (discount, waiver,
-    compensation) on their dates: money stops accruing on the day it is paid or reduced. A reversal
+    compensation) on their dates: money paid or reduced on a day still
+    accrues that day and stops from the next (``billing.late_fees``: the one day-count rule). A reversal
     (冲红) of the bill cancels it from the start, so it lowers the principal instead. ``bills`` need
     ``fee_item`` loaded. ``extra_payments`` adds entries not yet written (a payment being recorded).
     """

@@ -386,10 +386,14 @@ def _payment_write(
     late_bills: list[Bill] = []
     if include_late_fees and settled:
         project = account.project
+        # The same computation as the window's quote as of ``day`` (billing.late_fees: the day of
+        # payment accrues, so paying the quoted total settles bills and late fees exactly). Read as
+        # of today, which sees every entry of the bill, with the terms in force on ``day``.
         fees = selectors.late_fees_for(
             project,
             [bill for bill, _ in settled],
-            timezone.localdate(),  # fixed once settled; today sees every entry of the bill
+            max(timezone.localdate(), day),
+            terms=selectors.late_fee_terms_for(project, day),
             extra_payments={bill.pk: [(day, share)] for bill, share in settled},
         )
         late_bills = [

@@ -7,6 +7,7 @@ invoice request outside the user's projects is a 404; a role that does not colle
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from urllib.parse import urlencode
 
@@ -184,13 +185,24 @@ def window_room(request, room_id: int):
     )
 
 
+def _posted_date(text: str | None) -> datetime.date:
+    """The form's 收款日期 when it is a valid day up to today, else today."""
+    today = timezone.localdate()
+    try:
+        day = datetime.date.fromisoformat((text or "").strip())
+    except ValueError:
+        return today
+    return min(day, today)
+
+
 @login_required
 @require_POST
 def window_quote(request, room_id: int):
     """The server's running total of what is selected (htmx: replaces the summary box)."""
     room = _room_in_scope(request, room_id)
     account, _ = _accounts(room, request.POST.get("account"))
-    bills = selectors.unpaid_bills(account) if account else []
+    on = _posted_date(request.POST.get("business_date"))
+    bills = selectors.unpaid_bills(account, on) if account else []
     figures = quote(
         bills, chosen_ids(request.POST), lines_from_post(request.POST), request.POST.get("tendered")
     )
@@ -217,7 +229,9 @@ def window_pay(request, room_id: int):
     done = selectors.payment_with_key(key, account) if account and key else None
     if done is not None:  # the same form sent twice (a double click, a reload): paid once
         return redirect("ledger:window_done", done.pk)
-    bills = selectors.unpaid_bills(account) if account else []
+    # Quoted as of the payment's date, as payment_record charges it (the late fee's day count).
+    on = min(form.cleaned_data["business_date"], timezone.localdate())
+    bills = selectors.unpaid_bills(account, on) if account else []
     figures = quote(bills, chosen, rows, form.cleaned_data["tendered"])
     cash = figures.cash
     if form.cleaned_data["tendered"] is not None and form.cleaned_data["tendered"] < cash:
