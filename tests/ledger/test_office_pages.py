@@ -441,6 +441,41 @@ def test_the_household_ledger_answers_what_was_owed_on_a_past_date(as_cashier, a
     assert "截至 2024-02-20：欠费 <b>220.50</b> 元，其中逾期 <b>220.50</b> 元" in page
 
 
+def test_the_as_of_bill_list_follows_the_chosen_date(
+    as_cashier, acct, item, cashier, manager, client
+):
+    """Issue 16 item 4: a bill paid later shows unpaid as of the chosen date."""
+    jan = factories.bill(acct, item, "100.00", D(2024, 1, 1))
+    feb = factories.bill(acct, item, "120.50", D(2024, 2, 1))
+    factories.pay(cashier, acct, "220.50", business_date=D(2024, 3, 1))
+    url = reverse("ledger:household_ledger", args=[acct.room_id])
+
+    def rows(page: str) -> str:
+        return page.split('id="unpaid-bills"')[1].split("</table>")[0]
+
+    today_page = as_cashier.get(url).content.decode()
+    assert "没有未缴账单" in rows(today_page)
+
+    page = as_cashier.get(url, {"as_of": "2024-02-20"}).content.decode()
+    table = rows(page)
+    assert "截至 2024-02-20 的未缴账单（2 笔）" in page
+    assert "2024-01" in table and "2024-02" in table and "没有未缴账单" not in table
+    assert "<b>100.00</b>" in table and "<b>120.50</b>" in table
+    # Jan's bill (due Jan 15) was overdue on Feb 20, Feb's (due Feb 15) too; on Feb 10 only Jan's.
+    assert table.count("逾期</span>") == 2
+    page = as_cashier.get(url, {"as_of": "2024-02-10"}).content.decode()
+    assert "截至 2024-02-10 的未缴账单（2 笔）" in page
+    assert rows(page).count("逾期</span>") == 1
+    # Before February's bill was issued, only January's is listed.
+    page = as_cashier.get(url, {"as_of": "2024-01-20"}).content.decode()
+    assert "截至 2024-01-20 的未缴账单（1 笔）" in page and "2024-02" not in rows(page)
+    # A bill paid now is never offered for 冲红 from the as-of list.
+    client.force_login(manager)
+    page = client.get(url, {"as_of": "2024-02-20"}).content.decode()
+    assert reverse("ledger:bill_reverse", args=[jan.pk]) not in page
+    assert reverse("ledger:bill_reverse", args=[feb.pk]) not in page
+
+
 def test_bill_reversal_links_show_only_for_approvers(client, as_cashier, acct, bills, manager):
     url = reverse("ledger:household_ledger", args=[acct.room_id])
     link = reverse("ledger:bill_reverse", args=[bills[0].pk])

@@ -496,19 +496,25 @@ def household_ledger(request, room_id: int):
         account = next((a for a in accounts if current and a.pk == current.pk), accounts[0])
     today = timezone.localdate()
     as_of = parse_date(request.GET.get("as_of"))
+    if as_of is not None and as_of >= today:
+        as_of = None  # today's figures are the page's own
+    # The bill list follows the chosen date: a bill paid later shows unpaid as of that date.
+    list_day = as_of or today
     context = {
         "room": room,
         "accounts": accounts,
         "account": account,
         "today": today,
+        "list_day": list_day,
         "can_collect": role in services.COLLECTOR_ROLES,
         "can_reverse_bill": role in billing_services.APPROVER_ROLES,
         "can_refund": role in services.COLLECTOR_ROLES,
     }
     if account is not None:
-        bills = selectors.unpaid_bills(account, today)
+        bills = selectors.unpaid_bills(account, list_day)
         for bill in bills:
             bill.settled = bill.allocated + bill.adjusted
+            bill.is_overdue = bill.due_date < list_day
         context.update(
             position=selectors.account_position(account, today),
             bills=bills,
