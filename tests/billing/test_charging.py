@@ -437,3 +437,27 @@ def test_a_reading_period_must_start_the_items_cycle(project):
             user=None, room=r, fee_item=item, period_start=NOV, previous="0", current="1"
         )
     assert err.value.field == "period_start"
+
+
+def test_planning_a_month_reads_rooms_handed_over_mid_month_in_one_query_not_one_each(
+    project, property_fee, developer, django_assert_num_queries
+):
+    """Issue 16 item 5: each room whose payer starts inside the month was one query of its own
+    (several seconds of a 100,000-room run); the payers of every such room come from one query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            plan = runs.plan_month(project, NOV)
+        assert plan.exception_counts.get("no_payer", 0) == 0
+        return len(ctx)
+
+    room(project, "1-1-101", area="100.00", handover_date=D(2026, 11, 16))
+    few = queries()
+    for n in range(2, 8):
+        room(project, f"1-1-10{n}", area="100.00", handover_date=D(2026, 11, 10 + n))
+    assert queries() == few
+    plan = runs.plan_month(project, NOV)
+    owners = [b for b in plan.bills if b.payer_id != developer.pk]
+    assert len(owners) == 7 and all(b.amount < Decimal("250.00") for b in owners)

@@ -114,13 +114,39 @@ class PayerBook:
         self.base_day = base_day
         self.base: dict[int, int] = {}
         self.dated: dict[int, list[tuple]] = {}
+        self.changed: set[int] | None = None  # rooms whose payer may differ after ``base_day``
 
     def load_base(self, room_ids: Sequence[int] | None) -> None:
         self.base = _payers_on(self.project_id, room_ids, self.base_day)
 
+    def _load_changed(self) -> None:
+        """The dated rows of every room with an occupancy that starts after ``base_day`` or ends on
+        or after it, in one query: only these rooms can have another payer later in the period.
+        (One query per such room cost a 100,000-room run several seconds: issue 16 item 5.)"""
+        changing = (
+            Occupancy.objects.filter(room__project_id=self.project_id)
+            .filter(Q(start_date__gt=self.base_day) | Q(end_date__gte=self.base_day))
+            .values("room_id")
+        )
+        self.changed = set()
+        for room_id, *row in (
+            Occupancy.objects.filter(room_id__in=changing)
+            .filter(Q(is_payer=True) | Q(role="owner"))
+            .order_by("room_id", "role", "id")
+            .values_list("room_id", "person_id", "role", "is_payer", "start_date", "end_date")
+            .iterator(chunk_size=20_000)
+        ):
+            self.changed.add(room_id)
+            self.dated.setdefault(room_id, []).append(tuple(row))
+
     def occupant(self, room_id: int, day: datetime.date) -> int | None:
         if day == self.base_day:
             return self.base.get(room_id)
+        if day > self.base_day:
+            if self.changed is None:
+                self._load_changed()
+            if room_id not in self.changed:
+                return self.base.get(room_id)
         rows = self.dated.get(room_id)
         if rows is None:
             rows = self.dated[room_id] = list(
