@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from wuye.banking.services import IMPORT_ROLES as BANK_IMPORT_ROLES
 from wuye.banking.services import QUEUE_ROLES as BANK_QUEUE_ROLES
 from wuye.billing.services import READING_ROLES, RUN_ROLES
 from wuye.core.roles import AUDIT_ROLES
@@ -43,6 +44,7 @@ NAV: list[tuple[str, list[Entry]]] = [
         [
             Entry("收银台", "ledger:window", COLLECTOR_ROLES, pinned=True),
             Entry("日结", "ledger:closing", COLLECTOR_ROLES),
+            Entry("银行流水", "banking:imports", BANK_IMPORT_ROLES),
             Entry("待认领款", "banking:queue", BANK_QUEUE_ROLES),
             Entry("缴费通知单", "ledger:notices", COLLECTOR_ROLES),
             Entry("抄表", "billing:readings", READING_ROLES),

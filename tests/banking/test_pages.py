@@ -138,3 +138,27 @@ def test_refund_of_unclaimed_money_with_approval(client, finance, supervisor, qu
         },
     )
     assert StatementLine.objects.get(pk=line.pk).status == LineStatus.REFUNDED
+
+
+def test_finance_uploads_previews_and_commits_a_statement(client, finance, homes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.banking.test_statements import ICBC, xlsx
+
+    login(client, finance)
+    assert client.get(reverse("banking:imports")).status_code == 200
+    upload = SimpleUploadedFile("工行12月.xlsx", xlsx(ICBC))
+    response = client.post(reverse("banking:imports"), {"file": upload})
+    assert response.status_code == 302
+    preview = client.get(response["Location"]).content.decode()
+    assert "流水导入预览" in preview and "6222020200112233445" in preview
+    assert "收入金额(元)" in preview  # the mapping form offers the file's columns
+    batch_id = int(response["Location"].rstrip("/").split("/")[-1])
+    done = client.post(reverse("banking:import_commit", args=[batch_id]), follow=True)
+    text = done.content.decode()
+    assert "导入完成" in text and "5-1-803 600.00" in text
+    assert Payment.objects.count() == 2
+
+
+def test_a_cashier_cannot_upload_statements(client, cashier):
+    assert login(client, cashier).get(reverse("banking:imports")).status_code == 403

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wuye.banking.enums import Direction, LineStatus, MatchSource
 from wuye.billing.models import MONEY, Account
+from wuye.core.importing.batch import ImportBatchBase
 from wuye.core.models import Project
 from wuye.ledger.models import Payment
 
@@ -44,15 +45,15 @@ class BankAccount(models.Model):
         return f"{self.bank or '银行账户'} 尾号{tail}"
 
 
-class StatementImport(models.Model):
-    """One uploaded statement file and what it brought."""
+class StatementImport(ImportBatchBase):
+    """One uploaded statement file (on the project's import machinery: kept with its bytes, previewed
+    with its column mapping, committed once) and what it brought. ``bank_account`` is known once the
+    file names it, finance picks it, or the commit creates it."""
 
-    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="imports")
-    filename = models.CharField(_("文件名"), max_length=200)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    bank_account = models.ForeignKey(
+        BankAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="imports"
     )
-    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
     line_count = models.PositiveIntegerField(_("流水行数"), default=0)
     new_count = models.PositiveIntegerField(_("新增"), default=0)
     duplicate_count = models.PositiveIntegerField(_("重复"), default=0)

@@ -108,16 +108,16 @@ def claim_in_force(line: StatementLine) -> Claim | None:
 
 def imports_of(project_id: int, limit: int = 30) -> list[StatementImport]:
     return list(
-        StatementImport.objects.filter(bank_account__project_id=project_id)
-        .select_related("bank_account", "uploaded_by")
+        StatementImport.objects.filter(project_id=project_id)
+        .select_related("bank_account", "user")
         .order_by("-created_at", "-id")[:limit]
     )
 
 
 def import_detail(import_id: int, project_ids: Iterable[int]) -> StatementImport | None:
     return (
-        StatementImport.objects.filter(pk=import_id, bank_account__project_id__in=list(project_ids))
-        .select_related("bank_account", "uploaded_by")
+        StatementImport.objects.filter(pk=import_id, project_id__in=list(project_ids))
+        .select_related("bank_account", "user")
         .first()
     )
 

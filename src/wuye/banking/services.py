@@ -16,6 +16,7 @@ their bills; a late fee is a separate decision for the window.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from wuye.banking import matching
+from wuye.banking import matching, statements
 from wuye.banking.enums import Direction, LineStatus, MatchSource
 from wuye.banking.lines import ParsedLine, dedupe_keys
 from wuye.banking.models import (
@@ -39,6 +40,15 @@ from wuye.billing.services import account_for
 from wuye.core.approvals import approver_check
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
+from wuye.core.importing import ALL_FORMATS, check_readable, mapping_headers
+from wuye.core.importing.batch import (
+    Analysis,
+    ImportStatus,
+    batch_commit,
+    batch_new,
+    batch_preview,
+    batch_remap,
+)
 from wuye.core.models import Project, User
 from wuye.core.money import ZERO, money, to_decimal
 from wuye.core.roles import Role
@@ -133,14 +143,34 @@ def statement_import(
     post: bool = True,
     progress=None,
 ) -> ImportResult:
-    """Stores the statement's lines (each once per receiving account), matches the new incoming lines
-    and posts the automatic matches. Re-importing a file, or an export overlapping an earlier one,
-    adds and posts nothing: its lines come back as ``duplicate``. A run that crashed after storing
-    the lines resumes their matching on the next run.
-
-    ``progress(done, total)`` is called while matching and posting.
-    """
+    """Stores already parsed lines as one statement (each line once per receiving account), matches
+    the new incoming lines and posts the automatic matches. Re-importing, or an export overlapping an
+    earlier one, adds and posts nothing: those lines come back as ``duplicate``. A run that crashed
+    after storing the lines resumes their matching on the next run. (Uploads go through
+    ``statement_upload`` → ``statement_commit``, which end here too.)"""
     _require(user, account.project_id, IMPORT_ROLES, "导入银行流水")
+    content = filename.encode()
+    with transaction.atomic():
+        statement = batch_new(
+            StatementImport,
+            user=user,
+            filename=filename,
+            content=b"",
+            project=account.project,
+            bank_account=account,
+        )
+        statement.sha256 = hashlib.sha256(content).hexdigest()
+        statement.status = ImportStatus.COMMITTED
+        statement.committed_at = timezone.now()
+        statement.save()
+        keys = _store_lines(user, statement, account, lines)
+    return _match_stored(user, statement, account, keys, post=post, progress=progress)
+
+
+def _store_lines(
+    user: User, statement: StatementImport, account: BankAccount, lines: list[ParsedLine]
+) -> list[str]:
+    """Writes the lines not stored before (call inside a transaction); returns every line's key."""
     keys = dedupe_keys(lines)
     existing = set()
     for start in range(0, len(keys), 900):
@@ -149,51 +179,61 @@ def statement_import(
                 bank_account=account, dedupe_key__in=keys[start : start + 900]
             ).values_list("dedupe_key", flat=True)
         )
-    with transaction.atomic():
-        statement = StatementImport.objects.create(
-            bank_account=account, filename=filename[:200], uploaded_by=user, line_count=len(lines)
-        )
-        new_rows = []
-        for key, parsed in zip(keys, lines, strict=True):
-            if key in existing:
-                continue
-            existing.add(key)
-            outgoing = not parsed.incoming or parsed.amount <= 0
-            new_rows.append(
-                StatementLine(
-                    bank_account=account,
-                    statement_import=statement,
-                    dedupe_key=key,
-                    serial=parsed.serial[:64],
-                    direction=parsed.direction,
-                    txn_date=parsed.txn_date,
-                    txn_time=parsed.txn_time,
-                    amount=money(parsed.amount),
-                    counterparty_name=parsed.counterparty_name[:100],
-                    counterparty_account=_clean_number(parsed.counterparty_account)[:40],
-                    summary=parsed.summary[:100],
-                    remark=parsed.remark[:200],
-                    balance=parsed.balance,
-                    status=LineStatus.IGNORED if outgoing else LineStatus.REVIEW,
-                    decided=outgoing,
-                )
+    new_rows = []
+    for key, parsed in zip(keys, lines, strict=True):
+        if key in existing:
+            continue
+        existing.add(key)
+        outgoing = not parsed.incoming or parsed.amount <= 0
+        new_rows.append(
+            StatementLine(
+                bank_account=account,
+                statement_import=statement,
+                dedupe_key=key,
+                serial=parsed.serial[:64],
+                direction=parsed.direction,
+                txn_date=parsed.txn_date,
+                txn_time=parsed.txn_time,
+                amount=money(parsed.amount),
+                counterparty_name=parsed.counterparty_name[:100],
+                counterparty_account=_clean_number(parsed.counterparty_account)[:40],
+                summary=parsed.summary[:100],
+                remark=parsed.remark[:200],
+                balance=parsed.balance,
+                status=LineStatus.IGNORED if outgoing else LineStatus.REVIEW,
+                decided=outgoing,
             )
-        StatementLine.objects.bulk_create(new_rows, batch_size=500)
-        statement.new_count = len(new_rows)
-        statement.duplicate_count = len(lines) - len(new_rows)
-        statement.save(update_fields=["new_count", "duplicate_count"])
-        audit_record(
-            user=user,
-            action="银行流水导入",
-            obj=statement,
-            project=account.project_id,
-            changes={
-                "filename": filename,
-                "bank_account": account.number[-4:],
-                "lines": len(lines),
-                "new": len(new_rows),
-            },
         )
+    StatementLine.objects.bulk_create(new_rows, batch_size=500)
+    statement.bank_account = account
+    statement.line_count = len(lines)
+    statement.new_count = len(new_rows)
+    statement.duplicate_count = len(lines) - len(new_rows)
+    statement.save(update_fields=["bank_account", "line_count", "new_count", "duplicate_count"])
+    audit_record(
+        user=user,
+        action="银行流水导入",
+        obj=statement,
+        project=account.project_id,
+        changes={
+            "filename": statement.filename,
+            "bank_account": account.number[-4:],
+            "lines": len(lines),
+            "new": len(new_rows),
+        },
+    )
+    return keys
+
+
+def _match_stored(
+    user: User,
+    statement: StatementImport,
+    account: BankAccount,
+    keys: list[str],
+    *,
+    post: bool,
+    progress=None,
+) -> ImportResult:
     by_key = {
         line.dedupe_key: line
         for start in range(0, len(keys), 900)
@@ -225,6 +265,123 @@ def statement_import(
     statement.review_count = sum(1 for o in outcomes if o.status == "review")
     statement.save(update_fields=["auto_count", "review_count"])
     return ImportResult(statement, outcomes)
+
+
+# --- upload → preview (mapping) → commit, on core.importing ----------------------------------------
+
+
+def _account_of(batch: StatementImport, number: str) -> BankAccount | None:
+    if batch.bank_account_id:
+        return batch.bank_account
+    if number:
+        return BankAccount.objects.filter(project_id=batch.project_id, number=number).first()
+    return None
+
+
+def _analyse(batch: StatementImport) -> Analysis:
+    wanted = (batch.mapping or {}).get(STATEMENT_SHEET) if batch.mapping else None
+    remembered = batch.bank_account.mapping if batch.bank_account_id else None
+    parsed = statements.parse_statement(bytes(batch.content), wanted=wanted, remembered=remembered)
+    if remembered is None and parsed.account_number and wanted is None:
+        known = _account_of(batch, parsed.account_number)
+        if known is not None and known.mapping:  # read again with the account's confirmed mapping
+            parsed = statements.parse_statement(bytes(batch.content), remembered=known.mapping)
+    report = parsed.report()
+    for sheet in report["sheets"]:
+        sheet["title"] = STATEMENT_SHEET
+    account = _account_of(batch, parsed.account_number)
+    report["known_account"] = account.pk if account else None
+    plan = None if parsed.errors else parsed
+    return Analysis(report, plan)
+
+
+STATEMENT_SHEET = "statement"
+
+
+def statement_upload(
+    *,
+    user: User,
+    project: Project,
+    filename: str,
+    content: bytes,
+    account: BankAccount | None = None,
+) -> StatementImport:
+    """Keeps an uploaded statement and previews it (columns found from the bank's header synonyms, or
+    the mapping confirmed last time for this account); writes no line yet."""
+    _require(user, project.pk, IMPORT_ROLES, "导入银行流水")
+    if account is not None and account.project_id != project.pk:
+        raise ValidationFailed("收款账户不属于本项目", field="account")
+    if not statements.looks_like_mt940(content):
+        check_readable(content, ALL_FORMATS, unreadable=statements.UNREADABLE)
+    batch = batch_new(
+        StatementImport,
+        user=user,
+        filename=filename,
+        content=content,
+        default_name="流水.xlsx",
+        project=project,
+        bank_account=account,
+    )
+    return batch_preview(batch, _analyse, same_file={"project_id": project.pk})
+
+
+def statement_remap(
+    *, user: User, batch: StatementImport, mapping: dict[str, int | None]
+) -> StatementImport:
+    """Previews again with the columns finance chose ({field: column number or None})."""
+    _require(user, batch.project_id, IMPORT_ROLES, "导入银行流水")
+    return batch_remap(batch, {STATEMENT_SHEET: mapping}, _analyse)
+
+
+def statement_commit(
+    *,
+    user: User,
+    batch: StatementImport,
+    account: BankAccount | None = None,
+    post: bool = True,
+    progress=None,
+) -> ImportResult | None:
+    """Stores the previewed statement's lines (all or nothing), keeps the confirmed mapping for its
+    receiving account, then matches and posts. The receiving account is the one given, else the one
+    the file's header rows name (created the first time), else the project's only one. Returns None
+    when the commit failed (the batch's report says why)."""
+    _require(user, batch.project_id, IMPORT_ROLES, "导入银行流水")
+    project = batch.project
+    if account is None and batch.bank_account_id:
+        account = batch.bank_account
+    if account is None:
+        number = (batch.report or {}).get("account_number") or ""
+        if number:
+            account = bank_account_for(
+                user=user,
+                project=project,
+                number=number,
+                name=(batch.report or {}).get("account_name") or "",
+                bank=(batch.report or {}).get("bank") or "",
+            )
+        else:
+            accounts = list(BankAccount.objects.filter(project=project, is_active=True)[:2])
+            if len(accounts) != 1:
+                raise ValidationFailed(
+                    "流水文件中没有写明收款账号，请选择本流水所属的收款账户", field="account"
+                )
+            account = accounts[0]
+    if account.project_id != project.pk:
+        raise ValidationFailed("收款账户不属于本项目", field="account")
+    stored: dict[str, list[str]] = {}
+
+    def apply(locked: StatementImport, parsed) -> None:
+        stored["keys"] = _store_lines(user, locked, account, parsed.lines)
+
+    batch = batch_commit(batch, analyse=_analyse, apply=apply, related=("project",))
+    if batch.status != ImportStatus.COMMITTED:
+        return None
+    sheets = (batch.report or {}).get("sheets") or []
+    if sheets:
+        headers = {col: text for col, text in sheets[0]["headers"]}
+        mapping = {k: v for k, v in sheets[0]["mapping"].items() if not k.startswith("@")}
+        bank_account_remember_mapping(account=account, mapping=mapping_headers(mapping, headers))
+    return _match_stored(user, batch, account, stored["keys"], post=post, progress=progress)
 
 
 def _incoming(line: StatementLine) -> matching.Incoming:

@@ -17,9 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wuye.banking import selectors, services
 from wuye.banking.enums import LineStatus
-from wuye.banking.forms import RefundForm, UndoForm
+from wuye.banking.forms import RefundForm, UndoForm, UploadForm
 from wuye.core.approvals import approver_from_form, roles_text
 from wuye.core.errors import NotInScope, WuyeError
+from wuye.core.importing import HEADER_ROW
+from wuye.core.importing.batch import ImportStatus
 from wuye.core.roles import Role
 from wuye.core.scope import project_ids_for, role_in
 from wuye.ledger.office_forms import place_error
@@ -213,3 +215,135 @@ def line_refund(request, line_id: int):
         return _render_line(request, line, role, error=error, status=400, refund_form=form)
     messages.success(request, "已登记退回付款人，请在网银中办理转账。")
     return redirect("banking:line", line.pk)
+
+
+# --- statement import: upload → preview (mapping) → commit ------------------------------------------
+
+
+def _batch(request, batch_id: int):
+    batch = selectors.import_detail(batch_id, project_ids_for(request.user))
+    if batch is None:
+        raise Http404("导入记录不存在或不在您的项目范围内")
+    _require(request.user, batch.project_id, services.IMPORT_ROLES, "导入银行流水")
+    return batch
+
+
+def _chosen_account(project_id: int, value: str):
+    if not value:
+        return None
+    return next((a for a in selectors.bank_accounts_of(project_id) if str(a.pk) == value), None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def imports(request):
+    """银行流水: upload a statement; the recent imports of the project."""
+    project = _project(request)
+    _require(request.user, project.pk, services.IMPORT_ROLES, "导入银行流水")
+    accounts = selectors.bank_accounts_of(project.pk)
+    form = UploadForm(request.POST or None, request.FILES or None, accounts=accounts)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = services.statement_upload(
+                user=request.user,
+                project=project,
+                filename=upload.name,
+                content=upload.read(),
+                account=_chosen_account(project.pk, form.cleaned_data.get("account") or ""),
+            )
+        except WuyeError as exc:
+            form.add_error("file", exc.message)
+        else:
+            return redirect("banking:import", batch.pk)
+    return render(
+        request,
+        "banking/imports.html",
+        {"form": form, "recent": selectors.imports_of(project.pk), "accounts": accounts},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request, batch_id: int):
+    """The preview (mapping, first rows, errors) before the commit; the lines and what became of
+    them after it."""
+    batch = _batch(request, batch_id)
+    if request.method == "POST":
+        sheet = (batch.report.get("sheets") or [{}])[0]
+        mapping: dict[str, int | None] = {}
+        for key, _label, _required in sheet.get("columns", []):
+            value = request.POST.get(f"map-{key}", "")
+            mapping[key] = int(value) if value.isdigit() else None
+        header = request.POST.get("header_row", "")
+        if header.isdigit():
+            mapping[HEADER_ROW] = int(header)
+        try:
+            services.statement_remap(user=request.user, batch=batch, mapping=mapping)
+        except WuyeError as exc:
+            messages.error(request, exc.message)
+        return redirect("banking:import", batch.pk)
+    report = batch.report or {}
+    context = {
+        "batch": batch,
+        "report": report,
+        "counts": report.get("counts") or {},
+        "errors": report.get("errors", [])[:500],
+        "error_count": report.get("error_count", 0),
+        "sheet": _mapping_context(report),
+        "previews": report.get("preview", []),
+        "accounts": selectors.bank_accounts_of(batch.project_id),
+        "committed": batch.status == ImportStatus.COMMITTED,
+        "can_commit": batch.status != ImportStatus.COMMITTED and not report.get("error_count"),
+    }
+    if context["committed"]:
+        context["lines"] = selectors.lines_of_import(batch)
+    return render(request, "banking/import.html", context)
+
+
+def _column_letter(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _mapping_context(report: dict) -> dict | None:
+    sheets = report.get("sheets") or []
+    if not sheets:
+        return None
+    sheet = sheets[0]
+    options = [(col, f"{_column_letter(col)} 列：{text}") for col, text in sheet["headers"]]
+    return {
+        "header_row": sheet["header_row"],
+        "rows": [
+            {"key": key, "label": label, "selected": sheet["mapping"].get(key), "options": options}
+            for key, label, _required in sheet["columns"]
+        ],
+    }
+
+
+@login_required
+@require_POST
+def import_commit(request, batch_id: int):
+    batch = _batch(request, batch_id)
+    account = _chosen_account(batch.project_id, request.POST.get("account", ""))
+    try:
+        result = services.statement_commit(user=request.user, batch=batch, account=account)
+    except NotInScope as exc:
+        raise Http404(exc.message) from exc
+    except WuyeError as exc:
+        messages.error(request, exc.message)
+        return redirect("banking:import", batch.pk)
+    if result is None:
+        messages.error(request, "导入失败，未写入任何流水，原因见下方。")
+    else:
+        messages.success(
+            request,
+            f"导入完成：新增 {result.statement.new_count} 笔，重复 {result.count('duplicate')} 笔；"
+            f"自动入账 {result.count('auto')} 笔，待认领 {result.count('review')} 笔，"
+            f"支出等不参与匹配 {result.count('ignored')} 笔。",
+        )
+    return redirect("banking:import", batch.pk)
