@@ -162,6 +162,7 @@ def line_undo(request, line_id: int):
         return _render_line(request, line, role, error="该流水没有可撤销的认领", status=400)
     try:
         approver = approver_from_form(
+            request=request,
             user=request.user,
             project=project_id,
             username=form.cleaned_data.get("approver_username") or "",
@@ -195,6 +196,7 @@ def line_refund(request, line_id: int):
         return _render_line(request, line, role, status=400, refund_form=form)
     try:
         approver = approver_from_form(
+            request=request,
             user=request.user,
             project=project_id,
             username=form.cleaned_data.get("approver_username") or "",
