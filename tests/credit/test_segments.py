@@ -116,3 +116,39 @@ def test_a_lower_bound_above_the_upper_bound_is_refused_naming_the_field(
     with pytest.raises(ValidationFailed) as exc:
         segment_update(user=supervisor, segment=seg, max_on_time_ratio="0.5")
     assert exc.value.field == "max_on_time_ratio"
+
+
+def _paid_late(acct, item, cashier, *, months: int, days_late: int):
+    """``months`` monthly bills ending in February 2026, each paid ``days_late`` after its due date."""
+    for n in range(months):
+        index = 2026 * 12 + 2 - (months - n)
+        start = datetime.date(index // 12, index % 12 + 1, 1)
+        b = bill(acct, item, "100.00", start, start + 14 * DAY)
+        pay(cashier, acct, "100.00", bill_ids=[b.pk], business_date=b.due_date + days_late * DAY)
+
+
+def test_a_few_days_late_every_month_is_not_long_term_arrears(project, item, cashier):
+    """Six months each paid 5 days late: 近12个月逾期 6 个月, but the longest delay shown is 5 days, so
+    the household is not labelled 长期拖欠; 40 days late on the same months is."""
+    short = account(project, "1-1-201")
+    long = account(project, "1-1-202")
+    _paid_late(short, item, cashier, months=6, days_late=5)
+    _paid_late(long, item, cashier, months=6, days_late=40)
+    recompute(project, ON)
+    assert file_of(short).arrears_months_12 >= 4 and file_of(short).worst_days_late == 5
+    assert _code(short) != "chronic"
+    assert _code(long) == "chronic"
+    assert "最长逾期 ≥ 30 天" in file_of(long).segment_reason
+
+
+def test_every_household_labelled_chronic_shows_a_long_delay(project, item, cashier):
+    for n, (late, days) in enumerate([(4, 3), (4, 29), (4, 30), (5, 90), (2, 60)]):
+        _paid_late(account(project, f"1-2-{n + 1:03d}"), item, cashier, months=late, days_late=days)
+    recompute(project, ON)
+    chronic = Segment.objects.get(project=project, code="chronic")
+    labelled = list(chronic.files.all()) if hasattr(chronic, "files") else None
+    from wuye.credit.models import CreditFile
+
+    labelled = list(CreditFile.objects.filter(segment=chronic))
+    assert {f.room.code for f in labelled} == {"1-2-003", "1-2-004"}
+    assert all(f.worst_days_late >= 30 for f in labelled)

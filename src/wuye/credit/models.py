@@ -67,6 +67,12 @@ class Segment(models.Model):
     min_months_in_arrears = models.PositiveSmallIntegerField(
         _("当前欠费月数不少于"), null=True, blank=True
     )
+    min_worst_days_late = models.PositiveSmallIntegerField(
+        _("最长逾期天数不少于"),
+        null=True,
+        blank=True,
+        help_text=_("“长期拖欠”之类的分群须有真正的长期逾期，而不只是多次晚几天缴"),
+    )
     max_months_in_arrears = models.PositiveSmallIntegerField(
         _("当前欠费月数不多于"), null=True, blank=True
     )

@@ -19,6 +19,13 @@ NO_HISTORY = "暂无到期账单，无法判断"
 NO_MATCH = "未符合任何分群规则"
 
 
+# 长期拖欠 needs a long delay, not only many short ones: four months paid a few days late each is
+# not "long-term arrears" (the panel beside it says 最长逾期 5 天).
+CHRONIC_WORST_DAYS = 30
+CHRONIC_DESCRIPTION = "近12个月有4个月以上逾期或欠费、且最长逾期30天以上：加密跟进、提早上门"
+OLD_CHRONIC_DESCRIPTION = "近12个月有4个月以上逾期或欠费：加密跟进、提早上门"
+
+
 @dataclass(frozen=True)
 class DefaultSegment:
     code: str
@@ -61,8 +68,8 @@ DEFAULT_SEGMENTS: list[DefaultSegment] = [
         "chronic",
         "长期拖欠",
         30,
-        "近12个月有4个月以上逾期或欠费：加密跟进、提早上门",
-        {"min_arrears_months_12": 4},
+        CHRONIC_DESCRIPTION,
+        {"min_arrears_months_12": 4, "min_worst_days_late": CHRONIC_WORST_DAYS},
         {
             "tone": Tone.FIRM,
             "remind_days_before_due": 5,
@@ -157,6 +164,11 @@ _BOUNDS_BEFORE_DISPUTE = (
     ("min_arrears_months_12", "arrears_months_12 >= %s", lambda v: f"近12个月逾期 ≥ {v} 个月"),
     ("max_arrears_months_12", "arrears_months_12 <= %s", lambda v: f"近12个月逾期 ≤ {v} 个月"),
     ("min_months_in_arrears", "months_in_arrears >= %s", lambda v: f"当前欠费 ≥ {v} 个月"),
+    (
+        "min_worst_days_late",
+        "worst_days_late IS NOT NULL AND worst_days_late >= %s",
+        lambda v: f"最长逾期 ≥ {v} 天",
+    ),
     ("max_months_in_arrears", "months_in_arrears <= %s", lambda v: f"当前欠费 ≤ {v} 个月"),
     (
         "min_overdue_amount",

@@ -280,6 +280,7 @@ EDITABLE_FIELDS = [
     "min_arrears_months_12",
     "max_arrears_months_12",
     "min_months_in_arrears",
+    "min_worst_days_late",
     "max_months_in_arrears",
     "min_overdue_amount",
     "dispute_refusal",

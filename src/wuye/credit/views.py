@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wuye.billing.models import Account
@@ -20,6 +21,7 @@ from wuye.credit.models import Segment
 from wuye.credit.segments import ensure_segments, rule_text
 from wuye.dunning.access import OVERSEER_ROLES
 from wuye.dunning.enums import RefusalReason
+from wuye.ledger.selectors import account_position
 from wuye.registry.models import Room
 
 
@@ -64,8 +66,15 @@ def household_panel(request, room_id: int):
     if room is None:
         raise Http404("房屋不存在或不在您的项目范围内")
     credit_file = selectors.credit_file_of_room(room.pk)
+    # The money owed is read live from the ledger's selector, the one the account section of the
+    # same page uses, so the two never disagree; the file's other figures are its snapshot.
+    position = (
+        account_position(credit_file.account_id, timezone.localdate()) if credit_file else None
+    )
     return render(
-        request, "credit/_household_panel.html", {"room": room, **_panel_context(credit_file)}
+        request,
+        "credit/_household_panel.html",
+        {"room": room, "position": position, **_panel_context(credit_file)},
     )
 
 
