@@ -191,6 +191,22 @@ STORAGES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# Uploads (wuye.core.uploads): files are checked by content (evidence: pictures, PDF, recordings);
+# one request carries at most WUYE_UPLOAD_MAX_FILES files of WUYE_UPLOAD_MAX_FILE_BYTES each and
+# WUYE_UPLOAD_MAX_REQUEST_BYTES together. A larger request is refused (400) before it is read.
+WUYE_UPLOAD_MAX_FILES = int(os.environ.get("WUYE_UPLOAD_MAX_FILES", "10"))
+WUYE_UPLOAD_MAX_FILE_BYTES = int(
+    os.environ.get("WUYE_UPLOAD_MAX_FILE_BYTES", str(20 * 1024 * 1024))
+)
+WUYE_UPLOAD_MAX_REQUEST_BYTES = int(
+    os.environ.get("WUYE_UPLOAD_MAX_REQUEST_BYTES", str(50 * 1024 * 1024))
+)
+DATA_UPLOAD_MAX_NUMBER_FILES = WUYE_UPLOAD_MAX_FILES
+FILE_UPLOAD_HANDLERS = [
+    "wuye.core.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 TASKS = {
     "default": {

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests import uploads
 from tests.dunning import factories
 from wuye.core.errors import ValidationFailed
 from wuye.dunning.enums import CaseClass, CaseState, Channel, EventKind, NextAction
@@ -271,7 +272,7 @@ def test_a_correction_is_a_new_record_pointing_at_the_old_one(steward, case, mor
 
 def test_a_photo_is_kept_with_its_fingerprint(steward, case, morning, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    photo = SimpleUploadedFile("door.jpg", b"\xff\xd8\xff fake jpeg", content_type="image/jpeg")
+    photo = SimpleUploadedFile("door.jpg", uploads.JPEG, content_type="image/jpeg")
 
     saved = record(
         steward, case, morning, channel=Channel.DOOR_NOTICE, reached=False, attachments=[photo]
@@ -280,7 +281,7 @@ def test_a_photo_is_kept_with_its_fingerprint(steward, case, morning, settings, 
     attachment = saved.attachments.get()
     assert attachment.original_name == "door.jpg"
     assert len(attachment.sha256) == 64
-    assert (tmp_path / attachment.file.name).read_bytes() == b"\xff\xd8\xff fake jpeg"
+    assert (tmp_path / attachment.file.name).read_bytes() == uploads.JPEG
 
 
 def test_a_call_refused_late_in_the_evening_moves_the_task_to_the_next_day(steward, case, today):

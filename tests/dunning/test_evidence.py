@@ -10,13 +10,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from tests import uploads
 from tests.dunning import factories
 from wuye.core.models import AuditEntry
 from wuye.dunning.evidence import evidence_export
 from wuye.dunning.services import contact_record
 
 DAY = datetime.timedelta(days=1)
-SLIP = b"\xff\xd8\xff EMS sign-off"
+SLIP = uploads.JPEG
 pytestmark = pytest.mark.django_db
 
 

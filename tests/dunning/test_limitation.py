@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from tests import uploads
 from tests.dunning import factories
 from wuye.core.errors import ValidationFailed
 from wuye.dunning.enums import CaseClass
@@ -77,7 +78,7 @@ def case(old_debtor):
 
 
 def evidence(name="signed.jpg"):
-    return SimpleUploadedFile(name, b"\xff\xd8\xff signed slip", content_type="image/jpeg")
+    return SimpleUploadedFile(name, uploads.JPEG, content_type="image/jpeg")
 
 
 def notice(user, case, today, *, status="delivered", attach=True, days_ago=10):

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from tests import uploads
 from tests.dunning import factories
 from wuye.core.roles import Role
 from wuye.dunning.enums import CaseClass, EventKind
@@ -277,11 +278,11 @@ def test_evidence_photos_are_served_only_within_scope(
         reached=False,
         at=at,
         now=at,
-        attachments=[SimpleUploadedFile("notice.jpg", b"jpeg-bytes", content_type="image/jpeg")],
+        attachments=[SimpleUploadedFile("notice.jpg", uploads.JPEG, content_type="image/jpeg")],
     )
     url = reverse("dunning:attachment", args=[record.attachments.get().pk])
 
     client.force_login(steward)
-    assert b"".join(client.get(url).streaming_content) == b"jpeg-bytes"
+    assert b"".join(client.get(url).streaming_content) == uploads.JPEG
     client.force_login(make_user("outsider", Role.SUPERVISOR, other_project))
     assert client.get(url).status_code == 404

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests import uploads
 from tests.dunning import factories
 from wuye.core.errors import ValidationFailed
 from wuye.dunning.enums import CaseClass, EventKind, NextAction, Stage
@@ -33,7 +34,7 @@ def demand(user, case, today, *, deadline, status="delivered", ago=20, proof=Tru
     if proof:
         kwargs.setdefault("late_entry_reason", "EMS 签收回执今日才寄回")
         kwargs.setdefault(
-            "attachments", [SimpleUploadedFile("ems.jpg", b"\xff\xd8\xff\xe0 slip", "image/jpeg")]
+            "attachments", [SimpleUploadedFile("ems.jpg", uploads.JPEG, "image/jpeg")]
         )
     return contact_record(
         user=user,

@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from wuye.billing.models import Bill
+from wuye.core import uploads
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import User
@@ -275,20 +276,22 @@ def interruption_record(
         raise ValidationFailed(
             f"时效中断须有证据（书面确认、立案回执等），请上传文件（{LAW_7}）", field="evidence"
         )
+    checked = uploads.check_upload(evidence, field="evidence")
     digest = hashlib.sha256()
     for chunk in evidence.chunks():
         digest.update(chunk)
+    evidence.seek(0)
     with transaction.atomic():
         row = LimitationInterruption(
             case=case,
             kind=kind,
             on_date=on_date,
             note=(note or "").strip()[:300],
-            original_name=(evidence.name or "evidence")[:200],
+            original_name=uploads.display_name(evidence.name)[:200],
             sha256=digest.hexdigest(),
             by=user,
         )
-        row.file.save(evidence.name or "evidence", evidence, save=False)
+        row.file.save(uploads.stored_name(evidence.name, checked), evidence, save=False)
         row.save()
         audit_record(
             user=user,

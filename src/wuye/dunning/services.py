@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from wuye.billing.models import Account
+from wuye.core import uploads
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import Project, User
@@ -677,6 +678,7 @@ def contact_record(
     if timezone.is_naive(at):
         at = timezone.make_aware(at)
     _worker(user, case, "登记催缴记录")
+    _check_attachments(attachments)  # before anything is written: by content, count and size
     channel = _choice(channel, Channel, "channel", "联系方式")
     if not channel:
         raise ValidationFailed("请选择联系方式", field="channel")
@@ -1014,20 +1016,28 @@ def _task_postpone(
     )
 
 
+def _check_attachments(attachments: Sequence[UploadedFile]) -> None:
+    uploads.check_request_files(attachments, field="attachments")
+    for upload in attachments:
+        uploads.check_upload(upload, field="attachments")
+
+
 def _attach(record: ContactRecord, upload: UploadedFile, kind: str) -> ContactAttachment:
     if kind not in AttachmentKind.values:
         raise ValidationFailed(f"未知的附件类型：{kind}", field="attachments")
-    if upload.size > 20 * 1024 * 1024:
-        raise ValidationFailed("单个附件不能超过 20MB", field="attachments")
+    checked = uploads.check_upload(upload, field="attachments")
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    name = (upload.name or "附件").rsplit("/", 1)[-1][:200]
     attachment = ContactAttachment(
-        contact=record, kind=kind, original_name=name, size=upload.size, sha256=digest.hexdigest()
+        contact=record,
+        kind=kind,
+        original_name=uploads.display_name(upload.name)[:200],
+        size=upload.size,
+        sha256=digest.hexdigest(),
     )
-    attachment.file.save(name, upload, save=False)
+    attachment.file.save(uploads.stored_name(upload.name, checked), upload, save=False)
     attachment.save()
     return attachment
 

@@ -13,12 +13,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from wuye.core import uploads
 from wuye.core.errors import WuyeError
 from wuye.core.models import User
 from wuye.core.scope import can_see_phones, project_ids_for, role_in
@@ -358,7 +359,7 @@ def attachment(request, attachment_id: int):
     if found is None:
         raise Http404("附件不存在")
     _case_in_scope(request, found.contact.case_id)
-    return FileResponse(found.file.open("rb"), filename=found.original_name)
+    return uploads.file_response(found.file, filename=found.original_name)
 
 
 # --- the supervisor's pages ----------------------------------------------------------------------
@@ -516,7 +517,7 @@ def evidence_zip(request, case_id: int):
     response["Content-Disposition"] = (
         f"attachment; filename=evidence-{found.pk}.zip; filename*=UTF-8''{quote(export.filename)}"
     )
-    return response
+    return uploads.protect(response)
 
 
 @login_required
