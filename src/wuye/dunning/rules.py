@@ -338,6 +338,10 @@ _UNREACHED_CLASS = {
 }
 
 
+_DEAD_NUMBER = frozenset({UnreachedReason.DISCONNECTED, UnreachedReason.WRONG_NUMBER})
+_SET_BY_CONVERSATION = frozenset({CaseClass.A, CaseClass.B, CaseClass.D, CaseClass.E})
+
+
 def class_from_outcome(
     *,
     reached: bool,
@@ -345,9 +349,23 @@ def class_from_outcome(
     promise_date: datetime.date | None = None,
     refusal_reason: str = "",
     lives_elsewhere: bool = False,
+    current: str = "",
 ) -> str:
     """SPEC §5 step 5: a refusal is E, a concrete date is A, living elsewhere is D, a dead number C,
-    anything else (no date yet, not reachable for now) B."""
+    anything else (no date yet, not reachable for now) B.
+
+    An outcome that says nothing new — no answer, powered off, no signal, a notice sent — keeps the
+    class an earlier conversation set (``current``): an owner who disputes the fee (E), promised a
+    date (A) or lives elsewhere (D) is still that owner when the phone rings out. Only a number
+    found dead (C) or a new conversation changes it."""
+    if (
+        not reached
+        and not refusal_reason
+        and not lives_elsewhere
+        and unreached_reason not in _DEAD_NUMBER
+        and current in _SET_BY_CONVERSATION
+    ):
+        return current
     if refusal_reason:
         return CaseClass.E
     if reached and promise_date is not None:

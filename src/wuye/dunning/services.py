@@ -767,6 +767,7 @@ def contact_record(
         promise_date=promise_date,
         refusal_reason=refusal_reason,
         lives_elsewhere=lives_elsewhere,
+        current=case.case_class,
     )
     chosen = case_class or derived
     class_reason = (class_reason or "").strip()
