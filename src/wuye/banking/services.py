@@ -49,7 +49,7 @@ from wuye.core.importing.batch import (
     batch_preview,
     batch_remap,
 )
-from wuye.core.models import Project, User
+from wuye.core.models import Membership, Project, User
 from wuye.core.money import ZERO, money, to_decimal
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
@@ -704,3 +704,26 @@ def line_refund(
             changes={"amount": locked.amount, "reason": reason, "approved_by": approved_by.pk},
         )
     return locked
+
+
+def import_user_for(project: Project) -> User:
+    """The user scheduled imports post as (``bank_import`` of the company, finance in the project,
+    no password: nobody logs in as it), created the first time."""
+    username = f"bank_import_{project.company_id}"
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"display_name": "银行流水自动导入", "company_id": project.company_id},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        audit_record(user=None, action="系统用户新增", obj=user, project=project)
+    if role_in(user, project.pk) is None:
+        Membership.objects.get_or_create(
+            user=user, project=project, defaults={"role": Role.FINANCE}
+        )
+        audit_record(
+            user=None, action="成员新增", obj=user, project=project, changes={"role": Role.FINANCE}
+        )
+        user = User.objects.get(pk=user.pk)  # without the role cache read before the membership
+    return user
