@@ -25,6 +25,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from wuye.core import xlsx
+from wuye.core.privacy import NAMED_LIST_MARK
 from wuye.dunning.enums import Stage
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,6 +53,7 @@ class Sheet:
     rows: Iterable[Sequence[Any]]
     row_count: int | None = None
     notes: list[str] = field(default_factory=list)
+    named: bool = False  # lists named debtors: marked internal (core.privacy) on screen and paper
 
 
 def _cell(ws, column: Column, value):
@@ -82,6 +84,10 @@ def workbook_bytes(sheet: Sheet, progress: Callable[[int], None] | None = None) 
         return xlsx.cell(ws, text, font=Font(bold=True, size=size) if size else Font(bold=True))
 
     ws.append([bold(sheet.title, 14)])
+    if sheet.named:
+        ws.append([xlsx.cell(ws, NAMED_LIST_MARK, font=Font(bold=True, color="C00000"))])
+        ws.oddHeader.center.text = NAMED_LIST_MARK  # on every printed page
+        ws.oddFooter.center.text = NAMED_LIST_MARK
     ws.append([f"{label}：{value}" for label, value in sheet.filters])
     ws.append([f"截至日期：{sheet.as_of:%Y-%m-%d}"])
     ws.append([f"导出时间：{timezone.localtime():%Y-%m-%d %H:%M}"])
@@ -103,7 +109,7 @@ def workbook_bytes(sheet: Sheet, progress: Callable[[int], None] | None = None) 
 
 def header_rows(sheet: Sheet) -> int:
     """How many rows come before the first data row (the header row included)."""
-    return 4 + len(sheet.notes) + 2
+    return 4 + (1 if sheet.named else 0) + len(sheet.notes) + 2
 
 
 # --- background export jobs ---------------------------------------------------------------------
@@ -499,6 +505,7 @@ def build_sheet(kind: str, user, access, f: dict, rows: list | None = None) -> S
                 for r in rows
             ),
             row_count=len(rows),
+            named=True,
         )
     data = report_data(kind, user, access, f)
     if kind == "rates":
@@ -563,6 +570,7 @@ def build_sheet(kind: str, user, access, f: dict, rows: list | None = None) -> S
                 for r in data["rows"]
             ),
             row_count=len(data["rows"]),
+            named=True,
         )
     if kind == "breakdown":
         rows = [["按分类", "", None, None]]

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from wuye.core.errors import WuyeError
+from wuye.core.privacy import NAMED_LIST_MARK, named_list_audit
 from wuye.core.scope import role_in
 from wuye.reports import exporting, figures, forms, services
 from wuye.reports.access import plan_projects, report_access
@@ -63,6 +64,20 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
+# Reports that list named debtors: marked internal on page, print and workbook, and audited.
+NAMED_KINDS = ("debtors", "households")
+
+
+def _audit_named(request, kind: str, f: dict, how: str, rows: int | None) -> None:
+    what = exporting.TITLES[kind]
+    if kind == "households":
+        what += "：" + forms.FIGURES[f["figure"]]
+    params = {k: v for k, v in request.GET.items() if k != "format"}
+    named_list_audit(
+        user=request.user, what=what, how=how, rows=rows, params=params, project=f.get("project")
+    )
+
+
 def _export(request, kind: str, form, access) -> HttpResponse:
     """``?format=xlsx``: small exports download at once; large ones become a background task and the
     user lands on its progress page."""
@@ -73,6 +88,8 @@ def _export(request, kind: str, form, access) -> HttpResponse:
         rows = exporting.households_rows(request.user, access, f)
         count = len(rows)
     if count > forms.EXPORT_ASYNC_ROWS:
+        if kind in NAMED_KINDS:  # rows: at most this many (the task counts them)
+            _audit_named(request, kind, f, "Excel（后台）", count)
         query = {k: v for k, v in request.GET.items() if k != "format"}
         job_id = exporting.job_create(
             user_id=request.user.pk,
@@ -84,6 +101,8 @@ def _export(request, kind: str, form, access) -> HttpResponse:
         report_export.enqueue(job_id)
         return redirect("reports:export_status", job_id=job_id)
     sheet = exporting.build_sheet(kind, request.user, access, f, rows=rows)
+    if kind in NAMED_KINDS:
+        _audit_named(request, kind, f, "Excel", sheet.row_count)
     return _xlsx(exporting.workbook_bytes(sheet), exporting.filename(sheet))
 
 
@@ -96,6 +115,9 @@ def _report_page(request, kind: str, template: str, form_class=forms.ReportFilte
         return _export(request, kind, form, access)
     f = form.cleaned_data
     data = exporting.report_data(kind, request.user, access, f)
+    if kind in NAMED_KINDS:
+        _audit_named(request, kind, f, "页面", len(data["rows"]))
+        context["named_mark"] = NAMED_LIST_MARK
     subtitle = exporting.filter_labels(access, f, window=kind in ("rates", "promises"))
     return render(
         request,
@@ -182,11 +204,13 @@ def households(request):
         rows = exporting.HouseholdPages(request.user, access, f)
         total = rows.total
     page = Paginator(rows, HOUSEHOLDS_PAGE).get_page(request.GET.get("page"))
+    _audit_named(request, "households", f, "页面", page.paginator.count)
     return render(
         request,
         "reports/households.html",
         {
             **context,
+            "named_mark": NAMED_LIST_MARK,
             "page": page,
             "f": f,
             "total": total,
