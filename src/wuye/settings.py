@@ -327,6 +327,10 @@ CONTENT_SECURITY_POLICY = {
 if WUYE_HTTPS:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
 
+# Figures written into each backup's manifest and compared after a restore (wuye.core.backup):
+# dotted paths of functions returning JSON-able dicts.
+WUYE_BACKUP_FIGURES = ["wuye.ledger.backup.figures"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
