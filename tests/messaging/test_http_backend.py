@@ -139,3 +139,18 @@ def test_a_receipt_with_a_wrong_signature_is_rejected(provider, client, steward,
 
 def test_a_receipt_for_an_unknown_message_is_a_bad_request(provider, client):
     assert _post_receipt(client, {"message_id": "nope", "status": "delivered"}).status_code == 400
+
+
+def test_a_delivered_receipt_is_kept_on_the_contact_and_interrupts_the_limitation_period(
+    provider, client, steward, case, morning
+):
+    from wuye.dunning.limitation import case_clock
+
+    message = send_sms(case, TemplateKind.SMS, steward, now=morning)
+
+    _post_receipt(client, {"message_id": "MSG-42", "status": "delivered"})
+
+    receipt = message.contact.receipts.get()
+    assert (receipt.status, receipt.provider_ref) == ("delivered", "MSG-42")
+    clock = case_clock(case, morning.date())
+    assert any(i.contact_id == message.contact_id for i in clock.interruptions)

@@ -102,9 +102,23 @@ class DeliveryStatus(models.TextChoices):
 class AttachmentKind(models.TextChoices):
     PHOTO = "photo", _("现场照片")
     SCREENSHOT = "screenshot", _("截图")
-    EMS_SLIP = "ems_slip", _("邮寄凭证")
-    SIGNED = "signed", _("签收单")
+    EMS_SLIP = "ems_slip", _("快递/EMS签收凭证")
+    SIGNED = "signed", _("业主签收单")
+    OWNER_REPLY = "owner_reply", _("业主回复（短信/微信/书面）")
+    RECORDING = "recording", _("通话录音")
     OTHER = "other", _("其他")
+
+
+# What proves that a written demand reached the owner (LAW.md §7): a signed slip, the owner's
+# reply, a courier's signed receipt. A photo of a notice on a door shows it was posted, not read.
+PROOF_OF_RECEIPT = frozenset(
+    {AttachmentKind.SIGNED, AttachmentKind.OWNER_REPLY, AttachmentKind.EMS_SLIP}
+)
+
+
+class ReceiptStatus(models.TextChoices):
+    DELIVERED = "delivered", _("已送达")
+    FAILED = "failed", _("未送达")
 
 
 class EventKind(models.TextChoices):

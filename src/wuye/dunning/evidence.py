@@ -96,109 +96,181 @@ def _outcome(c: ContactRecord) -> str:
     return "；".join(parts)
 
 
+def _delivery(c: ContactRecord, why: str | None) -> str:
+    """The delivery column: the status as entered, every provider receipt (LAW.md "Evidence"), and
+    why a demand does not interrupt the limitation period when it does not."""
+    parts = [x for x in [c.get_delivery_status_display(), c.delivery_ref] if x and x != "—"]
+    for r in c.receipts.all():
+        parts.append(
+            f"短信回执：{r.get_status_display()} {timezone.localtime(r.received_at):%Y-%m-%d %H:%M}"
+            + (f"（服务商消息号 {r.provider_ref}）" if r.provider_ref else "")
+        )
+    if why:
+        parts.append(f"不计入时效中断：{why}")
+    return "\n".join(parts) or "—"
+
+
 def _read(field) -> bytes:
     with field.open("rb") as fh:
         return fh.read()
 
 
-def evidence_export(*, user: User, case: ArrearsCase, on: datetime.date | None = None) -> Export:
-    """Builds the ZIP. The caller has checked that ``user`` may see ``case`` (views: ``_case_in_scope``)."""
-    on = on or timezone.localdate()
+@dataclass
+class Section:
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    widths: list[float]
+
+
+@dataclass
+class EvidenceIndex:
+    """What ``index.pdf`` says, as data: the PDF is drawn from it and the tests read it."""
+
+    title: str
+    heading: str
+    sections: list[Section]
+    files: list[tuple[str, bytes]]
+
+
+def evidence_index(*, user: User, case: ArrearsCase, on: datetime.date) -> EvidenceIndex:
+    """Every section of the pack from one limitation computation (``case_clock``): the bills'
+    deadlines, the contacts (with why a demand does not count) and the interruptions agree."""
     case = ArrearsCase.objects.select_related("room", "account__payer", "project", "assignee").get(
         pk=case.pk
     )
     contacts = list(
         ContactRecord.objects.filter(case__account_id=case.account_id)
         .select_related("by")
-        .prefetch_related("attachments")
+        .prefetch_related("attachments", "receipts")
         .order_by("at", "id")
     )
-    interruptions = list(
-        LimitationInterruption.objects.filter(case__account_id=case.account_id)
-        .select_related("by")
-        .order_by("on_date", "id")
-    )
+    recorded = {
+        row.pk: row
+        for row in LimitationInterruption.objects.filter(
+            case__account_id=case.account_id
+        ).select_related("by")
+    }
     clock = case_clock(case, on)
-    st = _styles()
+    not_counted = {n.contact_id: n.why for n in clock.not_counted}
     files: list[tuple[str, bytes]] = []
-    n = 0
+    stored: dict[tuple[str, int], str] = {}
 
-    def add(att) -> tuple[str, str]:
-        nonlocal n
-        n += 1
-        data = _read(att.file)
-        name = _stored_name(att, n)
-        files.append((name, data))
-        actual = hashlib.sha256(data).hexdigest()
-        # A fingerprint that no longer matches the stored one is shown, never hidden.
-        mark = "" if actual == att.sha256 else f"（与登记时指纹不符：{att.sha256}）"
-        return name, actual + mark
+    def add(att) -> str:
+        """The attachment's name in the ZIP and its fingerprint (a mismatch is shown, not hidden)."""
+        key = (type(att).__name__, att.pk)
+        if key not in stored:
+            data = _read(att.file)
+            name = _stored_name(att, len(files) + 1)
+            files.append((name, data))
+            actual = hashlib.sha256(data).hexdigest()
+            mark = "" if actual == att.sha256 else f"（与登记时指纹不符：{att.sha256}）"
+            stored[key] = f"{name} · {actual}{mark}"
+        return stored[key]
 
-    story = [
-        Paragraph(f"催缴证据目录 · {escape(case.room.code)}", st["title"]),
-        Paragraph(
-            escape(
-                f"项目：{case.project.name}　缴费人：{case.account.payer.name}　"
-                f"案件号：{case.pk}　立案：{case.opened_on:%Y-%m-%d}　"
-                f"欠费本金：¥{case.overdue_amount}（截至 {case.amounts_as_of or on:%Y-%m-%d}）　"
-                f"导出：{timezone.localtime():%Y-%m-%d %H:%M} {user}"
-            ),
-            st["body"],
-        ),
-        Paragraph("一、欠费账单与诉讼时效", st["h"]),
-        _table(
-            [["账单", "到期日", "欠费", "最近中断", "时效届满"]]
-            + [
-                [
-                    b.label,
-                    f"{b.due_date:%Y-%m-%d}",
-                    str(b.outstanding),
-                    f"{b.last_interruption.on:%Y-%m-%d} {b.last_interruption.label}"
-                    if b.last_interruption
-                    else "无",
-                    f"{b.deadline:%Y-%m-%d}",
-                ]
-                for b in clock.bills
-            ],
-            [45, 25, 22, 55, 25],
-            st["body"],
-        ),
-        Paragraph("二、催缴记录", st["h"]),
-    ]
-    rows = [["#", "时间", "员工", "方式/号码", "结果", "送达", "附件（文件名 · SHA-256）"]]
+    bills = Section(
+        "一、欠费账单与诉讼时效",
+        ["账单", "到期日", "欠费", "最近中断", "时效届满"],
+        [
+            [
+                b.label,
+                f"{b.due_date:%Y-%m-%d}",
+                str(b.outstanding),
+                f"{b.last_interruption.on:%Y-%m-%d} {b.last_interruption.label}"
+                if b.last_interruption
+                else "无",
+                f"{b.deadline:%Y-%m-%d}",
+            ]
+            for b in clock.bills
+        ],
+        [45, 25, 22, 55, 25],
+    )
+    rows = []
     for c in contacts:
-        atts = [f"{name} · {digest}" for name, digest in (add(a) for a in c.attachments.all())]
+        atts = [add(a) for a in c.attachments.all()]
         rows.append(
             [
                 str(c.pk),
                 f"{timezone.localtime(c.at):%Y-%m-%d %H:%M}",
+                f"{timezone.localtime(c.recorded_at):%Y-%m-%d %H:%M}",
                 str(c.by),
                 f"{c.get_channel_display()} {c.used}".strip(),
                 _outcome(c),
-                " ".join(
-                    x for x in [c.get_delivery_status_display(), c.delivery_ref] if x and x != "—"
-                )
-                or "—",
+                _delivery(c, not_counted.get(c.pk)),
                 "\n".join(atts) or "—",
             ]
         )
-    story.append(_table(rows, [8, 20, 16, 24, 45, 20, 45], st["body"]))
-    story.append(Paragraph("三、诉讼时效中断（书面确认、起诉、支付令等）", st["h"]))
-    rows = [["日期", "事由", "说明", "登记人", "证据（文件名 · SHA-256）"]]
-    for i in interruptions:
-        name, digest = add(i)
+    contact_section = Section(
+        "二、催缴记录",
+        [
+            "#",
+            "联系时间",
+            "登记时间",
+            "员工",
+            "方式/号码",
+            "结果",
+            "送达",
+            "附件（文件名 · SHA-256）",
+        ],
+        rows,
+        [8, 18, 18, 14, 22, 40, 28, 38],
+    )
+    rows = []
+    for i in clock.interruptions:
+        if i.contact_id is not None:
+            source, proof = f"催缴记录 #{i.contact_id}", "见第二部分该记录的附件与回执"
+        elif i.recorded_id is not None:
+            row = recorded[i.recorded_id]
+            source = f"{row.note or '—'}（登记人 {row.by}）"
+            proof = add(row)
+        else:
+            source, proof = "—", "—"
+        rows.append([f"{i.on:%Y-%m-%d}", i.label, source, proof])
+    paid = {
+        (b.last_interruption.on, b.label)
+        for b in clock.bills
+        if b.last_interruption and b.last_interruption.bill_id is not None
+    }
+    for day, label in sorted(paid):
+        rows.append([f"{day:%Y-%m-%d}", "部分缴费", label, "收款记录"])
+    for n in clock.not_counted:
         rows.append(
-            [
-                f"{i.on_date:%Y-%m-%d}",
-                i.get_kind_display(),
-                i.note or "—",
-                str(i.by),
-                f"{name} · {digest}",
-            ]
+            [f"{n.on:%Y-%m-%d}", f"（不计入）{n.label}", n.why, f"催缴记录 #{n.contact_id}"]
         )
-    if not interruptions:
-        rows.append(["—", "无", "", "", ""])
-    story.append(_table(rows, [20, 28, 40, 18, 70], st["body"]))
+    if not rows:
+        rows.append(["—", "无", "", ""])
+    interruption_section = Section(
+        "三、诉讼时效中断（送达的催告、业主承诺、书面确认、起诉、支付令等）",
+        ["日期", "事由", "来源 / 说明", "证据（文件名 · SHA-256）"],
+        rows,
+        [20, 40, 55, 70],
+    )
+    heading = (
+        f"项目：{case.project.name}　缴费人：{case.account.payer.name}　"
+        f"案件号：{case.pk}　立案：{case.opened_on:%Y-%m-%d}　"
+        f"欠费本金：¥{case.overdue_amount}（截至 {case.amounts_as_of or on:%Y-%m-%d}）　"
+        f"导出：{timezone.localtime():%Y-%m-%d %H:%M} {user}"
+    )
+    return EvidenceIndex(
+        f"催缴证据目录 · {case.room.code}",
+        heading,
+        [bills, contact_section, interruption_section],
+        files,
+    )
+
+
+def evidence_export(*, user: User, case: ArrearsCase, on: datetime.date | None = None) -> Export:
+    """Builds the ZIP. The caller has checked that ``user`` may see ``case`` (views: ``_case_in_scope``)."""
+    on = on or timezone.localdate()
+    index = evidence_index(user=user, case=case, on=on)
+    st = _styles()
+    story = [
+        Paragraph(escape(index.title), st["title"]),
+        Paragraph(escape(index.heading), st["body"]),
+    ]
+    for section in index.sections:
+        story.append(Paragraph(escape(section.title), st["h"]))
+        story.append(_table([section.header, *section.rows], section.widths, st["body"]))
     story.append(Spacer(1, 4 * mm))
     story.append(
         Paragraph(
@@ -211,13 +283,14 @@ def evidence_export(*, user: User, case: ArrearsCase, on: datetime.date | None =
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("index.pdf", pdf_bytes)
-        for name, data in files:
+        for name, data in index.files:
             zf.writestr(name, data)
+    contacts = ContactRecord.objects.filter(case__account_id=case.account_id).count()
     audit_record(
         user=user,
         action="导出催缴证据",
         obj=case,
         project=case.project_id,
-        changes={"contacts": len(contacts), "files": len(files)},
+        changes={"contacts": contacts, "files": len(index.files)},
     )
-    return Export(f"证据_{case.room.code}_{on:%Y%m%d}.zip", out.getvalue(), len(files))
+    return Export(f"证据_{case.room.code}_{on:%Y%m%d}.zip", out.getvalue(), len(index.files))

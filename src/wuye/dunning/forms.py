@@ -6,7 +6,14 @@ from django import forms
 from django.utils import timezone
 
 from wuye.core.widgets import IsoDateInput, IsoDateTimeInput
-from wuye.dunning.enums import CaseClass, Channel, DeliveryStatus, RefusalReason, Stage
+from wuye.dunning.enums import (
+    AttachmentKind,
+    CaseClass,
+    Channel,
+    DeliveryStatus,
+    RefusalReason,
+    Stage,
+)
 
 # One tap on the phone: each outcome is a submit button of the contact form.
 OUTCOMES = {
@@ -62,6 +69,12 @@ class ContactForm(forms.Form):
     note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     late_entry_reason = forms.CharField(label="补登原因", max_length=200, required=False)
     corrects = forms.IntegerField(label="更正记录", required=False)
+    attachment_kind = forms.ChoiceField(
+        label="附件是什么",
+        choices=AttachmentKind.choices,
+        required=False,
+        initial=AttachmentKind.PHOTO,
+    )
 
     def clean(self):
         data = super().clean()
@@ -97,6 +110,7 @@ class ContactForm(forms.Form):
             demand_deadline=data["demand_deadline"],
             note=data["note"],
             late_entry_reason=data["late_entry_reason"],
+            attachment_kind=data.get("attachment_kind") or AttachmentKind.PHOTO,
         )
         return kwargs
 

@@ -5,10 +5,10 @@ debts). The clock restarts on an interruption, and only on the ones LAW.md lists
 evidence:
 
 * a written demand proven delivered — a door notice, letter/EMS or lawyer letter marked delivered
-  *with an attachment* (the signed slip, the EMS sign-off); a notice taped to a door without proof
-  does not count;
-* an SMS/WeChat message that reached the owner, with the provider's receipt (delivery reference or an
-  attachment);
+  with a *proof of receipt* attached (the owner's signed slip, the owner's reply, the courier's signed
+  receipt); a photo of a notice taped to a door does not count, and the case says why;
+* an SMS/WeChat message that reached the owner: the provider's delivery receipt (``DeliveryReceipt``,
+  stored when the provider reports it) or a delivery reference / screenshot entered by hand;
 * the owner's promise recorded in a contact (a reached contact with a promised date);
 * a part payment of the bill (an allocation from a payment, not reversed);
 * an acknowledgement, payment plan, lawsuit, arbitration, payment-order application or mediation,
@@ -41,10 +41,14 @@ from wuye.core.models import User
 from wuye.core.money import money
 from wuye.dunning.enums import (
     MESSAGE_CHANNELS,
+    PROOF_OF_RECEIPT,
     WRITTEN_CHANNELS,
+    AttachmentKind,
     CaseClass,
     CaseState,
+    Channel,
     DeliveryStatus,
+    ReceiptStatus,
 )
 from wuye.dunning.models import (
     ArrearsCase,
@@ -82,6 +86,8 @@ class Interruption:
     on: datetime.date
     label: str  # what happened, in Chinese, for the page and the evidence index
     bill_id: int | None = None  # None: covers every bill due by ``on``
+    contact_id: int | None = None  # the contact record it comes from, if any
+    recorded_id: int | None = None  # the LimitationInterruption it comes from, if any
 
 
 @dataclass
@@ -103,6 +109,7 @@ class BillClock:
 class CaseClock:
     bills: list[BillClock] = field(default_factory=list)
     interruptions: list[Interruption] = field(default_factory=list)
+    not_counted: list[NotCounted] = field(default_factory=list)
 
     @property
     def earliest(self) -> BillClock | None:
@@ -123,37 +130,90 @@ def alert_level(days_left: int) -> str:
     return ""
 
 
-def _contact_interruptions(account_ids: list[int], on: datetime.date) -> dict[int, list]:
+@dataclass(frozen=True)
+class NotCounted:
+    """A contact recorded as a demand or a delivery that does not interrupt, and why (shown on the
+    case page and in the evidence pack, so nobody relies on it by mistake)."""
+
+    on: datetime.date
+    label: str
+    why: str
+    contact_id: int
+
+
+_DOOR_WHY = (
+    "张贴/投递的通知只有现场照片，不能证明业主收到：需业主签收单、业主回复或快递签收凭证，"
+    "才计入时效中断（《民法典》第一百九十五条）"
+)
+_MAIL_WHY = (
+    "标为已送达，但未附快递签收凭证、业主签收单或业主回复，不能证明业主收到，"
+    "不计入时效中断（《民法典》第一百九十五条）"
+)
+_MESSAGE_WHY = (
+    "没有服务商的送达回执（或业主回复截图），不能证明业主收到，不计入时效中断"
+    "（《民法典》第一百九十五条）"
+)
+
+
+def contact_verdict(
+    c: ContactRecord, kinds: set[str], receipt_delivered: bool
+) -> tuple[str | None, str]:
+    """Whether one contact record interrupts the limitation period (LAW.md §7): ``(label, "")``
+    when it does, ``(None, why)`` when it is a demand that does not, ``(None, "")`` when it is no
+    demand at all. ``kinds``: the kinds of its attachments; ``receipt_delivered``: the SMS
+    provider's receipt says delivered. The one rule used by the clock, the case page and the
+    evidence pack."""
+    channel = c.get_channel_display()
+    if c.channel in WRITTEN_CHANNELS:
+        if c.delivery_status not in (DeliveryStatus.DELIVERED, DeliveryStatus.SENT):
+            return None, ""
+        proof = sorted(str(AttachmentKind(k).label) for k in kinds & PROOF_OF_RECEIPT)
+        if c.delivery_status == DeliveryStatus.DELIVERED and proof:
+            return f"{channel}已送达（{'、'.join(proof)}）", ""
+        return None, _DOOR_WHY if c.channel == Channel.DOOR_NOTICE else _MAIL_WHY
+    if c.channel in MESSAGE_CHANNELS:
+        if receipt_delivered:
+            return f"{channel}已送达（服务商回执）", ""
+        if c.delivery_status == DeliveryStatus.DELIVERED and (
+            c.delivery_ref.strip()
+            or kinds & {AttachmentKind.SCREENSHOT, AttachmentKind.OWNER_REPLY}
+        ):
+            return f"{channel}已送达（{c.delivery_ref.strip() or '截图'}）", ""
+        if c.reached and c.promise_date:  # the owner's written reply promising a date
+            return f"业主承诺缴费（{channel}）", ""
+        return None, _MESSAGE_WHY if c.delivery_status == DeliveryStatus.DELIVERED else ""
+    if c.reached and c.promise_date:
+        return f"业主承诺缴费（{channel}）", ""
+    return None, ""
+
+
+def _contact_interruptions(
+    account_ids: list[int], on: datetime.date
+) -> tuple[dict[int, list], dict[int, list]]:
     rows = (
         ContactRecord.objects.filter(case__account_id__in=account_ids, at__date__lte=on)
         .filter(corrections__isnull=True)
         .filter(
-            # A delivered written demand with its proof attached.
-            Q(
-                channel__in=list(WRITTEN_CHANNELS),
-                delivery_status=DeliveryStatus.DELIVERED,
-                attachments__isnull=False,
-            )
-            # A message that reached the owner, with the provider's receipt.
-            | (
-                Q(channel__in=list(MESSAGE_CHANNELS), delivery_status=DeliveryStatus.DELIVERED)
-                & (~Q(delivery_ref="") | Q(attachments__isnull=False))
-            )
-            # The owner's promise, recorded.
+            Q(channel__in=list(WRITTEN_CHANNELS) + list(MESSAGE_CHANNELS))
             | Q(reached=True, promise_date__isnull=False)
         )
         .select_related("case")
-        .distinct()
+        .prefetch_related("attachments", "receipts")
     )
     found: dict[int, list] = defaultdict(list)
+    refused: dict[int, list] = defaultdict(list)
     for c in rows:
         day = timezone.localtime(c.at).date()
-        if c.promise_date and c.reached:
-            label = f"业主承诺缴费（{c.get_channel_display()}）"
-        else:
-            label = f"{c.get_channel_display()}已送达"
-        found[c.case.account_id].append(Interruption(day, label))
-    return found
+        kinds = {a.kind for a in c.attachments.all()}
+        delivered = any(r.status == ReceiptStatus.DELIVERED for r in c.receipts.all())
+        label, why = contact_verdict(c, kinds, delivered)
+        if label:
+            found[c.case.account_id].append(Interruption(day, label, contact_id=c.pk))
+        elif why:
+            refused[c.case.account_id].append(
+                NotCounted(day, f"{c.get_channel_display()}", why, c.pk)
+            )
+    return found, refused
 
 
 def _recorded_interruptions(account_ids: list[int], on: datetime.date) -> dict[int, list]:
@@ -161,7 +221,9 @@ def _recorded_interruptions(account_ids: list[int], on: datetime.date) -> dict[i
     for row in LimitationInterruption.objects.filter(
         case__account_id__in=account_ids, on_date__lte=on
     ).select_related("case"):
-        found[row.case.account_id].append(Interruption(row.on_date, row.get_kind_display()))
+        found[row.case.account_id].append(
+            Interruption(row.on_date, row.get_kind_display(), recorded_id=row.pk)
+        )
     return found
 
 
@@ -190,11 +252,13 @@ def clocks_for(account_ids: list[int], on: datetime.date) -> dict[int, CaseClock
         .select_related("fee_item")
         .order_by("due_date", "id")
     )
-    general = _contact_interruptions(account_ids, on)
+    general, refused = _contact_interruptions(account_ids, on)
     for account_id, rows in _recorded_interruptions(account_ids, on).items():
         general[account_id].extend(rows)
     payments = _payment_interruptions([b.pk for b in bills], on)
     clocks: dict[int, CaseClock] = {a: CaseClock() for a in account_ids}
+    for account_id, rows in refused.items():
+        clocks[account_id].not_counted = sorted(rows, key=lambda r: (r.on, r.contact_id))
     for account_id, rows in general.items():
         clocks[account_id].interruptions = sorted(rows, key=lambda i: i.on)
     for bill in bills:

@@ -28,6 +28,7 @@ from wuye.dunning.enums import (
     EscalationKind,
     EventKind,
     NextAction,
+    ReceiptStatus,
     RefusalReason,
     RunStatus,
     Stage,
@@ -455,6 +456,27 @@ class ContactAttachment(AppendOnly):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class DeliveryReceipt(AppendOnly):
+    """The SMS provider's delivery receipt of a message recorded as a contact (LAW.md "Evidence":
+    the provider's receipt for SMS). A delivered receipt makes the message a demand that reached the
+    owner (LAW.md §7)."""
+
+    contact = models.ForeignKey(ContactRecord, on_delete=models.PROTECT, related_name="receipts")
+    status = models.CharField(_("回执状态"), max_length=10, choices=ReceiptStatus.choices)
+    received_at = models.DateTimeField(_("回执时间"))
+    provider_ref = models.CharField(_("服务商消息号"), max_length=100, blank=True)
+    payload = models.JSONField(_("回执原文"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("短信送达回执")
+        verbose_name_plural = _("短信送达回执")
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} {self.received_at:%Y-%m-%d %H:%M}"
 
 
 class FollowUpRule(models.Model):

@@ -43,6 +43,7 @@ from wuye.dunning.access import (
     WORKER_ROLES,
 )
 from wuye.dunning.enums import (
+    MESSAGE_CHANNELS,
     STAGE_ORDER,
     VOICE_CHANNELS,
     WRITTEN_CHANNELS,
@@ -52,6 +53,7 @@ from wuye.dunning.enums import (
     Channel,
     DeliveryStatus,
     EventKind,
+    ReceiptStatus,
     RefusalReason,
     RunStatus,
     Stage,
@@ -62,6 +64,7 @@ from wuye.dunning.models import (
     CaseEvent,
     ContactAttachment,
     ContactRecord,
+    DeliveryReceipt,
     DunningRun,
 )
 from wuye.dunning.selectors import Overdue, overdue_by_account
@@ -942,6 +945,38 @@ def demand_for_legal_stage(
         else:
             return row, ""
     return None, why
+
+
+def contact_receipt_record(
+    *,
+    contact: ContactRecord,
+    delivered: bool,
+    received_at: datetime.datetime | None = None,
+    provider_ref: str = "",
+    payload: object = None,
+) -> DeliveryReceipt:
+    """Keeps the SMS provider's delivery receipt on the contact that sent the message (the contact
+    itself is evidence and never changes). Called by the app that talks to the provider when a
+    verified receipt arrives; a delivered receipt makes the message a demand that reached the owner
+    (LAW.md §7)."""
+    if contact.channel not in MESSAGE_CHANNELS:
+        raise ValidationFailed("只有短信、微信消息有送达回执", field="contact")
+    with transaction.atomic():
+        receipt = DeliveryReceipt.objects.create(
+            contact=contact,
+            status=ReceiptStatus.DELIVERED if delivered else ReceiptStatus.FAILED,
+            received_at=received_at or timezone.now(),
+            provider_ref=(provider_ref or "")[:100],
+            payload=payload,
+        )
+        audit_record(
+            user=None,
+            action="短信送达回执",
+            obj=contact,
+            project=contact.project_id,
+            changes={"receipt": receipt.pk, "status": receipt.status},
+        )
+    return receipt
 
 
 def _check_call_caps(case: ArrearsCase, at: datetime.datetime, settings, number: str = "") -> None:

@@ -18,7 +18,7 @@ from wuye.core.errors import ValidationFailed
 from wuye.core.models import User
 from wuye.dunning.enums import CaseClass, Channel
 from wuye.dunning.models import ArrearsCase
-from wuye.dunning.services import contact_record
+from wuye.dunning.services import contact_receipt_record, contact_record
 from wuye.messaging import backends, rendering, selectors
 from wuye.messaging.models import MessageTemplate, OutboxMessage, OutboxStatus, TemplateKind
 from wuye.registry.enums import DEAD_PHONE_MARKS
@@ -200,6 +200,15 @@ def receipt_store(body: bytes) -> OutboxMessage:
         else:
             message.error = str(payload.get("error", "送达失败"))[:300]
         message.save(update_fields=["status", "receipt", "delivered_at", "error"])
+        if message.contact_id is not None:
+            # The receipt belongs to the contact's evidence too (LAW.md §7: keep the receipt).
+            contact_receipt_record(
+                contact=message.contact,
+                delivered=status == OutboxStatus.DELIVERED,
+                received_at=message.delivered_at or timezone.now(),
+                provider_ref=provider_id,
+                payload=payload,
+            )
         audit_record(
             user=None,
             action="短信送达回执",
