@@ -16,6 +16,7 @@ from wuye.banking.services import IMPORT_ROLES as BANK_IMPORT_ROLES
 from wuye.banking.services import QUEUE_ROLES as BANK_QUEUE_ROLES
 from wuye.billing.services import READING_ROLES, RUN_ROLES
 from wuye.core.roles import AUDIT_ROLES
+from wuye.core.scope import role_in
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.ledger.services import COLLECTOR_ROLES
 from wuye.reports.access import DASHBOARD_ROLES, PLAN_ROLES
@@ -107,3 +108,14 @@ def menu_for(role: str | None) -> list[tuple[str, list[Link]]]:
         if links:
             groups.append((title, links))
     return pinned + groups
+
+
+def menu(request) -> dict:
+    """Context processor: the top menu of the user's role in the current project (``nav_groups``).
+
+    Here, above every app, because the menu names pages of every app; ``core`` stays below them."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    project = getattr(request, "project", None)
+    return {"nav_groups": menu_for(role_in(user, project) if project else None)}

@@ -109,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wuye.core.context_processors.scope",
+                "wuye.navigation.menu",
             ],
         },
     },
@@ -230,6 +231,11 @@ WUYE_IMPORT_MAX_SECONDS = int(os.environ.get("WUYE_IMPORT_MAX_SECONDS", "60"))
 WUYE_SEARCH_LIMIT = 20
 # Called (after commit) with run_id= when a billing run finishes: new bills consume prepaid balance.
 # The credit files of the project are recomputed in the background (wuye.credit).
+# Called with run_id=, user_id= once a billing run is queued: writes its bills in the background.
+WUYE_BILLING_RUN_QUEUED = ["wuye.billing.tasks.after_run_queued"]
+# The late-fee computation billing asks for (a waiver, the 减免 page): the ledger's, which knows the
+# allocations (billing sits below the ledger and never imports it).
+WUYE_LATE_FEES = "wuye.ledger.selectors.late_fees_for"
 WUYE_AFTER_BILLING_RUN = [
     "wuye.ledger.tasks.after_billing_run",
     "wuye.credit.tasks.after_billing_run",
@@ -242,7 +248,7 @@ WUYE_AFTER_BILLING_RUN = [
 WUYE_AFTER_PAYMENT = [
     "wuye.dunning.services.after_payment",
     "wuye.credit.services.after_payment",
-    "wuye.alerts.courtesy.after_payment",
+    "wuye.alerts.tasks.after_payment",
 ]
 # Called (after commit) with account_id= and case_id= when a contact record is saved: the
 # household's credit file (promises, refusals, unreached streak) is recomputed (wuye.credit).

@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from wuye.api.urls import api
+from wuye.registry.views import home
 
 admin.site.site_header = "wuye 物业收费与催缴 · 系统配置"
 admin.site.site_title = "wuye 配置"
 
 urlpatterns = [
+    path("", home, name="home"),  # the project overview: registry's, above core
     path("", include("wuye.core.urls")),
     path("", include("wuye.registry.urls")),
     path("billing/", include("wuye.billing.urls")),

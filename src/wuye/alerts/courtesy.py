@@ -577,14 +577,3 @@ def thanks_for_account(
         return None
     project = Project.objects.get(pk=project_id)
     return courtesy_run(project=project, now=now, account_ids=[account_id], reminders=False)
-
-
-def after_payment(*, account_id: int) -> None:
-    """``WUYE_AFTER_PAYMENT`` hook (after dunning has closed the case the payment settled): queues
-    the thank-you as a task, so the cashier's window never waits for the SMS provider."""
-    from wuye.alerts.tasks import thanks_send
-
-    try:
-        thanks_send.enqueue(account_id)
-    except Exception:  # the payment stands whatever happens here; the daily run sweeps thanks
-        log.exception("alerts: queueing the thanks for account %s failed", account_id)

@@ -5,8 +5,13 @@ message window (09:30) — see docs/operations/alerts.md."""
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django_tasks import task
+
+from wuye.alerts.courtesy import reminders_run, thanks_for_account
+
+log = logging.getLogger(__name__)
 
 
 @task()
@@ -27,8 +32,6 @@ def warnings_run_all(on: str | None = None) -> dict:
 @task()
 def thanks_send(account_id: int) -> dict:
     """The thank-you after a payment (queued by the ``WUYE_AFTER_PAYMENT`` hook)."""
-    from wuye.alerts.courtesy import thanks_for_account
-
     result = thanks_for_account(account_id)
     return result.as_dict() if result else {}
 
@@ -37,7 +40,6 @@ def thanks_send(account_id: int) -> dict:
 def reminders_run_all(on: str | None = None) -> dict:
     """Pre-due reminders and pending thanks of every active project. Run it inside the message
     window (09:30): outside it nothing is sent and the reminders wait for the next run."""
-    from wuye.alerts.courtesy import reminders_run
     from wuye.core.models import Project
 
     day = datetime.date.fromisoformat(on) if on else None
@@ -47,3 +49,12 @@ def reminders_run_all(on: str | None = None) -> dict:
         "thanks": sum(r.thanks for r in results),
         "waiting": sum(r.waiting for r in results),
     }
+
+
+def after_payment(*, account_id: int) -> None:
+    """``WUYE_AFTER_PAYMENT`` hook (after dunning has closed the case the payment settled): queues
+    the thank-you as a task, so the cashier's window never waits for the SMS provider."""
+    try:
+        thanks_send.enqueue(account_id)
+    except Exception:  # the payment stands whatever happens here; the daily run sweeps thanks
+        log.exception("alerts: queueing the thanks for account %s failed", account_id)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from wuye.billing import calc
+from wuye.billing.checks import check_approver, require_reason
 from wuye.billing.enums import (
     AdjustmentKind,
     AreaBasis,
@@ -1068,9 +1069,9 @@ def run_commit(*, run: BillingRun, user: User | None, enqueue: bool = True) -> B
     """Queues the run's bills to be written by a background task (progress on the run page).
 
     ``enqueue=False`` only marks the run queued: the caller then runs ``run_execute`` itself (the
-    ``billing_run`` command, which prints the progress as it goes)."""
-    from wuye.billing.tasks import billing_run_commit
-
+    ``billing_run`` command, which prints the progress as it goes). The queueing itself is the
+    ``WUYE_BILLING_RUN_QUEUED`` hooks' (``billing.tasks.after_run_queued``): tasks call runs, runs
+    never import tasks."""
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run.pk)
         if run.status not in COMMITTABLE:
@@ -1086,7 +1087,8 @@ def run_commit(*, run: BillingRun, user: User | None, enqueue: bool = True) -> B
         audit_record(user=user, action="计费生成", obj=run, project=run.project_id)
     user_id = user.pk if user is not None and user.is_authenticated else None
     if enqueue:
-        billing_run_commit.enqueue(run.pk, user_id)
+        for path in getattr(settings, "WUYE_BILLING_RUN_QUEUED", []):
+            import_string(path)(run_id=run.pk, user_id=user_id)
     run.refresh_from_db()
     return run
 
@@ -1184,8 +1186,6 @@ def run_reverse(
 ) -> BillingRun:
     """冲红 of a whole committed run: one reversal entry per bill, all or nothing. Refused, listing the
     bills, while any of them has money applied to it (reverse those payments first)."""
-    from wuye.billing.services import check_approver, require_reason
-
     reason = require_reason(reason)
     check_approver(approved_by, run.project_id)
     with transaction.atomic():

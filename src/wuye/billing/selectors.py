@@ -7,9 +7,12 @@ compensation) − net allocations (the ledger's 核销, negative when a payment 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     DecimalField,
     Exists,
@@ -23,6 +26,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils.module_loading import import_string
 
 from wuye.billing.enums import AdjustmentKind, BillKind
 from wuye.billing.late_fees import LateFeeTerms
@@ -155,6 +159,25 @@ def open_bills(account: Account, *, kind: str | None = BillKind.CHARGE) -> list[
 
 
 # --- late fees (LAW.md §6) -----------------------------------------------------------------------
+
+
+def accounts_of_room(room: Room | int) -> list[Account]:
+    """Every payer account of a room (the developer before handover, then owners or paying tenants),
+    newest first."""
+    return list(
+        Account.objects.filter(room=room)
+        .select_related("payer", "room")
+        .order_by("-created_at", "-id")
+    )
+
+
+def late_fees_due(
+    project: Project, bills: Sequence[Bill], as_of: datetime.date, **kwargs: Any
+) -> dict[int, Any]:
+    """The late fee of each bill as of ``as_of`` (``LateFeeDue`` by bill id): the one computation,
+    the ledger's, which knows the allocations. Billing sits below the ledger, so it asks through the
+    ``WUYE_LATE_FEES`` setting (a dotted path, as the hooks of docs/decisions/0005)."""
+    return import_string(settings.WUYE_LATE_FEES)(project, bills, as_of, **kwargs)
 
 
 def lpr_on(company_id: int, on: datetime.date) -> Decimal:

@@ -20,6 +20,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from wuye.billing import calc, runs
+from wuye.billing.checks import (  # noqa: F401  (APPROVER_ROLES is re-exported)
+    APPROVER_ROLES,
+    check_approver,
+    require_reason,
+)
 from wuye.billing.enums import (
     AdjustmentKind,
     AreaBasis,
@@ -51,6 +56,7 @@ from wuye.billing.selectors import (  # noqa: F401  (late_fee_terms_for is re-ex
     billing_settings,
     last_reading,
     late_fee_terms_for,
+    late_fees_due,
     open_bills,
     revision_for,
 )
@@ -59,13 +65,11 @@ from wuye.core.errors import ValidationFailed, full_clean
 from wuye.core.models import Company, Project, User
 from wuye.core.money import ZERO, money, to_decimal
 from wuye.core.roles import Role
-from wuye.core.scope import role_in
 from wuye.registry.enums import RoomUse
 from wuye.registry.models import Building, Room
 from wuye.registry.selectors import room_payer
 
 # Who may approve a reversal, reduction, compensation or late-fee waiver, and change fee settings.
-APPROVER_ROLES = frozenset({Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
 # Who may preview and commit billing runs and record readings and shared charges.
 RUN_ROLES = frozenset({Role.PROJECT_MANAGER, Role.COMPANY_ADMIN, Role.FINANCE})
 READING_ROLES = frozenset(
@@ -98,26 +102,6 @@ def _amount(value: object, field: str = "amount", label: str = "金额") -> Deci
 
 def _num(value: Decimal) -> str:
     return runs._num(value)
-
-
-def require_reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("请填写原因", field="reason")
-    if len(reason) > 200:
-        raise ValidationFailed("原因最多 200 字", field="reason")
-    return reason
-
-
-def check_approver(approved_by: User | None, project: Project | int) -> User:
-    """The approver must be the project's manager or a company administrator (SPEC §1)."""
-    if approved_by is None or not approved_by.is_authenticated or not approved_by.is_active:
-        raise ValidationFailed("请指定审批人（项目经理或公司管理员）", field="approved_by")
-    if role_in(approved_by, project) not in APPROVER_ROLES:
-        raise ValidationFailed(
-            f"审批人 {approved_by} 不是本项目的项目经理或公司管理员，不能审批", field="approved_by"
-        )
-    return approved_by
 
 
 def _same_project(obj_project_id: int, project_id: int, what: str) -> None:
@@ -842,9 +826,7 @@ def late_fee_waive(
     with transaction.atomic():
         Bill.objects.select_for_update().filter(pk=bill.pk).first()
         # One late-fee computation for the whole system: the ledger's, which knows allocations.
-        from wuye.ledger.selectors import late_fees_for
-
-        accrued = late_fees_for(bill.project, [bill], on).get(bill.pk)
+        accrued = late_fees_due(bill.project, [bill], on).get(bill.pk)
         if accrued is None or accrued.capped == 0:
             raise ValidationFailed(
                 "该账单没有滞纳金（合同未约定、仍在宽限期或已按期缴清）", field="bill"

@@ -566,11 +566,9 @@ def room_adjust(request, room_id: int):
     project = room.project
     if role_in(request.user, project) not in CONFIG_ROLES:
         raise PermissionDenied("您的角色不能办理减免与补偿。")
-    from wuye.ledger.selectors import accounts_of_room, late_fees_for
-
-    accounts = accounts_of_room(room)
+    accounts = selectors.accounts_of_room(room)
     bills = [b for a in accounts for b in selectors.open_bills(a)]
-    late = late_fees_for(project, bills, timezone.localdate()) if bills else {}
+    late = selectors.late_fees_due(project, bills, timezone.localdate()) if bills else {}
     payers = {a.pk: a.payer.name for a in accounts}
     for b in bills:
         b.payer_name = payers[b.account_id]

@@ -13,12 +13,4 @@ def scope(request):
         "current_project": project if project else None,
         "current_role": role,
         "can_see_audit": role in AUDIT_ROLES,
-        "nav_groups": _menu(role),
     }
-
-
-def _menu(role):
-    # Imported late: the menu names pages of every app, and apps import core.
-    from wuye.navigation import menu_for
-
-    return menu_for(role)

@@ -4,7 +4,6 @@ from django.urls import path
 from wuye.core import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("project/switch/", views.project_switch, name="project_switch"),

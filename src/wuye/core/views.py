@@ -11,14 +11,6 @@ from wuye.core.middleware import SESSION_KEY
 from wuye.core.models import AuditEntry
 from wuye.core.roles import AUDIT_ROLES
 from wuye.core.scope import access_project, role_in
-from wuye.registry.selectors import project_overview
-
-
-@login_required
-def home(request):
-    project = request.project
-    context = {"overview": project_overview(project) if project else None}
-    return render(request, "core/home.html", context)
 
 
 @login_required

@@ -42,7 +42,11 @@ from django.utils import timezone
 from wuye.billing.enums import AdjustmentKind, BillKind
 from wuye.billing.late_fees import LateFeeTerms, accrual_start, late_fee
 from wuye.billing.models import Account, Bill, BillAdjustment, LateFeeWaiver
-from wuye.billing.selectors import billing_settings, late_fee_terms_for
+from wuye.billing.selectors import (  # noqa: F401  (accounts_of_room is re-exported)
+    accounts_of_room,
+    billing_settings,
+    late_fee_terms_for,
+)
 from wuye.core.models import Project, User
 from wuye.core.money import ZERO, money
 from wuye.core.roles import Role
@@ -330,16 +334,6 @@ def prepaid_available(account: Account | int, on: datetime.date) -> Decimal:
             balance += amount
             lowest = min(lowest, balance)
     return money(max(lowest, ZERO))
-
-
-def accounts_of_room(room: Room | int) -> list[Account]:
-    """Every payer account of a room (the developer before handover, then owners or paying tenants),
-    newest first."""
-    return list(
-        Account.objects.filter(room=room)
-        .select_related("payer", "room")
-        .order_by("-created_at", "-id")
-    )
 
 
 def account_of_room(room: Room, on: datetime.date | None = None) -> Account | None:

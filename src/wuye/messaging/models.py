@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wuye.core.models import Company, Project
 from wuye.dunning.enums import CaseClass, RefusalReason
+from wuye.messaging.checks import check_template
 
 
 class TemplateKind(models.TextChoices):
@@ -88,7 +89,6 @@ class MessageTemplate(models.Model):
         from django.core.exceptions import ValidationError
 
         from wuye.core.errors import ValidationFailed
-        from wuye.messaging.rendering import check_template
 
         try:
             check_template(self.body)

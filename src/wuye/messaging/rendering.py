@@ -1,6 +1,6 @@
 """Filling a message template with one household's figures.
 
-Only the placeholders below exist, and each is computed from the one case being written to, so a
+Only the placeholders of ``checks.PLACEHOLDERS`` exist, and each is computed from the one case being written to, so a
 template can never show another household's data. Unknown placeholders and texts that plan an
 unlawful measure (dunning ``rules.forbidden_measure``, LAW.md §1) are refused.
 """
@@ -8,44 +8,14 @@ unlawful measure (dunning ``rules.forbidden_measure``, LAW.md §1) are refused.
 from __future__ import annotations
 
 import datetime
-import re
 
 from django.utils import timezone
 
-from wuye.core.errors import ValidationFailed
 from wuye.dunning.models import ArrearsCase
-from wuye.dunning.rules import FORBIDDEN_MESSAGE, forbidden_measure
 from wuye.messaging import defaults, selectors
+from wuye.messaging.checks import _FIELD, PLACEHOLDERS, check_template  # noqa: F401  (re-exported)
 
-PLACEHOLDERS = (
-    "户名",
-    "房号",
-    "欠费金额",
-    "费用项目",
-    "最早欠费月份",
-    "缴费方式",
-    "期限",
-    "项目名称",
-    "联系电话",
-    "委托人",
-    "律师事务所",
-)
-_FIELD = re.compile(r"\{([^{}]*)\}")
 DEFAULT_DEADLINE_DAYS = 15
-
-
-def check_template(body: str, field: str = "body") -> None:
-    """Refuses a template with an unknown placeholder or a forbidden measure."""
-    if not (body or "").strip():
-        raise ValidationFailed("模板正文不能为空", field=field)
-    unknown = [name for name in _FIELD.findall(body) if name not in PLACEHOLDERS]
-    if unknown:
-        raise ValidationFailed(
-            f"未知占位符 {{{unknown[0]}}}；可用：" + " ".join(f"{{{p}}}" for p in PLACEHOLDERS),
-            field=field,
-        )
-    if word := forbidden_measure(body):
-        raise ValidationFailed(f"“{word}”：{FORBIDDEN_MESSAGE}", field=field)
 
 
 def default_deadline(on: datetime.date) -> datetime.date:

@@ -290,8 +290,9 @@ _NOTE_WORDS = ("租户", "租客", "承租", "业主", "户主", "产权", "商�
                "已售", "已卖", "代缴", "代收", "代管", "家属", "亲属", "父", "母", "儿", "女",
                "妻", "夫", "自住", "出租", "空置", "车位", "车库", "办公", "仓库", "法人",
                "联系人", "委托", "代理", "监护")  # fmt: skip
-_PAREN_NOTE = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<note>[^()]+)\)$")
-_SPACE_NOTE = re.compile(r"^(?P<name>\S+)\s+(?P<note>\S.{0,19})$")
+_NAME = r"[\u3400-\u9fff\uf900-\ufaff·A-Za-z][\u3400-\u9fff\uf900-\ufaff·A-Za-z .]*?"  # what names are made of
+_PAREN_NOTE = re.compile(rf"^(?P<name>{_NAME})\s*\((?P<note>[^()]+)\)$")
+_SPACE_NOTE = re.compile(rf"^(?P<name>{_NAME})\s+(?P<note>\S.{{0,19}})$")
 
 
 def looks_like_organisation(name: str) -> bool:

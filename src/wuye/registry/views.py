@@ -41,9 +41,18 @@ from wuye.registry.models import (
 from wuye.registry.selectors import (
     buildings_with_counts,
     household_file,
+    project_overview,
     search_households,
     units_with_rooms,
 )
+
+
+@login_required
+def home(request):
+    """The start page: the current project's overview (routed as ``home`` in ``wuye.urls``)."""
+    project = request.project
+    context = {"overview": project_overview(project) if project else None}
+    return render(request, "core/home.html", context)
 
 
 def _current_project_or_404(request):
