@@ -152,13 +152,50 @@ def test_an_unanswered_call_does_not_interrupt(steward, case, today):
 
 
 @pytest.mark.django_db
-def test_the_owners_recorded_promise_interrupts(steward, case, today):
+def test_the_owners_promise_on_a_recorded_call_interrupts(settings, tmp_path, steward, case, today):
+    settings.MEDIA_ROOT = tmp_path
     contact_record(
         user=steward,
         case=case,
         channel="phone",
         reached=True,
         promise_date=today + 10 * DAY,
+        at=factories.at(today, 10),
+        now=factories.at(today, 10, 5),
+        attachments=[SimpleUploadedFile("call.amr", uploads.AMR, content_type="audio/amr")],
+        attachment_kind="recording",
+    )
+
+    assert case_clock(case, today).earliest.deadline == deadline_of(today, [])
+
+
+@pytest.mark.django_db
+def test_a_verbal_promise_on_an_unrecorded_call_does_not_interrupt(steward, case, today):
+    contact_record(
+        user=steward,
+        case=case,
+        channel="phone",
+        reached=True,
+        promise_date=today + 10 * DAY,
+        at=factories.at(today, 10),
+        now=factories.at(today, 10, 5),
+    )
+
+    clock = case_clock(case, today)
+    assert clock.earliest.deadline != deadline_of(today, [])
+    assert clock.earliest.last_interruption is None
+    assert "录音" in clock.not_counted[0].why
+
+
+@pytest.mark.django_db
+def test_a_promise_the_owner_sent_by_message_interrupts(steward, case, today):
+    contact_record(
+        user=steward,
+        case=case,
+        channel="wechat",
+        reached=True,
+        promise_date=today + 10 * DAY,
+        owner_said="下周五前转账",
         at=factories.at(today, 10),
         now=factories.at(today, 10, 5),
     )

@@ -150,3 +150,19 @@ def test_receipts_and_the_reason_a_notice_does_not_count_are_in_the_evidence_pac
     interruptions = index.sections[2].rows
     assert any("服务商回执" in row[1] for row in interruptions)
     assert any(row[1].startswith("（不计入）") for row in interruptions)
+
+
+def test_one_computation_feeds_the_case_page_and_every_section_of_the_pack(
+    client, steward, case, today
+):
+    notice(steward, case, today, "signed", channel="mail")
+    label = case_clock(case, today).earliest.last_interruption.label
+    shown = f"{today - 3 * DAY:%Y-%m-%d} {label}"
+
+    index = evidence_index(user=steward, case=case, on=today)
+    client.force_login(steward)
+    page = client.get(reverse("dunning:case", args=[case.pk])).content.decode()
+
+    assert all(row[3] == shown for row in index.sections[0].rows)
+    assert [row[:2] for row in index.sections[2].rows] == [[f"{today - 3 * DAY:%Y-%m-%d}", label]]
+    assert shown in page

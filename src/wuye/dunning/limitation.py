@@ -9,7 +9,9 @@ evidence:
   receipt); a photo of a notice taped to a door does not count, and the case says why;
 * an SMS/WeChat message that reached the owner: the provider's delivery receipt (``DeliveryReceipt``,
   stored when the provider reports it) or a delivery reference / screenshot entered by hand;
-* the owner's promise recorded in a contact (a reached contact with a promised date);
+* the owner's promise recorded in a contact (a reached contact with a promised date) — in writing
+  (an SMS/WeChat reply), or by voice with its evidence attached (a recording, the owner's signature,
+  a screenshot of the owner's written confirmation); a verbal promise on an unrecorded call does not;
 * a part payment of the bill (an allocation from a payment, not reversed);
 * an acknowledgement, payment plan, lawsuit, arbitration, payment-order application or mediation,
   recorded as a ``LimitationInterruption`` with its evidence file.
@@ -155,6 +157,22 @@ _MESSAGE_WHY = (
 )
 
 
+_PROMISE_WHY = (
+    "口头承诺没有通话录音，也没有业主的书面或短信/微信确认，不能证明业主同意履行，"
+    "不计入时效中断（《民法典》第一百九十五条）"
+)
+# What proves a promise made by voice (a call, a visit, a talk at the window): a recording, the
+# owner's signature or the owner's written or messaged confirmation.
+PROMISE_PROOFS = frozenset(
+    {
+        AttachmentKind.RECORDING,
+        AttachmentKind.SIGNED,
+        AttachmentKind.OWNER_REPLY,
+        AttachmentKind.SCREENSHOT,
+    }
+)
+
+
 def contact_verdict(
     c: ContactRecord, kinds: set[str], receipt_delivered: bool
 ) -> tuple[str | None, str]:
@@ -183,7 +201,10 @@ def contact_verdict(
             return f"业主承诺缴费（{channel}）", ""
         return None, _MESSAGE_WHY if c.delivery_status == DeliveryStatus.DELIVERED else ""
     if c.reached and c.promise_date:
-        return f"业主承诺缴费（{channel}）", ""
+        proof = sorted(str(AttachmentKind(k).label) for k in kinds & PROMISE_PROOFS)
+        if proof:
+            return f"业主承诺缴费（{channel}，{'、'.join(proof)}）", ""
+        return None, _PROMISE_WHY
     return None, ""
 
 

@@ -43,6 +43,8 @@ from wuye.registry.models import LegacyIssue, Occupancy, Phone, ServiceTicket
 
 DAY = datetime.timedelta(days=1)
 OPEN_TICKET_STATES = ("open", "processing")
+# A contact entered this long after it happened is a back-dated entry: the daily check flags it.
+BACKDATED_AFTER = datetime.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -317,6 +319,7 @@ class StewardDay:
     due_today: int
     overdue_tasks: list[ArrearsCase]
     broken_promises: list[ArrearsCase]
+    backdated: int = 0
 
 
 def daily_check(*, project_id: int, on: datetime.date) -> list[StewardDay]:
@@ -326,11 +329,16 @@ def daily_check(*, project_id: int, on: datetime.date) -> list[StewardDay]:
 
     start = timezone.make_aware(start)
     end = start + DAY
+    # The contacts that happened on ``on`` and those entered on ``on`` for an earlier time: a
+    # back-dated entry shows on the day it was typed in, flagged, with both times.
     contacts = list(
-        ContactRecord.objects.filter(project_id=project_id, at__gte=start, at__lt=end)
+        ContactRecord.objects.filter(project_id=project_id)
+        .filter(Q(at__gte=start, at__lt=end) | Q(recorded_at__gte=start, recorded_at__lt=end))
         .select_related("by", "case__room")
         .order_by("by_id", "at")
     )
+    for c in contacts:
+        c.backdated = c.recorded_at - c.at > BACKDATED_AFTER
     counts = {
         row["assignee"]: row
         for row in ArrearsCase.objects.filter(
@@ -373,6 +381,7 @@ def daily_check(*, project_id: int, on: datetime.date) -> list[StewardDay]:
                 due_today=counts.get(user_id, {}).get("due", 0),
                 overdue_tasks=[c for c in overdue if c.assignee_id == user_id],
                 broken_promises=[c for c in broken if c.assignee_id == user_id],
+                backdated=sum(1 for c in mine if c.backdated),
             )
         )
     return days
