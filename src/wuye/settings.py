@@ -226,7 +226,7 @@ WUYE_IMPORT_MAX_UNPACKED_BYTES = int(
     os.environ.get("WUYE_IMPORT_MAX_UNPACKED_BYTES", str(100 * 1024 * 1024))
 )
 WUYE_IMPORT_MAX_PARTS = 1000
-WUYE_IMPORT_MAX_SECONDS = int(os.environ.get("WUYE_IMPORT_MAX_SECONDS", "60"))
+WUYE_IMPORT_MAX_SECONDS = int(os.environ.get("WUYE_IMPORT_MAX_SECONDS", "120"))
 # Results the search box returns per request.
 WUYE_SEARCH_LIMIT = 20
 # Called (after commit) with run_id= when a billing run finishes: new bills consume prepaid balance.

@@ -147,3 +147,66 @@ def test_a_preview_of_too_many_blank_rows_keeps_the_reason_on_the_batch(project,
     assert [e["text"] for e in batch.report["errors"]] == [
         "「Sheet」超过 1110 行（空行也计算在内），请删除表格末尾多余的空行，或拆分后分批导入"
     ]
+
+
+def opened_by_openpyxl(monkeypatch) -> list[bytes]:
+    """The bytes openpyxl is given, for a look at what it will read."""
+    from wuye.core.importing import reading
+
+    seen = []
+    real = reading.openpyxl.load_workbook
+
+    def spy(source, *args, **kwargs):
+        seen.append(source.getvalue())
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(reading.openpyxl, "load_workbook", spy)
+    return seen
+
+
+def sheet_xml(content: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(content)) as zf:
+        return zf.read(SHEET)
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_a_sheet_without_a_size_record_gets_one_before_openpyxl_reads_it(monkeypatch, prefix):
+    # Without <dimension>, openpyxl parses the whole sheet looking for it before the first row is
+    # counted: 100 MB of blank rows kept a worker busy for half a minute before the row limit.
+    content = xlsx_with_sheet([HEAD, *blank_rows(2, 3000)])
+    if prefix:
+        content = _prefixed(content)
+    assert b"dimension" not in sheet_xml(content)
+    seen = opened_by_openpyxl(monkeypatch)
+    sheets = importing._read_workbook(content)
+    assert [r for _, r in sheets[0].rows] == [("房号",)]
+    xml = sheet_xml(seen[-1])
+    assert xml.index(f'<{prefix}dimension ref="A1"/>'.encode()) < xml.index(
+        f"<{prefix}sheetData".encode()
+    )
+
+
+def test_a_sheet_with_a_size_record_is_given_to_openpyxl_unchanged(monkeypatch):
+    book = openpyxl.Workbook()  # the normal writer records the size
+    book.active.append(["房号"])
+    out = io.BytesIO()
+    book.save(out)
+    seen = opened_by_openpyxl(monkeypatch)
+    importing._read_workbook(out.getvalue())
+    assert seen[-1] == out.getvalue()
+
+
+def _prefixed(content: bytes) -> bytes:
+    """The same workbook with the sheet's elements written with an ``x:`` namespace prefix."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == SHEET:
+                data = data.replace(b'<worksheet xmlns="', b'<x:worksheet xmlns:x="')
+                for tag in (b"worksheet", b"sheetData", b"row", b"c", b"is", b"t"):
+                    data = data.replace(b"<" + tag + b">", b"<x:" + tag + b">")
+                    data = data.replace(b"<" + tag + b" ", b"<x:" + tag + b" ")
+                    data = data.replace(b"</" + tag + b">", b"</x:" + tag + b">")
+            dst.writestr(info.filename, data)
+    return out.getvalue()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 import time
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -192,9 +193,47 @@ def _check_unpacked_size(content: bytes, unreadable: str) -> None:
         )
 
 
+_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")
+_DIMENSION = re.compile(rb"<(\w+:)?dimension\b")
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b")
+
+
+def _declare_sheet_sizes(content: bytes) -> bytes:
+    """``content`` with a size record (``<dimension>``) in every sheet that lacks one.
+
+    Opening a sheet without it, openpyxl reads the whole sheet XML to look for it before the first
+    row is read or counted (100 MB of blank rows: half a minute). openpyxl's own streamed files have
+    none; Excel, WPS and LibreOffice write one. The rows are read with the size reset anyway, so the
+    record says ``A1``. The file is rewritten (uncompressed, at most the checked unpacked size) only
+    when a sheet needs it.
+    """
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    lacking = []
+    for member in archive.infolist():
+        if _SHEET_PART.fullmatch(member.filename):
+            with archive.open(member) as part:
+                head = part.read(64 * 1024)
+            dimension, data = _DIMENSION.search(head), _SHEET_DATA.search(head)
+            if dimension is None or (data is not None and data.start() < dimension.start()):
+                lacking.append(member.filename)
+    if not lacking:
+        return content
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as rebuilt:
+        for member in archive.infolist():
+            data = archive.read(member)
+            if member.filename in lacking and (found := _SHEET_DATA.search(data)):
+                prefix = found.group(1) or b""
+                record = b"<" + prefix + b'dimension ref="A1"/>'
+                data = data[: found.start()] + record + data[found.start() :]
+            rebuilt.writestr(member.filename, data)
+    return out.getvalue()
+
+
 def _open_xlsx(content: bytes, unreadable: str):
     _check_unpacked_size(content, unreadable)
     try:
+        content = _declare_sheet_sizes(content)
         return openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises a zoo of types for files that are not .xlsx
         raise ValidationFailed(unreadable, code="import.unreadable") from exc
