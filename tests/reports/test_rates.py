@@ -171,3 +171,46 @@ def test_rate_trend_gives_one_row_per_month_ending_with_the_report_month(
     assert feb.current_rate == Decimal("0.0000")  # it paid January, an arrear by February
     assert (feb.opening_arrears, feb.recovered) == (Decimal("100.00"), Decimal("100.00"))
     assert mar.opening_arrears == Decimal("100.00")  # February still unpaid on 28 Feb
+
+
+def _three_households(project, item, cashier):
+    """December 2025, each bill due on the 15th: one household paid on 12-02, two not yet."""
+    accts = [account(project, c) for c in ("1-1-101", "1-1-102", "1-1-103")]
+    for a in accts:
+        bill(a, item, "100.00", D(2025, 12, 1), due_date=D(2025, 12, 15))
+    pay(cashier, accts[0], "100.00", business_date=D(2025, 12, 2))
+    return accts
+
+
+def test_before_anything_is_due_the_household_rate_is_not_due_not_100_percent(
+    cashier, item, project
+):
+    """By its definition nobody is behind before the due date (3 of 3 'clear'), so the row says
+    so: 未到期, with the share that has paid everything billed beside it (1 of 3)."""
+    _three_households(project, item, cashier)
+    for live in (True, False):
+        [row] = selectors.collection_rates(
+            scope(project), month(2025, 12), D(2025, 12, 4), live=live
+        )
+        assert (row.households_billed, row.households_clear, row.households_paid) == (3, 3, 1)
+        assert row.household_not_due and not row.window_open
+        assert row.paid_rate == Decimal("0.3333")
+    # After the due date the definition applies as before: two behind, nobody "not due".
+    row = company(project, month(2025, 12), D(2025, 12, 20))
+    assert (row.households_clear, row.households_paid) == (1, 1)
+    assert not row.household_not_due and not row.window_open
+    assert row.household_rate == Decimal("0.3333")
+
+
+def test_with_bills_still_to_fall_due_both_household_figures_are_kept(cashier, item, project):
+    """Q1 on 03-10: January and February are due, March (due 03-15) not yet. A paid all three, B
+    paid January and February, C owes January: no arrears 2 of 3, everything paid 1 of 3."""
+    a, b, c = (account(project, x) for x in ("1-1-101", "1-1-102", "1-1-103"))
+    for acct in (a, b, c):
+        monthly_bills(acct, item, D(2025, 1, 1), 3)
+    pay(cashier, a, "300.00", business_date=D(2025, 3, 1))
+    pay(cashier, b, "200.00", business_date=D(2025, 2, 10))
+    for live in (True, False):
+        [row] = selectors.collection_rates(scope(project), Q1, D(2025, 3, 10), live=live)
+        assert (row.households_billed, row.households_clear, row.households_paid) == (3, 2, 1)
+        assert row.window_open and not row.household_not_due

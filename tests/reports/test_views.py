@@ -253,3 +253,56 @@ def test_a_households_limit_caps_the_count_and_the_total(client, manager, projec
     )
     assert response.context["page"].paginator.count == 2
     assert response.context["total"] == Decimal("600.00")  # 400.00 + 200.00
+
+
+@pytest.fixture
+def early_december(project, cashier):
+    """Three households billed for December 2025 (due 12-15); one paid on 12-02."""
+    item = fee_item(project)
+    accts = [account(project, c) for c in ("1-1-101", "1-1-102", "1-1-103")]
+    for a in accts:
+        bill(a, item, "100.00", D(2025, 12, 1), due_date=D(2025, 12, 15))
+    pay(cashier, accts[0], "100.00", business_date=D(2025, 12, 2))
+    return accts
+
+
+def _kpi(html: str, kpi_id: str) -> str:
+    start = html.index(f'id="{kpi_id}"')
+    return html[start : html.index("</a>", start)]
+
+
+def test_the_dashboard_says_not_due_and_shows_who_paid_everything_early_in_a_month(
+    client, manager, early_december
+):
+    html = get(client, manager, "reports:dashboard", as_of="2025-12-04", window="month")
+    kpi = _kpi(html.content.decode(), "kpi-households")
+    assert "未到期" in kpi and "100.0%" not in kpi
+    assert "已全部缴清 1 / 3 户" in kpi and "33.3%" in kpi
+    assert "无逾期户" in kpi  # the label says what the figure counts
+
+
+def test_the_rates_page_by_steward_shows_not_due_and_the_paid_share(
+    client, manager, early_december
+):
+    page = get(
+        client, manager, "reports:rates", as_of="2025-12-04", window="month", group="steward"
+    )
+    html = page.content.decode()
+    table = html[html.index('id="rates-table"') :]
+    assert "未到期" in table and "已全部缴清户" in table
+    row = page.context["data"]["rows"][0]
+    assert (row.households_billed, row.households_clear, row.households_paid) == (3, 3, 1)
+    body = table[table.index("<tbody>") : table.index("</tbody>")]
+    assert "未到期" in body and "100.0%" not in body
+
+
+def test_after_the_due_date_the_dashboard_shows_the_rate_as_defined(
+    client, manager, early_december
+):
+    kpi = _kpi(
+        get(
+            client, manager, "reports:dashboard", as_of="2025-12-20", window="month"
+        ).content.decode(),
+        "kpi-households",
+    )
+    assert "未到期" not in kpi and "33.3%" in kpi and "无逾期 1 / 应缴 3 户" in kpi

@@ -251,8 +251,9 @@ def _rate_columns() -> list[Column]:
         Column("清欠率", "rate", 10),
         Column("综合收缴率", "rate", 11),
         Column("应缴户数", "int", 9),
-        Column("缴清户数", "int", 9),
-        Column("户数收缴率", "rate", 11),
+        Column("无逾期户数", "int", 9),
+        Column("户数收缴率（无逾期）", "rate", 11),
+        Column("已全部缴清户数（含未到期）", "int", 11),
         Column("滞纳金应收（元）", "money"),
         Column("滞纳金实收（元）", "money"),
     ]
@@ -269,7 +270,8 @@ def _rate_values(r) -> list:
         r.overall_rate,
         r.households_billed,
         r.households_clear,
-        r.household_rate,
+        "未到期" if r.household_not_due else r.household_rate,
+        r.households_paid,
         r.late_fee_billed,
         r.late_fee_received,
     ]
@@ -521,7 +523,11 @@ def build_sheet(kind: str, user, access, f: dict, rows: list | None = None) -> S
                 *_rate_columns(),
             ],
             rows,
-            notes=["金额均为本金；滞纳金单列。收缴率无分母（应收为 0）时记为“—”。"],
+            notes=[
+                "金额均为本金；滞纳金单列。收缴率无分母（应收为 0）时记为“—”。"
+                "户数收缴率 = 无逾期户 ÷ 应缴户（无逾期：本期账单中已到期的都已缴清）；本期账单都未到缴费"
+                "期限时记为“未到期”。已全部缴清户 = 本期账单（含未到期的）都已缴清的住户。"
+            ],
         )
     if kind == "aging":
         labels = data["labels"]

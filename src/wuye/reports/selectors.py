@@ -93,10 +93,12 @@ class RateRow:
     recovery_rate: Decimal | None = None
     overall_rate: Decimal | None = None
     households_billed: int = 0
-    households_clear: int = 0
+    households_clear: int = 0  # nothing overdue on the window's bills (GLOSSARY: 户数收缴率)
     household_rate: Decimal | None = None
     late_fee_billed: Decimal = ZERO
     late_fee_received: Decimal = ZERO
+    # Owe nothing at all on the window's bills, due or not (None: not computed, e.g. the trend).
+    households_paid: int | None = None
 
     def figures(self) -> tuple:
         """Every number of the row (for comparing two computations)."""
@@ -107,8 +109,36 @@ class RateRow:
             self.recovered,
             self.households_billed,
             self.households_clear,
+            self.households_paid,
             self.late_fee_billed,
             self.late_fee_received,
+        )
+
+    @property
+    def paid_rate(self) -> Decimal | None:
+        if self.households_paid is None:
+            return None
+        return _rate(self.households_paid, self.households_billed)
+
+    @property
+    def household_not_due(self) -> bool:
+        """Nobody is behind only because nothing owed is due yet: the household rate would read
+        100% early in a month, so the pages show 未到期 and the share that has paid everything."""
+        return (
+            self.households_paid is not None
+            and self.households_billed > 0
+            and self.households_clear == self.households_billed
+            and self.households_paid < self.households_billed
+        )
+
+    @property
+    def window_open(self) -> bool:
+        """Some households with nothing overdue still owe bills not yet due: both figures differ and
+        are shown side by side."""
+        return (
+            self.households_paid is not None
+            and self.households_paid < self.households_clear
+            and not self.household_not_due
         )
 
 
@@ -452,19 +482,18 @@ def _rates_live(
       FROM pb GROUP BY g
     ),
     h AS (
-      SELECT g, COUNT(*) AS n, SUM(1 - bad) AS clear FROM (
+      SELECT g, COUNT(*) AS n, SUM(1 - bad) AS clear, SUM(1 - owing) AS paid FROM (
         SELECT g, acc, MAX(CASE WHEN due <= {asof} AND amt - adj_asof - al_asof > 0
-                                THEN 1 ELSE 0 END) AS bad
+                                THEN 1 ELSE 0 END) AS bad,
+               MAX(CASE WHEN amt - adj_asof - al_asof > 0 THEN 1 ELSE 0 END) AS owing
         FROM pb WHERE kind = 'charge' AND cur = 1 GROUP BY g, acc
       ) x GROUP BY g
     )
-    SELECT m.g, m.cb, m.cr, m.oa, m.rec, m.lb, m.lr, h.n, h.clear
+    SELECT m.g, m.cb, m.cr, m.oa, m.rec, m.lb, m.lr, h.n, h.clear, h.paid
     FROM m LEFT JOIN h ON h.g = m.g
     """
-    return {
-        row[0]: dict(zip(("cb", "cr", "oa", "rec", "lb", "lr", "n", "clear"), row[1:], strict=True))
-        for row in _fetch(sql, p)
-    }
+    keys = ("cb", "cr", "oa", "rec", "lb", "lr", "n", "clear", "paid")
+    return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in _fetch(sql, p)}
 
 
 def rate_row(key: int | None, label: str, sums: dict[str, Any] | None) -> RateRow:
@@ -489,6 +518,8 @@ def rate_row(key: int | None, label: str, sums: dict[str, Any] | None) -> RateRo
         row.current_received + row.recovered, row.current_billed + row.opening_arrears
     )
     row.household_rate = _rate(row.households_clear, row.households_billed)
+    if row.households_billed and s.get("paid") is not None:
+        row.households_paid = int(s["paid"])
     return row
 
 
@@ -579,6 +610,7 @@ def rate_trend(
         if not households:  # same contract as the summary path
             row.households_billed = row.households_clear = 0
             row.household_rate = None
+        row.households_paid = None  # the trend draws the household rate only (both paths)
         out.append((first, row))
     return out
 

@@ -1323,12 +1323,14 @@ def _late_after(day: datetime.date) -> bool:
     return bool(rows)
 
 
-def _overdue_on(day: datetime.date, p: _Params, where: str, *, strict: bool) -> str:
+def _overdue_on(
+    day: datetime.date, p: _Params, where: str, *, strict: bool, any_due: bool = False
+) -> str:
     """Rows (bill_id, account_id, project_id, building_id, fee_item_id, kind, developer, due_date,
     period_start, o) of bills matching ``where`` (over alias ``x``), due before (``strict``) or on
-    ``day``, with outstanding(day) > 0."""
+    ``day`` (whenever due, with ``any_due``), with outstanding(day) > 0."""
     d = p.add(day, "od_day")
-    due = f"x.due_date {'<' if strict else '<='} {d}"
+    due = "1 = 1" if any_due else f"x.due_date {'<' if strict else '<='} {d}"
     cols = "bill_id, account_id, project_id, building_id, fee_item_id, kind, developer, due_date, period_start"
     if not _late_after(day):
         return (
@@ -1369,8 +1371,9 @@ def _households(out, states, scope, window, as_of, group_by) -> None:
     behind = _behind_from_debt(scope, window, as_of, group_by)
     if behind is None:
         behind = _behind_from_open_bills(scope, window, as_of, group_by)
+    owing = _behind_from_open_bills(scope, window, as_of, group_by, any_due=True)
     for g, n in billed.items():
-        _add(out, g, {"n": n, "clear": n - behind.get(g, 0)})
+        _add(out, g, {"n": n, "clear": n - behind.get(g, 0), "paid": n - owing.get(g, 0)})
 
 
 def _behind_from_debt(scope, window, as_of, group_by) -> dict | None:
@@ -1395,7 +1398,9 @@ def _behind_from_debt(scope, window, as_of, group_by) -> dict | None:
     return dict(_fetch(sql, p.values))
 
 
-def _behind_from_open_bills(scope, window, as_of, group_by) -> dict:
+def _behind_from_open_bills(scope, window, as_of, group_by, *, any_due: bool = False) -> dict:
+    """Accounts per group owing on the window's bills on ``as_of``: bills due by then, or (with
+    ``any_due``) any of them — those that have not paid everything billed."""
     ws, we = window.start, window.end
     q = _Params()
     where = (
@@ -1403,7 +1408,7 @@ def _behind_from_open_bills(scope, window, as_of, group_by) -> dict:
         f" AND x.period_start <= {q.add(we, 'we')}"
         f" AND x.project_id IN {q.in_list(scope.project_ids or (0,))}"
     )
-    overdue = _overdue_on(as_of, q, where, strict=False)
+    overdue = _overdue_on(as_of, q, where, strict=False, any_due=any_due)
     sql = f"""
       SELECT {GROUP_EXPR[group_by]} AS g, COUNT(DISTINCT f.account_id)
       FROM ({overdue}) f{_group_join(group_by, scope)}
