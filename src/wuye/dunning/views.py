@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from wuye.core import uploads
-from wuye.core.errors import WuyeError
+from wuye.core.dates import date_param
+from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.models import User
 from wuye.core.scope import can_see_phones, project_ids_for, role_in
 from wuye.dunning import assignment, limitation, reports, selectors, services
@@ -441,11 +442,10 @@ def check(request):
     project = _project(request)
     _role(request, project.pk, OVERSEER_ROLES, "查看每日检查")
     on = timezone.localdate()
-    if request.GET.get("date"):
-        try:
-            on = datetime.date.fromisoformat(request.GET["date"])
-        except ValueError:
-            messages.error(request, "日期格式应为 YYYY-MM-DD")
+    try:
+        on = date_param(request.GET.get("date"), label="日期", default=on)
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
     return render(
         request,
         "dunning/check.html",
@@ -464,11 +464,10 @@ def report(request):
     if kind not in reports.PERIODS:
         kind = "day"
     on = timezone.localdate()
-    if request.GET.get("date"):
-        try:
-            on = datetime.date.fromisoformat(request.GET["date"])
-        except ValueError:
-            messages.error(request, "日期格式应为 YYYY-MM-DD")
+    try:
+        on = date_param(request.GET.get("date"), label="日期", default=on)
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
     result = reports.steward_report(project_ids=[project.pk], period=reports.period_of(kind, on))
     if request.GET.get("format") == "xlsx":
         response = HttpResponse(

@@ -11,7 +11,8 @@ import datetime
 from django import forms
 from django.utils import timezone
 
-from wuye.core.errors import WuyeError
+from wuye.core.dates import date_param
+from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.widgets import IsoDateInput
 from wuye.ledger.enums import PaymentMethod
 
@@ -96,10 +97,11 @@ def place_error(form: forms.Form, exc: WuyeError) -> str:
 
 
 def parse_date(value: str | None, default: datetime.date | None = None) -> datetime.date | None:
-    """A ``YYYY-MM-DD`` date from a query string; ``default`` when blank or not a date."""
+    """A ``YYYY-MM-DD`` date from a query string; ``default`` when blank, not a date or outside the
+    supported range (wuye.core.dates)."""
     try:
-        return datetime.date.fromisoformat((value or "").strip())
-    except ValueError:
+        return date_param(value, default=default)
+    except ValidationFailed:
         return default
 
 

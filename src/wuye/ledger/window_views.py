@@ -23,7 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wuye.billing.models import Account
 from wuye.billing.selectors import billing_settings
-from wuye.core.errors import NotInScope, WuyeError
+from wuye.core.dates import date_param
+from wuye.core.errors import NotInScope, ValidationFailed, WuyeError
 from wuye.core.money import money
 from wuye.core.scope import can_see_phones, project_ids_for, role_in
 from wuye.ledger import selectors, services
@@ -189,8 +190,8 @@ def _posted_date(text: str | None) -> datetime.date:
     """The form's 收款日期 when it is a valid day up to today, else today."""
     today = timezone.localdate()
     try:
-        day = datetime.date.fromisoformat((text or "").strip())
-    except ValueError:
+        day = date_param(text, default=today)
+    except ValidationFailed:
         return today
     return min(day, today)
 

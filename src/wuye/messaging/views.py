@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from wuye.core.dates import OUT_OF_RANGE, date_param
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.scope import project_ids_for
 from wuye.dunning.access import SUPERVISOR_ROLES
@@ -39,9 +38,11 @@ def demand_pdf(request, case_id: int):
         messages.error(request, "请填写付款期限（催告函、律师函都要写明业主的付款期限）")
         return back
     try:
-        deadline = datetime.date.fromisoformat(raw)
-    except ValueError:
-        messages.error(request, f"付款期限“{raw[:20]}”不是有效日期，请按 年-月-日 填写")
+        deadline = date_param(raw, label="付款期限")
+    except ValidationFailed:
+        messages.error(
+            request, f"付款期限“{raw[:20]}”不是有效日期，请按 年-月-日 填写（{OUT_OF_RANGE}）"
+        )
         return back
     if deadline <= on:
         messages.error(request, "付款期限应晚于今天")

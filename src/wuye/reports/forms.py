@@ -12,6 +12,7 @@ from decimal import Decimal
 from django import forms
 
 from wuye.billing import calc
+from wuye.core.dates import date_in_range
 from wuye.core.widgets import IsoDateInput
 from wuye.reports.models import PlanSplit
 
@@ -53,14 +54,26 @@ class ReportFilterForm(forms.Form):
 
     project = forms.TypedChoiceField(label="项目", required=False, coerce=int, empty_value=None)
     as_of = forms.DateField(
-        label="截至日期", required=False, widget=IsoDateInput(), input_formats=["%Y-%m-%d"]
+        label="截至日期",
+        required=False,
+        widget=IsoDateInput(),
+        input_formats=["%Y-%m-%d"],
+        validators=[date_in_range],
     )
     window = forms.ChoiceField(label="统计区间", choices=WINDOWS, required=False)
     start = forms.DateField(
-        label="开始日期", required=False, widget=IsoDateInput(), input_formats=["%Y-%m-%d"]
+        label="开始日期",
+        required=False,
+        widget=IsoDateInput(),
+        input_formats=["%Y-%m-%d"],
+        validators=[date_in_range],
     )
     end = forms.DateField(
-        label="结束日期", required=False, widget=IsoDateInput(), input_formats=["%Y-%m-%d"]
+        label="结束日期",
+        required=False,
+        widget=IsoDateInput(),
+        input_formats=["%Y-%m-%d"],
+        validators=[date_in_range],
     )
 
     def __init__(self, data, *, projects, today: datetime.date, **kwargs):

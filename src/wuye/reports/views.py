@@ -7,7 +7,6 @@ shapes from ``figures``, workbooks from ``exporting`` and plan writes from ``ser
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -21,7 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from wuye.core.errors import WuyeError
+from wuye.core.dates import date_param
+from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.privacy import NAMED_LIST_MARK, named_list_audit
 from wuye.core.scope import role_in
 from wuye.reports import exporting, figures, forms, services
@@ -389,17 +389,12 @@ def plan(request, plan_id: int):
 def plan_progress(request, plan_id: int):
     plan = _plan_or_404(request, plan_id)
     today = timezone.localdate()
-    as_of = today
-    if request.GET.get("as_of"):
-        try:
-            as_of = datetime.date.fromisoformat(request.GET["as_of"])
-        except ValueError:
-            return render(
-                request,
-                "reports/plan_progress.html",
-                {"plan": plan, "error": "截至日期：请输入正确的日期（YYYY-MM-DD）"},
-                status=400,
-            )
+    try:
+        as_of = date_param(request.GET.get("as_of"), label="截至日期", default=today)
+    except ValidationFailed as exc:
+        return render(
+            request, "reports/plan_progress.html", {"plan": plan, "error": exc.message}, status=400
+        )
     progress = figures.plan_progress(plan, as_of)
     return render(
         request,
