@@ -75,8 +75,12 @@ def test_talking_points_demand_and_outbox(browser, live_server, seeded, screensh
     phone.locator(f"#talking-points-{case.pk}").scroll_into_view_if_needed()
     phone.screenshot(path=str(screenshot_dir / "messaging-case-talking-points.png"))
 
+    # The deadline is asked for, pre-filled (15 days ahead, said beside it) in ISO the browser keeps.
+    deadline = phone.locator("#messaging-actions input[name=deadline]").input_value()
+    assert deadline == f"{timezone.localdate() + datetime.timedelta(days=15):%Y-%m-%d}"
     answer = phone.request.get(
         f"{live_server.url}/messaging/cases/{case.pk}/demand.pdf?kind=written_demand"
+        f"&deadline={deadline}"
     )
     assert answer.headers["content-type"] == "application/pdf"
     (screenshot_dir / "messaging-demand.pdf").write_bytes(answer.body())
