@@ -33,6 +33,7 @@ from wuye.dunning.models import (
     ContactRecord,
     LimitationInterruption,
 )
+from wuye.dunning.selectors import linked_issues
 
 
 @dataclass
@@ -245,6 +246,38 @@ def evidence_index(*, user: User, case: ArrearsCase, on: datetime.date) -> Evide
         rows,
         [20, 40, 55, 70],
     )
+    rows = []
+    for link in linked_issues(case.pk):
+        issue = link.issue
+        cited = (
+            f"业主在 {timezone.localtime(link.contact.at):%Y-%m-%d} 的催缴记录 #{link.contact_id} 中提出"
+            if link.contact_id
+            else f"{link.by} {timezone.localtime(link.at):%Y-%m-%d} 关联"
+        )
+        history = [
+            f"{timezone.localtime(e.at):%Y-%m-%d} "
+            f"{e.get_from_state_display() or '—'}→{e.get_to_state_display()}"
+            + (f"：{e.note}" if e.note else "")
+            for e in issue.events.all()
+        ]
+        rows.append(
+            [
+                f"{issue.title}\n{issue.description}".strip(),
+                f"{issue.get_responsible_party_display()}；{issue.get_state_display()}；"
+                f"登记 {issue.reported_on:%Y-%m-%d}"
+                + (f"；解决 {issue.resolved_on:%Y-%m-%d}" if issue.resolved_on else ""),
+                cited + (f"：{link.note}" if link.note else ""),
+                "\n".join(history) or "—",
+            ]
+        )
+    if not rows:
+        rows.append(["无", "", "", ""])
+    issue_section = Section(
+        "四、业主提出的历史遗留问题及处理经过",
+        ["问题", "责任方 / 状态", "如何关联", "处理经过"],
+        rows,
+        [45, 40, 45, 55],
+    )
     heading = (
         f"项目：{case.project.name}　缴费人：{case.account.payer.name}　"
         f"案件号：{case.pk}　立案：{case.opened_on:%Y-%m-%d}　"
@@ -254,7 +287,7 @@ def evidence_index(*, user: User, case: ArrearsCase, on: datetime.date) -> Evide
     return EvidenceIndex(
         f"催缴证据目录 · {case.room.code}",
         heading,
-        [bills, contact_section, interruption_section],
+        [bills, contact_section, interruption_section, issue_section],
         files,
     )
 

@@ -69,6 +69,7 @@ class ContactForm(forms.Form):
     note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     late_entry_reason = forms.CharField(label="补登原因", max_length=200, required=False)
     corrects = forms.IntegerField(label="更正记录", required=False)
+    legacy_issue = forms.IntegerField(label="业主提到的历史遗留问题", required=False)
     attachment_kind = forms.ChoiceField(
         label="附件是什么",
         choices=AttachmentKind.choices,

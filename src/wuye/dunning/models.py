@@ -34,7 +34,7 @@ from wuye.dunning.enums import (
     Stage,
     UnreachedReason,
 )
-from wuye.registry.models import Phone, Room
+from wuye.registry.models import LegacyIssue, Phone, Room
 
 USER = settings.AUTH_USER_MODEL
 
@@ -456,6 +456,38 @@ class ContactAttachment(AppendOnly):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class CaseIssueLink(AppendOnly):
+    """A legacy issue the owner cited (in a contact) or the steward linked to the case: kept for good,
+    whatever becomes of the issue or the case, and exported with the evidence."""
+
+    case = models.ForeignKey(ArrearsCase, on_delete=models.PROTECT, related_name="issue_links")
+    issue = models.ForeignKey(LegacyIssue, on_delete=models.PROTECT, related_name="case_links")
+    contact = models.ForeignKey(
+        ContactRecord,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issue_links",
+        verbose_name=_("引用该问题的催缴记录"),
+    )
+    by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("关联人")
+    )
+    at = models.DateTimeField(_("关联时间"), auto_now_add=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("案件关联的历史遗留问题")
+        verbose_name_plural = _("案件关联的历史遗留问题")
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "issue"], name="one_link_per_case_issue")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ↔ {self.issue_id}"
 
 
 class DeliveryReceipt(AppendOnly):

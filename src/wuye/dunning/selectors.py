@@ -36,10 +36,16 @@ from wuye.dunning.enums import (
     Stage,
     UnreachedReason,
 )
-from wuye.dunning.models import ArrearsCase, CaseEvent, ContactAttachment, ContactRecord
+from wuye.dunning.models import (
+    ArrearsCase,
+    CaseEvent,
+    CaseIssueLink,
+    ContactAttachment,
+    ContactRecord,
+)
 from wuye.ledger.selectors import bill_outstanding
 from wuye.registry.enums import DEAD_PHONE_MARKS, OPEN_ISSUE_STATES, PhoneValidity
-from wuye.registry.models import LegacyIssue, Occupancy, Phone, ServiceTicket
+from wuye.registry.models import LegacyIssue, LegacyIssueEvent, Occupancy, Phone, ServiceTicket
 
 DAY = datetime.timedelta(days=1)
 OPEN_TICKET_STATES = ("open", "processing")
@@ -202,6 +208,7 @@ class CaseFile:
     events: list[CaseEvent]
     legacy_issues: list[LegacyIssue]
     tickets: list[ServiceTicket]
+    linked_issues: list[CaseIssueLink]
 
 
 def case_file(case_id: int, project_ids: list[int]) -> CaseFile | None:
@@ -242,7 +249,20 @@ def case_file(case_id: int, project_ids: list[int]) -> CaseFile | None:
             "-opened_at"
         )
     )
-    return CaseFile(case, people, contacts, events, issues, tickets)
+    return CaseFile(case, people, contacts, events, issues, tickets, linked_issues(case.pk))
+
+
+def linked_issues(case_id: int) -> list[CaseIssueLink]:
+    """The legacy issues linked to a case, whatever their state now, with their history (for the
+    case page and the evidence pack)."""
+    return list(
+        CaseIssueLink.objects.filter(case_id=case_id)
+        .select_related("issue", "by", "contact")
+        .prefetch_related(
+            Prefetch("issue__events", queryset=LegacyIssueEvent.objects.select_related("user"))
+        )
+        .order_by("at", "id")
+    )
 
 
 @dataclass

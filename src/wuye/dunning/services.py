@@ -62,6 +62,7 @@ from wuye.dunning.enums import (
 from wuye.dunning.models import (
     ArrearsCase,
     CaseEvent,
+    CaseIssueLink,
     ContactAttachment,
     ContactRecord,
     DeliveryReceipt,
@@ -71,7 +72,7 @@ from wuye.dunning.selectors import Overdue, overdue_by_account
 from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.models import Payment
 from wuye.registry.enums import PhoneValidity
-from wuye.registry.models import Occupancy, Phone
+from wuye.registry.models import LegacyIssue, Occupancy, Phone
 from wuye.registry.normalize import normalize_phone
 from wuye.registry.services import phone_mark_validity
 
@@ -662,6 +663,7 @@ def contact_record(
     note: str = "",
     late_entry_reason: str = "",
     corrects: ContactRecord | None = None,
+    legacy_issue: LegacyIssue | None = None,
     attachments: Sequence[UploadedFile] = (),
     attachment_kind: str = AttachmentKind.PHOTO,
     now: datetime.datetime | None = None,
@@ -726,6 +728,8 @@ def contact_record(
         raise ValidationFailed("该号码不属于本户的业主或住户", field="phone")
     if corrects is not None and corrects.case_id != case.pk:
         raise ValidationFailed("只能更正本案件的记录", field="corrects")
+    if legacy_issue is not None and legacy_issue.room_id != case.room_id:
+        raise ValidationFailed("只能引用本户（同一房屋）的历史遗留问题", field="legacy_issue")
 
     # 误催: the ledger, right now, decides whether the household still owes anything.
     if case.is_open:
@@ -831,6 +835,8 @@ def contact_record(
         record.save()
         for upload in attachments:
             _attach(record, upload, attachment_kind)
+        if legacy_issue is not None:
+            case_link_issue(user=user, case=case, issue=legacy_issue, contact=record)
         if case.is_open:
             _apply_contact(case, record, user, local_day, settings)
         audit_record(
@@ -945,6 +951,41 @@ def demand_for_legal_stage(
         else:
             return row, ""
     return None, why
+
+
+def case_link_issue(
+    *,
+    user: User,
+    case: ArrearsCase,
+    issue: LegacyIssue,
+    contact: ContactRecord | None = None,
+    note: str = "",
+) -> CaseIssueLink:
+    """Links a legacy issue of the case's room to the case for good (the owner cited it, or the
+    steward judged it relevant). Linking the same issue again returns the existing link."""
+    _worker(user, case, "关联历史遗留问题")
+    if issue.room_id != case.room_id:
+        raise ValidationFailed("只能关联本户（同一房屋）的历史遗留问题", field="legacy_issue")
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise ValidationFailed("说明最多 200 字", field="note")
+    if word := rules.forbidden_measure(note):
+        raise ValidationFailed(f"“{word}”：{rules.FORBIDDEN_MESSAGE}", field="note")
+    with transaction.atomic():
+        found = CaseIssueLink.objects.filter(case=case, issue=issue).first()
+        if found is not None:
+            return found
+        link = CaseIssueLink.objects.create(
+            case=case, issue=issue, contact=contact, by=user, note=note
+        )
+        audit_record(
+            user=user,
+            action="案件关联历史遗留问题",
+            obj=case,
+            project=case.project_id,
+            changes={"issue": issue.pk, "contact": contact.pk if contact else None},
+        )
+    return link
 
 
 def contact_receipt_record(

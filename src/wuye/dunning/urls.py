@@ -14,6 +14,7 @@ urlpatterns = [
     path("households/<int:room_id>/", views.household_panel, name="household"),
     path("cases/<int:case_id>/contact/", views.contact, name="contact"),
     path("cases/<int:case_id>/contact-form/", views.contact_form, name="contact_form"),
+    path("cases/<int:case_id>/issues/", views.link_issue, name="link_issue"),
     path("cases/<int:case_id>/class/", views.set_class, name="set_class"),
     path("cases/<int:case_id>/reassign/", views.reassign, name="reassign"),
     path("cases/<int:case_id>/stage/", views.set_stage, name="set_stage"),

@@ -46,7 +46,7 @@ from wuye.dunning.models import (
     InterruptionKind,
 )
 from wuye.dunning.rules import DEFENCE_REFUSALS
-from wuye.registry.models import Phone, Room
+from wuye.registry.models import LegacyIssue, Phone, Room
 
 TODAY_PAGE = 50
 
@@ -90,6 +90,9 @@ def _form_context(case: ArrearsCase, form: ContactForm | None = None, error=None
             if value not in VOICE_CHANNELS
         ]
     return {
+        "room_issues": list(
+            LegacyIssue.objects.filter(room_id=case.room_id).order_by("-reported_on", "-id")
+        ),
         "form": form,
         "error_field": error[0] if error else None,
         "error": error[1] if error else "",
@@ -190,11 +193,19 @@ def contact(request, case_id: int):
                 corrects = ContactRecord.objects.filter(
                     pk=form.cleaned_data["corrects"], case=case
                 ).first()
+            issue = None
+            if form.cleaned_data["legacy_issue"]:
+                issue = LegacyIssue.objects.filter(
+                    pk=form.cleaned_data["legacy_issue"], room_id=case.room_id
+                ).first()
+                if issue is None:
+                    raise WuyeError("该问题不属于本户", field="legacy_issue")
             record = services.contact_record(
                 user=request.user,
                 case=case,
                 phone=phone,
                 corrects=corrects,
+                legacy_issue=issue,
                 attachments=request.FILES.getlist("photos"),
                 **kwargs,
             )
@@ -207,6 +218,27 @@ def contact(request, case_id: int):
     else:
         messages.success(request, "已登记催缴记录")
     return redirect(reverse("dunning:case", args=[case.pk]) + "#contacts")
+
+
+@login_required
+@require_POST
+def link_issue(request, case_id: int):
+    """The steward links a legacy issue of the room to the case (kept for good)."""
+    case = _case_in_scope(request, case_id)
+    issue = LegacyIssue.objects.filter(
+        pk=request.POST.get("legacy_issue") or 0, room_id=case.room_id
+    ).first()
+    try:
+        if issue is None:
+            raise WuyeError("请选择本户的历史遗留问题", field="legacy_issue")
+        services.case_link_issue(
+            user=request.user, case=case, issue=issue, note=request.POST.get("note", "")
+        )
+    except WuyeError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已关联历史遗留问题")
+    return redirect(reverse("dunning:case", args=[case.pk]) + "#linked-issues")
 
 
 # --- the household file's card --------------------------------------------------------------------
