@@ -189,7 +189,8 @@ def test_logins_roles_and_stewards(demo):
     [entry] = AuditEntry.objects.filter(action="演示数据生成")
     assert entry.changes["counts"]["room"] == 300
     assert AuditEntry.objects.count() == 1  # one summary entry, not one per row
-    assert "wuye12345" in demo
+    assert DEMO_PASSWORD in demo
+    assert "请在正式使用前修改这些演示密码" in demo and "修改密码" in demo
 
 
 def test_admin_that_already_exists_is_taken_over():

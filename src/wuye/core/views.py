@@ -1,11 +1,15 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope
 from wuye.core.middleware import SESSION_KEY
 from wuye.core.models import AuditEntry
@@ -37,3 +41,28 @@ def audit_log(request):
     entries = AuditEntry.objects.filter(project=project).select_related("user")
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "core/audit_log.html", {"page": page})
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """修改密码: the user's own password, checked by AUTH_PASSWORD_VALIDATORS; audited (never the
+    password itself). The session stays logged in (Django updates its hash)."""
+
+    success_url = reverse_lazy("home")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["min_length"] = next(
+            (
+                v.get("OPTIONS", {}).get("min_length", 8)
+                for v in settings.AUTH_PASSWORD_VALIDATORS
+                if v["NAME"].endswith("MinimumLengthValidator")
+            ),
+            8,
+        )
+        return context
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit_record(user=self.request.user, action="修改密码", obj=self.request.user)
+        messages.success(self.request, "密码已修改。")
+        return response

@@ -79,8 +79,10 @@ from wuye.scoring.services import score_project, scoring_train
 
 DEMO_COMPANY_NAME = "示范物业服务有限公司"
 DEMO_COMPANY_SHORT_NAME = "示范物业"
-# Every demo login uses this password; it is printed by the command and documented.
-DEMO_PASSWORD = "wuye12345"  # noqa: S105
+# Every demo login uses this password; it is printed by the command and documented. It passes the
+# password validators (AUTH_PASSWORD_VALIDATORS: 10+ characters, not common, not all digits), and
+# the command tells users to change it before real use.
+DEMO_PASSWORD = "wuye-demo-2026"  # noqa: S105
 
 
 @dataclass(frozen=True)

@@ -84,3 +84,7 @@ class Command(BaseCommand):
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, password, role in demo_logins():
             self.stdout.write(f"  {username:<11} {password:<10} {role}")
+        self.stdout.write(
+            "请在正式使用前修改这些演示密码：登录后点页面顶部的“修改密码”，"
+            "或运行 python -m wuye changepassword 用户名（新密码至少 10 位，不能是常见密码或纯数字）。"
+        )

@@ -1,0 +1,69 @@
+"""Passwords: real validators, a page to change one's own password, demo passwords that pass
+(issue 13 item 14)."""
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from wuye.core.models import AuditEntry, User
+from wuye.demo.generator import DEMO_PASSWORD, STAFF
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "weak", ["87654329", "wuye12345", "password123", "1234567890123", "qwertyuiop", "steward-01"]
+)
+def test_weak_passwords_are_refused(weak):
+    with pytest.raises(ValidationError):
+        validate_password(weak, user=User(username="steward-01"))
+
+
+def test_a_long_uncommon_password_passes():
+    validate_password("山水-cashier-窗口-42", user=User(username="zhaoli"))
+
+
+def test_every_demo_login_password_passes_the_validators():
+    for spec in STAFF:
+        validate_password(
+            DEMO_PASSWORD, user=User(username=spec.username, display_name=spec.display_name)
+        )
+
+
+def change(client, old, new, again=None):
+    return client.post(
+        reverse("password_change"),
+        {"old_password": old, "new_password1": new, "new_password2": again or new},
+    )
+
+
+def test_a_user_changes_their_own_password_from_the_header_link(client, steward):
+    client.force_login(steward)
+    home = client.get("/").content.decode()
+    assert 'href="/password/"' in home and "修改密码" in home
+    page = client.get(reverse("password_change"))
+    assert page.status_code == 200 and "新密码至少 10 位" in page.content.decode()
+    response = change(client, "pw-steward", "楼管-张伟-2026-春")
+    assert response.status_code == 302
+    steward.refresh_from_db()
+    assert steward.check_password("楼管-张伟-2026-春")
+    assert client.get("/").status_code == 200  # still logged in
+    entry = AuditEntry.objects.get(action="修改密码")
+    assert entry.object_id == str(steward.pk) and "楼管" not in str(entry.changes)
+
+
+def test_a_weak_new_password_or_wrong_old_one_is_refused_in_chinese(client, steward):
+    client.force_login(steward)
+    weak = change(client, "pw-steward", "wuye12345")
+    assert weak.status_code == 200
+    assert "密码" in weak.content.decode() and "new_password2-error" in weak.content.decode()
+    wrong_old = change(client, "not-my-password", "楼管-张伟-2026-春")
+    assert "old_password-error" in wrong_old.content.decode()
+    steward.refresh_from_db()
+    assert steward.check_password("pw-steward")
+
+
+def test_the_password_page_needs_a_login(client):
+    response = client.get(reverse("password_change"))
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
