@@ -98,11 +98,16 @@ def window(request):
 def window_search(request):
     project = _current_project(request)
     text = request.GET.get("q", "")
-    hits = search_households(project=project, text=text) if text.strip() else []
+    show_phones = can_see_phones(request.user, project)
+    hits = (
+        search_households(project=project, text=text, full_phone=show_phones)
+        if text.strip()
+        else []
+    )
     return render(
         request,
         "ledger/window_search_results.html",
-        {"hits": hits, "q": text, "show_phones": can_see_phones(request.user, project)},
+        {"hits": hits, "q": text, "show_phones": show_phones},
     )
 
 

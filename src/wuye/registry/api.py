@@ -104,7 +104,7 @@ def search(request: HttpRequest, project: int, q: str):
             people=h.people,
             phones=[p if show else mask_phone(p) for p in h.phones],
         )
-        for h in search_households(project=obj, text=q)
+        for h in search_households(project=obj, text=q, full_phone=show)
     ]
 
 

@@ -72,8 +72,17 @@ def _person_ids_matching(project_id: int, text: str, limit: int) -> list[int]:
     return list(people.filter(conditions).order_by("name_key").values_list("id", flat=True)[:limit])
 
 
-def _person_ids_by_phone_tail(project_id: int, digits: str, limit: int) -> list[int]:
+# Roles that see phone numbers masked (138****1234) search by at most this many last digits: a search by
+# the full number would confirm a number they are not allowed to see (《个人信息保护法》第六条).
+PHONE_TAIL_DIGITS = 4
+
+
+def _person_ids_by_phone_tail(
+    project_id: int, digits: str, limit: int, *, full_phone: bool = False
+) -> list[int]:
     if not digits.isdigit() or len(digits) < 4:
+        return []
+    if not full_phone and len(digits) > PHONE_TAIL_DIGITS:
         return []
     return list(
         Phone.objects.filter(
@@ -85,9 +94,12 @@ def _person_ids_by_phone_tail(project_id: int, digits: str, limit: int) -> list[
 
 
 def search_households(
-    *, project: Project | int, text: str, limit: int | None = None
+    *, project: Project | int, text: str, limit: int | None = None, full_phone: bool = False
 ) -> list[SearchHit]:
     """Rooms matching a room code, a room number, a name, pinyin initials or a phone's last digits.
+
+    By default a phone is matched by its last ``PHONE_TAIL_DIGITS`` digits only; ``full_phone`` (for
+    users who see phone numbers, ``core.scope.can_see_phones``) allows longer digit strings.
 
     A constant number of queries whatever the text: each branch is an index range scan with a limit.
     """
@@ -98,7 +110,7 @@ def search_households(
         return []
     room_ids = _room_ids_matching(project_id, text, limit)
     person_ids = _person_ids_matching(project_id, text, limit)
-    person_ids += _person_ids_by_phone_tail(project_id, text, limit)
+    person_ids += _person_ids_by_phone_tail(project_id, text, limit, full_phone=full_phone)
     matched_by_person: dict[int, str] = {}
     if person_ids:
         for room_id, name in (

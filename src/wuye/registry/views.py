@@ -65,11 +65,16 @@ def _current_project_or_404(request):
 def search(request):
     project = _current_project_or_404(request)
     text = request.GET.get("q", "")
-    hits = search_households(project=project, text=text) if text.strip() else []
+    show_phones = can_see_phones(request.user, project)
+    hits = (
+        search_households(project=project, text=text, full_phone=show_phones)
+        if text.strip()
+        else []
+    )
     return render(
         request,
         "registry/_search_results.html",
-        {"hits": hits, "q": text, "show_phones": can_see_phones(request.user, project)},
+        {"hits": hits, "q": text, "show_phones": show_phones},
     )
 
 
