@@ -25,6 +25,7 @@ its top candidates and their reasons; a wrong automatic match costs far more tha
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -73,6 +74,7 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", "", text).upper()
 
 
+@functools.lru_cache(maxsize=300_000)
 def name_key(name: str) -> str:
     """Half-width, simplified characters, without spaces or dots: ``張 三`` → ``张三``."""
     text = zhconv.convert(unicodedata.normalize("NFKC", name or ""), "zh-cn")
@@ -83,15 +85,34 @@ def is_romanised(name: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z\s,.\-]+", unicodedata.normalize("NFKC", name or "")))
 
 
+# Surnames read otherwise than the character's most common reading.
+_SURNAMES = {
+    "单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "区": "ou", "朴": "piao", "查": "zha",
+    "盖": "ge", "缪": "miao", "乐": "yue", "尉": "yu", "种": "chong", "秘": "bi", "薄": "bo",
+    "翟": "zhai", "折": "she", "召": "shao", "覃": "qin", "长": "chang", "重": "chong",
+}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=20_000)
+def _char_pinyin(char: str) -> str:
+    return "".join(lazy_pinyin(char, errors="ignore")).lower()
+
+
+@functools.lru_cache(maxsize=300_000)
 def pinyin_key(name: str) -> str:
-    """``张三``, ``張三``, ``ZHANG SAN`` and ``zhangsan`` all give ``zhangsan``."""
+    """``张三``, ``張三``, ``ZHANG SAN`` and ``zhangsan`` all give ``zhangsan`` (character by character,
+    the surname read as a surname: 单 shan, 曾 zeng)."""
     text = unicodedata.normalize("NFKC", name or "")
-    if re.fullmatch(r"[A-Za-z\s,.\-]+", text):
+    if is_romanised(text):
         return re.sub(r"[^a-z]", "", text.lower())
-    return re.sub(r"[^a-z]", "", "".join(lazy_pinyin(text, errors="ignore")).lower())
+    text = name_key(text)
+    parts = [_SURNAMES.get(text[0], "") or _char_pinyin(text[0])] if text else []
+    parts += [_char_pinyin(c) for c in text[1:]]
+    return re.sub(r"[^a-z]", "", "".join(parts))
 
 
-def pinyin_keys(name: str) -> set[str]:
+@functools.lru_cache(maxsize=300_000)
+def pinyin_keys(name: str) -> frozenset[str]:
     """Pinyin keys of a name, with the words reversed for romanised names (``SAN ZHANG``)."""
     keys = {pinyin_key(name)}
     text = unicodedata.normalize("NFKC", name or "")
@@ -99,7 +120,7 @@ def pinyin_keys(name: str) -> set[str]:
     if len(words) > 1 and all(re.fullmatch(r"[A-Za-z.\-]+", w) for w in words):
         keys.add(re.sub(r"[^a-z]", "", "".join(reversed(words)).lower()))
     keys.discard("")
-    return keys
+    return frozenset(keys)
 
 
 _B = r"(?P<b>[A-Z]?\d{1,3}|[A-Z])"
@@ -425,7 +446,7 @@ def decide(index: ProjectIndex, line: Incoming) -> Decision:
     room_ids = list(dict.fromkeys(facts["rooms"]))
     card_ids = {a for a, c in cands.items() if "card" in c.signals}
     name_ids = {a for a, c in cands.items() if {"name", "payer", "pinyin"} & set(c.signals)}
-    if len(facts["name_people"]) > 1 and not room_ids:
+    if len(facts["name_people"]) > 1 and not room_ids and not card_ids:
         blockers.append(f"同名业主 {len(facts['name_people'])} 人")
     # The households the line is for: named rooms first, else the card, else the name.
     if room_ids:

@@ -239,7 +239,7 @@ def _match_stored(
         for start in range(0, len(keys), 900)
         for line in StatementLine.objects.filter(
             bank_account=account, dedupe_key__in=keys[start : start + 900]
-        )
+        ).select_related("bank_account")
     }
     outcomes: list[LineOutcome] = []
     to_decide: list[StatementLine] = []
@@ -249,7 +249,9 @@ def _match_stored(
         if key in seen:
             continue
         seen.add(key)
-        if line.statement_import_id != statement.pk and line.decided:
+        if line.statement_import_id != statement.pk and (
+            line.decided or line.status != LineStatus.REVIEW
+        ):
             outcomes.append(LineOutcome(line, "duplicate"))
         elif line.status == LineStatus.IGNORED:
             outcomes.append(LineOutcome(line, "ignored"))
@@ -401,24 +403,27 @@ def _decide_and_post(
         return {}
     index = matching.ProjectIndex.load(account.project_id)
     decisions = matching.match_lines(index, [_incoming(line) for line in lines])
+    wanted = {a for d in decisions if d.auto for a, _ in d.parts}
+    households = Account.objects.select_related("room").in_bulk(wanted)
     result: dict[int, tuple[str, list[tuple[str, Decimal]]]] = {}
     total = len(lines)
+    seen: list[StatementLine] = []
+
+    def remember_decisions() -> None:
+        # The matcher's view of each line, written in chunks (a crashed run resumes where it was).
+        StatementLine.objects.bulk_update(seen, ["decided", "score", "reasons", "suggestions"])
+        seen.clear()
+
     for n, (line, decision) in enumerate(zip(lines, decisions, strict=True), start=1):
-        StatementLine.objects.filter(pk=line.pk).update(
-            decided=True,
-            score=decision.score,
-            reasons=decision.reasons,
-            suggestions=decision.suggestions,
-        )
         line.decided, line.score = True, decision.score
         line.reasons, line.suggestions = decision.reasons, decision.suggestions
         status, parts = "review", []
         if decision.auto and post:
             try:
-                claim = claim_confirm(
+                claim_confirm(
                     user=user,
                     line=line,
-                    parts=[(index_account(a), amount) for a, amount in decision.parts],
+                    parts=[(households[a], amount) for a, amount in decision.parts],
                     source=MatchSource.AUTO,
                     score=decision.score,
                     reasons=decision.reasons,
@@ -426,15 +431,16 @@ def _decide_and_post(
             except (
                 ValidationFailed
             ) as exc:  # e.g. a bill paid at the window meanwhile: to the queue
-                StatementLine.objects.filter(pk=line.pk).update(
-                    reasons=[*decision.reasons, f"自动入账未成功：{exc.message}"]
-                )
+                line.reasons = [*decision.reasons, f"自动入账未成功：{exc.message}"]
             else:
                 status = "auto"
-                parts = [(p.account.room.code, p.amount) for p in claim.parts.all()]
+                parts = [(households[a].room.code, amount) for a, amount in decision.parts]
+        seen.append(line)
         result[line.pk] = (status, parts)
-        if progress is not None and (n % 200 == 0 or n == total):
-            progress(n, total)
+        if n % 200 == 0 or n == total:
+            remember_decisions()
+            if progress is not None:
+                progress(n, total)
     return result
 
 
