@@ -1371,7 +1371,12 @@ def _households(out, states, scope, window, as_of, group_by) -> None:
     behind = _behind_from_debt(scope, window, as_of, group_by)
     if behind is None:
         behind = _behind_from_open_bills(scope, window, as_of, group_by)
-    owing = _behind_from_open_bills(scope, window, as_of, group_by, any_due=True)
+    # Owing anything (due or not) differs from behind only through window bills not yet due that
+    # are unpaid on as_of: none (most reports, and every day after the window's last due date) —
+    # the same count, no second pass over the open bills.
+    owing = behind
+    if _owing_not_yet_due(scope, window, as_of):
+        owing = _behind_from_open_bills(scope, window, as_of, group_by, any_due=True)
     for g, n in billed.items():
         _add(out, g, {"n": n, "clear": n - behind.get(g, 0), "paid": n - owing.get(g, 0)})
 
@@ -1396,6 +1401,20 @@ def _behind_from_debt(scope, window, as_of, group_by) -> dict | None:
       GROUP BY 1
     """
     return dict(_fetch(sql, p.values))
+
+
+def _owing_not_yet_due(scope, window, as_of) -> bool:
+    """Whether any charge bill of the window in the scope's projects, due after ``as_of``, was
+    unpaid on ``as_of`` (an index range over the open bills' period and due date)."""
+    q = _Params()
+    where = (
+        f"x.kind = 'charge' AND x.period_start >= {q.add(window.start, 'ws')}"
+        f" AND x.period_start <= {q.add(window.end, 'we')}"
+        f" AND x.due_date > {q.add(as_of, 'nd')}"
+        f" AND x.project_id IN {q.in_list(scope.project_ids or (0,))}"
+    )
+    rows = _overdue_on(as_of, q, where, strict=False, any_due=True)
+    return bool(_fetch(f"SELECT 1 FROM ({rows}) z LIMIT 1", q.values))  # noqa: S608
 
 
 def _behind_from_open_bills(scope, window, as_of, group_by, *, any_due: bool = False) -> dict:
