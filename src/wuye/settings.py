@@ -274,6 +274,9 @@ WUYE_DAILY_REPORT_SECTIONS = ["wuye.alerts.report.daily_section"]
 # Counters of messages other apps send a household (dotted paths of f(account_id=, day_start=,
 # week_start=) -> (today, this week)): the SMS caps count them too (LAW.md §8).
 WUYE_SMS_COUNTERS = ["wuye.alerts.courtesy.sent_counts_for_account"]
+# Called with project= when payment notices are printed: text on paying by bank transfer (the receiving
+# account, and "{room}" for the reference to write in the remark) (wuye.banking).
+WUYE_NOTICE_BANK_DETAILS = ["wuye.banking.selectors.notice_bank_details"]
 # Called (after commit) with project_id= and on= when a daily dunning run finishes: the open cases
 # are rescored for today's list (wuye.scoring).
 WUYE_AFTER_DUNNING_RUN = ["wuye.scoring.services.after_dunning_run"]

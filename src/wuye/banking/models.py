@@ -29,6 +29,11 @@ class BankAccount(models.Model):
     bank = models.CharField(_("开户行"), max_length=100, blank=True)
     mapping = models.JSONField(_("确认的列对应"), default=dict, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
+    on_notices = models.BooleanField(
+        _("印在缴费通知单上"),
+        default=True,
+        help_text=_("缴费通知单写明此账户，并请业主转账时在附言中注明房号"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

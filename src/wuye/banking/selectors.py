@@ -135,3 +135,23 @@ def lines_of_import(statement: StatementImport) -> QuerySet[StatementLine]:
 
 def bank_accounts_of(project_id: int) -> list[BankAccount]:
     return list(BankAccount.objects.filter(project_id=project_id, is_active=True).order_by("id"))
+
+
+def notice_bank_details(*, project) -> str:
+    """``WUYE_NOTICE_BANK_DETAILS`` hook: how to pay by bank transfer, for the payment notice; ``{room}``
+    stands for the household's room code (the reference to write in the remark, so that the transfer
+    matches by itself). Empty when the project has no receiving account to print."""
+    account = (
+        BankAccount.objects.filter(project=project, is_active=True, on_notices=True)
+        .order_by("id")
+        .first()
+    )
+    if account is None:
+        return ""
+    parts = [
+        f"户名：{account.name}" if account.name else "",
+        f"开户行：{account.bank}" if account.bank else "",
+    ]
+    parts.append(f"账号：{account.number}")
+    who = "，".join(p for p in parts if p)
+    return f"银行转账：{who}。转账时请在附言中注明房号“{{room}}”，款项将自动入账。"

@@ -239,6 +239,9 @@ class NoticeData:
     late_fee: Decimal = Decimal("0.00")
     payment_instructions: str = ""
     service_phone: str = ""
+    bank_details: str = (
+        ""  # the receiving account and the reference to write (WUYE_NOTICE_BANK_DETAILS)
+    )
 
 
 def notices_pdf(notices: list[NoticeData]) -> bytes:
@@ -286,6 +289,8 @@ def notices_pdf(notices: list[NoticeData]) -> bytes:
         story.append(Spacer(1, 5 * mm))
         if notice.payment_instructions:
             story.append(Paragraph(f"缴费方式：{notice.payment_instructions}", st["body"]))
+        if notice.bank_details:
+            story.append(Paragraph(_escape(notice.bank_details), st["body"]))
         if notice.service_phone:
             story.append(
                 Paragraph(f"如对账单有疑问，请致电物业服务中心：{notice.service_phone}", st["body"])

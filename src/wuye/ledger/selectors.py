@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import (
     BooleanField,
     Count,
@@ -38,6 +39,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from wuye.billing.enums import AdjustmentKind, BillKind
 from wuye.billing.late_fees import LateFeeTerms, accrual_start, late_fee
@@ -922,6 +924,11 @@ def notices_for(
     }
     company = project.company.name
     instructions = billing_settings(project).payment_instructions
+    # How to pay by bank transfer, from the app that keeps the receiving accounts (banking, above).
+    bank_details = "".join(
+        import_string(path)(project=project)
+        for path in getattr(settings, "WUYE_NOTICE_BANK_DETAILS", [])
+    )
     by_account: dict[int, list[Bill]] = defaultdict(list)
     for bill in bills:
         by_account[bill.account_id].append(bill)
@@ -949,6 +956,7 @@ def notices_for(
                 late_fee=sum((fees[b.pk].due for b in own if b.pk in fees), ZERO),
                 payment_instructions=instructions,
                 service_phone=project.service_phone,
+                bank_details=bank_details.replace("{room}", account.room.code),
             )
         )
     # Walking order of whoever delivers them: by room code, naturally (2-1-902 before 2-1-1001).
