@@ -68,10 +68,10 @@ def test_a_case_of_another_project_is_not_found(client, make_user, other_project
     assert client.get(reverse("dunning:case", args=[case.pk])).status_code == 404
 
 
-def test_a_cashier_has_no_dunning_pages(client, cashier, case):
+def test_a_cashier_has_only_their_own_cases_no_case_list(client, cashier, case):
     client.force_login(cashier)
 
-    assert client.get(reverse("dunning:today")).status_code == 403
+    assert "3-2-1502" not in client.get(reverse("dunning:today")).content.decode()
     assert client.get(reverse("dunning:cases")).status_code == 403
 
 

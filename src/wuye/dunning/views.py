@@ -25,7 +25,13 @@ from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.models import User
 from wuye.core.scope import can_see_phones, project_ids_for, role_in
 from wuye.dunning import assignment, limitation, reports, selectors, services
-from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
+from wuye.dunning.access import (
+    OVERSEER_ROLES,
+    OWN_CASES_ONLY,
+    SUPERVISOR_ROLES,
+    WORKER_ROLES,
+    sees_case_phones,
+)
 from wuye.dunning.enums import VOICE_CHANNELS, CaseClass, Channel, Stage
 from wuye.dunning.forms import (
     OUTCOMES,
@@ -120,12 +126,12 @@ def today(request):
     prefix = reverse("dunning:cases")
     for case in shown:
         case.url = f"{prefix}{case.pk}/"
+        case.show_phones = sees_case_phones(request.user, case)
     context = {
         "tasks": shown,
         "total": len(tasks),
         "next_page": number + 1 if number * TODAY_PAGE < len(tasks) else None,
         "on": on,
-        "show_phones": can_see_phones(request.user, project),
         "overdue_count": sum(1 for t in tasks if t.task_overdue),
     }
     if request.htmx and number > 1:
@@ -145,7 +151,7 @@ def _task_card(request, case: ArrearsCase, *, done=None, form=None, error=None):
             "on": on,
             "done": done,
             "open_form": error is not None,
-            "show_phones": can_see_phones(request.user, case.project_id),
+            "show_phones": sees_case_phones(request.user, case),
             **_form_context(case, form, error),
         },
     )
@@ -164,7 +170,7 @@ def contact_form(request, case_id: int):
         {
             "case": case,
             "from_today": True,
-            "show_phones": can_see_phones(request.user, case.project_id),
+            "show_phones": sees_case_phones(request.user, case),
             **_form_context(case),
         },
     )
@@ -292,7 +298,7 @@ def case(request, case_id: int):
             "f": data,
             "case": case,
             "on": on,
-            "show_phones": can_see_phones(request.user, case.project_id),
+            "show_phones": sees_case_phones(request.user, case),
             "is_supervisor": role in SUPERVISOR_ROLES,
             "workers": selectors.workers_of(case.project_id) if role in SUPERVISOR_ROLES else [],
             "class_choices": CaseClass.choices,
