@@ -30,11 +30,43 @@ class NotInScope(WuyeError):
     code = "wuye.not_in_scope"
 
 
+# Longest free text (备注, 描述, 说明 …) a user may store when the field sets no max_length of its own:
+# about four pages of Chinese. A 1.7-million-character ticket description used to be accepted.
+TEXT_MAX_LENGTH = 2000
+
+
+def text_within(
+    value: str | None, *, label: str, field: str, max_length: int | None = None
+) -> None:
+    """``ValidationFailed`` naming ``label`` when ``value`` is longer than ``max_length`` characters
+    (default ``TEXT_MAX_LENGTH``)."""
+    limit = max_length or TEXT_MAX_LENGTH
+    n = len(value or "")
+    if n > limit:
+        raise ValidationFailed(f"{label}：最多 {limit} 字（现有 {n} 字）", field=field)
+
+
+def text_lengths_check(obj) -> None:
+    """Every ``TextField`` of ``obj`` within its ``max_length`` or ``TEXT_MAX_LENGTH`` (Django itself
+    does not enforce a TextField's max_length)."""
+    from django.db import models
+
+    for f in obj._meta.concrete_fields:
+        if isinstance(f, models.TextField) and f.editable:
+            text_within(
+                getattr(obj, f.attname),
+                label=str(f.verbose_name),
+                field=f.name,
+                max_length=f.max_length,
+            )
+
+
 def full_clean(obj, exclude: list[str] | None = None) -> None:
     """Model validation (fields and constraints) turned into ``ValidationFailed``, naming the first
-    field at fault with its Chinese label."""
+    field at fault with its Chinese label. Free-text fields are held to their length limit first."""
     from django.core.exceptions import ValidationError
 
+    text_lengths_check(obj)
     try:
         obj.full_clean(exclude=exclude, validate_constraints=True)
     except ValidationError as exc:

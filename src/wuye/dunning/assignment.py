@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from wuye.core.audit import audit_record
-from wuye.core.errors import ValidationFailed
+from wuye.core.errors import ValidationFailed, text_within
 from wuye.core.models import Membership, Project, User
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
@@ -252,6 +252,7 @@ def recovery_order_create(
     if team is not None and team.project_id != case.project_id:
         raise ValidationFailed("请选择本项目的催收小组", field="team")
     notes = (notes or "").strip()
+    text_within(notes, label="备注", field="notes")
     if word := rules.forbidden_measure(notes):
         raise ValidationFailed(f"“{word}”：{rules.FORBIDDEN_MESSAGE}", field="notes")
     with transaction.atomic():

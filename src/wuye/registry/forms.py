@@ -2,6 +2,7 @@
 
 from django import forms
 
+from wuye.core.errors import TEXT_MAX_LENGTH
 from wuye.core.widgets import IsoDateInput
 from wuye.registry.enums import (
     IssueState,
@@ -36,7 +37,12 @@ class PersonForm(forms.Form):
     mailing_address = forms.CharField(label="邮寄地址", max_length=200, required=False)
     preferred_contact_times = forms.CharField(label="方便联系时间", max_length=100, required=False)
     written_contact_only = forms.BooleanField(label="仅书面联系", required=False)
-    notes = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label="备注",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class PhoneAddForm(forms.Form):
@@ -67,7 +73,10 @@ class LegacyIssueForm(forms.Form):
     responsible_party = forms.ChoiceField(label="责任方", choices=ResponsibleParty.choices)
     reported_on = forms.DateField(label="登记日期", widget=IsoDateInput())
     description = forms.CharField(
-        label="详细描述", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="详细描述",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -80,7 +89,10 @@ class TicketForm(forms.Form):
     category = forms.ChoiceField(label="类别", choices=TicketCategory.choices)
     subject = forms.CharField(label="事由", max_length=100)
     description = forms.CharField(
-        label="内容", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="内容",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

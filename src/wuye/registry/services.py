@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from wuye.core.audit import audit_record, diff, snapshot
-from wuye.core.errors import ValidationFailed, full_clean
+from wuye.core.errors import ValidationFailed, full_clean, text_lengths_check
 from wuye.core.models import Project, User
 from wuye.registry.enums import (
     IssueState,
@@ -485,9 +485,11 @@ def legacy_issue_change_state(
         else:
             issue.resolved_on = None
         issue.save(update_fields=["state", "resolved_on"])
-        LegacyIssueEvent.objects.create(
+        event = LegacyIssueEvent(
             issue=issue, user=_real(user), from_state=old, to_state=state, note=note
         )
+        text_lengths_check(event)
+        event.save()
         audit_record(
             user=user,
             action="遗留问题状态",
