@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -43,10 +44,23 @@ def audit_log(request):
     return render(request, "core/audit_log.html", {"page": page})
 
 
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in (
+            ("old_password", "当前密码"),
+            ("new_password1", "新密码"),
+            ("new_password2", "再输一次新密码"),
+        ):
+            self.fields[name].label = label
+            self.fields[name].help_text = ""
+
+
 class PasswordChange(auth_views.PasswordChangeView):
     """修改密码: the user's own password, checked by AUTH_PASSWORD_VALIDATORS; audited (never the
     password itself). The session stays logged in (Django updates its hash)."""
 
+    form_class = PasswordChangeForm
     success_url = reverse_lazy("home")
 
     def get_context_data(self, **kwargs):
