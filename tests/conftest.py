@@ -59,5 +59,12 @@ def manager(make_user, project):
 
 
 @pytest.fixture
+def approver(make_user, project):
+    """A second project manager: reversals, refunds and waivers are approved by someone other than
+    the one who asks (四眼原则, issue 13 item 12)."""
+    return make_user("approver", Role.PROJECT_MANAGER, project)
+
+
+@pytest.fixture
 def admin_user(make_user):
     return make_user("boss", Role.COMPANY_ADMIN, company_role=Role.COMPANY_ADMIN)

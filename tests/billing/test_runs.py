@@ -120,9 +120,9 @@ def test_progress_is_reported_per_chunk(estate, monkeypatch):
     assert seen == [(0, 7), (4, 7), (7, 7)]
 
 
-def test_a_committed_run_is_reversed_with_adjustments_and_no_deletion(estate, manager):
+def test_a_committed_run_is_reversed_with_adjustments_and_no_deletion(estate, manager, approver):
     run = commit(estate, manager)
-    run = services.run_reverse(run=run, user=manager, reason="单价录错", approved_by=manager)
+    run = services.run_reverse(run=run, user=manager, reason="单价录错", approved_by=approver)
     assert run.status == RunStatus.REVERSED and run.reverse_reason == "单价录错"
     assert Bill.objects.filter(run=run).count() == 7
     reversals = BillAdjustment.objects.filter(run=run, kind=AdjustmentKind.REVERSAL)
@@ -130,9 +130,11 @@ def test_a_committed_run_is_reversed_with_adjustments_and_no_deletion(estate, ma
     assert {b.outstanding for b in with_balance(Bill.objects.filter(run=run))} == {Decimal("0")}
 
 
-def test_a_reversed_month_is_billed_again_as_the_next_revision(estate, manager, property_fee):
+def test_a_reversed_month_is_billed_again_as_the_next_revision(
+    estate, manager, property_fee, approver
+):
     first = commit(estate, manager)
-    services.run_reverse(run=first, user=manager, reason="单价录错", approved_by=manager)
+    services.run_reverse(run=first, user=manager, reason="单价录错", approved_by=approver)
     standard = property_fee.standards.get()
     services.fee_standard_end(user=None, standard=standard, valid_to=D(2026, 10, 31))
     services.fee_standard_add(user=None, fee_item=property_fee, unit_price="2.00", valid_from=NOV)
@@ -153,7 +155,7 @@ def test_reversal_needs_a_reason_and_a_manager_approver(estate, manager, steward
     assert err.value.field == "approved_by"
 
 
-def test_a_run_with_paid_bills_cannot_be_reversed(estate, manager, cashier):
+def test_a_run_with_paid_bills_cannot_be_reversed(estate, manager, cashier, approver):
     from wuye.ledger.services import payment_record
 
     run = commit(estate, manager)
@@ -166,15 +168,15 @@ def test_a_run_with_paid_bills_cannot_be_reversed(estate, manager, cashier):
         business_date=D(2026, 11, 20),
     )
     with pytest.raises(ValidationFailed) as err:
-        services.run_reverse(run=run, user=manager, reason="错", approved_by=manager)
+        services.run_reverse(run=run, user=manager, reason="错", approved_by=approver)
     assert "1-1-101" in err.value.message
     assert not BillAdjustment.objects.exists()
 
 
-def test_only_a_committed_run_can_be_reversed(estate, manager):
+def test_only_a_committed_run_can_be_reversed(estate, manager, approver):
     run = preview(estate)
     with pytest.raises(ValidationFailed) as err:
-        services.run_reverse(run=run, user=manager, reason="错", approved_by=manager)
+        services.run_reverse(run=run, user=manager, reason="错", approved_by=approver)
     assert err.value.field == "status"
 
 

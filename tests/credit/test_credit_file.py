@@ -53,7 +53,7 @@ def test_a_bill_not_yet_due_does_not_count(project, acct, item, today):
 
 
 def test_a_reversed_payment_unpays_the_bill_and_paying_again_later_is_late(
-    project, acct, item, cashier, manager, today
+    project, acct, item, cashier, manager, today, approver
 ):
     (b,) = monthly(acct, item, today, 1)
     payment = pay(cashier, acct, "100.00", bill_ids=[b.pk], business_date=b.due_date - DAY)
@@ -65,7 +65,7 @@ def test_a_reversed_payment_unpays_the_bill_and_paying_again_later_is_late(
         user=manager,
         payment=payment,
         reason="银行退票",
-        approved_by=manager,
+        approved_by=approver,
         business_date=reversal_day,
     )
     recompute(project, today)

@@ -35,14 +35,14 @@ def test_a_payment_updates_the_file_at_once(
 
 
 def test_a_reversal_updates_the_file_at_once(
-    project, acct, item, cashier, manager, today, django_capture_on_commit_callbacks
+    project, acct, item, cashier, manager, today, django_capture_on_commit_callbacks, approver
 ):
     monthly(acct, item, today, 2)
     with django_capture_on_commit_callbacks(execute=True):
         payment = pay(cashier, acct, "200.00")
     assert file_of(acct).overdue_amount == D("0.00")
     with django_capture_on_commit_callbacks(execute=True):
-        payment_reverse(user=manager, payment=payment, reason="录错户", approved_by=manager)
+        payment_reverse(user=manager, payment=payment, reason="录错户", approved_by=approver)
     assert file_of(acct).overdue_amount == D("200.00")
 
 

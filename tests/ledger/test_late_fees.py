@@ -95,7 +95,7 @@ def test_without_late_fees_only_the_principal_is_taken(cashier, acct, item, proj
 
 
 def test_waived_and_billed_late_fees_are_not_asked_for_twice(
-    cashier, supervisor, manager, acct, item, project
+    cashier, supervisor, manager, acct, item, project, approver
 ):
     late_fee_rule(project)
     b = bill(acct, item, "1000.00", D(2025, 1, 1), due_date=D(2025, 1, 1))
@@ -104,7 +104,7 @@ def test_waived_and_billed_late_fees_are_not_asked_for_twice(
         bill=b,
         amount="0.50",
         reason="业主配合维修",
-        approved_by=manager,
+        approved_by=approver,
         as_of=D(2025, 1, 11),
     )
     [row] = selectors.unpaid_bills(acct, D(2025, 1, 11))
@@ -130,7 +130,7 @@ def test_waived_and_billed_late_fees_are_not_asked_for_twice(
     assert charge_due == rows["charge"].late_fee.capped - Decimal("0.50") - Decimal("1.00")
 
 
-def test_late_fee_history_uses_reductions_on_their_dates(manager, acct, item, project):
+def test_late_fee_history_uses_reductions_on_their_dates(manager, acct, item, project, approver):
     late_fee_rule(project)
     b = bill(acct, item, "1000.00", D(2025, 1, 1), due_date=D(2025, 1, 1))
     billing.bill_adjust(
@@ -139,7 +139,7 @@ def test_late_fee_history_uses_reductions_on_their_dates(manager, acct, item, pr
         kind="waiver",
         amount="600",
         reason="漏水补偿",
-        approved_by=manager,
+        approved_by=approver,
         effective_date=D(2025, 1, 6),
     )
     [row] = selectors.unpaid_bills(acct, D(2025, 1, 11))

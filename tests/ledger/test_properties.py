@@ -146,7 +146,7 @@ def run(op, ctx):
             kind="waiver",
             amount=yuan(cents),
             reason="测试减免",
-            approved_by=manager,
+            approved_by=ctx["approver"],
             effective_date=day(offset),
         )
     elif kind == "bill":
@@ -192,7 +192,7 @@ def check(ctx, as_of_days=(0, 30, 90, 200, 400)):
 
 
 @pytest.fixture
-def ctx(project, cashier, supervisor, manager, item):
+def ctx(project, cashier, supervisor, manager, approver, item):
     late_fee_rule(project)
     accounts = [account(project, "1-1-101"), account(project, "1-1-102", owner="李四")]
     for acct in accounts:
@@ -203,6 +203,7 @@ def ctx(project, cashier, supervisor, manager, item):
         "cashier": cashier,
         "supervisor": supervisor,
         "manager": manager,
+        "approver": approver,
         "project": project,
         "item": item,
     }

@@ -43,7 +43,7 @@ def test_back_dated_payment_changes_the_past_from_its_date(cashier, acct, item):
     assert selectors.account_position(acct, D(2025, 5, 1)).outstanding == 0
 
 
-def test_adjustments_count_from_their_date(manager, acct, item):
+def test_adjustments_count_from_their_date(manager, acct, item, approver):
     b = bill(acct, item, "100.00", D(2025, 1, 1))
     billing.bill_adjust(
         user=manager,
@@ -51,7 +51,7 @@ def test_adjustments_count_from_their_date(manager, acct, item):
         kind="discount",
         amount="30",
         reason="预交优惠",
-        approved_by=manager,
+        approved_by=approver,
         effective_date=D(2025, 1, 10),
     )
     assert selectors.account_position(acct, D(2025, 1, 9)).outstanding == Decimal("100.00")
@@ -72,7 +72,7 @@ def test_position_and_unpaid_bills_use_fixed_queries(
     assert len(rows) == 60
 
 
-def test_statement_running_balance(cashier, supervisor, manager, acct, item):
+def test_statement_running_balance(cashier, supervisor, manager, acct, item, approver):
     january, february, march = monthly_bills(acct, item, D(2025, 1, 1), 3)
     pay(cashier, acct, "50.00", business_date=D(2025, 1, 20))
     billing.bill_adjust(
@@ -81,7 +81,7 @@ def test_statement_running_balance(cashier, supervisor, manager, acct, item):
         kind="waiver",
         amount="20",
         reason="漏水减免",
-        approved_by=manager,
+        approved_by=approver,
         effective_date=D(2025, 2, 3),
     )
     payment = services.payment_record(

@@ -61,7 +61,7 @@ def reverse(payment, user, approver, on: datetime.date):
 
 def adjust(bill_, user, kind: str, amount: str, on: datetime.date):
     return billing.bill_adjust(
-        user=user,
+        user=None,  # entered by the system; ``user`` approves it (四眼原则: never both)
         bill=bill_,
         kind=kind,
         amount=amount,

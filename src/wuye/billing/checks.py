@@ -5,6 +5,7 @@ Kept apart from ``services`` so that ``runs`` (billing runs, below ``services``)
 
 from __future__ import annotations
 
+from wuye.core.approvals import four_eyes_check
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Project, User
 from wuye.core.roles import Role
@@ -22,12 +23,21 @@ def require_reason(reason: str | None) -> str:
     return reason
 
 
-def check_approver(approved_by: User | None, project: Project | int) -> User:
-    """The approver must be the project's manager or a company administrator (SPEC §1)."""
+def check_approver(
+    approved_by: User | None,
+    project: Project | int,
+    *,
+    requested_by: User | None = None,
+    four_eyes: bool = False,
+) -> User:
+    """The approver must be the project's manager or a company administrator (SPEC §1); for a
+    reversal or a reduction (``four_eyes``) also someone other than ``requested_by`` (issue 13 item 12)."""
     if approved_by is None or not approved_by.is_authenticated or not approved_by.is_active:
         raise ValidationFailed("请指定审批人（项目经理或公司管理员）", field="approved_by")
     if role_in(approved_by, project) not in APPROVER_ROLES:
         raise ValidationFailed(
             f"审批人 {approved_by} 不是本项目的项目经理或公司管理员，不能审批", field="approved_by"
         )
+    if four_eyes:
+        four_eyes_check(approver=approved_by, requested_by=requested_by, roles=APPROVER_ROLES)
     return approved_by

@@ -900,18 +900,19 @@ def _array_literal(values: Sequence, text: bool) -> str:
     """A PostgreSQL array literal (``{1,2,NULL}``) of one column's values: built with ``str`` and one
     join, many times faster than the driver adapting each element. Text elements are double-quoted
     with backslash escapes, so any character is safe; numbers, dates and datetimes print as
-    PostgreSQL reads them."""
-    if text:
-        parts = (
-            "NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-            for v in values
-        )
-    else:
-        parts = (
-            "NULL" if v is None else format(v, "f") if isinstance(v, Decimal) else str(v)
-            for v in values
-        )
-    return "{" + ",".join(parts) + "}"
+    PostgreSQL reads them. Each distinct value is formatted once (most columns of a chunk repeat a
+    few values: the project, the run, the period, the prices), and ids are joined through ``map``."""
+    if not text and all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    literal: dict = {}
+    for v in set(values):
+        if v is None:
+            literal[v] = "NULL"
+        elif text:
+            literal[v] = '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        else:
+            literal[v] = format(v, "f") if isinstance(v, Decimal) else str(v)
+    return "{" + ",".join(map(literal.__getitem__, values)) + "}"
 
 
 def chunks_by_room(planned: list[PlannedBill], rooms_per_chunk: int) -> list[list[PlannedBill]]:
@@ -1187,7 +1188,9 @@ def run_reverse(
     """冲红 of a whole committed run: one reversal entry per bill, all or nothing. Refused, listing the
     bills, while any of them has money applied to it (reverse those payments first)."""
     reason = require_reason(reason)
-    check_approver(approved_by, run.project_id)
+    check_approver(
+        approved_by, run.project_id, requested_by=user if user and user.pk else None, four_eyes=True
+    )
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run.pk)
         if run.status != RunStatus.COMMITTED:

@@ -591,7 +591,7 @@ def bill_reverse(
 ) -> BillAdjustment:
     """冲红 of one bill: a reversal entry for all it still asks for. Refused while money is applied to it."""
     reason = require_reason(reason)
-    check_approver(approved_by, bill.project_id)
+    check_approver(approved_by, bill.project_id, requested_by=_real(user), four_eyes=True)
     with transaction.atomic():
         current = _locked_bill(bill)
         if current.adjustments.filter(kind=AdjustmentKind.REVERSAL).exists():
@@ -642,7 +642,7 @@ def bill_adjust(
         raise ValidationFailed("类型须为优惠、减免或补偿抵扣；冲红请用“冲红”", field="kind")
     value = _amount(amount, label=f"{ADJUST_KINDS[kind]}金额")
     reason = require_reason(reason)
-    check_approver(approved_by, bill.project_id)
+    check_approver(approved_by, bill.project_id, requested_by=_real(user), four_eyes=True)
     with transaction.atomic():
         current = _locked_bill(bill)
         if current.adjustments.filter(kind=AdjustmentKind.REVERSAL).exists():
@@ -689,7 +689,7 @@ def account_compensate(
     over its unpaid bills oldest first."""
     value = _amount(amount, label="补偿金额")
     reason = require_reason(reason)
-    check_approver(approved_by, account.project_id)
+    check_approver(approved_by, account.project_id, requested_by=_real(user), four_eyes=True)
     on = effective_date or timezone.localdate()
     with transaction.atomic():
         Account.objects.select_for_update().filter(pk=account.pk).first()
@@ -821,7 +821,7 @@ def late_fee_waive(
     """Forgives accrued late fee on a bill (at most the capped figure not yet waived)."""
     value = _amount(amount, label="减免金额")
     reason = require_reason(reason)
-    check_approver(approved_by, bill.project_id)
+    check_approver(approved_by, bill.project_id, requested_by=_real(user), four_eyes=True)
     on = as_of or timezone.localdate()
     with transaction.atomic():
         Bill.objects.select_for_update().filter(pk=bill.pk).first()

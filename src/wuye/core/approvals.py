@@ -52,6 +52,30 @@ def approver_check(
     return approver
 
 
+def four_eyes_check(
+    *,
+    approver: User,
+    requested_by: User | None,
+    collectors: Iterable[User | int | None] = (),
+    roles: Iterable[Role | str] = (),
+    doing: str = "冲红、退款和减免",
+) -> User:
+    """四眼原则 (issue 13 item 12): a reversal, refund or waiver is approved by a second person — never
+    the one who asks for it, nor the cashier who took the money it undoes. ``ValidationFailed`` on
+    ``approved_by`` otherwise (blank approver fields on a page make the requester the approver, so
+    they are refused here too)."""
+    others = {getattr(u, "pk", u) for u in (requested_by, *collectors) if u is not None}
+    if approver.pk in others:
+        who = roles_text(roles) if roles else "有审批权限的人"
+        raise ValidationFailed(
+            f"{doing}须由另一人审批（四眼原则）：请另一位{who}输入自己的账号和密码，"
+            "审批人不能是办理人本人，也不能是该笔收款的收款员",
+            code="approval.four_eyes",
+            field="approved_by",
+        )
+    return approver
+
+
 WRONG_APPROVER = "审批人账号或密码不正确，或该账号不能审批此操作"
 
 

@@ -184,6 +184,7 @@ def payment_create(request: HttpRequest, data: PaymentIn):
         include_late_fees=data.include_late_fees,
         idempotency_key=data.idempotency_key,
         note=data.note,
+        cashier_entry=True,  # a date before today needs a supervisor's approval: at the window only
     )
     return Status(201, _payment_out(payment))
 

@@ -26,8 +26,9 @@ RULE_TEXT = (
 
 
 class ApprovalForm(forms.Form):
-    """主管授权: the approver types their own account and password on the requester's screen. When the
-    logged-in user may approve, both may stay blank (they approve it themselves)."""
+    """主管授权: the approver types their own account and password on the requester's screen. Reversals
+    and refunds need a second person (四眼原则): blank fields make the requester the approver, which
+    the services refuse."""
 
     reason = forms.CharField(
         label="原因",

@@ -315,6 +315,12 @@ def closing(request):
             if cashiers
             else set(),
             "query": _closing_query(cashier, day),
+            # Earlier days with entries but no 日结: the overseers see everyone's, a cashier their own.
+            "unclosed": selectors.unclosed_days(
+                project,
+                before=timezone.localdate(),
+                cashier_id=None if role in CLOSING_OVERSEERS else request.user.pk,
+            ),
         },
     )
 

@@ -858,6 +858,47 @@ def closings_in(
     return rows.order_by("-business_date", "cashier__username")
 
 
+@dataclass(frozen=True)
+class UnclosedDay:
+    cashier: User
+    business_date: datetime.date
+    entries: int  # payments, reversals and refunds of that cashier dated that day
+
+
+def unclosed_days(
+    project: Project | int, *, before: datetime.date, cashier_id: int | None = None, limit: int = 60
+) -> list[UnclosedDay]:
+    """Days before ``before`` on which a cashier took money, reversed a payment or refunded in the
+    project and never closed (日结), newest first: the closing page flags them (issue 13 item 12).
+    Four queries."""
+    counts: dict[tuple[int, datetime.date], int] = defaultdict(int)
+    sources = (
+        (Payment.objects.filter(project=project), "cashier_id"),
+        (PaymentReversal.objects.filter(payment__project=project), "requested_by_id"),
+        (Refund.objects.filter(account__project=project), "requested_by_id"),
+    )
+    for rows, who in sources:
+        rows = rows.filter(business_date__lt=before)
+        if cashier_id is not None:
+            rows = rows.filter(**{who: cashier_id})
+        for user_id, day, n in (
+            rows.order_by()
+            .values(who, "business_date")
+            .annotate(n=Count("pk"))
+            .values_list(who, "business_date", "n")
+        ):
+            counts[(user_id, day)] += n
+    closed = set(
+        CashierClosing.objects.filter(project=project, business_date__lt=before).values_list(
+            "cashier_id", "business_date"
+        )
+    )
+    keys = sorted((k for k in counts if k not in closed), key=lambda k: (k[1], k[0]), reverse=True)
+    keys = keys[:limit]
+    users = User.objects.in_bulk({k[0] for k in keys})
+    return [UnclosedDay(users[c], d, counts[(c, d)]) for c, d in keys if c in users]
+
+
 def day_cashiers(project: Project | int, business_date: datetime.date) -> list[User]:
     """Who can have a 日结 for that day: the project's cashiers and anyone who took money, reversed a
     payment or refunded in the project that day (a supervisor at the window). Four queries."""

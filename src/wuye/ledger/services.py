@@ -40,7 +40,7 @@ from django.utils.module_loading import import_string
 from wuye.billing.enums import BillKind, RunStatus
 from wuye.billing.models import Account, Bill, BillingRun
 from wuye.billing.selectors import billing_settings
-from wuye.core.approvals import approver_check
+from wuye.core.approvals import approver_check, four_eyes_check, roles_text
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import AuditEntry, Project, User
@@ -257,6 +257,9 @@ def payment_record(
     include_late_fees: bool = True,
     idempotency_key: str | None = None,
     note: str = "",
+    cashier_entry: bool = False,
+    backdate_approved_by: User | None = None,
+    backdate_reason: str = "",
 ) -> Payment:
     """收款: one payment of ``account`` made with one or more methods (``lines`` of method, amount,
     transaction reference; method ``prepaid`` draws on the prepaid balance).
@@ -270,10 +273,26 @@ def payment_record(
     most two decimals, an unknown method, a bill of another project or account, a chosen bill that is
     already paid, a prepaid draw beyond the balance or beyond what the bills ask for, a business date
     in the future or already closed for this cashier.
+
+    ``cashier_entry`` (the fee window, the API: money a person keys in): a business date before today
+    needs ``backdate_reason`` and ``backdate_approved_by``, a supervisor, project manager or company
+    administrator other than ``user`` (issue 13 item 12); both are written to the audit trail. Payments
+    dated by evidence (a bank statement line) or rebuilt history do not pass ``cashier_entry``.
     """
     _check_staff(user, account.project_id, COLLECTOR_ROLES, "收款")
     cleaned = _clean_lines(lines)
     day = _business_date(business_date)
+    backdate = (
+        payment_backdate_check(
+            user=user,
+            project_id=account.project_id,
+            day=day,
+            approved_by=backdate_approved_by,
+            reason=backdate_reason,
+        )
+        if cashier_entry
+        else None
+    )
     note = (note or "").strip()
     if len(note) > 200:
         raise ValidationFailed("备注最多 200 字", field="note")
@@ -300,6 +319,7 @@ def payment_record(
                 include_late_fees=include_late_fees,
                 key=key,
                 note=note,
+                backdate=backdate,
             )
     except IntegrityError:
         # Only a duplicate idempotency key can collide here (two submits racing on two accounts).
@@ -307,6 +327,43 @@ def payment_record(
         if existing is None:
             raise
         return existing
+
+
+def payment_backdate_check(
+    *,
+    user: User,
+    project_id: int,
+    day: datetime.date,
+    approved_by: User | None,
+    reason: str,
+) -> dict | None:
+    """A payment a cashier keys in for a day before today (the current business day) needs a reason
+    and the approval of a supervisor, project manager or company administrator other than the
+    cashier; returns what the audit entry records (None for today)."""
+    if day >= timezone.localdate():
+        return None
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            f"收款日期 {day:%Y-%m-%d} 早于今天：补录以前日期的收款须填写补录原因，并由主管授权",
+            code="ledger.backdate_needs_approval",
+            field="backdate_reason",
+        )
+    if len(reason) > 200:
+        raise ValidationFailed("补录原因最多 200 字", field="backdate_reason")
+    try:
+        approver_check(project=project_id, approver=approved_by, roles=APPROVER_ROLES)
+    except ValidationFailed as exc:
+        raise ValidationFailed(
+            f"收款日期 {day:%Y-%m-%d} 早于今天：补录以前日期的收款须由{roles_text(APPROVER_ROLES)}"
+            "授权（请审批人输入自己的账号和密码）",
+            code="ledger.backdate_needs_approval",
+            field="approved_by",
+        ) from exc
+    four_eyes_check(
+        approver=approved_by, requested_by=user, roles=APPROVER_ROLES, doing="补录以前日期的收款"
+    )
+    return {"approved_by": approved_by.pk, "reason": reason, "entered_on": timezone.localdate()}
 
 
 def _existing_payment(key: str, account: Account) -> Payment | None:
@@ -330,6 +387,7 @@ def _payment_write(
     include_late_fees: bool,
     key: str | None,
     note: str,
+    backdate: dict | None = None,
 ) -> Payment:
     project_id = account.project_id
     lock_accounts([account.pk])
@@ -493,6 +551,7 @@ def _payment_write(
             "late_fee_bills": [[b.pk, b.late_fee_for_id, b.amount] for b in late_bills],
             "prepaid_deposit": deposit,
             "prepaid_draw": draw,
+            **({"backdated": backdate} if backdate else {}),
         },
     )
     _after_payment(account.pk)
@@ -526,6 +585,12 @@ def payment_reverse(
     reason = _reason(reason)
     _check_staff(user, payment.project_id, COLLECTOR_ROLES, "冲红收款")
     approver_check(project=payment.project_id, approver=approved_by, roles=APPROVER_ROLES)
+    four_eyes_check(
+        approver=approved_by,
+        requested_by=user,
+        collectors=[payment.cashier_id],
+        roles=APPROVER_ROLES,
+    )
     day = _business_date(business_date, "冲红日期")
     with transaction.atomic():
         lock_accounts([payment.account_id])
@@ -800,6 +865,7 @@ def prepaid_refund(
     reason = _reason(reason)
     _check_staff(user, account.project_id, COLLECTOR_ROLES, "办理退款")
     approver_check(project=account.project_id, approver=approved_by, roles=APPROVER_ROLES)
+    four_eyes_check(approver=approved_by, requested_by=user, roles=APPROVER_ROLES)
     day = _business_date(business_date, "退款日期")
     with transaction.atomic():
         lock_accounts([account.pk])

@@ -119,6 +119,23 @@ class PaymentForm(forms.Form):
         },
     )
     note = forms.CharField(label="备注", required=False, max_length=200)
+    # 补录以前日期的收款 (a date before today): a reason and a supervisor's approval (issue 13 item 12).
+    backdate_reason = forms.CharField(
+        label="补录原因",
+        required=False,
+        max_length=200,
+        help_text="收款日期早于今天时必填，并须主管授权",
+    )
+    approver_username = forms.CharField(
+        label="审批人账号",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    approver_password = forms.CharField(
+        label="审批人密码",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
     idempotency_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     confirm_surplus = forms.CharField(required=False, widget=forms.HiddenInput)
 
