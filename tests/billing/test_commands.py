@@ -60,16 +60,18 @@ def test_bad_input_is_refused_clearly(estate, which, period, message):
         run_command("billing_run", "--project", which, "--period", period, "--preview")
 
 
-def test_billing_reverse_reverses_a_run_with_an_approver(estate, manager):
+def test_billing_reverse_reverses_a_run_with_an_approver(estate, manager, approver):
     run_command("billing_run", "--project", "P001", "--period", "2026-11", "--yes")
     run = BillingRun.objects.get()
     args = ["billing_reverse", "--run", str(run.pk), "--reason", "单价录错", "--yes"]
-    run_command(*args, "--approver", "manager")
+    with pytest.raises(CommandError, match="四眼原则"):  # nobody approves their own reversal
+        run_command(*args, "--approver", "manager", "--user", "manager")
+    run_command(*args, "--approver", "approver", "--user", "manager")
     run.refresh_from_db()
     assert run.status == RunStatus.REVERSED
 
 
-def test_billing_reverse_refuses_an_approver_who_is_not_a_manager(estate, steward):
+def test_billing_reverse_refuses_an_approver_who_is_not_a_manager(estate, steward, manager):
     run_command("billing_run", "--project", "P001", "--period", "2026-11", "--yes")
     run = BillingRun.objects.get()
     with pytest.raises(CommandError, match="审批"):
@@ -81,5 +83,7 @@ def test_billing_reverse_refuses_an_approver_who_is_not_a_manager(estate, stewar
             "错",
             "--approver",
             "steward",
+            "--user",
+            "manager",
             "--yes",
         )

@@ -193,12 +193,17 @@ def test_progress_keeps_polling_while_the_run_is_written(as_manager, estate):
     assert "25%" in progress and 'hx-trigger="every 1s"' in progress
 
 
-def test_a_run_is_reversed_with_a_reason_by_the_manager(as_manager, estate, manager):
+def test_a_run_is_reversed_with_a_reason_by_the_manager(as_manager, estate, manager, approver):
     run = services.run_commit(
         run=services.run_preview(project=estate, period_start=NOV, user=None), user=None
     )
+    url = reverse("billing:run_reverse", args=[run.pk])
+    # 四眼原则: the manager cannot approve their own reversal by leaving the approver blank.
+    response = as_manager.post(url, {"reason": "单价录错"})
+    assert response.status_code == 400 and "四眼原则" in response.content.decode()
     response = as_manager.post(
-        reverse("billing:run_reverse", args=[run.pk]), {"reason": "单价录错"}
+        url,
+        {"reason": "单价录错", "approver_username": "approver", "approver_password": "pw-approver"},
     )
     assert response.status_code == 302
     run.refresh_from_db()
@@ -260,13 +265,21 @@ def test_a_bad_lpr_is_shown_next_to_its_field(as_manager, project):
     assert response.status_code == 400 and "annual_rate" in response.context["lpr_form"].errors
 
 
-def test_a_one_off_reduction_needs_a_reason(as_manager, estate):
+def test_a_one_off_reduction_needs_a_reason(as_manager, estate, approver):
     services.run_commit(
         run=services.run_preview(project=estate, period_start=NOV, user=None), user=None
     )
     bill = Bill.objects.get()
     url = reverse("billing:room_adjust", args=[bill.room_id])
-    data = {"action": "adjust", "bill": bill.pk, "kind": "waiver", "amount": "50", "reason": ""}
+    data = {
+        "action": "adjust",
+        "bill": bill.pk,
+        "kind": "waiver",
+        "amount": "50",
+        "reason": "",
+        "approver_username": "approver",
+        "approver_password": "pw-approver",
+    }
     response = as_manager.post(url, data)
     assert response.status_code == 400 and "reason" in response.context["adjust_form"].errors
     assert as_manager.post(url, {**data, "reason": "漏水补偿"}).status_code == 302

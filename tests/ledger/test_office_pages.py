@@ -136,19 +136,27 @@ def test_payment_reversal_with_the_supervisors_password_marks_it_and_the_balance
     assert position.prepaid_balance == Decimal("0.00")
 
 
-def test_a_supervisor_approves_their_own_reversal_by_leaving_the_approver_blank(
-    client, supervisor, paid
+def test_a_supervisor_cannot_approve_their_own_reversal_by_leaving_the_approver_blank(
+    client, supervisor, manager, paid
 ):
+    """四眼原则 (issue 13 item 12): blank approver fields no longer mean "I approve it myself"."""
     client.force_login(supervisor)
     response = client.post(reverse_url(paid), {"reason": "重复收款"})
+    assert response.status_code == 400 and "四眼原则" in response.content.decode()
+    assert not PaymentReversal.objects.exists()
+    response = client.post(
+        reverse_url(paid),
+        {"reason": "重复收款", "approver_username": "manager", "approver_password": "pw-manager"},
+    )
     assert response.status_code == 302
-    assert PaymentReversal.objects.get(payment=paid).approved_by == supervisor
+    assert PaymentReversal.objects.get(payment=paid).approved_by == manager
 
 
-def test_a_reversed_payment_offers_no_second_reversal(client, supervisor, paid):
+def test_a_reversed_payment_offers_no_second_reversal(client, supervisor, manager, paid):
     client.force_login(supervisor)
-    client.post(reverse_url(paid), {"reason": "重复收款"})
-    response = client.post(reverse_url(paid), {"reason": "再冲一次"})
+    by_manager = {"approver_username": "manager", "approver_password": "pw-manager"}
+    client.post(reverse_url(paid), {"reason": "重复收款", **by_manager})
+    response = client.post(reverse_url(paid), {"reason": "再冲一次", **by_manager})
     assert "不能重复冲红" in response.content.decode()
     assert PaymentReversal.objects.count() == 1
 
@@ -189,12 +197,15 @@ def test_bill_reversal_needs_a_project_manager_not_a_supervisor(
     assert [b.pk for b in selectors.unpaid_bills(acct)] == [bills[0].pk]
 
 
-def test_a_paid_bill_is_reversed_only_after_its_payment(client, manager, paid, bills):
+def test_a_paid_bill_is_reversed_only_after_its_payment(client, manager, approver, paid, bills):
     client.force_login(manager)
     url = reverse("ledger:bill_reverse", args=[bills[0].pk])
     page = client.get(url).content.decode()
     assert f"No.{paid.receipt_no:08d}" in page  # the payment to reverse first is linked
-    response = client.post(url, {"reason": "错出"})
+    response = client.post(
+        url,
+        {"reason": "错出", "approver_username": "approver", "approver_password": "pw-approver"},
+    )
     assert response.status_code == 400
     assert "请先冲红收款" in response.content.decode()
     assert not BillAdjustment.objects.exists()

@@ -25,7 +25,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--approver", required=True, help="审批人用户名（项目经理或公司管理员）"
         )
-        parser.add_argument("--user", help="记入操作日志的用户名（默认：审批人）")
+        parser.add_argument(
+            "--user",
+            required=True,
+            help="办理人用户名（记入操作日志；不能与审批人相同：四眼原则）",
+        )
         parser.add_argument("--yes", action="store_true", help="不询问，直接冲红")
 
     def handle(self, *args, **options):
@@ -33,7 +37,7 @@ class Command(BaseCommand):
         if run is None:
             raise CommandError(f"找不到计费批次 {options['run']}")
         approver = find_user(options["approver"])
-        user = find_user(options.get("user")) or approver
+        user = find_user(options["user"])
         self.stdout.write(
             f"{run.project.name} {run.period_start:%Y-%m} 批次 {run.pk}（{run.get_status_display()}）"
             f"：{run.total_count:,} 张账单，应收合计 {run.total_amount} 元"
