@@ -23,13 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wuye.billing.models import Account
 from wuye.billing.selectors import billing_settings
-<<<<<<< HEAD
+from wuye.core.approvals import approver_from_form
 from wuye.core.dates import date_param
 from wuye.core.errors import NotInScope, ValidationFailed, WuyeError
-=======
-from wuye.core.approvals import approver_from_form
-from wuye.core.errors import NotInScope, WuyeError
->>>>>>> cec3574 (Billing run on PostgreSQL: array literals format each distinct value once and join ids through map (about 3x less Python per chunk) (issue 16 item 5); run_reverse asks for a second approver (four eyes, issue 13 item 12))
 from wuye.core.money import money
 from wuye.core.scope import can_see_phones, project_ids_for, role_in
 from wuye.ledger import selectors, services
