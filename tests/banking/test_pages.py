@@ -162,3 +162,45 @@ def test_finance_uploads_previews_and_commits_a_statement(client, finance, homes
 
 def test_a_cashier_cannot_upload_statements(client, cashier):
     assert login(client, cashier).get(reverse("banking:imports")).status_code == 403
+
+
+def test_a_large_statement_is_matched_in_the_background_with_progress(
+    client, finance, homes, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.banking.test_statements import ICBC, xlsx
+    from wuye.banking import views
+    from wuye.banking.models import StatementImport
+
+    monkeypatch.setattr(views, "SYNC_MATCH_LINES", 1)  # 2 incoming lines: "large"
+    login(client, finance)
+    response = client.post(
+        reverse("banking:imports"), {"file": SimpleUploadedFile("a.xlsx", xlsx(ICBC))}
+    )
+    batch_id = int(response["Location"].rstrip("/").split("/")[-1])
+    done = client.post(reverse("banking:import_commit", args=[batch_id]), follow=True)
+    assert "正在后台匹配入账 2 笔" in done.content.decode()
+    batch = StatementImport.objects.get(pk=batch_id)
+    # the test task backend runs the task at once: both lines were matched and posted
+    assert (batch.match_done, batch.match_total, batch.auto_count) == (2, 2, 2)
+    assert Payment.objects.count() == 2
+    box = client.get(reverse("banking:import_progress", args=[batch_id])).content.decode()
+    assert "匹配入账已完成" in box
+
+
+def test_matching_resumes_for_stored_lines_nobody_matched(finance, bank, homes):
+    from wuye.banking.models import StatementImport
+
+    result = services.statement_import(
+        user=finance,
+        account=bank,
+        filename="a.xlsx",
+        lines=[f.line("600.00", name="张三", remark="5-1-803")],
+        post=False,
+    )
+    StatementLine.objects.update(decided=False)  # as after a crash between storing and matching
+    again = services.statement_match(
+        user=finance, batch=StatementImport.objects.get(pk=result.statement.pk)
+    )
+    assert again.count("auto") == 1 and Payment.objects.count() == 1

@@ -64,6 +64,9 @@ class StatementImport(ImportBatchBase):
     duplicate_count = models.PositiveIntegerField(_("重复"), default=0)
     auto_count = models.PositiveIntegerField(_("自动入账"), default=0)
     review_count = models.PositiveIntegerField(_("待认领"), default=0)
+    # Matching and posting after the lines are stored (in the background for large statements).
+    match_total = models.PositiveIntegerField(_("待匹配"), default=0)
+    match_done = models.PositiveIntegerField(_("已匹配"), default=0)
 
     class Meta:
         verbose_name = _("流水导入")
@@ -72,6 +75,10 @@ class StatementImport(ImportBatchBase):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def matching(self) -> bool:
+        return self.match_done < self.match_total
 
 
 class StatementLine(models.Model):

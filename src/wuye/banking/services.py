@@ -259,7 +259,15 @@ def _match_stored(
             outcome = LineOutcome(line, "review")
             outcomes.append(outcome)
             to_decide.append(line)
-    decided = _decide_and_post(user, account, to_decide, post=post, progress=progress)
+    StatementImport.objects.filter(pk=statement.pk).update(match_total=len(to_decide), match_done=0)
+
+    def record(done: int, total: int) -> None:
+        StatementImport.objects.filter(pk=statement.pk).update(match_done=done)
+        if progress is not None:
+            progress(done, total)
+
+    decided = _decide_and_post(user, account, to_decide, post=post, progress=record)
+    statement.match_total = statement.match_done = len(to_decide)
     for outcome in outcomes:
         if outcome.line.pk in decided:
             outcome.status, outcome.parts = decided[outcome.line.pk]
@@ -342,11 +350,14 @@ def statement_commit(
     account: BankAccount | None = None,
     post: bool = True,
     progress=None,
+    match: bool = True,
 ) -> ImportResult | None:
     """Stores the previewed statement's lines (all or nothing), keeps the confirmed mapping for its
     receiving account, then matches and posts. The receiving account is the one given, else the one
     the file's header rows name (created the first time), else the project's only one. Returns None
-    when the commit failed (the batch's report says why)."""
+    when the commit failed (the batch's report says why). With ``match=False`` it stops once the lines
+    are stored (``match_total`` says how many wait): ``statement_match`` does the rest, e.g. in the
+    background for a large statement, with its progress on ``match_done``."""
     _require(user, batch.project_id, IMPORT_ROLES, "导入银行流水")
     project = batch.project
     if account is None and batch.bank_account_id:
@@ -383,7 +394,26 @@ def statement_commit(
         headers = {col: text for col, text in sheets[0]["headers"]}
         mapping = {k: v for k, v in sheets[0]["mapping"].items() if not k.startswith("@")}
         bank_account_remember_mapping(account=account, mapping=mapping_headers(mapping, headers))
+    if not match:
+        waiting = StatementLine.objects.filter(
+            statement_import=batch, decided=False, status=LineStatus.REVIEW
+        ).count()
+        StatementImport.objects.filter(pk=batch.pk).update(match_total=waiting, match_done=0)
+        batch.match_total, batch.match_done = waiting, 0
+        return ImportResult(batch, [])
     return _match_stored(user, batch, account, stored["keys"], post=post, progress=progress)
+
+
+def statement_match(*, user: User, batch: StatementImport) -> ImportResult:
+    """Matches and posts the stored lines of a committed statement that the matcher has not seen
+    yet (the background half of a large import, or the rest of a run that crashed)."""
+    _require(user, batch.project_id, IMPORT_ROLES, "导入银行流水")
+    keys = list(
+        StatementLine.objects.filter(statement_import=batch)
+        .order_by("id")
+        .values_list("dedupe_key", flat=True)
+    )
+    return _match_stored(user, batch, batch.bank_account, keys, post=True)
 
 
 def _incoming(line: StatementLine) -> matching.Incoming:

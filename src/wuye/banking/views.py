@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wuye.banking import selectors, services
 from wuye.banking.enums import LineStatus
 from wuye.banking.forms import RefundForm, UndoForm, UploadForm
+from wuye.banking.tasks import statement_match_task
 from wuye.core.approvals import approver_from_form, roles_text
 from wuye.core.errors import NotInScope, WuyeError
 from wuye.core.importing import HEADER_ROW
@@ -327,13 +328,31 @@ def _mapping_context(report: dict) -> dict | None:
     }
 
 
+# Statements with more incoming lines than this are matched and posted in the background.
+SYNC_MATCH_LINES = 300
+
+
 @login_required
 @require_POST
 def import_commit(request, batch_id: int):
     batch = _batch(request, batch_id)
     account = _chosen_account(batch.project_id, request.POST.get("account", ""))
     try:
-        result = services.statement_commit(user=request.user, batch=batch, account=account)
+        stored = services.statement_commit(
+            user=request.user, batch=batch, account=account, match=False
+        )
+        if stored is not None and stored.statement.match_total <= SYNC_MATCH_LINES:
+            result = services.statement_match(user=request.user, batch=stored.statement)
+        elif stored is not None:
+            statement_match_task.enqueue(batch.pk, request.user.pk)
+            messages.success(
+                request,
+                f"流水已保存（新增 {stored.statement.new_count} 笔），"
+                f"正在后台匹配入账 {stored.statement.match_total} 笔，可离开本页。",
+            )
+            return redirect("banking:import", batch.pk)
+        else:
+            result = None
     except NotInScope as exc:
         raise Http404(exc.message) from exc
     except WuyeError as exc:
@@ -342,10 +361,18 @@ def import_commit(request, batch_id: int):
     if result is None:
         messages.error(request, "导入失败，未写入任何流水，原因见下方。")
     else:
+        s = result.statement
         messages.success(
             request,
-            f"导入完成：新增 {result.statement.new_count} 笔，重复 {result.count('duplicate')} 笔；"
-            f"自动入账 {result.count('auto')} 笔，待认领 {result.count('review')} 笔，"
-            f"支出等不参与匹配 {result.count('ignored')} 笔。",
+            f"导入完成：新增 {s.new_count} 笔，重复 {s.duplicate_count} 笔；"
+            f"自动入账 {result.count('auto')} 笔，待认领 {result.count('review')} 笔。",
         )
     return redirect("banking:import", batch.pk)
+
+
+@login_required
+@require_GET
+def import_progress(request, batch_id: int):
+    """The progress box of a statement being matched in the background (htmx polls it)."""
+    batch = _batch(request, batch_id)
+    return render(request, "banking/_progress.html", {"batch": batch})

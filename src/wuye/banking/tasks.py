@@ -1,0 +1,16 @@
+"""Background work of banking: matching and posting a large statement after its lines are stored."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from wuye.banking import services
+from wuye.banking.models import StatementImport
+from wuye.core.models import User
+
+
+@task()
+def statement_match_task(batch_id: int, user_id: int) -> dict:
+    batch = StatementImport.objects.select_related("bank_account", "project").get(pk=batch_id)
+    result = services.statement_match(user=User.objects.get(pk=user_id), batch=batch)
+    return {"auto": result.count("auto"), "review": result.count("review")}
