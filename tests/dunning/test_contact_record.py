@@ -139,7 +139,7 @@ def test_a_call_outside_the_working_window_is_refused_citing_the_rule(steward, c
         record(steward, case, lunch)
 
     assert refused.value.code == "dunning.outside_hours"
-    assert "LAW.md 第8条" in refused.value.message
+    assert "本公司联系规范" in refused.value.message and "LAW.md" not in refused.value.message
     assert "09:00–12:00、14:00–19:00" in refused.value.message
     assert f"下一个可联系时段从 {lunch:%m-%d} 14:00 开始" in refused.value.message
     assert not ContactRecord.objects.exists()
@@ -208,7 +208,7 @@ def test_a_fourth_call_in_a_day_is_refused(steward, case, today):
 def test_a_note_planning_an_unlawful_measure_is_refused(steward, case, morning, plan):
     with pytest.raises(ValidationFailed) as refused:
         record(steward, case, morning, note=plan)
-    assert "944" in refused.value.message
+    assert "《民法典》第九百四十四条" in refused.value.message
     assert refused.value.field == "note"
 
 
@@ -395,3 +395,30 @@ def test_a_cap_above_the_legal_limit_is_clamped_at_run_time():
 
     assert call_caps(DunningSettings(max_calls_per_day=9, max_calls_per_week=99)) == (6, 42)
     assert call_caps(DunningSettings(max_calls_per_day=2, max_calls_per_week=5)) == (2, 5)
+
+
+def test_what_the_owner_said_and_the_note_are_checked_on_a_contact(project, steward, debtor):
+    factories.run(project)
+    case = factories.case_of(debtor)
+    at = factories.at(factories.today(), 10)
+    for field in ("owner_said", "note"):
+        with pytest.raises(ValidationFailed) as refused:
+            contact_record(
+                user=steward,
+                case=case,
+                channel="phone",
+                reached=True,
+                at=at,
+                now=at,
+                **{field: "下周停止供水"},
+            )
+        assert refused.value.field == field
+    contact_record(
+        user=steward,
+        case=case,
+        channel="phone",
+        reached=True,
+        at=at,
+        now=at,
+        owner_said="业主说楼上停水导致漏水",
+    )

@@ -186,7 +186,7 @@ def complaints_in_arrears(
             case.overdue_amount,
             f"近 {s.complaints_days} 天报修/投诉 {by_room[case.room_id][0]} 次"
             f"（未完成 {by_room[case.room_id][1]} 件），现欠费 ¥{case.overdue_amount}："
-            "先处理问题再谈缴费，升级前须主管研判（LAW.md 第10条）",
+            "先处理问题再谈缴费，升级前须主管研判（业主抗辩可能成立：《民法典》第九百四十二条）",
             case.pk,
         )
         for case in cases.values()

@@ -80,7 +80,7 @@ class AlertSettings(models.Model):
     limitation_days = models.PositiveSmallIntegerField(
         _("诉讼时效剩余天数不多于"),
         default=90,
-        help_text=_("LAW.md 第7条：90 天和 30 天各提醒一次"),
+        help_text=_("诉讼时效届满前 90 天和 30 天各提醒一次（《民法典》第一百八十八条）"),
     )
 
     class Meta:

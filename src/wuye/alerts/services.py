@@ -17,7 +17,7 @@ from wuye.dunning.enums import CaseState, Channel, RefusalReason
 from wuye.dunning.models import ArrearsCase
 from wuye.dunning.rules import FORBIDDEN_MESSAGE, forbidden_measure
 
-PIPL = "《个人信息保护法》第25条；LAW.md 第2条"
+PIPL = "《个人信息保护法》第二十五条：未经本人单独同意不得公开其个人信息"
 MAX_TEXT = 2000
 
 

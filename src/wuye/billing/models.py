@@ -522,7 +522,7 @@ class ProjectBillingSettings(models.Model):
     )
     auto_consume_prepaid = models.BooleanField(_("新账单自动抵扣预存款"), default=True)
     max_prepay_months = models.PositiveSmallIntegerField(
-        _("预交上限(月)"), default=12, help_text=_("地方规定可能限制预收月数（LAW.md §11）")
+        _("预交上限(月)"), default=12, help_text=_("地方规定可能限制预收月数")
     )
     payment_instructions = models.TextField(
         _("缴费方式说明"),

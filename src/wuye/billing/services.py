@@ -983,7 +983,7 @@ def pay_ahead(
     if months > cap:
         raise ValidationFailed(
             f"预交月数 {months} 超过本项目预收上限 {cap} 个月（地方规定可限制预收物业费，"
-            "见 LAW.md §11；上限可在项目收费设置中调整）",
+            "地方规定可能限制预收月数；上限可在项目收费设置中调整）",
             field="months",
         )
     step = calc.cycle_months(fee_item.cycle)

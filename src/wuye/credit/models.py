@@ -82,7 +82,9 @@ class Segment(models.Model):
     dispute_refusal = models.BooleanField(
         _("最近一次拒缴为争议理由"),
         default=False,
-        help_text=_("漏水、电梯、开发商遗留、服务质量、金额异议（LAW.md 第10条）"),
+        help_text=_(
+            "漏水、电梯、开发商遗留、服务质量、金额异议（业主抗辩，须主管研判：《民法典》第九百四十二条）"
+        ),
     )
     min_unreached = models.PositiveSmallIntegerField(
         _("连续未联系上次数不少于"), null=True, blank=True

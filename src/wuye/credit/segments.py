@@ -41,7 +41,7 @@ DEFAULT_SEGMENTS: list[DefaultSegment] = [
         "dispute",
         "有争议拒缴",
         10,
-        "最近一次拒缴以房屋质量、服务或金额为由，且仍有欠费：先查清并解决问题（LAW.md 第10条）",
+        "最近一次拒缴以房屋质量、服务或金额为由，且仍有欠费：先查清并解决问题（业主的抗辩可能成立：《民法典》第九百四十二条）",
         {"dispute_refusal": True, "min_overdue_amount": Decimal("0.01")},
         {
             "tone": Tone.NEUTRAL,

@@ -350,7 +350,7 @@ def _check_strategy(segment: Segment) -> None:
         if segment.escalate_after_days < floor:
             raise ValidationFailed(
                 f"欠费转上门天数不能少于 {floor} 天（立案宽限 + 首次电话期限）："
-                "上门前须先电话提醒（SPEC 第5条第4、7步）。",
+                "上门前须先电话提醒（本公司催缴流程：先电话提醒、分类跟进，再上门）。",
                 field="escalate_after_days",
             )
     for template in (segment.reminder_template, segment.thank_template):

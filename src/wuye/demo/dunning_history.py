@@ -25,7 +25,7 @@ from django.utils import timezone
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Project, User
 from wuye.dunning.enums import CaseState, Channel, DeliveryStatus, Stage
-from wuye.dunning.models import ArrearsCase
+from wuye.dunning.models import ArrearsCase, ContactRecord
 from wuye.dunning.selectors import overdue_by_account
 from wuye.dunning.services import case_refresh_account, case_set_stage, contact_record, dunning_run
 from wuye.ledger.services import payment_record
@@ -168,7 +168,12 @@ class DunningHistory:
             kwargs["phone"] = self._phone(case)
         kwargs.setdefault("reached", True)
         # ``now`` just after the contact: the ledger is checked as of that day (误催), as it was then.
-        contact_record(user=user, case=case, at=at, now=at + dt.timedelta(minutes=3), **kwargs)
+        record = contact_record(
+            user=user, case=case, at=at, now=at + dt.timedelta(minutes=3), **kwargs
+        )
+        # The simulated history was entered when it happened, not all today (a late entry of a
+        # delivery would need a reason and proof before the legal stage).
+        ContactRecord.objects.filter(pk=record.pk).update(recorded_at=record.at)
 
     def _phone(self, case: ArrearsCase) -> Phone | None:
         return Phone.objects.filter(person_id=case.account.payer_id).order_by("id").first()
@@ -312,9 +317,10 @@ class DunningHistory:
         return 3
 
     def _script_e_legal(self, case: ArrearsCase) -> int:
-        self._refusal(case, 27)
-        self._door_notice(case, 25, deadline_ago=15)
-        self._lawyer_letter(case, 13, deadline_ago=2)
+        # Each written demand gives at least 15 days after its delivery (《民法典》第九百四十四条).
+        self._refusal(case, 40)
+        self._door_notice(case, 36, deadline_ago=21)
+        self._lawyer_letter(case, 18, deadline_ago=2)
         return 3
 
 

@@ -307,7 +307,7 @@ def evidence_export(*, user: User, case: ArrearsCase, on: datetime.date | None =
     story.append(Spacer(1, 4 * mm))
     story.append(
         Paragraph(
-            "本目录含债务人个人信息，仅供律师及有需要的员工使用，不得公开（《个人信息保护法》第25条）。",
+            "本目录含债务人个人信息，仅供律师及有需要的员工使用，不得公开（《个人信息保护法》第二十五条）。",
             st["body"],
         )
     )

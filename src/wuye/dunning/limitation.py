@@ -39,6 +39,7 @@ from wuye.billing.models import Bill
 from wuye.core import uploads
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
+from wuye.core.guardrails import guard_text
 from wuye.core.models import User
 from wuye.core.money import money
 from wuye.dunning.enums import (
@@ -66,7 +67,7 @@ from wuye.registry.models import LegacyIssue
 LIMITATION_YEARS = 3
 # Warn this many days before a bill's deadline (LAW.md §7).
 ALERT_DAYS = (90, 30)
-LAW_7 = "《民法典》第188、195条；LAW.md 第7条"
+LAW_7 = "《民法典》第一百八十八条、第一百九十五条：三年时效，有证据的催告、承诺等可中断"
 
 
 def add_years(day: datetime.date, years: int) -> datetime.date:
@@ -357,6 +358,7 @@ def interruption_record(
         raise ValidationFailed("请填写发生日期", field="on_date")
     if on_date > timezone.localdate():
         raise ValidationFailed("发生日期不能晚于今天", field="on_date")
+    guard_text(note, field="note")
     if evidence is None:
         raise ValidationFailed(
             f"时效中断须有证据（书面确认、立案回执等），请上传文件（{LAW_7}）", field="evidence"
@@ -397,7 +399,7 @@ class Verdict:
     reason: str = ""
 
 
-LAW_9 = "《民事诉讼法》第225–228条；LAW.md 第9条"
+LAW_9 = "《民事诉讼法》第二百二十五条至第二百二十八条：支付令只适用于无争议的金钱债权"
 
 
 def payment_order_allowed(case: ArrearsCase) -> Verdict:
@@ -416,5 +418,5 @@ def payment_order_allowed(case: ArrearsCase) -> Verdict:
         )
     return Verdict(
         True,
-        "可申请支付令：须为到期、金额确定、无争议的欠费，且业主在境内、可送达（LAW.md 第9条）。",
+        "可申请支付令：须为到期、金额确定、无争议的欠费，且业主在境内、可送达（《民事诉讼法》第二百二十五条）。",
     )

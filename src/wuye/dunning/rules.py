@@ -8,11 +8,11 @@ functions take plain values and return plain values, so each rule is tested on a
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 
 from django.utils import timezone
 
+from wuye.core import guardrails
 from wuye.dunning.enums import (
     MESSAGE_CHANNELS,
     VOICE_CHANNELS,
@@ -391,25 +391,10 @@ DEFENCE_REFUSALS = frozenset(
 
 # --- guardrails (LAW.md) ---------------------------------------------------------------------------
 
-# LAW.md §1: stopping utilities or locking people out to force payment is unlawful.
-_FORBIDDEN = re.compile(
-    r"停水|停电|停暖|停气|断水|断电|断暖|断气|限电|限水|拉闸|关阀|停供|"
-    r"停梯|锁梯|停用电梯|电梯卡|门禁卡.{0,4}(停|锁|禁|消|注)|(停|锁|禁)用?门禁|"
-    r"公示.{0,6}(欠费|名单)|(欠费|黑)名单.{0,4}(公示|张贴|公布|曝光)|曝光|挂黑榜|"
-    r"告诉.{0,6}(单位|领导|同事|邻居).{0,6}欠费"
-)
-
-FORBIDDEN_MESSAGE = (
-    "不能记录或计划停水、停电、停暖、停气、停用电梯或门禁卡，也不能公示、曝光欠费人或告知第三方："
-    "《民法典》第944条第3款禁止以停止供电、供水、供热、供燃气等方式催交物业费；"
-    "《个人信息保护法》第23、25条禁止公开或向第三方提供业主个人信息（LAW.md 第1–3条）。"
-)
-
-
-def forbidden_measure(text: str) -> str | None:
-    """The words of ``text`` that plan an unlawful measure, or ``None``."""
-    match = _FORBIDDEN.search(text or "")
-    return match.group(0) if match else None
+# LAW.md §1–3: the forbidden-measure guard lives in core (every app checks its free text with it):
+# the phrase list is data (core/forbidden_phrases.toml), texts are normalised before checking.
+FORBIDDEN_MESSAGE = guardrails.FORBIDDEN_MESSAGE
+forbidden_measure = guardrails.forbidden_measure
 
 
 # LAW.md §8: the limits no project setting may go beyond (the defaults sit inside them).

@@ -31,6 +31,7 @@ from wuye.billing.models import Account
 from wuye.core import uploads
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
+from wuye.core.guardrails import guard_text
 from wuye.core.models import Project, User
 from wuye.core.money import money, to_decimal
 from wuye.core.roles import Role
@@ -708,8 +709,9 @@ def contact_record(
     for name, text in (("note", note), ("owner_said", owner_said), ("class_reason", class_reason)):
         if len(text or "") > 2000:
             raise ValidationFailed("内容最多 2000 字", field=name)
-    if word := rules.forbidden_measure(note):
-        raise ValidationFailed(f"“{word}”：{rules.FORBIDDEN_MESSAGE}", field="note")
+    # Every free text of the record: the measures noted, what the owner said, the address used.
+    for name, text in (("note", note), ("owner_said", owner_said), ("used", used)):
+        guard_text(text, field=name)
     amount = None
     if promise_amount not in (None, ""):
         try:
@@ -738,7 +740,7 @@ def contact_record(
     if not case.is_open and corrects is None:
         raise ValidationFailed(
             f"误催：该户已无逾期欠费（案件已于 {case.closed_on:%Y-%m-%d} 结案），不得再催缴"
-            "（SPEC 第5条第2步）。",
+            "（本公司催缴流程：已缴清的不催）。",
             code="dunning.nothing_overdue",
             field="case",
         )
@@ -747,7 +749,7 @@ def contact_record(
     if channel in VOICE_CHANNELS and payer.written_contact_only:
         raise ValidationFailed(
             f"{payer.name} 要求仅以书面方式联系：不得电话或上门，请改用邮寄/EMS、"
-            "张贴投递通知或律师函（LAW.md 第8条）。",
+            "张贴投递通知或律师函（本公司联系规范：尊重业主选择的联系方式）。",
             code="dunning.written_only",
             field="channel",
         )

@@ -55,6 +55,19 @@ class TalkingPoint(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        # Editable talking points are read aloud to owners: the same guard as every free text.
+        from django.core.exceptions import ValidationError
+
+        from wuye.core.errors import ValidationFailed
+        from wuye.core.guardrails import guard_text
+
+        for name in ("title", "body"):
+            try:
+                guard_text(getattr(self, name), field=name)
+            except ValidationFailed as exc:
+                raise ValidationError({name: exc.message}) from exc
+
 
 class MessageTemplate(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")

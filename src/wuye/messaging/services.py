@@ -73,12 +73,12 @@ def _check_caps(case: ArrearsCase, at: datetime.datetime) -> None:
     other_today, other_week = _sent_elsewhere(case.account_id, day_start, week_start)
     if sent.filter(created_at__gte=day_start).count() + other_today >= per_day:
         raise ValidationFailed(
-            f"该户今天已发过 {per_day} 条短信，已达每日上限（LAW.md 第8条：不得频繁发送催缴信息）",
+            f"该户今天已发过 {per_day} 条短信，已达每日上限（本公司联系规范：不得频繁发送催缴信息）",
             field="template",
         )
     if sent.count() + other_week >= per_week:
         raise ValidationFailed(
-            f"该户本周已发过 {per_week} 条短信，已达每周上限（LAW.md 第8条）", field="template"
+            f"该户本周已发过 {per_week} 条短信，已达每周上限（本公司联系规范）", field="template"
         )
 
 

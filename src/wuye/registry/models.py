@@ -161,7 +161,9 @@ class Person(models.Model):
         _("方便联系时间"), max_length=100, blank=True, help_text=_("如：早出晚归，晚上7点后")
     )
     written_contact_only = models.BooleanField(
-        _("仅书面联系"), default=False, help_text=_("业主要求只以书面方式联系（LAW.md §8）")
+        _("仅书面联系"),
+        default=False,
+        help_text=_("业主要求只以书面方式联系：不打电话、不上门（本公司联系规范）"),
     )
     notes = models.TextField(_("备注"), blank=True)
     name_key = SearchKeyField()

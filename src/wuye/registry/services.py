@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from wuye.core.audit import audit_record, diff, snapshot
 from wuye.core.errors import ValidationFailed, full_clean, text_lengths_check
+from wuye.core.guardrails import guard_text
 from wuye.core.models import Project, User
 from wuye.registry.enums import (
     IssueState,
@@ -230,6 +231,7 @@ def person_create(
     name = name.strip()
     if not name:
         raise ValidationFailed("姓名不能为空", field="name")
+    guard_text(fields.get("notes"), field="notes")
     with transaction.atomic():
         person = Person(
             project=project,
@@ -253,6 +255,8 @@ def person_update(*, user: User | None, person: Person, **changes: Any) -> Perso
     unknown = set(changes) - set(PERSON_EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed(f"不能修改字段：{', '.join(sorted(unknown))}")
+    if "notes" in changes:
+        guard_text(changes["notes"], field="notes")
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=person.pk)
         before = snapshot(person)

@@ -13,7 +13,7 @@ from wuye.alerts.management.commands._common import parse_day, projects
 class Command(BaseCommand):
     help = (
         "到期前提醒与缴费感谢：按住户分群策略在到期前几天发提醒短信，缴费后发致谢；"
-        "已缴清或预存款足够的不提醒，每笔账单每种方式只提醒一次，只在短信时段内发送（LAW.md 第8条）。"
+        "已缴清或预存款足够的不提醒，每笔账单每种方式只提醒一次，只在短信时段内发送（本公司联系规范）。"
     )
 
     def add_arguments(self, parser):
