@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credit', '0001_initial'),
+        ('credit', '0002_segment_min_worst_days_late'),
     ]
 
     operations = [
