@@ -12,10 +12,11 @@ from django.views.decorators.http import require_POST
 
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope
+from wuye.core.masking import mask_data, mask_text
 from wuye.core.middleware import SESSION_KEY
 from wuye.core.models import AuditEntry
 from wuye.core.roles import AUDIT_ROLES
-from wuye.core.scope import access_project, role_in
+from wuye.core.scope import access_project, can_see_id_numbers, can_see_phones, role_in
 
 
 @login_required
@@ -41,6 +42,11 @@ def audit_log(request):
         raise PermissionDenied("只有公司管理员、项目经理和客服主管可查看操作日志。")
     entries = AuditEntry.objects.filter(project=project).select_related("user")
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    # Masked by the viewer's role exactly as the household pages are; the stored trail stays whole.
+    phones, ids = can_see_phones(request.user, project), can_see_id_numbers(request.user, project)
+    for entry in page:
+        entry.shown_changes = mask_data(entry.changes, phones=phones, ids=ids)
+        entry.shown_repr = mask_text(entry.object_repr, phones=phones, ids=ids)
     return render(request, "core/audit_log.html", {"page": page})
 
 
