@@ -286,3 +286,22 @@ def test_evidence_photos_are_served_only_within_scope(
     assert b"".join(client.get(url).streaming_content) == uploads.JPEG
     client.force_login(make_user("outsider", Role.SUPERVISOR, other_project))
     assert client.get(url).status_code == 404
+
+
+def test_a_workplace_visit_warns_the_steward_not_to_tell_colleagues(
+    client, steward, supervisor, case, debtor
+):
+    """Issue 13 item 11 (《个人信息保护法》第二十三条): on the task and on the record form."""
+    from wuye.dunning.enums import Stage
+    from wuye.dunning.services import case_set_stage
+    from wuye.registry import services as registry
+
+    registry.person_update(user=None, person=debtor.payer, work_address="高新区软件园 5 号楼")
+    case_set_stage(user=supervisor, case=case, stage=Stage.VISIT, reason="电话多次未果")
+    client.force_login(steward)
+
+    today_page = client.get(reverse("dunning:today")).content.decode()
+    form = client.get(reverse("dunning:contact_form", args=[case.pk])).content.decode()
+
+    assert "workplace-warning" in today_page and "第二十三条" in today_page
+    assert "不得向同事、领导或前台透露欠费" in form

@@ -187,3 +187,71 @@ def _pdf_text(content: bytes) -> str:
         ["/usr/bin/pdftotext", "-", "-"], input=content, capture_output=True, check=True
     )
     return done.stdout.decode().replace(" ", "").replace("\n", "")
+
+
+# --- what a folded letter shows (issue 13 item 11) --------------------------------------------------
+
+
+def _above_the_fold(content: bytes) -> tuple[str, float]:
+    """The text of page 1 above the fold line, and the fold's height from the top (points)."""
+    import re
+
+    boxes = subprocess.run(
+        ["/usr/bin/pdftotext", "-f", "1", "-l", "1", "-bbox", "-", "-"],
+        input=content,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    fold = [
+        float(m.group(1))
+        for m in re.finditer(r'<word xMin="[\d.]+" yMin="([\d.]+)"[^>]*>([^<]*)</word>', boxes)
+        if "折叠" in m.group(2)
+    ]
+    assert fold, "no fold line on page 1"
+    top = subprocess.run(
+        [
+            "/usr/bin/pdftotext",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-x",
+            "0",
+            "-y",
+            "0",
+            "-W",
+            "600",
+            "-H",
+            str(int(fold[0]) - 1),
+            "-",
+            "-",
+        ],
+        input=content,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return top.replace(" ", "").replace("\n", ""), fold[0]
+
+
+@pytest.mark.parametrize("kind", ["written_demand", "lawyer_letter"])
+def test_a_folded_letter_shows_only_the_addressee(client, steward, project, case, today, kind):
+    from wuye.messaging.models import LetterSettings
+
+    LetterSettings.objects.update_or_create(
+        project=project, defaults={"law_firm": "明正律师事务所", "principal": "锦绣物业有限公司"}
+    )
+    late_fee_rule(project)
+    client.force_login(steward)
+    answer = client.get(
+        reverse("messaging:demand_pdf", args=[case.pk]),
+        {"kind": kind, "deadline": (today + 20 * DAY).isoformat()},
+    )
+    assert answer.status_code == 200
+
+    outside, fold_at = _above_the_fold(answer.content)
+
+    assert "张三" in outside and "3-2-1502" in outside and "亲启" in outside
+    for word in ("欠费", "欠款", "催缴", "催告", "律师", "滞纳金", "200.00", "¥", "元"):
+        assert word not in outside, word
+    assert 150 < fold_at < 842 / 2  # in the top part of an A4 page (842 pt tall)
+    assert "欠费" in _pdf_text(answer.content)  # the letter itself still says what is owed

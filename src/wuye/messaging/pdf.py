@@ -22,7 +22,24 @@ from wuye.messaging.models import TemplateKind
 from wuye.messaging.selectors import DemandLine, demand_lines  # noqa: F401 - used by callers
 
 
+FOLD_TEXT = "- - - - - - - - - - - - - - - - 请沿此线折叠 - - - - - - - - - - - - - - - -"
+
+
+class FoldLine(Paragraph):
+    """The fold: only what comes before it shows on a folded letter taped to a door."""
+
+
 def demand_pdf(case: ArrearsCase, kind: str, deadline: datetime.date, on: datetime.date) -> bytes:
+    title, story = demand_story(case, kind, deadline, on)
+    return render_a4(story, title=f"{title} {case.room.code}", margin_mm=20)
+
+
+def demand_story(
+    case: ArrearsCase, kind: str, deadline: datetime.date, on: datetime.date
+) -> tuple[str, list]:
+    """The letter as flowables. Laid out as the payment notice is: the addressee alone above a fold
+    line, the title, amounts and the word 欠费 below it, so a folded letter on a door or in a
+    mailbox shows neighbours nothing of the debt (《个人信息保护法》第二十五条)."""
     font = cjk_font()
     title_style = ParagraphStyle("t", fontName=font, fontSize=18, leading=26, alignment=1)
     body_style = ParagraphStyle("b", fontName=font, fontSize=11, leading=18)
@@ -58,7 +75,19 @@ def demand_pdf(case: ArrearsCase, kind: str, deadline: datetime.date, on: dateti
             ]
         )
     )
-    story = [Paragraph(title, title_style), Spacer(1, 8 * mm)]
+    story = [
+        Paragraph(_escape(f"{case.project.name} 物业服务中心"), small),
+        Spacer(1, 10 * mm),
+        Paragraph(
+            _escape(f"致：{case.room.code} 户　{case.account.payer.name} 先生/女士（亲启）"),
+            body_style,
+        ),
+        Spacer(1, 40 * mm),
+        FoldLine(FOLD_TEXT, small),
+        Spacer(1, 8 * mm),
+        Paragraph(title, title_style),
+        Spacer(1, 8 * mm),
+    ]
     story += [Paragraph(line or "&nbsp;", body_style) for line in _escape(text).split("\n")]
     story += [Spacer(1, 6 * mm), Paragraph("欠费明细", body_style), Spacer(1, 2 * mm), table]
     story += [
@@ -85,7 +114,7 @@ def demand_pdf(case: ArrearsCase, kind: str, deadline: datetime.date, on: dateti
         ]
     story = [x for x in story if x is not None]
     story.append(Paragraph(f"{on.year}年{on.month}月{on.day}日", body_style))
-    return render_a4(story, title=f"{title} {case.room.code}", margin_mm=20)
+    return title, story
 
 
 def _escape(text: str) -> str:
