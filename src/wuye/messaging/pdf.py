@@ -21,7 +21,6 @@ from wuye.messaging import rendering, selectors
 from wuye.messaging.models import TemplateKind
 from wuye.messaging.selectors import DemandLine, demand_lines  # noqa: F401 - used by callers
 
-
 FOLD_TEXT = "- - - - - - - - - - - - - - - - 请沿此线折叠 - - - - - - - - - - - - - - - -"
 
 
