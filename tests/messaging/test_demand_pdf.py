@@ -208,7 +208,7 @@ def _above_the_fold(content: bytes) -> tuple[str, float]:
         if "折叠" in m.group(2)
     ]
     assert fold, "no fold line on page 1"
-    top = subprocess.run(
+    top = subprocess.run(  # noqa: S603 - fixed arguments
         [
             "/usr/bin/pdftotext",
             "-f",
