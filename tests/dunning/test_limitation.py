@@ -233,7 +233,7 @@ def test_an_interruption_without_evidence_is_refused(steward, case, today):
         )
 
     assert refused.value.field == "evidence"
-    assert "第7条" in refused.value.message
+    assert "《民法典》第一百九十五条" in refused.value.message
 
 
 @pytest.mark.django_db
@@ -260,7 +260,7 @@ def test_no_payment_order_for_a_class_e_case(case):
     verdict = payment_order_allowed(case)
 
     assert not verdict.allowed
-    assert "第9条" in verdict.reason
+    assert "《民事诉讼法》第二百二十五条" in verdict.reason
 
 
 @pytest.mark.django_db
