@@ -57,6 +57,7 @@ def test_a_weak_new_password_or_wrong_old_one_is_refused_in_chinese(client, stew
     client.force_login(steward)
     weak = change(client, "pw-steward", "wuye12345")
     assert weak.status_code == 200
+    assert "密码太短，至少需要 10 个字符" in weak.content.decode()
     assert "密码" in weak.content.decode() and "new_password2-error" in weak.content.decode()
     wrong_old = change(client, "not-my-password", "楼管-张伟-2026-春")
     assert "old_password-error" in wrong_old.content.decode()
