@@ -204,3 +204,20 @@ def test_matching_resumes_for_stored_lines_nobody_matched(finance, bank, homes):
         user=finance, batch=StatementImport.objects.get(pk=result.statement.pk)
     )
     assert again.count("auto") == 1 and Payment.objects.count() == 1
+
+
+def test_the_queue_exports_to_excel_marked_internal_and_audited(client, finance, queued):
+    import io
+
+    import openpyxl
+
+    from wuye.core.models import AuditEntry
+    from wuye.core.privacy import NAMED_LIST_MARK
+
+    response = login(client, finance).get(reverse("banking:queue_export"))
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    values = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert values[0][0] == NAMED_LIST_MARK
+    assert {r[3] for r in values[3:]} == {"李四", "陌生人"}
+    assert AuditEntry.objects.filter(action__startswith="欠费名单：待认领款").exists()

@@ -6,11 +6,13 @@ Views check scope and role and render; writes go through ``banking.services``, r
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,10 +21,12 @@ from wuye.banking import selectors, services
 from wuye.banking.enums import LineStatus
 from wuye.banking.forms import RefundForm, UndoForm, UploadForm
 from wuye.banking.tasks import statement_match_task
+from wuye.core import xlsx
 from wuye.core.approvals import approver_from_form, roles_text
 from wuye.core.errors import NotInScope, WuyeError
 from wuye.core.importing import HEADER_ROW
 from wuye.core.importing.batch import ImportStatus
+from wuye.core.privacy import NAMED_LIST_MARK, named_list_audit
 from wuye.core.roles import Role
 from wuye.core.scope import project_ids_for, role_in
 from wuye.ledger.office_forms import place_error
@@ -75,6 +79,7 @@ def queue(request):
             "unidentified": unidentified,
             "summary": selectors.queue_summary(project.pk, today),
             "can_claim": role in services.CLAIM_ROLES,
+            "named_list_mark": NAMED_LIST_MARK,
         },
     )
 
@@ -376,3 +381,61 @@ def import_progress(request, batch_id: int):
     """The progress box of a statement being matched in the background (htmx polls it)."""
     batch = _batch(request, batch_id)
     return render(request, "banking/_progress.html", {"batch": batch})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+@require_GET
+def queue_export(request):
+    """待认领款 as a workbook, marked internal and audited (it names payers)."""
+    project = _project(request)
+    _require(request.user, project.pk, services.QUEUE_ROLES, "导出待认领款")
+    text = request.GET.get("q", "")[:60]
+    unidentified = request.GET.get("show") == "unidentified"
+    rows = list(selectors.queue(project.pk, text=text, unidentified=unidentified))
+    today = timezone.localdate()
+    book = xlsx.workbook()
+    sheet = book.create_sheet("待认领款")
+    sheet.append([NAMED_LIST_MARK])
+    sheet.append([f"{project.name} 待认领款 导出于 {today:%Y-%m-%d}"])
+    sheet.append(
+        [
+            "交易日期",
+            "已等待(天)",
+            "金额(元)",
+            "付款人",
+            "对方账号尾号",
+            "附言",
+            "摘要",
+            "流水号",
+            "建议房号",
+        ]
+    )
+    for line in rows:
+        sheet.append(
+            [
+                line.txn_date,
+                selectors.age_days(line, today),
+                line.amount,
+                line.counterparty_name,
+                line.counterparty_account[-4:],
+                line.remark,
+                line.summary,
+                line.serial,
+                "；".join("、".join(s["rooms"]) for s in line.suggestions[:3]),
+            ]
+        )
+    named_list_audit(
+        user=request.user,
+        what="待认领款",
+        how="Excel",
+        rows=len(rows),
+        params={"q": text, "unidentified": unidentified},
+        project=project.pk,
+    )
+    response = HttpResponse(xlsx.save(book), content_type=XLSX)
+    name = quote(f"{project.name}-待认领款-{today:%Y%m%d}.xlsx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+    return response
