@@ -248,3 +248,15 @@ def test_a_bank_claim_closes_the_arrears_case_as_a_window_payment_does(
     assert result.outcomes[0].status == "auto"
     case.refresh_from_db()
     assert case.state == CaseState.CLOSED
+
+
+def test_the_requester_cannot_approve_their_own_refund(project, make_user, bank, homes):
+    boss = make_user("pm", "project_manager", project)
+    services.statement_import(
+        user=boss, account=bank, filename="a.xlsx", lines=[f.line("9.99", name="陌生人")]
+    )
+    with pytest.raises(ValidationFailed):
+        services.line_refund(
+            user=boss, line=StatementLine.objects.get(), reason="打错账户", approved_by=boss
+        )
+    assert StatementLine.objects.get().status == LineStatus.REVIEW

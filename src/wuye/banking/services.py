@@ -37,7 +37,7 @@ from wuye.banking.models import (
 )
 from wuye.billing.models import Account
 from wuye.billing.services import account_for
-from wuye.core.approvals import approver_check
+from wuye.core.approvals import approver_check, four_eyes_check
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.importing import ALL_FORMATS, check_readable, mapping_headers
@@ -718,6 +718,9 @@ def line_refund(
     project_id = line.bank_account.project_id
     _require(user, project_id, CLAIM_ROLES, "退回款项")
     approver_check(project=project_id, approver=approved_by, roles=APPROVER_ROLES)
+    four_eyes_check(
+        approver=approved_by, requested_by=user, roles=APPROVER_ROLES, doing="退回待认领款"
+    )
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("请填写退回原因", field="reason")
