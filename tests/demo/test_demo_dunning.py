@@ -60,9 +60,12 @@ def test_a_kept_promise_closed_its_case(demo):
 
 def test_a_broken_promise_has_taken_its_case_past_the_reminder_stage(demo):
     week_ago = timezone.localdate() - datetime.timedelta(days=7)
-    broken = open_cases().filter(case_class=CaseClass.A, promise_date__lt=week_ago)
-    assert broken.exists()
-    assert not broken.filter(stage=Stage.REMINDER).exists()
+    broken = open_cases().filter(promise_date__lt=week_ago, stage=Stage.REMINDER)
+    assert open_cases().filter(promise_date__lt=week_ago).exists()
+    # Broken: back in class B (no date any more), and past the reminder stage unless a later
+    # contact gave a new date.
+    assert not open_cases().filter(promise_date__lt=week_ago, case_class=CaseClass.A).exists()
+    assert not broken.exists()
 
 
 def test_the_legal_stage_rests_on_a_delivered_demand(demo):
@@ -72,3 +75,33 @@ def test_the_legal_stage_rests_on_a_delivered_demand(demo):
         assert case.contacts.filter(
             delivery_status=DeliveryStatus.DELIVERED, channel=Channel.LAWYER_LETTER
         ).exists()
+
+
+def test_most_open_cases_had_a_first_contact_soon_after_opening(demo):
+    week_ago = timezone.localdate() - datetime.timedelta(days=7)
+    # Cases opened by today's run are today's first calls; the older ones had theirs.
+    cases = list(open_cases().filter(opened_on__lte=week_ago).prefetch_related("contacts"))
+    assert cases
+    contacted = [
+        c for c in cases if any((x.at.date() - c.opened_on).days <= 7 for x in c.contacts.all())
+    ]
+    assert len(contacted) >= 0.8 * len(cases)
+
+
+def test_most_open_cases_carry_a_class_and_refusals_a_reason(demo):
+    week_ago = timezone.localdate() - datetime.timedelta(days=7)
+    cases = open_cases().filter(opened_on__lte=week_ago)
+    assert cases.exclude(case_class="").count() >= 0.8 * cases.count()
+    for case in cases.filter(case_class=CaseClass.E):
+        assert case.contacts.exclude(refusal_reason="").exists()
+
+
+def test_escalated_cases_were_contacted_first_and_visited_or_still_due(demo):
+    two_weeks_ago = timezone.localdate() - datetime.timedelta(days=14)
+    escalated = open_cases().filter(stage=Stage.VISIT, stage_since__lte=two_weeks_ago)
+    assert escalated.exists()
+    # No case reaches the visit stage without a first contact ("上次联系：尚无" never shows there).
+    assert not escalated.filter(last_contact_at__isnull=True).exists()
+    for case in escalated.exclude(contacts__channel=Channel.VISIT_HOME):
+        # Not visited yet: a broken promise escalated last week, its visit still to come.
+        assert case.promise_date is not None or case.next_action_due >= timezone.localdate()

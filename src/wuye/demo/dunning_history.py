@@ -20,6 +20,7 @@ import random
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from wuye.core.errors import ValidationFailed
@@ -57,6 +58,19 @@ REFUSALS = [
     ("neighbours", "楼上楼下都没交，凭什么我交。"),
     ("developer_defect", "外墙开裂是开发商的问题，开发商不修我就不交。"),
     ("disputed_amount", "面积算错了，车位费也不该收这么多。"),
+]
+
+
+PROMISES = [
+    "这个月工资发了就去交。",
+    "下周去物业中心交。",
+    "月底前转账过去。",
+    "等我回来到窗口交清。",
+]
+NO_DATE = [
+    "知道了，最近手头紧，过段时间再说。",
+    "回头看看账单再说。",
+    "家里商量一下。",
 ]
 
 
@@ -118,6 +132,113 @@ class DunningHistory:
                         raise
             self.count("催缴记录", n)
             self.log(f"{project.name}：{len(chosen)} 户的催缴记录 {n} 条（近 {HISTORY_DAYS} 天）")
+
+    def first_calls(self, projects: list[Project]) -> None:
+        """Every other case still owing got its first contact a few days after it opened, as the
+        procedure asks (SPEC §5 step 4): most are classified, refusals carry their reason; a few
+        households were still not reached. Owners who asked for written contact only got a message."""
+        start = self.today - HISTORY_DAYS * DAY
+        for project in projects:
+            owing = overdue_by_account(project.pk, self.today)
+            cases = list(
+                ArrearsCase.objects.filter(project=project, state=CaseState.OPEN, opened_on=start)
+                .exclude(pk__in=list(self.plans))
+                .select_related("account__payer", "assignee")
+                .order_by("id")
+            )
+            n = 0
+            for case in cases:
+                if case.account_id not in owing:
+                    continue
+                days_ago = HISTORY_DAYS - self.rng.randint(1, 4)
+                self.plans[case.pk] = "first"
+                try:
+                    n += self._first_contact(case, days_ago)
+                except ValidationFailed as exc:
+                    if exc.code != "dunning.nothing_overdue":
+                        raise
+            self.count("催缴记录", n)
+            self.log(f"{project.name}：{n} 户的首次联系（立案后 1–4 天）")
+
+    def _first_contact(self, case: ArrearsCase, days_ago: int) -> int:
+        if case.account.payer.written_contact_only:
+            self._record(
+                case, days_ago, channel=Channel.SMS, reached=False, used="催费短信",
+                note="业主要求仅书面联系：发送缴费提醒短信",
+            )  # fmt: skip
+            return 1
+        roll = self.rng.random()
+        if roll < 0.07:
+            return 0  # not contacted yet: the task is overdue on the list, as happens
+        if roll < 0.37:
+            self._record(
+                case,
+                days_ago,
+                owner_said=self.rng.choice(PROMISES),
+                promise_date=self.today + self.rng.randint(-6, 20) * DAY,
+                promise_amount=self._amount(case),
+            )
+        elif roll < 0.60:
+            self._record(case, days_ago, owner_said=self.rng.choice(NO_DATE))
+        elif roll < 0.74:
+            reason = self.rng.choice(["no_answer", "no_answer", "powered_off"])
+            self._record(case, days_ago, reached=False, unreached_reason=reason)
+        elif roll < 0.79:
+            self._record(case, days_ago, reached=False, unreached_reason="disconnected")
+        elif roll < 0.85:
+            self._record(
+                case, days_ago, lives_elsewhere=True, owner_said="在外地工作，过年回来再说。"
+            )
+        else:
+            self._refusal(case, days_ago)
+        return 1
+
+    def visit_escalated(self, projects: list[Project]) -> None:
+        """A run two weeks ago moved the old debts to door visits (after their first contact); the
+        stewards went to most of those doors since (SPEC §5 step 7)."""
+        day = self.today - 14 * DAY
+        for project in projects:
+            dunning_run(project=project, on=day, user=self.users["supervisor"])
+            cases = list(
+                ArrearsCase.objects.filter(
+                    project=project, state=CaseState.OPEN, stage=Stage.VISIT, stage_since=day
+                )
+                .select_related("account__payer", "assignee")
+                .order_by("id")
+            )
+            owing = overdue_by_account(project.pk, self.today)
+            n = 0
+            for case in cases:
+                if self.plans.get(case.pk) in ("a_broken", "a_kept", "b_visit"):
+                    continue  # these scripts tell their own story
+                if case.account_id not in owing or self.rng.random() < 0.2:
+                    continue  # 80% visited within the 15 days; the rest are still due
+                try:
+                    n += self._visit(case, self.rng.randint(3, 12))
+                except ValidationFailed as exc:
+                    if exc.code != "dunning.nothing_overdue":
+                        raise
+            self.count("催缴记录", n)
+            self.log(f"{project.name}：上门 {n} 次（{day:%m-%d} 转上门的 {len(cases)} 件中）")
+
+    def _visit(self, case: ArrearsCase, days_ago: int) -> int:
+        roll = self.rng.random()
+        kwargs: dict = {"channel": Channel.VISIT_HOME, "afternoon": True, "used": "住所"}
+        if roll < 0.4:
+            kwargs.update(
+                owner_said="当面说好了，月底前一定交。",
+                promise_date=self.today + self.rng.randint(1, 20) * DAY,
+                promise_amount=self._amount(case),
+            )
+        elif roll < 0.65:
+            kwargs.update(owner_said="人在家，说再考虑考虑。")
+        elif roll < 0.85:
+            kwargs.update(reached=False, unreached_reason="no_answer", note="敲门无人应答")
+        else:
+            reason, said = self.rng.choice(REFUSALS)
+            kwargs.update(refusal_reason=reason, owner_said=said)
+        self._record(case, days_ago, **kwargs)
+        return 1
 
     # --- after today's run -----------------------------------------------------------------------
 
@@ -182,7 +303,7 @@ class DunningHistory:
         return case.overdue_amount if case.overdue_amount > 0 else None
 
     def _script_a(self, case: ArrearsCase) -> int:
-        self._record(case, 12, reached=False, unreached_reason="no_answer")
+        self._record(case, 25, reached=False, unreached_reason="no_answer")
         self._record(
             case,
             self.rng.randint(1, 4),
@@ -197,7 +318,7 @@ class DunningHistory:
         # The promise date passed over a week ago unpaid: today's run escalates to a visit.
         self._record(
             case,
-            22,
+            25,
             owner_said="下周一发工资就交。",
             promise_date=self.today - 15 * DAY,
             promise_amount=self._amount(case),
@@ -205,6 +326,7 @@ class DunningHistory:
         return 1
 
     def _script_a_kept(self, case: ArrearsCase) -> int:
+        self._record(case, 26, reached=False, unreached_reason="no_answer")
         self._record(
             case,
             6,
@@ -225,22 +347,22 @@ class DunningHistory:
                 note="按承诺到窗口缴清",
             )
             case_refresh_account(case.account, on=self.today)
-        return 1
+        return 2
 
     def _script_b(self, case: ArrearsCase) -> int:
-        self._record(case, 9, channel=Channel.SMS, used="催费短信", note="发送缴费提醒短信")
+        self._record(case, 25, channel=Channel.SMS, used="催费短信", note="发送缴费提醒短信")
         self._record(case, 3, afternoon=True, owner_said="知道了，这个月手头紧，过段时间再说。")
         return 2
 
     def _script_b_visit(self, case: ArrearsCase) -> int:
-        self._record(case, 16, owner_said="考虑一下。")
+        self._record(case, 25, owner_said="考虑一下。")
         self._record(case, 8, reached=False, unreached_reason="no_answer")
         self._record(case, 2, afternoon=True, owner_said="还没想好，别老打电话。")
         return 3
 
     def _script_c(self, case: ArrearsCase) -> int:
         # Each dead end is marked on the number (powered off, then disconnected): class C.
-        self._record(case, 15, reached=False, unreached_reason="no_answer")
+        self._record(case, 25, reached=False, unreached_reason="no_answer")
         self._record(case, 10, afternoon=True, reached=False, unreached_reason="powered_off")
         self._record(case, 4, reached=False, unreached_reason="disconnected")
         return 3
@@ -248,7 +370,7 @@ class DunningHistory:
     def _script_d(self, case: ArrearsCase) -> int:
         self._record(
             case,
-            11,
+            25,
             lives_elsewhere=True,
             owner_said="人在外地工作，年底才回来。",
             class_reason="",
@@ -270,7 +392,7 @@ class DunningHistory:
         self._record(case, days_ago, refusal_reason=reason, owner_said=said)
 
     def _script_e(self, case: ArrearsCase) -> int:
-        self._record(case, 18, reached=False, unreached_reason="no_answer")
+        self._record(case, 25, reached=False, unreached_reason="no_answer")
         self._refusal(case, 7)
         return 2
 
@@ -285,7 +407,9 @@ class DunningHistory:
             delivery_status=DeliveryStatus.DELIVERED,
             delivery_ref="张贴现场照片",
             demand_deadline=self.today - deadline_ago * DAY,
-            note="书面催告张贴于户门，限期缴纳",
+            note="书面催告张贴于户门，限期缴纳；业主在回执上签收",
+            attachments=[_scan("签收单.pdf")],
+            attachment_kind="signed",
             case_class="E",
             class_reason="业主拒缴，已书面催告",
         )
@@ -301,12 +425,14 @@ class DunningHistory:
             delivery_ref=f"EA{self.rng.randint(10**8, 10**9 - 1)}CN",
             demand_deadline=self.today - deadline_ago * DAY,
             note="律师函已由 EMS 签收",
+            attachments=[_scan("EMS签收.pdf")],
+            attachment_kind="ems_slip",
             case_class="E",
             class_reason="业主拒缴，已发律师函",
         )
 
     def _script_e_demand(self, case: ArrearsCase) -> int:
-        self._refusal(case, 20)
+        self._refusal(case, 25)
         self._door_notice(case, 6, deadline_ago=-9)
         return 2
 
@@ -317,11 +443,19 @@ class DunningHistory:
         return 3
 
     def _script_e_legal(self, case: ArrearsCase) -> int:
-        # Each written demand gives at least 15 days after its delivery (《民法典》第九百四十四条).
-        self._refusal(case, 40)
-        self._door_notice(case, 36, deadline_ago=21)
-        self._lawyer_letter(case, 18, deadline_ago=2)
+        # Each demand gives the owner at least 15 days (《民法典》第九百四十四条第二款).
+        self._refusal(case, 27)
+        self._door_notice(case, 27, deadline_ago=12)
+        self._lawyer_letter(case, 11, deadline_ago=-4)
         return 3
+
+
+_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _scan(name: str) -> SimpleUploadedFile:
+    """A stand-in for the scanned slip (the demo has no real paper)."""
+    return SimpleUploadedFile(name, _PDF, content_type="application/pdf")
 
 
 def _after(stage: str, current: str) -> bool:

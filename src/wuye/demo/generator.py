@@ -725,6 +725,8 @@ class _Generator:
             )
             dunning.open_cases_earlier(projects)
             dunning.record_contacts(projects)
+            dunning.first_calls(projects)
+            dunning.visit_escalated(projects)
             self.open_arrears_cases(projects, users)
             dunning.advance_stages()
             self.raise_alerts(projects)
