@@ -71,9 +71,21 @@ def test_a_steward_sees_only_the_cases_they_hold(client, make_user, project, ste
     assert "另有 1 件由其他同事负责" in card
 
 
-def test_a_cashier_is_told_the_records_are_for_dunning_staff(client, cashier, steward, case):
+def test_a_cashier_without_the_case_sees_none_of_its_records(client, cashier, steward, case):
+    # Cashiers can hold cases (issue 16 item 11), so like a steward they see only their own.
     _call(steward, case, owner_said="不方便接电话")
     client.force_login(cashier)
+    card = client.get(reverse("dunning:household", args=[case.room_id])).content.decode()
+    assert "不方便接电话" not in card
+    assert reverse("dunning:case", args=[case.pk]) not in card
+    assert "另有 1 件由其他同事负责" in card
+
+
+def test_a_finance_user_is_told_the_records_are_for_dunning_staff(
+    client, make_user, project, steward, case
+):
+    _call(steward, case, owner_said="不方便接电话")
+    client.force_login(make_user("fin", Role.FINANCE, project))
     card = client.get(reverse("dunning:household", args=[case.room_id])).content.decode()
     assert "仅催缴人员" in card and "不方便接电话" not in card
 
