@@ -139,3 +139,21 @@ def test_the_case_list_and_todays_list_show_the_same_next_step_and_flag(
 
     assert _next_step(mine) == _next_step(listed)
     assert "承诺未兑现" in mine and "承诺未兑现" in listed
+
+
+def test_an_unanswered_call_after_a_broken_promise_keeps_it_flagged(project, steward, visit_case):
+    call(steward, visit_case, D(2026, 3, 5), promise_date=D(2026, 3, 25))
+    factories.run(project, D(2026, 3, 26))
+
+    at = factories.at(D(2026, 3, 27), 10)
+    contact_record(
+        user=steward, case=visit_case, channel="phone", reached=False,
+        unreached_reason="no_answer", at=at, now=at,
+    )  # fmt: skip
+
+    visit_case.refresh_from_db()
+    assert visit_case.promise_date == D(2026, 3, 25)
+    days = daily_check(project_id=project.pk, on=D(2026, 3, 27))
+    assert [c.pk for c in next(d for d in days if d.user == steward).broken_promises] == [
+        visit_case.pk
+    ]

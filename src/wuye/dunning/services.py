@@ -1158,7 +1158,9 @@ def _apply_contact(
             )
         )
         case.promise_date, case.promise_amount = record.promise_date, record.promise_amount
-    elif record.case_class != CaseClass.A:
+    elif record.case_class != CaseClass.A and record.reached:
+        # A new conversation without a date ends the promise; an unanswered call or a notice says
+        # nothing new, so a broken promise stays flagged (and counts for its escalation).
         case.promise_date, case.promise_amount = None, None
     if case.last_contact_at is None or record.at >= case.last_contact_at:
         case.last_contact_at = record.at
