@@ -22,7 +22,7 @@ from wuye.banking.enums import LineStatus
 from wuye.banking.forms import RefundForm, UndoForm, UploadForm
 from wuye.banking.tasks import statement_match_task
 from wuye.core import xlsx
-from wuye.core.approvals import approver_from_form, roles_text
+from wuye.core.approvals import approver_of_form, roles_text
 from wuye.core.errors import NotInScope, WuyeError
 from wuye.core.importing import HEADER_ROW
 from wuye.core.importing.batch import ImportStatus
@@ -167,12 +167,10 @@ def line_undo(request, line_id: int):
     if claim is None or not form.is_valid():
         return _render_line(request, line, role, error="该流水没有可撤销的认领", status=400)
     try:
-        approver = approver_from_form(
+        approver = approver_of_form(
             request=request,
-            user=request.user,
             project=project_id,
-            username=form.cleaned_data.get("approver_username") or "",
-            password=form.cleaned_data.get("approver_password") or "",
+            form=form,
             roles=services.APPROVER_ROLES,
             rule=UNDO_RULE,
         )
@@ -201,12 +199,10 @@ def line_refund(request, line_id: int):
     if not form.is_valid():
         return _render_line(request, line, role, status=400, refund_form=form)
     try:
-        approver = approver_from_form(
+        approver = approver_of_form(
             request=request,
-            user=request.user,
             project=project_id,
-            username=form.cleaned_data.get("approver_username") or "",
-            password=form.cleaned_data.get("approver_password") or "",
+            form=form,
             roles=services.APPROVER_ROLES,
             rule=REFUND_RULE,
         )

@@ -33,7 +33,7 @@ from wuye.billing.models import (
     PayAheadRule,
     SharedCharge,
 )
-from wuye.core.approvals import approver_from_form
+from wuye.core.approvals import approver_of_form
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.models import Project, User
 from wuye.core.money import money
@@ -70,13 +70,8 @@ def show_error(form: forms.Form, exc: WuyeError, renamed: dict[str, str] | None 
 
 def approver_of(request, project: Project, form: f.ApproverFields) -> User:
     """主管授权 by account and password typed on the form; a manager may approve their own action."""
-    return approver_from_form(
-        request=request,
-        user=request.user,
-        project=project,
-        username=form.cleaned_data.get("approver_username") or "",
-        password=form.cleaned_data.get("approver_password") or "",
-        roles=services.APPROVER_ROLES,
+    return approver_of_form(
+        request=request, project=project, form=form, roles=services.APPROVER_ROLES
     )
 
 

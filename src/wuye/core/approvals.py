@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
+from django.forms import Form
 from django.http import HttpRequest
 
 from wuye.core.audit import audit_record
@@ -165,4 +166,26 @@ def approver_from_form(
         password=password,
         roles=roles,
         requested_by=user,
+    )
+
+
+def approver_of_form(
+    *,
+    request: HttpRequest,
+    project: Project | int,
+    form: Form,
+    roles: Iterable[Role | str],
+    rule: str = "",
+) -> User:
+    """``approver_from_form`` for a form with the usual ``approver_username`` and
+    ``approver_password`` fields, on behalf of the logged-in user."""
+    data = form.cleaned_data
+    return approver_from_form(
+        request=request,
+        user=request.user,
+        project=project,
+        username=data.get("approver_username") or "",
+        password=data.get("approver_password") or "",
+        roles=roles,
+        rule=rule,
     )

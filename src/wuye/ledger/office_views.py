@@ -25,7 +25,7 @@ from wuye.billing import services as billing_services
 from wuye.billing.enums import AdjustmentKind
 from wuye.billing.models import Account, Bill
 from wuye.billing.selectors import with_balance
-from wuye.core.approvals import approver_from_form, roles_text
+from wuye.core.approvals import approver_of_form, roles_text
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, WuyeError
 from wuye.core.models import Project, User
@@ -73,14 +73,8 @@ def _current_project(request) -> Project:
 
 
 def _approver(request, project_id: int, form: ApprovalForm, roles: frozenset[Role]) -> User:
-    return approver_from_form(
-        request=request,
-        user=request.user,
-        project=project_id,
-        username=form.cleaned_data.get("approver_username") or "",
-        password=form.cleaned_data.get("approver_password") or "",
-        roles=roles,
-        rule=RULE_TEXT,
+    return approver_of_form(
+        request=request, project=project_id, form=form, roles=roles, rule=RULE_TEXT
     )
 
 
