@@ -19,7 +19,10 @@ def _run(args: list[str], tmp_path, **env) -> subprocess.CompletedProcess:
     environ = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("WUYE_") and k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+        if not k.startswith("WUYE_")
+        # the browser tests' conftest sets DJANGO_ALLOW_ASYNC_UNSAFE for the live server, which a
+        # deployment must not have (async.E001): the child starts from a deployment's environment
+        and k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     environ.update({"WUYE_VAR_DIR": str(tmp_path), **env})
     return subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
