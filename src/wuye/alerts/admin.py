@@ -4,7 +4,7 @@ courtesy messages read-only — they change only through ``services`` and the da
 from django.contrib import admin
 
 from wuye.alerts.models import AlertSettings, CourtesyMessage, SuccessStory, Warning
-from wuye.dunning.admin import ReadOnlyAdmin, ScopedAdmin
+from wuye.core.admin import ReadOnlyAdmin, ScopedAdmin
 
 
 @admin.register(AlertSettings)

@@ -18,28 +18,7 @@ from wuye.billing.models import (
     ProjectBillingSettings,
     SharedCharge,
 )
-from wuye.core.scope import project_ids_for
-
-
-class LookupAdmin(admin.ModelAdmin):
-    project_path = "project_id"  # how a row reaches its project, for the data scope
-
-    def get_queryset(self, request):
-        rows = super().get_queryset(request)
-        if request.user.is_superuser:
-            return rows
-        if self.project_path is None:  # company-wide rows (the LPR)
-            return rows.filter(company_id=request.user.company_id)
-        return rows.filter(**{f"{self.project_path}__in": project_ids_for(request.user)})
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from wuye.core.admin import ReadOnlyAdmin as LookupAdmin
 
 
 class StandardInline(admin.TabularInline):
@@ -104,6 +83,8 @@ for model, fields, path in (
     (ProjectBillingSettings, ["project", "auto_consume_prepaid", "max_prepay_months"], None),
 ):
     attrs = {"list_display": fields}
-    if path is not None:
-        attrs["project_path"] = None if path == "company" else path
+    if path == "company":  # company-wide rows (the LPR)
+        attrs.update(project_path=None, company_path="company_id")
+    elif path is not None:
+        attrs["project_path"] = path
     admin.site.register(model, type(f"{model.__name__}Admin", (LookupAdmin,), attrs))

@@ -3,9 +3,43 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from wuye.core.audit import audit_record, diff, snapshot
 from wuye.core.models import AuditEntry, Company, Membership, Project, User
+from wuye.core.scope import project_ids_for, scoped_rows
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class ScopedAdmin(admin.ModelAdmin):
+    """Every admin list and form of the project: staff who are not superusers see and pick only rows of
+    their projects (``project_path`` says how a row reaches its project; ``company_path`` lets the
+    company's project-less rows through). The data scope is a security rule with this one definition."""
+
+    project_path: str | None = "project_id"
+    company_path: str | None = None
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        return scoped_rows(rows, request.user, self.project_path, self.company_path)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Project and not request.user.is_superuser:
+            kwargs["queryset"] = Project.objects.filter(pk__in=project_ids_for(request.user))
+        if db_field.related_model is Company and not request.user.is_superuser:
+            kwargs["queryset"] = Company.objects.filter(pk=request.user.company_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadOnlyAdmin(ScopedAdmin):
+    """Rows written only through services (append-only ledger, evidence, runs): look, never touch."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AuditedAdmin(ScopedAdmin):
     """Admin writes go into the audit trail like service writes do."""
 
     def _project_of(self, obj):
@@ -45,6 +79,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Company)
 class CompanyAdmin(AuditedAdmin):
+    project_path = None
+    company_path = "id"
     list_display = ["name", "short_name", "phone"]
     search_fields = ["name"]
 
@@ -54,6 +90,7 @@ class CompanyAdmin(AuditedAdmin):
 
 @admin.register(Project)
 class ProjectAdmin(AuditedAdmin):
+    project_path = "id"
     list_display = ["code", "name", "company", "is_active"]
     list_filter = ["company", "is_active"]
     search_fields = ["name", "code"]
@@ -63,7 +100,9 @@ class ProjectAdmin(AuditedAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ScopedAdmin, BaseUserAdmin):
+    project_path = None
+    company_path = "company_id"
     list_display = ["username", "display_name", "company", "company_role", "is_active"]
     list_filter = ["company", "company_role", "is_active"]
     fieldsets = (
@@ -87,17 +126,9 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
+    company_path = "user__company_id"
     list_display = ["at", "user", "action", "model", "object_repr", "project"]
     list_filter = ["action", "project"]
     search_fields = ["object_repr", "action"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

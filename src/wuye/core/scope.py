@@ -6,7 +6,7 @@ directly in a view.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from wuye.core.errors import NotInScope
 from wuye.core.models import Membership, Project, User
@@ -35,6 +35,27 @@ def project_ids_for(user: User) -> list[int]:
         cached = list(projects_for(user).values_list("id", flat=True))
         user._wuye_project_ids = cached
     return cached
+
+
+def scoped_rows(
+    rows: QuerySet, user: User, project_path: str | None, company_path: str | None = None
+) -> QuerySet:
+    """``rows`` cut to what ``user`` may see: rows of the user's projects (reached through
+    ``project_path``, e.g. ``"room__project_id"``) and, with ``company_path``, the company's own rows
+    that belong to no project (company-wide templates). The one data-scope rule of every admin list."""
+    if user.is_superuser:
+        return rows
+    if not user.is_authenticated or not user.is_active:
+        return rows.none()
+    allowed = Q(pk__in=[])
+    if project_path is not None:
+        allowed |= Q(**{f"{project_path}__in": project_ids_for(user)})
+    if company_path is not None and user.company_id:
+        company_rows = Q(**{company_path: user.company_id})
+        if project_path is not None:
+            company_rows &= Q(**{f"{project_path}__isnull": True})
+        allowed |= company_rows
+    return rows.filter(allowed)
 
 
 def access_project(user: User, project_id: int) -> Project:

@@ -4,7 +4,7 @@ Cases, timelines and contact records are read-only here: they change only throug
 
 from django.contrib import admin
 
-from wuye.core.scope import project_ids_for
+from wuye.core.admin import ReadOnlyAdmin, ScopedAdmin
 from wuye.dunning.models import (
     ArrearsCase,
     CaseEvent,
@@ -17,27 +17,6 @@ from wuye.dunning.models import (
     LimitationInterruption,
     RecoveryOrder,
 )
-
-
-class ScopedAdmin(admin.ModelAdmin):
-    project_path = "project_id"
-
-    def get_queryset(self, request):
-        rows = super().get_queryset(request)
-        if request.user.is_superuser:
-            return rows
-        return rows.filter(**{f"{self.project_path}__in": project_ids_for(request.user)})
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DunningSettings)

@@ -4,7 +4,7 @@ add, change or delete. Staff who are not superusers see only their projects' row
 
 from django.contrib import admin
 
-from wuye.core.scope import project_ids_for
+from wuye.core.admin import ReadOnlyAdmin
 from wuye.ledger.models import (
     Allocation,
     CashierClosing,
@@ -17,25 +17,6 @@ from wuye.ledger.models import (
     ReceiptSequence,
     Refund,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    project_path = "project_id"  # how a row reaches its project, for the data scope
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        rows = super().get_queryset(request)
-        if request.user.is_superuser:
-            return rows
-        return rows.filter(**{f"{self.project_path}__in": project_ids_for(request.user)})
 
 
 class ReadOnlyInline(admin.TabularInline):

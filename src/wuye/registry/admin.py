@@ -26,6 +26,7 @@ class BuildingAdmin(AuditedAdmin):
 
 @admin.register(Unit)
 class UnitAdmin(AuditedAdmin):
+    project_path = "building__project_id"
     list_display = ["name", "building"]
     list_filter = ["building__project"]
 
@@ -72,6 +73,7 @@ class PersonAdmin(AuditedAdmin):
 
 @admin.register(Occupancy)
 class OccupancyAdmin(AuditedAdmin):
+    project_path = "room__project_id"
     list_display = ["room", "person", "role", "is_payer", "start_date", "end_date"]
     list_filter = ["role", "is_payer", "room__project"]
     raw_id_fields = ["room", "person"]
