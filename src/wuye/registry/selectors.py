@@ -12,6 +12,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from wuye.core.models import Project
+from wuye.core.sorting import natural_order
 from wuye.registry.enums import OPEN_ISSUE_STATES, OccupancyRole
 from wuye.registry.models import (
     Building,
@@ -231,7 +232,7 @@ def buildings_with_counts(project: Project) -> QuerySet[Building]:
             vacant_count=Count("rooms", filter=Q(rooms__occupancy_state="vacant")),
             not_handed_over_count=Count("rooms", filter=Q(rooms__handed_over=False)),
         )
-        .order_by("sort", "code")
+        .order_by("sort", *natural_order("code"))
     )
 
 
