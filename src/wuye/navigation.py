@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
 from django.urls import reverse
 
 from wuye.banking.services import IMPORT_ROLES as BANK_IMPORT_ROLES
 from wuye.banking.services import QUEUE_ROLES as BANK_QUEUE_ROLES
 from wuye.billing.services import READING_ROLES, RUN_ROLES
-from wuye.core.roles import AUDIT_ROLES
+from wuye.core.roles import AUDIT_ROLES, Role
 from wuye.core.scope import role_in
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.ledger.services import COLLECTOR_ROLES
+from wuye.registry.views import home as project_overview
 from wuye.reports.access import DASHBOARD_ROLES, PLAN_ROLES
 
 ANY = None  # every member of the project
@@ -119,3 +122,18 @@ def menu(request) -> dict:
         return {}
     project = getattr(request, "project", None)
     return {"nav_groups": menu_for(role_in(user, project) if project else None)}
+
+
+# Where a role starts its day (the site's root, and so the page after login): a steward works
+# today's cases on a phone, not the project's statistics (issue 17 item 5). Others see the overview.
+START_PAGES = {Role.STEWARD: "dunning:today", Role.OTHER_STAFF: "dunning:today"}
+
+
+@login_required
+def start(request):
+    """The root page: the role's start page, else the current project's overview."""
+    project = getattr(request, "project", None)
+    target = START_PAGES.get(role_in(request.user, project)) if project else None
+    if target:
+        return redirect(target)
+    return project_overview(request)

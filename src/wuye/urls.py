@@ -2,13 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from wuye.api.urls import api
+from wuye.navigation import start
 from wuye.registry.views import home
 
 admin.site.site_header = "wuye 物业收费与催缴 · 系统配置"
 admin.site.site_title = "wuye 配置"
 
 urlpatterns = [
-    path("", home, name="home"),  # the project overview: registry's, above core
+    path("", start, name="home"),  # a role's start page (stewards: 今日催缴), else the overview
+    path("overview/", home, name="overview"),  # the project overview: registry's, above core
     path("", include("wuye.core.urls")),
     path("", include("wuye.registry.urls")),
     path("billing/", include("wuye.billing.urls")),

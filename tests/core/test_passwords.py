@@ -40,7 +40,7 @@ def change(client, old, new, again=None):
 
 def test_a_user_changes_their_own_password_from_the_header_link(client, steward):
     client.force_login(steward)
-    home = client.get("/").content.decode()
+    home = client.get("/", follow=True).content.decode()
     assert 'href="/password/"' in home and "修改密码" in home
     page = client.get(reverse("password_change"))
     assert page.status_code == 200 and "新密码至少 10 位" in page.content.decode()
@@ -48,7 +48,7 @@ def test_a_user_changes_their_own_password_from_the_header_link(client, steward)
     assert response.status_code == 302
     steward.refresh_from_db()
     assert steward.check_password("楼管-张伟-2026-春")
-    assert client.get("/").status_code == 200  # still logged in
+    assert client.get("/", follow=True).status_code == 200  # still logged in
     entry = AuditEntry.objects.get(action="修改密码")
     assert entry.object_id == str(steward.pk) and "楼管" not in str(entry.changes)
 

@@ -119,7 +119,7 @@ def test_the_template_walk_catches_what_it_looks_for():
 @pytest.mark.django_db
 def test_pages_send_a_csp_without_unsafe_inline_scripts_and_the_usual_headers(client, steward):
     client.force_login(steward)
-    response = client.get("/")
+    response = client.get("/", follow=True)
     assert response.status_code == 200
     policy = response["Content-Security-Policy"]
     directives = dict(

@@ -127,7 +127,7 @@ def test_a_refused_contact_shows_the_rule_next_to_the_field(client, steward, cas
 
     html = response.content.decode()
     assert "本公司联系规范" in html and "LAW.md" not in html
-    assert 'class="field-error"' in html
+    assert 'data-field="at"' in html  # the backdated time is the field at fault
     assert not ContactRecord.objects.exists()
 
 

@@ -764,10 +764,8 @@ def contact_record(
         settings=settings,
     )
     if refusal := rules.contact_time_refusal(channel=channel, at=at, settings=settings):
-        later = rules.next_allowed_time(channel=channel, at=at, settings=settings)
-        _task_postpone(
-            case, later.date(), today=timezone.localdate(now), user=user, why="不在可联系时段"
-        )
+        # The task stays where it is: the case stays on today's list, where the steward can still
+        # send a message or post a notice, and the card says when calls are allowed (issue 17 item 1).
         raise ValidationFailed(refusal, code="dunning.outside_hours", field="at")
 
     derived = rules.class_from_outcome(
@@ -1079,8 +1077,9 @@ def _task_postpone(
     why: str,
     user: User | None = None,
 ) -> None:
-    """A contact refused for the hour or the cap moves the case's task to the next day it is
-    allowed (LAW.md §8), so today's list stops offering a call that would be refused again. Written
+    """A call refused for the cap moves the case's task to the next day it is allowed (LAW.md
+    §8), so today's list stops offering a call that would be refused again (a refusal for the hour
+    leaves the task alone: the card shows the hours, and a message or notice is still allowed). Written
     on its own, before the refusal: the task moves even though the contact is not recorded."""
     if until <= today or (case.next_action_on is not None and case.next_action_on >= until):
         return  # still allowed later today, or a past contact being recorded

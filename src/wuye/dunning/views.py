@@ -24,7 +24,7 @@ from wuye.core.dates import date_param
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.models import User
 from wuye.core.scope import can_see_phones, project_ids_for, role_in
-from wuye.dunning import assignment, limitation, reports, selectors, services
+from wuye.dunning import assignment, hours, limitation, reports, selectors, services
 from wuye.dunning.access import (
     OVERSEER_ROLES,
     OWN_CASES_ONLY,
@@ -86,6 +86,8 @@ def _case_in_scope(request, case_id: int, related: tuple[str, ...] = ()) -> Arre
 
 
 def _form_context(case: ArrearsCase, form: ContactForm | None = None, error=None) -> dict:
+    """The contact form and what it needs: the channels the owner allows, today's contact hours, and
+    a refusal (``error``: field, message[, code]) shown next to the buttons with what to do next."""
     # An owner who asked for written contact only is never offered a call or a visit (LAW.md §8).
     written_only = case.account.payer.written_contact_only
     form = form or ContactForm(initial={"channel": Channel.SMS if written_only else Channel.PHONE})
@@ -95,15 +97,39 @@ def _form_context(case: ArrearsCase, form: ContactForm | None = None, error=None
             for value, label in form.fields["channel"].choices
             if value not in VOICE_CHANNELS
         ]
+    today_hours = hours.contact_hours(case.project_id)
     return {
         "room_issues": list(
             LegacyIssue.objects.filter(room_id=case.room_id).order_by("-reported_on", "-id")
         ),
         "form": form,
+        "hours": today_hours,
         "error_field": error[0] if error else None,
         "error": error[1] if error else "",
+        "refusal": _refusal(case, form, error, today_hours) if error else None,
         "unreached_buttons": [(k, OUTCOMES[k][0]) for k in UNREACHED_BUTTONS],
         "reached_buttons": [(k, OUTCOMES[k][0]) for k in REACHED_BUTTONS],
+    }
+
+
+def _refusal(case, form: ContactForm, error, today_hours, *, files_lost: bool = False) -> dict:
+    """A refused contact as the form shows it beside the buttons: the field at fault, the message
+    and the steps the steward can take instead (issue 17 item 1)."""
+    field, message, code = (*error, "")[:3]
+    channel = form.data.get("channel", "") if form.is_bound else ""
+    backdated = form.is_bound and bool(form.data.get("at"))
+    if code == "dunning.outside_hours" and not backdated:
+        field = "channel"  # a contact now, at the wrong hour: the way out is another channel
+    return {
+        "field": field or "",
+        "message": message,
+        # What to do instead is said of a contact now; a backdated one is fixed in its own field.
+        "steps": []
+        if backdated
+        else hours.next_steps(
+            code, channel, today_hours, written_only=case.account.payer.written_contact_only
+        ),
+        "files_lost": files_lost,
     }
 
 
@@ -133,6 +159,7 @@ def today(request):
         "next_page": number + 1 if number * TODAY_PAGE < len(tasks) else None,
         "on": on,
         "overdue_count": sum(1 for t in tasks if t.task_overdue),
+        "hours": hours.contact_hours(project.pk),
     }
     if request.htmx and number > 1:
         return render(request, "dunning/_task_list.html", context)
@@ -179,7 +206,12 @@ def contact_form(request, case_id: int):
 @login_required
 @require_POST
 def contact(request, case_id: int):
-    """Records a contact from today's list (htmx: the card comes back) or the case page."""
+    """Records a contact from today's list or the case page.
+
+    With the page's script (htmx) a refusal comes back alone, into the form's refusal box beside the
+    buttons: the form stays as the steward left it — number, text, chosen photo — and today's card
+    stays on the list. A recorded contact returns the card (today's list) or reloads the case page.
+    Without the script the case page is rendered again with what was entered."""
     case = _case_in_scope(request, case_id)
     form = ContactForm(request.POST)
     error = None
@@ -216,14 +248,26 @@ def contact(request, case_id: int):
                 **kwargs,
             )
         except WuyeError as exc:
-            error = (exc.field, exc.message)
-    if request.htmx and request.POST.get("from") == "today":
-        return _task_card(request, case, done=record, form=form if error else None, error=error)
+            error = (exc.field, exc.message, exc.code)
     if error:
-        messages.error(request, error[1])
-    else:
-        messages.success(request, "已登记催缴记录")
-    return redirect(reverse("dunning:case", args=[case.pk]) + "#contacts")
+        if request.htmx:
+            refusal = _refusal(case, form, error, hours.contact_hours(case.project_id))
+            response = render(request, "dunning/_refusal.html", {"refusal": refusal, "case": case})
+            response["HX-Retarget"] = f"#refusal-{case.pk}"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        return _case_page(
+            request, case, form=form, error=error, files_lost=bool(request.FILES), status=400
+        )
+    if request.htmx and request.POST.get("from") == "today":
+        return _task_card(request, case, done=record)
+    messages.success(request, "已登记催缴记录")
+    target = reverse("dunning:case", args=[case.pk]) + "#contacts"
+    if request.htmx:
+        response = HttpResponse()
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target)
 
 
 @login_required
@@ -286,11 +330,17 @@ def household_panel(request, room_id: int):
 @login_required
 @require_GET
 def case(request, case_id: int):
-    found = _case_in_scope(request, case_id)
+    return _case_page(request, _case_in_scope(request, case_id))
+
+
+def _case_page(request, found, *, form=None, error=None, files_lost=False, status=200):
     data = selectors.case_file(found.pk, project_ids_for(request.user))
     role = role_in(request.user, found.project_id)
     on = timezone.localdate()
     case = data.case
+    context = _form_context(case, form, error)
+    if context["refusal"] is not None:
+        context["refusal"]["files_lost"] = files_lost
     return render(
         request,
         "dunning/case.html",
@@ -313,8 +363,9 @@ def case(request, case_id: int):
             "payment_order": limitation.payment_order_allowed(case),
             "interruption_kinds": InterruptionKind.choices,
             "recovery": assignment.recovery_box(case, on) if role in SUPERVISOR_ROLES else None,
-            **_form_context(case),
+            **context,
         },
+        status=status,
     )
 
 

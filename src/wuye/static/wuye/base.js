@@ -7,6 +7,8 @@
 //   data-print                 on a button: print the page
 //   data-check-all="case"      on a checkbox: tick or untick every input[name=case]
 //   data-autofocus-ready       on any focusable element: focus it once the page has loaded
+//   data-nav-toggle            the header's 菜单 button on phones: opens and closes the top menu
+document.documentElement.classList.add("js");  // phones fold the menu only when this script runs
 (function () {
   "use strict";
   document.addEventListener("change", (e) => {
@@ -20,6 +22,13 @@
     const ask = e.target.closest("[data-confirm]");
     if (ask && !window.confirm(ask.dataset.confirm)) { e.preventDefault(); e.stopImmediatePropagation(); return; }
     if (e.target.closest("[data-print]")) { e.preventDefault(); window.print(); return; }
+    const toggle = e.target.closest("[data-nav-toggle]");
+    if (toggle) {
+      const bar = toggle.closest(".topbar");
+      const open = bar.classList.toggle("nav-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      return;
+    }
     const all = e.target.closest("[data-check-all]");
     if (all) {
       document.querySelectorAll(`input[name="${all.dataset.checkAll}"]`).forEach((c) => { c.checked = all.checked; });
