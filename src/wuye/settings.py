@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "wuye.scoring",
     "wuye.alerts",
     "wuye.banking",
+    "wuye.payments",
     "wuye.reports",
     "wuye.demo",
 ]
@@ -277,6 +278,40 @@ WUYE_SMS_COUNTERS = ["wuye.alerts.courtesy.sent_counts_for_account"]
 # Called with project= when payment notices are printed: text on paying by bank transfer (the receiving
 # account, and "{room}" for the reference to write in the remark) (wuye.banking).
 WUYE_NOTICE_BANK_DETAILS = ["wuye.banking.selectors.notice_bank_details"]
+# Online payment (wuye.payments; docs/operations/online-payment.md). Merchant keys only from the
+# environment (inline PEM text or a file path). A platform without WUYE_<P>_MERCHANT_ID talks to the
+# local fake (python -m wuye payments_fake, on WUYE_PAYMENTS_FAKE_URL), whose test keys it reads from
+# WUYE_PAYMENTS_FAKE_CONFIG (written by the fake at start-up).
+WUYE_PAYMENTS = {
+    "order_minutes": int(os.environ.get("WUYE_PAYMENT_ORDER_MINUTES", "15")),
+    # Where the platforms post their callbacks (must be HTTPS and public with a real merchant).
+    "notify_base_url": os.environ.get("WUYE_PAYMENT_NOTIFY_BASE_URL", "http://127.0.0.1:8000"),
+    "fake_url": os.environ.get("WUYE_PAYMENTS_FAKE_URL", "http://127.0.0.1:8765"),
+    "fake_config_file": os.environ.get(
+        "WUYE_PAYMENTS_FAKE_CONFIG", str(VAR_DIR / "payments_fake.json")
+    ),
+    "wechat": {
+        "merchant_id": os.environ.get("WUYE_WECHATPAY_MERCHANT_ID", ""),
+        "app_id": os.environ.get("WUYE_WECHATPAY_APP_ID", ""),
+        "apiv3_key": os.environ.get("WUYE_WECHATPAY_APIV3_KEY", ""),
+        "cert_serial_no": os.environ.get("WUYE_WECHATPAY_CERT_SERIAL_NO", ""),
+        "private_key": os.environ.get("WUYE_WECHATPAY_PRIVATE_KEY", ""),
+        "private_key_file": os.environ.get("WUYE_WECHATPAY_PRIVATE_KEY_FILE", ""),
+        "public_key": os.environ.get("WUYE_WECHATPAY_PUBLIC_KEY", ""),
+        "public_key_file": os.environ.get("WUYE_WECHATPAY_PUBLIC_KEY_FILE", ""),
+        "public_key_id": os.environ.get("WUYE_WECHATPAY_PUBLIC_KEY_ID", ""),
+        "base_url": os.environ.get("WUYE_WECHATPAY_BASE_URL", "https://api.mch.weixin.qq.com"),
+    },
+    "alipay": {
+        "merchant_id": os.environ.get("WUYE_ALIPAY_APP_ID", ""),
+        "app_id": os.environ.get("WUYE_ALIPAY_APP_ID", ""),
+        "private_key": os.environ.get("WUYE_ALIPAY_PRIVATE_KEY", ""),
+        "private_key_file": os.environ.get("WUYE_ALIPAY_PRIVATE_KEY_FILE", ""),
+        "public_key": os.environ.get("WUYE_ALIPAY_PUBLIC_KEY", ""),
+        "public_key_file": os.environ.get("WUYE_ALIPAY_PUBLIC_KEY_FILE", ""),
+        "base_url": os.environ.get("WUYE_ALIPAY_BASE_URL", "https://openapi.alipay.com/gateway.do"),
+    },
+}
 # Called (after commit) with project_id= and on= when a daily dunning run finishes: the open cases
 # are rescored for today's list (wuye.scoring).
 WUYE_AFTER_DUNNING_RUN = ["wuye.scoring.services.after_dunning_run"]

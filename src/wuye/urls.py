@@ -21,6 +21,7 @@ urlpatterns = [
     path("scoring/", include("wuye.scoring.urls")),
     path("alerts/", include("wuye.alerts.urls")),
     path("banking/", include("wuye.banking.urls")),
+    path("payments/", include("wuye.payments.urls")),
     path("reports/", include("wuye.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -260,6 +260,7 @@ def payment_record(
     cashier_entry: bool = False,
     backdate_approved_by: User | None = None,
     backdate_reason: str = "",
+    deposit_only: bool = False,
 ) -> Payment:
     """收款: one payment of ``account`` made with one or more methods (``lines`` of method, amount,
     transaction reference; method ``prepaid`` draws on the prepaid balance).
@@ -278,6 +279,9 @@ def payment_record(
     needs ``backdate_reason`` and ``backdate_approved_by``, a supervisor, project manager or company
     administrator other than ``user`` (issue 13 item 12); both are written to the audit trail. Payments
     dated by evidence (a bank statement line) or rebuilt history do not pass ``cashier_entry``.
+
+    ``deposit_only`` puts all of it on the prepaid balance and pays no bill (an online payment whose
+    bills were paid at the window while the owner paid: the money is kept as 预存款, finance told).
     """
     _check_staff(user, account.project_id, COLLECTOR_ROLES, "收款")
     cleaned = _clean_lines(lines)
@@ -303,7 +307,10 @@ def payment_record(
         existing = _existing_payment(key, account)
         if existing is not None:
             return existing
-    chosen = _chosen_bills(account, bill_ids) if bill_ids is not None else None
+    if deposit_only:
+        chosen: list[int] | None = []
+    else:
+        chosen = _chosen_bills(account, bill_ids) if bill_ids is not None else None
     total = sum((line.amount for line in cleaned), ZERO)
     draw = sum((line.amount for line in cleaned if line.method == PaymentMethod.PREPAID), ZERO)
     try:

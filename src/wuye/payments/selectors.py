@@ -1,0 +1,56 @@
+"""Reads of the payments app."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from wuye.payments.enums import OrderStatus
+from wuye.payments.models import OrderIssue, PaymentOrder
+
+
+def order_by_no(out_trade_no: str) -> PaymentOrder | None:
+    """The order with this merchant order number (商户订单号), or None."""
+    if not out_trade_no:
+        return None
+    return (
+        PaymentOrder.objects.select_related("account__room", "project", "payment")
+        .filter(out_trade_no=out_trade_no)
+        .first()
+    )
+
+
+def open_orders(
+    *,
+    project_ids: Iterable[int] | None = None,
+    account=None,
+    created_before: datetime.datetime | None = None,
+) -> QuerySet[PaymentOrder]:
+    """Orders still waiting for the payer (oldest first), optionally of some projects or one
+    account, or created before a moment (the periodic query leaves the newest a minute)."""
+    orders = PaymentOrder.objects.filter(status=OrderStatus.OPEN)
+    if project_ids is not None:
+        orders = orders.filter(project_id__in=list(project_ids))
+    if account is not None:
+        orders = orders.filter(account=account)
+    if created_before is not None:
+        orders = orders.filter(created_at__lt=created_before)
+    return orders.select_related("account__room", "project").order_by("created_at", "id")
+
+
+def orders_in(project_ids: Iterable[int]) -> QuerySet[PaymentOrder]:
+    return (
+        PaymentOrder.objects.filter(project_id__in=list(project_ids))
+        .select_related("account__room", "project", "payment")
+        .order_by("-created_at", "-id")
+    )
+
+
+def open_issues(project_ids: Iterable[int]) -> QuerySet[OrderIssue]:
+    return (
+        OrderIssue.objects.filter(order__project_id__in=list(project_ids), resolved_at__isnull=True)
+        .select_related("order__account__room", "order__project")
+        .order_by("-created_at")
+    )
