@@ -256,6 +256,12 @@ WUYE_AFTER_PAYMENT = [
 WUYE_AFTER_CONTACT = ["wuye.credit.services.after_contact"]
 # The cards an app above the registry adds to the household page (一户一档), in order: templates
 # included with ``room`` in the context. The registry names no app above it; the apps list here.
+# What each room owes and its open case, for search results and the building browser: a dotted path
+# to a function (project_id=, room_ids=, user=) → {room_id: RoomArrears}; empty shows no arrears.
+WUYE_ROOM_ARREARS = "wuye.dunning.room_arrears.room_arrears"
+# The search box shows at most WUYE_SEARCH_LIMIT hits and says when there are more; the full results
+# page (registry:search_all) shows up to this many.
+WUYE_SEARCH_PAGE_LIMIT = 200
 WUYE_HOUSEHOLD_PANELS = [
     "ledger/_household_ledger.html",
     "dunning/_household_include.html",

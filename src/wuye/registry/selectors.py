@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from wuye.core.models import Project
-from wuye.core.sorting import natural_order
+from wuye.core.sorting import natural_order, natural_sort_key
 from wuye.registry.enums import OPEN_ISSUE_STATES, OccupancyRole
 from wuye.registry.models import (
     Building,
@@ -41,6 +42,23 @@ class SearchHit:
     people: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     matched: str = ""
+    arrears: object = None  # the upper apps' RoomArrears (settings.WUYE_ROOM_ARREARS), when asked
+
+
+@dataclass
+class SearchPage:
+    hits: list[SearchHit]
+    more: bool  # the search found more than it shows
+    limit: int
+
+
+def room_arrears(project_id: int, room_ids: list[int], user=None) -> dict:
+    """``{room_id: RoomArrears}`` from the app named by ``settings.WUYE_ROOM_ARREARS`` (the registry
+    knows no ledger); ``{}`` when the setting is empty."""
+    path = getattr(settings, "WUYE_ROOM_ARREARS", "")
+    if not path or not room_ids:
+        return {}
+    return import_string(path)(project_id=project_id, room_ids=room_ids, user=user)
 
 
 _ASCII_LETTERS = re.compile(r"^[a-z]+$")
@@ -59,7 +77,11 @@ def _room_ids_matching(project_id: int, text: str, limit: int) -> list[int]:
         conditions |= prefix_range("number_rev", text[::-1])
     if not conditions:
         return []
-    return list(rooms.filter(conditions).order_by("code_key").values_list("id", flat=True)[:limit])
+    return list(
+        rooms.filter(conditions)
+        .order_by(*natural_order("code_key"))
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def _person_ids_matching(project_id: int, text: str, limit: int) -> list[int]:
@@ -155,6 +177,26 @@ def search_households(
     return hits
 
 
+def search_page(
+    *,
+    project: Project | int,
+    text: str,
+    full_phone: bool = False,
+    user=None,
+    limit: int | None = None,
+) -> SearchPage:
+    """``search_households`` cut at ``limit`` (default ``WUYE_SEARCH_LIMIT``), saying whether more
+    matched, each hit with what its room owes. Two more queries than the search itself."""
+    project_id = project.pk if isinstance(project, Project) else project
+    limit = limit or settings.WUYE_SEARCH_LIMIT
+    hits = search_households(project=project_id, text=text, limit=limit + 1, full_phone=full_phone)
+    more, hits = len(hits) > limit, hits[:limit]
+    arrears = room_arrears(project_id, [h.room_id for h in hits], user)
+    for hit in hits:
+        hit.arrears = arrears.get(hit.room_id)
+    return SearchPage(hits, more, limit)
+
+
 def room_payer(room: Room, on: datetime.date | None = None) -> Person | None:
     """Who owes the room's fees on a date: the developer before handover (物业管理条例 art. 41),
     then the occupancy marked as payer, else the owner."""
@@ -236,17 +278,43 @@ def buildings_with_counts(project: Project) -> QuerySet[Building]:
     )
 
 
-def units_with_rooms(building: Building) -> list[tuple[Unit | None, list[Room]]]:
-    """Rooms of a building grouped by unit, floors from the top down, as they hang on the board."""
-    rooms = list(
-        Room.objects.filter(building=building)
-        .select_related("unit")
-        .order_by("unit__code", "-floor", "number")
-    )
-    groups: dict[int | None, tuple[Unit | None, list[Room]]] = {}
+@dataclass
+class FloorRow:
+    floor: int | None  # None: rooms whose floor is not recorded
+    rooms: list[Room]
+
+
+@dataclass
+class UnitFloors:
+    unit: Unit | None
+    floors: list[FloorRow]
+    room_count: int
+
+
+def units_with_rooms(building: Building, user=None) -> list[UnitFloors]:
+    """Rooms of a building as they hang on the board: unit by unit (in natural order), one row per
+    floor from the top down, rooms along the row in natural order (1801 1802 1803 1804, then 1701 …).
+    Each room carries ``arrears`` (settings.WUYE_ROOM_ARREARS). Three or four queries in all."""
+    rooms = list(Room.objects.filter(building=building).select_related("unit"))
+    arrears = room_arrears(building.project_id, [r.id for r in rooms], user)
     for room in rooms:
-        groups.setdefault(room.unit_id, (room.unit, []))[1].append(room)
-    return list(groups.values())
+        room.arrears = arrears.get(room.id)
+    rooms.sort(
+        key=lambda r: (
+            natural_sort_key(r.unit.code if r.unit else ""),
+            r.floor is None,
+            -(r.floor or 0),
+            natural_sort_key(r.number),
+        )
+    )
+    units: dict[int | None, UnitFloors] = {}
+    for room in rooms:
+        group = units.setdefault(room.unit_id, UnitFloors(room.unit, [], 0))
+        if not group.floors or group.floors[-1].floor != room.floor:
+            group.floors.append(FloorRow(room.floor, []))
+        group.floors[-1].rooms.append(room)
+        group.room_count += 1
+    return list(units.values())
 
 
 def project_overview(project: Project) -> dict[str, int]:

@@ -7,6 +7,7 @@ app_name = "registry"
 
 urlpatterns = [
     path("search/", views.search, name="search"),
+    path("search/all/", views.search_all, name="search_all"),
     path("rooms/<int:room_id>/", views.household, name="household"),
     path("rooms/<int:room_id>/edit/", views.room_edit, name="room_edit"),
     path("rooms/<int:room_id>/people/<int:person_id>/edit/", views.person_edit, name="person_edit"),

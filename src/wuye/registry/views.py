@@ -42,8 +42,16 @@ from wuye.registry.selectors import (
     buildings_with_counts,
     household_file,
     project_overview,
-    search_households,
+    search_page,
     units_with_rooms,
+)
+
+# The building view's arrears colours (the keys of wuye.dunning.room_arrears.LEVELS).
+ARREARS_LEVELS = (
+    ("none", "无欠费"),
+    ("overdue", "欠费未立案"),
+    ("case", "催缴中"),
+    ("legal", "律师函/诉讼"),
 )
 
 
@@ -61,21 +69,40 @@ def _current_project_or_404(request):
     return request.project
 
 
-@login_required
-def search(request):
+def _search(request, template: str, limit: int | None = None):
     project = _current_project_or_404(request)
     text = request.GET.get("q", "")
     show_phones = can_see_phones(request.user, project)
-    hits = (
-        search_households(project=project, text=text, full_phone=show_phones)
+    page = (
+        search_page(
+            project=project, text=text, full_phone=show_phones, user=request.user, limit=limit
+        )
         if text.strip()
-        else []
+        else None
     )
     return render(
         request,
-        "registry/_search_results.html",
-        {"hits": hits, "q": text, "show_phones": show_phones},
+        template,
+        {
+            "hits": page.hits if page else [],
+            "more": page.more if page else False,
+            "limit": page.limit if page else 0,
+            "q": text,
+            "show_phones": show_phones,
+        },
     )
+
+
+@login_required
+def search(request):
+    """The header's search as you type: the first WUYE_SEARCH_LIMIT hits, saying when there are more."""
+    return _search(request, "registry/_search_results.html")
+
+
+@login_required
+def search_all(request):
+    """搜索结果: every hit up to WUYE_SEARCH_PAGE_LIMIT, on a page of its own."""
+    return _search(request, "registry/search.html", settings.WUYE_SEARCH_PAGE_LIMIT)
 
 
 @login_required
@@ -121,10 +148,17 @@ def building(request, building_id: int):
     obj = get_object_or_404(
         Building.objects.select_related("steward"), pk=building_id, project=project
     )
+    colour = "arrears" if request.GET.get("colour") == "arrears" else "occupancy"
     return render(
         request,
         "registry/building.html",
-        {"building": obj, "groups": units_with_rooms(obj), "states": OccupancyState},
+        {
+            "building": obj,
+            "groups": units_with_rooms(obj, request.user),
+            "states": OccupancyState,
+            "colour": colour,
+            "arrears_levels": ARREARS_LEVELS,
+        },
     )
 
 
