@@ -24,9 +24,8 @@ Definitions (the user guide repeats them):
   unpaid counts its days past due as of the day in the *worst* figure only;
 * *months in arrears*: distinct billing months (period start) with money overdue now; *in the last 12
   months*: distinct billing months of the last 12 whose bill was paid late or is still overdue;
-* a promise is *kept* when payments received after the promise and dated by the promised day add up
-  to the promised amount (any payment when no amount was promised); *broken* when its day has passed
-  and it was not kept.
+* a promise is kept or broken by dunning's one rule (``wuye.dunning.promise_kept``), the same the
+  dashboard and the ranking model use.
 """
 
 from __future__ import annotations
@@ -38,11 +37,12 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, QuerySet
-from django.utils import timezone
 
 from wuye.billing.models import Account, Bill, BillAdjustment
+from wuye.core import sql as dialect
 from wuye.core.money import ZERO, money, to_decimal
 from wuye.credit.models import CreditFile, Segment
+from wuye.dunning import promise_kept
 from wuye.dunning.models import ArrearsCase, ContactRecord
 from wuye.ledger.models import Allocation, Payment, PaymentReversal, PrepaidMovement
 from wuye.registry.models import LegacyIssue, Room, ServiceTicket
@@ -51,50 +51,6 @@ HISTORY_MONTHS = 24
 OPEN_ISSUE_STATES = ("open", "in_progress")
 OPEN_TICKET_STATES = ("open", "processing")
 COMPLAINT_CATEGORIES = ("repair", "complaint")
-
-
-def _t(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _pg() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _date(value: datetime.date) -> object:
-    # SQLite keeps dates as ISO text; PostgreSQL wants a date.
-    return value if _pg() else value.isoformat()
-
-
-def _param_date() -> str:
-    return "CAST(%s AS DATE)" if _pg() else "%s"
-
-
-def _days(later: str, earlier: str) -> str:
-    """Whole days from ``earlier`` to ``later`` (both date expressions)."""
-    if _pg():
-        return f"({later} - {earlier})"
-    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
-
-
-def _month(expr: str) -> str:
-    return f"to_char({expr}, 'YYYY-MM')" if _pg() else f"substr({expr}, 1, 7)"
-
-
-def _local_date(expr: str) -> str:
-    """The local calendar day of a stored (UTC) timestamp, in the project's time zone."""
-    if _pg():
-        return f"CAST(({expr} AT TIME ZONE '{_zone_name()}') AS DATE)"
-    minutes = int(timezone.localtime().utcoffset().total_seconds() // 60)
-    return f"date({expr}, '{minutes:+d} minutes')"
-
-
-def _zone_name() -> str:
-    name = str(timezone.get_current_timezone())
-    # A settings value, not user input; refuse anything that is not a plain zone name.
-    if not all(ch.isalnum() or ch in "/_+-" for ch in name):
-        raise ValueError(name)
-    return name
 
 
 def _m(value: object) -> Decimal:
@@ -131,7 +87,7 @@ def _bills_cte(project_id: int, account_ids: list[int] | None) -> tuple[str, lis
     """Per bill: net amount (after adjustments), outstanding, reversed, and ``settled_on`` — the date
     of its last allocation or adjustment (the day it became fully paid, when outstanding ≤ 0)."""
     where, params = _scope("b", project_id, account_ids)
-    bill, adj, alc = _t(Bill), _t(BillAdjustment), _t(Allocation)
+    bill, adj, alc = dialect.table(Bill), dialect.table(BillAdjustment), dialect.table(Allocation)
     sql = f"""
     adj AS (
         SELECT a.bill_id AS bill_id, SUM(a.amount) AS amt, MAX(a.effective_date) AS last_on,
@@ -237,17 +193,11 @@ def credit_rows(
     return rows
 
 
-def _fetch(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def _accounts(project_id: int, account_ids: list[int] | None) -> dict[int, CreditRow]:
     accounts = Account.objects.filter(project_id=project_id)
     if account_ids is not None:
         accounts = accounts.filter(pk__in=account_ids)
-    room = _t(Room)
+    room = dialect.table(Room)
     where, params = _scope("a", project_id, None)
     if account_ids is not None:
         where += f" AND a.id IN ({', '.join(['%s'] * len(account_ids))})"
@@ -258,15 +208,17 @@ def _accounts(project_id: int, account_ids: list[int] | None) -> dict[int, Credi
     sql = f"""
         SELECT a.id, a.room_id,
                CASE WHEN r.occupancy_state = 'vacant' OR NOT r.handed_over THEN 1 ELSE 0 END,
-               (SELECT COUNT(*) FROM {_t(ServiceTicket)} t
+               (SELECT COUNT(*) FROM {dialect.table(ServiceTicket)} t
                  WHERE t.room_id = a.room_id AND t.state IN ({ticket_states})
                    AND t.category IN ({categories})),
-               (SELECT COUNT(*) FROM {_t(LegacyIssue)} i
+               (SELECT COUNT(*) FROM {dialect.table(LegacyIssue)} i
                  WHERE i.room_id = a.room_id AND i.state IN ({issue_states}))
-        FROM {_t(Account)} a JOIN {room} r ON r.id = a.room_id
+        FROM {dialect.table(Account)} a JOIN {room} r ON r.id = a.room_id
         WHERE {where}
     """  # noqa: S608 (model table names only)
-    found = _fetch(sql, [*OPEN_TICKET_STATES, *COMPLAINT_CATEGORIES, *OPEN_ISSUE_STATES, *params])
+    found = dialect.fetch(
+        sql, [*OPEN_TICKET_STATES, *COMPLAINT_CATEGORIES, *OPEN_ISSUE_STATES, *params]
+    )
     return {
         account_id: CreditRow(
             account_id=account_id,
@@ -284,7 +236,7 @@ TEMP = "credit_bills_tmp"
 
 def _fen(expr: str) -> str:
     """An amount as text with two decimals ("-0.00" avoided), for the history JSON."""
-    if _pg():  # numeric: exact, two decimals after ROUND, no negative zero
+    if dialect.is_pg():  # numeric: exact, two decimals after ROUND, no negative zero
         return f"CAST(ROUND({expr}, 2) AS TEXT)"
     clean = f"(CASE WHEN ABS({expr}) < 0.005 THEN 0 ELSE {expr} END)"
     return f"printf('%.2f', {clean})"
@@ -298,7 +250,7 @@ def _history_json_sql(per_month: str) -> str:
         f"'m', m, 'billed', {_fen('billed')}, 'on_time', {_fen('on_time')}, "
         f"'late', {_fen(late)}, 'unpaid', {_fen('unpaid')}"
     )
-    if _pg():
+    if dialect.is_pg():
         item = f"json_build_object({fields})"
         return (
             f"SELECT account_id, CAST(json_agg({item} ORDER BY m) AS TEXT) "  # noqa: S608
@@ -315,7 +267,7 @@ def _lit(day: datetime.date) -> str:
     the aggregates below compare against the same few days many times per row."""
     if not isinstance(day, datetime.date):
         raise TypeError(day)
-    return f"DATE '{day.isoformat()}'" if _pg() else f"'{day.isoformat()}'"
+    return f"DATE '{day.isoformat()}'" if dialect.is_pg() else f"'{day.isoformat()}'"
 
 
 def _bills(
@@ -326,7 +278,7 @@ def _bills(
     aggregates then read. Materializing it matters: SQLite would otherwise recompute the joined
     figures for every condition that mentions them."""
     cte, params = _bills_cte(project_id, account_ids)
-    month = _month("period_start")
+    month = dialect.month_text("period_start")
     d_on, since12, since24 = _lit(on), _lit(_month_start(on, 11)), _lit(_month_start(on, 23))
     settled = "outstanding <= 0"
     # charge: a charge bill that counts at all (not a late fee, not reversed, not zero).
@@ -334,7 +286,7 @@ def _bills(
     counted = f"{charge} AND (due_date < {d_on} OR {settled})"
     overdue = f"outstanding > 0 AND due_date < {d_on}"
     late = f"{counted} AND {settled} AND settled_on > due_date"
-    late_days = _days("settled_on", "due_date")
+    late_days = dialect.days_between("settled_on", "due_date")
     in12 = f"{charge} AND period_start >= {since12} AND period_start <= {d_on}"
     figures = f"""
         SELECT account_id,
@@ -344,7 +296,7 @@ def _bills(
           SUM(CASE WHEN {counted} AND outstanding > 0 THEN 1 ELSE 0 END),
           SUM(CASE WHEN {late} THEN {late_days} ELSE 0 END),
           MAX(CASE WHEN {late} THEN {late_days}
-                   WHEN {counted} AND outstanding > 0 THEN {_days(d_on, "due_date")} END),
+                   WHEN {counted} AND outstanding > 0 THEN {dialect.days_between(d_on, "due_date")} END),
           COUNT(DISTINCT CASE WHEN {charge} AND {overdue} THEN m END),
           COUNT(DISTINCT CASE WHEN {counted} AND period_start >= {since12}
                    AND period_start <= {d_on} AND (outstanding > 0 OR settled_on > due_date)
@@ -406,23 +358,14 @@ def _bills(
 def _contacts(
     rows: dict[int, CreditRow], project_id: int, on: datetime.date, account_ids: list[int] | None
 ) -> None:
-    contact, case = _t(ContactRecord), _t(ArrearsCase)
-    payment, reversal = _t(Payment), _t(PaymentReversal)
+    contact, case = dialect.table(ContactRecord), dialect.table(ArrearsCase)
     where, params = _scope("c", project_id, account_ids)
-    day = _param_date()
+    day = dialect.date_placeholder()
     sql = f"""
         WITH rc AS (
             SELECT c.account_id AS account_id, r.at AS at, r.reached AS reached,
                    r.unreached_reason AS unreached_reason, r.promise_date AS promise_date,
-                   CASE WHEN r.promise_date IS NULL THEN 0
-                        WHEN (SELECT COALESCE(SUM(p.amount), 0) FROM {payment} p
-                               WHERE p.account_id = c.account_id
-                                 AND p.business_date >= {_local_date("r.at")}
-                                 AND p.business_date <= r.promise_date
-                                 AND NOT EXISTS (SELECT 1 FROM {reversal} v
-                                                  WHERE v.payment_id = p.id))
-                             >= COALESCE(r.promise_amount, 0.01) THEN 1
-                        ELSE 0 END AS kept
+                   {promise_kept.kept_sql("r", "c.account_id")} AS kept
             FROM {contact} r JOIN {case} c ON c.id = r.case_id
             WHERE {where}
               AND NOT EXISTS (SELECT 1 FROM {contact} x WHERE x.corrects_id = r.id)
@@ -440,7 +383,9 @@ def _contacts(
         FROM rc LEFT JOIN lr ON lr.account_id = rc.account_id
         GROUP BY rc.account_id
     """  # noqa: S608 (model table names only)
-    for account_id, n, last_at, streak, made, kept, broken in _fetch(sql, [*params, _date(on)]):
+    for account_id, n, last_at, streak, made, kept, broken in dialect.fetch(
+        sql, [*params, dialect.date_param(on)]
+    ):
         target = rows.get(account_id)
         if target is None:
             continue
@@ -462,7 +407,7 @@ def _as_datetime(value: object) -> datetime.datetime | None:
 
 
 def _refusals(rows: dict[int, CreditRow], project_id: int, account_ids: list[int] | None) -> None:
-    contact, case = _t(ContactRecord), _t(ArrearsCase)
+    contact, case = dialect.table(ContactRecord), dialect.table(ArrearsCase)
     where, params = _scope("c", project_id, account_ids)
     sql = f"""
         SELECT c.account_id, r.refusal_reason, COUNT(*), MAX(r.at)
@@ -472,7 +417,7 @@ def _refusals(rows: dict[int, CreditRow], project_id: int, account_ids: list[int
         GROUP BY c.account_id, r.refusal_reason
     """  # noqa: S608 (model table names only)
     latest: dict[int, object] = {}
-    for account_id, reason, n, last_at in _fetch(sql, params):
+    for account_id, reason, n, last_at in dialect.fetch(sql, params):
         target = rows.get(account_id)
         if target is None:
             continue
@@ -484,29 +429,29 @@ def _refusals(rows: dict[int, CreditRow], project_id: int, account_ids: list[int
 
 
 def _money(rows: dict[int, CreditRow], project_id: int, account_ids: list[int] | None) -> None:
-    account = _t(Account)
+    account = dialect.table(Account)
     where, params = _scope("a", project_id, None)
     if account_ids is not None:
         where += f" AND a.id IN ({', '.join(['%s'] * len(account_ids))})"
         params += list(account_ids)
     prepaid = f"""
         SELECT m.account_id, SUM(m.amount)
-        FROM {_t(PrepaidMovement)} m JOIN {account} a ON a.id = m.account_id
+        FROM {dialect.table(PrepaidMovement)} m JOIN {account} a ON a.id = m.account_id
         WHERE {where}
         GROUP BY m.account_id
     """  # noqa: S608 (model table names only)
-    for account_id, total in _fetch(prepaid, params):
+    for account_id, total in dialect.fetch(prepaid, params):
         if account_id in rows:
             rows[account_id].prepaid_balance = _m(total)
     where_p, params_p = _scope("p", project_id, account_ids)
     paid = f"""
         SELECT p.account_id, MAX(p.business_date)
-        FROM {_t(Payment)} p
+        FROM {dialect.table(Payment)} p
         WHERE {where_p}
-          AND NOT EXISTS (SELECT 1 FROM {_t(PaymentReversal)} v WHERE v.payment_id = p.id)
+          AND NOT EXISTS (SELECT 1 FROM {dialect.table(PaymentReversal)} v WHERE v.payment_id = p.id)
         GROUP BY p.account_id
     """  # noqa: S608 (model table names only)
-    for account_id, last in _fetch(paid, params_p):
+    for account_id, last in dialect.fetch(paid, params_p):
         if account_id in rows:
             rows[account_id].last_payment_on = _as_date(last)
 

@@ -40,6 +40,7 @@ from django.utils import timezone
 from wuye.billing.models import Account, Bill, BillAdjustment, FeeItem
 from wuye.core.models import Project, User
 from wuye.core.money import ZERO, money
+from wuye.dunning import promise_kept
 from wuye.dunning.enums import CaseClass, RefusalReason, Stage
 from wuye.dunning.models import ArrearsCase, CollectionTeam, ContactRecord
 from wuye.ledger.models import Allocation, Payment, PaymentReversal
@@ -924,27 +925,18 @@ def arrears_by_reason(
 
 
 def _promises_sql(scope: ReportScope, window: Window, p: _Params) -> str:
-    """Each promise made in the window (promise date ≤ window end), by whom, and whether it was kept:
-    payments on the account dated from the day of the promise up to the promise date, not reversed,
-    add up to the promised amount (any payment when no amount was promised)."""
+    """Each promise made in the window (promise date ≤ window end), by whom, and whether it was kept
+    by dunning's one rule (``wuye.dunning.promise_kept``)."""
     start = p.add(_day_start(window.start), "w_from")
     before = p.add(_day_start(window.end + datetime.timedelta(days=1)), "w_before")
     end = p.add(window.end, "w_end")
     where = scope_sql(scope, p, project="c.project_id", fee_item=None)
-    paid = f"""(SELECT SUM({_cents("pay.amount")}) FROM {T_PAYMENT} pay
-        WHERE pay.account_id = c.account_id AND pay.business_date >= {_local_date("cr.at", p)}
-          AND pay.business_date <= cr.promise_date
-          AND NOT EXISTS (SELECT 1 FROM {T_PAYMENT_REVERSAL} rv WHERE rv.payment_id = pay.id))"""
     return f"""
-      SELECT cr.by_id AS who,
-        CASE WHEN COALESCE({paid}, 0) > 0
-              AND COALESCE({paid}, 0) >= COALESCE({_cents("cr.promise_amount")}, 0)
-             THEN 1 ELSE 0 END AS kept
+      SELECT cr.by_id AS who, {promise_kept.kept_sql("cr", "c.account_id")} AS kept
       FROM {T_CONTACT} cr JOIN {T_CASE} c ON c.id = cr.case_id
         JOIN {T_ROOM} r ON r.id = c.room_id JOIN {T_BUILDING} bd ON bd.id = r.building_id
-      WHERE {where} AND cr.promise_date IS NOT NULL AND cr.promise_date <= {end}
-        AND cr.at >= {start} AND cr.at < {before}
-        AND NOT EXISTS (SELECT 1 FROM {T_CONTACT} fix WHERE fix.corrects_id = cr.id)
+      WHERE {where} AND cr.promise_date <= {end}
+        AND cr.at >= {start} AND cr.at < {before} AND {promise_kept.standing_sql("cr")}
     """
 
 

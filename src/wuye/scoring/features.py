@@ -38,6 +38,7 @@ from wuye.billing.models import Account, Bill, BillAdjustment
 from wuye.core.money import ZERO
 from wuye.dunning.enums import CaseClass, EventKind, Stage
 from wuye.dunning.models import CaseEvent, ContactRecord
+from wuye.dunning.promise_kept import promise_counts
 from wuye.dunning.selectors import overdue_by_account
 from wuye.ledger.enums import PrepaidKind
 from wuye.ledger.models import Allocation, Payment, PrepaidMovement
@@ -305,11 +306,6 @@ def _contacts(project_id, on, ids, id_list, x) -> None:
     contacts = ContactRecord.objects.filter(
         project_id=project_id, case__account_id__in=id_list, at__lt=end
     )
-    kept = Payment.objects.filter(
-        account_id=OuterRef("case__account_id"),
-        received_at__gte=OuterRef("at"),
-        business_date__lte=OuterRef("promise_date"),
-    ).exclude(reversal__isnull=False, reversal__business_date__lte=on)
     rows = (
         contacts.order_by()
         .values("case__account_id")
@@ -323,19 +319,10 @@ def _contacts(project_id, on, ids, id_list, x) -> None:
         i = int(np.searchsorted(ids, account_id))
         x[i, INDEX["contacts_30d"]] = recent
         x[i, INDEX["refusals"]] = refusals
-    # Promises whose date has come by ``on``: kept when a payment came in between the promise and its
-    # date (payments after ``on`` do not count: the promise date is ≤ on).
-    promises = (
-        contacts.filter(promise_date__isnull=False, promise_date__lt=on)
-        .annotate(kept=Exists(kept))
-        .order_by()
-        .values("case__account_id")
-        .annotate(
-            kept_n=Count("id", filter=Q(kept=True)), broken_n=Count("id", filter=Q(kept=False))
-        )
-        .values_list("case__account_id", "kept_n", "broken_n")
-    )
-    for account_id, kept_n, broken_n in promises:
+    # Promises whose date has come by ``on``, kept or broken by dunning's one rule.
+    for account_id, (kept_n, broken_n) in promise_counts(
+        id_list, due_before=on, made_before=end
+    ).items():
         i = int(np.searchsorted(ids, account_id))
         x[i, INDEX["promises_kept"]] = kept_n
         x[i, INDEX["promises_broken"]] = broken_n
