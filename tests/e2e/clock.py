@@ -24,7 +24,9 @@ class ProjectClock:
         return self.moment if self.moment is not None else self._real()
 
     def set(self, day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
-        self.moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+        self.moment = timezone.make_aware(
+            datetime.datetime.combine(day, datetime.time(hour, minute))
+        )
         self.context.clock.set_fixed_time(self.moment)
         return self.moment
 

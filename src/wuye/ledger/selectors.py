@@ -820,6 +820,15 @@ def day_is_closed(project_id: int, cashier_id: int, business_date: datetime.date
     ).exists()
 
 
+def closing_of(
+    project_id: int, cashier_id: int, business_date: datetime.date
+) -> CashierClosing | None:
+    """The cashier's 日结 of that day, if the day is closed (the window says so at the top)."""
+    return CashierClosing.objects.filter(
+        project_id=project_id, cashier_id=cashier_id, business_date=business_date
+    ).first()
+
+
 def line_totals(payment_ids: Iterable[int]) -> dict[str, Decimal]:
     """Σ payment lines per method for some payments (one query)."""
     return dict(

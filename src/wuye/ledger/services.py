@@ -137,8 +137,15 @@ def _check_staff(user: User | None, project_id: int, roles: frozenset[Role], doi
 def _check_day_open(project_id: int, cashier: User, day: datetime.date) -> None:
     """Refuses an entry dated on a day the cashier has already closed (call after the sequence lock)."""
     if selectors.day_is_closed(project_id, cashier.pk, day):
+        # A closed day stays closed (no reopening: the closing sheet went to finance). Today closed:
+        # a colleague whose day is open takes the money, or it is taken tomorrow.
+        way = (
+            "请由今天尚未日结的同事（其他收费员、客服主管或项目经理）办理，或明天再办理"
+            if day >= timezone.localdate()
+            else "请以今天的日期办理"
+        )
         raise ValidationFailed(
-            f"{cashier} 的 {day:%Y-%m-%d} 已日结，不能再收款、冲红或退款；请以今天的日期办理",
+            f"{cashier} 的 {day:%Y-%m-%d} 已日结，不能再收款、冲红或退款；{way}",
             code="ledger.day_closed",
             field="business_date",
         )

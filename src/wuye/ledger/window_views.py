@@ -90,7 +90,13 @@ def _payment_in_scope(request, payment_id: int) -> Payment:
 def window(request):
     project = _current_project(request)
     return render(
-        request, "ledger/window.html", {"project": project, "q": request.GET.get("q", "")}
+        request,
+        "ledger/window.html",
+        {
+            "project": project,
+            "q": request.GET.get("q", ""),
+            "day_closed": selectors.closing_of(project.pk, request.user.pk, timezone.localdate()),
+        },
     )
 
 
@@ -162,6 +168,8 @@ def _window_context(
         form = PaymentForm(initial={"idempotency_key": uuid.uuid4().hex, "business_date": today})
     tendered = form.data.get("tendered") if form.is_bound else None
     return {
+        # After this cashier's 日结 of today the window says so first and takes no money (issue 17).
+        "day_closed": selectors.closing_of(room.project_id, request.user.pk, today),
         "room": room,
         "account": account,
         "accounts": accounts,
@@ -213,7 +221,8 @@ def window_quote(request, room_id: int):
     figures = quote(
         bills, chosen_ids(request.POST), lines_from_post(request.POST), request.POST.get("tendered")
     )
-    return render(request, "ledger/window_summary.html", {"quote": figures})
+    closed = selectors.closing_of(room.project_id, request.user.pk, timezone.localdate())
+    return render(request, "ledger/window_summary.html", {"quote": figures, "day_closed": closed})
 
 
 @login_required
