@@ -21,6 +21,7 @@ from wuye.core.roles import AUDIT_ROLES, Role
 from wuye.core.scope import role_in
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.ledger.services import COLLECTOR_ROLES
+from wuye.payments.reconcile import RECONCILE_ROLES
 from wuye.registry.views import home as project_overview
 from wuye.reports.access import DASHBOARD_ROLES, PLAN_ROLES
 
@@ -50,6 +51,8 @@ NAV: list[tuple[str, list[Entry]]] = [
             Entry("日结", "ledger:closing", COLLECTOR_ROLES),
             Entry("银行流水", "banking:imports", BANK_IMPORT_ROLES),
             Entry("待认领款", "banking:queue", BANK_QUEUE_ROLES),
+            Entry("线上缴费", "payments:orders", COLLECTOR_ROLES),
+            Entry("线上对账", "payments:reconciliation", RECONCILE_ROLES),
             Entry("缴费通知单", "ledger:notices", COLLECTOR_ROLES),
             Entry("抄表", "billing:readings", READING_ROLES),
             Entry("计费", "billing:runs", RUN_ROLES),

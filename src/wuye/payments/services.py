@@ -279,12 +279,14 @@ def order_settle(
     amount: Decimal,
     paid_at: datetime.datetime | None = None,
     source: str = "callback",
+    reviewed_by: User | None = None,
 ) -> PaymentOrder:
     """Posts a paid order to the ledger, once: the callback, the order query, the window's payment
     code and the reconciliation all end here. Under the order's row lock: an order already posted
     is returned as it is; a wrong amount is not posted (finance told); bills paid meanwhile send
     the money to the prepaid balance (finance told); a payment after the order was closed or
-    expired is still posted (the owner paid) and finance told."""
+    expired is still posted (the owner paid) and finance told. ``reviewed_by`` (finance, from the
+    reconciliation page) posts an amount held back after review."""
     pk = order.pk if isinstance(order, PaymentOrder) else order
     transaction_id = (transaction_id or "").strip()
     if not transaction_id:
@@ -307,12 +309,13 @@ def order_settle(
                     f"同一订单收到第二笔支付（交易号 {transaction_id}，{amount} 元），未入账，请核对并退款",
                 )
             return order
-        if order.transaction_id and order.paid_amount is not None and order.payment_id is None:
+        held = order.transaction_id and order.paid_amount is not None
+        if held and reviewed_by is None:
             return order  # already refused for its amount: finance decide
         order.transaction_id = transaction_id
         order.paid_amount = amount
         order.paid_at = paid_at
-        if amount != order.amount:
+        if amount != order.amount and reviewed_by is None:
             order.status = OrderStatus.FAILED
             order.last_error = f"支付金额 {amount} 元与订单金额 {order.amount} 元不符，未入账"
             order.save(
@@ -392,8 +395,13 @@ def order_settle(
                 "amount": amount,
                 "receipt_no": payment.receipt_no,
                 "source": source,
+                **({"reviewed_by": reviewed_by.pk} if reviewed_by else {}),
             },
         )
+        if reviewed_by is not None:
+            order.issues.filter(resolved_at__isnull=True).update(
+                resolved_at=timezone.now(), resolved_by=reviewed_by
+            )
     return order
 
 
@@ -430,7 +438,8 @@ def order_refresh(order: PaymentOrder, *, now: datetime.datetime | None = None) 
         # Closed on the platform now: a callback can no longer come, unless it was paid just
         # before the close — ask once more, then mark it expired.
         trade = channel.query(order) if trade.state != "missing" else trade
-        order = _apply_trade(order, trade, source="query")
+        if trade.state == "paid":
+            order = _apply_trade(order, trade, source="query")
         if order.status == OrderStatus.OPEN:
             PaymentOrder.objects.filter(pk=order.pk, status=OrderStatus.OPEN).update(
                 status=OrderStatus.EXPIRED, closed_at=now
