@@ -8,6 +8,11 @@ from wuye.registry.views import home
 admin.site.site_header = "wuye 物业收费与催缴 · 系统配置"
 admin.site.site_title = "wuye 配置"
 
+handler400 = "wuye.core.views.bad_request"
+handler403 = "wuye.core.views.permission_denied"
+handler404 = "wuye.core.views.page_not_found"
+handler500 = "wuye.core.views.server_error"
+
 urlpatterns = [
     path("", start, name="home"),  # a role's start page (stewards: 今日催缴), else the overview
     path("overview/", home, name="overview"),  # the project overview: registry's, above core

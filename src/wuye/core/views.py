@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
@@ -5,12 +7,15 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from wuye.core.audit import audit_record
+from wuye.core.audit_display import change_lines
 from wuye.core.errors import NotInScope
 from wuye.core.masking import mask_data, mask_text
 from wuye.core.middleware import SESSION_KEY
@@ -45,7 +50,9 @@ def audit_log(request):
     # Masked by the viewer's role exactly as the household pages are; the stored trail stays whole.
     phones, ids = can_see_phones(request.user, project), can_see_id_numbers(request.user, project)
     for entry in page:
-        entry.shown_changes = mask_data(entry.changes, phones=phones, ids=ids)
+        entry.shown_changes = change_lines(
+            entry.model, mask_data(entry.changes, phones=phones, ids=ids)
+        )
         entry.shown_repr = mask_text(entry.object_repr, phones=phones, ids=ids)
     return render(request, "core/audit_log.html", {"page": page})
 
@@ -86,3 +93,39 @@ class PasswordChange(auth_views.PasswordChangeView):
         audit_record(user=self.request.user, action="修改密码", obj=self.request.user)
         messages.success(self.request, "密码已修改。")
         return response
+
+
+# --- error pages -------------------------------------------------------------------------------------
+# In the site's layout, in Chinese, with a way home (issue 17). 403 and 404 render with the request (the
+# header, the user's role); 500 renders with no request context at all: no database, no session.
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _reason(exception) -> str:
+    """The refusal's own message when it is written for users (Chinese), else nothing: Django's
+    "No Room matches the given query." is not for the people at the window."""
+    text = str(exception or "") if exception is not None else ""
+    return text if _CJK.search(text) else ""
+
+
+def page_not_found(request, exception=None):
+    context = {"error_title": "页面不存在", "error_code": 404, "reason": _reason(exception)}
+    return render(request, "404.html", context, status=404)
+
+
+def permission_denied(request, exception=None):
+    context = {"error_title": "没有权限", "error_code": 403, "reason": _reason(exception)}
+    return render(request, "403.html", context, status=403)
+
+
+def bad_request(request, exception=None):
+    context = {"error_title": "请求无法处理", "error_code": 400, "reason": ""}
+    return render(request, "400.html", context, status=400)
+
+
+def server_error(request):
+    html = loader.get_template("500.html").render(
+        {"error_title": "系统出错", "error_code": 500, "reason": ""}
+    )
+    return HttpResponseServerError(html)

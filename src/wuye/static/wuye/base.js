@@ -7,6 +7,7 @@
 //   data-print                 on a button: print the page
 //   data-check-all="case"      on a checkbox: tick or untick every input[name=case]
 //   data-autofocus-ready       on any focusable element: focus it once the page has loaded
+//   data-back                  on a button: go back one page (the error pages)
 //   data-nav-toggle            the header's 菜单 button on phones: opens and closes the top menu
 document.documentElement.classList.add("js");  // phones fold the menu only when this script runs
 (function () {
@@ -22,6 +23,7 @@ document.documentElement.classList.add("js");  // phones fold the menu only when
     const ask = e.target.closest("[data-confirm]");
     if (ask && !window.confirm(ask.dataset.confirm)) { e.preventDefault(); e.stopImmediatePropagation(); return; }
     if (e.target.closest("[data-print]")) { e.preventDefault(); window.print(); return; }
+    if (e.target.closest("[data-back]")) { e.preventDefault(); window.history.back(); return; }
     const toggle = e.target.closest("[data-nav-toggle]");
     if (toggle) {
       const bar = toggle.closest(".topbar");
