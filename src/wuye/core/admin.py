@@ -1,8 +1,22 @@
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 
 from wuye.core.audit import audit_record, diff, snapshot
-from wuye.core.models import AuditEntry, Company, Membership, Project, User
+from wuye.core.models import (
+    AuditEntry,
+    Company,
+    LoginAttempt,
+    LoginFailure,
+    LoginLog,
+    Membership,
+    Project,
+    TaskRecord,
+    User,
+)
 from wuye.core.scope import project_ids_for, scoped_rows
 
 
@@ -132,3 +146,50 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_filter = ["action", "project"]
     search_fields = ["object_repr", "action"]
     date_hierarchy = "at"
+
+
+# --- third-party models under their Chinese proxies (core.models) ------------------------------------
+# axes.admin and django_tasks_db.admin come earlier in INSTALLED_APPS, so they are registered by now.
+
+
+def _swap(original, proxy, admin_class) -> None:
+    if admin.site.is_registered(original):
+        admin.site.unregister(original)
+        admin.site.register(proxy, admin_class)
+
+
+_swap(AccessAttempt, LoginAttempt, AccessAttemptAdmin)
+_swap(AccessLog, LoginLog, AccessLogAdmin)
+_swap(AccessFailureLog, LoginFailure, AccessFailureLogAdmin)
+
+
+class TaskRecordAdmin(DBTaskResultAdmin):
+    """Background tasks (billing runs, imports, reports) as the staff read them."""
+
+    list_display = ("id", "task", "state", "enqueued", "started", "finished", "queue_name")
+    list_filter = ("status", "queue_name")
+
+    @admin.display(description="任务", ordering="task_path")
+    def task(self, obj):
+        return obj.task_path.rsplit(".", 1)[-1]
+
+    STATES = {"READY": "等待执行", "RUNNING": "执行中", "SUCCESSFUL": "成功", "FAILED": "失败"}
+
+    @admin.display(description="状态", ordering="status")
+    def state(self, obj):
+        return self.STATES.get(obj.status, obj.status)
+
+    @admin.display(description="排队时间", ordering="enqueued_at")
+    def enqueued(self, obj):
+        return obj.enqueued_at
+
+    @admin.display(description="开始时间", ordering="started_at")
+    def started(self, obj):
+        return obj.started_at
+
+    @admin.display(description="完成时间", ordering="finished_at")
+    def finished(self, obj):
+        return obj.finished_at
+
+
+_swap(DBTaskResult, TaskRecord, TaskRecordAdmin)

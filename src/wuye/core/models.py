@@ -4,9 +4,11 @@ Company and project live in ``core`` rather than ``registry`` because membership
 (which every app below registry needs) are defined on them; see docs/decisions/0001.
 """
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 from wuye.core.roles import Role
 
@@ -124,3 +126,37 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_repr}"
+
+
+# --- third-party rows under Chinese names in the admin (系统配置) ----------------------------------------
+# django-axes and django-tasks-db name their models in English ("access attempts", "Task results") and
+# their apps "Axes" and "Tasks Database Backend". Proxies (no table of their own) give them Chinese names
+# and list them under 系统与权限; core.admin registers the proxies in place of the originals.
+
+
+class LoginAttempt(AccessAttempt):
+    class Meta:
+        proxy = True
+        verbose_name = _("登录失败计数")
+        verbose_name_plural = _("登录失败计数（锁定）")
+
+
+class LoginLog(AccessLog):
+    class Meta:
+        proxy = True
+        verbose_name = _("登录记录")
+        verbose_name_plural = _("登录记录")
+
+
+class LoginFailure(AccessFailureLog):
+    class Meta:
+        proxy = True
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+
+
+class TaskRecord(DBTaskResult):
+    class Meta:
+        proxy = True
+        verbose_name = _("后台任务记录")
+        verbose_name_plural = _("后台任务记录")

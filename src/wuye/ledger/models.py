@@ -21,7 +21,11 @@ class ReceiptSequence(models.Model):
     project = models.OneToOneField(
         Project, on_delete=models.CASCADE, related_name="receipt_sequence"
     )
-    last_no = models.PositiveIntegerField(default=0)
+    last_no = models.PositiveIntegerField(_("已用到的收据号"), default=0)
+
+    class Meta:
+        verbose_name = _("收据号序列")
+        verbose_name_plural = _("收据号序列")
 
     def __str__(self) -> str:
         return f"{self.project_id}: {self.last_no}"
@@ -214,11 +218,18 @@ class ReceiptPrint(models.Model):
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="prints")
     printed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("打印人"),
     )
-    is_reprint = models.BooleanField(default=False)
-    paper = models.CharField(max_length=10, default="a4")
-    printed_at = models.DateTimeField(auto_now_add=True)
+    is_reprint = models.BooleanField(_("补打"), default=False)
+    paper = models.CharField(_("纸张"), max_length=10, default="a4")
+    printed_at = models.DateTimeField(_("打印时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("收据打印记录")
+        verbose_name_plural = _("收据打印记录")
 
     def __str__(self) -> str:
         return f"{'补打' if self.is_reprint else '打印'} {self.payment_id}"
