@@ -137,8 +137,10 @@
   });
 
   let submitted = false;
+  // The cashier's day is closed (the pay button comes disabled): F4 and Enter send nothing either.
+  const closed = document.getElementById("pay").disabled;
   form.addEventListener("submit", (e) => {
-    if (submitted) { e.preventDefault(); return; }  // the idempotency key would catch it anyway
+    if (closed || submitted) { e.preventDefault(); return; }  // the idempotency key would catch a repeat
     submitted = true;
     document.getElementById("pay").setAttribute("disabled", "disabled");
   });
