@@ -39,7 +39,7 @@ def test_steward_cannot_open_household_of_another_project(client, steward, other
 def test_steward_cannot_switch_to_another_project(client, steward, project, other_project):
     client.force_login(steward)
     client.post(reverse("project_switch"), {"project": other_project.id})
-    response = client.get(reverse("home"))
+    response = client.get(reverse("home"), follow=True)  # stewards land on today's list
     assert response.context["current_project"] == project
 
 

@@ -37,9 +37,10 @@ from wuye.banking.models import (
 )
 from wuye.billing.models import Account
 from wuye.billing.services import account_for
+from wuye.core import roles
 from wuye.core.approvals import approver_check, four_eyes_check
 from wuye.core.audit import audit_record
-from wuye.core.errors import NotInScope, ValidationFailed
+from wuye.core.errors import ValidationFailed
 from wuye.core.importing import ALL_FORMATS, check_readable, mapping_headers
 from wuye.core.importing.batch import (
     Analysis,
@@ -52,7 +53,7 @@ from wuye.core.importing.batch import (
 from wuye.core.models import Membership, Project, User
 from wuye.core.money import ZERO, money, to_decimal
 from wuye.core.roles import Role
-from wuye.core.scope import role_in
+from wuye.core.scope import actor_role, role_in
 from wuye.ledger import selectors as ledger_selectors
 from wuye.ledger import services as ledger
 from wuye.ledger.enums import PaymentMethod
@@ -60,22 +61,15 @@ from wuye.registry.models import Room
 from wuye.registry.normalize import parse_room_code, room_code
 
 # Finance imports statements and claims lines; supervisors and managers may too.
-IMPORT_ROLES = frozenset({Role.FINANCE, Role.COMPANY_ADMIN, Role.PROJECT_MANAGER, Role.SUPERVISOR})
-CLAIM_ROLES = IMPORT_ROLES
+IMPORT_ROLES = roles.BANK_FINANCE_ROLES  # the grants are defined in core.roles
+CLAIM_ROLES = roles.BANK_FINANCE_ROLES
 # Cashiers see the queue (an owner at the window asks where their transfer went).
-QUEUE_ROLES = IMPORT_ROLES | {Role.CASHIER}
+QUEUE_ROLES = roles.BANK_QUEUE_ROLES
 APPROVER_ROLES = ledger.APPROVER_ROLES
 
 
-def _require(user: User, project_id: int, roles: frozenset[Role], doing: str) -> Role:
-    if user is None or not user.is_authenticated or not user.is_active:
-        raise ValidationFailed(f"{doing}需要登录的操作人", field="user")
-    role = role_in(user, project_id)
-    if role is None:
-        raise NotInScope("您没有该项目的权限。")
-    if role not in roles:
-        raise ValidationFailed(f"{user}（{role.label}）不能{doing}", field="user")
-    return role
+def _require(user: User, project_id: int, allowed: frozenset[Role], doing: str) -> Role:
+    return actor_role(user, project_id, allowed, doing)
 
 
 def _clean_number(number: str) -> str:

@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,7 +27,7 @@ from wuye.core.importing import HEADER_ROW
 from wuye.core.importing.batch import ImportStatus
 from wuye.core.privacy import NAMED_LIST_MARK, named_list_audit
 from wuye.core.roles import Role
-from wuye.core.scope import project_ids_for, role_in
+from wuye.core.scope import access_role, project_ids_for
 from wuye.ledger.office_forms import place_error
 from wuye.registry.selectors import search_households
 
@@ -44,10 +43,7 @@ def _project(request):
 
 
 def _require(user, project_id: int, roles: frozenset[Role], doing: str) -> Role:
-    role = role_in(user, project_id)
-    if role not in roles:
-        raise PermissionDenied(f"您的角色不能{doing}。")
-    return role
+    return access_role(user, project_id, roles, doing)
 
 
 def _line(request, line_id: int):

@@ -5,13 +5,13 @@ Kept apart from ``services`` so that ``runs`` (billing runs, below ``services``)
 
 from __future__ import annotations
 
+from wuye.core import roles
 from wuye.core.approvals import four_eyes_check
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Project, User
-from wuye.core.roles import Role
 from wuye.core.scope import role_in
 
-APPROVER_ROLES = frozenset({Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
+APPROVER_ROLES = roles.BILL_APPROVER_ROLES  # defined in core.roles
 
 
 def require_reason(reason: str | None) -> str:

@@ -47,3 +47,58 @@ ROLES_EDITING_REGISTRY = frozenset(
 
 # Audit rows hold unmasked values, so only roles that see full phone and ID numbers may read them.
 AUDIT_ROLES = frozenset({Role.COMPANY_ADMIN, Role.PROJECT_MANAGER, Role.SUPERVISOR})
+
+
+# --- Who may do what -------------------------------------------------------------------------------
+# Each grant is defined here once; services check the actor with ``core.scope.actor_role`` and views
+# with ``core.scope.access_role``. Two grants with the same members stay two grants: they answer
+# different questions and may be tuned apart.
+
+_MANAGERS = frozenset({Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
+_SUPERVISORS = _MANAGERS | {Role.SUPERVISOR}
+
+# Who may take money (at the window, at the door with a POS, or posting a bank transfer), print
+# receipts and payment notices, and record an invoice request.
+COLLECTOR_ROLES = _SUPERVISORS | {Role.CASHIER, Role.FINANCE, Role.STEWARD}
+# Who may approve a payment reversal (冲红), a prepaid or online refund, a back-dated payment, or the
+# reopening of a closed day (主管授权, four eyes).
+PAYMENT_APPROVER_ROLES = _SUPERVISORS
+# Who may approve a change to a bill: waiver (减免), adjustment, late-fee waiver.
+BILL_APPROVER_ROLES = _MANAGERS
+# Who marks invoice requests issued (finance keeps the tax books).
+INVOICE_ISSUER_ROLES = frozenset({Role.FINANCE, Role.COMPANY_ADMIN})
+# Who sets up fees and standards and starts billing runs.
+BILLING_RUN_ROLES = _MANAGERS | {Role.FINANCE}
+# Who records meter readings and shared charges (stewards read the meters).
+METER_READING_ROLES = BILLING_RUN_ROLES | {Role.SUPERVISOR, Role.STEWARD}
+
+# Who works cases (calls, visits, records); stewards, other staff and the front desk only their own
+# (SPEC §5 step 3 gives cases to the front desk too).
+CASE_WORKER_ROLES = _SUPERVISORS | {
+    Role.STEWARD,
+    Role.OTHER_STAFF,
+    Role.LEGAL,
+    Role.TASK_FORCE,
+    Role.CASHIER,
+}
+OWN_CASES_ONLY_ROLES = frozenset({Role.STEWARD, Role.OTHER_STAFF, Role.CASHIER})
+# Who assigns cases and moves them between stages.
+CASE_SUPERVISOR_ROLES = _SUPERVISORS
+# Who may send a case to the legal stage (the company approves a lawsuit: SPEC §5 step 9).
+LEGAL_APPROVER_ROLES = _MANAGERS
+# Who sees the case list and the daily check (the legal department and task force read them too).
+CASE_OVERSEER_ROLES = _SUPERVISORS | {Role.LEGAL, Role.TASK_FORCE}
+# Who works recovery orders (清欠任务).
+RECOVERY_WORKER_ROLES = _SUPERVISORS | {Role.TASK_FORCE}
+
+# Who reads the reports of a project; stewards see only their own figures on the dashboard.
+REPORT_ROLES = _SUPERVISORS | {Role.FINANCE}
+OWN_FIGURES_ROLES = frozenset({Role.STEWARD})
+DASHBOARD_ROLES = REPORT_ROLES | OWN_FIGURES_ROLES
+# Who edits the collection plans (targets).
+PLAN_EDITOR_ROLES = _MANAGERS
+
+# Who imports bank statements and claims the lines (finance, and the project's managers).
+BANK_FINANCE_ROLES = _SUPERVISORS | {Role.FINANCE}
+# Who sees the unidentified-receipts queue (an owner at the window asks where their transfer went).
+BANK_QUEUE_ROLES = BANK_FINANCE_ROLES | {Role.CASHIER}

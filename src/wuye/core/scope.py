@@ -6,9 +6,10 @@ directly in a view.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from wuye.core.errors import NotInScope
+from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import Membership, Project, User
 from wuye.core.roles import (
     COMPANY_WIDE_ROLES,
@@ -56,6 +57,28 @@ def scoped_rows(
             company_rows &= Q(**{f"{project_path}__isnull": True})
         allowed |= company_rows
     return rows.filter(allowed)
+
+
+def access_role(user: User, project_id: int, allowed: frozenset[Role], doing: str) -> Role:
+    """The user's role in the project, when it is one of ``allowed`` (a grant of ``core.roles``);
+    otherwise 403 with what was refused (``doing``: "查看日结")."""
+    role = role_in(user, project_id)
+    if role not in allowed:
+        raise PermissionDenied(f"您的角色不能{doing}。")
+    return role
+
+
+def actor_role(user: User | None, project_id: int, allowed: frozenset[Role], doing: str) -> Role:
+    """``access_role`` for services: the acting user must be logged in, in the project's scope and
+    hold a role of ``allowed``; the refusal names the user and the role."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise ValidationFailed(f"{doing}需要登录的操作人", field="user")
+    role = role_in(user, project_id)
+    if role is None:
+        raise NotInScope("您没有该项目的权限。")
+    if role not in allowed:
+        raise ValidationFailed(f"{user}（{role.label}）不能{doing}", field="user")
+    return role
 
 
 def access_project(user: User, project_id: int) -> Project:

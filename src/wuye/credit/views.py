@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wuye.billing.models import Account
 from wuye.core.errors import WuyeError
-from wuye.core.scope import project_ids_for, role_in
+from wuye.core.scope import access_role, project_ids_for
 from wuye.credit import selectors, services, tasks
 from wuye.credit.forms import SegmentForm
 from wuye.credit.models import Segment
@@ -32,10 +31,7 @@ def _project(request):
 
 
 def _role(request, project_id: int, allowed, doing: str):
-    role = role_in(request.user, project_id)
-    if role not in allowed:
-        raise PermissionDenied(f"您的角色不能{doing}。")
-    return role
+    return access_role(request.user, project_id, allowed, doing)
 
 
 def _panel_context(credit_file) -> dict:

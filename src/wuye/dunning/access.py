@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
+from wuye.core import roles
 from wuye.core.models import User
-from wuye.core.roles import Role
 from wuye.core.scope import can_see_phones
 
-# Who works cases (calls, visits, records); stewards and other staff only their own cases.
-WORKER_ROLES = frozenset(
-    {
-        Role.STEWARD,
-        Role.OTHER_STAFF,
-        Role.SUPERVISOR,
-        Role.PROJECT_MANAGER,
-        Role.COMPANY_ADMIN,
-        Role.LEGAL,
-        Role.TASK_FORCE,
-        # The procedure gives cases to the front desk too (SPEC §5 step 3).
-        Role.CASHIER,
-    }
-)
-# Who assigns cases and moves them between stages.
-SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
-# Who may send a case to the legal stage (the company approves a lawsuit: SPEC §5 step 9).
-LEGAL_APPROVER_ROLES = frozenset({Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
-OWN_CASES_ONLY = frozenset({Role.STEWARD, Role.OTHER_STAFF, Role.CASHIER})
-# Who sees the case list and the daily check (the legal department and task force read them too).
-OVERSEER_ROLES = SUPERVISOR_ROLES | {Role.LEGAL, Role.TASK_FORCE}
+# The grants of case work are defined in core.roles (one definition per grant).
+WORKER_ROLES = roles.CASE_WORKER_ROLES
+SUPERVISOR_ROLES = roles.CASE_SUPERVISOR_ROLES
+LEGAL_APPROVER_ROLES = roles.LEGAL_APPROVER_ROLES
+OWN_CASES_ONLY = roles.OWN_CASES_ONLY_ROLES
+OVERSEER_ROLES = roles.CASE_OVERSEER_ROLES
 
 
 def sees_case_phones(user: User, case) -> bool:

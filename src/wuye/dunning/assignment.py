@@ -26,13 +26,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from wuye.core import roles
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed, text_within
 from wuye.core.models import Membership, Project, User
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
 from wuye.dunning import rules
-from wuye.dunning.access import SUPERVISOR_ROLES
 from wuye.dunning.enums import CaseClass, CaseState
 from wuye.dunning.limitation import add_years
 from wuye.dunning.models import ArrearsCase, CollectionTeam, RecoveryOrder, RecoveryState
@@ -206,7 +206,7 @@ def rebalance_apply(*, user: User, project_id: int, reason: str, fingerprint: st
 
 RECOVERY_AGE_YEARS = 1
 # Who works recovery orders: the task force, and the supervisors who created them.
-RECOVERY_WORKER_ROLES = SUPERVISOR_ROLES | {Role.TASK_FORCE}
+RECOVERY_WORKER_ROLES = roles.RECOVERY_WORKER_ROLES
 _NEXT_STATES = {
     RecoveryState.OPEN: {RecoveryState.WORKING, RecoveryState.CANCELLED},
     RecoveryState.WORKING: {RecoveryState.DONE, RecoveryState.CANCELLED},

@@ -23,7 +23,7 @@ from wuye.core import uploads
 from wuye.core.dates import date_param
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.models import User
-from wuye.core.scope import can_see_phones, project_ids_for, role_in
+from wuye.core.scope import access_role, can_see_phones, project_ids_for, role_in
 from wuye.dunning import assignment, hours, limitation, reports, selectors, services
 from wuye.dunning.access import (
     OVERSEER_ROLES,
@@ -58,10 +58,7 @@ TODAY_PAGE = 50
 
 
 def _role(request, project_id: int, allowed: frozenset, doing: str):
-    role = role_in(request.user, project_id)
-    if role not in allowed:
-        raise PermissionDenied(f"您的角色不能{doing}。")
-    return role
+    return access_role(request.user, project_id, allowed, doing)
 
 
 def _project(request):

@@ -31,7 +31,7 @@ from wuye.core.errors import NotInScope, WuyeError
 from wuye.core.models import Project, User
 from wuye.core.money import ZERO
 from wuye.core.roles import Role
-from wuye.core.scope import project_ids_for, role_in
+from wuye.core.scope import access_role, project_ids_for, role_in
 from wuye.ledger import selectors, services
 from wuye.ledger.exporting import StatementHeader, statement_xlsx
 from wuye.ledger.models import CashierClosing, Payment, PaymentReversal
@@ -60,10 +60,7 @@ NOTICE_ROLES = services.COLLECTOR_ROLES
 
 
 def _require(request, project_id: int, roles: frozenset[Role], doing: str) -> Role:
-    role = role_in(request.user, project_id)
-    if role not in roles:
-        raise PermissionDenied(f"您的角色不能{doing}。")
-    return role
+    return access_role(request.user, project_id, roles, doing)
 
 
 def _current_project(request) -> Project:

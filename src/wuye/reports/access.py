@@ -12,16 +12,17 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 
+from wuye.core import roles
 from wuye.core.models import Project, User
-from wuye.core.roles import ROLES_SEEING_PHONES, Role
+from wuye.core.roles import ROLES_SEEING_PHONES
 from wuye.core.scope import projects_for, role_in
 from wuye.reports.selectors import ReportScope
 
-REPORT_ROLES = frozenset({Role.COMPANY_ADMIN, Role.PROJECT_MANAGER, Role.SUPERVISOR, Role.FINANCE})
-OWN_FIGURES_ROLES = frozenset({Role.STEWARD})
+REPORT_ROLES = roles.REPORT_ROLES  # the grants are defined in core.roles
+OWN_FIGURES_ROLES = roles.OWN_FIGURES_ROLES
 # Who sees the collection plans (the menu entry); editing is services.PLAN_EDITOR_ROLES.
 PLAN_ROLES = REPORT_ROLES
-DASHBOARD_ROLES = REPORT_ROLES | OWN_FIGURES_ROLES
+DASHBOARD_ROLES = roles.DASHBOARD_ROLES
 
 
 @dataclass(frozen=True)

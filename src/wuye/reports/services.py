@@ -24,18 +24,18 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from wuye.billing import calc
+from wuye.core import roles
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed, full_clean
 from wuye.core.models import Membership, Project, User
 from wuye.core.money import ZERO, allocate, money
-from wuye.core.roles import Role
 from wuye.dunning.models import CollectionTeam
 from wuye.reports.models import CollectionPlan, PlanSplit, PlanTarget
 
 DAY = datetime.timedelta(days=1)
 
 # Who owns a project's collection target (SPEC §1): the project manager, and the company admin.
-PLAN_EDITOR_ROLES = frozenset({Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
+PLAN_EDITOR_ROLES = roles.PLAN_EDITOR_ROLES
 
 
 def period_label(split: str, period_no: int) -> str:
