@@ -328,7 +328,7 @@ def main() -> int:
     from wuye.billing.models import Bill
     from wuye.core.models import Membership, Project, User
     from wuye.core.roles import Role
-    from wuye.ledger import services as ledger
+    from wuye.ledger.services.payments import payment_record
 
     rng = random.Random(args.seed)
     failures: list[str] = []
@@ -413,7 +413,7 @@ def main() -> int:
         )
         started = time.perf_counter()
         for n, account in enumerate(others):
-            ledger.payment_record(
+            payment_record(
                 user=finance,
                 account=account,
                 lines=[

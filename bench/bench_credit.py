@@ -285,7 +285,7 @@ def main() -> None:
     from wuye.core.roles import Role
     from wuye.credit.models import CreditFile
     from wuye.credit.services import credit_recompute, credit_refresh_account
-    from wuye.ledger.services import payment_record
+    from wuye.ledger.services.payments import payment_record
 
     rng = random.Random(args.seed)
     try:

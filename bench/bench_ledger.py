@@ -206,7 +206,7 @@ def build(project, cashier, rooms_reserved: int, rng: random.Random):
 def pay_history(cashier, account):
     """Household B pays its first 100 bills one by one, some late, through the real service."""
     from wuye.billing.models import Bill
-    from wuye.ledger import services
+    from wuye.ledger.services.payments import payment_record
 
     rng = random.Random(7)
     # Only the benchmark's own bills (item F00): demo_data may have billed the household too.
@@ -215,7 +215,7 @@ def pay_history(cashier, account):
     )
     started = time.perf_counter()
     for b in bills:
-        services.payment_record(
+        payment_record(
             user=cashier,
             account=account,
             lines=[("wechat", b.amount, "")],
@@ -261,8 +261,11 @@ def main() -> None:
     from wuye.billing.models import Bill
     from wuye.core.models import Membership, Project, User
     from wuye.core.roles import Role
-    from wuye.ledger import invariants, selectors, services
+    from wuye.ledger import invariants
     from wuye.ledger.models import Allocation
+    from wuye.ledger.selectors.statement import statement
+    from wuye.ledger.selectors.window import account_position, unpaid_bills
+    from wuye.ledger.services.payments import payment_record
 
     rng = random.Random(args.seed)
     try:
@@ -298,11 +301,11 @@ def main() -> None:
             ("(a) one payment allocated across 1,000 open bills", a1, False),
             ("(a) the same, with 1,000 late fees issued and paid", a2, True),
         ):
-            owed = selectors.account_position(account).outstanding
-            fees = sum((x.late_fee.due for x in selectors.unpaid_bills(account)), Decimal("0"))
+            owed = account_position(account).outstanding
+            fees = sum((x.late_fee.due for x in unpaid_bills(account)), Decimal("0"))
             total = owed + (fees if with_fees else 0)
             started = time.perf_counter()
-            payment = services.payment_record(
+            payment = payment_record(
                 user=cashier,
                 account=account,
                 lines=[("transfer", total, "BENCH")],
@@ -323,11 +326,9 @@ def main() -> None:
         history_s, paid = pay_history(cashier, b)
         line("household B history", f"120 bills, {paid} paid one by one: {history_s:.1f} s")
         on = today
-        rows, first_u, median_u, max_u, q_u = timed(
-            lambda: selectors.unpaid_bills(b, on), args.repeat
-        )
+        rows, first_u, median_u, max_u, q_u = timed(lambda: unpaid_bills(b, on), args.repeat)
         position, first_p, median_p, max_p, q_p = timed(
-            lambda: selectors.account_position(b, on), args.repeat
+            lambda: account_position(b, on), args.repeat
         )
         line(
             "(b) unpaid_bills",
@@ -347,7 +348,7 @@ def main() -> None:
             f"(target: < {WINDOW_TARGET_MS:.0f} ms) {verdict}",
         )
         st, first_s, median_s, _, q_s = timed(
-            lambda: selectors.statement(b, D(2016, 12, 1), on), max(3, args.repeat // 4)
+            lambda: statement(b, D(2016, 12, 1), on), max(3, args.repeat // 4)
         )
         line(
             "statement, ten years",

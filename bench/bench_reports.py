@@ -547,7 +547,7 @@ def after_a_payment(access, page: dict, today: datetime.date) -> float:
 
     from wuye.billing.models import Account
     from wuye.core.models import Membership, User
-    from wuye.ledger import services
+    from wuye.ledger.services.payments import payment_record
     from wuye.reports import figures
 
     cashier = User.objects.order_by("id").first()
@@ -557,7 +557,7 @@ def after_a_payment(access, page: dict, today: datetime.date) -> float:
         )
     times = []
     for account in Account.objects.filter(pk__in=[17 * k for k in range(1, 4)]):
-        services.payment_record(
+        payment_record(
             user=cashier,
             account=account,
             lines=[("cash", Decimal("88.00"), "")],

@@ -119,7 +119,7 @@ def main() -> None:
 
     from wuye.core.models import Membership, Project, User
     from wuye.core.roles import Role
-    from wuye.ledger import selectors
+    from wuye.ledger.selectors.window import unpaid_bills
 
     # Let the test client's host name in; setup_test_environment() would do it too, but it also
     # instruments every template render (a copy of the context each time), which is not production.
@@ -152,7 +152,7 @@ def main() -> None:
         session = client.session
         session["wuye_project_id"] = project.pk
         session.save()
-        open_b = selectors.unpaid_bills(b)
+        open_b = unpaid_bills(b)
         line(
             "household B window",
             f"bills={b.bills.count()} unpaid={len(open_b)} "

@@ -20,7 +20,7 @@ from wuye.billing.services import READING_ROLES, RUN_ROLES
 from wuye.core.roles import AUDIT_ROLES, Role
 from wuye.core.scope import role_in
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
-from wuye.ledger.services import COLLECTOR_ROLES
+from wuye.ledger.services.checks import COLLECTOR_ROLES
 from wuye.payments.reconcile import RECONCILE_ROLES
 from wuye.registry.views import home as project_overview
 from wuye.reports.access import DASHBOARD_ROLES, PLAN_ROLES

@@ -236,7 +236,7 @@ WUYE_SEARCH_LIMIT = 20
 WUYE_BILLING_RUN_QUEUED = ["wuye.billing.tasks.after_run_queued"]
 # The late-fee computation billing asks for (a waiver, the 减免 page): the ledger's, which knows the
 # allocations (billing sits below the ledger and never imports it).
-WUYE_LATE_FEES = "wuye.ledger.selectors.late_fees_for"
+WUYE_LATE_FEES = "wuye.ledger.selectors.late_fees.late_fees_for"
 WUYE_AFTER_BILLING_RUN = [
     "wuye.ledger.tasks.after_billing_run",
     "wuye.credit.tasks.after_billing_run",

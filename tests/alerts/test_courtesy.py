@@ -15,7 +15,7 @@ from wuye.alerts.models import CourtesyMessage, ReminderSent
 from wuye.credit.models import Segment
 from wuye.credit.services import credit_recompute, segment_update
 from wuye.dunning.enums import Channel
-from wuye.ledger import services as ledger
+from wuye.ledger.services.reversals import payment_reverse
 from wuye.messaging.models import MessageTemplate, TemplateKind
 
 pytestmark = pytest.mark.django_db
@@ -276,9 +276,7 @@ def test_a_payment_reversed_before_the_thanks_went_out_is_not_thanked(
     late = courtesy_run(project=project, now=factories.at(today, 21, 30), on=today)
     assert late.waiting == 1  # paid late in the evening: the thanks waits for the morning
     with django_capture_on_commit_callbacks(execute=True):
-        ledger.payment_reverse(
-            user=cashier, payment=payment, reason="银行退票", approved_by=supervisor
-        )
+        payment_reverse(user=cashier, payment=payment, reason="银行退票", approved_by=supervisor)
 
     morning = courtesy_run(project=project, now=factories.at(today + DAY, 9), on=today + DAY)
 

@@ -11,10 +11,11 @@ from wuye.banking.enums import Direction, LineStatus
 from wuye.banking.models import Claim, PayerCard, StatementLine
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import AuditEntry
-from wuye.ledger import selectors as ledger_selectors
-from wuye.ledger import services as ledger
 from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.models import Payment, PaymentReversal
+from wuye.ledger.selectors.prepaid import prepaid_balance
+from wuye.ledger.selectors.window import account_position
+from wuye.ledger.services.closing import cashier_close
 
 D = f.D
 
@@ -46,7 +47,7 @@ def test_import_posts_clear_matches_through_payment_record(project, finance, ban
     assert payment.amount == Decimal("600.00") and payment.business_date == day
     line = payment.lines.get()
     assert line.method == PaymentMethod.TRANSFER and line.reference == lines[0].serial
-    assert ledger_selectors.account_position(a).outstanding == Decimal("0.00")
+    assert account_position(a).outstanding == Decimal("0.00")
     assert PayerCard.objects.filter(account=a, number="6217000011112222").exists()
     assert AuditEntry.objects.filter(action="银行流水自动入账").count() == 1
 
@@ -83,7 +84,7 @@ def test_transfer_dated_on_a_closed_day_is_posted_today_with_the_date_noted(
     project, finance, bank, homes, today
 ):
     day = today - datetime.timedelta(days=3)
-    ledger.cashier_close(user=finance, project=project, business_date=day)
+    cashier_close(user=finance, project=project, business_date=day)
     services.statement_import(
         user=finance,
         account=bank,
@@ -157,7 +158,7 @@ def test_split_must_add_up_to_the_line(project, finance, bank, homes, today):
     services.claim_confirm(user=finance, line=line, parts=[(a, "300.00"), (b, "200.00")])
     assert sorted(p.amount for p in Payment.objects.all()) == [Decimal("200.00"), Decimal("300.00")]
     # b owed 300: 200 paid oldest first
-    assert ledger_selectors.account_position(b).outstanding == Decimal("100.00")
+    assert account_position(b).outstanding == Decimal("100.00")
 
 
 def test_overpayment_goes_to_prepaid(project, finance, bank, homes, today):
@@ -168,7 +169,7 @@ def test_overpayment_goes_to_prepaid(project, finance, bank, homes, today):
         filename="a.xlsx",
         lines=[f.line("1000.00", name="张三", remark="5-1-803")],
     )
-    assert ledger_selectors.prepaid_balance(a) == Decimal("400.00")
+    assert prepaid_balance(a) == Decimal("400.00")
 
 
 def test_undo_only_by_reversal_with_approval_and_the_line_returns(

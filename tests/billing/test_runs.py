@@ -156,7 +156,7 @@ def test_reversal_needs_a_reason_and_a_manager_approver(estate, manager, steward
 
 
 def test_a_run_with_paid_bills_cannot_be_reversed(estate, manager, cashier, approver):
-    from wuye.ledger.services import payment_record
+    from wuye.ledger.services.payments import payment_record
 
     run = commit(estate, manager)
     bill = Bill.objects.get(run=run, room__code="1-1-101", fee_item__code="WYF")

@@ -16,10 +16,10 @@ from tests.ledger import factories
 from tests.ledger.factories import D
 from wuye.core.backup import backup_verify, table_counts
 from wuye.core.roles import Role
-from wuye.ledger import services
 from wuye.ledger.backup import figures
 from wuye.ledger.invariants import check_all
 from wuye.ledger.models import Payment, ReceiptSequence
+from wuye.ledger.services.reversals import payment_reverse, prepaid_refund
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,10 +46,10 @@ def books(project, other_project, make_user):
             factories.monthly_bills(acct, item, D(2025, 1, 1), 3)
             pay = factories.pay(cashier, acct, "250.00")
             if i == 1:
-                services.payment_reverse(user=cashier, payment=pay, reason="收错", approved_by=boss)
+                payment_reverse(user=cashier, payment=pay, reason="收错", approved_by=boss)
             if i == 2:
                 factories.pay(cashier, acct, "80.00")
-                services.prepaid_refund(
+                prepaid_refund(
                     user=cashier,
                     account=acct,
                     amount="20.00",

@@ -2,7 +2,7 @@
 
 from tests.credit.factories import DAY, D, file_of, monthly, pay, recompute
 from tests.dunning import factories as dunning
-from wuye.ledger.services import payment_reverse
+from wuye.ledger.services.reversals import payment_reverse
 
 
 def test_bills_paid_by_their_due_date_are_on_time(project, acct, item, cashier, today):

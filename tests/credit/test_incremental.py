@@ -9,7 +9,7 @@ from tests.ledger.factories import account
 from wuye.credit.models import CreditFile
 from wuye.credit.services import credit_refresh_account
 from wuye.dunning.services import contact_record
-from wuye.ledger.services import payment_reverse
+from wuye.ledger.services.reversals import payment_reverse
 
 FIGURES = [
     f.name

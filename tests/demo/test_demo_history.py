@@ -23,7 +23,8 @@ from wuye.ledger.models import (
     PrepaidMovement,
     Refund,
 )
-from wuye.ledger.selectors import bill_outstanding, late_fees_for
+from wuye.ledger.selectors.late_fees import late_fees_for
+from wuye.ledger.selectors.outstanding import bill_outstanding
 from wuye.registry.enums import RoomUse
 
 pytestmark = pytest.mark.django_db

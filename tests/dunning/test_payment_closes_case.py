@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from tests.dunning import factories
 from wuye.dunning.enums import CaseState, EventKind
-from wuye.ledger import services as ledger
+from wuye.ledger.services.reversals import payment_reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -72,9 +72,7 @@ def test_reversing_the_payment_reopens_the_same_case(
     with django_capture_on_commit_callbacks(execute=True):
         payment = factories.pay(cashier, debtor, "200.00", include_late_fees=False)
     with django_capture_on_commit_callbacks(execute=True):
-        ledger.payment_reverse(
-            user=cashier, payment=payment, reason="银行退票", approved_by=supervisor
-        )
+        payment_reverse(user=cashier, payment=payment, reason="银行退票", approved_by=supervisor)
 
     opened.refresh_from_db()
     assert opened.state == CaseState.OPEN

@@ -13,7 +13,7 @@ from tests.dunning import factories
 from wuye.dunning.models import CollectionTeam
 from wuye.dunning.reports import period_of, steward_report
 from wuye.dunning.services import contact_record
-from wuye.ledger import services as ledger
+from wuye.ledger.services.reversals import payment_reverse
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -141,9 +141,7 @@ def test_a_reversed_payment_is_not_collected(
     with django_capture_on_commit_callbacks(execute=True):
         payment = factories.pay(cashier, debtor, "200.00", include_late_fees=False)
     with django_capture_on_commit_callbacks(execute=True):
-        ledger.payment_reverse(
-            user=cashier, payment=payment, reason="银行退票", approved_by=supervisor
-        )
+        payment_reverse(user=cashier, payment=payment, reason="银行退票", approved_by=supervisor)
 
     report = steward_report(project_ids=[project.pk], period=period_of("day", today))
 

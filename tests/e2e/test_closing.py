@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from tests.ledger import factories
 from tests.ledger.factories import D
 from wuye.core.roles import Role
-from wuye.ledger import selectors
+from wuye.ledger.selectors.closing import day_is_closed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -48,4 +48,4 @@ def test_cashier_closes_the_day_and_sees_it_closed(
     expect(page.locator("#close-day")).to_have_count(0)
     page.screenshot(path=str(screenshot_dir / "closing-closed.png"), full_page=True)
 
-    assert selectors.day_is_closed(project.pk, cashier_with_a_payment.pk, timezone.localdate())
+    assert day_is_closed(project.pk, cashier_with_a_payment.pk, timezone.localdate())

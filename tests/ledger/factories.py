@@ -11,8 +11,8 @@ from tests.factories import household
 from wuye.billing import services as billing
 from wuye.billing.calc import month_end
 from wuye.billing.models import Account, Bill
-from wuye.ledger import services
 from wuye.ledger.models import Payment
+from wuye.ledger.services.payments import payment_record
 
 D = datetime.date
 _codes = itertools.count(101)
@@ -63,7 +63,7 @@ def monthly_bills(account: Account, item, first: datetime.date, months: int, amo
 
 
 def pay(user, account: Account, amount, method: str = "cash", **kwargs) -> Payment:
-    return services.payment_record(
+    return payment_record(
         user=user, account=account, lines=[(method, Decimal(str(amount)), "")], **kwargs
     )
 

@@ -16,8 +16,12 @@ from django.db import connection, connections
 from tests.ledger.factories import D, monthly_bills
 from wuye.core.errors import ValidationFailed
 from wuye.core.roles import Role
-from wuye.ledger import invariants, selectors, services
+from wuye.ledger import invariants
 from wuye.ledger.models import Allocation, Payment
+from wuye.ledger.selectors.prepaid import prepaid_balance
+from wuye.ledger.selectors.window import account_position
+from wuye.ledger.services import payments
+from wuye.ledger.services.payments import payment_record
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -30,13 +34,13 @@ def _postgres_only():
 
 @pytest.fixture
 def slow_locks(monkeypatch):
-    original = services.lock_receipt_sequence
+    original = payments.lock_receipt_sequence
 
     def slow(project_id):
         time.sleep(0.3)
         return original(project_id)
 
-    monkeypatch.setattr(services, "lock_receipt_sequence", slow)
+    monkeypatch.setattr(payments, "lock_receipt_sequence", slow)
 
 
 def race(*calls):
@@ -75,7 +79,7 @@ def test_same_chosen_bills_exactly_one_payment_survives(two_cashiers, acct, item
     ids = [b.pk for b in bills]
 
     def paying(user):
-        return lambda: services.payment_record(
+        return lambda: payment_record(
             user=user,
             account=acct,
             lines=[("cash", "300.00", "")],
@@ -89,7 +93,7 @@ def test_same_chosen_bills_exactly_one_payment_survives(two_cashiers, acct, item
     for b in bills:
         assert Allocation.objects.filter(bill=b).count() == 1
     assert list(Payment.objects.values_list("receipt_no", flat=True)) == [1]
-    assert selectors.account_position(acct, D(2025, 4, 1)).outstanding == 0
+    assert account_position(acct, D(2025, 4, 1)).outstanding == 0
     assert invariants.check_all() == []
 
 
@@ -97,7 +101,7 @@ def test_oldest_first_second_payment_goes_to_prepaid(two_cashiers, acct, item, s
     bills = monthly_bills(acct, item, D(2025, 1, 1), 3)
 
     def paying(user):
-        return lambda: services.payment_record(
+        return lambda: payment_record(
             user=user, account=acct, lines=[("wechat", "300.00", "")], business_date=D(2025, 4, 1)
         )
 
@@ -106,7 +110,7 @@ def test_oldest_first_second_payment_goes_to_prepaid(two_cashiers, acct, item, s
     for b in bills:
         assert Allocation.objects.filter(bill=b).count() == 1
     assert sorted(Payment.objects.values_list("receipt_no", flat=True)) == [1, 2]
-    assert selectors.prepaid_balance(acct) == Decimal("300.00")
+    assert prepaid_balance(acct) == Decimal("300.00")
     assert invariants.check_all() == []
 
 
@@ -114,7 +118,7 @@ def test_same_form_submitted_twice_at_once_pays_once(cashier, acct, item, slow_l
     monthly_bills(acct, item, D(2025, 1, 1), 1)
 
     def submit():
-        return services.payment_record(
+        return payment_record(
             user=cashier,
             account=acct,
             lines=[("cash", "100.00", "")],
@@ -140,7 +144,7 @@ def test_payments_in_many_projects_at_once_keep_receipts_gap_free(make_user, pro
     def paying(user, a):
         def call():
             return [
-                services.payment_record(user=user, account=a, lines=[("cash", "50.00", "")])
+                payment_record(user=user, account=a, lines=[("cash", "50.00", "")])
                 for _ in range(5)
             ]
 

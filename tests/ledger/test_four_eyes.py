@@ -17,8 +17,9 @@ from wuye.billing.models import BillAdjustment, LateFeeWaiver
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import AuditEntry
 from wuye.core.roles import Role
-from wuye.ledger import services
 from wuye.ledger.models import Payment, PaymentReversal, Refund
+from wuye.ledger.services.closing import cashier_close
+from wuye.ledger.services.reversals import payment_reverse, prepaid_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +40,7 @@ def bills(acct, item):
 
 
 def _reverse(payment, user, approver):
-    return services.payment_reverse(
-        user=user, payment=payment, reason="收错户", approved_by=approver
-    )
+    return payment_reverse(user=user, payment=payment, reason="收错户", approved_by=approver)
 
 
 # --- four eyes -------------------------------------------------------------------------------------
@@ -85,7 +84,7 @@ def test_a_refund_needs_someone_other_than_the_requester(
     factories.pay(cashier, acct, "300.00")  # 100.00 into prepaid balance
     for user, approver in ((supervisor, supervisor), (cashier, None)):
         with pytest.raises(ValidationFailed):
-            services.prepaid_refund(
+            prepaid_refund(
                 user=user,
                 account=acct,
                 amount="50.00",
@@ -94,7 +93,7 @@ def test_a_refund_needs_someone_other_than_the_requester(
                 approved_by=approver,
             )
     assert not Refund.objects.exists()
-    services.prepaid_refund(
+    prepaid_refund(
         user=supervisor,
         account=acct,
         amount="50.00",
@@ -248,7 +247,7 @@ def test_days_left_unclosed_are_flagged_on_the_closing_page(
     closed = timezone.localdate() - datetime.timedelta(days=2)
     factories.pay(cashier, acct, "50.00", business_date=old)
     factories.pay(cashier, acct, "50.00", business_date=closed)
-    services.cashier_close(user=cashier, project=acct.project, business_date=closed)
+    cashier_close(user=cashier, project=acct.project, business_date=closed)
     factories.pay(cashier, acct, "50.00")  # today: not flagged, the day is still running
     client.force_login(supervisor)
     page = client.get(reverse("ledger:closing")).content.decode()

@@ -9,8 +9,10 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from tests.ledger.factories import D, account, bill, pay
-from wuye.ledger import invariants, services
+from wuye.ledger import invariants
 from wuye.ledger.models import Allocation, CashierClosing, Payment, PaymentLine, PrepaidMovement
+from wuye.ledger.services.prepaid import prepaid_consume
+from wuye.ledger.services.reversals import payment_reverse, prepaid_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +24,9 @@ def ledger(cashier, supervisor, acct, item):
     bill(acct, item, "100.00", D(2025, 2, 1))
     first = pay(cashier, acct, "150.00", business_date=D(2025, 2, 20))
     second = pay(cashier, acct, "300.00", business_date=D(2025, 2, 21))
-    services.payment_reverse(user=cashier, payment=first, reason="收错", approved_by=supervisor)
-    services.prepaid_consume(account=acct, business_date=D(2025, 2, 22))
-    services.prepaid_refund(
+    payment_reverse(user=cashier, payment=first, reason="收错", approved_by=supervisor)
+    prepaid_consume(account=acct, business_date=D(2025, 2, 22))
+    prepaid_refund(
         user=cashier, account=acct, amount="50", method="cash", reason="退", approved_by=supervisor
     )
     return {"bill": january, "payment": second}

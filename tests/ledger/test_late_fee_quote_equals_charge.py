@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from tests.ledger.factories import D, account, bill, pay
 from wuye.billing import services as billing
 from wuye.billing.models import Bill
-from wuye.ledger import selectors
 from wuye.ledger.models import Allocation, PrepaidMovement
+from wuye.ledger.selectors.prepaid import prepaid_balance
+from wuye.ledger.selectors.window import unpaid_bills
 from wuye.ledger.window_forms import quote
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def _rule(project, *, daily_rate, grace_days, cap_multiplier, lpr, start=RULE_ST
 
 
 def _window_total(acct, on):
-    bills = selectors.unpaid_bills(acct, on)
+    bills = unpaid_bills(acct, on)
     figures = quote(bills, [b.pk for b in bills], [], None)
     return bills, figures
 
@@ -67,9 +68,9 @@ def test_issue_example_1000_yuan_100_days_overdue_quote_12_33_is_charged_12_33(
     assert late.amount == Decimal("12.33")
     assert "逾期计息 100 天" in late.description
     assert not PrepaidMovement.objects.filter(payment=payment).exists()
-    assert selectors.prepaid_balance(acct) == 0
-    assert selectors.unpaid_bills(acct, paid_on) == []
-    assert selectors.unpaid_bills(acct, paid_on + datetime.timedelta(days=30)) == []
+    assert prepaid_balance(acct) == 0
+    assert unpaid_bills(acct, paid_on) == []
+    assert unpaid_bills(acct, paid_on + datetime.timedelta(days=30)) == []
 
 
 rules = st.fixed_dictionaries(
@@ -140,7 +141,7 @@ def test_paying_the_quoted_total_settles_everything_with_nothing_left_over(
         payment = pay(cashier, acct, figures.due, business_date=day)
 
         assert not PrepaidMovement.objects.filter(payment=payment).exists()
-        assert selectors.unpaid_bills(acct, day) == []
+        assert unpaid_bills(acct, day) == []
         charged = {
             late.late_fee_for_id: late.amount
             for late in Bill.objects.filter(kind="late_fee", account=acct, period_start=day)

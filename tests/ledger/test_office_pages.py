@@ -19,9 +19,15 @@ from tests.ledger import factories
 from tests.ledger.factories import D
 from wuye.billing.models import BillAdjustment
 from wuye.core.roles import Role
-from wuye.ledger import selectors, services
 from wuye.ledger.models import CashierClosing, PaymentReversal, Refund
 from wuye.ledger.office_forms import RULE_TEXT
+from wuye.ledger.selectors.closing import cashier_day
+from wuye.ledger.selectors.notices import notices_for
+from wuye.ledger.selectors.prepaid import prepaid_balance
+from wuye.ledger.selectors.statement import statement
+from wuye.ledger.selectors.window import account_position, unpaid_bills
+from wuye.ledger.services.closing import cashier_close
+from wuye.ledger.services.reversals import payment_reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +120,7 @@ def test_payment_reversal_without_a_reason_is_refused_next_to_the_reason(
 def test_payment_reversal_with_the_supervisors_password_marks_it_and_the_balance_returns(
     as_cashier, paid, supervisor, acct
 ):
-    assert selectors.account_position(acct).outstanding == Decimal("0.00")
+    assert account_position(acct).outstanding == Decimal("0.00")
     response = as_cashier.post(
         reverse_url(paid),
         {
@@ -131,7 +137,7 @@ def test_payment_reversal_with_the_supervisors_password_marks_it_and_the_balance
     )
     page = as_cashier.get(reverse("ledger:payment", args=[paid.pk])).content.decode()
     assert "已冲红" in page and "方式录错，应为微信" in page
-    position = selectors.account_position(acct)
+    position = account_position(acct)
     assert position.outstanding == Decimal("220.50")
     assert position.prepaid_balance == Decimal("0.00")
 
@@ -194,7 +200,7 @@ def test_bill_reversal_needs_a_project_manager_not_a_supervisor(
         Decimal("120.50"),
         manager,
     )
-    assert [b.pk for b in selectors.unpaid_bills(acct)] == [bills[0].pk]
+    assert [b.pk for b in unpaid_bills(acct)] == [bills[0].pk]
 
 
 def test_a_paid_bill_is_reversed_only_after_its_payment(client, manager, approver, paid, bills):
@@ -251,8 +257,8 @@ def test_a_refund_within_the_balance_lowers_it_and_counts_in_the_cashiers_day(
         },
     )
     assert response.status_code == 302
-    assert selectors.prepaid_balance(acct) == Decimal("0.00")
-    day = selectors.cashier_day(project, cashier, timezone.localdate())
+    assert prepaid_balance(acct) == Decimal("0.00")
+    day = cashier_day(project, cashier, timezone.localdate())
     assert [r.amount for r in day.refunds] == [Decimal("30.00")]
     assert day.handed_over == Decimal("220.50")
 
@@ -298,7 +304,7 @@ def test_closing_locks_the_day_and_a_later_payment_that_day_is_refused_on_the_pa
 def test_a_reversal_dated_on_a_closed_day_is_refused_next_to_the_date(
     as_cashier, paid, supervisor, cashier, project
 ):
-    services.cashier_close(user=cashier, project=project, business_date=timezone.localdate())
+    cashier_close(user=cashier, project=project, business_date=timezone.localdate())
     response = as_cashier.post(
         reverse_url(paid),
         {"reason": "收错", "approver_username": "supervisor", "approver_password": "pw-supervisor"},
@@ -360,7 +366,7 @@ def building_three(project, item):
 def test_notices_are_one_per_owing_household_with_its_own_bills(project, building_three, cashier):
     factories.pay(cashier, building_three["3-2-201"], "88.00")
     building = building_three["3-1-101"].room.building
-    notices = selectors.notices_for(project, building_id=building.pk)
+    notices = notices_for(project, building_id=building.pk)
     assert [(n.room_code, n.payer, n.total, len(n.lines)) for n in notices] == [
         ("3-1-101", "王五", Decimal("176.00"), 2),
         ("3-1-102", "赵六", Decimal("88.00"), 1),
@@ -392,7 +398,7 @@ def test_notices_of_one_unit_leave_the_others_out(as_cashier, project, building_
         reverse("ledger:notices"), {"building": room.building_id, "unit": room.unit_id}
     ).content.decode()
     assert "2 户有欠费" in page  # unit 1 of building 3: 3-1-101 and 3-1-102
-    notices = selectors.notices_for(project, building_id=room.building_id, unit_id=room.unit_id)
+    notices = notices_for(project, building_id=room.building_id, unit_id=room.unit_id)
     assert {n.room_code for n in notices} == {"3-1-101", "3-1-102"}
 
 
@@ -400,9 +406,9 @@ def test_notices_carry_the_capped_late_fee(project, building_three):
     factories.late_fee_rule(project)
     building = building_three["3-1-101"].room.building
     on = D(2025, 6, 30)
-    notices = selectors.notices_for(project, building_id=building.pk, as_of=on)
+    notices = notices_for(project, building_id=building.pk, as_of=on)
     account = building_three["3-1-101"]
-    expected = sum(b.late_fee.due for b in selectors.unpaid_bills(account, on))
+    expected = sum(b.late_fee.due for b in unpaid_bills(account, on))
     assert notices[0].late_fee == expected > 0
 
 
@@ -411,7 +417,7 @@ def test_building_notices_take_a_fixed_number_of_queries(project, building_three
 
     def count() -> int:
         with CaptureQueriesContext(connection) as ctx:
-            selectors.notices_for(project, building_id=building.pk)
+            notices_for(project, building_id=building.pk)
         return len(ctx)
 
     before = count()
@@ -521,14 +527,14 @@ def history(acct, item, cashier, supervisor):
     factories.bill(acct, item, "120.50", D(2024, 2, 1))
     factories.pay(cashier, acct, "150.00", business_date=D(2024, 2, 10))
     wrong = factories.pay(cashier, acct, "10.00", business_date=D(2024, 2, 11))
-    services.payment_reverse(
+    payment_reverse(
         user=cashier,
         payment=wrong,
         reason="收错",
         approved_by=supervisor,
         business_date=D(2024, 2, 12),
     )
-    return selectors.statement(acct, D(2024, 1, 1), D(2024, 12, 31))
+    return statement(acct, D(2024, 1, 1), D(2024, 12, 31))
 
 
 def test_the_statement_page_shows_the_selectors_totals(as_cashier, acct, history):

@@ -9,8 +9,11 @@ from tests.ledger.factories import D, account, bill, fee_item, monthly_bills, pa
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import AuditEntry
 from wuye.core.roles import Role
-from wuye.ledger import selectors, services
 from wuye.ledger.models import Allocation, Payment, PaymentLine, PrepaidMovement, ReceiptSequence
+from wuye.ledger.selectors.prepaid import prepaid_balance
+from wuye.ledger.selectors.window import unpaid_bills
+from wuye.ledger.services.closing import cashier_close
+from wuye.ledger.services.payments import payment_record
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +46,7 @@ def test_bill_not_yet_issued_on_the_business_date_is_not_paid(cashier, acct, ite
     january, february = monthly_bills(acct, item, D(2025, 1, 1), 2)
     pay(cashier, acct, "200.00", business_date=D(2025, 1, 20))
     assert [allocated(b) for b in (january, february)] == [Decimal("100.00"), 0]
-    assert selectors.prepaid_balance(acct) == Decimal("100.00")
+    assert prepaid_balance(acct) == Decimal("100.00")
     with pytest.raises(ValidationFailed, match="尚未出账"):
         pay(cashier, acct, "100.00", bill_ids=[february.pk], business_date=D(2025, 1, 20))
 
@@ -56,7 +59,7 @@ def test_partial_payment_leaves_the_last_bill_partly_paid(cashier, acct, item):
         Decimal("50.00"),
         0,
     ]
-    open_ = selectors.unpaid_bills(acct, D(2025, 4, 1))
+    open_ = unpaid_bills(acct, D(2025, 4, 1))
     assert [(b.pk, b.outstanding) for b in open_] == [
         (february.pk, Decimal("50.00")),
         (march.pk, Decimal("100.00")),
@@ -69,17 +72,17 @@ def test_overpayment_goes_to_prepaid_balance(cashier, acct, item):
     assert allocated(january) == Decimal("100.00")
     deposit = PrepaidMovement.objects.get(payment=payment)
     assert deposit.kind == "deposit" and deposit.amount == Decimal("150.00")
-    assert selectors.prepaid_balance(acct) == Decimal("150.00")
+    assert prepaid_balance(acct) == Decimal("150.00")
 
 
 def test_pure_deposit_without_bills(cashier, acct):
     pay(cashier, acct, "600.00", business_date=D(2025, 1, 10))
-    assert selectors.prepaid_balance(acct) == Decimal("600.00")
+    assert prepaid_balance(acct) == Decimal("600.00")
 
 
 def test_several_methods_in_one_payment(cashier, acct, item):
     january, february = monthly_bills(acct, item, D(2025, 1, 1), 2)
-    payment = services.payment_record(
+    payment = payment_record(
         user=cashier,
         account=acct,
         lines=[("wechat", Decimal("120.00"), "4200001234"), ("cash", "80", "")],
@@ -96,14 +99,14 @@ def test_several_methods_in_one_payment(cashier, acct, item):
 def test_prepaid_method_draws_on_the_balance(cashier, acct, item):
     pay(cashier, acct, "150.00", business_date=D(2025, 1, 5))
     january, february = monthly_bills(acct, item, D(2025, 1, 1), 2)
-    payment = services.payment_record(
+    payment = payment_record(
         user=cashier,
         account=acct,
         lines=[("prepaid", "150.00", ""), ("cash", "50.00", "")],
         business_date=D(2025, 2, 10),
     )
     assert allocated(january) == allocated(february) == Decimal("100.00")
-    assert selectors.prepaid_balance(acct) == 0
+    assert prepaid_balance(acct) == 0
     draw = PrepaidMovement.objects.get(payment=payment)
     assert draw.kind == "consume" and draw.amount == Decimal("-150.00")
 
@@ -138,7 +141,7 @@ def test_idempotency_key_returns_the_first_payment(cashier, acct, item):
     again = pay(cashier, acct, "100.00", idempotency_key="form-1", business_date=D(2025, 1, 10))
     assert again.pk == first.pk
     assert Payment.objects.count() == 1
-    assert selectors.prepaid_balance(acct) == 0
+    assert prepaid_balance(acct) == 0
 
 
 def test_idempotency_key_of_another_account_is_refused(cashier, project, acct):
@@ -207,7 +210,7 @@ def test_another_accounts_bill_is_refused(cashier, project, acct, item):
 )
 def test_bad_amounts_are_refused_naming_the_field(cashier, acct, amount, text):
     with pytest.raises(ValidationFailed, match=text) as exc:
-        services.payment_record(user=cashier, account=acct, lines=[("cash", amount, "")])
+        payment_record(user=cashier, account=acct, lines=[("cash", amount, "")])
     assert exc.value.field == "lines[0].amount"
     assert "现金金额" in exc.value.message
     assert not Payment.objects.exists()
@@ -215,10 +218,10 @@ def test_bad_amounts_are_refused_naming_the_field(cashier, acct, amount, text):
 
 def test_unknown_method_and_empty_lines_are_refused(cashier, acct):
     with pytest.raises(ValidationFailed, match="支付方式“bitcoin”无效") as exc:
-        services.payment_record(user=cashier, account=acct, lines=[("bitcoin", "10", "")])
+        payment_record(user=cashier, account=acct, lines=[("bitcoin", "10", "")])
     assert exc.value.field == "lines[0].method"
     with pytest.raises(ValidationFailed, match="请至少填写一种支付方式") as exc:
-        services.payment_record(user=cashier, account=acct, lines=[])
+        payment_record(user=cashier, account=acct, lines=[])
     assert exc.value.field == "lines"
 
 
@@ -232,7 +235,7 @@ def test_future_business_date_is_refused(cashier, acct):
 def test_closed_day_is_refused(cashier, project, acct):
     day = D(2025, 1, 10)
     pay(cashier, acct, "10.00", business_date=day)
-    services.cashier_close(user=cashier, project=project, business_date=day)
+    cashier_close(user=cashier, project=project, business_date=day)
     with pytest.raises(ValidationFailed) as exc:
         pay(cashier, acct, "10.00", business_date=day)
     assert "已日结" in exc.value.message

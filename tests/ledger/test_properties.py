@@ -25,8 +25,15 @@ from wuye.billing import services as billing
 from wuye.billing.models import Bill, BillAdjustment
 from wuye.core.errors import ValidationFailed
 from wuye.core.money import money
-from wuye.ledger import invariants, selectors, services
+from wuye.ledger import invariants
 from wuye.ledger.models import Allocation, Payment, PrepaidMovement
+from wuye.ledger.selectors.outstanding import visible_on
+from wuye.ledger.selectors.prepaid import prepaid_available
+from wuye.ledger.selectors.window import account_position, unpaid_bills
+from wuye.ledger.services.closing import cashier_close
+from wuye.ledger.services.payments import payment_record
+from wuye.ledger.services.prepaid import prepaid_consume
+from wuye.ledger.services.reversals import payment_reverse, prepaid_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +91,7 @@ def run(op, ctx):
                 Bill.objects.filter(account=acct).order_by("id").values_list("id", flat=True)
             )
             bill_ids = [b for i, b in enumerate(own) if mask >> (i % 6) & 1] or None
-        services.payment_record(
+        payment_record(
             user=cashier,
             account=acct,
             lines=[("cash", yuan(cents), "")],
@@ -93,8 +100,8 @@ def run(op, ctx):
         )
     elif kind == "pay_prepaid":  # a share of what is available (over 100%: must be refused)
         who_, percent, offset = args
-        amount = share(selectors.prepaid_available(accounts[who_], day(offset)), percent)
-        services.payment_record(
+        amount = share(prepaid_available(accounts[who_], day(offset)), percent)
+        payment_record(
             user=cashier,
             account=accounts[who_],
             lines=[("prepaid", amount, "")],
@@ -102,7 +109,7 @@ def run(op, ctx):
         )
     elif kind == "pay_split":
         who_, a, b, offset = args
-        services.payment_record(
+        payment_record(
             user=cashier,
             account=accounts[who_],
             lines=[("wechat", yuan(a), "x"), ("cash", yuan(b), "")],
@@ -115,7 +122,7 @@ def run(op, ctx):
         if not payments:
             return
         payment = payments[index % len(payments)]
-        services.payment_reverse(
+        payment_reverse(
             user=cashier,
             payment=payment,
             reason="测试冲红",
@@ -124,11 +131,11 @@ def run(op, ctx):
         )
     elif kind == "consume":
         who_, offset = args
-        services.prepaid_consume(account=accounts[who_], business_date=day(offset))
+        prepaid_consume(account=accounts[who_], business_date=day(offset))
     elif kind == "refund":
         who_, percent, offset = args
-        amount = share(selectors.prepaid_available(accounts[who_], day(offset)), percent)
-        services.prepaid_refund(
+        amount = share(prepaid_available(accounts[who_], day(offset)), percent)
+        prepaid_refund(
             user=cashier,
             account=accounts[who_],
             amount=amount,
@@ -155,7 +162,7 @@ def run(op, ctx):
             bill(accounts[who_], item, yuan(cents), day(offset))
     elif kind == "close":
         (offset,) = args
-        services.cashier_close(user=cashier, project=project, business_date=day(offset))
+        cashier_close(user=cashier, project=project, business_date=day(offset))
 
 
 def check(ctx, as_of_days=(0, 30, 90, 200, 400)):
@@ -163,8 +170,8 @@ def check(ctx, as_of_days=(0, 30, 90, 200, 400)):
     for acct in ctx["accounts"]:
         for offset in as_of_days:
             on = day(offset)
-            position = selectors.account_position(acct, on)
-            visible = Bill.objects.filter(account=acct).filter(selectors.visible_on(on))
+            position = account_position(acct, on)
+            visible = Bill.objects.filter(account=acct).filter(visible_on(on))
             billed = visible.aggregate(t=Sum("amount"))["t"] or 0
             adjusted = (
                 BillAdjustment.objects.filter(bill__in=visible, effective_date__lte=on).aggregate(
@@ -181,7 +188,7 @@ def check(ctx, as_of_days=(0, 30, 90, 200, 400)):
             # SQLite sums decimals as floats: round the reference to the fen, as the selectors do.
             assert position.outstanding == money(billed - adjusted - paid)
             assert position.prepaid_balance >= 0
-            for row in selectors.unpaid_bills(acct, on):
+            for row in unpaid_bills(acct, on):
                 assert 0 < row.outstanding <= row.amount
         total = PrepaidMovement.objects.filter(account=acct).aggregate(t=Sum("amount"))["t"]
         assert money(total or 0) >= 0

@@ -15,8 +15,8 @@ from reportlab.lib.units import mm
 
 from tests.ledger import factories
 from tests.ledger.factories import D
-from wuye.ledger import selectors
 from wuye.ledger.pdf import ROLL_MARGIN, ROLL_WIDTH, ReceiptData, ReceiptLine, receipt_pdf
+from wuye.ledger.selectors.receipts import receipt_data
 
 PDFTOTEXT = shutil.which("pdftotext")
 needs_poppler = pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) not found")
@@ -117,7 +117,7 @@ def test_receipt_prints_the_business_date_and_labels_the_entry_time(cashier, acc
     today = timezone.localdate()
     day = today - datetime.timedelta(days=4)
     payment = factories.pay(cashier, acct, "100.00", business_date=day)
-    data = selectors.receipt_data(payment)
+    data = receipt_data(payment)
     assert data.business_date == day
     for paper in ("a4", "roll"):
         text = _text(receipt_pdf(data, paper=paper), tmp_path)

@@ -8,14 +8,18 @@ from tests.ledger.factories import D, bill, monthly_bills, pay
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import AuditEntry
 from wuye.core.roles import Role
-from wuye.ledger import invariants, selectors, services
+from wuye.ledger import invariants
 from wuye.ledger.models import Allocation, PaymentReversal, PrepaidMovement
+from wuye.ledger.selectors.prepaid import prepaid_balance
+from wuye.ledger.selectors.window import account_position, unpaid_bills
+from wuye.ledger.services.prepaid import prepaid_consume
+from wuye.ledger.services.reversals import payment_reverse
 
 pytestmark = pytest.mark.django_db
 
 
 def reverse(payment, user, approver, **kwargs):
-    return services.payment_reverse(
+    return payment_reverse(
         user=user,
         payment=payment,
         reason=kwargs.pop("reason", "收错户"),
@@ -27,7 +31,7 @@ def reverse(payment, user, approver, **kwargs):
 def test_reversal_restores_outstanding_and_mirrors_the_payment(cashier, supervisor, acct, item):
     january, february = monthly_bills(acct, item, D(2025, 1, 1), 2)
     payment = pay(cashier, acct, "250.00", business_date=D(2025, 2, 20))
-    assert selectors.account_position(acct, D(2025, 2, 20)).outstanding == 0
+    assert account_position(acct, D(2025, 2, 20)).outstanding == 0
     reversal = reverse(payment, cashier, supervisor, business_date=D(2025, 2, 21))
     assert reversal.approved_by == supervisor and reversal.requested_by == cashier
     negatives = Allocation.objects.filter(payment=payment, amount__lt=0)
@@ -38,8 +42,8 @@ def test_reversal_restores_outstanding_and_mirrors_the_payment(cashier, supervis
     assert all(a.reverses.amount == -a.amount for a in negatives)
     assert PrepaidMovement.objects.get(payment=payment, kind="reversal").amount == Decimal("-50.00")
     # As of the payment day it was paid; from the reversal day on it is owed again.
-    assert selectors.account_position(acct, D(2025, 2, 20)).outstanding == 0
-    after = selectors.account_position(acct, D(2025, 2, 21))
+    assert account_position(acct, D(2025, 2, 20)).outstanding == 0
+    after = account_position(acct, D(2025, 2, 21))
     assert after.outstanding == Decimal("200.00") and after.prepaid_balance == 0
     assert invariants.check_all() == []
     assert AuditEntry.objects.filter(action="收款冲红").exists()
@@ -83,28 +87,28 @@ def test_reversal_refused_twice_and_without_reason(cashier, supervisor, acct):
         reverse(payment, cashier, supervisor)
     assert exc.value.code == "ledger.already_reversed"
     assert Allocation.objects.filter(amount__lt=0).count() == 0  # a pure deposit: nothing allocated
-    assert selectors.prepaid_balance(acct) == 0
+    assert prepaid_balance(acct) == 0
 
 
 def test_reversal_refused_when_its_prepaid_was_consumed(cashier, supervisor, acct, item):
     payment = pay(cashier, acct, "300.00", business_date=D(2025, 1, 5))
     bill(acct, item, "100.00", D(2025, 1, 1))
-    services.prepaid_consume(account=acct, business_date=D(2025, 1, 20))
+    prepaid_consume(account=acct, business_date=D(2025, 1, 20))
     with pytest.raises(ValidationFailed) as exc:
         reverse(payment, cashier, supervisor)
     assert exc.value.code == "ledger.prepaid_consumed"
     assert "已被抵扣或退款" in exc.value.message and "200.00" in exc.value.message
-    assert selectors.prepaid_balance(acct) == Decimal("200.00")
+    assert prepaid_balance(acct) == Decimal("200.00")
 
 
 def test_reversing_a_prepaid_draw_gives_the_balance_back(cashier, supervisor, acct, item):
     pay(cashier, acct, "100.00", business_date=D(2025, 1, 5))
     b = bill(acct, item, "100.00", D(2025, 1, 1))
     payment = pay(cashier, acct, "100.00", method="prepaid", business_date=D(2025, 1, 20))
-    assert selectors.prepaid_balance(acct) == 0
+    assert prepaid_balance(acct) == 0
     reverse(payment, cashier, supervisor)
-    assert selectors.prepaid_balance(acct) == Decimal("100.00")
-    [row] = selectors.unpaid_bills(acct)
+    assert prepaid_balance(acct) == Decimal("100.00")
+    [row] = unpaid_bills(acct)
     assert row.pk == b.pk and row.outstanding == Decimal("100.00")
     assert invariants.check_all() == []
 
@@ -120,5 +124,5 @@ def test_reversed_bill_can_be_paid_again(cashier, supervisor, acct, item):
     first = pay(cashier, acct, "100.00", bill_ids=[b.pk], business_date=D(2025, 1, 20))
     reverse(first, cashier, supervisor, business_date=D(2025, 1, 21))
     pay(cashier, acct, "100.00", bill_ids=[b.pk], business_date=D(2025, 1, 21))
-    assert selectors.unpaid_bills(acct) == []
+    assert unpaid_bills(acct) == []
     assert invariants.check_all() == []

@@ -12,7 +12,8 @@ from tests.ledger import factories
 from tests.ledger.factories import D
 from wuye.core.errors import ValidationFailed
 from wuye.core.roles import Role
-from wuye.ledger import services
+from wuye.ledger.services.closing import cashier_close
+from wuye.ledger.services.payments import payment_record
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def owing(acct, item):
 
 
 def close_today(user, project):
-    return services.cashier_close(user=user, project=project, business_date=timezone.localdate())
+    return cashier_close(user=user, project=project, business_date=timezone.localdate())
 
 
 def test_an_open_day_shows_no_closed_banner(client, cashier, acct, owing):
@@ -73,7 +74,7 @@ def test_paying_on_the_closed_today_says_a_colleague_or_tomorrow_not_todays_date
     close_today(cashier, project)
 
     with pytest.raises(ValidationFailed) as refused:
-        services.payment_record(
+        payment_record(
             user=cashier,
             account=acct,
             lines=[("cash", "100.00", "")],

@@ -15,9 +15,10 @@ from django.utils import timezone
 from tests.ledger import factories
 from tests.ledger.factories import D
 from wuye.core.roles import Role
-from wuye.ledger import services
 from wuye.ledger.enums import InvoiceKind, InvoiceStatus
 from wuye.ledger.models import Allocation, InvoiceRequest, Payment, ReceiptPrint
+from wuye.ledger.services.closing import cashier_close
+from wuye.ledger.services.receipts import invoice_request_create, receipt_print_record
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +193,7 @@ def test_double_submit_with_the_same_key_pays_once(at_window, acct, two_bills):
 
 
 def test_a_closed_day_refuses_with_a_message(at_window, cashier, acct, two_bills):
-    services.cashier_close(user=cashier, project=acct.project, business_date=timezone.localdate())
+    cashier_close(user=cashier, project=acct.project, business_date=timezone.localdate())
     response = pay(at_window, acct, two_bills, [("cash", "220.50", "")])
     assert response.status_code == 400
     assert "已日结" in response.context["form"].errors["business_date"][0]
@@ -313,7 +314,7 @@ def test_payment_page_prints_by_button_and_views_by_link(at_window, cashier, acc
     assert f'method="post" action="{print_url}"' in page
     assert f'href="{print_url}' not in page
     assert "打印收据（A4）" in page
-    services.receipt_print_record(user=cashier, payment=payment)
+    receipt_print_record(user=cashier, payment=payment)
     page = at_window.get(reverse("ledger:payment", args=[payment.pk])).content.decode()
     assert "补打收据（A4）" in page
 
@@ -331,7 +332,7 @@ def test_another_projects_receipt_is_not_found(at_window, make_user, other_proje
 
 def test_payment_page_lists_lines_allocations_and_prints(at_window, cashier, acct, two_bills):
     payment = factories.pay(cashier, acct, "220.50", method="alipay")
-    services.receipt_print_record(user=cashier, payment=payment)
+    receipt_print_record(user=cashier, payment=payment)
     html = at_window.get(reverse("ledger:payment", args=[payment.pk])).content.decode()
     assert "支付宝" in html and "2024-01" in html and "2024-02" in html
     assert "原件" in html and "有效" in html
@@ -380,7 +381,7 @@ def test_finance_sees_the_requests_and_marks_one_issued(
     client, make_user, cashier, acct, two_bills
 ):
     payment = factories.pay(cashier, acct, "220.50")
-    request = services.invoice_request_create(
+    request = invoice_request_create(
         user=cashier, payment=payment, title="张三", email="zs@example.com"
     )
     client.force_login(make_user("caiwu", Role.FINANCE, company_role=Role.FINANCE))
@@ -394,7 +395,7 @@ def test_finance_sees_the_requests_and_marks_one_issued(
 
 def test_a_cashier_cannot_mark_an_invoice_issued(at_window, cashier, acct, two_bills):
     payment = factories.pay(cashier, acct, "220.50")
-    request = services.invoice_request_create(
+    request = invoice_request_create(
         user=cashier, payment=payment, title="张三", email="zs@example.com"
     )
     at_window.post(reverse("ledger:invoice_request_issue", args=[request.pk]))

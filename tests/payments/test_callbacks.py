@@ -11,8 +11,9 @@ from tests.payments.helpers import (
     post_wechat,
     wechat_paid,
 )
-from wuye.ledger import selectors as ledger_selectors
 from wuye.ledger.models import Payment, PaymentLine
+from wuye.ledger.selectors.prepaid import prepaid_balance
+from wuye.ledger.selectors.window import unpaid_bills
 from wuye.payments.enums import IssueKind, OrderStatus
 from wuye.payments.fake.keys import KeyPair
 from wuye.payments.models import Notification, OrderIssue
@@ -29,7 +30,7 @@ def test_wechat_callback_posts_the_payment_with_the_transaction_id(payments_fake
     assert (line.method, line.amount) == ("wechat", Decimal("200.00"))
     assert line.reference == order.transaction_id
     assert order.payment.idempotency_key == f"wechat-{order.transaction_id}"
-    open_ids = [b.pk for b in ledger_selectors.unpaid_bills(household)]
+    open_ids = [b.pk for b in unpaid_bills(household)]
     assert open_ids == [household.test_bills[2].pk]
 
 
@@ -131,7 +132,7 @@ def test_bills_paid_at_the_window_meanwhile_go_to_prepaid_and_finance_is_told(
     assert post_wechat(headers, body).status_code == 204
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
-    assert ledger_selectors.prepaid_balance(household) == Decimal("300.00")
+    assert prepaid_balance(household) == Decimal("300.00")
     assert OrderIssue.objects.filter(order=order, kind=IssueKind.BILLS_TAKEN).exists()
 
 
@@ -144,8 +145,8 @@ def test_part_of_the_bills_paid_at_the_window_pays_the_rest_then_prepaid(
     pay(cashier, household, "100.00", bill_ids=[household.test_bills[0].pk])
     headers, body = wechat_paid(payments_fake, order)
     post_wechat(headers, body)
-    assert ledger_selectors.unpaid_bills(household) == []
-    assert ledger_selectors.prepaid_balance(household) == Decimal("100.00")
+    assert unpaid_bills(household) == []
+    assert prepaid_balance(household) == Decimal("100.00")
 
 
 def test_callback_after_the_order_expired_is_still_posted_and_flagged(payments_fake, household):

@@ -7,8 +7,9 @@ import pytest
 
 from tests.payments.helpers import alipay_paid, order_for, post_alipay, post_wechat, wechat_paid
 from wuye.core.errors import ValidationFailed
-from wuye.ledger import selectors as ledger_selectors
 from wuye.ledger.models import PaymentReversal, Refund
+from wuye.ledger.selectors.prepaid import prepaid_balance
+from wuye.ledger.selectors.window import unpaid_bills
 from wuye.payments import refunds
 from wuye.payments.enums import RefundStatus
 
@@ -36,7 +37,7 @@ def test_full_refund_reverses_the_payment_once_the_callback_arrives(
     refund.refresh_from_db()
     assert refund.status == RefundStatus.SUCCESS
     assert PaymentReversal.objects.filter(payment=paid_order.payment).count() == 1
-    assert len(ledger_selectors.unpaid_bills(paid_order.account)) == 3
+    assert len(unpaid_bills(paid_order.account)) == 3
 
 
 def test_partial_refund_comes_out_of_the_prepaid_balance(
@@ -56,7 +57,7 @@ def test_partial_refund_comes_out_of_the_prepaid_balance(
     post_wechat(headers, body)
     ledger_refund = Refund.objects.get()
     assert (ledger_refund.amount, ledger_refund.method) == (Decimal("120.00"), "wechat")
-    assert ledger_selectors.prepaid_balance(household) == Decimal("180.00")
+    assert prepaid_balance(household) == Decimal("180.00")
 
 
 def test_refund_needs_an_approver_other_than_the_requester(paid_order, supervisor):

@@ -11,7 +11,7 @@ from tests.ledger.factories import D, bill, fee_item, pay  # noqa: F401 (re-expo
 from wuye.billing import services as billing
 from wuye.billing.calc import month_end
 from wuye.billing.models import Account, Bill
-from wuye.ledger import services as ledger
+from wuye.ledger.services.reversals import payment_reverse
 from wuye.registry import services as registry
 from wuye.registry.models import Building
 from wuye.reports.selectors import ReportScope, Window
@@ -54,7 +54,7 @@ def month(year: int, m: int) -> Window:
 
 
 def reverse(payment, user, approver, on: datetime.date):
-    return ledger.payment_reverse(
+    return payment_reverse(
         user=user, payment=payment, reason="收错户", approved_by=approver, business_date=on
     )
 

@@ -18,7 +18,7 @@ from tests.reports.builders import (
     scope,
 )
 from wuye.core.roles import Role
-from wuye.ledger import services as ledger
+from wuye.ledger.services.prepaid import prepaid_consume
 from wuye.reports import selectors
 from wuye.reports.selectors import Window
 
@@ -91,11 +91,11 @@ def test_a_reversed_payment_stops_counting_from_the_reversal(
 def test_prepayment_counts_when_it_is_applied_to_the_bills(cashier, acct, item, project):
     pay(cashier, acct, "200.00", business_date=D(2025, 1, 5))  # no bills yet: prepaid balance
     monthly_bills(acct, item, D(2025, 1, 1), 2)
-    ledger.prepaid_consume(account=acct, business_date=D(2025, 1, 20))
+    prepaid_consume(account=acct, business_date=D(2025, 1, 20))
     assert company(project, Q1, D(2025, 1, 19)).current_received == 0
     row = company(project, Q1, D(2025, 1, 31))  # the balance paid January's bill on the 20th
     assert (row.current_billed, row.current_received) == (Decimal("200.00"), Decimal("100.00"))
-    ledger.prepaid_consume(account=acct, business_date=D(2025, 2, 20))
+    prepaid_consume(account=acct, business_date=D(2025, 2, 20))
     row = company(project, Q1, D(2025, 2, 28))
     assert row.current_received == Decimal("200.00") and row.current_rate == Decimal("1.0000")
 

@@ -55,7 +55,7 @@ from wuye.dunning.enums import CaseState, Channel
 from wuye.dunning.models import ArrearsCase
 from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.models import Payment, PaymentLine, PrepaidMovement
-from wuye.ledger.selectors import bill_outstanding
+from wuye.ledger.selectors.outstanding import bill_outstanding
 from wuye.messaging import backends, rendering
 from wuye.messaging.models import OutboxMessage, OutboxStatus
 from wuye.messaging.services import sms_caps

@@ -43,7 +43,7 @@ from wuye.dunning.enums import CaseState
 from wuye.dunning.models import ArrearsCase
 from wuye.dunning.rules import dunning_settings
 from wuye.dunning.selectors import overdue_by_account
-from wuye.ledger.selectors import bill_outstanding
+from wuye.ledger.selectors.outstanding import bill_outstanding
 from wuye.registry.models import ServiceTicket
 
 DAY = datetime.timedelta(days=1)

@@ -40,7 +40,7 @@ from pypinyin import lazy_pinyin
 from wuye.banking.models import PayerCard
 from wuye.billing.models import Account, Bill
 from wuye.core.money import ZERO, money
-from wuye.ledger.selectors import bill_outstanding
+from wuye.ledger.selectors.outstanding import bill_outstanding
 from wuye.registry.enums import OccupancyRole
 from wuye.registry.models import Occupancy, Room
 

@@ -1,6 +1,6 @@
 """Every write of the banking app: statement import, claims (认领), undo, refund of unclaimed money.
 
-Money reaches the ledger only through ``ledger.services.payment_record`` (method 银行转账, the bank's
+Money reaches the ledger only through ``ledger.services.payments.payment_record`` (method 银行转账, the bank's
 serial as the transaction reference) and leaves it only through ``payment_reverse``; dunning hears of
 each payment through the ledger's ``WUYE_AFTER_PAYMENT`` hooks, so a case closes exactly as after a
 payment at the window.
@@ -54,9 +54,11 @@ from wuye.core.models import Membership, Project, User
 from wuye.core.money import ZERO, money, to_decimal
 from wuye.core.roles import Role
 from wuye.core.scope import actor_role, role_in
-from wuye.ledger import selectors as ledger_selectors
-from wuye.ledger import services as ledger
 from wuye.ledger.enums import PaymentMethod
+from wuye.ledger.selectors.closing import day_is_closed
+from wuye.ledger.services.checks import APPROVER_ROLES
+from wuye.ledger.services.payments import payment_record
+from wuye.ledger.services.reversals import payment_reverse
 from wuye.registry.models import Room
 from wuye.registry.normalize import parse_room_code, room_code
 
@@ -65,7 +67,6 @@ IMPORT_ROLES = roles.BANK_FINANCE_ROLES  # the grants are defined in core.roles
 CLAIM_ROLES = roles.BANK_FINANCE_ROLES
 # Cashiers see the queue (an owner at the window asks where their transfer went).
 QUEUE_ROLES = roles.BANK_QUEUE_ROLES
-APPROVER_ROLES = ledger.APPROVER_ROLES
 
 
 def _require(user: User, project_id: int, allowed: frozenset[Role], doing: str) -> Role:
@@ -495,7 +496,7 @@ def _posting_date(project_id: int, user: User, line: StatementLine) -> tuple[dat
         raise ValidationFailed(
             f"交易日期 {line.txn_date:%Y-%m-%d} 晚于今天，不能入账", field="line"
         )
-    if ledger_selectors.day_is_closed(project_id, user.pk, line.txn_date):
+    if day_is_closed(project_id, user.pk, line.txn_date):
         return today, f"转账日期 {line.txn_date:%Y-%m-%d} 已日结，按今日入账"
     return line.txn_date, ""
 
@@ -565,7 +566,7 @@ def claim_confirm(
         posted = []
         for n, (account, amount) in enumerate(cleaned, start=1):
             text = f"银行转账 {locked.txn_date:%Y-%m-%d} {locked.counterparty_name}"
-            payment = ledger.payment_record(
+            payment = payment_record(
                 user=user,
                 account=account,
                 lines=[(PaymentMethod.TRANSFER, amount, reference)],
@@ -670,7 +671,7 @@ def claim_undo(*, user: User, claim: Claim, reason: str, approved_by: User) -> C
         line = StatementLine.objects.select_for_update().get(pk=locked.line_id)
         parts = list(locked.parts.select_related("payment", "account__room"))
         for part in parts:
-            ledger.payment_reverse(
+            payment_reverse(
                 user=user,
                 payment=part.payment,
                 reason=f"撤销银行流水认领：{reason}"[:200],

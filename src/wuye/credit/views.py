@@ -20,7 +20,7 @@ from wuye.credit.models import Segment
 from wuye.credit.segments import ensure_segments, rule_text
 from wuye.dunning.access import OVERSEER_ROLES
 from wuye.dunning.enums import RefusalReason
-from wuye.ledger.selectors import account_position
+from wuye.ledger.selectors.window import account_position
 from wuye.registry.models import Room
 
 

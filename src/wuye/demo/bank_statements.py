@@ -17,7 +17,7 @@ from pypinyin import lazy_pinyin
 from wuye.billing.models import Account, Bill
 from wuye.core import xlsx
 from wuye.core.models import Project
-from wuye.ledger.selectors import bill_outstanding
+from wuye.ledger.selectors.outstanding import bill_outstanding
 
 ACCOUNT_NUMBER = "6222020200112233445"
 FORMS = [

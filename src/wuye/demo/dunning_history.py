@@ -29,7 +29,7 @@ from wuye.dunning.enums import CaseState, Channel, DeliveryStatus, Stage
 from wuye.dunning.models import ArrearsCase, ContactRecord
 from wuye.dunning.selectors import overdue_by_account
 from wuye.dunning.services import case_refresh_account, case_set_stage, contact_record, dunning_run
-from wuye.ledger.services import payment_record
+from wuye.ledger.services.payments import payment_record
 from wuye.registry.models import Phone
 
 DAY = dt.timedelta(days=1)

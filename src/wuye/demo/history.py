@@ -7,7 +7,7 @@ on time — monthly, quarterly, or a year ahead into prepaid balance —, some w
 chronic debtors who stopped paying 6–30 months ago, vacant investor flats that rarely pay, shops with
 large sums.
 
-Payments of the last ``RECENT_MONTHS`` months go through ``ledger.services.payment_record`` one by one
+Payments of the last ``RECENT_MONTHS`` months go through ``ledger.services.payments.payment_record`` one by one
 (with late-fee bills, 冲红, refunds, invoice requests, receipt prints, a few 预交 with discount).
 Older payments — tens of thousands, too slow one at a time for a demo that must load in a minute or
 two — are written in bulk, month by month, with exactly the rows ``payment_record`` writes (payment,
@@ -50,8 +50,6 @@ from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Company, Project, User
 from wuye.core.money import ZERO, money
-from wuye.ledger import selectors as ledger_selectors
-from wuye.ledger import services as ledger
 from wuye.ledger.enums import PaymentMethod, PrepaidKind
 from wuye.ledger.models import (
     Allocation,
@@ -65,6 +63,13 @@ from wuye.ledger.models import (
     ReceiptSequence,
     Refund,
 )
+from wuye.ledger.selectors.closing import MethodTotal
+from wuye.ledger.selectors.prepaid import prepaid_available
+from wuye.ledger.services.closing import cashier_close
+from wuye.ledger.services.payments import payment_record
+from wuye.ledger.services.prepaid import prepaid_consume_for_run
+from wuye.ledger.services.receipts import invoice_request_create, receipt_print_record
+from wuye.ledger.services.reversals import payment_reverse, prepaid_refund
 from wuye.registry.enums import OccupancyRole, OccupancyState, PersonKind, RoomUse
 from wuye.registry.models import Occupancy, Phone, Room
 
@@ -277,7 +282,7 @@ class _ProjectHistory:
                     analyze_ledger()
             run = self.bill_month(month)
             self.load_run(run, index)
-            ledger.prepaid_consume_for_run(run.pk, business_date=month)
+            prepaid_consume_for_run(run.pk, business_date=month)
             self.sync_consumption(run)
             events = self.plan_payments(index, month)
             if index < first_recent:
@@ -644,9 +649,7 @@ class _ProjectHistory:
             if day >= self.h.today:
                 continue
             totals = [
-                ledger_selectors.MethodTotal(
-                    method.value, str(method.label), by_method[method.value]
-                )
+                MethodTotal(method.value, str(method.label), by_method[method.value])
                 for method in PaymentMethod
                 if method.value in by_method
             ]
@@ -706,21 +709,21 @@ class _ProjectHistory:
                     event = _Event(event.day, h, amount, self.lines(h, amount, event.day))
             if n in mistakes:
                 wrong = event.amount + Decimal(self.rng.choice([100, 200, 1000]))
-                typo = ledger.payment_record(
+                typo = payment_record(
                     user=cashier,
                     account=account,
                     lines=[(event.lines[0][0], wrong, event.lines[0][2])],
                     business_date=event.day,
                     include_late_fees=False,
                 )
-                ledger.payment_reverse(
+                payment_reverse(
                     user=cashier,
                     payment=typo,
                     reason=self.rng.choice(REVERSAL_REASONS),
                     approved_by=supervisor,
                     business_date=event.day,
                 )
-            payment = ledger.payment_record(
+            payment = payment_record(
                 user=cashier,
                 account=account,
                 lines=event.lines,
@@ -737,11 +740,11 @@ class _ProjectHistory:
         """Receipts printed at the window (a few reprinted: 补打) and invoice requests."""
         rng = self.rng
         if method in (PaymentMethod.CASH, PaymentMethod.CARD) or rng.random() < 0.15:
-            ledger.receipt_print_record(
+            receipt_print_record(
                 user=self.h.cashier, payment=payment, paper=rng.choice(["roll", "roll", "a4"])
             )
             if rng.random() < 0.03:
-                ledger.receipt_print_record(user=self.h.cashier, payment=payment, paper="a4")
+                receipt_print_record(user=self.h.cashier, payment=payment, paper="a4")
         payer = account.payer
         organisation = payer.kind == PersonKind.ORGANISATION
         if (organisation and rng.random() < 0.6) or rng.random() < 0.03:
@@ -750,7 +753,7 @@ class _ProjectHistory:
                 .values_list("number", flat=True)
                 .first()
             )
-            ledger.invoice_request_create(
+            invoice_request_create(
                 user=self.h.cashier,
                 payment=payment,
                 title=payer.name,
@@ -774,10 +777,10 @@ class _ProjectHistory:
             if self.refunds >= 3:
                 break
             account = accounts[h.account_id]
-            available = ledger_selectors.prepaid_available(account, day)
+            available = prepaid_available(account, day)
             if available <= 0:
                 continue
-            ledger.prepaid_refund(
+            prepaid_refund(
                 user=self.h.cashier,
                 account=account,
                 amount=available,
@@ -807,7 +810,7 @@ class _ProjectHistory:
             )
         )
         for day in days:
-            ledger.cashier_close(user=self.h.cashier, project=self.project, business_date=day)
+            cashier_close(user=self.h.cashier, project=self.project, business_date=day)
         closed = CashierClosing.objects.filter(project=self.project).count()
         self.log(f"收款 {self.receipt_no_total()} 笔，{closed} 天已日结")
 

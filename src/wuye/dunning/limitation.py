@@ -60,7 +60,7 @@ from wuye.dunning.models import (
     LimitationInterruption,
 )
 from wuye.ledger.models import Allocation
-from wuye.ledger.selectors import bill_outstanding
+from wuye.ledger.selectors.outstanding import bill_outstanding
 from wuye.registry.enums import OPEN_ISSUE_STATES
 from wuye.registry.models import LegacyIssue
 

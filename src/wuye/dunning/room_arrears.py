@@ -21,7 +21,7 @@ from wuye.core.scope import role_in
 from wuye.dunning.access import OWN_CASES_ONLY
 from wuye.dunning.enums import CaseClass, CaseState, Stage
 from wuye.dunning.models import ArrearsCase
-from wuye.ledger.selectors import bill_outstanding
+from wuye.ledger.selectors.outstanding import bill_outstanding
 
 # The colours of the building view, from nothing owed to a lawsuit; (key, label) in that order.
 LEVELS = (

@@ -43,7 +43,7 @@ from wuye.dunning.models import (
     ContactAttachment,
     ContactRecord,
 )
-from wuye.ledger.selectors import bill_outstanding
+from wuye.ledger.selectors.outstanding import bill_outstanding
 from wuye.registry.enums import DEAD_PHONE_MARKS, OPEN_ISSUE_STATES, PhoneValidity
 from wuye.registry.models import LegacyIssue, LegacyIssueEvent, Occupancy, Phone, ServiceTicket
 

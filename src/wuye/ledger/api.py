@@ -14,10 +14,14 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from wuye.billing.models import Account
+from wuye.billing.selectors import accounts_of_room
 from wuye.core.errors import NotInScope
 from wuye.core.scope import access_project, project_ids_for
-from wuye.ledger import selectors, services
 from wuye.ledger.models import Allocation, Payment
+from wuye.ledger.selectors.payments import payment_is_reversed, payments_in
+from wuye.ledger.selectors.receipts import receipt_data
+from wuye.ledger.selectors.window import account_position, unpaid_bills
+from wuye.ledger.services.payments import payment_record
 from wuye.registry.models import Room
 
 router = Router(tags=["ledger 收款与账务"])
@@ -93,8 +97,8 @@ class PaymentOut(Schema):
 
 
 def _position(account: Account, as_of: datetime.date | None) -> AccountPositionOut:
-    position = selectors.account_position(account, as_of)
-    bills = selectors.unpaid_bills(account, position.as_of)
+    position = account_position(account, as_of)
+    bills = unpaid_bills(account, position.as_of)
     return AccountPositionOut(
         account_id=account.pk,
         payer=account.payer.name,
@@ -133,14 +137,14 @@ def _payment_out(payment: Payment) -> PaymentOut:
         .order_by("id")
         .values_list("bill_id", "amount")
     )
-    receipt = selectors.receipt_data(payment)
+    receipt = receipt_data(payment)
     return PaymentOut(
         id=payment.pk,
         receipt_no=payment.receipt_no,
         account_id=payment.account_id,
         amount=payment.amount,
         business_date=payment.business_date,
-        reversed=selectors.payment_is_reversed(payment),
+        reversed=payment_is_reversed(payment),
         allocations=[AllocationOut(bill_id=b, amount=a) for b, a in allocations],
         prepaid_deposit=receipt.prepaid_deposit,
         prepaid_balance=receipt.prepaid_balance,
@@ -159,7 +163,7 @@ def room_position(request: HttpRequest, room_id: int, as_of: datetime.date | Non
     return RoomPositionOut(
         room_id=room.pk,
         room_code=room.code,
-        accounts=[_position(account, as_of) for account in selectors.accounts_of_room(room)],
+        accounts=[_position(account, as_of) for account in accounts_of_room(room)],
     )
 
 
@@ -175,7 +179,7 @@ def payment_create(request: HttpRequest, data: PaymentIn):
     if account is None:
         raise NotInScope("缴费账户不存在或不在您的项目范围内。")
     access_project(request.user, account.project_id)
-    payment = services.payment_record(
+    payment = payment_record(
         user=request.user,
         account=account,
         lines=[(line.method, line.amount, line.reference) for line in data.lines],
@@ -191,7 +195,7 @@ def payment_create(request: HttpRequest, data: PaymentIn):
 
 @router.get("/payments/{payment_id}", response=PaymentOut, summary="一笔收款")
 def payment_get(request: HttpRequest, payment_id: int):
-    payment = selectors.payments_in(project_ids_for(request.user)).filter(pk=payment_id).first()
+    payment = payments_in(project_ids_for(request.user)).filter(pk=payment_id).first()
     if payment is None:
         raise NotInScope("收款不存在或不在您的项目范围内。")
     return _payment_out(payment)

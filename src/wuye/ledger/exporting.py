@@ -10,7 +10,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from wuye.core import xlsx
-from wuye.ledger.selectors import Statement
+from wuye.ledger.selectors.statement import Statement
 
 MONEY_FORMAT = "#,##0.00"
 KIND_LABELS = {

@@ -42,7 +42,7 @@ from wuye.ledger.models import (
     ReceiptSequence,
     Refund,
 )
-from wuye.ledger.selectors import bill_outstanding
+from wuye.ledger.selectors.outstanding import bill_outstanding
 
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wuye.billing import services as billing_services
 from wuye.billing.enums import AdjustmentKind
 from wuye.billing.models import Account, Bill
-from wuye.billing.selectors import with_balance
+from wuye.billing.selectors import accounts_of_room, with_balance
 from wuye.core.approvals import approver_of_form, roles_text
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, WuyeError
@@ -32,7 +32,6 @@ from wuye.core.models import Project, User
 from wuye.core.money import ZERO
 from wuye.core.roles import Role
 from wuye.core.scope import access_role, project_ids_for, role_in
-from wuye.ledger import selectors, services
 from wuye.ledger.exporting import StatementHeader, statement_xlsx
 from wuye.ledger.models import CashierClosing, Payment, PaymentReversal
 from wuye.ledger.office_forms import (
@@ -48,12 +47,21 @@ from wuye.ledger.office_forms import (
 )
 from wuye.ledger.pdf import StatementData, notices_pdf, statement_pdf
 from wuye.ledger.pdf import StatementLine as PdfStatementLine
+from wuye.ledger.selectors.closing import cashier_day, closings_in, day_cashiers, unclosed_days
+from wuye.ledger.selectors.notices import notices_for
+from wuye.ledger.selectors.payments import payment_detail, payments_of_account
+from wuye.ledger.selectors.prepaid import prepaid_available, prepaid_balance, prepaid_movements
+from wuye.ledger.selectors.statement import statement as account_statement
+from wuye.ledger.selectors.window import account_of_room, account_position, unpaid_bills
+from wuye.ledger.services import reversals
+from wuye.ledger.services.checks import APPROVER_ROLES, COLLECTOR_ROLES
+from wuye.ledger.services.closing import cashier_close
 from wuye.registry.models import Building, Room, Unit
 
 # Who may look at any cashier's day and the list of closings: those who approve, and finance.
-CLOSING_OVERSEERS = services.APPROVER_ROLES | {Role.FINANCE}
+CLOSING_OVERSEERS = APPROVER_ROLES | {Role.FINANCE}
 # Who prints payment notices: whoever collects (stewards deliver them, cashiers hand them out).
-NOTICE_ROLES = services.COLLECTOR_ROLES
+NOTICE_ROLES = COLLECTOR_ROLES
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -99,16 +107,16 @@ def _account_in_scope(request, account_id: int) -> Account:
 @login_required
 @require_http_methods(["GET", "POST"])
 def payment_reverse(request, payment_id: int):
-    payment = selectors.payment_detail(payment_id, project_ids_for(request.user))
+    payment = payment_detail(payment_id, project_ids_for(request.user))
     if payment is None:
         raise Http404("收款不存在或不在您的项目范围内")
-    _require(request, payment.project_id, services.COLLECTOR_ROLES, "办理冲红")
+    _require(request, payment.project_id, COLLECTOR_ROLES, "办理冲红")
     form = PaymentReverseForm(request.POST or None)
     error = ""
     if request.method == "POST" and not _is_reversed(payment) and form.is_valid():
         try:
-            approver = _approver(request, payment.project_id, form, services.APPROVER_ROLES)
-            services.payment_reverse(
+            approver = _approver(request, payment.project_id, form, APPROVER_ROLES)
+            reversals.payment_reverse(
                 user=request.user,
                 payment=payment,
                 reason=form.cleaned_data["reason"],
@@ -134,8 +142,8 @@ def payment_reverse(request, payment_id: int):
             "is_reversed": _is_reversed(payment),
             "form": form,
             "error": error,
-            "approvers": roles_text(services.APPROVER_ROLES),
-            "self_approves": role_in(request.user, payment.project_id) in services.APPROVER_ROLES,
+            "approvers": roles_text(APPROVER_ROLES),
+            "self_approves": role_in(request.user, payment.project_id) in APPROVER_ROLES,
             "rule": RULE_TEXT,
         },
         status=400 if form.errors or error else 200,
@@ -155,7 +163,7 @@ def bill_reverse(request, bill_id: int):
     )
     if bill is None:
         raise Http404("账单不存在或不在您的项目范围内")
-    _require(request, bill.project_id, services.COLLECTOR_ROLES, "办理账单冲红")
+    _require(request, bill.project_id, COLLECTOR_ROLES, "办理账单冲红")
     form = BillReverseForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -208,13 +216,13 @@ def bill_reverse(request, bill_id: int):
 @require_http_methods(["GET", "POST"])
 def prepaid_refund(request, account_id: int):
     account = _account_in_scope(request, account_id)
-    _require(request, account.project_id, services.COLLECTOR_ROLES, "办理退款")
+    _require(request, account.project_id, COLLECTOR_ROLES, "办理退款")
     form = RefundForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            approver = _approver(request, account.project_id, form, services.APPROVER_ROLES)
-            refund = services.prepaid_refund(
+            approver = _approver(request, account.project_id, form, APPROVER_ROLES)
+            refund = reversals.prepaid_refund(
                 user=request.user,
                 account=account,
                 amount=form.cleaned_data["amount"],
@@ -240,12 +248,12 @@ def prepaid_refund(request, account_id: int):
         "ledger/office_refund.html",
         {
             "account": account,
-            "balance": selectors.prepaid_balance(account),
-            "available": selectors.prepaid_available(account, today),
+            "balance": prepaid_balance(account),
+            "available": prepaid_available(account, today),
             "form": form,
             "error": error,
-            "approvers": roles_text(services.APPROVER_ROLES),
-            "self_approves": role_in(request.user, account.project_id) in services.APPROVER_ROLES,
+            "approvers": roles_text(APPROVER_ROLES),
+            "self_approves": role_in(request.user, account.project_id) in APPROVER_ROLES,
             "rule": RULE_TEXT,
         },
         status=400 if form.errors or error else 200,
@@ -258,7 +266,7 @@ def prepaid_refund(request, account_id: int):
 def _closing_subject(request, project: Project, params) -> tuple[User, datetime.date, Role]:
     """The cashier and day the closing page is about: one's own, or — for supervisors and finance —
     any cashier of the project."""
-    role = _require(request, project.pk, services.COLLECTOR_ROLES, "查看日结")
+    role = _require(request, project.pk, COLLECTOR_ROLES, "查看日结")
     day = parse_date(params.get("date"), timezone.localdate())
     wanted = params.get("cashier")
     cashier = request.user
@@ -283,8 +291,8 @@ def _closing_query(cashier: User, day: datetime.date) -> str:
 def closing(request):
     project = _current_project(request)
     cashier, day, role = _closing_subject(request, project, request.GET)
-    figures = selectors.cashier_day(project, cashier, day)
-    cashiers = selectors.day_cashiers(project, day) if role in CLOSING_OVERSEERS else []
+    figures = cashier_day(project, cashier, day)
+    cashiers = day_cashiers(project, day) if role in CLOSING_OVERSEERS else []
     return render(
         request,
         "ledger/closing.html",
@@ -296,7 +304,7 @@ def closing(request):
             "figures": figures,
             "is_self": cashier.pk == request.user.pk,
             "oversees": role in CLOSING_OVERSEERS,
-            "can_close_others": role in services.APPROVER_ROLES,
+            "can_close_others": role in APPROVER_ROLES,
             "cashiers": cashiers,
             "closed_ids": set(
                 CashierClosing.objects.filter(project=project, business_date=day).values_list(
@@ -307,7 +315,7 @@ def closing(request):
             else set(),
             "query": _closing_query(cashier, day),
             # Earlier days with entries but no 日结: the overseers see everyone's, a cashier their own.
-            "unclosed": selectors.unclosed_days(
+            "unclosed": unclosed_days(
                 project,
                 before=timezone.localdate(),
                 cashier_id=None if role in CLOSING_OVERSEERS else request.user.pk,
@@ -322,7 +330,7 @@ def closing_close(request):
     project = _current_project(request)
     cashier, day, _ = _closing_subject(request, project, request.POST)
     try:
-        services.cashier_close(
+        cashier_close(
             user=request.user,
             project=project,
             business_date=day,
@@ -353,7 +361,7 @@ def closing_sheet(request):
             "project": project,
             "cashier": cashier,
             "day": day,
-            "figures": selectors.cashier_day(project, cashier, day),
+            "figures": cashier_day(project, cashier, day),
             "printed_at": timezone.localtime(),
         },
     )
@@ -369,7 +377,7 @@ def closings(request):
     date_to = parse_date(request.GET.get("to"), today)
     date_from = parse_date(request.GET.get("from"), date_to - datetime.timedelta(days=30))
     cashier_id = request.GET.get("cashier") or ""
-    rows = selectors.closings_in(
+    rows = closings_in(
         project, date_from, date_to, int(cashier_id) if cashier_id.isdigit() else None
     )
     return render(
@@ -419,7 +427,7 @@ def notices(request):
     period_to = parse_month(period)
     found = None
     if building is not None:
-        found = selectors.notices_for(
+        found = notices_for(
             project,
             building_id=building.pk,
             unit_id=unit.pk if unit else None,
@@ -481,7 +489,7 @@ def household_ledger(request, room_id: int):
     is overdue, its unpaid bills, recent payments and prepaid movements, and what it owed on any date."""
     room = _room_in_scope(request, room_id)
     role = role_in(request.user, room.project_id)
-    accounts = selectors.accounts_of_room(room)
+    accounts = accounts_of_room(room)
     wanted = request.GET.get("account")
     account = None
     if wanted:
@@ -489,7 +497,7 @@ def household_ledger(request, room_id: int):
         if account is None:
             raise Http404("该缴费账户不属于这间房")
     elif accounts:
-        current = selectors.account_of_room(room) if len(accounts) > 1 else None
+        current = account_of_room(room) if len(accounts) > 1 else None
         account = next((a for a in accounts if current and a.pk == current.pk), accounts[0])
     today = timezone.localdate()
     as_of = parse_date(request.GET.get("as_of"))
@@ -503,22 +511,22 @@ def household_ledger(request, room_id: int):
         "account": account,
         "today": today,
         "list_day": list_day,
-        "can_collect": role in services.COLLECTOR_ROLES,
+        "can_collect": role in COLLECTOR_ROLES,
         "can_reverse_bill": role in billing_services.APPROVER_ROLES,
-        "can_refund": role in services.COLLECTOR_ROLES,
+        "can_refund": role in COLLECTOR_ROLES,
     }
     if account is not None:
-        bills = selectors.unpaid_bills(account, list_day)
+        bills = unpaid_bills(account, list_day)
         for bill in bills:
             bill.settled = bill.allocated + bill.adjusted
             bill.is_overdue = bill.due_date < list_day
         context.update(
-            position=selectors.account_position(account, today),
+            position=account_position(account, today),
             bills=bills,
-            payments=selectors.payments_of_account(account, limit=10),
-            movements=selectors.prepaid_movements(account, limit=10),
+            payments=payments_of_account(account, limit=10),
+            movements=prepaid_movements(account, limit=10),
             as_of=as_of,
-            position_then=selectors.account_position(account, as_of) if as_of else None,
+            position_then=account_position(account, as_of) if as_of else None,
             year_start=today.replace(month=1, day=1),
         )
     return render(request, "ledger/office_household_ledger.html", context)
@@ -530,7 +538,7 @@ def household_ledger(request, room_id: int):
 def _statement(request, account_id: int):
     account = _account_in_scope(request, account_id)
     date_from, date_to = statement_range(request.GET)
-    return account, selectors.statement(account, date_from, date_to)
+    return account, account_statement(account, date_from, date_to)
 
 
 @login_required

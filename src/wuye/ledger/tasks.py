@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 @task()
 def prepaid_consume_after_run(run_id: int) -> dict:
     """New bills of a committed billing run consume their accounts' prepaid balances."""
-    from wuye.ledger.services import prepaid_consume_for_run
+    from wuye.ledger.services.prepaid import prepaid_consume_for_run
 
     made = prepaid_consume_for_run(run_id)
     return {"run_id": run_id, "allocations": made}

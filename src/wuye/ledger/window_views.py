@@ -22,17 +22,29 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from wuye.billing.models import Account
-from wuye.billing.selectors import billing_settings
+from wuye.billing.selectors import accounts_of_room, billing_settings
 from wuye.core.approvals import approver_from_form
 from wuye.core.dates import date_param
 from wuye.core.errors import NotInScope, ValidationFailed, WuyeError
 from wuye.core.money import money
 from wuye.core.scope import can_see_phones, project_ids_for, role_in
-from wuye.ledger import selectors, services
 from wuye.ledger.enums import InvoiceStatus, PaymentMethod
 from wuye.ledger.models import InvoiceRequest, Payment
 from wuye.ledger.pdf import receipt_pdf as draw_receipt
-from wuye.ledger.services import PAPERS
+from wuye.ledger.selectors.closing import closing_of
+from wuye.ledger.selectors.payments import payment_detail, payment_with_key
+from wuye.ledger.selectors.prepaid import prepaid_available
+from wuye.ledger.selectors.receipts import period_text, receipt_data
+from wuye.ledger.selectors.window import account_of_room, unpaid_bills
+from wuye.ledger.services import receipts
+from wuye.ledger.services.checks import APPROVER_ROLES, COLLECTOR_ROLES
+from wuye.ledger.services.payments import payment_record
+from wuye.ledger.services.receipts import (
+    INVOICE_ISSUER_ROLES,
+    PAPERS,
+    invoice_request_mark_issued,
+    receipt_print_record,
+)
 from wuye.ledger.window_forms import (
     METHODS_WITH_REFERENCE,
     InvoiceIssueForm,
@@ -49,11 +61,11 @@ from wuye.registry.models import Room
 from wuye.registry.selectors import search_households
 
 # Who sees the invoice-request list: whoever takes money (finance among them).
-INVOICE_ROLES = services.COLLECTOR_ROLES
+INVOICE_ROLES = COLLECTOR_ROLES
 
 
 def _collector(request, project_id: int) -> None:
-    if role_in(request.user, project_id) not in services.COLLECTOR_ROLES:
+    if role_in(request.user, project_id) not in COLLECTOR_ROLES:
         raise PermissionDenied("您的角色不能收费。收银台供收费员、财务、主管、项目经理和楼管使用。")
 
 
@@ -77,7 +89,7 @@ def _room_in_scope(request, room_id: int) -> Room:
 
 
 def _payment_in_scope(request, payment_id: int) -> Payment:
-    payment = selectors.payment_detail(payment_id, project_ids_for(request.user))
+    payment = payment_detail(payment_id, project_ids_for(request.user))
     if payment is None:
         raise Http404("收款不存在或不在您的项目范围内")
     return payment
@@ -95,7 +107,7 @@ def window(request):
         {
             "project": project,
             "q": request.GET.get("q", ""),
-            "day_closed": selectors.closing_of(project.pk, request.user.pk, timezone.localdate()),
+            "day_closed": closing_of(project.pk, request.user.pk, timezone.localdate()),
         },
     )
 
@@ -124,14 +136,14 @@ def window_search(request):
 def _accounts(room: Room, wanted: str | None) -> tuple[Account | None, list[Account]]:
     """The account shown (the one asked for, else the current payer's, else the newest) and all of
     the room's accounts (the developer's before handover, then the owner's…)."""
-    accounts = selectors.accounts_of_room(room)
+    accounts = accounts_of_room(room)
     if wanted:
         chosen = next((a for a in accounts if str(a.pk) == str(wanted)), None)
         if chosen is None:
             raise Http404("该缴费账户不属于这间房")
         return chosen, accounts
     if len(accounts) > 1:
-        current = selectors.account_of_room(room)
+        current = account_of_room(room)
         if current is not None:
             return next(a for a in accounts if a.pk == current.pk), accounts
     return (accounts[0] if accounts else None), accounts
@@ -149,7 +161,7 @@ def _window_context(
     **extra,
 ) -> dict:
     today = timezone.localdate()
-    bills = selectors.unpaid_bills(account, today) if account else []
+    bills = unpaid_bills(account, today) if account else []
     if chosen is None:  # a fresh window: every bill ticked
         chosen = [b.pk for b in bills]
     ticked = set(chosen)
@@ -158,7 +170,7 @@ def _window_context(
     for bill in bills:
         bill.settled = bill.allocated + bill.adjusted
         bill.with_late_fee = bill.outstanding + bill.late_fee.due
-        bill.period_text = selectors.period_text(bill)
+        bill.period_text = period_text(bill)
         bill.is_overdue = bill.due_date < today
         bill.is_ticked = bill.pk in ticked
     payer = account.payer if account else None
@@ -169,7 +181,7 @@ def _window_context(
     tendered = form.data.get("tendered") if form.is_bound else None
     return {
         # After this cashier's 日结 of today the window says so first and takes no money (issue 17).
-        "day_closed": selectors.closing_of(room.project_id, request.user.pk, today),
+        "day_closed": closing_of(room.project_id, request.user.pk, today),
         "room": room,
         "account": account,
         "accounts": accounts,
@@ -178,7 +190,7 @@ def _window_context(
         "show_phones": can_see_phones(request.user, room.project_id),
         "bills": bills,
         "chosen": ticked,
-        "prepaid": selectors.prepaid_available(account, today) if account else money(0),
+        "prepaid": prepaid_available(account, today) if account else money(0),
         "auto_consume": billing_settings(room.project_id).auto_consume_prepaid,
         "rows": rows,
         "methods": PaymentMethod.choices,
@@ -217,11 +229,11 @@ def window_quote(request, room_id: int):
     room = _room_in_scope(request, room_id)
     account, _ = _accounts(room, request.POST.get("account"))
     on = _posted_date(request.POST.get("business_date"))
-    bills = selectors.unpaid_bills(account, on) if account else []
+    bills = unpaid_bills(account, on) if account else []
     figures = quote(
         bills, chosen_ids(request.POST), lines_from_post(request.POST), request.POST.get("tendered")
     )
-    closed = selectors.closing_of(room.project_id, request.user.pk, timezone.localdate())
+    closed = closing_of(room.project_id, request.user.pk, timezone.localdate())
     return render(request, "ledger/window_summary.html", {"quote": figures, "day_closed": closed})
 
 
@@ -242,12 +254,12 @@ def window_pay(request, room_id: int):
     if not form.is_valid():
         return again()
     key = form.cleaned_data["idempotency_key"]
-    done = selectors.payment_with_key(key, account) if account and key else None
+    done = payment_with_key(key, account) if account and key else None
     if done is not None:  # the same form sent twice (a double click, a reload): paid once
         return redirect("ledger:window_done", done.pk)
     # Quoted as of the payment's date, as payment_record charges it (the late fee's day count).
     on = min(form.cleaned_data["business_date"], timezone.localdate())
-    bills = selectors.unpaid_bills(account, on) if account else []
+    bills = unpaid_bills(account, on) if account else []
     figures = quote(bills, chosen, rows, form.cleaned_data["tendered"])
     cash = figures.cash
     if form.cleaned_data["tendered"] is not None and form.cleaned_data["tendered"] < cash:
@@ -271,14 +283,14 @@ def window_pay(request, room_id: int):
                 project=room.project_id,
                 username=form.cleaned_data["approver_username"],
                 password=form.cleaned_data["approver_password"],
-                roles=services.APPROVER_ROLES,
+                roles=APPROVER_ROLES,
                 rule="补录以前日期的收款须由另一人授权。",
             )
         if account is None:
             from wuye.billing.services import account_for  # a first payment opens the account
 
             account = account_for(room, user=request.user)
-        payment = services.payment_record(
+        payment = payment_record(
             user=request.user,
             account=account,
             lines=service_lines(rows),
@@ -331,7 +343,7 @@ def _place_error(exc: WuyeError, rows: list[LineInput], form: PaymentForm) -> di
 def window_done(request, payment_id: int):
     """After paying: receipt number, allocations, change, print and invoice buttons, next household."""
     payment = _payment_in_scope(request, payment_id)
-    receipt = selectors.receipt_data(payment)
+    receipt = receipt_data(payment)
     tendered = parse_amount(request.GET.get("tendered"))
     cash = sum(
         (line.amount for line in payment.lines.all() if line.method == PaymentMethod.CASH),
@@ -363,14 +375,14 @@ def _payment_page(
         {
             "payment": payment,
             "reversal": getattr(payment, "reversal", None) if _has_reversal(payment) else None,
-            "receipt": selectors.receipt_data(payment),
+            "receipt": receipt_data(payment),
             "invoice_requests": payment.invoice_requests.select_related("requested_by").order_by(
                 "id"
             ),
             "invoice_form": invoice_form
             or InvoiceRequestForm(initial={"title": payment.account.payer.name}),
             "invoice_error": invoice_error,
-            "can_collect": role_in(request.user, payment.project_id) in services.COLLECTOR_ROLES,
+            "can_collect": role_in(request.user, payment.project_id) in COLLECTOR_ROLES,
         },
         status=status,
     )
@@ -409,7 +421,7 @@ def receipt_pdf(request, payment_id: int):
         return HttpResponse(
             "纸张须为 a4 或 roll", status=400, content_type="text/plain; charset=utf-8"
         )
-    data = selectors.receipt_data(payment, is_view=True)
+    data = receipt_data(payment, is_view=True)
     return _receipt_response(payment, data, paper, "-view")
 
 
@@ -421,14 +433,14 @@ def receipt_print(request, payment_id: int):
     payment = _payment_in_scope(request, payment_id)
     paper = request.POST.get("paper", "a4")
     try:
-        printed = services.receipt_print_record(user=request.user, payment=payment, paper=paper)
+        printed = receipt_print_record(user=request.user, payment=payment, paper=paper)
     except NotInScope as exc:
         raise Http404(exc.message) from exc
     except WuyeError as exc:
         if exc.field == "user":
             raise PermissionDenied(exc.message) from exc
         return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
-    data = selectors.receipt_data(payment, is_reprint=printed.is_reprint)
+    data = receipt_data(payment, is_reprint=printed.is_reprint)
     return _receipt_response(payment, data, paper, "-copy" if printed.is_reprint else "")
 
 
@@ -440,7 +452,7 @@ def invoice_request_create(request, payment_id: int):
     if not form.is_valid():
         return _payment_page(request, payment, invoice_form=form, status=400)
     try:
-        services.invoice_request_create(user=request.user, payment=payment, **form.cleaned_data)
+        receipts.invoice_request_create(user=request.user, payment=payment, **form.cleaned_data)
     except NotInScope as exc:
         raise Http404(exc.message) from exc
     except WuyeError as exc:
@@ -480,7 +492,7 @@ def invoice_requests(request):
             "page": Paginator(rows, 50).get_page(request.GET.get("page")),
             "status": status,
             "statuses": InvoiceStatus.choices,
-            "can_issue": role in services.INVOICE_ISSUER_ROLES,
+            "can_issue": role in INVOICE_ISSUER_ROLES,
             "issue_form": InvoiceIssueForm(),
         },
     )
@@ -497,7 +509,7 @@ def invoice_request_issue(request, request_id: int):
     form = InvoiceIssueForm(request.POST)
     form.is_valid()
     try:
-        services.invoice_request_mark_issued(
+        invoice_request_mark_issued(
             user=request.user,
             invoice_request=invoice,
             invoice_no=form.cleaned_data.get("invoice_no", ""),

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from wuye.core.money import money
 from wuye.dunning.enums import CaseClass
 from wuye.dunning.models import ArrearsCase, ContactRecord
-from wuye.ledger.selectors import unpaid_bills
+from wuye.ledger.selectors.window import unpaid_bills
 from wuye.messaging import defaults
 from wuye.messaging.models import LetterSettings, MessageTemplate, OutboxMessage, TalkingPoint
 

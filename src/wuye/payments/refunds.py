@@ -21,15 +21,16 @@ from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import User
 from wuye.core.money import money, to_decimal
 from wuye.core.scope import role_in
-from wuye.ledger import selectors as ledger_selectors
-from wuye.ledger import services as ledger
+from wuye.ledger.selectors.payments import payment_is_reversed
+from wuye.ledger.selectors.prepaid import prepaid_available
+from wuye.ledger.services.checks import APPROVER_ROLES, COLLECTOR_ROLES
+from wuye.ledger.services.reversals import payment_reverse, prepaid_refund
 from wuye.payments.channels.base import Notice, channel_for
 from wuye.payments.enums import IssueKind, OrderStatus, RefundStatus
 from wuye.payments.issues import issue_raise
 from wuye.payments.models import OnlineRefund, PaymentOrder
 
-REFUND_ROLES = ledger.COLLECTOR_ROLES
-APPROVER_ROLES = ledger.APPROVER_ROLES
+REFUND_ROLES = COLLECTOR_ROLES
 
 
 def refund_request(
@@ -58,7 +59,7 @@ def refund_request(
         locked = PaymentOrder.objects.select_for_update().get(pk=order.pk)
         if locked.status != OrderStatus.PAID or locked.payment_id is None:
             raise ValidationFailed("只有已入账的线上支付可以退款", field="order")
-        if ledger_selectors.payment_is_reversed(locked.payment):
+        if payment_is_reversed(locked.payment):
             raise ValidationFailed("该笔收款已冲红，不能再退款", field="order")
         taken = sum(
             (r.amount for r in locked.refunds.exclude(status=RefundStatus.FAILED)), money(0)
@@ -69,7 +70,7 @@ def refund_request(
         if taken > 0 and value == locked.paid_amount:
             raise ValidationFailed("已有部分退款，不能再全额退款", field="amount")
         if value < locked.paid_amount:
-            available = ledger_selectors.prepaid_available(locked.account, timezone.localdate())
+            available = prepaid_available(locked.account, timezone.localdate())
             if value > available:
                 raise ValidationFailed(
                     f"部分退款从该户预存款中退回，可用预存款仅 {available} 元；"
@@ -132,14 +133,14 @@ def refund_complete(refund_pk: int, *, refund_id: str = "") -> OnlineRefund:
         order = refund.order
         reason = f"线上支付退款 {refund.out_refund_no}：{refund.reason}"[:200]
         if refund.amount == order.paid_amount:
-            refund.reversal = ledger.payment_reverse(
+            refund.reversal = payment_reverse(
                 user=refund.requested_by,
                 payment=order.payment,
                 reason=reason,
                 approved_by=refund.approved_by,
             )
         else:
-            refund.ledger_refund = ledger.prepaid_refund(
+            refund.ledger_refund = prepaid_refund(
                 user=refund.requested_by,
                 account=order.account,
                 amount=refund.amount,

@@ -33,8 +33,9 @@ from wuye.core.models import Membership, Project, User
 from wuye.core.money import ZERO, money
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
-from wuye.ledger import selectors as ledger_selectors
-from wuye.ledger import services as ledger
+from wuye.ledger.selectors.window import unpaid_bills
+from wuye.ledger.services.checks import COLLECTOR_ROLES
+from wuye.ledger.services.payments import payment_record
 from wuye.payments import refunds, selectors
 from wuye.payments.channels.base import (
     BadNotification,
@@ -55,7 +56,7 @@ from wuye.payments.models import (
 log = logging.getLogger(__name__)
 
 # Staff who may take a payment code at the window (the ledger's collectors).
-CASHIER_ROLES = ledger.COLLECTOR_ROLES
+CASHIER_ROLES = COLLECTOR_ROLES
 
 
 def order_minutes() -> int:
@@ -109,7 +110,7 @@ def order_quote(*, account: Account, bill_ids: list[int], on: datetime.date | No
     open bill left out unless the project allows skipping."""
     on = on or timezone.localdate()
     ids = _clean_bill_ids(bill_ids)
-    unpaid = ledger_selectors.unpaid_bills(account, on)
+    unpaid = unpaid_bills(account, on)
     by_id = {b.pk: b for b in unpaid}
     for bill_id in ids:
         if bill_id not in by_id:
@@ -260,7 +261,7 @@ def online_user_for(project: Project | int) -> User:
 
 def _post(order: PaymentOrder, user: User, amount: Decimal, day: datetime.date, txn: str, **kw):
     key = f"{order.channel}-{txn}"[:64]
-    return ledger.payment_record(
+    return payment_record(
         user=user,
         account=order.account,
         lines=[(order.channel, amount, txn)],
@@ -350,7 +351,7 @@ def order_settle(
                     taken = True
                     still = [
                         b.pk
-                        for b in ledger_selectors.unpaid_bills(order.account, attempt_day)
+                        for b in unpaid_bills(order.account, attempt_day)
                         if b.pk in set(bill_ids)
                     ]
                     payment = _post(

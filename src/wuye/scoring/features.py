@@ -42,7 +42,7 @@ from wuye.dunning.promise_kept import promise_counts
 from wuye.dunning.selectors import overdue_by_account
 from wuye.ledger.enums import PrepaidKind
 from wuye.ledger.models import Allocation, Payment, PrepaidMovement
-from wuye.ledger.selectors import MONEY_FIELD, visible_on
+from wuye.ledger.selectors.outstanding import MONEY_FIELD, visible_on
 from wuye.registry.enums import OccupancyState, RoomUse, TicketCategory
 from wuye.registry.models import LegacyIssue, ServiceTicket
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from wuye.ledger.services import COLLECTOR_ROLES
+from wuye.ledger.services.checks import COLLECTOR_ROLES
 
 register = template.Library()
 
