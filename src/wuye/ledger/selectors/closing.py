@@ -8,28 +8,14 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-from django.db.models import (
-    Count,
-    Q,
-    QuerySet,
-)
+from django.db.models import Count, Q, QuerySet
 
 from wuye.core.models import Project, User
 from wuye.core.money import ZERO
 from wuye.core.roles import Role
 from wuye.ledger.enums import PaymentMethod
-from wuye.ledger.models import (
-    CashierClosing,
-    Payment,
-    PaymentReversal,
-    Refund,
-)
-
-if TYPE_CHECKING:
-    pass
-
+from wuye.ledger.models import CashierClosing, Payment, PaymentReversal, Refund
 
 # --- the cashier's day -----------------------------------------------------------------------------
 

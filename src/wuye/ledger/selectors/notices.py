@@ -11,19 +11,14 @@ from django.utils.module_loading import import_string
 
 from wuye.billing.enums import BillKind
 from wuye.billing.models import Account, Bill
-from wuye.billing.selectors import (
-    billing_settings,
-)
+from wuye.billing.selectors import billing_settings
 from wuye.core.models import Project
 from wuye.core.money import ZERO, money
 
 if TYPE_CHECKING:
     from wuye.ledger.pdf import NoticeData
 from wuye.ledger.selectors.late_fees import late_fees_for
-from wuye.ledger.selectors.outstanding import (
-    bill_outstanding,
-    today,
-)
+from wuye.ledger.selectors.outstanding import bill_outstanding, today
 from wuye.ledger.selectors.receipts import period_text
 
 

@@ -9,7 +9,6 @@ period) — see ``visible_on``.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
 
 from django.db.models import (
     DecimalField,
@@ -27,13 +26,7 @@ from django.utils import timezone
 
 from wuye.billing.models import Bill, BillAdjustment
 from wuye.core.money import ZERO
-from wuye.ledger.models import (
-    Allocation,
-)
-
-if TYPE_CHECKING:
-    pass
-
+from wuye.ledger.models import Allocation
 
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 ZERO_MONEY = Value(ZERO, output_field=MONEY_FIELD)

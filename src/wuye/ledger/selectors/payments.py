@@ -4,26 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-from django.db.models import (
-    Prefetch,
-    QuerySet,
-    Sum,
-)
+from django.db.models import Prefetch, QuerySet, Sum
 
 from wuye.billing.models import Account
-from wuye.ledger.models import (
-    Allocation,
-    Payment,
-    PaymentLine,
-    PaymentReversal,
-    ReceiptPrint,
-)
-
-if TYPE_CHECKING:
-    pass
-
+from wuye.ledger.models import Allocation, Payment, PaymentLine, PaymentReversal, ReceiptPrint
 
 # --- payments --------------------------------------------------------------------------------------
 

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from wuye.billing.models import Account
 from wuye.core.money import ZERO, money
-from wuye.ledger.models import (
-    PrepaidMovement,
-)
-
-if TYPE_CHECKING:
-    pass
+from wuye.ledger.models import PrepaidMovement
 from wuye.ledger.selectors.outstanding import sum_money
 
 

@@ -10,12 +10,7 @@ from wuye.billing.enums import BillKind
 from wuye.billing.models import Bill
 from wuye.core.money import ZERO, money
 from wuye.ledger.enums import PaymentMethod, PrepaidKind
-from wuye.ledger.models import (
-    Allocation,
-    Payment,
-    PaymentReversal,
-    PrepaidMovement,
-)
+from wuye.ledger.models import Allocation, Payment, PaymentReversal, PrepaidMovement
 
 if TYPE_CHECKING:
     from wuye.ledger.pdf import ReceiptData

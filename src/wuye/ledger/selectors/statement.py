@@ -6,27 +6,14 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-from django.db.models import (
-    BooleanField,
-    ExpressionWrapper,
-    Q,
-    Sum,
-)
+from django.db.models import BooleanField, ExpressionWrapper, Q, Sum
 
 from wuye.billing.enums import AdjustmentKind, BillKind
 from wuye.billing.models import Account, Bill, BillAdjustment
 from wuye.core.money import ZERO, money
 from wuye.ledger.enums import PaymentMethod, PrepaidKind
-from wuye.ledger.models import (
-    Allocation,
-    Payment,
-    PrepaidMovement,
-)
-
-if TYPE_CHECKING:
-    pass
+from wuye.ledger.models import Allocation, Payment, PrepaidMovement
 from wuye.ledger.selectors.outstanding import (
     bill_outstanding,
     bill_visible_date,

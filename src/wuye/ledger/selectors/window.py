@@ -7,28 +7,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-from django.db.models import (
-    Count,
-    Min,
-    Q,
-)
+from django.db.models import Count, Min, Q
 
 from wuye.billing.models import Account, Bill
 from wuye.core.money import money
+from wuye.ledger.selectors.late_fees import NO_LATE_FEE_DUE, late_fees_for
+from wuye.ledger.selectors.outstanding import bill_outstanding, sum_money, today
+from wuye.ledger.selectors.prepaid import prepaid_balance
 from wuye.registry.models import Room
 from wuye.registry.selectors import room_payer
-
-if TYPE_CHECKING:
-    pass
-from wuye.ledger.selectors.late_fees import NO_LATE_FEE_DUE, late_fees_for
-from wuye.ledger.selectors.outstanding import (
-    bill_outstanding,
-    sum_money,
-    today,
-)
-from wuye.ledger.selectors.prepaid import prepaid_balance
 
 # --- the fee window --------------------------------------------------------------------------------
 

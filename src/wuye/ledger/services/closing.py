@@ -13,9 +13,7 @@ from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Project, User
 from wuye.ledger.locking import lock_receipt_sequence
-from wuye.ledger.models import (
-    CashierClosing,
-)
+from wuye.ledger.models import CashierClosing
 from wuye.ledger.selectors.closing import cashier_day, day_is_closed
 from wuye.ledger.services.checks import (
     APPROVER_ROLES,

@@ -22,16 +22,10 @@ from wuye.core.models import AuditEntry, User
 from wuye.core.money import ZERO, money
 from wuye.ledger.enums import PrepaidKind
 from wuye.ledger.locking import lock_accounts, lock_bills
-from wuye.ledger.models import (
-    Allocation,
-    PrepaidMovement,
-)
+from wuye.ledger.models import Allocation, PrepaidMovement
 from wuye.ledger.selectors.outstanding import bill_outstanding, visible_on
 from wuye.ledger.selectors.prepaid import prepaid_available
-from wuye.ledger.services.checks import (
-    open_bill_ids,
-    open_bills,
-)
+from wuye.ledger.services.checks import open_bill_ids, open_bills
 
 CONSUME_CHUNK = 500  # accounts per transaction when a billing run consumes prepaid balances
 

@@ -15,16 +15,8 @@ from wuye.core.models import User
 from wuye.core.roles import Role
 from wuye.ledger.enums import InvoiceKind, InvoiceStatus
 from wuye.ledger.locking import lock_payment
-from wuye.ledger.models import (
-    InvoiceRequest,
-    Payment,
-    PaymentReversal,
-    ReceiptPrint,
-)
-from wuye.ledger.services.checks import (
-    COLLECTOR_ROLES,
-    staff_check,
-)
+from wuye.ledger.models import InvoiceRequest, Payment, PaymentReversal, ReceiptPrint
+from wuye.ledger.services.checks import COLLECTOR_ROLES, staff_check
 
 PAPERS = {"a4": "A4", "roll": "收据纸"}
 

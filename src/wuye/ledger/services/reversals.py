@@ -19,13 +19,7 @@ from wuye.core.models import User
 from wuye.core.money import ZERO
 from wuye.ledger.enums import PrepaidKind
 from wuye.ledger.locking import lock_accounts, lock_payment, lock_receipt_sequence
-from wuye.ledger.models import (
-    Allocation,
-    Payment,
-    PaymentReversal,
-    PrepaidMovement,
-    Refund,
-)
+from wuye.ledger.models import Allocation, Payment, PaymentReversal, PrepaidMovement, Refund
 from wuye.ledger.selectors.prepaid import prepaid_available
 from wuye.ledger.services.checks import (
     APPROVER_ROLES,
