@@ -8,9 +8,9 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from wuye.billing import services as billing
-from wuye.billing.late_fees import LateFeeTerms
 from wuye.billing.models import LateFeeRule
 from wuye.core.errors import ValidationFailed
+from wuye.ledger.selectors.late_fees import LateFeeTerms
 
 pytestmark = pytest.mark.django_db
 D = datetime.date

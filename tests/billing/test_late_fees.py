@@ -4,7 +4,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wuye.billing.late_fees import LateFeeTerms, late_fee
+from wuye.ledger.selectors.late_fees import LateFeeTerms, late_fee
 
 D = datetime.date
 TERMS = LateFeeTerms(

@@ -1,4 +1,4 @@
-"""Issue 16 item 1: the late fee shown is the late fee charged (one day-count rule, billing.late_fees).
+"""Issue 16 item 1: the late fee shown is the late fee charged (one day-count rule, ledger.selectors.late_fees).
 
 The fee window quotes a household as of a day; paying exactly that total on that day must settle every
 bill and late fee with nothing left over and nothing put into prepaid balance.

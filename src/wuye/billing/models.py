@@ -4,6 +4,8 @@ Bills are append-only: a mistake is never edited or deleted, it is answered by a
 (reversal, discount, waiver, compensation). What a bill still asks for is a sum, computed in selectors.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -19,7 +21,6 @@ from wuye.billing.enums import (
     RunStatus,
     VacancyPolicy,
 )
-from wuye.billing.late_fees import LAW_MAX_CAP_MULTIPLIER
 from wuye.core.models import Company, Project
 from wuye.core.money import ROUNDING_CHOICES
 from wuye.registry.enums import RoomUse
@@ -27,6 +28,12 @@ from wuye.registry.models import Person, Room
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 PRICE = {"max_digits": 14, "decimal_places": 4}
+
+
+# LAW.md §6: a project's late-fee cap is at most 1.5 × the one-year LPR a year (it may only lower it);
+# the computation (wuye.ledger.selectors.late_fees) and the rule's settings both hold to it.
+LAW_MAX_CAP_MULTIPLIER = Decimal("1.5")
+DAYS_PER_YEAR = Decimal(365)
 
 
 class FeeItem(models.Model):

@@ -29,7 +29,6 @@ from django.db.models.functions import Coalesce
 from django.utils.module_loading import import_string
 
 from wuye.billing.enums import AdjustmentKind, BillKind
-from wuye.billing.late_fees import LateFeeTerms
 from wuye.billing.models import (
     Account,
     Bill,
@@ -37,7 +36,6 @@ from wuye.billing.models import (
     BillingRun,
     FeeItem,
     FeeStandard,
-    LateFeeRule,
     LprRate,
     MeterReading,
     ProjectBillingSettings,
@@ -175,8 +173,9 @@ def late_fees_due(
     project: Project, bills: Sequence[Bill], as_of: datetime.date, **kwargs: Any
 ) -> dict[int, Any]:
     """The late fee of each bill as of ``as_of`` (``LateFeeDue`` by bill id): the one computation,
-    the ledger's, which knows the allocations. Billing sits below the ledger, so it asks through the
-    ``WUYE_LATE_FEES`` setting (a dotted path, as the hooks of docs/decisions/0005)."""
+    the ledger's (``wuye.ledger.selectors.late_fees``: terms, day count, cap, the allocations), which
+    billing sits below, so it asks through the ``WUYE_LATE_FEES`` setting (a dotted path, as the
+    hooks of docs/decisions/0005); one call, nothing comes back down (docs/decisions/0011)."""
     return import_string(settings.WUYE_LATE_FEES)(project, bills, as_of, **kwargs)
 
 
@@ -188,21 +187,6 @@ def lpr_on(company_id: int, on: datetime.date) -> Decimal:
         .first()
     )
     return rate if rate is not None else DEFAULT_LPR
-
-
-def late_fee_terms_for(project: Project, on: datetime.date) -> LateFeeTerms | None:
-    """The late-fee terms in force on ``on``: the contract's rule and the company's latest LPR; ``None``
-    when the contract sets no late fee."""
-    rule = LateFeeRule.objects.filter(project=project).first()
-    if rule is None or not rule.enabled or rule.daily_rate <= 0:
-        return None
-    return LateFeeTerms(
-        daily_rate=rule.daily_rate,
-        grace_days=rule.grace_days,
-        start_date=rule.start_date,
-        cap_multiplier=rule.cap_multiplier or DEFAULT_CAP_MULTIPLIER,
-        lpr_annual=lpr_on(project.company_id, on),
-    )
 
 
 # --- meter readings ------------------------------------------------------------------------------

@@ -34,8 +34,8 @@ from wuye.billing.enums import (
     NotHandedOverPolicy,
     VacancyPolicy,
 )
-from wuye.billing.late_fees import LAW_MAX_CAP_MULTIPLIER
 from wuye.billing.models import (
+    LAW_MAX_CAP_MULTIPLIER,
     Account,
     Bill,
     BillAdjustment,
@@ -50,12 +50,11 @@ from wuye.billing.models import (
     SharedCharge,
 )
 from wuye.billing.runs import run_commit, run_preview, run_reverse  # noqa: F401  (re-exported)
-from wuye.billing.selectors import (  # noqa: F401  (late_fee_terms_for is re-exported)
+from wuye.billing.selectors import (
     bill_balance,
     billed_periods,
     billing_settings,
     last_reading,
-    late_fee_terms_for,
     late_fees_due,
     open_bills,
     revision_for,

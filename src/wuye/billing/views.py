@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST
 from wuye.billing import forms as f
 from wuye.billing import selectors, services
 from wuye.billing.enums import ChargeMethod, RunStatus
-from wuye.billing.late_fees import DAYS_PER_YEAR
 from wuye.billing.models import (
+    DAYS_PER_YEAR,
     Bill,
     FeeItem,
     FeeStandard,

@@ -94,18 +94,22 @@ def staff_check(user: User | None, project_id: int, roles: frozenset[Role], doin
 def day_open_check(project_id: int, cashier: User, day: datetime.date) -> None:
     """Refuses an entry dated on a day the cashier has already closed (call after the sequence lock)."""
     if day_is_closed(project_id, cashier.pk, day):
-        # A closed day stays closed (no reopening: the closing sheet went to finance). Today closed:
-        # a colleague whose day is open takes the money, or it is taken tomorrow.
-        way = (
-            "请由今天尚未日结的同事（其他收费员、客服主管或项目经理）办理，或明天再办理"
-            if day >= timezone.localdate()
-            else "请以今天的日期办理"
-        )
-        raise ValidationFailed(
-            f"{cashier} 的 {day:%Y-%m-%d} 已日结，不能再收款、冲红或退款；{way}",
-            code="ledger.day_closed",
-            field="business_date",
-        )
+        raise closed_day_refusal(cashier, day)
+
+
+def closed_day_refusal(cashier: User, day: datetime.date) -> ValidationFailed:
+    # A closed day stays closed (no reopening: the closing sheet went to finance). Today closed:
+    # a colleague whose day is open takes the money, or it is taken tomorrow.
+    way = (
+        "请由今天尚未日结的同事（其他收费员、客服主管或项目经理）办理，或明天再办理"
+        if day >= timezone.localdate()
+        else "请以今天的日期办理"
+    )
+    return ValidationFailed(
+        f"{cashier} 的 {day:%Y-%m-%d} 已日结，不能再收款、冲红或退款；{way}",
+        code="ledger.day_closed",
+        field="business_date",
+    )
 
 
 def clean_method(value: object, *, field: str, allow_prepaid: bool = True) -> str:

@@ -31,7 +31,6 @@ from django.utils.module_loading import import_string
 
 from wuye.billing.enums import BillKind
 from wuye.billing.models import Account, Bill
-from wuye.billing.selectors import late_fee_terms_for
 from wuye.core.approvals import approver_check, four_eyes_check, roles_text
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
@@ -39,13 +38,8 @@ from wuye.core.models import User
 from wuye.core.money import ZERO
 from wuye.ledger.enums import PaymentMethod, PrepaidKind
 from wuye.ledger.locking import lock_accounts, lock_bills, lock_receipt_sequence
-from wuye.ledger.models import (
-    Allocation,
-    Payment,
-    PaymentLine,
-    PrepaidMovement,
-)
-from wuye.ledger.selectors.late_fees import late_fees_for
+from wuye.ledger.models import Allocation, Payment, PaymentLine, PrepaidMovement
+from wuye.ledger.selectors.late_fees import late_fee_terms_for, late_fees_for
 from wuye.ledger.selectors.outstanding import bill_visible_date
 from wuye.ledger.selectors.prepaid import prepaid_available
 from wuye.ledger.services.checks import (
@@ -62,7 +56,7 @@ from wuye.ledger.services.checks import (
 )
 
 
-def _late_fee_text(bill: Bill, days: int) -> str:
+def late_fee_text(bill: Bill, days: int) -> str:
     return f"滞纳金：{bill.fee_item.name} {bill.period_start:%Y-%m}，逾期计息 {days} 天（按法定上限计）"[
         :200
     ]
@@ -275,7 +269,7 @@ def _payment_write(
     late_bills: list[Bill] = []
     if include_late_fees and settled:
         project = account.project
-        # The same computation as the window's quote as of ``day`` (billing.late_fees: the day of
+        # The same computation as the window's quote as of ``day`` (selectors.late_fees: the day of
         # payment accrues, so paying the quoted total settles bills and late fees exactly). Read as
         # of today, which sees every entry of the bill, with the terms in force on ``day``.
         fees = late_fees_for(
@@ -296,7 +290,7 @@ def _payment_write(
                 period_end=day,
                 amount=fees[bill.pk].due,
                 due_date=day,
-                description=_late_fee_text(bill, fees[bill.pk].days),
+                description=late_fee_text(bill, fees[bill.pk].days),
                 late_fee_for_id=bill.pk,
                 created_by=user,
             )
