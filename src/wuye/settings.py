@@ -288,6 +288,9 @@ WUYE_NOTICE_BANK_DETAILS = ["wuye.banking.selectors.notice_bank_details"]
 # environment (inline PEM text or a file path). A platform without WUYE_<P>_MERCHANT_ID talks to the
 # local fake (python -m wuye payments_fake, on WUYE_PAYMENTS_FAKE_URL), whose test keys it reads from
 # WUYE_PAYMENTS_FAKE_CONFIG (written by the fake at start-up).
+# Panels apps above the ledger add below the fee window's payment form (templates included with the
+# window's context: room, account, bills, chosen).
+WUYE_WINDOW_PANELS = ["payments/_window_micropay.html"]
 WUYE_PAYMENTS = {
     "order_minutes": int(os.environ.get("WUYE_PAYMENT_ORDER_MINUTES", "15")),
     # Where the platforms post their callbacks (must be HTTPS and public with a real merchant).

@@ -11,6 +11,7 @@ import datetime
 import uuid
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -198,6 +199,8 @@ def _window_context(
         "quote": quote(bills, chosen, rows, tendered),
         "form": form,
         "errors": {},
+        # Panels apps above the ledger add to the window (payment codes: wuye.payments).
+        "window_panels": getattr(settings, "WUYE_WINDOW_PANELS", []),
         **extra,
     }
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("orders/<int:order_id>/", views.order_page, name="order"),
     path("orders/<int:order_id>/refresh/", views.order_refresh, name="order_refresh"),
     path("orders/<int:order_id>/refund/", views.order_refund, name="order_refund"),
+    path("accounts/<int:account_id>/micropay/", views.micropay, name="micropay"),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
     path("reconciliation/run/", views.reconciliation_run, name="reconciliation_run"),
     path("reconciliation.xlsx", views.reconciliation_export, name="reconciliation_export"),

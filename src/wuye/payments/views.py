@@ -20,11 +20,13 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from wuye.billing.models import Account
 from wuye.core import xlsx
 from wuye.core.approvals import approver_of_form
 from wuye.core.errors import NotInScope, WuyeError
 from wuye.core.scope import project_ids_for, role_in
 from wuye.ledger.office_forms import place_error
+from wuye.ledger.window_forms import chosen_ids
 from wuye.payments import reconcile, refunds, selectors, services
 from wuye.payments.enums import Channel, ReconStatus
 from wuye.payments.forms import RefundForm
@@ -316,3 +318,45 @@ def reconciliation_export(request):
     )
     response["Content-Disposition"] = f'attachment; filename="reconciliation-{channel}-{day}.xlsx"'
     return response
+
+
+# --- the fee window: payment codes ------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def micropay(request, account_id: int):
+    """付款码收款 at the window: the ticked bills, paid from the owner's WeChat/Alipay payment code
+    through the same order and exactly-once posting as the owner page."""
+    account = (
+        Account.objects.select_related("room", "project")
+        .filter(pk=account_id, project_id__in=project_ids_for(request.user))
+        .first()
+    )
+    if account is None:
+        raise Http404("缴费账户不存在或不在您的项目范围内")
+    if role_in(request.user, account.project_id) not in services.CASHIER_ROLES:
+        raise PermissionDenied("您的角色不能收费。")
+    back = f"{reverse('ledger:window_room', args=[account.room_id])}?account={account.pk}"
+    try:
+        order = services.micropay_take(
+            user=request.user,
+            account=account,
+            bill_ids=chosen_ids(request.POST),
+            auth_code=request.POST.get("auth_code", ""),
+        )
+    except (WuyeError, NotInScope) as exc:
+        messages.error(request, f"付款码收款未成功：{exc.message}")
+        return redirect(back)
+    if order.payment_id is not None:
+        messages.success(
+            request, f"{order.get_channel_display()}付款码收款 {order.amount} 元已入账"
+        )
+        return redirect("ledger:window_done", order.payment_id)
+    if order.status == "open":
+        messages.info(request, "顾客需在手机上确认支付（输入密码）；确认后点“向平台查询支付结果”。")
+    else:
+        messages.error(
+            request, f"付款码收款未成功：{order.last_error or order.get_status_display()}"
+        )
+    return redirect("payments:order", order.pk)

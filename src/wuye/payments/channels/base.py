@@ -147,13 +147,25 @@ def channel_config(name: str) -> dict:
     return _fake_config(name)
 
 
+_CHANNELS: dict[tuple, BaseChannel] = {}
+
+
 def channel_for(name: str) -> BaseChannel:
+    """The channel of a platform, built once per configuration (loading and checking an RSA private
+    key costs tens of milliseconds: not something to do for every callback)."""
     from wuye.payments.channels import alipay, wechat  # noqa: PLC0415 - the registry of modules
 
     modules = {"wechat": wechat.WechatChannel, "alipay": alipay.AlipayChannel}
     if name not in modules:
         raise ChannelError(f"未知的支付渠道“{name}”")
-    return modules[name](channel_config(name))
+    config = channel_config(name)
+    key = (name, payments_settings().get("notify_base_url"), *sorted(config.items()))
+    channel = _CHANNELS.get(key)
+    if channel is None:
+        if len(_CHANNELS) > 16:
+            _CHANNELS.clear()
+        channel = _CHANNELS[key] = modules[name](config)
+    return channel
 
 
 def read_secret(value: str, path: str) -> str:

@@ -1,0 +1,279 @@
+#!/usr/bin/env python
+"""Online payment callbacks: 10,000 orders paid through WeChat Pay callbacks (10 % of them sent twice,
+mixed in) through the real view and service, beside 10,000 plain ``payment_record`` calls.
+
+    .venv/bin/python bench/bench_online_callbacks.py [--orders 10000] [--duplicates 0.1] [--keep]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/wuye_bench_online .venv/bin/python bench/bench_online_callbacks.py
+
+It works on a database of its own (SQLite in a temporary directory; on PostgreSQL the database named in
+``DATABASE_URL`` is dropped and created again, so its name must contain "bench").
+
+What it builds (not timed): 2 × N households with one open bill each (bulk-inserted), N open orders
+for the first N (bulk-inserted, as ``order_create`` would leave them), and the platform's side: the
+local fake WeChat Pay's key pairs; each callback is encrypted (AEAD_AES_256_GCM) and signed
+(SHA256withRSA) by the fake exactly as WeChat Pay does, in batches just before they are sent (so the
+5-minute freshness check holds), and their making is not timed.
+
+What it times:
+(a) N + duplicates callbacks POSTed to /payments/notify/wechat/ through Django's test client (URL
+    routing, middleware, the view, signature check, decryption, the order's row lock, payment_record);
+(b) N plain ``payment_record`` calls (WeChat line, one bill each) for the other N households.
+Target (issue 12): (a) < 60 s on PostgreSQL, no double posting. It prints (a)/(b) as the overhead of
+verification and idempotency, and exits non-zero on a double posting, an unposted order, a refused
+callback, or (on PostgreSQL) a time above the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import random
+import shutil
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+from _benchdb import drop_postgres_database, postgres_url, recreate_postgres_database  # noqa: E402
+
+TARGET_S = 60.0
+BATCH = 1000
+
+
+def line(label: str, text: str) -> None:
+    print(f"{label:<40} {text}", flush=True)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=10000)
+    parser.add_argument("--duplicates", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    return parser.parse_args()
+
+
+def build(n: int):
+    """2n households with one open bill each; n open orders for the first n. Returns
+    (orders, plain_accounts_with_bill)."""
+    from django.utils import timezone
+
+    from wuye.billing import services as billing
+    from wuye.billing.models import Account, Bill
+    from wuye.core.models import Company, Project
+    from wuye.payments.models import PaymentOrder, PaymentOrderBill
+    from wuye.registry.models import Building, Person, Room
+
+    company = Company.objects.create(name="基准物业", short_name="基准")
+    project = Project.objects.create(company=company, code="B1", name="基准小区")
+    item = billing.fee_item_create(
+        user=None,
+        project=project,
+        code="WYF",
+        name="物业服务费",
+        method="fixed",
+        late_fee_applies=False,
+    )
+    building = Building.objects.create(project=project, code="1", name="1栋")
+    rooms = Room.objects.bulk_create(
+        [
+            Room(project=project, building=building, code=f"1-{i:05d}", number=f"{i:05d}")
+            for i in range(2 * n)
+        ],
+        batch_size=2000,
+    )
+    people = Person.objects.bulk_create(
+        [Person(project=project, name=f"业主{i}") for i in range(2 * n)], batch_size=2000
+    )
+    accounts = Account.objects.bulk_create(
+        [Account(project=project, room=r, payer=p) for r, p in zip(rooms, people, strict=True)],
+        batch_size=2000,
+    )
+    period = datetime.date(2025, 1, 1)
+    bills = Bill.objects.bulk_create(
+        [
+            Bill(
+                project=project,
+                account=a,
+                room_id=a.room_id,
+                fee_item=item,
+                period_start=period,
+                period_end=datetime.date(2025, 1, 31),
+                amount=Decimal("100.00"),
+                due_date=datetime.date(2025, 1, 15),
+            )
+            for a in accounts
+        ],
+        batch_size=2000,
+    )
+    now = timezone.now()
+    orders = PaymentOrder.objects.bulk_create(
+        [
+            PaymentOrder(
+                out_trade_no=f"WYBENCH{i:010d}",
+                project=project,
+                account=accounts[i],
+                channel="wechat",
+                scene="native",
+                amount=Decimal("100.00"),
+                principal=Decimal("100.00"),
+                late_fee=Decimal("0.00"),
+                description="基准小区 物业费",
+                expires_at=now + datetime.timedelta(minutes=15),
+            )
+            for i in range(n)
+        ],
+        batch_size=2000,
+    )
+    PaymentOrderBill.objects.bulk_create(
+        [
+            PaymentOrderBill(
+                order=o, bill=bills[i], principal=Decimal("100.00"), late_fee=Decimal("0")
+            )
+            for i, o in enumerate(orders)
+        ],
+        batch_size=2000,
+    )
+    plain = [(accounts[i], bills[i]) for i in range(n, 2 * n)]
+    return project, orders, plain
+
+
+def main() -> int:
+    args = parse_args()
+    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
+    os.environ.setdefault("WUYE_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+    var_dir = tempfile.mkdtemp(prefix="wuye-bench-online-")
+    os.environ["WUYE_VAR_DIR"] = var_dir
+    os.environ["WUYE_ALLOWED_HOSTS"] = "127.0.0.1,testserver"
+    pg_url = postgres_url()
+    pg_name = recreate_postgres_database(pg_url) if pg_url else None
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from wuye.ledger import services as ledger
+    from wuye.ledger.models import Payment
+    from wuye.payments.fake.server import FakeWechat
+    from wuye.payments.models import PaymentOrder
+    from wuye.payments.services import online_user_for
+
+    rng = random.Random(args.seed)
+    failures: list[str] = []
+    try:
+        call_command("migrate", verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT sqlite_version()"
+                if connection.vendor == "sqlite"
+                else "SHOW server_version"
+            )
+            version = cursor.fetchone()[0]
+        line("database", f"{connection.vendor} {version} ({pg_name or var_dir})")
+        line("machine", f"Python {platform.python_version()}, {os.cpu_count()} CPUs")
+        started = time.perf_counter()
+        project, orders, plain = build(args.orders)
+        line(
+            "setup",
+            f"{2 * args.orders} households, {args.orders} orders: {time.perf_counter() - started:.1f} s",
+        )
+
+        fake = FakeWechat()
+        settings.WUYE_PAYMENTS = {
+            **settings.WUYE_PAYMENTS,
+            "wechat": fake.config(
+                "http://127.0.0.1:9"
+            ),  # callbacks only: the gateway is never called
+        }
+        user = online_user_for(project)
+        # The platform's side: trades paid, callbacks in a shuffled order with duplicates mixed in.
+        sends = list(range(len(orders)))
+        sends += rng.sample(sends, int(len(orders) * args.duplicates))
+        rng.shuffle(sends)
+        for order in orders:
+            fake.trades[order.out_trade_no] = {
+                "out_trade_no": order.out_trade_no,
+                "trade_type": "NATIVE",
+                "total": 10000,
+                "state": "NOTPAY",
+                "description": order.description,
+            }
+            fake.pay(order.out_trade_no)
+
+        client = Client(HTTP_HOST="127.0.0.1")
+        timed = 0.0
+        statuses: dict[int, int] = {}
+        for start in range(0, len(sends), BATCH):
+            batch = [
+                fake.pay_notification(orders[i].out_trade_no) for i in sends[start : start + BATCH]
+            ]
+            began = time.perf_counter()
+            for headers, body in batch:
+                response = client.post(
+                    "/payments/notify/wechat/",
+                    data=body,
+                    content_type="application/json",
+                    headers=headers,
+                )
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            timed += time.perf_counter() - began
+        posted = PaymentOrder.objects.filter(payment__isnull=False).count()
+        payments = Payment.objects.filter(online_order__isnull=False).count()
+        keys = Payment.objects.filter(idempotency_key__startswith="wechat-").count()
+        line(
+            "(a) callbacks through view and service",
+            f"{len(sends)} callbacks ({len(sends) - len(orders)} duplicates) {timed:.1f} s, "
+            f"{timed / len(sends) * 1000:.1f} ms each; answers {statuses}",
+        )
+        line("    orders posted / payments", f"{posted} / {payments} (keys {keys})")
+        if posted != len(orders):
+            failures.append(f"{len(orders) - posted} orders not posted")
+        if keys != len(orders) or payments != len(orders):
+            failures.append("double posting or missing payment")
+        if statuses.get(204, 0) != len(sends):
+            failures.append(f"refused callbacks: {statuses}")
+
+        began = time.perf_counter()
+        for account, bill in plain:
+            ledger.payment_record(
+                user=user,
+                account=account,
+                lines=[("wechat", Decimal("100.00"), f"PLAIN{bill.pk}")],
+                bill_ids=[bill.pk],
+                include_late_fees=True,
+            )
+        plain_s = time.perf_counter() - began
+        line(
+            "(b) plain payment_record calls",
+            f"{len(plain)} payments {plain_s:.1f} s, {plain_s / len(plain) * 1000:.1f} ms each",
+        )
+        ratio = (timed / len(sends)) / (plain_s / len(plain))
+        line("overhead (a) per callback / (b) per call", f"{ratio:.2f}")
+        verdict = "OK" if timed < TARGET_S else "ABOVE TARGET"
+        line("target", f"(a) < {TARGET_S:.0f} s on PostgreSQL: {timed:.1f} s {verdict}")
+        if connection.vendor == "postgresql" and timed >= TARGET_S:
+            failures.append(f"{timed:.1f} s above the {TARGET_S:.0f} s target")
+    finally:
+        connection.close()
+        if not args.keep:
+            if pg_name:
+                drop_postgres_database(pg_url, pg_name)
+            shutil.rmtree(var_dir, ignore_errors=True)
+    for failure in failures:
+        print(f"MISS: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
