@@ -91,3 +91,12 @@ def test_scene_must_belong_to_the_channel(payments_fake, household):
             account=household, bill_ids=_ids(household), channel="alipay", scene="native"
         )
     assert caught.value.field == "scene"
+
+
+def test_project_without_online_payment_refuses_orders(payments_fake, household):
+    PaymentSettings.objects.create(project=household.project, enabled=False)
+    with pytest.raises(ValidationFailed) as caught:
+        services.order_create(
+            account=household, bill_ids=_ids(household), channel="wechat", scene="native"
+        )
+    assert caught.value.code == "payments.disabled"

@@ -167,6 +167,10 @@ def order_create(
         raise ValidationFailed(
             "线上预交暂未开通，请到物业服务中心办理预交", field="pay_ahead_months"
         )
+    if scene != Scene.MICROPAY and not payment_settings(account.project_id).enabled:
+        raise ValidationFailed(
+            "本项目未开通线上缴费，请到物业服务中心缴费", code="payments.disabled", field="channel"
+        )
     chosen, principal, late_fee = order_quote(
         account=account, bill_ids=bill_ids, on=timezone.localdate(now)
     )
