@@ -28,7 +28,6 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -36,8 +35,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from wuye.core import hooks
 from wuye.core.errors import WuyeError
 
 FORMAT = 1
@@ -95,9 +94,9 @@ def table_counts() -> dict[str, int]:
 def figures() -> dict[str, Any]:
     """The figures of every ``WUYE_BACKUP_FIGURES`` hook (e.g. ledger totals), by hook path."""
     result = {}
-    for path in getattr(settings, "WUYE_BACKUP_FIGURES", []):
-        hook: Callable[[], dict[str, Any]] = import_string(path)
-        result[path] = json.loads(json.dumps(hook(), default=str, sort_keys=True))
+    paths = getattr(settings, "WUYE_BACKUP_FIGURES", [])
+    for path, found in zip(paths, hooks.call_each("WUYE_BACKUP_FIGURES"), strict=True):
+        result[path] = json.loads(json.dumps(found, default=str, sort_keys=True))
     return result
 
 

@@ -16,14 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from wuye.billing import calc
-from wuye.core import xlsx
+from wuye.core import hooks, xlsx
 from wuye.core.models import User
 from wuye.core.money import money
 from wuye.dunning.models import ArrearsCase, CollectionTeam, ContactRecord
@@ -208,12 +206,8 @@ def report_sections(*, project_ids: list[int], period: Period) -> list[ReportSec
     """Blocks of upper apps (the early warnings of wuye.alerts), listed in
     ``settings.WUYE_DAILY_REPORT_SECTIONS`` as dotted paths of ``f(project_ids=, period=)`` returning
     a ``ReportSection`` or ``None``: dunning cannot import them itself."""
-    found = []
-    for path in getattr(settings, "WUYE_DAILY_REPORT_SECTIONS", []):
-        section = import_string(path)(project_ids=project_ids, period=period)
-        if section is not None:
-            found.append(section)
-    return found
+    sections = hooks.call_each("WUYE_DAILY_REPORT_SECTIONS", project_ids=project_ids, period=period)
+    return [section for section in sections if section is not None]
 
 
 def team_progress(*, project_ids: Iterable[int], on: datetime.date) -> list[TeamRow]:

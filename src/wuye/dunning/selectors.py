@@ -7,7 +7,6 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -21,9 +20,9 @@ from django.db.models import (
     Sum,
     When,
 )
-from django.utils.module_loading import import_string
 
 from wuye.billing.models import Bill
+from wuye.core import hooks
 from wuye.core.models import Membership, User
 from wuye.core.money import money
 from wuye.core.scope import role_in
@@ -172,8 +171,7 @@ def today_tasks(*, user: User, project_id: int, on: datetime.date) -> list[Arrea
     for case in cases:
         case.rank_key = float(case.weight)
     # A ranker lives in an app above dunning (wuye.scoring): called by name, never imported.
-    for path in getattr(settings, "WUYE_CASE_RANKER", []):
-        import_string(path)(cases, project_id=project_id, on=on)
+    hooks.call_each("WUYE_CASE_RANKER", cases, project_id=project_id, on=on)
     cases.sort(key=lambda c: (not c.promise_tomorrow, -c.rank_key, c.pk))
     return cases
 

@@ -11,8 +11,8 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from wuye.core import hooks
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import User
@@ -53,13 +53,10 @@ def _sent_elsewhere(
 ) -> tuple[int, int]:
     """Messages other apps sent the household (reminders, thanks): the caps count every message,
     whoever sends it (LAW.md §8). Each ``WUYE_SMS_COUNTERS`` entry returns (today, this week)."""
-    today = week = 0
-    for path in getattr(settings, "WUYE_SMS_COUNTERS", []):
-        d, w = import_string(path)(
-            account_id=account_id, day_start=day_start, week_start=week_start
-        )
-        today, week = today + d, week + w
-    return today, week
+    counts = hooks.call_each(
+        "WUYE_SMS_COUNTERS", account_id=account_id, day_start=day_start, week_start=week_start
+    )
+    return sum(d for d, _ in counts), sum(w for _, w in counts)
 
 
 def _check_caps(case: ArrearsCase, at: datetime.datetime) -> None:
