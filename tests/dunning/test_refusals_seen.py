@@ -126,3 +126,13 @@ def test_the_promise_amount_box_shows_no_owed_amount_as_a_placeholder(client, st
     box = box[: box.index(">")]
     assert "placeholder" not in box and 'value=""' in box
     assert "承诺金额（选填，元）" in html and "不填表示未说金额" in html
+
+
+def test_a_contact_recorded_from_the_case_page_reloads_it(client, steward, case, today):
+    client.force_login(steward)
+
+    with at_hour(today, 10, 30):
+        response = post(client, case, owner_said="接了")
+
+    assert response["HX-Redirect"] == reverse("dunning:case", args=[case.pk]) + "#contacts"
+    assert ContactRecord.objects.filter(case=case, owner_said="接了").exists()

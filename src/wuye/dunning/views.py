@@ -163,7 +163,8 @@ def today(request):
     return render(request, "dunning/today.html", context)
 
 
-def _task_card(request, case: ArrearsCase, *, done=None, form=None, error=None):
+def _task_card(request, case: ArrearsCase, *, done=None):
+    """Today's card after a recorded contact (a refusal never replaces the card: see ``contact``)."""
     on = timezone.localdate()
     case = selectors.today_card(case.pk, on)
     case.url = reverse("dunning:case", args=[case.pk])
@@ -174,9 +175,8 @@ def _task_card(request, case: ArrearsCase, *, done=None, form=None, error=None):
             "case": case,
             "on": on,
             "done": done,
-            "open_form": error is not None,
             "show_phones": sees_case_phones(request.user, case),
-            **_form_context(case, form, error),
+            **_form_context(case),
         },
     )
 
