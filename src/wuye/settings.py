@@ -172,7 +172,9 @@ AXES_LOCKOUT_CALLABLE = "wuye.core.lockout.lockout_response"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Chinese only: our pages are written in Chinese, so Django's own words (the admin, form errors) must be
+# too, whatever language a browser asks for (an English browser saw "Site administration", "Add").
+LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

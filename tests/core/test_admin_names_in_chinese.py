@@ -49,3 +49,11 @@ def test_every_changelist_opens_and_is_titled_in_chinese(client, superuser):
         assert response.status_code == 200, meta.label
         title = re.search(r"<title>([^<]*)</title>", response.content.decode()).group(1)
         assert CJK.search(title.split("|")[0]), (meta.label, title)
+
+
+def test_an_english_browser_still_gets_the_admin_in_chinese(client, superuser):
+    client.force_login(superuser)
+    html = client.get(
+        reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"
+    ).content.decode()
+    assert "站点管理" in html and "Site administration" not in html
