@@ -67,6 +67,8 @@ PAYMENT_APPROVER_ROLES = _SUPERVISORS
 BILL_APPROVER_ROLES = _MANAGERS
 # Who marks invoice requests issued (finance keeps the tax books).
 INVOICE_ISSUER_ROLES = frozenset({Role.FINANCE, Role.COMPANY_ADMIN})
+# Who reconciles online payments with the platforms' statements (对账).
+RECONCILE_ROLES = frozenset({Role.FINANCE, Role.COMPANY_ADMIN})
 # Who sets up fees and standards and starts billing runs.
 BILLING_RUN_ROLES = _MANAGERS | {Role.FINANCE}
 # Who records meter readings and shared charges (stewards read the meters).

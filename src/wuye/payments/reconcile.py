@@ -22,11 +22,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from wuye.core import roles
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import User
 from wuye.core.money import ZERO, money
-from wuye.core.roles import Role
 from wuye.core.scope import role_in
 from wuye.payments import services
 from wuye.payments.channels.base import ChannelError, StatementRow, channel_for
@@ -38,7 +38,7 @@ from wuye.payments.models import (
     ReconciliationLine,
 )
 
-RECONCILE_ROLES = frozenset({Role.FINANCE, Role.COMPANY_ADMIN})
+RECONCILE_ROLES = roles.RECONCILE_ROLES  # defined in core.roles
 
 
 def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:

@@ -6,12 +6,10 @@ import datetime
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from django.conf import settings
-from django.utils.module_loading import import_string
-
 from wuye.billing.enums import BillKind
 from wuye.billing.models import Account, Bill
 from wuye.billing.selectors import billing_settings
+from wuye.core import hooks
 from wuye.core.models import Project
 from wuye.core.money import ZERO, money
 
@@ -62,10 +60,7 @@ def notices_for(
     company = project.company.name
     instructions = billing_settings(project).payment_instructions
     # How to pay by bank transfer, from the app that keeps the receiving accounts (banking, above).
-    bank_details = "".join(
-        import_string(path)(project=project)
-        for path in getattr(settings, "WUYE_NOTICE_BANK_DETAILS", [])
-    )
+    bank_details = "".join(hooks.call_each("WUYE_NOTICE_BANK_DETAILS", project=project))
     by_account: dict[int, list[Bill]] = defaultdict(list)
     for bill in bills:
         by_account[bill.account_id].append(bill)

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 
 from wuye.billing.models import Account, Bill
+from wuye.core import roles
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import User
 from wuye.core.money import money, to_decimal
@@ -21,19 +22,9 @@ from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.selectors.closing import day_is_closed
 from wuye.ledger.selectors.outstanding import bill_outstanding, visible_on
 
-# Who may take money (at the window, at the door with a POS, or posting a bank transfer).
-COLLECTOR_ROLES = frozenset(
-    {
-        Role.CASHIER,
-        Role.SUPERVISOR,
-        Role.PROJECT_MANAGER,
-        Role.COMPANY_ADMIN,
-        Role.FINANCE,
-        Role.STEWARD,
-    }
-)
-# Who may approve a payment reversal (冲红) or a prepaid refund (主管授权).
-APPROVER_ROLES = frozenset({Role.SUPERVISOR, Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
+# The grants are defined once in core.roles.
+COLLECTOR_ROLES = roles.COLLECTOR_ROLES
+APPROVER_ROLES = roles.PAYMENT_APPROVER_ROLES
 
 METHOD_LABELS = dict(PaymentMethod.choices)
 MAX_AMOUNT = Decimal("1000000000")  # one payment line; far above any household's fees

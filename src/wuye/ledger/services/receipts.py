@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from wuye.core import roles
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import User
@@ -117,7 +118,7 @@ def invoice_request_create(
 
 
 # Who marks an invoice request as issued: finance issue the invoice on the tax platform.
-INVOICE_ISSUER_ROLES = frozenset({Role.FINANCE, Role.COMPANY_ADMIN})
+INVOICE_ISSUER_ROLES = roles.INVOICE_ISSUER_ROLES
 
 
 def invoice_request_mark_issued(
