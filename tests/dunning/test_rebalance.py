@@ -140,3 +140,19 @@ def test_a_steward_has_no_rebalance_page(client, steward, crowded):
     client.force_login(steward)
 
     assert client.get(reverse("dunning:rebalance")).status_code == 403
+
+
+def test_the_preview_speaks_of_cases_amounts_and_plain_labels(client, project, crowded, supervisor):
+    client.force_login(supervisor)
+    html = client.get(reverse("dunning:rebalance")).content.decode()
+    loads = html.split('id="loads"')[1].split("</table>")[0]
+    assert "18 件" in loads and "¥" in loads and "偏重" in loads and "偏轻" in loads
+    assert "负荷" not in html and "2.0 = 平均" not in html
+    moves = html.split('id="moves"')[1].split("</table>")[0]
+    assert any(word in moves for word in ("一般", "较难", "很难"))
+
+
+def test_a_load_label_is_plain_words():
+    from wuye.dunning.assignment import load_label
+
+    assert [load_label(s) for s in (0.5, 2.0, 3.5)] == ["偏轻", "适中", "偏重"]

@@ -57,12 +57,29 @@ def case_weight(case: ArrearsCase) -> Decimal:
     return case.overdue_amount * CLASS_FACTOR.get(case.case_class, Decimal("1.0"))
 
 
+def load_label(score: float) -> str:
+    """A steward's load in words: the score is 2.0 for exactly the average (cases and difficulty)."""
+    if score < 1.6:
+        return "偏轻"
+    if score > 2.4:
+        return "偏重"
+    return "适中"
+
+
 @dataclass
 class Move:
     case: ArrearsCase
     giver: User | None
     taker: User
     weight: Decimal
+    average_weight: Decimal = Decimal("0")
+
+    @property
+    def difficulty(self) -> str:
+        """How hard this case is next to the project's average open case (amount × class factor)."""
+        if not self.average_weight or self.weight >= 2 * self.average_weight:
+            return "很难" if self.average_weight else "—"
+        return "较难" if self.weight >= self.average_weight else "一般"
 
 
 @dataclass
@@ -74,6 +91,16 @@ class Load:
     weight: Decimal = Decimal("0")
     score_before: float = 0.0
     score: float = 0.0
+    amount_before: Decimal = Decimal("0")  # Σ overdue of the cases held, before and after the plan
+    amount: Decimal = Decimal("0")
+
+    @property
+    def label_before(self) -> str:
+        return load_label(self.score_before)
+
+    @property
+    def label(self) -> str:
+        return load_label(self.score)
 
 
 @dataclass
@@ -125,6 +152,9 @@ def rebalance_plan(project_id: int) -> Plan:
         loads[uid].weight_before = sum(
             (weight[c.pk] for c in rows if c.assignee_id == uid), Decimal("0")
         )
+        loads[uid].amount_before = sum(
+            (c.overdue_amount for c in rows if c.assignee_id == uid), Decimal("0")
+        )
     total_w = sum(weight.values(), Decimal("0"))
     avg_n = len(cases) / len(stewards) or 1.0
     avg_w = float(total_w) / len(stewards) or 1.0
@@ -175,9 +205,11 @@ def rebalance_plan(project_id: int) -> Plan:
         load.count, load.weight = count[uid], wsum[uid]
         load.score_before = score(load.count_before, load.weight_before)
         load.score = score(count[uid], wsum[uid])
+        load.amount = sum((c.overdue_amount for c in held[uid]), Decimal("0"))
+        average_weight = total_w / len(cases) if cases else Decimal("0")
         for c in sorted(held[uid], key=lambda c: c.pk):
             if holder[c.pk] != uid:
-                plan.moves.append(Move(c, c.assignee, load.steward, weight[c.pk]))
+                plan.moves.append(Move(c, c.assignee, load.steward, weight[c.pk], average_weight))
     plan.moves.sort(key=lambda m: m.case.pk)
     return plan
 
