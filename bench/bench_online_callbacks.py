@@ -163,8 +163,8 @@ def main() -> int:
     from django.db import connection
     from django.test import Client
 
-    from wuye.ledger import services as ledger
     from wuye.ledger.models import Payment
+    from wuye.ledger.services.payments import payment_record
     from wuye.payments.fake.server import FakeWechat
     from wuye.payments.models import PaymentOrder
     from wuye.payments.services import online_user_for
@@ -246,7 +246,7 @@ def main() -> int:
 
         began = time.perf_counter()
         for account, bill in plain:
-            ledger.payment_record(
+            payment_record(
                 user=user,
                 account=account,
                 lines=[("wechat", Decimal("100.00"), f"PLAIN{bill.pk}")],
