@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.dunning import factories
+from tests.e2e.test_dashboard import seeded  # noqa: F401  (the dashboard's manager and bills)
 from wuye.core.audit import audit_record
 from wuye.core.models import User
 from wuye.core.roles import Role
@@ -140,3 +141,26 @@ def test_audit_log_lines_and_admin_in_chinese(live_server, page, company, projec
     expect(page.locator("#content-main")).to_contain_text("收据打印记录")
     expect(page.locator("#content-main")).not_to_contain_text("Task results")
     page.screenshot(path=str(screenshot_dir / "admin-index.png"), full_page=True)
+
+
+def test_rate_tooltips_show_percent(browser, live_server, seeded, screenshot_dir):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "jingli")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/reports/?as_of=2025-06-30&window=year")
+    page.wait_for_function("window.wuyeCharts && window.wuyeCharts.length === 4")
+    x, y = page.evaluate(
+        """() => {
+          const chart = window.wuyeCharts[0];
+          const box = chart.getDom().getBoundingClientRect();
+          const [x, y] = chart.convertToPixel({xAxisIndex: 0, yAxisIndex: 0}, [5, 50]);
+          return [box.left + x, box.top + y];
+        }"""
+    )
+    page.mouse.move(x, y)
+    tip = page.locator("div").filter(has_text="当期收缴率").filter(has_text="元").last
+    expect(tip).to_contain_text("%")
+    expect(tip).to_contain_text("元")
+    page.locator("#chart-trend").screenshot(path=str(screenshot_dir / "chart-rate-tooltip.png"))

@@ -14,12 +14,15 @@
     if (onClick) chart.on("click", onClick);
     charts.push(chart);
   }
+  // Rates in tooltips read as percentages (87.5%), amounts as yuan: each series says which it is.
+  const pct = (v) => (v == null ? "—" : `${Number(v).toFixed(1)}%`);
+  const yuan = (v) => (v == null ? "—" : `${money(v)} 元`);
   const narrow = (id) => { const n = document.getElementById(id); return n && n.clientWidth < 420; };
   const go = (url) => { if (url) window.location.href = url; };
 
   const t = data.trend;
   make("chart-trend", {
-    tooltip: { trigger: "axis", valueFormatter: (v) => (v == null ? "—" : v) },
+    tooltip: { trigger: "axis" },
     legend: { top: 0 },
     grid: { left: 60, right: 70, top: 40, bottom: 30 },
     xAxis: { type: "category", data: t.months },
@@ -28,11 +31,11 @@
       { type: "value", name: "金额（元）", splitLine: { show: false } },
     ],
     series: [
-      { name: "实收（本期+清欠）", type: "bar", yAxisIndex: 1, data: t.received, itemStyle: { color: "#9cc3f5" } },
-      { name: "计划金额", type: "bar", yAxisIndex: 1, data: t.target, itemStyle: { color: "#e0e6ee" } },
-      { name: "当期收缴率", type: "line", data: t.current, smooth: false, symbolSize: 7, itemStyle: { color: "#1f6feb" } },
-      { name: "综合收缴率", type: "line", data: t.overall, symbolSize: 6, itemStyle: { color: "#2e7d32" } },
-      { name: "目标收缴率", type: "line", data: t.target_rate, symbol: "none", lineStyle: { type: "dashed", width: 2 }, itemStyle: { color: "#c62828" } },
+      { name: "实收（本期+清欠）", type: "bar", yAxisIndex: 1, data: t.received, tooltip: { valueFormatter: yuan }, itemStyle: { color: "#9cc3f5" } },
+      { name: "计划金额", type: "bar", yAxisIndex: 1, data: t.target, tooltip: { valueFormatter: yuan }, itemStyle: { color: "#e0e6ee" } },
+      { name: "当期收缴率", type: "line", data: t.current, tooltip: { valueFormatter: pct }, smooth: false, symbolSize: 7, itemStyle: { color: "#1f6feb" } },
+      { name: "综合收缴率", type: "line", data: t.overall, tooltip: { valueFormatter: pct }, symbolSize: 6, itemStyle: { color: "#2e7d32" } },
+      { name: "目标收缴率", type: "line", data: t.target_rate, tooltip: { valueFormatter: pct }, symbol: "none", lineStyle: { type: "dashed", width: 2 }, itemStyle: { color: "#c62828" } },
     ],
   }, (p) => go(t.urls[p.dataIndex]));
 
