@@ -1,14 +1,25 @@
 """Shared fixtures. Test data is made through the real services, as users of the system would."""
 
+import os
+
 import pytest
 
 from wuye.core.models import Company, Membership, Project, User
 from wuye.core.roles import Role
 
+# Tasks run at once, in the test's process and transaction. WUYE_TEST_TASKS_BACKEND=rq (the second
+# pass of .ci/run) puts them through RQ and Redis instead, still at once (WUYE_RQ_ASYNC=0).
+TEST_TASKS_BACKEND = {
+    "rq": "django_tasks_rq.RQBackend",
+    "": "django_tasks.backends.immediate.ImmediateBackend",
+}[os.environ.get("WUYE_TEST_TASKS_BACKEND", "")]
+
 
 @pytest.fixture(autouse=True)
 def _immediate_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = {
+        "default": {"BACKEND": TEST_TASKS_BACKEND, "QUEUES": settings.WUYE_TASK_QUEUES}
+    }
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from wuye.core.roles import AUDIT_ROLES, Role
 from wuye.core.scope import role_in
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.ledger.services.checks import COLLECTOR_ROLES
+from wuye.ops.selectors import OPS_ROLES
 from wuye.payments.reconcile import RECONCILE_ROLES
 from wuye.registry.views import home as project_overview
 from wuye.reports.access import DASHBOARD_ROLES, PLAN_ROLES
@@ -85,6 +86,7 @@ NAV: list[tuple[str, list[Entry]]] = [
         ],
     ),
     ("日志", [Entry("操作日志", "audit_log", AUDIT_ROLES)]),
+    ("系统", [Entry("系统任务", "ops:jobs", OPS_ROLES)]),
 ]
 
 

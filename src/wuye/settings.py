@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "wuye.banking",
     "wuye.payments",
     "wuye.reports",
+    "wuye.ops",
     "wuye.demo",
 ]
 
@@ -212,11 +213,79 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get("WUYE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+# Background tasks (docs/operations/workers.md). The ORM queue (django-tasks-db) by default;
+# WUYE_TASKS_BACKEND=rq puts them on RQ over Redis (WUYE_REDIS_URL), for workers on several machines.
+# Queues: "long" (billing, reports, exports, training), "quick" (SMS, callbacks), "default" (the rest);
+# a worker serves all of them or some (``db_worker --queue-name quick``, ``rqworker quick``).
+WUYE_TASK_QUEUES = ["default", "long", "quick"]
+WUYE_TASKS_BACKEND = os.environ.get("WUYE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+if WUYE_TASKS_BACKEND in {"rq", "django_tasks_rq.RQBackend"}:
+    WUYE_TASKS_BACKEND = "django_tasks_rq.RQBackend"
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+elif WUYE_TASKS_BACKEND in {"db", "database"}:
+    WUYE_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
+TASKS = {"default": {"BACKEND": WUYE_TASKS_BACKEND, "QUEUES": WUYE_TASK_QUEUES}}
+WUYE_REDIS_URL = os.environ.get("WUYE_REDIS_URL", "redis://127.0.0.1:6379/0")
+# RQ kills a job after its queue's timeout (seconds): a billing run of a large project takes minutes.
+# WUYE_RQ_ASYNC=0 runs each job at once in the process that queues it, still through Redis (tests).
+_RQ_TIMEOUTS = {"default": 3600, "long": 6 * 3600, "quick": 300}
+RQ_QUEUES = {
+    name: {
+        "URL": WUYE_REDIS_URL,
+        "DEFAULT_TIMEOUT": _RQ_TIMEOUTS[name],
+        "ASYNC": env_bool("WUYE_RQ_ASYNC", True),
     }
+    for name in WUYE_TASK_QUEUES
 }
+
+# --- The schedule (wuye.ops, docs/operations/schedule.md) ----------------------------------------
+# The daily chain, in order, per active project: dotted paths of wuye.ops.steps.Step objects. An app
+# adds its step with one line (bank statement fetching, online-payment order queries, reconciliation).
+WUYE_DAILY_STEPS = [
+    "wuye.ops.steps.billing",  # only where the project switched on automatic billing, on its day
+    "wuye.ops.steps.dunning",
+    "wuye.ops.steps.credit",
+    "wuye.ops.steps.warnings",
+    "wuye.ops.steps.reminders",  # waits for WUYE_SCHEDULE_MESSAGES_AT and the SMS window (LAW.md §8)
+    "wuye.ops.steps.summary",
+    "wuye.ops.steps.ledger_check",
+    "wuye.ops.steps.training",  # weekly, on WUYE_SCHEDULE_TRAINING_WEEKDAY
+]
+# The chain starts at WUYE_SCHEDULE_AT (local time); steps that send messages wait for
+# WUYE_SCHEDULE_MESSAGES_AT (inside 08:00–21:00), and the steps after them wait too (the chain is in order).
+WUYE_SCHEDULE_AT = os.environ.get("WUYE_SCHEDULE_AT", "05:30")
+WUYE_SCHEDULE_MESSAGES_AT = os.environ.get("WUYE_SCHEDULE_MESSAGES_AT", "09:30")
+WUYE_SCHEDULE_TRAINING_WEEKDAY = int(
+    os.environ.get("WUYE_SCHEDULE_TRAINING_WEEKDAY", "6")
+)  # Sunday
+# Days a restarted scheduler goes back to run what it missed (each missed day once).
+WUYE_SCHEDULE_CATCH_UP_DAYS = int(os.environ.get("WUYE_SCHEDULE_CATCH_UP_DAYS", "3"))
+# How often the scheduler looks (seconds); a step queued or running longer than this is failed.
+WUYE_SCHEDULE_TICK_SECONDS = int(os.environ.get("WUYE_SCHEDULE_TICK_SECONDS", "300"))
+WUYE_SCHEDULE_STALE_MINUTES = int(os.environ.get("WUYE_SCHEDULE_STALE_MINUTES", "360"))
+# A step whose time passed this long ago without a run is shown as "did not run" on the dashboard.
+WUYE_SCHEDULE_LATE_MINUTES = int(os.environ.get("WUYE_SCHEDULE_LATE_MINUTES", "60"))
+
+# --- Health and metrics (docs/operations/monitoring.md) ------------------------------------------
+# GET /health/ answers 200 or 503 with JSON: each check below (dotted paths of f() -> (ok, detail)).
+WUYE_HEALTH_CHECKS = [
+    "wuye.ops.health.database",
+    "wuye.ops.health.task_queue",
+    "wuye.ops.health.scheduler",
+    "wuye.ops.health.disk",
+]
+WUYE_HEALTH_QUEUE_MAX_SECONDS = int(os.environ.get("WUYE_HEALTH_QUEUE_MAX_SECONDS", "900"))
+WUYE_HEALTH_MIN_FREE_MB = int(os.environ.get("WUYE_HEALTH_MIN_FREE_MB", "1024"))
+# WUYE_METRICS=1: Prometheus metrics (django-prometheus) at /metrics: request latency per view, task
+# durations and failures, queue depth. Off by default; expose /metrics to the monitoring host only.
+WUYE_METRICS = env_bool("WUYE_METRICS", False)
+if WUYE_METRICS:
+    INSTALLED_APPS += ["django_prometheus"]
+    MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        *MIDDLEWARE,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ]
 
 # Largest Excel file an import accepts, in rows (a company's biggest project is ~20,000 rooms).
 WUYE_IMPORT_MAX_ROWS = int(os.environ.get("WUYE_IMPORT_MAX_ROWS", "50000"))
@@ -326,6 +395,9 @@ WUYE_PAYMENTS = {
 # Called (after commit) with project_id= and on= when a daily dunning run finishes: the open cases
 # are rescored for today's list (wuye.scoring).
 WUYE_AFTER_DUNNING_RUN = ["wuye.scoring.services.after_dunning_run"]
+# Notices the dashboard shows above its figures (dotted paths of f(user=, project_ids=) -> list of
+# {"text", "url"}): the schedule's failed or missed steps (wuye.ops, above reports).
+WUYE_DASHBOARD_NOTICES = ["wuye.ops.selectors.dashboard_notices"]
 # Called by today's list with (cases, project_id=, on=) to set each case's rank_key and reasons;
 # empty: the list is ordered by overdue amount × aging.
 WUYE_CASE_RANKER = ["wuye.scoring.ranking.rank"]

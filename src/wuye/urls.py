@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from wuye.api.urls import api
 from wuye.navigation import start
+from wuye.ops.health import health
 from wuye.registry.views import home
 
 admin.site.site_header = "wuye 物业收费与催缴 · 系统配置"
@@ -28,6 +29,8 @@ urlpatterns = [
     path("banking/", include("wuye.banking.urls")),
     path("payments/", include("wuye.payments.urls")),
     path("reports/", include("wuye.reports.urls")),
+    path("ops/", include("wuye.ops.urls")),
+    path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -80,7 +80,11 @@ for model, fields, path in (
     (LprRate, ["company", "effective_from", "annual_rate"], "company"),
     (LateFeeWaiver, ["bill", "amount", "effective_date", "reason"], "bill__project_id"),
     (PayAheadRule, ["name", "fee_item", "min_months", "discount_rate", "free_months"], None),
-    (ProjectBillingSettings, ["project", "auto_consume_prepaid", "max_prepay_months"], None),
+    (
+        ProjectBillingSettings,
+        ["project", "auto_consume_prepaid", "max_prepay_months", "auto_billing"],
+        None,
+    ),
 ):
     attrs = {"list_display": fields}
     if path == "company":  # company-wide rows (the LPR)

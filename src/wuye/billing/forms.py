@@ -232,8 +232,22 @@ class WaiverForm(ApproverFields):
 class BillingSettingsForm(forms.ModelForm):
     class Meta:
         model = ProjectBillingSettings
-        fields = ["auto_consume_prepaid", "max_prepay_months", "payment_instructions"]
+        fields = [
+            "auto_consume_prepaid",
+            "max_prepay_months",
+            "payment_instructions",
+            "auto_billing",
+            "auto_billing_day",
+        ]
         widgets = {"payment_instructions": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left empty: the 1st of the month (a form saved before the field existed keeps working).
+        self.fields["auto_billing_day"].required = False
+
+    def clean_auto_billing_day(self):
+        return self.cleaned_data.get("auto_billing_day") or 1
 
     def _post_clean(self):
         """The service validates."""

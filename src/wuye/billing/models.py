@@ -7,6 +7,7 @@ Bills are append-only: a mistake is never edited or deleted, it is answered by a
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -528,6 +529,17 @@ class ProjectBillingSettings(models.Model):
         Project, on_delete=models.CASCADE, related_name="billing_settings"
     )
     auto_consume_prepaid = models.BooleanField(_("新账单自动抵扣预存款"), default=True)
+    # The scheduler (wuye.ops) bills the month by itself on this day when switched on; off by
+    # default: a company turns it on once its fee settings are checked (docs/operations/schedule.md).
+    auto_billing = models.BooleanField(
+        _("每月自动计费"), default=False, help_text=_("开启后，系统在每月的自动计费日生成当月账单")
+    )
+    auto_billing_day = models.PositiveSmallIntegerField(
+        _("自动计费日"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text=_("每月几号（1–28）"),
+    )
     max_prepay_months = models.PositiveSmallIntegerField(
         _("预交上限(月)"), default=12, help_text=_("地方规定可能限制预收月数")
     )
@@ -540,6 +552,12 @@ class ProjectBillingSettings(models.Model):
     class Meta:
         verbose_name = _("项目收费设置")
         verbose_name_plural = _("项目收费设置")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(auto_billing_day__gte=1, auto_billing_day__lte=28),
+                name="billing_auto_day_1_to_28",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"收费设置 {self.project_id}"

@@ -901,7 +901,13 @@ def pay_ahead_rule_add(
 def billing_settings_update(
     *, user: User | None, project: Project, **changes: Any
 ) -> ProjectBillingSettings:
-    allowed = {"auto_consume_prepaid", "max_prepay_months", "payment_instructions"}
+    allowed = {
+        "auto_consume_prepaid",
+        "max_prepay_months",
+        "payment_instructions",
+        "auto_billing",
+        "auto_billing_day",
+    }
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(f"不能修改字段：{', '.join(sorted(unknown))}")

@@ -7,9 +7,11 @@ shapes from ``figures``, workbooks from ``exporting`` and plan writes from ``ser
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,6 +20,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 
 from wuye.core.dates import date_param
@@ -28,6 +31,8 @@ from wuye.reports import exporting, figures, forms, services
 from wuye.reports.access import plan_projects, report_access
 from wuye.reports.export_tasks import report_export
 from wuye.reports.models import CollectionPlan
+
+logger = logging.getLogger(__name__)
 
 HOUSEHOLDS_PAGE = 100
 POLL_SECONDS = 1
@@ -134,11 +139,24 @@ def _query(request, *drop: str) -> str:
     return q.urlencode()
 
 
+def _notices(request, access) -> list[dict]:
+    """Warnings apps above reports put on the dashboard (``WUYE_DASHBOARD_NOTICES``: the schedule's
+    failed or missed steps); a hook that fails never takes the dashboard down."""
+    ids = [p.pk for p in access.projects]
+    found: list[dict] = []
+    for path in getattr(settings, "WUYE_DASHBOARD_NOTICES", []):
+        try:
+            found.extend(import_string(path)(user=request.user, project_ids=ids))
+        except Exception:
+            logger.exception("dashboard notice %s failed", path)
+    return found
+
+
 @login_required
 @require_GET
 def dashboard(request):
     access, form = _filters(request)
-    context = {"form": form, "access": access}
+    context = {"form": form, "access": access, "notices": _notices(request, access)}
     if not form.is_valid():
         return _invalid(request, "reports/dashboard.html", form, context)
     board = figures.dashboard(access, form.cleaned_data)
