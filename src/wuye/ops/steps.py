@@ -156,7 +156,7 @@ def _summary(project: Project, day: datetime.date) -> Outcome:
     from wuye.reports.summary import refresh
 
     r = refresh()
-    return r.added, {"added": r.added, "seconds": round(r.seconds, 2)}
+    return sum(r.added.values()), {"added": r.added, "seconds": round(r.seconds, 2)}
 
 
 summary = Step("summary", "报表汇总刷新", _summary, queue=LONG_QUEUE)

@@ -166,6 +166,7 @@ def execute(run_id: int) -> JobRun | None:
         if step is None:
             raise LookupError(f"步骤 {run.step} 不在 WUYE_DAILY_STEPS 中")
         rows, detail = step.body(run.project, run.day)
+        rows = max(int(rows or 0), 0)
     except Exception as exc:
         log.exception("ops: step %s of project %s for %s failed", run.step, run.project_id, run.day)
         text = "".join(traceback.format_exception(exc)[-6:])
@@ -177,9 +178,17 @@ def execute(run_id: int) -> JobRun | None:
     else:
         run.status = RunStatus.OK
         run.finished_at = timezone.now()
-        run.rows = max(int(rows or 0), 0)
+        run.rows = rows
         run.detail = detail or {}
-        run.save(update_fields=["status", "finished_at", "rows", "detail"])
+        try:
+            run.save(update_fields=["status", "finished_at", "rows", "detail"])
+        except Exception as exc:  # e.g. a detail that is not JSON: the work is done, say so
+            log.exception("ops: recording %s failed", run)
+            JobRun.objects.filter(pk=run_id).update(
+                status=RunStatus.FAILED,
+                finished_at=timezone.now(),
+                error=f"已运行，但结果无法记录：{type(exc).__name__}: {exc}"[:4000],
+            )
     run.refresh_from_db()
     return run
 
