@@ -8,11 +8,13 @@ from wuye.core.models import Company, Membership, Project, User
 from wuye.core.roles import Role
 
 # Tasks run at once, in the test's process and transaction. WUYE_TEST_TASKS_BACKEND=rq (the second
-# pass of .ci/run) puts them through RQ and Redis instead, still at once (WUYE_RQ_ASYNC=0).
+# pass of .ci/run) puts them through RQ on Redis instead (database WUYE_TEST_REDIS_URL), still run at
+# once in the process that queues them (RQ's synchronous mode); tests/ops/test_rq.py runs a real worker.
 TEST_TASKS_BACKEND = {
     "rq": "django_tasks_rq.RQBackend",
     "": "django_tasks.backends.immediate.ImmediateBackend",
 }[os.environ.get("WUYE_TEST_TASKS_BACKEND", "")]
+TEST_REDIS_URL = os.environ.get("WUYE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +22,10 @@ def _immediate_tasks(settings):
     settings.TASKS = {
         "default": {"BACKEND": TEST_TASKS_BACKEND, "QUEUES": settings.WUYE_TASK_QUEUES}
     }
+    if TEST_TASKS_BACKEND.startswith("django_tasks_rq"):
+        settings.RQ_QUEUES = {
+            name: {"URL": TEST_REDIS_URL, "ASYNC": False} for name in settings.WUYE_TASK_QUEUES
+        }
 
 
 @pytest.fixture

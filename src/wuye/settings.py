@@ -227,15 +227,9 @@ elif WUYE_TASKS_BACKEND in {"db", "database"}:
 TASKS = {"default": {"BACKEND": WUYE_TASKS_BACKEND, "QUEUES": WUYE_TASK_QUEUES}}
 WUYE_REDIS_URL = os.environ.get("WUYE_REDIS_URL", "redis://127.0.0.1:6379/0")
 # RQ kills a job after its queue's timeout (seconds): a billing run of a large project takes minutes.
-# WUYE_RQ_ASYNC=0 runs each job at once in the process that queues it, still through Redis (tests).
 _RQ_TIMEOUTS = {"default": 3600, "long": 6 * 3600, "quick": 300}
 RQ_QUEUES = {
-    name: {
-        "URL": WUYE_REDIS_URL,
-        "DEFAULT_TIMEOUT": _RQ_TIMEOUTS[name],
-        "ASYNC": env_bool("WUYE_RQ_ASYNC", True),
-    }
-    for name in WUYE_TASK_QUEUES
+    name: {"URL": WUYE_REDIS_URL, "DEFAULT_TIMEOUT": _RQ_TIMEOUTS[name]} for name in WUYE_TASK_QUEUES
 }
 
 # --- The schedule (wuye.ops, docs/operations/schedule.md) ----------------------------------------

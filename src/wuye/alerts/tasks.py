@@ -29,7 +29,7 @@ def warnings_run_all(on: str | None = None) -> dict:
     return {"on": day.isoformat(), "raised": raised}
 
 
-@task()
+@task(queue_name="quick")
 def thanks_send(account_id: int) -> dict:
     """The thank-you after a payment (queued by the ``WUYE_AFTER_PAYMENT`` hook)."""
     result = thanks_for_account(account_id)

@@ -9,7 +9,7 @@ from wuye.banking.models import StatementImport
 from wuye.core.models import User
 
 
-@task()
+@task(queue_name="long")
 def statement_match_task(batch_id: int, user_id: int) -> dict:
     batch = StatementImport.objects.select_related("bank_account", "project").get(pk=batch_id)
     result = services.statement_match(user=User.objects.get(pk=user_id), batch=batch)

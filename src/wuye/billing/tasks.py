@@ -7,7 +7,7 @@ from django_tasks import task
 from wuye.billing.runs import run_execute
 
 
-@task()
+@task(queue_name="long")
 def billing_run_commit(run_id: int, user_id: int | None = None) -> dict:
     """Writes a queued billing run's bills in chunks; progress is on the run (``done_count``)."""
     run = run_execute(run_id, user_id)

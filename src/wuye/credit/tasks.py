@@ -12,7 +12,7 @@ import datetime
 from django_tasks import task
 
 
-@task()
+@task(queue_name="long")
 def credit_recompute_project(project_id: int, on: str | None = None) -> dict:
     """Recomputes every credit file of one project and re-segments it (``on`` as YYYY-MM-DD)."""
     from wuye.credit.services import credit_recompute

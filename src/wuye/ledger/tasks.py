@@ -16,7 +16,7 @@ from django_tasks import task
 logger = logging.getLogger(__name__)
 
 
-@task()
+@task(queue_name="long")
 def prepaid_consume_after_run(run_id: int) -> dict:
     """New bills of a committed billing run consume their accounts' prepaid balances."""
     from wuye.ledger.services.prepaid import prepaid_consume_for_run

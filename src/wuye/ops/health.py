@@ -56,7 +56,7 @@ def queue_ages() -> dict[str, float]:
 
         for name in settings.WUYE_TASK_QUEUES:
             queue = django_rq.get_queue(name)
-            ids = queue.get_job_ids(0, 0)
+            ids = queue.get_job_ids(0, 1)
             job = queue.fetch_job(ids[0]) if ids else None
             if job is not None and job.enqueued_at:
                 enqueued = job.enqueued_at

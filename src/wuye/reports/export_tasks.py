@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tasks import task
 
 
-@task()
+@task(queue_name="long")
 def report_export(job_id: str) -> dict:
     """Computes one queued export and writes its workbook; progress lives in the job file."""
     from wuye.core.models import User

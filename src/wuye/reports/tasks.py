@@ -11,7 +11,7 @@ from __future__ import annotations
 from django_tasks import task
 
 
-@task()
+@task(queue_name="long")
 def summary_refresh(full: bool = False) -> dict:
     """Adds the ledger rows the report summaries have not read yet (all of them when ``full``)."""
     from wuye.reports.summary import refresh

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django_tasks import task
 
 
-@task()
+@task(queue_name="long")
 def scoring_train_project(project_id: int, user_id: int | None = None) -> dict:
     """Retrains one project's model on its history and rescores its open cases."""
     from wuye.core.errors import ValidationFailed
@@ -33,7 +33,7 @@ def scoring_train_project(project_id: int, user_id: int | None = None) -> dict:
     }
 
 
-@task()
+@task(queue_name="long")
 def scoring_train_all() -> dict:
     """Queues the weekly retraining of every active project."""
     from wuye.core.models import Project
