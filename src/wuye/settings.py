@@ -229,7 +229,8 @@ WUYE_REDIS_URL = os.environ.get("WUYE_REDIS_URL", "redis://127.0.0.1:6379/0")
 # RQ kills a job after its queue's timeout (seconds): a billing run of a large project takes minutes.
 _RQ_TIMEOUTS = {"default": 3600, "long": 6 * 3600, "quick": 300}
 RQ_QUEUES = {
-    name: {"URL": WUYE_REDIS_URL, "DEFAULT_TIMEOUT": _RQ_TIMEOUTS[name]} for name in WUYE_TASK_QUEUES
+    name: {"URL": WUYE_REDIS_URL, "DEFAULT_TIMEOUT": _RQ_TIMEOUTS[name]}
+    for name in WUYE_TASK_QUEUES
 }
 
 # --- The schedule (wuye.ops, docs/operations/schedule.md) ----------------------------------------
@@ -273,6 +274,10 @@ WUYE_HEALTH_MIN_FREE_MB = int(os.environ.get("WUYE_HEALTH_MIN_FREE_MB", "1024"))
 # WUYE_METRICS=1: Prometheus metrics (django-prometheus) at /metrics: request latency per view, task
 # durations and failures, queue depth. Off by default; expose /metrics to the monitoring host only.
 WUYE_METRICS = env_bool("WUYE_METRICS", False)
+# Client addresses that may read /metrics (comma-separated; the address Django sees).
+WUYE_METRICS_ALLOW = [
+    a for a in os.environ.get("WUYE_METRICS_ALLOW", "127.0.0.1,::1").split(",") if a.strip()
+]
 if WUYE_METRICS:
     INSTALLED_APPS += ["django_prometheus"]
     MIDDLEWARE = [
@@ -280,6 +285,13 @@ if WUYE_METRICS:
         *MIDDLEWARE,
         "django_prometheus.middleware.PrometheusAfterMiddleware",
     ]
+    # Each process (gunicorn worker, task worker, scheduler) also serves its own metrics on the first
+    # free port of WUYE_METRICS_PORTS ("8001-8020"): task durations are recorded where tasks run.
+    _ports = os.environ.get("WUYE_METRICS_PORTS", "")
+    if _ports:
+        _low, _, _high = _ports.partition("-")
+        PROMETHEUS_METRICS_EXPORT_PORT_RANGE = range(int(_low), int(_high or _low) + 1)
+        PROMETHEUS_METRICS_EXPORT_ADDRESS = os.environ.get("WUYE_METRICS_ADDRESS", "127.0.0.1")
 
 # Largest Excel file an import accepts, in rows (a company's biggest project is ~20,000 rooms).
 WUYE_IMPORT_MAX_ROWS = int(os.environ.get("WUYE_IMPORT_MAX_ROWS", "50000"))

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -34,3 +35,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
+if settings.WUYE_METRICS:  # Prometheus metrics at /metrics (docs/operations/monitoring.md)
+    from wuye.ops.metrics import metrics_view
+
+    urlpatterns.append(path("metrics", metrics_view, name="metrics"))

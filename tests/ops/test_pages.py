@@ -156,9 +156,7 @@ def broken_hook(**kwargs):
     raise RuntimeError("boom")
 
 
-def test_a_company_admin_of_another_company_sees_nothing_of_ours(
-    client, project, chain, make_user
-):
+def test_a_company_admin_of_another_company_sees_nothing_of_ours(client, project, chain, make_user):
     from wuye.core.models import Company
 
     other = Company.objects.create(name="别家物业", short_name="别家")

@@ -61,9 +61,10 @@ def test_a_worker_burst_runs_the_chain_in_order_across_the_queues(rq, chain, pro
     tick(at(TUESDAY, 10))
     burst("long", "quick", "default")
     assert [k for k, _, _ in chain] == ["first", "broken", "texts", "last"]
-    assert set(
-        JobRun.objects.filter(day=TUESDAY).values_list("status", flat=True)
-    ) == {"ok", "skipped"}
+    assert set(JobRun.objects.filter(day=TUESDAY).values_list("status", flat=True)) == {
+        "ok",
+        "skipped",
+    }
 
 
 def test_message_steps_go_on_the_quick_queue_and_long_ones_on_the_long_queue(rq, chain, project):
