@@ -1,36 +1,19 @@
 from django.contrib import admin
 
+from wuye.core.admin import ReadOnlyAdmin
 from wuye.ops.models import JobRun, SchedulerBeat
 
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
-    list_display = [
-        "day",
-        "project",
-        "step",
-        "status",
-        "trigger",
-        "started_at",
-        "finished_at",
-        "rows",
-    ]
+class JobRunAdmin(ReadOnlyAdmin):
+    """Written only by the scheduler and 立即运行 (the 系统任务 page)."""
+
+    list_display = ["day", "project", "step", "status", "trigger", "started_at", "finished_at", "rows"]
     list_filter = ["status", "step", "trigger"]
     date_hierarchy = "day"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SchedulerBeat)
-class SchedulerBeatAdmin(admin.ModelAdmin):
+class SchedulerBeatAdmin(ReadOnlyAdmin):
+    project_path = None  # the installation's, not a project's: superusers only
     list_display = ["name", "last_tick", "host"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
