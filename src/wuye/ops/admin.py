@@ -8,7 +8,16 @@ from wuye.ops.models import JobRun, SchedulerBeat
 class JobRunAdmin(ReadOnlyAdmin):
     """Written only by the scheduler and 立即运行 (the 系统任务 page)."""
 
-    list_display = ["day", "project", "step", "status", "trigger", "started_at", "finished_at", "rows"]
+    list_display = [
+        "day",
+        "project",
+        "step",
+        "status",
+        "trigger",
+        "started_at",
+        "finished_at",
+        "rows",
+    ]
     list_filter = ["status", "step", "trigger"]
     date_hierarchy = "day"
 

@@ -67,6 +67,11 @@ class JobRun(models.Model):
         return step.label if step else self.step
 
     @property
+    def error_summary(self) -> str:
+        """The error's first line (the traceback below it is for the developers)."""
+        return self.error.split("\n", 1)[0]
+
+    @property
     def seconds(self) -> float | None:
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()

@@ -106,7 +106,9 @@ def problems(project_ids, now: datetime.datetime | None = None) -> list[Problem]
                 run = done.get(step.key)
                 if run is not None and run.status == RunStatus.FAILED:
                     found.append(
-                        Problem(names[project_id], day, step.label, "failed", run.error[:200])
+                        Problem(
+                            names[project_id], day, step.label, "failed", run.error_summary[:200]
+                        )
                     )
                 elif (run is None or run.status in OPEN_STATUSES) and (
                     now - due_time(step_list, index, day) > late

@@ -58,7 +58,5 @@ def run_now(request):
     except ValidationFailed as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request, f"已提交「{request.POST.get('step')}」，当前状态：{run.get_status_display()}"
-        )
+        messages.success(request, f"已提交「{run.label}」，当前状态：{run.get_status_display()}")
     return redirect("ops:jobs")
