@@ -18,10 +18,10 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from wuye.core.hooks import hooks
 from wuye.ops.selectors import beat, beat_is_stale
 
 log = logging.getLogger(__name__)
@@ -111,10 +111,10 @@ def disk() -> Check:
 
 def run_checks() -> tuple[bool, dict[str, dict[str, Any]]]:
     results: dict[str, dict[str, Any]] = {}
-    for path in settings.WUYE_HEALTH_CHECKS:
-        name = path.rsplit(".", 1)[-1]
+    for check in hooks("WUYE_HEALTH_CHECKS"):
+        name = check.__name__
         try:
-            ok, detail = import_string(path)()
+            ok, detail = check()
         except Exception as exc:
             log.warning("health check %s failed: %s", name, exc)
             ok, detail = False, {"error": type(exc).__name__}

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 
+from wuye.core.hooks import hooks
 from wuye.core.models import Project
 
 Outcome = tuple[int, dict[str, Any]]
@@ -44,7 +44,7 @@ class Step:
 
 def steps() -> list[Step]:
     """The configured chain, in order."""
-    return [import_string(path) for path in settings.WUYE_DAILY_STEPS]
+    return hooks("WUYE_DAILY_STEPS")
 
 
 def step_by_key(key: str) -> Step | None:

@@ -11,7 +11,6 @@ import logging
 from decimal import Decimal
 from urllib.parse import quote
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,11 +19,11 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 
 from wuye.core.dates import date_param
 from wuye.core.errors import ValidationFailed, WuyeError
+from wuye.core.hooks import hooks
 from wuye.core.privacy import NAMED_LIST_MARK, named_list_audit
 from wuye.core.scope import role_in
 from wuye.reports import exporting, figures, forms, services
@@ -144,11 +143,11 @@ def _notices(request, access) -> list[dict]:
     failed or missed steps); a hook that fails never takes the dashboard down."""
     ids = [p.pk for p in access.projects]
     found: list[dict] = []
-    for path in getattr(settings, "WUYE_DASHBOARD_NOTICES", []):
+    for hook in hooks("WUYE_DASHBOARD_NOTICES"):
         try:
-            found.extend(import_string(path)(user=request.user, project_ids=ids))
+            found.extend(hook(user=request.user, project_ids=ids))
         except Exception:
-            logger.exception("dashboard notice %s failed", path)
+            logger.exception("dashboard notice %s failed", hook)
     return found
 
 
