@@ -38,6 +38,8 @@ def test_cashier_closes_the_day_and_sees_it_closed(
 
     expect(page.locator("#open-badge")).to_have_text("未日结")
     expect(page.locator("#handed-over")).to_have_text("356.30")
+    expect(page.locator("#handed-over-cash")).to_have_text("100.00")
+    expect(page.locator("#handed-over-electronic")).to_have_text("256.30")
     expect(page.locator("#receipts tbody tr")).to_have_count(2)
     page.screenshot(path=str(screenshot_dir / "closing-open.png"), full_page=True)
 

@@ -60,6 +60,17 @@ class CashierDay:
         return sum((t.net for t in self.totals if t.method != PaymentMethod.PREPAID), ZERO)
 
     @property
+    def cash_handed_over(self) -> Decimal:
+        """The notes and coins in the cashier's drawer: what is counted and handed over by hand."""
+        return sum((t.net for t in self.totals if t.method == PaymentMethod.CASH), ZERO)
+
+    @property
+    def electronic_handed_over(self) -> Decimal:
+        """WeChat, Alipay, card, transfer, withholding: already in the bank; finance checks them
+        against the statements rather than receiving them from the cashier."""
+        return self.handed_over - self.cash_handed_over
+
+    @property
     def received(self) -> Decimal:
         return sum((t.received for t in self.totals), ZERO)
 
