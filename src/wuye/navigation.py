@@ -24,6 +24,7 @@ from wuye.ledger.services.checks import COLLECTOR_ROLES
 from wuye.ops.selectors import OPS_ROLES
 from wuye.payments.reconcile import RECONCILE_ROLES
 from wuye.registry.views import home as project_overview
+from wuye.owner.services import INVOICE_LIST_ROLES as OWNER_INVOICE_ROLES
 from wuye.reports.access import DASHBOARD_ROLES, PLAN_ROLES
 
 ANY = None  # every member of the project
@@ -55,6 +56,7 @@ NAV: list[tuple[str, list[Entry]]] = [
             Entry("线上缴费", "payments:orders", COLLECTOR_ROLES),
             Entry("线上对账", "payments:reconciliation", RECONCILE_ROLES),
             Entry("缴费通知单", "ledger:notices", COLLECTOR_ROLES),
+            Entry("业主开票申请", "owner:invoices", OWNER_INVOICE_ROLES),
             Entry("抄表", "billing:readings", READING_ROLES),
             Entry("计费", "billing:runs", RUN_ROLES),
             Entry("收费项目", "billing:fee_items", RUN_ROLES),

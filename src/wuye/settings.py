@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "wuye.banking",
     "wuye.payments",
     "wuye.reports",
+    "wuye.owner",
     "wuye.ops",
     "wuye.demo",
 ]
@@ -344,6 +345,7 @@ WUYE_HOUSEHOLD_PANELS = [
     "dunning/_household_include.html",
     "credit/_household_credit.html",
     "alerts/_household_courtesy.html",
+    "owner/_household_owner.html",
 ]
 # Called by the dunning run with (project_id=, account_ids=) before it sets the cases' tasks; each
 # returns {account_id: dunning.rules.StrategyAdjustment} — the household's segment strategy applied
@@ -398,6 +400,25 @@ WUYE_PAYMENTS = {
         "base_url": os.environ.get("WUYE_ALIPAY_BASE_URL", "https://openapi.alipay.com/gateway.do"),
     },
 }
+# --- The owner page (业主自助缴费, wuye.owner; docs/operations/owner-page.md) -----------------------
+# The address owners reach the site at: links printed on notices and sent by SMS start with it.
+WUYE_SITE_URL = os.environ.get("WUYE_SITE_URL", "http://127.0.0.1:8000")
+# A household's link is refused this many days after it was printed or sent (revoking stops it at once).
+WUYE_OWNER_LINK_DAYS = int(os.environ.get("WUYE_OWNER_LINK_DAYS", "60"))
+# One-time SMS codes: minutes valid, wrong tries allowed, codes per household and per address an hour.
+WUYE_OWNER_CODE_MINUTES = 5
+WUYE_OWNER_CODE_TRIES = 5
+WUYE_OWNER_CODES_PER_HOUR = 5
+WUYE_OWNER_CODES_PER_IP_HOUR = 20
+# How long a verified owner sees the bill list, history and receipts before a new code is asked.
+WUYE_OWNER_VERIFIED_MINUTES = 30
+# Whether an owner may pay a later bill before an older one (default: oldest first only).
+WUYE_OWNER_ALLOW_SKIP = env_bool("WUYE_OWNER_ALLOW_SKIP", False)
+# Called with accounts= when payment notices are printed: {account_id: the household's link}, drawn
+# as a QR code (wuye.owner). Empty: no QR code.
+WUYE_NOTICE_PAY_LINK = ["wuye.owner.links.notice_links"]
+# Called with account_id= for the {缴费链接} placeholder of message templates (wuye.owner).
+WUYE_SMS_PAY_LINK = ["wuye.owner.links.sms_link"]
 # Called (after commit) with project_id= and on= when a daily dunning run finishes: the open cases
 # are rescored for today's list (wuye.scoring).
 WUYE_AFTER_DUNNING_RUN = ["wuye.scoring.services.after_dunning_run"]

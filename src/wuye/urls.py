@@ -32,6 +32,7 @@ urlpatterns = [
     path("reports/", include("wuye.reports.urls")),
     path("ops/", include("wuye.ops.urls")),
     path("health/", health, name="health"),
+    path("o/", include("wuye.owner.urls")),  # the owner page (no staff login) and its staff side
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

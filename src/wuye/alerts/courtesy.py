@@ -57,7 +57,7 @@ from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.models import Payment, PaymentLine, PrepaidMovement
 from wuye.ledger.selectors.outstanding import bill_outstanding
 from wuye.messaging import backends, rendering
-from wuye.messaging.models import OutboxMessage, OutboxStatus
+from wuye.messaging.models import OutboxMessage, OutboxPurpose, OutboxStatus
 from wuye.messaging.services import sms_caps
 from wuye.registry.enums import DEAD_PHONE_MARKS
 from wuye.registry.models import Phone
@@ -186,6 +186,7 @@ def _sent_counts(project_id: int, now: datetime.datetime) -> tuple[dict[int, int
     sources = (
         OutboxMessage.objects.filter(project_id=project_id, created_at__gte=week_start)
         .exclude(status=OutboxStatus.FAILED)
+        .exclude(purpose=OutboxPurpose.CODE)
         .values("account_id_snapshot")
         .annotate(n=Count("id"), d=Count("id", filter=Q(created_at__gte=day_start)))
         .values_list("account_id_snapshot", "n", "d"),

@@ -27,3 +27,5 @@ def _wuye_error(request, exc: WuyeError):
 
 api.add_router("/registry/", "wuye.registry.api.router")
 api.add_router("/ledger/", "wuye.ledger.api.router")
+# The owner's own endpoints: authenticated by the household's signed link, not a staff login.
+api.add_router("/owner/", "wuye.owner.api.router")

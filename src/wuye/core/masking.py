@@ -15,6 +15,13 @@ def mask_phone(number: str) -> str:
     return "*" * (len(number) - 2) + number[-2:]
 
 
+def mask_name(name: str) -> str:
+    """``张三`` → ``张*``, ``欧阳娜娜`` → ``欧***``: enough for an owner to recognise their own
+    household on a forwarded page, not to identify a person."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
 def mask_id_number(number: str) -> str:
     """``110101199001011234`` → ``110101********1234``."""
     if not number:

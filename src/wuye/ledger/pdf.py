@@ -11,6 +11,8 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -242,6 +244,15 @@ class NoticeData:
     bank_details: str = (
         ""  # the receiving account and the reference to write (WUYE_NOTICE_BANK_DETAILS)
     )
+    pay_link: str = ""  # the household's own pay page (WUYE_NOTICE_PAY_LINK), printed as a QR code
+
+
+def _qr(url: str, size: float = 32 * mm) -> Drawing:
+    widget = QrCodeWidget(url, barLevel="M")
+    x1, y1, x2, y2 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x2 - x1), 0, 0, size / (y2 - y1), 0, 0])
+    drawing.add(widget)
+    return drawing
 
 
 def notices_pdf(notices: list[NoticeData]) -> bytes:
@@ -291,6 +302,25 @@ def notices_pdf(notices: list[NoticeData]) -> bytes:
             story.append(Paragraph(f"缴费方式：{notice.payment_instructions}", st["body"]))
         if notice.bank_details:
             story.append(Paragraph(_escape(notice.bank_details), st["body"]))
+        if notice.pay_link:
+            # Below the fold with the amounts: the link opens this household's page (LAW.md §2).
+            story.append(Spacer(1, 3 * mm))
+            story.append(
+                Table(
+                    [
+                        [
+                            _qr(notice.pay_link),
+                            Paragraph(
+                                "手机扫码在线缴费：用微信或手机浏览器扫描左侧二维码，可查看本户账单并用"
+                                "微信支付、支付宝缴纳，缴费后即可查看电子收据。此码仅供本户使用，请勿转发。",
+                                st["body"],
+                            ),
+                        ]
+                    ],
+                    colWidths=[36 * mm, width - 36 * mm],
+                    style=TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]),
+                )
+            )
         if notice.service_phone:
             story.append(
                 Paragraph(f"如对账单有疑问，请致电物业服务中心：{notice.service_phone}", st["body"])

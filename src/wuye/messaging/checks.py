@@ -22,6 +22,7 @@ PLACEHOLDERS = (
     "联系电话",
     "委托人",
     "律师事务所",
+    "缴费链接",  # the household's own owner-page link (WUYE_SMS_PAY_LINK; empty when unset)
 )
 _FIELD = re.compile(r"\{([^{}]*)\}")
 

@@ -85,7 +85,7 @@ class MessageTemplate(models.Model):
         _("正文"),
         help_text=_(
             "可用占位符：{户名} {房号} {欠费金额} {费用项目} {最早欠费月份} {缴费方式} {期限} "
-            "{项目名称} {联系电话} {委托人} {律师事务所}"
+            "{项目名称} {联系电话} {委托人} {律师事务所} {缴费链接}"
         ),
     )
 
@@ -141,12 +141,26 @@ class OutboxStatus(models.TextChoices):
     FAILED = "failed", _("发送失败")
 
 
+class OutboxPurpose(models.TextChoices):
+    DUNNING = "dunning", _("催缴短信")
+    # A one-time code the owner asked for on the owner page (wuye.owner): not a dunning contact,
+    # outside the SMS caps; it has no case.
+    CODE = "code", _("验证码")
+
+
 class OutboxMessage(models.Model):
     """One SMS to one household, kept with the provider's answer and receipt as evidence."""
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey(
-        "dunning.ArrearsCase", on_delete=models.PROTECT, related_name="sms_messages"
+        "dunning.ArrearsCase",
+        on_delete=models.PROTECT,
+        related_name="sms_messages",
+        null=True,
+        blank=True,
+    )
+    purpose = models.CharField(
+        _("用途"), max_length=10, choices=OutboxPurpose.choices, default=OutboxPurpose.DUNNING
     )
     account_id_snapshot = models.BigIntegerField(_("账户"), db_index=True)
     to = models.CharField(_("号码"), max_length=30)

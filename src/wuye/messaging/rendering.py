@@ -11,6 +11,7 @@ import datetime
 
 from django.utils import timezone
 
+from wuye.core import hooks
 from wuye.dunning.models import ArrearsCase
 from wuye.messaging import defaults, selectors
 from wuye.messaging.checks import _FIELD, PLACEHOLDERS, check_template  # noqa: F401  (re-exported)
@@ -53,6 +54,11 @@ def values_for(
         "项目名称": project.name,
         "联系电话": project.service_phone or project.company.phone or "物业服务中心",
     }
+    if "缴费链接" in needed:
+        # The household's own page (an app above messaging makes the signed link): the first
+        # non-empty answer of the WUYE_SMS_PAY_LINK hooks, f(account_id=) -> str.
+        answers = hooks.call_each("WUYE_SMS_PAY_LINK", account_id=case.account_id)
+        values["缴费链接"] = next((a for a in answers if a), "")
     if needed & {"委托人", "律师事务所"}:
         signed = selectors.signatories(case)
         values["委托人"] = signed.principal

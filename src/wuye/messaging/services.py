@@ -20,7 +20,13 @@ from wuye.dunning.enums import CaseClass, Channel
 from wuye.dunning.models import ArrearsCase
 from wuye.dunning.services import contact_receipt_record, contact_record
 from wuye.messaging import backends, rendering, selectors
-from wuye.messaging.models import MessageTemplate, OutboxMessage, OutboxStatus, TemplateKind
+from wuye.messaging.models import (
+    MessageTemplate,
+    OutboxMessage,
+    OutboxPurpose,
+    OutboxStatus,
+    TemplateKind,
+)
 from wuye.registry.enums import DEAD_PHONE_MARKS
 from wuye.registry.models import Phone
 
@@ -64,9 +70,13 @@ def _check_caps(case: ArrearsCase, at: datetime.datetime) -> None:
     local = timezone.localtime(at)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     week_start = day_start - local.weekday() * DAY
-    sent = OutboxMessage.objects.filter(
-        account_id_snapshot=case.account_id, created_at__gte=week_start
-    ).exclude(status=OutboxStatus.FAILED)
+    sent = (
+        OutboxMessage.objects.filter(
+            account_id_snapshot=case.account_id, created_at__gte=week_start
+        )
+        .exclude(status=OutboxStatus.FAILED)
+        .exclude(purpose=OutboxPurpose.CODE)  # codes the owner asked for are not reminders
+    )
     other_today, other_week = _sent_elsewhere(case.account_id, day_start, week_start)
     if sent.filter(created_at__gte=day_start).count() + other_today >= per_day:
         raise ValidationFailed(
@@ -139,6 +149,25 @@ def send_sms(
             project=case.project_id,
             changes={"case": case.pk, "to": phone.number, "contact": record.pk},
         )
+    _deliver(message)
+    return message
+
+
+def code_sms_send(*, project_id: int, account_id: int, to: str, body: str) -> OutboxMessage:
+    """Sends a one-time code the owner asked for (wuye.owner) through the same backend and outbox.
+
+    Not a dunning contact: no contact record, no case, and outside the daily/weekly caps and the
+    08:00–21:00 window of LAW.md §8, which bind messages the company starts; the owner starts this
+    one and waits for it. The body is kept like every message (the code expires in minutes)."""
+    path = getattr(settings, "WUYE_SMS_BACKEND", "") or backends.DEFAULT_BACKEND
+    message = OutboxMessage.objects.create(
+        project_id=project_id,
+        purpose=OutboxPurpose.CODE,
+        account_id_snapshot=account_id,
+        to=to,
+        body=body,
+        backend=path,
+    )
     _deliver(message)
     return message
 

@@ -61,6 +61,11 @@ def notices_for(
     instructions = billing_settings(project).payment_instructions
     # How to pay by bank transfer, from the app that keeps the receiving accounts (banking, above).
     bank_details = "".join(hooks.call_each("WUYE_NOTICE_BANK_DETAILS", project=project))
+    # Each household's own page (an app above the ledger signs the link): WUYE_NOTICE_PAY_LINK hooks
+    # answer {account_id: url} for accounts=, printed as a QR code below the fold.
+    pay_links: dict[int, str] = {}
+    for answer in hooks.call_each("WUYE_NOTICE_PAY_LINK", accounts=list(accounts.values())):
+        pay_links.update(answer)
     by_account: dict[int, list[Bill]] = defaultdict(list)
     for bill in bills:
         by_account[bill.account_id].append(bill)
@@ -89,6 +94,7 @@ def notices_for(
                 payment_instructions=instructions,
                 service_phone=project.service_phone,
                 bank_details=bank_details.replace("{room}", account.room.code),
+                pay_link=pay_links.get(account_id, ""),
             )
         )
     # Walking order of whoever delivers them: by room code, naturally (2-1-902 before 2-1-1001).

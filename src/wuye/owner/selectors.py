@@ -1,0 +1,155 @@
+"""Reads of the owner page: only ever the one account of the link (LAW.md §2)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from wuye.billing.enums import BillKind
+from wuye.billing.models import Account, PayAheadRule
+from wuye.billing.selectors import billing_settings
+from wuye.core.errors import ValidationFailed
+from wuye.core.masking import mask_name
+from wuye.core.money import ZERO, money
+from wuye.ledger import selectors as ledger
+from wuye.ledger.models import Payment
+from wuye.owner.models import OwnerInvoiceRequest, OwnerLink
+from wuye.registry.enums import DEAD_PHONE_MARKS
+from wuye.registry.models import Phone
+
+
+def phones_on_file(account: Account) -> list[Phone]:
+    """The payer's working phone numbers: where a code may be sent."""
+    return [
+        p
+        for p in account.payer.phones.order_by("-is_primary", "id")
+        if p.validity not in DEAD_PHONE_MARKS
+    ]
+
+
+def allow_skip() -> bool:
+    """Whether an owner may pay a later bill before an older one (``WUYE_OWNER_ALLOW_SKIP``)."""
+    return bool(getattr(settings, "WUYE_OWNER_ALLOW_SKIP", False))
+
+
+@dataclass
+class BillLine:
+    id: int
+    item: str
+    period: str
+    month: str  # YYYY-MM of the period's start: what "pay up to" chooses
+    due_date: datetime.date
+    outstanding: Decimal
+    late_fee: Decimal  # the capped figure still due (LAW.md §6), what the window would charge
+    total: Decimal
+
+
+@dataclass
+class OwnerPage:
+    room_code: str
+    payer_masked: str
+    project: str
+    service_phone: str
+    owed: Decimal  # Σ outstanding + Σ capped late fees due
+    bills: list[BillLine] = field(default_factory=list)
+    months: list[str] = field(default_factory=list)
+    prepaid_balance: Decimal = ZERO
+    max_prepay_months: int = 0
+    pay_ahead_rules: list[str] = field(default_factory=list)
+
+
+def _lines(account: Account, on: datetime.date) -> list[BillLine]:
+    lines = []
+    for bill in ledger.unpaid_bills(account, on):
+        late = bill.late_fee.due
+        item = bill.fee_item.name + ("滞纳金" if bill.kind == BillKind.LATE_FEE else "")
+        lines.append(
+            BillLine(
+                id=bill.pk,
+                item=item,
+                period=ledger.period_text(bill),
+                month=f"{bill.period_start:%Y-%m}",
+                due_date=bill.due_date,
+                outstanding=bill.outstanding,
+                late_fee=late,
+                total=money(bill.outstanding + late),
+            )
+        )
+    return lines
+
+
+def owner_page(link: OwnerLink, *, verified: bool, on: datetime.date | None = None) -> OwnerPage:
+    """What the page shows: unverified only the room, the masked payer and the total owed."""
+    on = on or timezone.localdate()
+    account = link.account
+    lines = _lines(account, on)
+    page = OwnerPage(
+        room_code=account.room.code,
+        payer_masked=mask_name(account.payer.name),
+        project=link.project.name,
+        service_phone=link.project.service_phone,
+        owed=sum((line.total for line in lines), ZERO),
+    )
+    if not verified:
+        return page
+    page.bills = lines
+    page.months = sorted({line.month for line in lines})
+    page.prepaid_balance = ledger.prepaid_balance(account, on)
+    page.max_prepay_months = billing_settings(link.project_id).max_prepay_months
+    rules = (
+        PayAheadRule.objects.filter(project_id=link.project_id, valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .select_related("fee_item")
+        .order_by("min_months")
+    )
+    for rule in rules:
+        gift = f"，赠送 {rule.free_months} 个月" if rule.free_months else ""
+        off = f"，优惠 {rule.discount_rate * 100:.0f}%" if rule.discount_rate else ""
+        page.pay_ahead_rules.append(f"{rule.fee_item.name}预交满 {rule.min_months} 个月{off}{gift}")
+    return page
+
+
+def chosen_bill_ids(
+    link: OwnerLink, *, up_to: str = "", bill_ids: list[int] | None = None
+) -> list[int]:
+    """The bills an owner's choice pays: all (nothing chosen), the oldest up to the month ``up_to``
+    (YYYY-MM), or — only where the project allows skipping — the ``bill_ids`` chosen. Never a bill
+    of another account: ids not among the household's unpaid bills are refused."""
+    lines = _lines(link.account, timezone.localdate())
+    ids = [line.id for line in lines]
+    if bill_ids:
+        unknown = set(bill_ids) - set(ids)
+        if unknown:
+            raise ValidationFailed("所选账单不是本户的未缴账单，请刷新页面后重试", field="bill_ids")
+        chosen = [i for i in ids if i in set(bill_ids)]
+        if not allow_skip() and chosen != ids[: len(chosen)]:
+            raise ValidationFailed("请从最早的欠费开始缴纳，不能跳过较早的账单", field="bill_ids")
+        return chosen
+    if up_to:
+        chosen = [line.id for line in lines if line.month <= up_to]
+        if not chosen:
+            raise ValidationFailed("请选择要缴到的月份", field="up_to")
+        # Late-fee bills of earlier months sort by their issue date; keep the oldest-first prefix.
+        return [i for i in ids if i in set(chosen)]
+    return ids
+
+
+def payments_of(link: OwnerLink, limit: int = 50) -> list[Payment]:
+    return ledger.payments_of_account(link.account, limit)
+
+
+def payment_of(link: OwnerLink, payment_id: int) -> Payment | None:
+    """One payment of the link's household, or ``None`` (another household's id finds nothing)."""
+    return Payment.objects.filter(pk=payment_id, account_id=link.account_id).first()
+
+
+def invoice_requests(project_ids: list[int], status: str = ""):
+    rows = OwnerInvoiceRequest.objects.filter(project_id__in=project_ids).select_related(
+        "payment__account__room", "issued_by"
+    )
+    return rows.filter(status=status) if status else rows
