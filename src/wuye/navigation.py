@@ -22,9 +22,9 @@ from wuye.core.scope import role_in
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.ledger.services.checks import COLLECTOR_ROLES
 from wuye.ops.selectors import OPS_ROLES
+from wuye.owner.services import INVOICE_LIST_ROLES as OWNER_INVOICE_ROLES
 from wuye.payments.reconcile import RECONCILE_ROLES
 from wuye.registry.views import home as project_overview
-from wuye.owner.services import INVOICE_LIST_ROLES as OWNER_INVOICE_ROLES
 from wuye.reports.access import DASHBOARD_ROLES, PLAN_ROLES
 
 ANY = None  # every member of the project

@@ -412,8 +412,6 @@ WUYE_OWNER_CODES_PER_HOUR = 5
 WUYE_OWNER_CODES_PER_IP_HOUR = 20
 # How long a verified owner sees the bill list, history and receipts before a new code is asked.
 WUYE_OWNER_VERIFIED_MINUTES = 30
-# Whether an owner may pay a later bill before an older one (default: oldest first only).
-WUYE_OWNER_ALLOW_SKIP = env_bool("WUYE_OWNER_ALLOW_SKIP", False)
 # Called with accounts= when payment notices are printed: {account_id: the household's link}, drawn
 # as a QR code (wuye.owner). Empty: no QR code.
 WUYE_NOTICE_PAY_LINK = ["wuye.owner.links.notice_links"]

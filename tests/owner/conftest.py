@@ -60,3 +60,29 @@ def verified_client(client, acct, token):
     client.post(f"/o/{token}/code/", {"phone": phone.pk})
     client.post(f"/o/{token}/verify/", {"code": last_code(acct)})
     return client
+
+
+@pytest.fixture(scope="session")
+def _fake_platforms():
+    from wuye.payments.fake.server import FakePlatforms
+
+    fake = FakePlatforms(auto_notify=False).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def payments_fake(_fake_platforms, settings, tmp_path):
+    """The payment platforms' local fakes (wuye.payments), a fresh set of trades per test."""
+    fake = _fake_platforms
+    fake.wechat.trades.clear()
+    fake.alipay.trades.clear()
+    config = fake.config()
+    settings.WUYE_PAYMENTS = {
+        **settings.WUYE_PAYMENTS,
+        "notify_base_url": "http://testserver",
+        "fake_config_file": str(tmp_path / "none.json"),
+        "wechat": config["wechat"],
+        "alipay": config["alipay"],
+    }
+    return fake

@@ -98,8 +98,8 @@ def test_codes_per_address_are_limited_per_hour(link, other_acct, settings):
 
 
 def test_codes_are_outside_the_dunning_sms_caps(link, acct, settings):
-    from wuye.messaging.services import _check_caps
     from wuye.dunning.models import ArrearsCase
+    from wuye.messaging.services import _check_caps
 
     settings.WUYE_SMS_MAX_PER_DAY = 1
     _send(link)

@@ -28,10 +28,12 @@ def test_the_link_shows_only_room_masked_payer_and_amount_before_verification(cl
     [
         lambda t: t[:-10] + ("A" if t[-10] != "A" else "B") + t[-9:],  # the signature
         lambda t: str(int(t.split(".")[0]) + 1) + t[t.index(".") :],  # the link id
-        lambda t: t.split(".")[0]
-        + "."
-        + ("x" if t[t.index(".") + 1] != "x" else "y")
-        + t[t.index(".") + 2 :],  # the key
+        lambda t: (
+            t.split(".")[0]
+            + "."
+            + ("x" if t[t.index(".") + 1] != "x" else "y")
+            + t[t.index(".") + 2 :]
+        ),  # the key
         lambda t: t.split(":")[0],  # no signature at all
     ],
     ids=["signature", "id", "key", "unsigned"],

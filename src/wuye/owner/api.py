@@ -51,9 +51,7 @@ def _link(request) -> OwnerLink:
 def _verified(request) -> OwnerLink:
     link = _link(request)
     if not links.is_verified(link, request.headers.get("X-Owner-Verified", "")):
-        raise NotInScope(
-            "请先通过短信验证码验证身份（POST /api/owner/verify）", code="owner.unverified"
-        )
+        raise HttpError(403, "请先通过短信验证码验证身份（POST /api/owner/verify）")
     return link
 
 
@@ -108,11 +106,17 @@ class BillsOut(Schema):
 
 class OrderIn(Schema):
     channel: str = Field(description="wechat / alipay")
-    scene: str = Field("h5", description="jsapi（微信内，需 openid）/ h5 / native（扫码）")
+    scene: str = Field(
+        "h5",
+        description="微信：jsapi（微信内，需 openid）/ h5 / native（扫码）；支付宝：wap / qr",
+    )
     openid: str = ""
     up_to: str = Field("", description="缴到的月份 YYYY-MM（从最早的欠费开始）；留空 = 全部")
     bill_ids: list[int] | None = Field(None, description="仅在项目允许跳过时可逐笔选择")
-    pay_ahead_months: int = Field(0, description="同时预交的月数（不超过项目预收上限）")
+    pay_ahead_months: int = Field(
+        0, description="同时预交的月数（不超过项目预收上限；支付模块开通线上预交前会被拒绝）"
+    )
+    return_url: str = Field("", description="支付完成后平台跳回的地址（H5/手机网站支付）")
 
 
 class OrderOut(Schema):
@@ -188,7 +192,7 @@ def bills(request: HttpRequest):
         owed=page.owed,
         prepaid_balance=page.prepaid_balance,
         max_prepay_months=page.max_prepay_months,
-        allow_skip=selectors.allow_skip(),
+        allow_skip=paying.allow_skip(link),
         pay_ahead_rules=page.pay_ahead_rules,
         bills=[BillOut(**line.__dict__) for line in page.bills],
     )
@@ -208,8 +212,6 @@ def order_create(request: HttpRequest, data: OrderIn):
     )
     if data.pay_ahead_months < 0 or data.pay_ahead_months > cap:
         raise ValidationFailed("预交月数超过本项目的预收上限", field="pay_ahead_months")
-    if data.scene not in ("jsapi", "h5", "native"):
-        raise ValidationFailed("scene 须为 jsapi、h5 或 native", field="scene")
     order = paying.order_create(
         link,
         bill_ids=bill_ids,
@@ -218,6 +220,7 @@ def order_create(request: HttpRequest, data: OrderIn):
         openid=data.openid,
         pay_ahead_months=data.pay_ahead_months,
         client_ip=request.META.get("REMOTE_ADDR", ""),
+        return_url=data.return_url,
     )
     return Status(201, _order_out(order))
 

@@ -5,18 +5,27 @@ from __future__ import annotations
 
 from wuye.core.errors import ValidationFailed
 from wuye.owner.models import OwnerLink
+from wuye.payments import selectors as payment_selectors
+from wuye.payments import services as payment_services
+from wuye.payments.enums import Channel, OrderStatus
 
-CHANNELS = {"wechat": "微信支付", "alipay": "支付宝"}
+CHANNELS = dict(Channel.choices)
 
 
-def scene_for(user_agent: str) -> str:
-    """JSAPI inside WeChat, H5 in another phone browser, a QR code (Native) on a desktop."""
+def allow_skip(link: OwnerLink) -> bool:
+    """Whether the project lets an owner pay a later bill before an older one (线上缴费设置)."""
+    return payment_services.payment_settings(link.project_id).allow_skip_older
+
+
+def scene_for(channel: str, user_agent: str) -> str:
+    """A phone browser pays on the platform's phone page (WeChat H5, Alipay wap); a desktop shows
+    a QR code (WeChat Native, Alipay precreate). Inside WeChat, JSAPI needs the payer's openid from
+    the official account's OAuth step, which this page does not do yet: it uses H5 there too."""
     ua = (user_agent or "").lower()
-    if "micromessenger" in ua:
-        return "jsapi"
-    if any(word in ua for word in ("mobile", "android", "iphone")):
-        return "h5"
-    return "native"
+    phone = any(word in ua for word in ("mobile", "android", "iphone", "micromessenger"))
+    if channel == Channel.ALIPAY:
+        return "wap" if phone else "qr"
+    return "h5" if phone else "native"
 
 
 def order_create(
@@ -28,14 +37,13 @@ def order_create(
     pay_ahead_months: int = 0,
     client_ip: str = "",
     openid: str = "",
+    return_url: str = "",
 ):
-    from wuye.payments import services  # noqa: PLC0415 - the app lands beside this one
-
     if channel not in CHANNELS:
         raise ValidationFailed("请选择微信支付或支付宝", field="channel")
     if not bill_ids and not pay_ahead_months:
         raise ValidationFailed("本户没有待缴费用", field="bill_ids")
-    return services.order_create(
+    return payment_services.order_create(
         account=link.account,
         bill_ids=bill_ids,
         channel=channel,
@@ -43,18 +51,26 @@ def order_create(
         openid=openid,
         pay_ahead_months=pay_ahead_months,
         client_ip=client_ip,
+        return_url=return_url,
     )
 
 
 def order_of(link: OwnerLink, out_trade_no: str, *, refresh: bool = True):
-    """The household's order ``out_trade_no`` (refreshed from the platform while open), or
+    """The household's order ``out_trade_no`` (asked of the platform while open: 主动查单), or
     ``None`` — an order of another household is not found."""
-    from wuye.payments import selectors, services  # noqa: PLC0415
-
-    order = selectors.order_by_no(out_trade_no)
+    order = payment_selectors.order_by_no(out_trade_no)
     if order is None or order.account_id != link.account_id:
         return None
-    if refresh and order.status == "open":
-        services.order_refresh(order)
-        order = selectors.order_by_no(out_trade_no)
+    if refresh and order.status == OrderStatus.OPEN:
+        order = payment_services.order_refresh(order)
     return order
+
+
+def latest_order_no(link: OwnerLink) -> str:
+    order = (
+        payment_selectors.orders_in([link.project_id])
+        .filter(account_id=link.account_id)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return order.out_trade_no if order else ""

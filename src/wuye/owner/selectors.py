@@ -6,7 +6,6 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,11 +29,6 @@ def phones_on_file(account: Account) -> list[Phone]:
         for p in account.payer.phones.order_by("-is_primary", "id")
         if p.validity not in DEAD_PHONE_MARKS
     ]
-
-
-def allow_skip() -> bool:
-    """Whether an owner may pay a later bill before an older one (``WUYE_OWNER_ALLOW_SKIP``)."""
-    return bool(getattr(settings, "WUYE_OWNER_ALLOW_SKIP", False))
 
 
 @dataclass
@@ -118,18 +112,16 @@ def chosen_bill_ids(
     link: OwnerLink, *, up_to: str = "", bill_ids: list[int] | None = None
 ) -> list[int]:
     """The bills an owner's choice pays: all (nothing chosen), the oldest up to the month ``up_to``
-    (YYYY-MM), or — only where the project allows skipping — the ``bill_ids`` chosen. Never a bill
-    of another account: ids not among the household's unpaid bills are refused."""
+    (YYYY-MM), or the ``bill_ids`` chosen (``wuye.payments`` refuses a skipped older bill unless
+    the project allows it). Never a bill of another account: ids not among the household's unpaid
+    bills are refused."""
     lines = _lines(link.account, timezone.localdate())
     ids = [line.id for line in lines]
     if bill_ids:
         unknown = set(bill_ids) - set(ids)
         if unknown:
             raise ValidationFailed("所选账单不是本户的未缴账单，请刷新页面后重试", field="bill_ids")
-        chosen = [i for i in ids if i in set(bill_ids)]
-        if not allow_skip() and chosen != ids[: len(chosen)]:
-            raise ValidationFailed("请从最早的欠费开始缴纳，不能跳过较早的账单", field="bill_ids")
-        return chosen
+        return [i for i in ids if i in set(bill_ids)]
     if up_to:
         chosen = [line.id for line in lines if line.month <= up_to]
         if not chosen:

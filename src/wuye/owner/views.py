@@ -76,8 +76,7 @@ def page(request, link: OwnerLink, token: str):
     context = {"p": data, "token": token, "verified": verified, "channels": paying.CHANNELS}
     if verified:
         context["payments"] = selectors.payments_of(link, 24)
-        context["allow_skip"] = selectors.allow_skip()
-        context["ahead_choices"] = range(1, data.max_prepay_months + 1)
+        context["allow_skip"] = paying.allow_skip(link)
     else:
         context["phones"] = [
             (p.pk, mask_phone(p.number)) for p in selectors.phones_on_file(link.account)
@@ -133,18 +132,17 @@ def pay(request, link: OwnerLink, token: str):
             bill_ids = selectors.chosen_bill_ids(
                 link, up_to=request.POST.get("up_to", ""), bill_ids=ids or None
             )
-            ahead = int(request.POST.get("ahead") or 0)
-            if ahead < 0 or ahead > selectors.owner_page(link, verified=True).max_prepay_months:
-                raise ValidationFailed("预交月数超过本项目的预收上限", field="ahead")
         else:  # a forwarded link pays everything owed, nothing else
-            bill_ids, ahead = selectors.chosen_bill_ids(link), 0
+            bill_ids = selectors.chosen_bill_ids(link)
+        channel = request.POST.get("channel", "")
         order = paying.order_create(
             link,
             bill_ids=bill_ids,
-            channel=request.POST.get("channel", ""),
-            scene=paying.scene_for(request.headers.get("User-Agent", "")),
-            pay_ahead_months=ahead,
+            channel=channel,
+            scene=paying.scene_for(channel, request.headers.get("User-Agent", "")),
             client_ip=_client_ip(request),
+            # The platform sends the owner back to the order page (it polls until paid).
+            return_url=request.build_absolute_uri(reverse("owner:orders", args=[token])),
         )
     except ValidationFailed as exc:
         messages.error(request, exc.message)
@@ -154,12 +152,22 @@ def pay(request, link: OwnerLink, token: str):
 
 @require_GET
 @_owner_view()
+def orders(request, link: OwnerLink, token: str):
+    """Where the platform sends the owner back: the household's latest order."""
+    latest = paying.latest_order_no(link)
+    if not latest:
+        return _back(token)
+    return redirect("owner:order", token, latest)
+
+
+@require_GET
+@_owner_view()
 def order(request, link: OwnerLink, token: str, out_trade_no: str):
     found = paying.order_of(link, out_trade_no)
     if found is None:
         raise Http404("没有这笔订单")
     params = found.pay_params or {}
-    go = params.get("pay_url") or params.get("h5_url") or ""
+    go = params.get("pay_url") or params.get("h5_url") or params.get("pay_page") or ""
     code_url = params.get("code_url") or ""
     return render(
         request,
@@ -280,7 +288,7 @@ def revoke(request, link_id: int):
 @login_required
 def invoices(request):
     """业主开票申请 for finance: what owners asked for on the owner page."""
-    project = getattr(request, "current_project", None)
+    project = request.project
     if project is None or role_in(request.user, project) not in services.INVOICE_LIST_ROLES:
         raise Http404("只有财务可以查看开票申请")
     if request.method == "POST":
