@@ -27,6 +27,7 @@ from wuye.ledger import selectors as ledger
 from wuye.ledger.pdf import receipt_pdf
 from wuye.owner import links, paying, selectors, services
 from wuye.owner.models import OwnerLink
+from wuye.owner.views import client_ip
 
 
 class OwnerLinkAuth(APIKeyHeader):
@@ -168,9 +169,7 @@ def summary(request: HttpRequest):
 
 @router.post("/code", response={202: None}, summary="发送短信验证码到本户登记的手机")
 def code(request: HttpRequest, data: CodeIn):
-    services.code_send(
-        link=_link(request), phone_id=data.phone_id, ip=request.META.get("REMOTE_ADDR")
-    )
+    services.code_send(link=_link(request), phone_id=data.phone_id, ip=client_ip(request))
     return Status(202, None)
 
 
@@ -219,7 +218,7 @@ def order_create(request: HttpRequest, data: OrderIn):
         scene=data.scene,
         openid=data.openid,
         pay_ahead_months=data.pay_ahead_months,
-        client_ip=request.META.get("REMOTE_ADDR", ""),
+        client_ip=client_ip(request),
         return_url=data.return_url,
     )
     return Status(201, _order_out(order))

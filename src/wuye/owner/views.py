@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -30,7 +31,16 @@ from wuye.registry.models import Room
 SESSION_KEY = "owner_verified"
 
 
-def _client_ip(request) -> str:
+def client_ip(request) -> str:
+    """The owner's address for the per-address code limit: behind the reverse proxy
+    (``WUYE_BEHIND_PROXY``) the entry the nearest proxy added to X-Forwarded-For."""
+    if getattr(settings, "WUYE_BEHIND_PROXY", False):
+        hops = [
+            h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()
+        ]
+        count = int(getattr(settings, "AXES_IPWARE_PROXY_COUNT", 1) or 1)
+        if len(hops) >= count:
+            return hops[-count]
     return request.META.get("REMOTE_ADDR", "")
 
 
@@ -89,7 +99,7 @@ def page(request, link: OwnerLink, token: str):
 def code_send(request, link: OwnerLink, token: str):
     try:
         phone_id = int(request.POST.get("phone") or 0)
-        services.code_send(link=link, phone_id=phone_id, ip=_client_ip(request))
+        services.code_send(link=link, phone_id=phone_id, ip=client_ip(request))
     except ValidationFailed as exc:
         messages.error(request, exc.message)
     else:
@@ -140,7 +150,7 @@ def pay(request, link: OwnerLink, token: str):
             bill_ids=bill_ids,
             channel=channel,
             scene=paying.scene_for(channel, request.headers.get("User-Agent", "")),
-            client_ip=_client_ip(request),
+            client_ip=client_ip(request),
             # The platform sends the owner back to the order page (it polls until paid).
             return_url=request.build_absolute_uri(reverse("owner:orders", args=[token])),
         )

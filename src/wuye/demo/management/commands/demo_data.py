@@ -80,7 +80,30 @@ class Command(BaseCommand):
                 f"收费计划：{len(plans)} 个项目的本年度计划（约为全年应收本金的 95%，按月分解）"
             )
 
+    def print_owner_link(self):
+        """A household that owes, and its owner page: a newcomer opens it as the owner would."""
+        from wuye.dunning.models import ArrearsCase
+        from wuye.owner import links
+
+        case = (
+            ArrearsCase.objects.filter(
+                state="open",
+                project__company__name=DEMO_COMPANY_NAME,
+                account__payer__phones__isnull=False,
+            )
+            .select_related("account__room")
+            .order_by("id")
+            .first()
+        )
+        if case is None:
+            return
+        self.stdout.write(
+            f"业主自助缴费（{case.account.room.code} 户的专属链接，手机打开；验证码在“短信发件箱”中查看）："
+        )
+        self.stdout.write(f"  {links.url_for(links.link_for(case.account))}")
+
     def print_logins(self):
+        self.print_owner_link()
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, password, role in demo_logins():
             self.stdout.write(f"  {username:<11} {password:<10} {role}")

@@ -1,0 +1,112 @@
+"""An owner pays from a phone: opens the link printed on the payment notice, verifies with the SMS
+code from the outbox, pays two bills with the fake WeChat Pay, sees the receipt — and the case is
+off the steward's list."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from tests.dunning import factories
+from wuye.core.roles import Role
+from wuye.dunning.models import ArrearsCase
+from wuye.ledger.selectors import notices_for
+from wuye.messaging.models import OutboxMessage, OutboxPurpose
+from wuye.payments.fake.server import FakePlatforms
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+DAY = datetime.timedelta(days=1)
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
+
+
+@pytest.fixture
+def fake_platforms(settings, live_server, tmp_path):
+    fake = FakePlatforms().start()
+    config = fake.config()
+    settings.WUYE_PAYMENTS = {
+        **settings.WUYE_PAYMENTS,
+        "notify_base_url": live_server.url,
+        "fake_config_file": str(tmp_path / "none.json"),
+        "wechat": config["wechat"],
+        "alipay": config["alipay"],
+    }
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def seeded(project, make_user, settings, live_server):
+    settings.WUYE_SITE_URL = live_server.url
+    steward = make_user("guanjia", Role.STEWARD, project)
+    steward.set_password("wuye-e2e-pass")
+    steward.save()
+    today = factories.today()
+    item = factories.fee_item(project, late_fee_applies=False)
+    account = factories.debtor(project, "3-2-1502", steward=steward, owner="张三")
+    factories.bill(account, item, "120.00", today - 70 * DAY, today - 50 * DAY)
+    factories.bill(account, item, "130.00", today - 40 * DAY, today - 20 * DAY)
+    factories.run(project, today)
+    assert factories.case_of(account).state == "open"
+    return account
+
+
+def test_owner_pays_two_bills_from_the_notice_link(
+    browser, live_server, seeded, fake_platforms, screenshot_dir
+):
+    account = seeded
+    case = ArrearsCase.objects.get(account=account)
+    staff = browser.new_page(viewport={"width": 1280, "height": 900})
+    staff.goto(f"{live_server.url}/login/")
+    staff.fill("#id_username", "guanjia")
+    staff.fill("#id_password", "wuye-e2e-pass")
+    staff.click("button[type=submit]")
+    staff.goto(live_server.url + reverse("dunning:today"))
+    expect(staff.locator(f"#case-{case.pk}")).to_be_visible()  # on the list before paying
+
+    notice = notices_for(account.project, building_id=account.room.building_id)[0]
+    assert notice.pay_link.startswith(live_server.url)  # what the notice's QR code holds
+
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, user_agent=IPHONE, is_mobile=True, has_touch=True
+    ).new_page()
+    phone.goto(notice.pay_link)
+    expect(phone.locator("#owed")).to_have_text("¥250.00")
+    expect(phone.locator("header")).to_contain_text("张*")
+    expect(phone.locator("#bills")).to_have_count(0)
+    phone.screenshot(path=str(screenshot_dir / "owner_1_link.png"), full_page=True)
+
+    phone.click("#send-code")
+    expect(phone.locator(".messages")).to_contain_text("验证码已发送")
+    sms = OutboxMessage.objects.filter(purpose=OutboxPurpose.CODE).latest("id")
+    phone.fill("input[name=code]", re.search(r"\d{6}", sms.body).group(0))
+    phone.click("#verify-code")
+    expect(phone.locator("#bills .bill")).to_have_count(2)
+    phone.screenshot(path=str(screenshot_dir / "owner_2_verified.png"), full_page=True)
+
+    phone.click("#pay-wechat")
+    expect(phone.locator("#order")).to_have_attribute("data-status", "open")
+    phone.click("#go-pay")  # to the fake WeChat Pay page
+    expect(phone.locator("#confirm-pay")).to_be_visible()
+    phone.screenshot(path=str(screenshot_dir / "owner_3_fake_wechat.png"), full_page=True)
+    phone.click("#confirm-pay")  # the platform calls back, then sends the owner back
+    expect(phone.locator("#paid")).to_be_visible(timeout=15000)
+    receipt = phone.locator("#receipt")
+    expect(receipt).to_be_visible()
+    phone.screenshot(path=str(screenshot_dir / "owner_4_paid.png"), full_page=True)
+    pdf = phone.request.get(live_server.url + receipt.get_attribute("href"))
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.body()[:4] == b"%PDF"
+
+    phone.goto(notice.pay_link)
+    expect(phone.locator("#owed")).to_have_text("¥0.00")
+    expect(phone.locator("#history")).to_contain_text("250.00")
+
+    staff.reload()
+    expect(staff.locator(f"#case-{case.pk}")).to_have_count(0)
+    staff.screenshot(path=str(screenshot_dir / "owner_5_steward_list.png"), full_page=True)
+    case.refresh_from_db()
+    assert case.state == "closed"
