@@ -17,12 +17,11 @@ from django.urls import reverse
 from wuye.banking.services import IMPORT_ROLES as BANK_IMPORT_ROLES
 from wuye.banking.services import QUEUE_ROLES as BANK_QUEUE_ROLES
 from wuye.billing.services import READING_ROLES, RUN_ROLES
-from wuye.core.roles import AUDIT_ROLES, Role
+from wuye.core.roles import AUDIT_ROLES, OWNER_INVOICE_LIST_ROLES, Role
 from wuye.core.scope import role_in
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.ledger.services.checks import COLLECTOR_ROLES
 from wuye.ops.selectors import OPS_ROLES
-from wuye.owner.services import INVOICE_LIST_ROLES as OWNER_INVOICE_ROLES
 from wuye.payments.reconcile import RECONCILE_ROLES
 from wuye.registry.views import home as project_overview
 from wuye.reports.access import DASHBOARD_ROLES, PLAN_ROLES
@@ -56,7 +55,7 @@ NAV: list[tuple[str, list[Entry]]] = [
             Entry("线上缴费", "payments:orders", COLLECTOR_ROLES),
             Entry("线上对账", "payments:reconciliation", RECONCILE_ROLES),
             Entry("缴费通知单", "ledger:notices", COLLECTOR_ROLES),
-            Entry("业主开票申请", "owner:invoices", OWNER_INVOICE_ROLES),
+            Entry("业主开票申请", "owner:invoices", OWNER_INVOICE_LIST_ROLES),
             Entry("抄表", "billing:readings", READING_ROLES),
             Entry("计费", "billing:runs", RUN_ROLES),
             Entry("收费项目", "billing:fee_items", RUN_ROLES),

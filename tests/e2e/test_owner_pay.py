@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from tests.dunning import factories
 from wuye.core.roles import Role
 from wuye.dunning.models import ArrearsCase
-from wuye.ledger.selectors import notices_for
+from wuye.ledger.selectors.notices import notices_for
 from wuye.messaging.models import OutboxMessage, OutboxPurpose
 from wuye.payments.fake.server import FakePlatforms
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.ledger import factories as lf
 from tests.owner.conftest import last_code
-from wuye.ledger.selectors import notices_for
+from wuye.ledger.selectors.notices import notices_for
 from wuye.messaging import rendering
 from wuye.owner import links, selectors
 from wuye.owner.models import OwnerInvoiceRequest
@@ -23,7 +23,7 @@ def test_the_late_fee_shown_is_the_capped_figure_not_the_contract_one(project, a
     lf.late_fee_rule(project, daily_rate="0.003")  # 0.3 % a day by contract, far above the cap
     page = selectors.owner_page(link, verified=True)
     first = page.bills[0]
-    from wuye.ledger.selectors import unpaid_bills
+    from wuye.ledger.selectors.window import unpaid_bills
 
     bill = unpaid_bills(acct)[0]
     assert bill.late_fee.contract > bill.late_fee.capped

@@ -3,7 +3,7 @@
 import pytest
 
 from wuye.billing.models import Bill
-from wuye.ledger.selectors import unpaid_bills
+from wuye.ledger.selectors.window import unpaid_bills
 from wuye.payments.models import PaymentOrder
 
 pytestmark = pytest.mark.django_db

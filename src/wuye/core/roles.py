@@ -104,3 +104,10 @@ PLAN_EDITOR_ROLES = _MANAGERS
 BANK_FINANCE_ROLES = _SUPERVISORS | {Role.FINANCE}
 # Who sees the unidentified-receipts queue (an owner at the window asks where their transfer went).
 BANK_QUEUE_ROLES = BANK_FINANCE_ROLES | {Role.CASHIER}
+
+# Who stops a household's owner-page link (业主自助缴费: forwarded, sold, at the owner's request):
+# the staff who hand the links out and answer the owners.
+OWNER_LINK_REVOKER_ROLES = _SUPERVISORS | {Role.STEWARD, Role.CASHIER}
+# Who reads the invoice requests owners make on the owner page (marking them issued is
+# INVOICE_ISSUER_ROLES).
+OWNER_INVOICE_LIST_ROLES = INVOICE_ISSUER_ROLES | {Role.PROJECT_MANAGER}

@@ -23,8 +23,8 @@ from ninja.security import APIKeyHeader
 
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.masking import mask_phone
-from wuye.ledger import selectors as ledger
 from wuye.ledger.pdf import receipt_pdf
+from wuye.ledger.selectors.receipts import receipt_data
 from wuye.owner import links, paying, selectors, services
 from wuye.owner.models import OwnerLink
 from wuye.owner.views import client_ip
@@ -261,8 +261,6 @@ def receipt(request: HttpRequest, payment_id: int):
     payment = selectors.payment_of(link, payment_id)
     if payment is None:
         raise NotInScope("没有这笔缴费")
-    response = HttpResponse(
-        receipt_pdf(ledger.receipt_data(payment)), content_type="application/pdf"
-    )
+    response = HttpResponse(receipt_pdf(receipt_data(payment)), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{payment.receipt_no}.pdf"'
     return response

@@ -15,8 +15,11 @@ from wuye.billing.selectors import billing_settings
 from wuye.core.errors import ValidationFailed
 from wuye.core.masking import mask_name
 from wuye.core.money import ZERO, money
-from wuye.ledger import selectors as ledger
 from wuye.ledger.models import Payment
+from wuye.ledger.selectors.payments import payments_of_account
+from wuye.ledger.selectors.prepaid import prepaid_balance
+from wuye.ledger.selectors.receipts import period_text
+from wuye.ledger.selectors.window import unpaid_bills
 from wuye.owner.models import OwnerInvoiceRequest, OwnerLink
 from wuye.registry.enums import DEAD_PHONE_MARKS
 from wuye.registry.models import Phone
@@ -59,14 +62,14 @@ class OwnerPage:
 
 def _lines(account: Account, on: datetime.date) -> list[BillLine]:
     lines = []
-    for bill in ledger.unpaid_bills(account, on):
+    for bill in unpaid_bills(account, on):
         late = bill.late_fee.due
         item = bill.fee_item.name + ("滞纳金" if bill.kind == BillKind.LATE_FEE else "")
         lines.append(
             BillLine(
                 id=bill.pk,
                 item=item,
-                period=ledger.period_text(bill),
+                period=period_text(bill),
                 month=f"{bill.period_start:%Y-%m}",
                 due_date=bill.due_date,
                 outstanding=bill.outstanding,
@@ -93,7 +96,7 @@ def owner_page(link: OwnerLink, *, verified: bool, on: datetime.date | None = No
         return page
     page.bills = lines
     page.months = sorted({line.month for line in lines})
-    page.prepaid_balance = ledger.prepaid_balance(account, on)
+    page.prepaid_balance = prepaid_balance(account, on)
     page.max_prepay_months = billing_settings(link.project_id).max_prepay_months
     rules = (
         PayAheadRule.objects.filter(project_id=link.project_id, valid_from__lte=on)
@@ -132,7 +135,7 @@ def chosen_bill_ids(
 
 
 def payments_of(link: OwnerLink, limit: int = 50) -> list[Payment]:
-    return ledger.payments_of_account(link.account, limit)
+    return payments_of_account(link.account, limit)
 
 
 def payment_of(link: OwnerLink, payment_id: int) -> Payment | None:

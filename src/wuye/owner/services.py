@@ -21,8 +21,8 @@ from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.masking import mask_phone
 from wuye.core.models import User
-from wuye.core.roles import Role
-from wuye.core.scope import access_project, role_in
+from wuye.core.roles import INVOICE_ISSUER_ROLES, OWNER_LINK_REVOKER_ROLES
+from wuye.core.scope import actor_role
 from wuye.ledger.models import Payment
 from wuye.messaging.services import code_sms_send
 from wuye.owner import selectors
@@ -33,13 +33,6 @@ from wuye.registry.models import ServiceTicket
 from wuye.registry.services import ticket_create
 
 HOUR = datetime.timedelta(hours=1)
-
-# Who may stop a household's link: the staff who hand links out and answer the owners.
-REVOKER_ROLES = frozenset(
-    {Role.COMPANY_ADMIN, Role.PROJECT_MANAGER, Role.SUPERVISOR, Role.STEWARD, Role.CASHIER}
-)
-INVOICE_ROLES = frozenset({Role.FINANCE, Role.COMPANY_ADMIN})  # mark a request issued
-INVOICE_LIST_ROLES = INVOICE_ROLES | {Role.PROJECT_MANAGER}  # read the list
 
 
 def _setting(name: str, default: int) -> int:
@@ -52,9 +45,7 @@ def _setting(name: str, default: int) -> int:
 def link_revoke(*, user: User, link: OwnerLink, reason: str) -> OwnerLink:
     """Stops every copy of the household's link (printed, sent, forwarded). The next notice or
     message carries a new one."""
-    access_project(user, link.project_id)
-    if role_in(user, link.project_id) not in REVOKER_ROLES:
-        raise ValidationFailed("您的角色不能停用业主缴费链接", field="link")
+    actor_role(user, link.project_id, OWNER_LINK_REVOKER_ROLES, "停用业主缴费链接")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("请填写停用原因（如：链接被转发给他人、房屋已过户）", field="reason")
@@ -219,9 +210,7 @@ def invoice_request_create(
 
 
 def invoice_request_mark_issued(*, user: User, request: OwnerInvoiceRequest) -> None:
-    access_project(user, request.project_id)
-    if role_in(user, request.project_id) not in INVOICE_ROLES:
-        raise ValidationFailed("只有财务可以标记已开票", field="status")
+    actor_role(user, request.project_id, INVOICE_ISSUER_ROLES, "标记业主开票申请已开票")
     with transaction.atomic():
         locked = OwnerInvoiceRequest.objects.select_for_update().get(pk=request.pk)
         if locked.status != InvoiceStatus.REQUESTED:

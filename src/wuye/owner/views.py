@@ -20,9 +20,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wuye.core.errors import ValidationFailed
 from wuye.core.masking import mask_phone
-from wuye.core.scope import project_ids_for, role_in
-from wuye.ledger import selectors as ledger
+from wuye.core.roles import (
+    INVOICE_ISSUER_ROLES,
+    OWNER_INVOICE_LIST_ROLES,
+    OWNER_LINK_REVOKER_ROLES,
+)
+from wuye.core.scope import access_role, project_ids_for, role_in
 from wuye.ledger.pdf import receipt_pdf
+from wuye.ledger.selectors.receipts import receipt_data
+from wuye.ledger.selectors.window import account_of_room
 from wuye.owner import links, paying, selectors, services
 from wuye.owner.models import InvoiceStatus, OwnerInvoiceRequest, OwnerLink
 from wuye.owner.qr import qr_svg
@@ -199,7 +205,7 @@ def receipt(request, link: OwnerLink, token: str, payment_id: int):
     payment = selectors.payment_of(link, payment_id)
     if payment is None:
         raise Http404("没有这笔缴费")
-    pdf = receipt_pdf(ledger.receipt_data(payment))
+    pdf = receipt_pdf(receipt_data(payment))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{payment.receipt_no}.pdf"'
     return response
@@ -260,7 +266,7 @@ def _room_in_scope(request, room_id: int) -> Room:
 def household_panel(request, room_id: int):
     """业主缴费链接 on the household page (loaded by htmx): the current payer's link, to hand out."""
     room = _room_in_scope(request, room_id)
-    account = ledger.account_of_room(room)
+    account = account_of_room(room)
     link = links.link_for(account) if account is not None else None
     return render(
         request,
@@ -270,7 +276,7 @@ def household_panel(request, room_id: int):
             "link": link,
             "url": links.url_for(link) if link else "",
             "days": links.link_days(),
-            "can_revoke": role_in(request.user, room.project_id) in services.REVOKER_ROLES,
+            "can_revoke": role_in(request.user, room.project_id) in OWNER_LINK_REVOKER_ROLES,
             "revoked": OwnerLink.objects.filter(account=account, revoked_at__isnull=False).count()
             if account
             else 0,
@@ -299,8 +305,9 @@ def revoke(request, link_id: int):
 def invoices(request):
     """业主开票申请 for finance: what owners asked for on the owner page."""
     project = request.project
-    if project is None or role_in(request.user, project) not in services.INVOICE_LIST_ROLES:
-        raise Http404("只有财务可以查看开票申请")
+    if project is None:
+        raise Http404("请先选择项目")
+    access_role(request.user, project.pk, OWNER_INVOICE_LIST_ROLES, "查看业主开票申请")
     if request.method == "POST":
         row = OwnerInvoiceRequest.objects.filter(
             pk=request.POST.get("request") or 0, project=project
@@ -323,6 +330,6 @@ def invoices(request):
             "page": Paginator(rows, 100).get_page(request.GET.get("page")),
             "status": status,
             "statuses": InvoiceStatus.choices,
-            "can_mark": role_in(request.user, project) in services.INVOICE_ROLES,
+            "can_mark": role_in(request.user, project) in INVOICE_ISSUER_ROLES,
         },
     )
