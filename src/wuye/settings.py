@@ -347,6 +347,10 @@ WUYE_HOUSEHOLD_PANELS = [
     "alerts/_household_courtesy.html",
     "owner/_household_owner.html",
 ]
+# Households not chased for now (wuye.dunning.holds): f(project_id=, account_ids=) -> {account id:
+# reason}. A bank withholding batch in flight (wuye.banking): no call, no message, no escalation for
+# those bills until the bank's result is back.
+WUYE_CHASE_HOLDS = ["wuye.banking.withholding.chase_holds"]
 # Called by the dunning run with (project_id=, account_ids=) before it sets the cases' tasks; each
 # returns {account_id: dunning.rules.StrategyAdjustment} — the household's segment strategy applied
 # on top of the class rules (wuye.credit). Contact windows and caps still bind (LAW.md §8).

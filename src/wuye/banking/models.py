@@ -5,14 +5,19 @@ gives none — by a fingerprint of date, time, amount, counterparty and remark (
 identical lines of the same file), so overlapping exports and re-imports add nothing. A line is claimed
 (认领) for one or several households by a ``Claim`` whose parts each posted one ledger payment; a claim
 is undone only by reversing its payments (冲红), and the line goes back to the queue.
+
+Bank withholding (银行代扣): authorisations per household, monthly batches with their lines, and the
+bank's return files (see ``banking.withholding``).
 """
+
+from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wuye.banking.enums import Direction, LineStatus, MatchSource
+from wuye.banking.enums import BatchState, Direction, LineResult, LineStatus, MatchSource
 from wuye.billing.models import MONEY, Account
 from wuye.core.importing.batch import ImportBatchBase
 from wuye.core.models import Project
@@ -207,3 +212,171 @@ class PayerCard(models.Model):
 
     def __str__(self) -> str:
         return f"尾号{self.number[-4:]} → {self.account_id}"
+
+
+def _agreement_path(instance: WithholdingAuthorization, filename: str) -> str:
+    return f"withholding/{instance.project_id}/{filename}"
+
+
+class WithholdingAuthorization(models.Model):
+    """An owner's withholding authorisation (银行代扣授权): the bank may take the household's monthly
+    bills from this account. The account number is stored in full (the bank's batch file needs it)
+    and shown masked on every page and export (``core.masking.mask_bank_account``)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    bank = models.CharField(_("扣款银行"), max_length=60)
+    account_number = models.CharField(_("扣款账号"), max_length=40)
+    holder = models.CharField(_("账户户名"), max_length=100)
+    signed_on = models.DateField(_("签约日期"))
+    agreement = models.FileField(
+        _("授权书扫描件"), upload_to=_agreement_path, max_length=300, blank=True
+    )
+    is_active = models.BooleanField(_("有效"), default=True)
+    cancelled_on = models.DateField(_("取消日期"), null=True, blank=True)
+    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("代扣授权")
+        verbose_name_plural = _("代扣授权")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(is_active=True),
+                name="one_active_withholding_per_household",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank} 尾号{self.account_number[-4:]}"
+
+
+class WithholdingTemplate(models.Model):
+    """The columns of one bank's batch file (代扣文件模板): ``columns`` is a list of
+    ``[field, header]`` (fields: ``banking.withholding.TEMPLATE_FIELDS``); ``file_format`` xlsx or
+    csv (csv in ``encoding``)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    bank = models.CharField(_("扣款银行"), max_length=60)
+    columns = models.JSONField(_("列"), default=list)
+    file_format = models.CharField(
+        _("文件格式"), max_length=4, choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")]
+    )
+    encoding = models.CharField(
+        _("CSV 编码"), max_length=10, choices=[("gbk", "GBK"), ("utf-8", "UTF-8")], default="gbk"
+    )
+
+    class Meta:
+        verbose_name = _("代扣文件模板")
+        verbose_name_plural = _("代扣文件模板")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "bank"], name="one_withholding_template_per_bank"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank} 代扣文件模板"
+
+
+class WithholdingBatch(models.Model):
+    """代扣批次: one month's withholding for one project and bank, with its control totals (笔数,
+    金额) and the template its file was made with. While ``sent``, its households are not chased for
+    the bills in it (dunning asks through ``WUYE_CHASE_HOLDS``)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    bank = models.CharField(_("扣款银行"), max_length=60)
+    month = models.DateField(_("代扣月份"))
+    number = models.CharField(_("批次号"), max_length=40, unique=True)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=BatchState.choices, default=BatchState.SENT
+    )
+    line_count = models.PositiveIntegerField(_("笔数"), default=0)
+    total_amount = models.DecimalField(_("金额合计"), default=0, **MONEY)
+    success_count = models.PositiveIntegerField(_("成功笔数"), default=0)
+    success_amount = models.DecimalField(_("成功金额"), default=0, **MONEY)
+    failure_count = models.PositiveIntegerField(_("失败笔数"), default=0)
+    columns = models.JSONField(_("文件列"), default=list)
+    file_format = models.CharField(_("文件格式"), max_length=4, default="xlsx")
+    encoding = models.CharField(_("CSV 编码"), max_length=10, default="gbk")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    returned_at = models.DateTimeField(_("回盘时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("代扣批次")
+        verbose_name_plural = _("代扣批次")
+        ordering = ["-month", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "bank", "month"],
+                condition=~Q(state=BatchState.CANCELLED),
+                name="one_withholding_batch_per_bank_month",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class WithholdingLine(models.Model):
+    """One household's line in a batch: the amount asked (its open bills due up to the batch month)
+    and what the bank answered. A success holds the ledger payment it posted."""
+
+    batch = models.ForeignKey(WithholdingBatch, on_delete=models.PROTECT, related_name="lines")
+    seq = models.PositiveIntegerField(_("序号"))
+    authorization = models.ForeignKey(
+        WithholdingAuthorization, on_delete=models.PROTECT, related_name="lines"
+    )
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("金额"), **MONEY)
+    bill_ids = models.JSONField(_("账单"), default=list)
+    result = models.CharField(
+        _("结果"), max_length=10, choices=LineResult.choices, default=LineResult.PENDING
+    )
+    reason = models.CharField(_("银行返回原因"), max_length=100, blank=True)
+    returned_on = models.DateField(_("回盘日期"), null=True, blank=True)
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="withholding_line"
+    )
+
+    class Meta:
+        verbose_name = _("代扣明细")
+        verbose_name_plural = _("代扣明细")
+        ordering = ["batch", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "seq"], name="withholding_line_seq"),
+            models.UniqueConstraint(fields=["batch", "account"], name="withholding_line_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="withholding_line_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch.number}-{self.seq:04d}"
+
+    @property
+    def reference(self) -> str:
+        return f"{self.batch.number}-{self.seq:04d}"
+
+
+class WithholdingReturn(ImportBatchBase):
+    """A bank's return file (回盘文件), on the import machinery: previewed with its column mapping,
+    committed once."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(
+        WithholdingBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="returns"
+    )
+    success_count = models.PositiveIntegerField(_("成功"), default=0)
+    failure_count = models.PositiveIntegerField(_("失败"), default=0)
+    already_count = models.PositiveIntegerField(_("已处理过"), default=0)
+
+    class Meta:
+        verbose_name = _("回盘导入")
+        verbose_name_plural = _("回盘导入")
+        ordering = ["-created_at", "-id"]

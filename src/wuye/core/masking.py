@@ -66,3 +66,14 @@ def mask_data(value: Any, *, phones: bool, ids: bool, key: str = "") -> Any:
     if not phones and name in _PHONE_KEYS and any(c.isdigit() for c in value):
         return mask_phone(value)
     return mask_text(value, phones=phones, ids=ids)
+
+
+def mask_bank_account(number: str) -> str:
+    """A bank account or card number with only its first four and last four digits:
+    ``6222020200112233445`` → ``6222 **** **** 3445``; short numbers keep their last four."""
+    digits = "".join(ch for ch in str(number or "") if ch.isalnum())
+    if not digits:
+        return ""
+    if len(digits) <= 8:
+        return "*" * max(len(digits) - 4, 0) + digits[-4:]
+    return f"{digits[:4]} **** **** {digits[-4:]}"

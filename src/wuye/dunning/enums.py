@@ -129,6 +129,7 @@ class EventKind(models.TextChoices):
     STAGE = "stage", _("阶段变更")
     ASSIGNEE = "assignee", _("责任人变更")
     PROMISE = "promise", _("承诺缴费")
+    BANK = "bank", _("银行代扣结果")
 
 
 class EscalationKind(models.TextChoices):

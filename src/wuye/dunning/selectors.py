@@ -26,6 +26,7 @@ from wuye.core import hooks
 from wuye.core.models import Membership, User
 from wuye.core.money import money
 from wuye.core.scope import role_in
+from wuye.dunning import holds
 from wuye.dunning.access import SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.dunning.enums import (
     CaseClass,
@@ -113,6 +114,14 @@ def _task_rows(rows: QuerySet[ArrearsCase], on: datetime.date) -> list[ArrearsCa
         )
     )
     last = last_contacts([c.pk for c in cases])
+    held: dict[int, str] = {}
+    for project_id in {c.project_id for c in cases}:
+        held |= holds.chase_holds(
+            project_id, [c.account_id for c in cases if c.project_id == project_id]
+        )
+    bank_notes = holds.latest_bank_notes(
+        [c.pk for c in cases], on - datetime.timedelta(days=holds.BANK_NOTE_DAYS)
+    )
     # Labels translated once per page, not once per card: Django's get_FOO_display() re-evaluates the
     # lazy choices on every call, which costs more than the queries for a list of hundreds of cases.
     labels = _labels()
@@ -132,6 +141,8 @@ def _task_rows(rows: QuerySet[ArrearsCase], on: datetime.date) -> list[ArrearsCa
         case.promise_broken = case.promise_date is not None and case.promise_date < on
         case.task_overdue = case.next_action_due is not None and case.next_action_due < on
         case.weight = case.overdue_amount * max(case.aging_days, 1)
+        case.bank_hold = held.get(case.account_id, "")
+        case.bank_note = bank_notes.get(case.pk, "")
     return cases
 
 

@@ -36,7 +36,7 @@ from wuye.core.models import Project, User
 from wuye.core.money import money, to_decimal
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
-from wuye.dunning import rules
+from wuye.dunning import holds, rules
 from wuye.dunning.access import (
     LEGAL_APPROVER_ROLES,
     OWN_CASES_ONLY,
@@ -459,6 +459,8 @@ def _evaluate(
     written_only = _written_only_accounts(project_id, account_ids)
     for case in by_account.values():
         case.written_only = case.account_id in written_only
+    # Households with a bank withholding in flight are not escalated until the result is back.
+    held = holds.chase_holds(project_id, account_ids)
 
     cutoff = on - settings.grace_days * DAY
     to_open = [a for a, o in overdue.items() if a not in by_account and o.oldest_due_date < cutoff]
@@ -495,7 +497,9 @@ def _evaluate(
         strategy = strategies.get(account_id)
         if broken := _break_promise(case, on):
             events.append(broken)
-        escalation = _escalate(case, on, escalations, settings, strategy)
+        escalation = (
+            None if account_id in held else _escalate(case, on, escalations, settings, strategy)
+        )
         if escalation is not None:
             events.append(escalation)
             result.escalated += 1
@@ -540,7 +544,9 @@ def _evaluate(
         case.written_only = account_id in written_only
         _set_amounts(case, owed, on)
         strategy = strategies.get(account_id)
-        escalation = _escalate(case, on, escalations, settings, strategy)
+        escalation = (
+            None if account_id in held else _escalate(case, on, escalations, settings, strategy)
+        )
         _apply_task(case, settings, follow_ups, strategy)
         case.escalation_event = escalation
         new_cases.append(case)
@@ -688,6 +694,14 @@ def contact_record(
     channel = _choice(channel, Channel, "channel", "联系方式")
     if not channel:
         raise ValidationFailed("请选择联系方式", field="channel")
+    # A withholding batch in flight: the bank is taking the money; an owner at the window is no chase.
+    if corrects is None and channel != Channel.WINDOW and (hold := holds.hold_of(case)):
+        raise ValidationFailed(
+            f"{hold}：银行扣款结果回来之前不催缴该户，请等回盘后再联系"
+            "（扣款失败会显示在今日催缴和案件页，并写明银行返回的原因）。",
+            code="dunning.bank_hold",
+            field="case",
+        )
     if at > now + datetime.timedelta(minutes=5):
         raise ValidationFailed("联系时间不能晚于现在（登记已发生的联系）", field="at")
     unreached_reason = _choice(
@@ -1337,3 +1351,20 @@ def case_set_stage(
 def _open_or_refuse(case: ArrearsCase) -> None:
     if not case.is_open:
         raise ValidationFailed("案件已结案（该户已无逾期欠费）", field="case")
+
+
+# --- results from the bank -------------------------------------------------------------------------
+
+
+def case_bank_result(
+    *, account_id: int, text: str, on: datetime.date, by: User | None = None
+) -> CaseEvent | None:
+    """Records a bank's answer about the household (e.g. "代扣失败：余额不足（批次 …）") on its open
+    arrears case, where today's list and the case page show it. Called by the app that imported the
+    answer (wuye.banking); nothing is recorded when the household has no open case."""
+    case = ArrearsCase.objects.filter(account_id=account_id, state=CaseState.OPEN).first()
+    if case is None:
+        return None
+    event = _event(case, EventKind.BANK, on=on, by=by, reason=text)
+    event.save()
+    return event
