@@ -52,6 +52,7 @@ NAV: list[tuple[str, list[Entry]]] = [
             Entry("日结", "ledger:closing", COLLECTOR_ROLES),
             Entry("银行流水", "banking:imports", BANK_IMPORT_ROLES),
             Entry("待认领款", "banking:queue", BANK_QUEUE_ROLES),
+            Entry("银行代扣", "banking:withholding", BANK_IMPORT_ROLES),
             Entry("线上缴费", "payments:orders", COLLECTOR_ROLES),
             Entry("线上对账", "payments:reconciliation", RECONCILE_ROLES),
             Entry("缴费通知单", "ledger:notices", COLLECTOR_ROLES),

@@ -351,6 +351,8 @@ WUYE_HOUSEHOLD_PANELS = [
 # reason}. A bank withholding batch in flight (wuye.banking): no call, no message, no escalation for
 # those bills until the bank's result is back.
 WUYE_CHASE_HOLDS = ["wuye.banking.withholding.chase_holds"]
+# Cards apps above dunning add to the case page (templates included with ``case`` in the context).
+WUYE_CASE_PANELS = ["banking/_case_bank.html"]
 # Called by the dunning run with (project_id=, account_ids=) before it sets the cases' tasks; each
 # returns {account_id: dunning.rules.StrategyAdjustment} — the household's segment strategy applied
 # on top of the class rules (wuye.credit). Contact windows and caps still bind (LAW.md §8).

@@ -11,7 +11,17 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from wuye.banking.enums import LineStatus
-from wuye.banking.models import BankAccount, Claim, ClaimPart, StatementImport, StatementLine
+from wuye.banking.models import (
+    BankAccount,
+    Claim,
+    ClaimPart,
+    StatementImport,
+    StatementLine,
+    WithholdingAuthorization,
+    WithholdingBatch,
+    WithholdingLine,
+    WithholdingReturn,
+)
 from wuye.core.money import ZERO, money
 
 QUEUE_PAGE = 50
@@ -155,3 +165,113 @@ def notice_bank_details(*, project) -> str:
     parts.append(f"账号：{account.number}")
     who = "，".join(p for p in parts if p)
     return f"银行转账：{who}。转账时请在附言中注明房号“{{room}}”，款项将自动入账。"
+
+
+# --- bank withholding (银行代扣) ---------------------------------------------------------------------
+
+
+def authorizations_of(project_id: int, *, text: str = "", active: bool | None = True):
+    rows = WithholdingAuthorization.objects.filter(project_id=project_id).select_related(
+        "account__room", "account__payer"
+    )
+    if active is not None:
+        rows = rows.filter(is_active=active)
+    text = (text or "").strip()
+    if text:
+        rows = rows.filter(
+            Q(account__room__code__icontains=text)
+            | Q(holder__icontains=text)
+            | Q(account__payer__name__icontains=text)
+            | Q(account_number__endswith=text)
+        )
+    return rows.order_by("account__room__code", "-id")
+
+
+def authorization_detail(auth_id: int, project_ids: Iterable[int]):
+    return (
+        WithholdingAuthorization.objects.filter(pk=auth_id, project_id__in=list(project_ids))
+        .select_related("account__room", "account__payer")
+        .first()
+    )
+
+
+def withholding_banks(project_id: int) -> list[str]:
+    """The banks of the project's active authorisations (a batch is made per bank)."""
+    return sorted(
+        set(
+            WithholdingAuthorization.objects.filter(
+                project_id=project_id, is_active=True
+            ).values_list("bank", flat=True)
+        )
+    )
+
+
+def batches_of(project_id: int, limit: int = 36):
+    return list(
+        WithholdingBatch.objects.filter(project_id=project_id)
+        .select_related("created_by")
+        .order_by("-month", "-id")[:limit]
+    )
+
+
+def batch_detail(batch_id: int, project_ids: Iterable[int]):
+    return (
+        WithholdingBatch.objects.filter(pk=batch_id, project_id__in=list(project_ids))
+        .select_related("created_by", "project")
+        .first()
+    )
+
+
+def batch_lines(batch, *, result: str = ""):
+    rows = batch.lines.select_related(
+        "authorization", "account__room", "account__payer", "payment"
+    ).order_by("seq")
+    if result:
+        rows = rows.filter(result=result)
+    return rows
+
+
+def returns_of(project_id: int, limit: int = 20):
+    return list(
+        WithholdingReturn.objects.filter(project_id=project_id)
+        .select_related("batch", "user")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def return_detail(return_id: int, project_ids: Iterable[int]):
+    return (
+        WithholdingReturn.objects.filter(pk=return_id, project_id__in=list(project_ids))
+        .select_related("batch", "user")
+        .first()
+    )
+
+
+@dataclass
+class BankResults:
+    """What the bank did for one household: its withholding authorisation, the withholding lines
+    (latest first) and the transfers claimed for it."""
+
+    authorization: object | None
+    withholding: list
+    transfers: list
+
+
+def household_bank_results(account_id: int, limit: int = 12) -> BankResults:
+    auth = (
+        WithholdingAuthorization.objects.filter(account_id=account_id)
+        .order_by("-is_active", "-id")
+        .first()
+    )
+    lines = list(
+        WithholdingLine.objects.filter(account_id=account_id)
+        .exclude(batch__state="cancelled")
+        .select_related("batch", "payment")
+        .order_by("-batch__month", "-id")[:limit]
+    )
+    transfers = list(
+        ClaimPart.objects.filter(account_id=account_id, claim__undone_at__isnull=True)
+        .select_related("claim__line", "payment")
+        .order_by("-claim__line__txn_date", "-id")[:limit]
+    )
+    return BankResults(auth, lines, transfers)

@@ -24,7 +24,7 @@ from wuye.core.dates import date_param
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.models import User
 from wuye.core.scope import access_role, can_see_phones, project_ids_for, role_in
-from wuye.dunning import assignment, hours, limitation, reports, selectors, services
+from wuye.dunning import assignment, holds, hours, limitation, reports, selectors, services
 from wuye.dunning.access import (
     OVERSEER_ROLES,
     OWN_CASES_ONLY,
@@ -360,6 +360,8 @@ def _case_page(request, found, *, form=None, error=None, files_lost=False, statu
             "payment_order": limitation.payment_order_allowed(case),
             "interruption_kinds": InterruptionKind.choices,
             "recovery": assignment.recovery_box(case, on) if role in SUPERVISOR_ROLES else None,
+            "bank_hold": holds.hold_of(case) if case.is_open else "",
+            "case_panels": holds.case_panels(),
             **context,
         },
         status=status,
