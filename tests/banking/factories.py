@@ -7,7 +7,7 @@ import datetime
 import itertools
 from decimal import Decimal
 
-from tests.ledger.factories import account, bill, fee_item, monthly_bills  # noqa: F401
+from tests.ledger.factories import account, bill, fee_item, monthly_bills, pay  # noqa: F401
 from wuye.banking.enums import Direction
 from wuye.banking.lines import ParsedLine
 from wuye.banking.models import BankAccount

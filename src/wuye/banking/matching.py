@@ -13,7 +13,10 @@ Signals, each with the reason shown to finance:
   payers from the same name: exact after removing spaces, or the same pinyin (traditional characters
   and banks' romanisations such as ``ZHANG SAN`` read the same);
 * **payer card**: the counterparty account seen on earlier confirmed claims of the household;
-* **amount** against what each candidate owes: all open bills, or the oldest N bills.
+* **amount** against what each candidate owes: all open bills, the oldest N bills, or everything owed
+  plus a whole year ahead at the pay-ahead discount (预交一年优惠, the project's ``PayAheadRule`` for 12
+  months on each fee item billed ahead: the household's latest bill of the item, per period, less
+  the discount the pay-ahead service would give it).
 
 **Auto-confirm only when one answer is clearly right** (``decide``): every identity signal points to
 households of one payer, nothing points elsewhere, at least two independent signals agree (a payer
@@ -38,7 +41,9 @@ from django.utils import timezone
 from pypinyin import lazy_pinyin
 
 from wuye.banking.models import PayerCard
-from wuye.billing.models import Account, Bill
+from wuye.billing.enums import BillKind
+from wuye.billing.models import Account, Bill, FeeItem
+from wuye.billing.services import PAY_AHEAD_METHODS, pay_ahead_rule_for
 from wuye.core.money import ZERO, money
 from wuye.ledger.selectors.outstanding import bill_outstanding
 from wuye.registry.enums import OccupancyRole
@@ -201,6 +206,9 @@ class ProjectIndex:
     owed: dict[int, list[Decimal]] = field(
         default_factory=dict
     )  # account → open bills, oldest first
+    # account → (a whole year ahead at the pay-ahead discount, how it was priced)
+    ahead: dict[int, tuple[Decimal, str]] = field(default_factory=dict)
+    ahead_rules: dict[int, object] = field(default_factory=dict)  # fee item → 12-month rule
 
     @classmethod
     def load(cls, project_id: int, on: datetime.date | None = None) -> ProjectIndex:
@@ -281,6 +289,42 @@ class ProjectIndex:
             )
             for acc_id, outstanding in rows:
                 self.owed[acc_id].append(money(outstanding))
+            self._load_ahead(ids)
+
+    def _load_ahead(self, ids: list[int]) -> None:
+        """A year ahead for each account: per fee item that may be paid ahead, its latest bill (of
+        the last 13 months) times the periods in a year, less the 12-month pay-ahead discount."""
+        on = timezone.localdate()
+        latest: dict[tuple[int, int], tuple] = {}
+        rows = (
+            Bill.objects.filter(
+                account_id__in=ids,
+                kind=BillKind.CHARGE,
+                fee_item__method__in=PAY_AHEAD_METHODS,
+                period_start__gte=on - datetime.timedelta(days=400),
+            )
+            .order_by("account_id", "fee_item_id", "-period_start", "-id")
+            .values_list("account_id", "fee_item_id", "amount", "period_start", "period_end")
+        )
+        for acc_id, item_id, amount, start, end in rows:
+            latest.setdefault((acc_id, item_id), (amount, start, end))
+        for (acc_id, item_id), (amount, start, end) in latest.items():
+            months = (end.year - start.year) * 12 + end.month - start.month + 1
+            if months < 1 or 12 % months:
+                continue
+            if item_id not in self.ahead_rules:
+                item = FeeItem.objects.get(pk=item_id)
+                rule = pay_ahead_rule_for(item, 12, on)
+                self.ahead_rules[item_id] = (rule, item.rounding)
+            rule, rounding = self.ahead_rules[item_id]
+            per_bill = money(amount)
+            text = "无预交优惠"
+            if rule is not None and rule.discount_rate > 0:
+                per_bill -= money(per_bill * rule.discount_rate, rounding)
+                text = f"{rule.name}，优惠 {(rule.discount_rate * 100).normalize():f}%"
+            price = per_bill * (12 // months)
+            before, before_text = self.ahead.get(acc_id, (ZERO, ""))
+            self.ahead[acc_id] = (before + price, f"{before_text}；{text}" if before_text else text)
 
     def total_owed(self, account_id: int) -> Decimal:
         return sum(self.owed.get(account_id, []), ZERO)
@@ -384,9 +428,14 @@ def identity(index: ProjectIndex, line: Incoming) -> tuple[dict[int, Candidate],
 
 def _amount_signal(index: ProjectIndex, acc_id: int, amount: Decimal) -> str | None:
     owed = index.owed.get(acc_id, [])
+    total = sum(owed, ZERO)
+    price, text = index.ahead.get(acc_id, (ZERO, ""))
+    if price > 0 and amount == total + price:
+        if total:
+            return f"金额等于该户欠费 {total} 元加预交一年 {price} 元（{text}）"
+        return f"金额等于该户预交一年 {price} 元（{text}）"
     if not owed:
         return None
-    total = sum(owed, ZERO)
     if amount == total:
         return f"金额等于该户全部欠费 {total} 元（{len(owed)} 笔）"
     running = ZERO
