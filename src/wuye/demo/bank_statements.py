@@ -49,9 +49,15 @@ def _full(text: str) -> str:
 
 
 def statement_rows(
-    project: Project, month: datetime.date, lines: int, rng: random.Random
+    project: Project,
+    month: datetime.date,
+    lines: int,
+    rng: random.Random,
+    last_day: datetime.date | None = None,
 ) -> list[list[object]]:
-    """``lines`` rows of the month's statement, oldest first."""
+    """``lines`` rows of the month's statement, oldest first, dated up to ``last_day`` (default the
+    28th: a month that is not over yet stops at yesterday)."""
+    span = 27 if last_day is None else max((last_day - month).days, 0)
     accounts = list(
         Account.objects.filter(project=project).select_related("room", "payer").order_by("id")
     )
@@ -103,7 +109,7 @@ def statement_rows(
         else:
             card = f"6217{a.pk:012d}"
             remark = room
-        day = month + datetime.timedelta(days=n * 27 // max(lines, 1))
+        day = month + datetime.timedelta(days=n * (span + 1) // max(lines, 1))
         balance += -amount if out else amount
         rows.append(
             [
@@ -123,10 +129,14 @@ def statement_rows(
 
 
 def statement_xlsx(
-    project: Project, month: datetime.date, lines: int = 200, seed: int = 7
+    project: Project,
+    month: datetime.date,
+    lines: int = 200,
+    seed: int = 7,
+    last_day: datetime.date | None = None,
 ) -> bytes:
     """The month's statement of the project's receiving account, as web banking exports it."""
-    rows = statement_rows(project, month, lines, random.Random(seed))
+    rows = statement_rows(project, month, lines, random.Random(seed), last_day)
     workbook = xlsx.workbook()
     sheet = workbook.create_sheet("账户明细")
     sheet.append(["中国工商银行 账户交易明细"])

@@ -37,6 +37,7 @@ from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Company, Membership, Project, User
 from wuye.core.roles import Role
+from wuye.demo.bank_demo import BankDemo
 from wuye.demo.dunning_history import DunningHistory
 from wuye.demo.history import (
     AUTO_HISTORY_MAX_ROOMS,
@@ -518,6 +519,14 @@ class _Generator:
             self.count("催缴案件", result.opened + result.reopened)
             self.log(f"{project.name}：催缴日跑批，开案 {result.opened + result.reopened} 件")
 
+    def bank_money(self, project: Project, users: dict[str, User]) -> None:
+        """Two months of bank statements and a withholding month for the first project
+        (wuye.demo.bank_demo); then the dunning run again, as after the day's bank postings, so
+        the households the bank paid leave today's list."""
+        BankDemo(users=users, seed=self.options.seed, log=self.log, count=self.count).run(project)
+        result = dunning_run(project=project, user=users["supervisor"])
+        self.log(f"{project.name}：银行入账后催缴跑批，结案 {result.closed} 件")
+
     def train_scoring(self, projects: list[Project], users: dict[str, User]) -> None:
         """Each project's collection-priority model, trained on the history just written, so the
         demo's 今日催缴 comes in model order (the cold-start order when the history is too short)."""
@@ -728,6 +737,7 @@ class _Generator:
             dunning.first_calls(projects)
             dunning.visit_escalated(projects)
             self.open_arrears_cases(projects, users)
+            self.bank_money(projects[0], users)
             dunning.advance_stages()
             self.raise_alerts(projects)
             self.train_scoring(projects, users)
