@@ -152,9 +152,13 @@ class BankDemo:
         main = batches[0]
         debtor_set = set(debtors)
         lines = list(main.lines.select_related("authorization").order_by("seq"))
+        # A few failures, on households with an open case first (the steward sees the reason).
         failing = [x for x in lines if x.account_id in debtor_set]
+        others = [x for x in lines if x.account_id not in debtor_set]
         rng.shuffle(failing)
-        reasons = {x.pk: FAILURES[i] for i, x in enumerate(failing[: len(FAILURES)])}
+        rng.shuffle(others)
+        wanted = min(len(FAILURES), max(1, len(lines) // 5)) if len(lines) > 1 else 0
+        reasons = {x.pk: FAILURES[i] for i, x in enumerate((failing + others)[:wanted])}
         content = return_file(main, lines, reasons, today)
         ret = wh.return_upload(
             user=self.finance,
