@@ -667,6 +667,8 @@ def _analyse_return(ret: WithholdingReturn) -> Analysis:
             result = row.parse("result", parse_result)
             day = row.parse("date", _parse_day) if row.has("date") else None
             reason = re.sub(r"\s+", " ", cell_text(row.raw("reason"))).strip()[:100]
+            row.display["reason"] = reason
+            row.display["holder"] = cell_text(row.raw("holder"))
             line, key, message = _line_of(ret.project_id, batches, row, ret.batch)
             if line is None:
                 row.fail(key, message)
@@ -805,7 +807,9 @@ def return_commit(*, user: User, ret: WithholdingReturn) -> WithholdingReturn:
             _refresh_batch(batch_id)
         locked.success_count, locked.failure_count = success, failure
         locked.already_count = plan.already
-        locked.save(update_fields=["success_count", "failure_count", "already_count"])
+        if locked.batch_id is None and len(touched) == 1:  # found by the lines' references
+            locked.batch_id = next(iter(touched))
+        locked.save(update_fields=["success_count", "failure_count", "already_count", "batch"])
         audit_record(
             user=user,
             action="代扣回盘导入",
