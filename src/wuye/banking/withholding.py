@@ -10,7 +10,7 @@
   dunning asks ``chase_holds`` through ``WUYE_CHASE_HOLDS``.
 * **The return file** (回盘文件) is read on ``core.importing`` (header detection, synonyms, row errors
   with row numbers) and committed all-or-nothing. A success posts one payment through
-  ``ledger.services.payment_record`` (method 银行代扣, reference = batch number + line, idempotency
+  ``ledger.services.payments.payment_record`` (method 银行代扣, reference = batch number + line, idempotency
   key per line): a second import of the same file posts nothing. A failure is kept on the line with
   the bank's reason and recorded on the household's arrears case (``dunning.services.case_bank_result``).
   Unknown batches or lines, amounts that differ from the batch line, duplicate lines and results that
@@ -67,9 +67,10 @@ from wuye.core.money import ZERO, money
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
 from wuye.dunning import services as dunning
-from wuye.ledger import selectors as ledger_selectors
-from wuye.ledger import services as ledger
 from wuye.ledger.enums import PaymentMethod
+from wuye.ledger.selectors.closing import day_is_closed
+from wuye.ledger.selectors.outstanding import bill_outstanding
+from wuye.ledger.services.payments import payment_record
 
 # Finance manages authorisations and batches (SPEC §1); supervisors and managers may too.
 MANAGE_ROLES = frozenset({Role.FINANCE, Role.COMPANY_ADMIN, Role.PROJECT_MANAGER, Role.SUPERVISOR})
@@ -320,7 +321,7 @@ def batch_candidates(project_id: int, bank: str, month: datetime.date) -> list[C
     ids = [a.account_id for a in auths]
     for start in range(0, len(ids), 500):
         rows = (
-            ledger_selectors.bill_outstanding(
+            bill_outstanding(
                 Bill.objects.filter(account_id__in=ids[start : start + 500], due_date__lte=end)
             )
             .filter(outstanding__gt=0)
@@ -758,7 +759,7 @@ def _posting_day(
 ) -> tuple[datetime.date, str]:
     today = timezone.localdate()
     day = day or today
-    if ledger_selectors.day_is_closed(project_id, user.pk, day):
+    if day_is_closed(project_id, user.pk, day):
         return today, f"扣款日期 {day:%Y-%m-%d} 已日结，按今日入账"
     return day, ""
 
@@ -782,7 +783,7 @@ def return_commit(*, user: User, ret: WithholdingReturn) -> WithholdingReturn:
             if item.result == LineResult.SUCCESS:
                 day, note = _posting_day(locked.project_id, user, item.day)
                 text = f"银行代扣 {line.reference}"
-                line.payment = ledger.payment_record(
+                line.payment = payment_record(
                     user=user,
                     account=line.account,
                     lines=[(PaymentMethod.WITHHOLDING, line.amount, line.reference)],
