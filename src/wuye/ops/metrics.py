@@ -50,6 +50,15 @@ def on_task_finished(sender, task_result, **kwargs) -> None:
 class StateCollector:
     """Figures read at scrape time."""
 
+    def describe(self):
+        """The names, without values: registering must not query the database at start-up."""
+        yield GaugeMetricFamily("wuye_task_queue_depth", "Tasks waiting", labels=["queue"])
+        yield GaugeMetricFamily(
+            "wuye_task_queue_oldest_seconds", "Age of the oldest waiting task", labels=["queue"]
+        )
+        yield GaugeMetricFamily("wuye_schedule_failed_steps", "Failed schedule steps")
+        yield GaugeMetricFamily("wuye_scheduler_last_tick_age_seconds", "Seconds since a tick")
+
     def collect(self):
         from wuye.ops.health import queue_ages, queue_depths
         from wuye.ops.models import JobRun, RunStatus
