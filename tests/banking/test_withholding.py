@@ -327,3 +327,20 @@ def test_the_hold_ends_when_the_result_is_back(project, finance, steward, batch,
 def test_a_cancelled_batch_releases_the_hold(project, finance, batch, homes):
     wh.batch_cancel(user=finance, batch=batch, reason="文件未发送")
     assert wh.chase_holds(project_id=project.pk, account_ids=None) == {}
+
+
+def test_a_template_without_the_account_number_or_with_an_unknown_column_is_refused(
+    project, finance
+):
+    with pytest.raises(ValidationFailed) as exc:
+        wh.template_set(
+            user=finance,
+            project=project,
+            bank=BANK,
+            columns=[("seq", "序号"), ("amount", "金额")],
+            file_format="csv",
+        )
+    assert "扣款账号" in exc.value.message
+    with pytest.raises(ValidationFailed) as exc:
+        wh.template_columns([("seq", "序号"), ("id_number", "身份证")])
+    assert "未知的列" in exc.value.message

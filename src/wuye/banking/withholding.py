@@ -241,6 +241,33 @@ def template_for(project_id: int, bank: str) -> tuple[list[list[str]], str, str]
     return [list(c) for c in found.columns], found.file_format, found.encoding
 
 
+def template_columns(columns) -> list[list[str]]:
+    """A template's columns, checked: ``[[field, header], …]`` with known fields, the account number,
+    the amount, and the reference or the sequence (the return file is matched by it)."""
+    try:
+        pairs = [(str(key), str(header or "")) for key, header in columns]
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(
+            '列应写成 [["字段", "列名"], …]，如 [["seq", "序号"], ["amount", "金额"]]',
+            field="columns",
+        ) from exc
+    cleaned = []
+    for key, header in pairs:
+        if key not in TEMPLATE_FIELDS:
+            known = "、".join(f"{k}（{v}）" for k, v in TEMPLATE_FIELDS.items())
+            raise ValidationFailed(f"未知的列“{key}”，可用：{known}", field="columns")
+        cleaned.append([key, (header or TEMPLATE_FIELDS[key]).strip()[:30]])
+    keys = [k for k, _ in cleaned]
+    for needed in ("account_number", "amount"):
+        if needed not in keys:
+            raise ValidationFailed(f"模板须包含「{TEMPLATE_FIELDS[needed]}」列", field="columns")
+    if "reference" not in keys and "seq" not in keys:
+        raise ValidationFailed(
+            "模板须包含「业务编号」或「序号」列（回盘按它对应）", field="columns"
+        )
+    return cleaned
+
+
 def template_set(
     *,
     user: User,
@@ -255,19 +282,7 @@ def template_set(
     bank = (bank or "").strip()
     if not bank:
         raise ValidationFailed("请填写扣款银行", field="bank")
-    cleaned = []
-    for key, header in columns:
-        if key not in TEMPLATE_FIELDS:
-            raise ValidationFailed(f"未知的列“{key}”", field="columns")
-        cleaned.append([key, (header or TEMPLATE_FIELDS[key]).strip()[:30]])
-    keys = [k for k, _ in cleaned]
-    for needed in ("account_number", "amount"):
-        if needed not in keys:
-            raise ValidationFailed(f"模板须包含「{TEMPLATE_FIELDS[needed]}」列", field="columns")
-    if "reference" not in keys and "seq" not in keys:
-        raise ValidationFailed(
-            "模板须包含「业务编号」或「序号」列（回盘按它对应）", field="columns"
-        )
+    cleaned = template_columns(columns)
     if file_format not in ("xlsx", "csv"):
         raise ValidationFailed("文件格式应为 xlsx 或 csv", field="file_format")
     if encoding not in ("gbk", "utf-8"):
