@@ -87,3 +87,19 @@ def test_descending_natural_order(project):
         "code", flat=True
     )
     assert list(got) == ["10栋", "2栋", "1栋"]
+
+
+@pytest.mark.django_db
+def test_the_registry_export_lists_rooms_in_natural_order(project):
+    from wuye.registry import services
+    from wuye.registry.exporting import _room_rows
+
+    for code in ("10-1-101", "2-1-1001", "2-1-902", "2-10-101", "2-2-101"):
+        services.room_create(user=None, project=project, code=code)
+    assert [row[0] for row in _room_rows(project)] == [
+        "2-1-902",
+        "2-1-1001",
+        "2-2-101",
+        "2-10-101",
+        "10-1-101",
+    ]

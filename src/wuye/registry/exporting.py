@@ -21,6 +21,7 @@ from wuye.core.audit import audit_record
 from wuye.core.masking import mask_id_number, mask_phone
 from wuye.core.models import Project, User
 from wuye.core.scope import can_see_id_numbers, can_see_phones
+from wuye.core.sorting import natural_order
 from wuye.registry.enums import IdType, OccupancyRole, OccupancyState, PersonKind, RoomUse
 from wuye.registry.importing import MASKED_NOTE, OCCUPANCIES, PEOPLE, ROOMS, SheetSpec
 from wuye.registry.models import Occupancy, Phone, Room
@@ -142,8 +143,12 @@ def import_template_workbook() -> bytes:
 
 def _room_rows(project: Project) -> list[list[object]]:
     uses, states = _labels_of(RoomUse), _labels_of(OccupancyState)
+    # Natural order (2栋 before 10栋, 902 before 1001), the order the building view shows.
     rooms = Room.objects.filter(project=project).order_by(
-        "building__sort", "building__code", "unit__code", "floor", "number", "code"
+        "building__sort",
+        *natural_order("building__code", "unit__code"),
+        "floor",
+        *natural_order("number", "code"),
     )
     return [
         [
@@ -169,7 +174,7 @@ def _current_occupancies(project: Project) -> list[Occupancy]:
     return list(
         Occupancy.objects.filter(room__project=project, end_date__isnull=True)
         .select_related("room", "person")
-        .order_by("room__code", "role", "id")
+        .order_by(*natural_order("room__code"), "role", "id")
     )
 
 

@@ -12,6 +12,7 @@ from wuye.billing.selectors import billing_settings
 from wuye.core import hooks
 from wuye.core.models import Project
 from wuye.core.money import ZERO, money
+from wuye.core.sorting import natural_sort_key
 
 if TYPE_CHECKING:
     from wuye.ledger.pdf import NoticeData
@@ -98,9 +99,5 @@ def notices_for(
             )
         )
     # Walking order of whoever delivers them: by room code, naturally (2-1-902 before 2-1-1001).
-    notices.sort(key=lambda n: _natural_key(n.room_code))
+    notices.sort(key=lambda n: natural_sort_key(n.room_code))
     return notices
-
-
-def _natural_key(code: str) -> tuple:
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in code.split("-"))
