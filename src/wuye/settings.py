@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "wuye.core.middleware.CurrentProjectMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After a POST (payment, contact, …) the sender reads the primary for WUYE_REPLICA_PIN_SECONDS.
+    "wuye.core.db_router.PinToPrimaryMiddleware",
     # Last: turns a login refused for too many failures into the lockout page (wuye.core.lockout).
     "axes.middleware.AxesMiddleware",
 ]
@@ -139,6 +141,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif os.environ.get("WUYE_TEST_DB_NAME"):
     # Lets several test runs share one PostgreSQL server without dropping each other's test database.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["WUYE_TEST_DB_NAME"]}
+
+# Read replica (docs/operations/replica.md): reports, exports and the dashboard read from it; writes,
+# the fee window, the steward's pages and everything else use the primary. Tests mirror the primary.
+if os.environ.get("WUYE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["WUYE_REPLICA_URL"], conn_max_age=60)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["wuye.core.db_router.ReplicaRouter"]
+WUYE_REPLICA_PIN_SECONDS = int(os.environ.get("WUYE_REPLICA_PIN_SECONDS", "15"))
+WUYE_REPLICA_STALE_SECONDS = int(os.environ.get("WUYE_REPLICA_STALE_SECONDS", "60"))
+# Read from the primary even inside the replica scope, until the reports' raw SQL reads through
+# wuye.core.db_router.read_connection() (the summaries' state must be read where the summaries are).
+WUYE_REPLICA_PRIMARY_APPS = ["reports"]
 
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"

@@ -12,7 +12,15 @@ from django_tasks import task
 
 @task(queue_name="long")
 def report_export(job_id: str) -> dict:
-    """Computes one queued export and writes its workbook; progress lives in the job file."""
+    """Computes one queued export and writes its workbook; progress lives in the job file. Its reads
+    go to the read replica when there is one (docs/operations/replica.md)."""
+    from wuye.core.db_router import reads_from_replica
+
+    with reads_from_replica():
+        return _report_export(job_id)
+
+
+def _report_export(job_id: str) -> dict:
     from wuye.core.models import User
     from wuye.reports import exporting, forms
     from wuye.reports.access import report_access

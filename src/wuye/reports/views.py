@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from wuye.core.dates import date_param
+from wuye.core.db_router import replica_reads
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.hooks import hooks
 from wuye.core.privacy import NAMED_LIST_MARK, named_list_audit
@@ -153,6 +154,7 @@ def _notices(request, access) -> list[dict]:
 
 @login_required
 @require_GET
+@replica_reads
 def dashboard(request):
     access, form = _filters(request)
     context = {"form": form, "access": access, "notices": _notices(request, access)}
@@ -175,36 +177,42 @@ def dashboard(request):
 
 @login_required
 @require_GET
+@replica_reads
 def rates(request):
     return _report_page(request, "rates", "reports/rates.html", forms.RatesForm)
 
 
 @login_required
 @require_GET
+@replica_reads
 def aging_report(request):
     return _report_page(request, "aging", "reports/aging.html")
 
 
 @login_required
 @require_GET
+@replica_reads
 def debtors(request):
     return _report_page(request, "debtors", "reports/debtors.html", forms.DebtorsForm)
 
 
 @login_required
 @require_GET
+@replica_reads
 def breakdown(request):
     return _report_page(request, "breakdown", "reports/breakdown.html")
 
 
 @login_required
 @require_GET
+@replica_reads
 def promises(request):
     return _report_page(request, "promises", "reports/promises.html")
 
 
 @login_required
 @require_GET
+@replica_reads
 def households(request):
     """The households behind one figure of the dashboard or a report (click-through)."""
     access, form = _filters(request, forms.HouseholdsForm)
