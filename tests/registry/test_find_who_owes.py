@@ -117,3 +117,13 @@ def test_room_tiles_show_amount_overdue_and_class(client, supervisor, project, i
         reverse("registry:building", args=[acct.room.building_id]), {"colour": "arrears"}
     ).content.decode()
     assert "¥880" in html and "C类" in html and "lv-case" in html
+
+
+def test_the_household_page_links_to_its_open_case(client, supervisor, project, item):
+    acct = owing(project, "3-2-1502", item)
+    factories.run(project)
+    case = ArrearsCase.objects.get(account=acct)
+    client.force_login(supervisor)
+    html = client.get(reverse("registry:household", args=[acct.room_id])).content.decode()
+    line = html.split('id="household-arrears"')[1].split("</p>")[0]
+    assert reverse("dunning:case", args=[case.pk]) in line and "欠 ¥100.00" in line

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from wuye.billing.models import Bill
@@ -43,6 +44,11 @@ class RoomArrears:
     @property
     def level_label(self) -> str:
         return dict(LEVELS)[self.level]
+
+    @property
+    def case_url(self) -> str:
+        """The case page, for pages below dunning that may not name it ('' without a case)."""
+        return reverse("dunning:case", args=[self.case_id]) if self.case_id else ""
 
 
 NONE = RoomArrears(Decimal("0.00"), "none")

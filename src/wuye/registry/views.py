@@ -42,6 +42,7 @@ from wuye.registry.selectors import (
     buildings_with_counts,
     household_file,
     project_overview,
+    room_arrears,
     search_page,
     units_with_rooms,
 )
@@ -132,6 +133,7 @@ def household(request, room_id: int):
             "ticket_form": TicketForm(),
             "ticket_state_form": TicketStateForm(),
             "household_panels": getattr(settings, "WUYE_HOUSEHOLD_PANELS", []),
+            "arrears": room_arrears(project.pk, [room.pk], request.user).get(room.pk),
         },
     )
 
