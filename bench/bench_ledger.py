@@ -24,7 +24,14 @@ What it times (targets from issue 3, "Speed"):
     the same across A2's 1,000 bills with late fees: 1,000 late-fee bills issued and paid as well;
 (b) the fee window's reads for household B: ``unpaid_bills`` (with the late fee of each bill) and
     ``account_position``, first call and the median of ``--repeat`` calls: < 200 ms;
-    also ``statement`` over the ten years and ``invariants.check_all`` over the whole ledger.
+    also ``statement`` over the ten years and ``invariants.check_all`` over the whole ledger;
+(c) posting many payments (issue 11, "Speed"): ``--many`` households each paid once through
+    ``payment_record`` one by one, and as many other households paid through the set-based
+    ``payments_record_many`` in one call: both times, the cost per payment and the ratio; the batch
+    must cost < 2 ms a payment (a 10,000-line statement in well under 20 s).
+
+There is no file to parse here: "parse only" belongs to ``bench_bank.py``. The load average is printed
+beside the figures (the machine may be shared). Exit status 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from _benchdb import drop_postgres_database, postgres_url, recreate_postgres_database  # noqa: E402
 
 PAYMENT_TARGET_S = 1.0
+BATCH_TARGET_MS = 2.0
 WINDOW_TARGET_MS = 200.0
 D = datetime.date
 
@@ -66,6 +74,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=20, help="timed calls of the window reads")
     parser.add_argument("--seed", type=int, default=42, help="seed of the demo data")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--many", type=int, default=1000, help="payments of (c), each way (default 1000)"
+    )
     return parser.parse_args()
 
 
@@ -242,7 +253,7 @@ def timed(call, repeat: int):
     return result, first, statistics.median(runs), max(runs), len(queries)
 
 
-def main() -> None:
+def main() -> int:
     args = parse_args()
     os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
     os.environ.setdefault("WUYE_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
@@ -265,9 +276,11 @@ def main() -> None:
     from wuye.ledger.models import Allocation
     from wuye.ledger.selectors.statement import statement
     from wuye.ledger.selectors.window import account_position, unpaid_bills
+    from wuye.ledger.services.batch_payments import PaymentRequest, payments_record_many
     from wuye.ledger.services.payments import payment_record
 
     rng = random.Random(args.seed)
+    failures: list[str] = []
     try:
         call_command("migrate", verbosity=0)
         with connection.cursor() as cursor:
@@ -285,6 +298,7 @@ def main() -> None:
             "machine",
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}",
         )
+        line("load average", "{:.2f} {:.2f} {:.2f} (1, 5, 15 min)".format(*os.getloadavg()))
         started = time.perf_counter()
         call_command("demo_data", rooms=args.rooms, seed=args.seed, months=0, stdout=io.StringIO())
         project = Project.objects.order_by("id").first()
@@ -316,11 +330,58 @@ def main() -> None:
             n = Allocation.objects.filter(payment=payment).count()
             late = Bill.objects.filter(account=account, kind="late_fee").count()
             verdict = "OK" if seconds < PAYMENT_TARGET_S else "ABOVE TARGET"
+            if verdict != "OK":
+                failures.append(label)
             line(
                 label,
                 f"amount={total} allocations={n} late-fee bills={late} seconds={seconds:.3f} "
                 f"(target: < {PAYMENT_TARGET_S:.0f} s) {verdict}",
             )
+
+        # (c) many payments: one by one, then set-based.
+        from wuye.billing.models import Account
+
+        pool = list(
+            Account.objects.filter(project=project)
+            .exclude(pk__in=[a1.pk, a2.pk, b.pk])
+            .order_by("pk")[: 2 * args.many]
+        )
+        plain, batch = pool[: len(pool) // 2], pool[len(pool) // 2 :]
+        started = time.perf_counter()
+        for n, acct in enumerate(plain):
+            payment_record(
+                user=cashier,
+                account=acct,
+                lines=[("transfer", Decimal("300.00"), f"P{n}")],
+                include_late_fees=False,
+            )
+        plain_s = time.perf_counter() - started
+        requests = [
+            PaymentRequest(
+                account=acct,
+                lines=[("transfer", Decimal("300.00"), f"Q{n}")],
+                include_late_fees=False,
+                idempotency_key=f"bench-{n}",
+            )
+            for n, acct in enumerate(batch)
+        ]
+        started = time.perf_counter()
+        payments_record_many(user=cashier, project=project, requests=requests)
+        batch_s = time.perf_counter() - started
+        plain_ms = plain_s * 1000 / max(len(plain), 1)
+        batch_ms = batch_s * 1000 / max(len(batch), 1)
+        verdict = "OK" if batch_ms < BATCH_TARGET_MS else "ABOVE TARGET"
+        if verdict != "OK":
+            failures.append("batch posting")
+        line(
+            "(c) plain payment_record",
+            f"payments={len(plain)} seconds={plain_s:.2f} ({plain_ms:.1f} ms each)",
+        )
+        line(
+            "(c) payments_record_many",
+            f"payments={len(batch)} seconds={batch_s:.2f} ({batch_ms:.2f} ms each, "
+            f"target < {BATCH_TARGET_MS:.0f} ms) ratio {plain_ms / batch_ms if batch_ms else 0:.1f}× {verdict}",
+        )
 
         # (b) the fee window for a household with ten years of monthly bills.
         history_s, paid = pay_history(cashier, b)
@@ -342,6 +403,8 @@ def main() -> None:
         )
         window = median_u + median_p
         verdict = "OK" if first_u + first_p < WINDOW_TARGET_MS else "ABOVE TARGET"
+        if verdict != "OK":
+            failures.append("fee window reads")
         line(
             "(b) fee window reads",
             f"first={first_u + first_p:.1f} ms median={window:.1f} ms "
@@ -363,6 +426,12 @@ def main() -> None:
         )
         for problem in problems[:10]:
             print("   ", problem)
+        if problems:
+            failures.append("invariants")
+        line(
+            "load average",
+            "{:.2f} {:.2f} {:.2f} (1, 5, 15 min) at the end".format(*os.getloadavg()),
+        )
     finally:
         connection.close()
         if args.keep:
@@ -371,7 +440,11 @@ def main() -> None:
             if pg_url and pg_name:
                 drop_postgres_database(pg_url, pg_name)
             shutil.rmtree(var_dir, ignore_errors=True)
+    if failures:
+        line("FAILED", ", ".join(failures))
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -343,6 +343,14 @@ WUYE_AFTER_PAYMENT = [
     "wuye.credit.services.after_payment",
     "wuye.alerts.tasks.after_payment",
 ]
+# The same hooks in their batch form, called once (after commit) with account_ids= when the ledger
+# posts many payments at once (ledger.services.batch_payments: a bank statement's automatic matches).
+# Every hook of WUYE_AFTER_PAYMENT needs its batch form here.
+WUYE_AFTER_PAYMENTS = [
+    "wuye.dunning.services.after_payments",
+    "wuye.credit.services.after_payments",
+    "wuye.alerts.tasks.after_payments",
+]
 # Called (after commit) with account_id= and case_id= when a contact record is saved: the
 # household's credit file (promises, refusals, unreached streak) is recomputed (wuye.credit).
 WUYE_AFTER_CONTACT = ["wuye.credit.services.after_contact"]

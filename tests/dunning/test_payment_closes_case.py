@@ -85,3 +85,31 @@ def test_a_payment_never_opens_a_case_itself(debtor, cashier, django_capture_on_
         factories.pay(cashier, debtor, "50.00", include_late_fees=False)
 
     assert factories.case_of(debtor) is None  # opening cases is the daily run's work
+
+
+def test_a_batch_posting_closes_the_case_and_names_its_payment(
+    opened, debtor, cashier, today, django_capture_on_commit_callbacks
+):
+    """A bank statement's automatic matches post through payments_record_many: its batch hook
+    (WUYE_AFTER_PAYMENTS) closes the case at once, naming the payment, as a window payment does."""
+    from decimal import Decimal
+
+    from wuye.ledger.services.batch_payments import PaymentRequest, payments_record_many
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [payment] = payments_record_many(
+            user=cashier,
+            project=opened.project,
+            requests=[
+                PaymentRequest(
+                    account=debtor,
+                    lines=[("transfer", Decimal("200.00"), "B1")],
+                    include_late_fees=False,
+                )
+            ],
+        )
+
+    opened.refresh_from_db()
+    assert opened.state == CaseState.CLOSED and opened.closed_on == today
+    closed = opened.events.get(kind=EventKind.CLOSED)
+    assert f"银行到账 No.{payment.receipt_no:08d}" in closed.reason and closed.by == cashier

@@ -37,6 +37,16 @@ def thanks_send(account_id: int) -> dict:
 
 
 @task()
+def thanks_send_many(account_ids: list[int]) -> dict:
+    """The thank-yous after a batch of payments (queued once by the ``WUYE_AFTER_PAYMENTS`` hook)."""
+    sent = 0
+    for account_id in account_ids:
+        if thanks_for_account(account_id):
+            sent += 1
+    return {"accounts": len(account_ids), "results": sent}
+
+
+@task()
 def reminders_run_all(on: str | None = None) -> dict:
     """Pre-due reminders and pending thanks of every active project. Run it inside the message
     window (09:30): outside it nothing is sent and the reminders wait for the next run."""
@@ -58,3 +68,11 @@ def after_payment(*, account_id: int) -> None:
         thanks_send.enqueue(account_id)
     except Exception:  # the payment stands whatever happens here; the daily run sweeps thanks
         log.exception("alerts: queueing the thanks for account %s failed", account_id)
+
+
+def after_payments(*, account_ids: list[int]) -> None:
+    """``WUYE_AFTER_PAYMENTS`` hook: queues the thank-yous of a batch as one task."""
+    try:
+        thanks_send_many.enqueue(list(account_ids))
+    except Exception:  # the payments stand whatever happens here; the daily run sweeps thanks
+        log.exception("alerts: queueing the thanks for %s accounts failed", len(account_ids))

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from wuye.banking import matching, statements
+from wuye.banking import auto_posting, matching, statements
 from wuye.banking.enums import Direction, LineStatus, MatchSource
 from wuye.banking.lines import ParsedLine, dedupe_keys
 from wuye.banking.models import (
@@ -439,34 +439,43 @@ def _decide_and_post(
         StatementLine.objects.bulk_update(seen, ["decided", "score", "reasons", "suggestions"])
         seen.clear()
 
+    if post:
+        _require(user, account.project_id, CLAIM_ROLES, "认领银行流水")
+    chunk: list[tuple[StatementLine, list[tuple[Account, Decimal]], int, list[str]]] = []
+
+    def post_chunk() -> None:
+        # The chunk's automatic matches in one set-based posting (auto_posting.auto_post: what
+        # claim_confirm does per line); a refused line stays in the queue with the reason.
+        refused = auto_posting.auto_post(user=user, project_id=account.project_id, lines=chunk)
+        for line, parts, _, _ in chunk:
+            if line.pk in refused:
+                line.reasons = [*line.reasons, f"自动入账未成功：{refused[line.pk]}"]
+            else:
+                result[line.pk] = ("auto", [(a.room.code, amount) for a, amount in parts])
+        chunk.clear()
+
     for n, (line, decision) in enumerate(zip(lines, decisions, strict=True), start=1):
         line.decided, line.score = True, decision.score
         line.reasons, line.suggestions = decision.reasons, decision.suggestions
-        status, parts = "review", []
+        result[line.pk] = ("review", [])
         if decision.auto and post:
             try:
-                claim_confirm(
-                    user=user,
-                    line=line,
-                    parts=[(households[a], amount) for a, amount in decision.parts],
-                    source=MatchSource.AUTO,
-                    score=decision.score,
-                    reasons=decision.reasons,
-                )
-            except (
-                ValidationFailed
-            ) as exc:  # e.g. a bill paid at the window meanwhile: to the queue
+                parts = _clean_parts(line, [(households[a], x) for a, x in decision.parts])
+            except ValidationFailed as exc:
                 line.reasons = [*decision.reasons, f"自动入账未成功：{exc.message}"]
             else:
-                status = "auto"
-                parts = [(households[a].room.code, amount) for a, amount in decision.parts]
+                chunk.append((line, parts, decision.score, list(decision.reasons)))
         seen.append(line)
-        result[line.pk] = (status, parts)
-        if n % 200 == 0 or n == total:
+        if n % AUTO_POST_CHUNK == 0 or n == total:
+            if chunk:
+                post_chunk()
             remember_decisions()
             if progress is not None:
                 progress(n, total)
     return result
+
+
+AUTO_POST_CHUNK = 1000  # lines matched and posted per transaction (a crashed run resumes after it)
 
 
 def index_account(account_id: int) -> Account:

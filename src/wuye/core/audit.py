@@ -53,9 +53,26 @@ def audit_record(
     changes: dict[str, Any] | None = None,
     model: str = "",
 ) -> AuditEntry:
+    entry = audit_entry(
+        user=user, action=action, obj=obj, project=project, changes=changes, model=model
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_entry(
+    *,
+    user: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    project: Project | int | None = None,
+    changes: dict[str, Any] | None = None,
+    model: str = "",
+) -> AuditEntry:
+    """The entry ``audit_record`` writes, unsaved: a batch writes many with one ``bulk_create``."""
     user_obj = user if user is not None and getattr(user, "is_authenticated", False) else None
     project_id = project.pk if isinstance(project, Project) else project
-    return AuditEntry.objects.create(
+    return AuditEntry(
         user=user_obj,
         project_id=project_id,
         action=action,

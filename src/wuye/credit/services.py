@@ -259,6 +259,23 @@ def after_payment(*, account_id: int) -> None:
         logger.exception("credit: refreshing account %s after a payment failed", account_id)
 
 
+def after_payments(*, account_ids: list[int]) -> None:
+    """``WUYE_AFTER_PAYMENTS`` hook: after a batch of payments, one recompute per project of the
+    accounts it paid."""
+    from wuye.billing.models import Account
+
+    try:
+        by_project: dict[int, list[int]] = {}
+        for account_id, project_id in Account.objects.filter(pk__in=list(account_ids)).values_list(
+            "pk", "project_id"
+        ):
+            by_project.setdefault(project_id, []).append(account_id)
+        for project_id, ids in sorted(by_project.items()):
+            credit_recompute(project=project_id, account_ids=sorted(ids))
+    except Exception:  # the payments stand whatever happens here; the nightly recompute catches up
+        logger.exception("credit: refreshing %s accounts after payments failed", len(account_ids))
+
+
 def after_contact(*, account_id: int, case_id: int | None = None) -> None:
     """``WUYE_AFTER_CONTACT`` hook: dunning calls it after a contact record commits."""
     try:

@@ -214,7 +214,12 @@ class DemoResult:
     projects: list[str] = field(default_factory=list)
 
 
-DEFERRED_HOOKS = ("WUYE_AFTER_PAYMENT", "WUYE_AFTER_CONTACT", "WUYE_AFTER_BILLING_RUN")
+DEFERRED_HOOKS = (
+    "WUYE_AFTER_PAYMENT",
+    "WUYE_AFTER_PAYMENTS",
+    "WUYE_AFTER_CONTACT",
+    "WUYE_AFTER_BILLING_RUN",
+)
 
 
 def generate(options: DemoOptions, progress: Callable[[str], None] | None = None) -> DemoResult:

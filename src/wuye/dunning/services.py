@@ -17,13 +17,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -398,6 +399,50 @@ def case_refresh_account(account: Account, on: datetime.date | None = None) -> R
         )
 
 
+def cases_refresh_accounts(account_ids: list[int], on: datetime.date | None = None) -> int:
+    """``case_refresh_account`` for many accounts at once (a bank statement's automatic postings):
+    one query finds those with a case to look at, then one evaluation per project. Returns how
+    many accounts were re-evaluated."""
+    day = on or timezone.localdate()
+    since = day - REOPEN_WITHIN_DAYS * DAY
+    by_project: dict[int, set[int]] = defaultdict(set)
+    for account_id, project_id in (
+        ArrearsCase.objects.filter(Q(state=CaseState.OPEN) | Q(closed_on__gte=since))
+        .filter(account_id__in=list(account_ids))
+        .values_list("account_id", "project_id")
+    ):
+        by_project[project_id].add(account_id)
+    for project_id, ids in sorted(by_project.items()):
+        with transaction.atomic():
+            _lock_project(project_id)
+            _evaluate(
+                project_id,
+                day,
+                account_ids=sorted(ids),
+                preview=False,
+                open_new=False,
+                closed_by=_last_payments(sorted(ids)),
+            )
+    return sum(len(ids) for ids in by_project.values())
+
+
+def _last_payments(account_ids: list[int]) -> dict[int, tuple[User, str]]:
+    """``_last_payment`` of many accounts in three queries."""
+    latest = (
+        Payment.objects.filter(account_id__in=account_ids, reversal__isnull=True)
+        .order_by()
+        .values("account_id")
+        .annotate(last=Max("id"))
+        .values_list("last", flat=True)
+    )
+    return {
+        payment.account_id: _payment_text(payment)
+        for payment in Payment.objects.filter(pk__in=list(latest))
+        .select_related("cashier")
+        .prefetch_related("lines")
+    }
+
+
 def _last_payment(account_id: int) -> tuple[User, str] | None:
     """What settled the account when a refresh finds nothing overdue: its latest payment that is not
     reversed, named as the timeline says it (收银台收款 No.00000012, 现金 200.00) with its cashier."""
@@ -410,6 +455,10 @@ def _last_payment(account_id: int) -> tuple[User, str] | None:
     )
     if payment is None:
         return None
+    return _payment_text(payment)
+
+
+def _payment_text(payment: Payment) -> tuple[User, str]:
     labels = dict(PaymentMethod.choices)
     lines = list(payment.lines.all())
     methods = "，".join(f"{labels.get(x.method, x.method)} {x.amount}" for x in lines)
@@ -430,6 +479,14 @@ def after_payment(*, account_id: int) -> None:
         logger.exception("dunning: refreshing account %s after a payment failed", account_id)
 
 
+def after_payments(*, account_ids: list[int]) -> None:
+    """``WUYE_AFTER_PAYMENTS`` hook: the ledger calls it once after a batch of payments commits."""
+    try:
+        cases_refresh_accounts(account_ids)
+    except Exception:  # the payments stand whatever happens here; tonight's run catches up
+        logger.exception("dunning: refreshing %s accounts after payments failed", len(account_ids))
+
+
 def _evaluate(
     project_id: int,
     on: datetime.date,
@@ -438,10 +495,10 @@ def _evaluate(
     preview: bool,
     open_new: bool = True,
     say: Progress = lambda text: None,
-    closed_by: tuple[User, str] | None = None,
+    closed_by: tuple[User, str] | dict[int, tuple[User, str]] | None = None,
 ) -> RunResult:
-    """``closed_by`` (who, what) names the payment that settled the account when a refresh after a
-    payment closes its case; the daily run's own closings say so."""
+    """``closed_by`` (who, what; or one per account id) names the payment that settled the account
+    when a refresh after a payment closes its case; the daily run's own closings say so."""
     settings = rules.dunning_settings(project_id)
     follow_ups = rules.follow_up_rules(project_id)
     escalations = rules.escalation_rules(project_id)
@@ -473,7 +530,8 @@ def _evaluate(
         owed = overdue.get(account_id)
         if owed is None:
             case.state, case.closed_on = CaseState.CLOSED, on
-            closer, paid_by = closed_by or (None, "")
+            by = closed_by.get(account_id) if isinstance(closed_by, dict) else closed_by
+            closer, paid_by = by or (None, "")
             case.close_reason = (
                 f"欠费已全部缴清（{paid_by}）"[:100] if paid_by else "欠费已全部缴清"
             )
