@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 from django.urls import reverse
 
-from wuye.core.admin import ScopedAdmin
+from wuye.core.admin import ScopedAdmin, SuperuserOnly
 from wuye.core.models import AuditEntry, Company, Membership, Project, User
 from wuye.core.roles import Role
 from wuye.messaging.models import MessageTemplate, TemplateKind
@@ -39,9 +39,20 @@ def staff_of_project(company, project):
     ("model", "model_admin"), _wuye_admins(), ids=lambda v: getattr(v, "__name__", "")
 )
 def test_every_admin_of_the_project_applies_the_data_scope(model, model_admin):
-    assert isinstance(model_admin, ScopedAdmin), (
+    assert isinstance(model_admin, ScopedAdmin | SuperuserOnly), (
         f"{model.__name__} admin lists every project's rows"
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["core_loginattempt", "core_loginlog", "core_loginfailure", "core_taskrecord"]
+)
+def test_login_records_and_the_task_queue_are_for_the_superuser_only(
+    client, staff_of_project, name
+):
+    client.force_login(staff_of_project)
+
+    assert client.get(reverse(f"admin:{name}_changelist")).status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -152,10 +152,27 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 # axes.admin and django_tasks_db.admin come earlier in INSTALLED_APPS, so they are registered by now.
 
 
+class SuperuserOnly:
+    """Rows of no project or company (login attempts of every company, the task queue): only the
+    superuser sees them, whatever permissions a careless administrator ticks for staff."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
 def _swap(original, proxy, admin_class) -> None:
     if admin.site.is_registered(original):
         admin.site.unregister(original)
-        admin.site.register(proxy, admin_class)
+        admin.site.register(proxy, type(admin_class.__name__, (SuperuserOnly, admin_class), {}))
 
 
 _swap(AccessAttempt, LoginAttempt, AccessAttemptAdmin)
