@@ -25,6 +25,7 @@ from wuye.billing.models import Bill
 from wuye.core import hooks
 from wuye.core.models import Membership, User
 from wuye.core.money import money
+from wuye.core.roles import COMPANY_WIDE_ROLES
 from wuye.core.scope import role_in
 from wuye.dunning import holds
 from wuye.dunning.access import SUPERVISOR_ROLES, WORKER_ROLES
@@ -416,9 +417,19 @@ def daily_check(*, project_id: int, on: datetime.date) -> list[StewardDay]:
     return days
 
 
+# Company-wide roles that do not work cases: their holder's role wins over any project membership
+# (core.scope.role_in), so a finance officer who is also listed as a steward cannot work a case.
+_NOT_WORKING_COMPANY_ROLES = [r for r in COMPANY_WIDE_ROLES if r not in WORKER_ROLES]
+
+
 def workers_of(project_id: int) -> list[User]:
-    """Staff of the project who may be given cases."""
+    """Staff of the project who may be given cases: their role in the project (a company-wide role
+    wins over a membership, as in ``role_in``) is one that works cases."""
     ids = Membership.objects.filter(project_id=project_id, role__in=list(WORKER_ROLES)).values(
         "user_id"
     )
-    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("username"))
+    return list(
+        User.objects.filter(pk__in=ids, is_active=True)
+        .exclude(company_role__in=_NOT_WORKING_COMPANY_ROLES, is_superuser=False)
+        .order_by("username")
+    )
