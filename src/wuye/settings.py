@@ -260,11 +260,16 @@ WUYE_DAILY_STEPS = [
     "wuye.ops.steps.summary",
     "wuye.ops.steps.ledger_check",
     "wuye.ops.steps.training",  # weekly, on WUYE_SCHEDULE_TRAINING_WEEKDAY
+    "wuye.ops.steps.online_reconcile",  # yesterday's platform statements, once (not per project)
 ]
 # The chain starts at WUYE_SCHEDULE_AT (local time); steps that send messages wait for
 # WUYE_SCHEDULE_MESSAGES_AT (inside 08:00–21:00), and the steps after them wait too (the chain is in order).
 WUYE_SCHEDULE_AT = os.environ.get("WUYE_SCHEDULE_AT", "05:30")
 WUYE_SCHEDULE_MESSAGES_AT = os.environ.get("WUYE_SCHEDULE_MESSAGES_AT", "09:30")
+# The platforms publish yesterday's statements in the morning (WeChat Pay after 10:00).
+WUYE_SCHEDULE_RECONCILE_AT = os.environ.get("WUYE_SCHEDULE_RECONCILE_AT", "10:30")
+# How often the scheduler asks the platforms about open online orders (主动查单; lost callbacks).
+WUYE_ORDER_SWEEP_SECONDS = int(os.environ.get("WUYE_ORDER_SWEEP_SECONDS", "300"))
 WUYE_SCHEDULE_TRAINING_WEEKDAY = int(
     os.environ.get("WUYE_SCHEDULE_TRAINING_WEEKDAY", "6")
 )  # Sunday

@@ -69,3 +69,12 @@ def test_the_billing_day_is_limited_to_the_28th(estate):
 
     with pytest.raises(ValidationFailed):
         billing.billing_settings_update(user=None, project=estate, auto_billing_day=31)
+
+
+def test_online_reconciliation_is_carried_by_one_project_only(project, other_project):
+    from wuye.ops.steps import online_reconcile, steps
+
+    first, second = sorted([project, other_project], key=lambda p: p.pk)
+    assert online_reconcile in steps()
+    assert online_reconcile.is_due(first, datetime.date(2026, 12, 4))
+    assert not online_reconcile.is_due(second, datetime.date(2026, 12, 4))

@@ -199,3 +199,31 @@ def _training(project: Project, day: datetime.date) -> Outcome:
 training = Step(
     "training", "催缴优先级模型每周训练", _training, due=_training_due, queue=LONG_QUEUE
 )
+
+
+# --- online payments -------------------------------------------------------------------------------
+
+
+def _reconcile_due(project: Project, day: datetime.date) -> bool:
+    """The platforms' statements are per merchant, not per project: the first active project carries
+    the day's reconciliation, so it runs once."""
+    first = Project.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
+    return project.pk == first.first()
+
+
+def _online_reconcile(project: Project, day: datetime.date) -> Outcome:
+    """对账 of yesterday with each payment platform (a platform that cannot be reached is reported
+    in the detail, not raised: the other channel is still reconciled)."""
+    from wuye.payments.reconcile import reconcile_all
+
+    result = reconcile_all(day - datetime.timedelta(days=1))
+    return sum(r.get("lines", 0) for r in result.values()), result
+
+
+online_reconcile = Step(
+    "online_reconcile",
+    "线上缴费对账",
+    _online_reconcile,
+    at_setting="WUYE_SCHEDULE_RECONCILE_AT",
+    due=_reconcile_due,
+)

@@ -19,6 +19,7 @@ from django.db import close_old_connections
 
 from wuye.ops.steps import steps
 from wuye.ops.tasks import tick
+from wuye.payments.services import orders_sweep
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,17 @@ def _tick() -> None:
         log.exception("scheduler: tick failed")
         return
     log.info("scheduler: tick looked at %s chains", looked)
+
+
+def _sweep_orders() -> None:
+    """主动查单 of open online orders: posts payments whose callback was lost, closes expired ones."""
+    close_old_connections()
+    try:
+        counts = orders_sweep()
+    except Exception:  # the platform or the database may be away; the next sweep tries again
+        log.exception("scheduler: order sweep failed")
+        return
+    log.info("scheduler: order sweep %s", counts)
 
 
 class Command(BaseCommand):
@@ -60,6 +72,13 @@ class Command(BaseCommand):
             _tick,
             IntervalTrigger(seconds=settings.WUYE_SCHEDULE_TICK_SECONDS),
             id="tick",
+            coalesce=True,
+            max_instances=1,
+        )
+        scheduler.add_job(
+            _sweep_orders,
+            IntervalTrigger(seconds=settings.WUYE_ORDER_SWEEP_SECONDS),
+            id="orders-sweep",
             coalesce=True,
             max_instances=1,
         )
