@@ -233,7 +233,7 @@ def test_a_role_that_does_not_collect_money_is_refused(client, make_user, projec
     client.force_login(make_user("fawu", Role.LEGAL, project))
     assert client.get(window_url(acct)).status_code == 403
     assert client.get(reverse("ledger:window")).status_code == 403
-    assert "收银台" not in client.get(reverse("home")).content.decode()
+    assert "收银台" not in client.get(reverse("overview")).content.decode()
 
 
 def test_a_steward_collects_at_the_door_so_may_use_the_window(client, steward, acct):

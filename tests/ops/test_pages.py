@@ -57,9 +57,9 @@ def test_the_admin_sees_todays_chain_and_recent_runs(client, boss, project, chai
 
 def test_the_menu_offers_the_jobs_page_to_the_admin_only(client, boss, steward, project):
     client.force_login(boss)
-    assert reverse("ops:jobs") in client.get(reverse("home")).content.decode()
+    assert reverse("ops:jobs") in client.get(reverse("overview")).content.decode()
     client.force_login(steward)
-    assert reverse("ops:jobs") not in client.get(reverse("home")).content.decode()
+    assert reverse("ops:jobs") not in client.get(reverse("overview")).content.decode()
 
 
 def test_run_now_runs_the_step_for_today_and_records_who(client, boss, project, chain):

@@ -15,7 +15,7 @@ def test_login_page_is_in_chinese(client, project):
 def test_home_shows_project_counts(client, steward, project):
     household(project)
     client.force_login(steward)
-    response = client.get(reverse("home"))
+    response = client.get(reverse("overview"))  # stewards start on 今日催缴
     assert response.context["overview"]["rooms"] == 1
     assert "锦绣花园" in response.content.decode()
 
