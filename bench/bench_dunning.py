@@ -157,8 +157,8 @@ def main() -> None:
 
     from wuye.core.models import Membership, Project, User
     from wuye.core.roles import Role
+    from wuye.dunning.daily_run import dunning_run
     from wuye.dunning.models import ArrearsCase
-    from wuye.dunning.services import dunning_run
 
     rng = random.Random(args.seed)
     try:

@@ -344,7 +344,7 @@ WUYE_AFTER_BILLING_RUN = [
 # Then the household's credit file is recomputed (wuye.credit), and alerts queues the thank-you
 # message where the household's segment strategy says so.
 WUYE_AFTER_PAYMENT = [
-    "wuye.dunning.services.after_payment",
+    "wuye.dunning.daily_run.after_payment",
     "wuye.credit.services.after_payment",
     "wuye.alerts.tasks.after_payment",
 ]
@@ -352,7 +352,7 @@ WUYE_AFTER_PAYMENT = [
 # posts many payments at once (ledger.services.batch_payments: a bank statement's automatic matches).
 # Every hook of WUYE_AFTER_PAYMENT needs its batch form here.
 WUYE_AFTER_PAYMENTS = [
-    "wuye.dunning.services.after_payments",
+    "wuye.dunning.daily_run.after_payments",
     "wuye.credit.services.after_payments",
     "wuye.alerts.tasks.after_payments",
 ]

@@ -2,8 +2,8 @@ import pytest
 
 from tests.dunning import factories
 from tests.dunning.conftest import debtor, item, supervisor, today  # noqa: F401
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import Channel, RefusalReason
-from wuye.dunning.services import contact_record
 
 
 @pytest.fixture

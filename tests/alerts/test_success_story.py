@@ -11,8 +11,8 @@ from wuye.alerts.models import SuccessStory
 from wuye.alerts.services import success_story_create
 from wuye.core.errors import ValidationFailed
 from wuye.core.roles import Role
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import CaseState, Channel, RefusalReason
-from wuye.dunning.services import contact_record
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)

@@ -13,10 +13,10 @@ from wuye.alerts.models import AlertSettings, Warning
 from wuye.alerts.services import warning_acknowledge
 from wuye.core.errors import ValidationFailed
 from wuye.credit.services import credit_recompute
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import Channel
 from wuye.dunning.limitation import add_years
 from wuye.dunning.reports import period_of, steward_report
-from wuye.dunning.services import contact_record
 from wuye.registry import services as registry
 
 pytestmark = pytest.mark.django_db

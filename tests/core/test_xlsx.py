@@ -20,8 +20,8 @@ from django.urls import reverse
 from tests.dunning import factories
 from wuye.core import xlsx
 from wuye.core.roles import Role
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.models import CollectionTeam
-from wuye.dunning.services import contact_record
 from wuye.registry.importing import import_commit, import_preview
 from wuye.registry.models import Person
 from wuye.reports import forms as report_forms

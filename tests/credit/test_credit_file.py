@@ -115,7 +115,7 @@ def test_history_lists_each_billing_month_with_on_time_late_and_unpaid(
 
 
 def _contact(steward, case, day, **kwargs):
-    from wuye.dunning.services import contact_record
+    from wuye.dunning.contacts import contact_record
 
     return contact_record(
         user=steward, case=case, channel="phone", at=dunning.at(day, 10), **kwargs

@@ -8,7 +8,7 @@ from tests.dunning import factories as dunning
 from tests.ledger.factories import account
 from wuye.credit.models import CreditFile
 from wuye.credit.services import credit_refresh_account
-from wuye.dunning.services import contact_record
+from wuye.dunning.contacts import contact_record
 from wuye.ledger.services.reversals import payment_reverse
 
 FIGURES = [

@@ -11,7 +11,7 @@ from wuye.scoring.features import INDEX, features_as_of
 
 
 def _promise(steward, case, day, promise_in_days, amount=None, **kwargs):
-    from wuye.dunning.services import contact_record
+    from wuye.dunning.contacts import contact_record
 
     return contact_record(
         user=steward,

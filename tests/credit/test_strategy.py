@@ -9,9 +9,9 @@ from tests.credit.factories import DAY, recompute
 from tests.credit.test_segments import _history
 from tests.dunning import factories as dunning
 from wuye.core.errors import ValidationFailed
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import NextAction, Stage
 from wuye.dunning.models import DunningSettings
-from wuye.dunning.services import contact_record
 
 ON = datetime.date(2026, 3, 20)  # February's bill (due 02-15) is 33 days overdue
 
@@ -121,7 +121,7 @@ def test_contact_windows_still_bind_a_household_with_a_strategy(project, reliabl
 def test_the_strategy_lookup_is_one_query_for_the_whole_run(
     project, steward, item, cashier, django_assert_max_num_queries
 ):
-    from wuye.dunning.services import case_strategies
+    from wuye.dunning.casework import case_strategies
 
     for n in range(4):
         acct = dunning.debtor(project, f"2-1-{n + 1}", steward=steward, owner=f"户{n}")

@@ -10,8 +10,8 @@ from tests.factories import household
 from tests.ledger.factories import bill, fee_item, pay  # noqa: F401  (re-exported for the tests)
 from wuye.billing import services as billing
 from wuye.billing.models import Account
+from wuye.dunning.daily_run import dunning_run
 from wuye.dunning.models import ArrearsCase
-from wuye.dunning.services import dunning_run
 from wuye.registry import services as registry
 
 D = datetime.date

@@ -14,9 +14,9 @@ from django.urls import reverse
 from tests import uploads
 from tests.dunning import factories
 from wuye.core.errors import ValidationFailed
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.limitation import interruption_record
 from wuye.dunning.models import ContactAttachment, ContactRecord, LimitationInterruption
-from wuye.dunning.services import contact_record
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.dunning import factories
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.evidence import evidence_index
 from wuye.dunning.selectors import daily_check
-from wuye.dunning.services import contact_record
 
 DAY = datetime.timedelta(days=1)
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from tests.dunning import factories
 from wuye.core.roles import Role
-from wuye.dunning.services import case_reassign, contact_record
+from wuye.dunning.assignment import case_reassign
+from wuye.dunning.contacts import contact_record
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)

@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from tests.dunning import factories
 from wuye.core.errors import ValidationFailed
+from wuye.dunning.contacts import case_link_issue, contact_record
 from wuye.dunning.enums import CaseClass
 from wuye.dunning.evidence import evidence_index
 from wuye.dunning.models import CaseIssueLink
-from wuye.dunning.services import case_link_issue, contact_record
 from wuye.registry import services as registry
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.dunning import factories
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import CaseClass, NextAction, Stage
-from wuye.dunning.services import contact_record
 
 D = datetime.date
 DAY = datetime.timedelta(days=1)

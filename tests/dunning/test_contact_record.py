@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tests import uploads
 from tests.dunning import factories
 from wuye.core.errors import ValidationFailed
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import CaseClass, CaseState, Channel, EventKind, NextAction
 from wuye.dunning.models import ContactRecord
-from wuye.dunning.services import contact_record
 from wuye.registry import services as registry
 from wuye.registry.enums import PhoneValidity
 

@@ -6,9 +6,9 @@ import datetime
 import pytest
 
 from tests.dunning import factories
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import CaseClass, EventKind, NextAction, Stage
 from wuye.dunning.models import EscalationRule, FollowUpRule
-from wuye.dunning.services import contact_record
 
 D = datetime.date
 DAY = datetime.timedelta(days=1)
@@ -162,7 +162,7 @@ def test_a_class_e_defence_is_never_escalated_by_age(project, steward, case):
 def test_a_class_e_case_moves_on_only_by_the_supervisors_recorded_decision(
     project, steward, supervisor, case
 ):
-    from wuye.dunning.services import case_set_stage
+    from wuye.dunning.legal_stage import case_set_stage
 
     call(steward, case, D(2026, 2, 2), refusal_reason="service_quality")
     factories.run(project, D(2026, 4, 20))

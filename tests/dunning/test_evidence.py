@@ -13,8 +13,8 @@ from django.urls import reverse
 from tests import uploads
 from tests.dunning import factories
 from wuye.core.models import AuditEntry
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.evidence import evidence_export
-from wuye.dunning.services import contact_record
 
 DAY = datetime.timedelta(days=1)
 SLIP = uploads.JPEG

@@ -8,8 +8,8 @@ import datetime
 import pytest
 
 from tests.dunning import factories
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import NextAction, Stage
-from wuye.dunning.services import contact_record
 
 D = datetime.date
 pytestmark = pytest.mark.django_db

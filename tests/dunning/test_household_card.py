@@ -12,7 +12,7 @@ from django.utils import timezone
 import wuye
 from tests.dunning import factories
 from wuye.core.roles import Role
-from wuye.dunning.services import contact_record
+from wuye.dunning.contacts import contact_record
 
 pytestmark = pytest.mark.django_db
 

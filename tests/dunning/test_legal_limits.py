@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 
 from tests.dunning import factories
 from wuye.core.errors import ValidationFailed
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import Channel
 from wuye.dunning.models import DunningSettings
 from wuye.dunning.rules import contact_time_refusal, next_allowed_time
-from wuye.dunning.services import contact_record
 
 pytestmark = pytest.mark.django_db
 D = datetime.date

@@ -10,6 +10,7 @@ from django.urls import reverse
 from tests import uploads
 from tests.dunning import factories
 from wuye.core.errors import ValidationFailed
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import CaseClass
 from wuye.dunning.limitation import (
     alert_level,
@@ -20,7 +21,6 @@ from wuye.dunning.limitation import (
     payment_order_allowed,
 )
 from wuye.dunning.models import ArrearsCase
-from wuye.dunning.services import contact_record
 from wuye.registry import services as registry
 
 D = datetime.date

@@ -200,7 +200,7 @@ def test_the_case_list_filters_by_assignee(client, supervisor, case, other_case)
 
 
 def test_the_daily_check_lists_each_stewards_records(client, supervisor, steward, case, today):
-    from wuye.dunning.services import contact_record
+    from wuye.dunning.contacts import contact_record
 
     at = factories.at(today, 10)
     contact_record(
@@ -217,8 +217,8 @@ def test_the_daily_check_lists_each_stewards_records(client, supervisor, steward
 def test_today_puts_promises_due_tomorrow_first_then_amount_times_aging(
     steward, project, item, today
 ):
+    from wuye.dunning.contacts import contact_record
     from wuye.dunning.selectors import today_tasks
-    from wuye.dunning.services import contact_record
 
     def owing(code, amount, days_overdue):
         acct = factories.debtor(project, code, steward=steward, owner=code)
@@ -267,7 +267,7 @@ def test_evidence_photos_are_served_only_within_scope(
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from wuye.dunning.services import contact_record
+    from wuye.dunning.contacts import contact_record
 
     settings.MEDIA_ROOT = tmp_path
     at = factories.at(today, 10)
@@ -293,7 +293,7 @@ def test_a_workplace_visit_warns_the_steward_not_to_tell_colleagues(
 ):
     """Issue 13 item 11 (《个人信息保护法》第二十三条): on the task and on the record form."""
     from wuye.dunning.enums import Stage
-    from wuye.dunning.services import case_set_stage
+    from wuye.dunning.legal_stage import case_set_stage
     from wuye.registry import services as registry
 
     registry.person_update(user=None, person=debtor.payer, work_address="高新区软件园 5 号楼")

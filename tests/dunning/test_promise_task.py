@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.dunning import factories
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import CaseClass, NextAction, Stage
 from wuye.dunning.selectors import daily_check
-from wuye.dunning.services import contact_record
 
 D = datetime.date
 DAY = datetime.timedelta(days=1)

@@ -12,10 +12,10 @@ from django.urls import reverse
 from tests import uploads
 from tests.dunning import factories
 from wuye.core.errors import ValidationFailed
+from wuye.dunning.contacts import contact_receipt_record, contact_record
 from wuye.dunning.evidence import evidence_index
 from wuye.dunning.limitation import case_clock, deadline_of
 from wuye.dunning.models import DeliveryReceipt
-from wuye.dunning.services import contact_receipt_record, contact_record
 
 DAY = datetime.timedelta(days=1)
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 
 from tests.dunning import factories
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.models import CollectionTeam
 from wuye.dunning.reports import period_of, steward_report
-from wuye.dunning.services import contact_record
 from wuye.ledger.services.reversals import payment_reverse
 
 pytestmark = pytest.mark.django_db

@@ -9,13 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tests import uploads
 from tests.dunning import factories
 from wuye.core.errors import ValidationFailed
+from wuye.dunning.assignment import case_reassign
+from wuye.dunning.casework import case_set_class
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import CaseClass, EventKind, NextAction, Stage
-from wuye.dunning.services import (
-    case_reassign,
-    case_set_class,
-    case_set_stage,
-    contact_record,
-)
+from wuye.dunning.legal_stage import case_set_stage
 
 DAY = datetime.timedelta(days=1)
 pytestmark = pytest.mark.django_db

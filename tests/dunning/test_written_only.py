@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from tests.dunning import factories
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import NextAction, Stage
-from wuye.dunning.services import contact_record
 from wuye.registry import services as registry
 
 D = datetime.date
@@ -104,7 +104,7 @@ def test_after_the_written_demand_the_follow_up_is_not_a_daily_call(project, ste
 def test_a_case_put_in_the_visit_stage_asks_a_written_owner_for_a_written_demand(
     project, steward, supervisor, written
 ):
-    from wuye.dunning.services import case_set_stage
+    from wuye.dunning.legal_stage import case_set_stage
 
     case = case_set_stage(user=supervisor, case=written, stage="visit", reason="主管决定")
     assert case.next_action == NextAction.WRITTEN_DEMAND

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from tests import uploads
 from tests.dunning import factories
 from wuye.core.roles import Role
-from wuye.dunning.services import contact_record
+from wuye.dunning.contacts import contact_record
 from wuye.registry import services as registry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

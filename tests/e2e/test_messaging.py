@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from tests.dunning import factories
 from wuye.core.roles import Role
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import Channel, RefusalReason
-from wuye.dunning.services import contact_record
 from wuye.messaging.models import TemplateKind
 from wuye.messaging.services import send_sms
 

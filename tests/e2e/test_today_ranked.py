@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.scoring.synthetic import build_history
 from wuye.core.roles import Role
-from wuye.dunning.services import dunning_run
+from wuye.dunning.daily_run import dunning_run
 from wuye.scoring.services import scoring_train
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -15,9 +15,9 @@ from wuye.alerts.courtesy import courtesy_run
 from wuye.alerts.early_warnings import warnings_run
 from wuye.alerts.models import Warning
 from wuye.core.roles import Role
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import Channel, RefusalReason
 from wuye.dunning.limitation import add_years
-from wuye.dunning.services import contact_record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 DAY = datetime.timedelta(days=1)

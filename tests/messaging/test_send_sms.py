@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from tests.dunning import factories
 from wuye.core.errors import ValidationFailed
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import CaseClass, Channel
 from wuye.dunning.models import ContactRecord
-from wuye.dunning.services import contact_record
 from wuye.messaging.models import MessageTemplate, OutboxMessage, OutboxStatus, TemplateKind
 from wuye.messaging.services import send_sms
 

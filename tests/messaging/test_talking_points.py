@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import CaseClass, Channel, RefusalReason
-from wuye.dunning.services import contact_record
 from wuye.messaging import defaults
 from wuye.messaging.models import TalkingPoint
 from wuye.messaging.selectors import talking_points_for

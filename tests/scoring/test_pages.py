@@ -5,7 +5,7 @@ import datetime
 from django.urls import reverse
 
 from tests.dunning import factories
-from wuye.dunning.services import dunning_run
+from wuye.dunning.daily_run import dunning_run
 from wuye.scoring.models import ScoringModel
 from wuye.scoring.pipeline import COLD_START_REASON
 from wuye.scoring.services import scoring_train

@@ -4,8 +4,8 @@ without a model, by overdue amount × aging."""
 import datetime
 
 from tests.dunning import factories
+from wuye.dunning.daily_run import dunning_run
 from wuye.dunning.selectors import today_tasks
-from wuye.dunning.services import dunning_run
 from wuye.scoring.features import FEATURES
 from wuye.scoring.models import CaseScore
 from wuye.scoring.pipeline import COLD_START_REASON

@@ -2,7 +2,7 @@
 
 Four weeks ago a daily run opened cases for the households then in arrears (``open_cases_earlier``);
 since then the stewards called, messaged, visited and posted notices (``record_contacts``), each contact
-through ``dunning.services.contact_record`` with its real past time — inside the legal windows, one
+through ``dunning.contacts.contact_record`` with its real past time — inside the legal windows, one
 call a day at most — so the guardrails, the class rules and the phone validity marks apply exactly
 as at work. After today's run (``generator.open_arrears_cases``) the supervisor and the manager move a
 few refusing households on to a written demand, a lawyer letter and the legal stage
@@ -25,10 +25,12 @@ from django.utils import timezone
 
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Project, User
+from wuye.dunning.contacts import contact_record
+from wuye.dunning.daily_run import case_refresh_account, dunning_run
 from wuye.dunning.enums import CaseState, Channel, DeliveryStatus, Stage
+from wuye.dunning.legal_stage import case_set_stage
 from wuye.dunning.models import ArrearsCase, ContactRecord
 from wuye.dunning.selectors import overdue_by_account
-from wuye.dunning.services import case_refresh_account, case_set_stage, contact_record, dunning_run
 from wuye.ledger.services.payments import payment_record
 from wuye.registry.models import Phone
 

@@ -45,7 +45,7 @@ from wuye.demo.history import (
     History,
     analyze_ledger,
 )
-from wuye.dunning.services import dunning_run
+from wuye.dunning.daily_run import dunning_run
 from wuye.messaging.models import LetterSettings
 from wuye.registry.enums import (
     IdType,

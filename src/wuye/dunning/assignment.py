@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -33,10 +34,11 @@ from wuye.core.models import Membership, Project, User
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
 from wuye.dunning import rules
-from wuye.dunning.enums import CaseClass, CaseState
+from wuye.dunning.access import WORKER_ROLES
+from wuye.dunning.casework import _event, _open_or_refuse, _reason, _supervisor
+from wuye.dunning.enums import CaseClass, CaseState, EventKind
 from wuye.dunning.limitation import add_years
 from wuye.dunning.models import ArrearsCase, CollectionTeam, RecoveryOrder, RecoveryState
-from wuye.dunning.services import _supervisor, cases_reassign
 
 LIVE_RECOVERY_STATES = (RecoveryState.OPEN, RecoveryState.WORKING)
 
@@ -378,3 +380,61 @@ def recovery_box(case: ArrearsCase, on: datetime.date) -> RecoveryBox:
     return RecoveryBox(
         eligible, live, task_force_of(case.project_id) if eligible and not live else []
     )
+
+
+def case_reassign(
+    *, user: User, case: ArrearsCase, assignee: User | None, reason: str
+) -> ArrearsCase:
+    """The supervisor gives a case to another member of the project's staff, with a reason."""
+    _supervisor(user, case.project_id, "重新分配案件")
+    reason = _reason(reason)
+    if assignee is not None and role_in(assignee, case.project_id) not in WORKER_ROLES:
+        raise ValidationFailed(f"{assignee} 不是本项目可承办催缴的员工", field="assignee")
+    with transaction.atomic():
+        case = (
+            ArrearsCase.objects.select_for_update(of=("self",))
+            .select_related("assignee")
+            .get(pk=case.pk)
+        )
+        _open_or_refuse(case)
+        if case.assignee_id == (assignee.pk if assignee else None):
+            return case
+        old = case.assignee
+        _event(
+            case,
+            EventKind.ASSIGNEE,
+            on=timezone.localdate(),
+            by=user,
+            old=old or "（未分配）",
+            new=assignee or "（未分配）",
+            reason=reason,
+        ).save()
+        case.assignee = assignee
+        case.save(update_fields=["assignee"])
+        audit_record(
+            user=user,
+            action="重新分配催缴案件",
+            obj=case,
+            project=case.project_id,
+            changes={
+                "assignee": [old.pk if old else None, assignee.pk if assignee else None],
+                "reason": reason,
+            },
+        )
+    return case
+
+
+def cases_reassign(
+    *, user: User, cases: Sequence[ArrearsCase], assignee: User | None, reason: str
+) -> int:
+    """Several cases to one person at once (the supervisor's rebalancing), all or nothing; returns how
+    many changed hands."""
+    if not cases:
+        raise ValidationFailed("请先勾选要分配的案件", field="cases")
+    changed = 0
+    with transaction.atomic():
+        for case in sorted(cases, key=lambda c: c.pk):  # one lock order: no deadlocks
+            before = case.assignee_id
+            after = case_reassign(user=user, case=case, assignee=assignee, reason=reason)
+            changed += before != after.assignee_id
+    return changed

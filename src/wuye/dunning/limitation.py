@@ -42,6 +42,7 @@ from wuye.core.errors import ValidationFailed
 from wuye.core.guardrails import guard_text
 from wuye.core.models import User
 from wuye.core.money import money
+from wuye.dunning.casework import _worker
 from wuye.dunning.enums import (
     MESSAGE_CHANNELS,
     PROOF_OF_RECEIPT,
@@ -349,8 +350,6 @@ def interruption_record(
 ) -> LimitationInterruption:
     """Records an acknowledgement, payment plan, lawsuit, arbitration, payment-order application or
     mediation that interrupts the limitation period; the evidence file is required (LAW.md §7)."""
-    from wuye.dunning.services import _worker
-
     _worker(user, case, "登记诉讼时效中断")
     if kind not in InterruptionKind.values:
         raise ValidationFailed("请选择中断事由", field="kind")

@@ -13,7 +13,7 @@ from django_tasks import task
 def dunning_run_project(project_id: int, on: str | None = None) -> dict:
     """The daily dunning run of one project (``on`` as YYYY-MM-DD, default today)."""
     from wuye.core.models import Project
-    from wuye.dunning.services import dunning_run
+    from wuye.dunning.daily_run import dunning_run
 
     project = Project.objects.get(pk=project_id)
     day = datetime.date.fromisoformat(on) if on else None

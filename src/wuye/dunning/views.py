@@ -24,7 +24,17 @@ from wuye.core.dates import date_param
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.models import User
 from wuye.core.scope import access_role, can_see_phones, project_ids_for, role_in
-from wuye.dunning import assignment, holds, hours, limitation, reports, selectors, services
+from wuye.dunning import (
+    assignment,
+    casework,
+    contacts,
+    holds,
+    hours,
+    legal_stage,
+    limitation,
+    reports,
+    selectors,
+)
 from wuye.dunning.access import (
     OVERSEER_ROLES,
     OWN_CASES_ONLY,
@@ -235,7 +245,7 @@ def contact(request, case_id: int):
                 ).first()
                 if issue is None:
                     raise WuyeError("该问题不属于本户", field="legacy_issue")
-            record = services.contact_record(
+            record = contacts.contact_record(
                 user=request.user,
                 case=case,
                 phone=phone,
@@ -278,7 +288,7 @@ def link_issue(request, case_id: int):
     try:
         if issue is None:
             raise WuyeError("请选择本户的历史遗留问题", field="legacy_issue")
-        services.case_link_issue(
+        contacts.case_link_issue(
             user=request.user, case=case, issue=issue, note=request.POST.get("note", "")
         )
     except WuyeError as exc:
@@ -389,7 +399,7 @@ def set_class(request, case_id: int):
         request,
         case_id,
         ClassForm,
-        lambda case, d: services.case_set_class(
+        lambda case, d: casework.case_set_class(
             user=request.user, case=case, case_class=d["case_class"], reason=d["reason"]
         ),
         "已调整分类",
@@ -412,7 +422,7 @@ def reassign(request, case_id: int):
         request,
         case_id,
         ReassignForm,
-        lambda case, d: services.case_reassign(
+        lambda case, d: assignment.case_reassign(
             user=request.user,
             case=case,
             assignee=_assignee(case.project_id, d["assignee"]),
@@ -429,7 +439,7 @@ def set_stage(request, case_id: int):
         request,
         case_id,
         StageForm,
-        lambda case, d: services.case_set_stage(
+        lambda case, d: legal_stage.case_set_stage(
             user=request.user,
             case=case,
             stage=d["stage"],
@@ -470,7 +480,7 @@ def cases(request):
             messages.error(request, first_error(form)[1])
         else:
             try:
-                changed = services.cases_reassign(
+                changed = assignment.cases_reassign(
                     user=request.user,
                     cases=chosen,
                     assignee=_assignee(project.pk, form.cleaned_data["assignee"]),

@@ -16,9 +16,9 @@ from wuye.core import hooks
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import User
+from wuye.dunning.contacts import contact_receipt_record, contact_record
 from wuye.dunning.enums import CaseClass, Channel
 from wuye.dunning.models import ArrearsCase
-from wuye.dunning.services import contact_receipt_record, contact_record
 from wuye.messaging import backends, rendering, selectors
 from wuye.messaging.models import (
     MessageTemplate,

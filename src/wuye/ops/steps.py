@@ -95,7 +95,7 @@ billing = Step("billing", "自动计费", _billing, due=_billing_due, queue=LONG
 
 
 def _dunning(project: Project, day: datetime.date) -> Outcome:
-    from wuye.dunning.services import dunning_run
+    from wuye.dunning.daily_run import dunning_run
 
     r = dunning_run(project=project, on=day)
     rows = r.opened + r.reopened + r.updated + r.escalated + r.closed

@@ -8,7 +8,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from wuye.core.models import Project
-from wuye.dunning.services import dunning_run
+from wuye.dunning.daily_run import dunning_run
 
 
 class Command(BaseCommand):
