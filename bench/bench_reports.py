@@ -171,7 +171,7 @@ def build(rooms: int, months: int, today: datetime.date) -> None:
     from wuye.dunning.models import ArrearsCase
     from wuye.ledger.models import Allocation, Payment
     from wuye.registry.models import Building, Person, Room
-    from wuye.reports.selectors import month_end
+    from wuye.reports.sql import month_end
 
     pg = connection.vendor == "postgresql"
     projects = max(1, -(-rooms // ROOMS_PER_PROJECT))
@@ -594,9 +594,9 @@ def main() -> None:
     from django.utils import timezone
 
     from wuye.core.models import Project
-    from wuye.reports import figures, selectors, summary
+    from wuye.reports import figures, selectors, summary_check, summary_refresh
     from wuye.reports.access import Access
-    from wuye.reports.selectors import ReportScope, Window
+    from wuye.reports.sql import ReportScope, Window
 
     try:
         call_command("migrate", verbosity=0)
@@ -618,7 +618,7 @@ def main() -> None:
                 cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
                 line(f"  rows {table}", f"{cursor.fetchone()[0]:,}")
 
-        result = summary.refresh(full=not args.reuse)
+        result = summary_refresh.refresh(full=not args.reuse)
         line(f"summary refresh{'' if args.reuse else ' --full'}", f"{result.seconds:.1f} s")
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
@@ -694,7 +694,7 @@ def main() -> None:
         )
         if args.check:
             started = time.perf_counter()
-            diffs = summary.check()
+            diffs = summary_check.check()
             line(
                 "report_summary_check",
                 f"{len(diffs)} differences, {time.perf_counter() - started:.1f} s",

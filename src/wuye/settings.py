@@ -384,7 +384,7 @@ WUYE_CASE_PANELS = ["banking/_case_bank.html"]
 # returns {account_id: dunning.rules.StrategyAdjustment} — the household's segment strategy applied
 # on top of the class rules (wuye.credit). Contact windows and caps still bind (LAW.md §8).
 WUYE_CASE_STRATEGY = ["wuye.credit.strategy.adjustments"]
-# Reports read the summary tables (wuye.reports.summary) when they are built and at most this many
+# Reports read the summary tables (wuye.reports.summary_refresh, summary_rates, summary_arrears) when they are built and at most this many
 # ledger rows behind (they catch up first); otherwise, or when switched off, they compute live.
 WUYE_REPORT_SUMMARIES = os.environ.get("WUYE_REPORT_SUMMARIES", "1") == "1"
 WUYE_REPORT_CATCH_UP_ROWS = int(os.environ.get("WUYE_REPORT_CATCH_UP_ROWS", "200000"))

@@ -14,7 +14,7 @@ from wuye.billing.models import Account, Bill
 from wuye.ledger.services.reversals import payment_reverse
 from wuye.registry import services as registry
 from wuye.registry.models import Building
-from wuye.reports.selectors import ReportScope, Window
+from wuye.reports.sql import ReportScope, Window
 
 
 def account(project, code: str, owner: str = "张三") -> Account:

@@ -20,7 +20,7 @@ from tests.reports.builders import (
 from wuye.core.roles import Role
 from wuye.ledger.services.prepaid import prepaid_consume
 from wuye.reports import selectors
-from wuye.reports.selectors import Window
+from wuye.reports.sql import Window
 
 pytestmark = pytest.mark.django_db
 

@@ -31,7 +31,7 @@ from wuye.dunning.models import ArrearsCase, CollectionTeam
 from wuye.ledger.models import Allocation
 from wuye.registry import services as registry
 from wuye.registry.models import Building
-from wuye.reports import selectors, summary
+from wuye.reports import selectors, summary_check, summary_refresh, summary_rollups
 from wuye.reports.models import (
     AccountDebt,
     BillFact,
@@ -43,7 +43,7 @@ from wuye.reports.models import (
     StewardFact,
     SummaryState,
 )
-from wuye.reports.selectors import GROUPS, Window
+from wuye.reports.sql import GROUPS, Window
 
 pytestmark = pytest.mark.django_db
 
@@ -117,13 +117,13 @@ def busy(project, other_project, cashier, manager, supervisor):
 
 
 def test_summary_answers_equal_live_after_a_full_refresh(project, busy):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     assert OpenBill.objects.exists()
     assert_same(scope(project))
 
 
 def test_summary_catches_up_with_new_payments_and_bills(project, busy, cashier):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     pay(cashier, busy["c"], "120.00", business_date=D(2025, 7, 1))
     monthly_bills(busy["a"], busy["item"], D(2025, 7, 1), 1)
     watermark = SummaryState.objects.get(source="allocation").watermark
@@ -146,7 +146,7 @@ def money(row):
 def test_a_trend_without_households_has_the_same_money_figures_and_no_household_figures(
     project, busy, live
 ):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     s, as_of = scope(project), D(2025, 6, 20)
     full = selectors.rate_trend(s, 6, as_of, live=live)
     lean = selectors.rate_trend(s, 6, as_of, live=live, households=False)
@@ -169,7 +169,7 @@ def test_the_trend_counts_only_the_positive_part_of_a_bill_owing_less_than_nothi
     first = pay(cashier, acct, "100.00", business_date=D(2025, 2, 10))  # pays January
     reverse(first, cashier, supervisor, D(2025, 3, 15))
     pay(cashier, acct, "100.00", business_date=D(2025, 2, 5))  # back-dated: January again
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     s, as_of = scope(project), D(2025, 4, 10)
     fast = [(m, r.figures()) for m, r in selectors.rate_trend(s, 4, as_of, households=False)]
     slow = selectors.rate_trend(s, 4, as_of, live=True, households=False)
@@ -185,13 +185,13 @@ def test_a_bill_owing_less_than_nothing_is_kept_as_a_spell_from_the_back_dated_p
     first = pay(cashier, acct, "100.00", business_date=D(2025, 2, 10))
     reverse(first, cashier, supervisor, D(2025, 3, 15))
     pay(cashier, acct, "100.00", business_date=D(2025, 2, 5))
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     # Paid on 5 Feb (back-dated), again on 10 Feb: −100 from then until the reversal's day.
     assert list(
         IrregularSpell.objects.filter(bill_id=january.pk).values_list("starts", "ends", "owed_fen")
     ) == [(D(2025, 2, 10), D(2025, 3, 15), 10000)]
     IrregularSpell.objects.filter(bill_id=january.pk).update(owed_fen=9999)
-    [diff] = summary.check()
+    [diff] = summary_check.check()
     assert diff.table == "IrregularSpell"
     assert (diff.summary, diff.live) == (("2025-03-15", 9999), ("2025-03-15", 10000))
 
@@ -199,7 +199,7 @@ def test_a_bill_owing_less_than_nothing_is_kept_as_a_spell_from_the_back_dated_p
 def test_a_trend_without_households_runs_fewer_statements(
     project, busy, django_assert_max_num_queries
 ):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     s, as_of = scope(project), D(2025, 6, 20)
     with CaptureQueriesContext(connection) as full:
         selectors.rate_trend(s, 12, as_of)
@@ -223,7 +223,7 @@ def stewarded(busy, make_user, project):
 def test_rates_of_several_groups_at_once_equal_each_group_asked_alone(
     project, other_project, stewarded, live
 ):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     s = scope(project, other_project)
     for window, as_of in (
         (Window(D(2025, 1, 1), D(2025, 12, 31)), D(2025, 6, 20)),
@@ -243,7 +243,7 @@ def test_rates_of_several_groups_at_once_equal_each_group_asked_alone(
 def test_rates_without_households_have_the_same_money_figures_and_no_household_figures(
     project, stewarded
 ):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     s, window, as_of = scope(project), Window(D(2025, 1, 1), D(2025, 12, 31)), D(2025, 6, 20)
     lean = selectors.collection_rates_many(s, window, as_of, {"company": True, "steward": False})
     full = selectors.collection_rates(s, window, as_of, "steward")
@@ -261,7 +261,7 @@ def test_rates_without_households_have_the_same_money_figures_and_no_household_f
 
 
 def test_rates_of_several_groups_read_the_facts_once(project, stewarded):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     s, window, as_of = scope(project), Window(D(2025, 1, 1), D(2025, 12, 31)), D(2025, 6, 20)
     tables = (BillFact._meta.db_table, StewardFact._meta.db_table)
 
@@ -278,14 +278,14 @@ def test_rates_of_several_groups_read_the_facts_once(project, stewarded):
 
 
 def test_the_summaries_are_not_used_before_they_are_built(project, busy):
-    assert summary.catch_up() is None
+    assert summary_refresh.catch_up() is None
 
 
 def test_a_row_committed_late_below_the_watermark_is_read_on_the_next_refresh(
     project, busy, cashier
 ):
     """A gap in the ids (a transaction still open when the refresh read) is re-read later."""
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     state = SummaryState.objects.get(source="allocation")
     last = Allocation.objects.order_by("-id").first()
     # Pretend the last allocation had not committed when the summaries were read.
@@ -311,7 +311,7 @@ def test_a_row_committed_late_below_the_watermark_is_read_on_the_next_refresh(
     state.gaps = [[last.pk, last.pk, datetime.datetime.now(datetime.UTC).isoformat()]]
     state.watermark = last.pk
     state.save()
-    summary.refresh()
+    summary_refresh.refresh()
     state.refresh_from_db()
     assert state.gaps == []
     assert_same(scope(project), dates=[D(2025, 6, 30), D(2025, 7, 15)])
@@ -324,7 +324,7 @@ def test_check_command_passes_when_the_summaries_equal_the_ledger(project, busy,
 
 
 def test_check_command_names_the_key_that_differs_and_exits_1(project, busy, capsys):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     fact = BillFact.objects.filter(received_fen__gt=0).order_by("id").first()
     BillFact.objects.filter(pk=fact.pk).update(received_fen=F("received_fen") + 1)
     with pytest.raises(SystemExit) as exit_:
@@ -339,7 +339,7 @@ def test_a_committed_billing_run_queues_the_refresh(project, busy, settings):
 
     tasks.after_billing_run(run_id=0)  # immediate backend in tests: runs at once
     assert SummaryState.objects.filter(source="bill", watermark__gt=0).exists()
-    assert summary.check() == []
+    assert summary_check.check() == []
 
 
 # --- roll-ups above the summaries: StewardFact and AccountDebt -------------------------------------
@@ -354,7 +354,7 @@ def this_year_and_a_window_to_today(today):
 
 
 def test_reports_on_the_debt_date_read_account_debt_and_equal_live(project, stewarded):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     today = timezone.localdate()
     assert RollupState.objects.get(name="debt").as_of == today
     with CaptureQueriesContext(connection) as queries:
@@ -363,7 +363,7 @@ def test_reports_on_the_debt_date_read_account_debt_and_equal_live(project, stew
 
 
 def test_steward_and_team_scopes_on_the_debt_date_equal_live(project, stewarded, make_user):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     today, wang = timezone.localdate(), User.objects.get(username="wang")
     team = CollectionTeam.objects.create(project=project, name="一组", leader=wang)
     for s in (scope(project, steward_id=wang.pk), scope(project, team_id=team.pk)):
@@ -373,7 +373,7 @@ def test_steward_and_team_scopes_on_the_debt_date_equal_live(project, stewarded,
 def test_company_project_and_steward_rates_read_steward_facts_not_building_facts(
     project, stewarded
 ):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     window, as_of = Window(D(2025, 1, 1), D(2025, 12, 31)), D(2025, 6, 20)
     with CaptureQueriesContext(connection) as queries:
         selectors.collection_rates_many(
@@ -385,7 +385,7 @@ def test_company_project_and_steward_rates_read_steward_facts_not_building_facts
 
 
 def test_a_payment_after_the_refresh_is_in_todays_account_debt(project, busy, cashier):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     today = timezone.localdate()
     before = AccountDebt.objects.get(account_id=busy["c"].pk).principal_fen
     pay(cashier, busy["c"], "120.00", business_date=today)
@@ -395,74 +395,74 @@ def test_a_payment_after_the_refresh_is_in_todays_account_debt(project, busy, ca
 
 
 def test_an_account_that_pays_everything_leaves_account_debt(project, busy, cashier):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     row = AccountDebt.objects.get(account_id=busy["a"].pk)
     owed = Decimal(row.principal_fen + row.late_fee_fen) / 100
     pay(cashier, busy["a"], owed, business_date=timezone.localdate())
-    summary.refresh()
+    summary_refresh.refresh()
     assert not AccountDebt.objects.filter(account_id=busy["a"].pk, principal_fen__gt=0).exists()
-    assert summary.check() == []
+    assert summary_check.check() == []
 
 
 def test_a_building_that_changes_steward_takes_its_facts_to_the_new_steward(
     project, stewarded, make_user
 ):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     zhao = make_user("zhao", Role.STEWARD, project)
     building = building_of(stewarded["a"])
     registry.building_assign_steward(user=None, building=building, steward=zhao)
-    assert summary.stewards_moved()
+    assert summary_rollups.stewards_moved()
     window, as_of = Window(D(2025, 1, 1), D(2025, 12, 31)), D(2025, 6, 20)
     fast = selectors.collection_rates(scope(project), window, as_of, "steward")
     slow = selectors.collection_rates(scope(project), window, as_of, "steward", live=True)
     assert [(r.key, r.figures()) for r in fast] == [(r.key, r.figures()) for r in slow]
     assert zhao.pk in {r.key for r in fast}
-    assert not summary.stewards_moved()
+    assert not summary_rollups.stewards_moved()
     assert BuildingSteward.objects.get(building_id=building.pk).steward_id == zhao.pk
-    assert summary.check() == []
+    assert summary_check.check() == []
 
 
 def test_on_a_new_day_reports_answer_from_the_open_bills_until_the_refresh(project, busy, cashier):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     today = timezone.localdate()
     RollupState.objects.filter(name="debt").update(as_of=today - datetime.timedelta(days=1))
     pay(cashier, busy["b"], "50.00", business_date=today)  # a report catches up with it
     with CaptureQueriesContext(connection) as queries:
         assert_same(scope(project), windows=this_year_and_a_window_to_today(today), dates=[today])
     assert reads(queries.captured_queries, AccountDebt) == 0
-    summary.refresh()  # the refresh task or the nightly run
+    summary_refresh.refresh()  # the refresh task or the nightly run
     assert RollupState.objects.get(name="debt").as_of == today
-    assert summary.check() == []
+    assert summary_check.check() == []
 
 
 def test_summaries_built_before_the_roll_ups_existed_get_them_on_the_next_refresh(
     project, stewarded
 ):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     StewardFact.objects.all().delete()
     BuildingSteward.objects.all().delete()
     AccountDebt.objects.all().delete()
     IrregularSpell.objects.all().delete()
     RollupState.objects.all().delete()
-    summary.refresh()
+    summary_refresh.refresh()
     assert StewardFact.objects.exists() and AccountDebt.objects.exists()
     assert IrregularSpell.objects.exists()  # busy's reversed payment left a bill below zero
-    assert summary.check() == []
+    assert summary_check.check() == []
 
 
 def test_check_names_an_account_debt_row_that_differs(project, busy):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     row = AccountDebt.objects.filter(principal_fen__gt=0).order_by("account_id").first()
     AccountDebt.objects.filter(pk=row.pk).update(principal_fen=F("principal_fen") + 1)
-    [diff] = summary.check()
+    [diff] = summary_check.check()
     assert diff.table.startswith("AccountDebt") and diff.key == (row.account_id, row.building_id)
 
 
 def test_check_names_a_steward_fact_that_differs(project, stewarded):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     fact = StewardFact.objects.filter(billed_fen__gt=0).order_by("id").first()
     StewardFact.objects.filter(pk=fact.pk).update(billed_fen=F("billed_fen") + 1)
-    [diff] = summary.check()
+    [diff] = summary_check.check()
     assert diff.table == "StewardFact" and diff.summary[0] == fact.billed_fen + 1
 
 
@@ -480,7 +480,7 @@ def test_an_account_with_bills_in_two_buildings_counts_once_in_the_company_aging
         amount=Decimal("60.00"),
         due_date=D(2025, 3, 15),
     )
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     assert RollupState.objects.get(name="debt").shared_accounts == 1
     today = timezone.localdate()
     for group in ("company", "steward", "building"):
@@ -489,7 +489,7 @@ def test_an_account_with_bills_in_two_buildings_counts_once_in_the_company_aging
         assert [(r.key, r.buckets, r.counts, r.accounts) for r in fast] == [
             (r.key, r.buckets, r.counts, r.accounts) for r in slow
         ], group
-    assert summary.check() == []
+    assert summary_check.check() == []
 
 
 BEHIND = [
@@ -515,7 +515,7 @@ def behind_rows(s, figure, as_of, live, **kwargs):
 
 
 def test_the_households_behind_each_figure_as_of_today_come_from_the_open_bills(project, stewarded):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     today = timezone.localdate()
     for figure, kwargs in BEHIND:
         with CaptureQueriesContext(connection) as queries:
@@ -527,7 +527,7 @@ def test_the_households_behind_each_figure_as_of_today_come_from_the_open_bills(
 def test_a_page_and_the_totals_of_the_households_behind_a_figure_agree_with_the_whole_list(
     project, stewarded
 ):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     today, window = timezone.localdate(), Window(D(2025, 1, 1), D(2025, 12, 31))
     question = {"figure": "aging", "window": window, "as_of": today}
     whole = selectors.accounts_behind(scope(project), **question)
@@ -541,7 +541,7 @@ def test_a_page_and_the_totals_of_the_households_behind_a_figure_agree_with_the_
 
 
 def test_households_behind_a_figure_on_a_date_with_later_payments_are_read_live(project, busy):
-    summary.refresh(full=True)
+    summary_refresh.refresh(full=True)
     as_of = D(2025, 3, 31)  # payments dated after it exist
     with CaptureQueriesContext(connection) as queries:
         fast = behind_rows(scope(project), "aging", as_of, False)

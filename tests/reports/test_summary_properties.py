@@ -24,8 +24,8 @@ from tests.reports.builders import (
 )
 from wuye.core.errors import ValidationFailed
 from wuye.core.roles import Role
-from wuye.reports import selectors, summary
-from wuye.reports.selectors import Window
+from wuye.reports import selectors, summary_check, summary_refresh
+from wuye.reports.sql import Window
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,9 @@ def test_summaries_equal_the_live_computation(
     refresh_first,
 ):
     with transaction.atomic():
-        summary.refresh(full=True)  # built (empty) first: everything after is read incrementally
+        summary_refresh.refresh(
+            full=True
+        )  # built (empty) first: everything after is read incrementally
         item = fee_item(project)
         accounts = [account(project, "1-1-101"), account(project, "2-1-101")]
         accounts.append(developer_account(project, "3-1-101"))
@@ -107,7 +109,7 @@ def test_summaries_equal_the_live_computation(
             for m in range(n):
                 bills.append(bill(acct, item, amount, D(2025, m + 1, 1)))
         if refresh_first:
-            summary.refresh()
+            summary_refresh.refresh()
         payments = []
         for op in ops:
             try:
@@ -120,7 +122,7 @@ def test_summaries_equal_the_live_computation(
                     b = bills[op[1] % len(bills)]
                     adjust(b, manager, op[2], "10", op[3])
                 elif op[0] == "refresh":
-                    summary.refresh()
+                    summary_refresh.refresh()
             except ValidationFailed:
                 pass
         window = Window(window_start, window_start + datetime.timedelta(days=window_days))
@@ -129,5 +131,5 @@ def test_summaries_equal_the_live_computation(
         today = timezone.localdate()
         _same(scope(project), window, today)
         _same(scope(project), Window(D(2025, 1, 1), D(2025, 12, 31)), today)
-        assert summary.check() == []
+        assert summary_check.check() == []
         transaction.set_rollback(True)

@@ -75,7 +75,7 @@ from wuye.registry.models import (
 )
 from wuye.registry.normalize import room_code
 from wuye.registry.services import person_search_keys, phone_search_key, room_search_keys
-from wuye.reports.summary import refresh as report_summary_refresh
+from wuye.reports.summary_refresh import refresh as report_summary_refresh
 from wuye.scoring.services import score_project, scoring_train
 
 DEMO_COMPANY_NAME = "示范物业服务有限公司"

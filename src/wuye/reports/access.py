@@ -16,7 +16,7 @@ from wuye.core import roles
 from wuye.core.models import Project, User
 from wuye.core.roles import ROLES_SEEING_PHONES
 from wuye.core.scope import projects_for, role_in
-from wuye.reports.selectors import ReportScope
+from wuye.reports.sql import ReportScope
 
 REPORT_ROLES = roles.REPORT_ROLES  # the grants are defined in core.roles
 OWN_FIGURES_ROLES = roles.OWN_FIGURES_ROLES

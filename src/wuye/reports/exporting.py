@@ -213,7 +213,7 @@ WINDOW_LABELS = {"month": "本月", "year": "本年", "custom": "自定义"}
 
 
 def _window(f: dict):
-    from wuye.reports.selectors import Window
+    from wuye.reports.sql import Window
 
     return Window(f["start"], f["end"])
 

@@ -19,16 +19,16 @@ from wuye.core.models import User
 from wuye.core.money import ZERO, allocate
 from wuye.core.roles import Role
 from wuye.dunning.models import CollectionTeam
-from wuye.reports import selectors
+from wuye.reports import answers, selectors
 from wuye.reports.access import Access
 from wuye.reports.models import CollectionPlan, PlanSplit, PlanTarget
-from wuye.reports.selectors import ReportScope, Window
 from wuye.reports.services import (
     TargetLine,
     period_count,
     period_label,
     period_window,
 )
+from wuye.reports.sql import ReportScope, Window
 
 AGING_LABELS = ["3个月内", "3–6个月", "6–12个月", "1–2年", "2–3年", "3年以上"]
 DAY = datetime.timedelta(days=1)
@@ -58,7 +58,7 @@ def households_url(filters: dict, **params) -> str:
 
 @dataclass
 class Board:
-    head: selectors.RateRow | None
+    head: answers.RateRow | None
     owed: Decimal
     owed_accounts: int
     trend: dict
@@ -418,8 +418,8 @@ def _status(target: Decimal | None, actual: Decimal, expected: Decimal | None) -
     return "behind"
 
 
-def _added(rows: list[selectors.RateRow]) -> selectors.RateRow:
-    total = selectors.RateRow(None, "项目合计")
+def _added(rows: list[answers.RateRow]) -> answers.RateRow:
+    total = answers.RateRow(None, "项目合计")
     for r in rows:
         total.current_received += r.current_received
         total.recovered += r.recovered

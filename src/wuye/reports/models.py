@@ -116,7 +116,7 @@ class PlanTarget(models.Model):
         return f"{self.plan} #{self.period_no} {self.amount}"
 
 
-# --- summary tables (wuye.reports.summary; docs/decisions/0004-report-summaries.md) ----------------
+# --- summary tables (wuye.reports.summary_*; docs/decisions/0004-report-summaries.md) ----------------
 #
 # Derived from the append-only ledger, refreshed incrementally, rebuilt at will
 # (``report_summary_refresh --full``) and proved equal to the live SQL by ``report_summary_check``.

@@ -14,7 +14,7 @@ from django_tasks import task
 @task(queue_name="long")
 def summary_refresh(full: bool = False) -> dict:
     """Adds the ledger rows the report summaries have not read yet (all of them when ``full``)."""
-    from wuye.reports.summary import refresh
+    from wuye.reports.summary_refresh import refresh
 
     result = refresh(full=full)
     return {

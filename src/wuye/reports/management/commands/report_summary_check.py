@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from wuye.core.models import Project
-from wuye.reports.summary import check, check_reports
+from wuye.reports.summary_check import check, check_reports
 
 
 class Command(BaseCommand):

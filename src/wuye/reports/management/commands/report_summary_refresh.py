@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from wuye.reports.summary import refresh
+from wuye.reports.summary_refresh import refresh
 
 
 class Command(BaseCommand):

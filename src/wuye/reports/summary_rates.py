@@ -1,0 +1,622 @@
+# ruff: noqa: S608 — SQL here is assembled from table/column names and %(name)s placeholders only;
+# every value is passed as a query parameter.
+"""Collection rates and their trend from the summary tables (``BillFact``, ``StewardFact``, ``AccountSpan``,
+the open bills and late entries for the household figures); ``None`` when the summaries cannot answer."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from wuye.reports import sql as shared
+from wuye.reports.models import (
+    SummaryState,
+)
+from wuye.reports.sql import (
+    T_BILL,
+    T_BUILDING,
+    T_ROOM,
+    ReportScope,
+    Window,
+    _Params,
+    month_end,
+    scope_sql,
+)
+from wuye.reports.summary_read import (
+    GROUP_EXPR,
+    _add,
+    _by_steward,
+    _debt_ready,
+    _fact_group,
+    _facts_from,
+    _group_join,
+    _month_first,
+    _scope,
+)
+from wuye.reports.summary_refresh import catch_up
+from wuye.reports.summary_rollups import _rollup
+from wuye.reports.summary_tables import (
+    SOURCES,
+    SPELL_STATE,
+    T_DEBT,
+    T_IRREG,
+    T_LATE,
+    T_OPEN,
+    T_SPAN,
+    T_SPELL,
+    _cents,
+    _fetch,
+    _month,
+    _overdue_on,
+    _pg,
+    summarised,
+)
+
+# Groups a building belongs to exactly one of: their sums add up from the building's.
+ROLL_UP = ("company", "project", "building", "steward")
+
+
+def rates(
+    scope: ReportScope,
+    window: Window,
+    as_of: datetime.date,
+    group_by: str,
+    *,
+    households: bool = True,
+) -> dict[Any, dict[str, Any]] | None:
+    """The sums behind RateRows (in fen, as ``selectors._rates_live``), from the summaries.
+
+    ``households=False`` leaves the household counts out (n and clear stay 0)."""
+    many = rates_many(scope, window, as_of, {group_by: households})
+    return None if many is None else many[group_by]
+
+
+def rates_many(
+    scope: ReportScope, window: Window, as_of: datetime.date, wanted: dict[str, bool]
+) -> dict[str, dict[Any, dict[str, Any]]] | None:
+    """``rates`` for several groups at once (``wanted``: group → with households). Groups of
+    ROLL_UP share ONE pass over the facts, added up here per group: over StewardFact grouped by
+    project and steward when no building is asked about, else over BillFact grouped by building (a
+    building has one project and one steward). Households are counted per group (accounts do not add
+    up)."""
+    states = catch_up()
+    if states is None:
+        return None
+    rolled = [g for g in wanted if g in ROLL_UP]
+    out: dict[str, dict[Any, dict[str, Any]]] = {}
+    if len(rolled) > 1:
+        if "building" not in rolled and _by_steward(scope, "steward"):
+            passed = _fact_sums(scope, window, as_of, "pair", by_steward=True)
+
+            def owner(key, group_by):
+                project, steward = key
+                return {"company": 0, "project": project, "steward": steward}[group_by]
+        else:
+            passed = _fact_sums(scope, window, as_of, "building", by_steward=False)
+            owners = _building_owners(scope)
+
+            def owner(key, group_by):
+                return owners[key][group_by]
+
+        for group_by in rolled:
+            target: dict[Any, dict[str, Any]] = {}
+            for key, sums in passed.items():
+                _add(target, owner(key, group_by), sums)
+            _corrections(target, states, scope, window, as_of, group_by)
+            out[group_by] = target
+    for group_by in wanted:
+        if group_by not in out:
+            out[group_by] = _money_sums(states, scope, window, as_of, group_by)
+    for group_by, households in wanted.items():
+        if households:
+            _households(out[group_by], states, scope, window, as_of, group_by)
+    return {g: out[g] for g in wanted}
+
+
+def _building_owners(scope: ReportScope) -> dict[int, dict[str, Any]]:
+    """Per building of the scope's projects its key in each ROLL_UP group (as GROUP_EXPR gives it)."""
+    p = _Params()
+    sql = (
+        f"SELECT id, project_id, COALESCE(steward_id, 0) FROM {T_BUILDING}"
+        f" WHERE project_id IN {p.in_list(scope.project_ids or (0,))}"
+    )
+    return {
+        b: {"company": 0, "project": project, "building": b, "steward": steward}
+        for b, project, steward in _fetch(sql, p.values)
+    }
+
+
+def _money_sums(
+    states: dict[str, SummaryState],
+    scope: ReportScope,
+    window: Window,
+    as_of: datetime.date,
+    group_by: str,
+) -> dict[Any, dict[str, Any]]:
+    """The money sums of ``rates`` per group (no household counts)."""
+    out = _fact_sums(scope, window, as_of, group_by, by_steward=_by_steward(scope, group_by))
+    _corrections(out, states, scope, window, as_of, group_by)
+    return out
+
+
+def _corrections(out, states, scope, window, as_of, group_by) -> None:
+    _partial_months(out, states, scope, window, as_of, group_by)
+    _irregular_opening(out, states, scope, window, group_by)
+
+
+def _fact_sums(
+    scope: ReportScope, window: Window, as_of: datetime.date, group_by: str, *, by_steward: bool
+) -> dict[Any, dict[str, Any]]:
+    """The sums of the fact rows of ``rates`` per group, before the live corrections. ``group_by``
+    "pair" (StewardFact only) keys them by (project, steward)."""
+    a_day, ws, we = as_of, window.start, window.end
+    o_day = ws - datetime.timedelta(days=1)
+    r_day = min(we, a_day)
+    with_recovery = r_day >= ws
+    p = _Params()
+    pa, po, pr = (
+        p.add(_month_first(x), n) for x, n in ((a_day, "mA"), (o_day, "mO"), (r_day, "mR"))
+    )
+    pws, pwe = p.add(ws, "ws"), p.add(we, "we")
+    cur = f"(f.period_start >= {pws} AND f.period_start <= {pwe})"
+    old = f"f.due_date < {pws}"
+    adj_a = f"CASE WHEN f.event_month <= {pa} THEN f.adjusted_fen ELSE 0 END"
+    rec_a = f"CASE WHEN f.event_month <= {pa} THEN f.received_fen ELSE 0 END"
+    adj_o = f"CASE WHEN f.event_month <= {po} THEN f.adjusted_fen ELSE 0 END"
+    rec_o = f"CASE WHEN f.event_month <= {po} THEN f.received_fen ELSE 0 END"
+    rec_r = f"CASE WHEN f.event_month <= {pr} THEN f.received_fen ELSE 0 END"
+    recovered = f"{rec_r} - ({rec_o})" if with_recovery else "0"
+    if group_by == "pair":
+        keys, group = "f.project_id, f.steward_id", "f.project_id, f.steward_id"
+    else:
+        keys = _fact_group(group_by, by_steward)
+        # By building: grouped in the order of the facts' unique key (project, building, …) the
+        # rows come off that index already in groups, without sorting them first (half the time on
+        # SQLite). A building has one project, and rows of one key would add up below anyway.
+        group = "f.project_id, f.building_id" if group_by == "building" else "1"
+    source, where = _facts_from(scope, "company" if group_by == "pair" else group_by, p, by_steward)
+    sql = f"""
+      SELECT {keys},
+        SUM(CASE WHEN f.kind = 'charge' AND {cur} THEN f.billed_fen - {adj_a} ELSE 0 END),
+        SUM(CASE WHEN f.kind = 'charge' AND {cur} THEN {rec_a} ELSE 0 END),
+        SUM(CASE WHEN f.kind = 'charge' AND {old}
+                 THEN f.billed_fen - ({adj_o}) - ({rec_o}) ELSE 0 END),
+        SUM(CASE WHEN f.kind = 'charge' AND {old} THEN {recovered} ELSE 0 END),
+        SUM(CASE WHEN f.kind = 'late_fee' AND {cur} THEN f.billed_fen - {adj_a} ELSE 0 END),
+        SUM(CASE WHEN f.kind = 'late_fee' AND {cur} THEN {rec_a} ELSE 0 END)
+      FROM {source}
+      WHERE {where} AND ({cur} OR {old})
+      GROUP BY {group}
+    """
+    width = 2 if group_by == "pair" else 1
+    out: dict[Any, dict[str, Any]] = {}
+    for row in _fetch(sql, p.values):
+        g = tuple(row[:width]) if width == 2 else row[0]
+        cb, cr, oa, rec, lb, lr = row[width:]
+        _add(out, g, {"cb": cb, "cr": cr, "oa": oa, "rec": rec, "lb": lb, "lr": lr})
+    return out
+
+
+def _day(value: Any) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
+def trend(
+    scope: ReportScope, months: int, as_of: datetime.date, *, households: bool = True
+) -> list[tuple[datetime.date, dict[str, Any]]] | None:
+    """``rate_trend``'s company sums for each month, in few statements: one pass over BillFact by
+    (kind, period month, due month, entry month) — every month's window starts on the 1st and its
+    report date is the month's end (or ``as_of``), so month keys are exact — then the irregular-bill
+    and partial-month corrections, and (unless ``households=False``) the households of all months
+    in two statements."""
+    states = catch_up()
+    if states is None:
+        return None
+    firsts = [shared._months_back(as_of, back) for back in range(months - 1, -1, -1)]
+    p = _Params()
+    source, where = _facts_from(scope, "company", p, _by_steward(scope, "company"))
+    sql = f"""
+      SELECT f.kind, {_month("f.period_start")}, {_month("f.due_date")}, f.event_month,
+        SUM(f.billed_fen), SUM(f.adjusted_fen), SUM(f.received_fen)
+      FROM {source}
+      WHERE {where}
+      GROUP BY 1, 2, 3, 4
+    """
+    cells = [
+        (kind, _day(pm), _day(dm), _day(em), int(b or 0), int(a or 0), int(r or 0))
+        for kind, pm, dm, em, b, a, r in _fetch(sql, p.values)
+    ]
+    opening_fix = _trend_irregular_opening(scope, firsts)
+    out: list[tuple[datetime.date, dict[str, Any]]] = []
+    for first in firsts:
+        prev = shared._months_back(first, 1)
+        sums = {"cb": 0, "cr": 0, "oa": 0, "rec": 0, "lb": 0, "lr": 0}
+        # A Python pass over a few thousand month cells (not over bills).
+        for kind, pm, dm, em, billed, adjusted, received in cells:
+            if pm == first:
+                to_date = em <= first
+                net = billed - (adjusted if to_date else 0)
+                got = received if to_date else 0
+                if kind == "charge":
+                    sums["cb"] += net
+                    sums["cr"] += got
+                else:
+                    sums["lb"] += net
+                    sums["lr"] += got
+            if kind == "charge" and dm < first:
+                before = em <= prev
+                sums["oa"] += billed - (adjusted + received if before else 0)
+                sums["rec"] += (received if em <= first else 0) - (received if before else 0)
+        window = Window(first, month_end(first))
+        report_day = min(window.end, as_of)
+        by_group = {0: sums}
+        _partial_months(by_group, states, scope, window, report_day, "company")
+        if opening_fix.get(first):
+            _add(by_group, 0, {"oa": opening_fix[first]})
+        out.append((first, by_group[0]))
+    if households:
+        _trend_households(out, states, scope, as_of)
+    return out
+
+
+def _months_cte(p: _Params, columns: tuple[str, ...], rows: list[tuple[datetime.date, ...]]) -> str:
+    """``months (columns…) AS (VALUES …)``: one row of dates per month, as parameters."""
+    values = ", ".join("(" + ", ".join(p.add(d) for d in row) + ")" for row in rows)
+    names = ", ".join(columns)
+    if not _pg():
+        return f"months ({names}) AS (VALUES {values})"
+    # VALUES of parameters: PostgreSQL wants the types.
+    aliases = [f"v{i}" for i in range(len(columns))]
+    casts = ", ".join(f"CAST(v.{a} AS date)" for a in aliases)
+    return f"months ({names}) AS (SELECT {casts} FROM (VALUES {values}) v ({', '.join(aliases)}))"
+
+
+def _trend_irregular_opening(scope: ReportScope, firsts: list[datetime.date]) -> dict:
+    """``_irregular_opening`` of every month of the trend in one statement (the company group):
+    month's first day → the negative parts of its irregular bills' outstanding on the day before."""
+    p = _Params()
+    months = _months_cte(p, ("mf", "md"), [(f, f - datetime.timedelta(days=1)) for f in firsts])
+    if _rollup(SPELL_STATE) is not None:
+        sql = f"""
+          WITH {months}
+          SELECT m.mf, SUM(s.owed_fen)
+          FROM {T_SPELL} s CROSS JOIN months m CROSS JOIN {T_BILL} b
+            JOIN {T_ROOM} r ON r.id = b.room_id JOIN {T_BUILDING} bd ON bd.id = r.building_id
+          WHERE {_on_day("s", "m.md")} AND b.id = s.bill_id AND b.due_date < m.mf
+            AND b.kind = 'charge' AND {scope_sql(scope, p)}
+          GROUP BY m.mf
+        """
+        return {_day(mf): int(fix or 0) for mf, fix in _fetch(sql, p.values)}
+    sql = f"""
+      WITH {months},
+      ib AS (
+        SELECT b.id AS bill_id, b.due_date FROM {T_IRREG} i JOIN {T_BILL} b ON b.id = i.bill_id
+          JOIN {T_ROOM} r ON r.id = b.room_id JOIN {T_BUILDING} bd ON bd.id = r.building_id
+        WHERE b.kind = 'charge' AND {scope_sql(scope, p)}
+      )
+      SELECT mf, SUM(CASE WHEN o < 0 THEN -o ELSE 0 END) FROM (
+        SELECT mf, bill_id, SUM(o) AS o FROM (
+          SELECT m.mf, ib.bill_id, ob.outstanding_fen AS o
+          FROM months m JOIN ib ON ib.due_date < m.mf JOIN {T_OPEN} ob ON ob.bill_id = ib.bill_id
+          UNION ALL
+          SELECT m.mf, ib.bill_id, le.amount_fen
+          FROM months m JOIN ib ON ib.due_date < m.mf
+            JOIN {T_LATE} le ON le.bill_id = ib.bill_id AND le.effective_date > m.md
+        ) u GROUP BY mf, bill_id
+      ) x GROUP BY mf
+    """
+    return {_day(mf): int(fix or 0) for mf, fix in _fetch(sql, p.values)}
+
+
+def _trend_households(out, states, scope: ReportScope, as_of: datetime.date) -> None:
+    p = _Params()
+    months_cte = _months_cte(
+        p,
+        ("mf", "me", "ma"),
+        [(f, month_end(f), min(month_end(f), as_of)) for f, _ in out],
+    )
+    other = (
+        f"EXISTS (SELECT 1 FROM {T_BILL} b WHERE b.account_id = f.account_id"
+        f" AND b.fee_item_id = f.fee_item_id AND b.kind = 'charge'"
+        f" AND b.period_start >= m.mf AND b.period_start <= m.me"
+        f" AND {summarised('b', states['bill'], p)})"
+    )
+    # Accounts with one monthly span (nearly all) are counted from a histogram of (first, last)
+    # periods; the others — several fee items, or not monthly — one by one.
+    # An anti/outer join, not NOT IN (…): PostgreSQL re-reads a NOT IN list too big for work_mem
+    # once per row (55 s at 1,000,000 accounts).
+    multi = (
+        f" LEFT JOIN (SELECT account_id FROM {T_SPAN} GROUP BY account_id HAVING COUNT(*) > 1) mu"
+        f" ON mu.account_id = f.account_id"
+    )
+    spans = f"{T_SPAN} f{_group_join('company', scope)}{multi}"
+    sql = f"""
+      SELECT f.first_period, f.last_period, COUNT(*) FROM {spans}
+      WHERE f.monthly AND {_scope(scope, p)} AND mu.account_id IS NULL
+      GROUP BY 1, 2
+    """
+    histogram = [(_day(a), _day(b), int(n)) for a, b, n in _fetch(sql, p.values)]
+    # The few other spans first, then their months (not every span times every month).
+    sql = f"""
+      WITH {months_cte},
+      odd AS MATERIALIZED (
+        SELECT f.account_id, f.fee_item_id, f.first_period, f.last_period, f.monthly
+        FROM {spans}
+        WHERE {_scope(scope, p)} AND (NOT f.monthly OR mu.account_id IS NOT NULL)
+      )
+      SELECT m.mf, COUNT(DISTINCT f.account_id)
+      FROM odd f JOIN months m ON f.first_period <= m.me AND f.last_period >= m.mf
+      WHERE f.monthly OR {other}
+      GROUP BY m.mf
+    """
+    billed = {_day(k): int(n) for k, n in _fetch(sql, p.values)}
+    for first, _ in out:  # a pass over the histogram's cells (at most months², not accounts)
+        end = month_end(first)
+        billed[first] = billed.get(first, 0) + sum(
+            n for a, b, n in histogram if a <= end and b >= first
+        )
+    projects = p.in_list(scope.project_ids or (0,))
+    cols = "x.bill_id, x.account_id, x.project_id, x.building_id, x.fee_item_id"
+    # A regular bill (not in IrregularBill) never owes less than nothing and its entries are
+    # positive, so it owes on a day iff it owes now or has a late entry dated after the day: its
+    # account is counted straight from either row. Irregular bills are summed one by one.
+    regular = f"x.bill_id NOT IN (SELECT bill_id FROM {T_IRREG})"
+    irregular = f"x.bill_id IN (SELECT bill_id FROM {T_IRREG})"
+    # Each row's month and report day from its own period (no join: one index range scan).
+    last_first = p.add(out[-1][0], "t_last")
+    from_, to = p.add(out[0][0], "t_from"), p.add(month_end(out[-1][0]), "t_to")
+    if _pg():
+        month_end_sql = (
+            "CAST(date_trunc('month', x.period_start) + interval '1 month - 1 day' AS date)"
+        )
+    else:
+        month_end_sql = "date(x.period_start, 'start of month', '+1 month', '-1 day')"
+    mf = _month("x.period_start")
+    ma = f"(CASE WHEN {mf} = {last_first} THEN {p.add(as_of, 't_asof')} ELSE {month_end_sql} END)"
+    open_rows = (
+        f"FROM {T_OPEN} x WHERE x.period_start >= {from_} AND x.period_start <= {to}"
+        f" AND x.kind = 'charge' AND x.due_date <= {ma} AND x.project_id IN {projects}"
+    )
+    late_rows = (
+        f"FROM {T_LATE} x WHERE x.period_start >= {from_} AND x.period_start <= {to}"
+        f" AND x.kind = 'charge' AND x.due_date <= {ma} AND x.effective_date > {ma}"
+        f" AND x.project_id IN {projects}"
+    )
+    sql = f"""
+      WITH owing AS (
+        SELECT {mf} AS mf, {cols} {open_rows} AND x.outstanding_fen > 0 AND {regular}
+        UNION ALL
+        SELECT {mf}, {cols} {late_rows} AND {regular}
+        UNION ALL
+        SELECT mf, bill_id, account_id, project_id, building_id, fee_item_id FROM (
+          SELECT mf, bill_id, account_id, project_id, building_id, fee_item_id, SUM(o) AS o FROM (
+            SELECT {mf} AS mf, {cols}, x.outstanding_fen AS o {open_rows} AND {irregular}
+            UNION ALL
+            SELECT {mf}, {cols}, x.amount_fen {late_rows} AND {irregular}
+          ) u GROUP BY mf, bill_id, account_id, project_id, building_id, fee_item_id
+        ) v WHERE o > 0
+      )
+      SELECT f.mf, COUNT(DISTINCT f.account_id) FROM owing f{_group_join("company", scope)}
+      WHERE {_scope(scope, p)}
+      GROUP BY f.mf
+    """
+    behind = {_day(k): int(n) for k, n in _fetch(sql, p.values)}
+    for first, sums in out:
+        n = billed.get(first, 0)
+        sums["n"], sums["clear"] = n, n - behind.get(first, 0)
+
+
+def _partial_months(out, states, scope, window, as_of, group_by) -> None:
+    """Entries dated after a report date but inside its month are in that month's facts: take them
+    back out (live, over the effective-date index; nothing to do for dates at a month's end)."""
+    a_day, ws, we = as_of, window.start, window.end
+    o_day = ws - datetime.timedelta(days=1)
+    r_day = min(we, a_day)
+    p = _Params()
+    ranges, names = [], {}
+    for name, x in (("A", a_day), ("O", o_day), ("R", r_day if r_day >= ws else None)):
+        if x is None or x == month_end(x):
+            continue
+        lo, hi = p.add(x, f"x{name}"), p.add(month_end(x), f"e{name}")
+        names[name] = f"(e.eff > {lo} AND e.eff <= {hi})"
+        ranges.append(names[name])
+    if not ranges:
+        return
+    pws, pwe = p.add(ws, "ws"), p.add(we, "we")
+    events = " UNION ALL ".join(
+        f"SELECT '{tag}' AS src, e.bill_id, e.effective_date AS eff, {_cents('e.amount')} AS amt"
+        f" FROM {SOURCES[source]} e WHERE {summarised('e', states[source], p)}"
+        f" AND ({' OR '.join(r.replace('e.eff', 'e.effective_date') for r in ranges)})"
+        for tag, source in (("a", "adjustment"), ("r", "allocation"))
+    )
+
+    def in_range(name: str) -> str:
+        return names.get(name, "1 = 0")
+
+    cur = f"(b.period_start >= {pws} AND b.period_start <= {pwe})"
+    old = f"b.due_date < {pws}"
+    sql = f"""
+      SELECT {shared.GROUP_EXPR[group_by]} AS g,
+        SUM(CASE WHEN e.src = 'a' AND b.kind = 'charge' AND {cur} AND {in_range("A")} THEN e.amt ELSE 0 END),
+        SUM(CASE WHEN e.src = 'r' AND b.kind = 'charge' AND {cur} AND {in_range("A")} THEN e.amt ELSE 0 END),
+        SUM(CASE WHEN b.kind = 'charge' AND {old} AND {in_range("O")} THEN e.amt ELSE 0 END),
+        SUM(CASE WHEN e.src = 'r' AND b.kind = 'charge' AND {old} AND {in_range("O")} THEN e.amt ELSE 0 END),
+        SUM(CASE WHEN e.src = 'r' AND b.kind = 'charge' AND {old} AND {in_range("R")} THEN e.amt ELSE 0 END),
+        SUM(CASE WHEN e.src = 'a' AND b.kind = 'late_fee' AND {cur} AND {in_range("A")} THEN e.amt ELSE 0 END),
+        SUM(CASE WHEN e.src = 'r' AND b.kind = 'late_fee' AND {cur} AND {in_range("A")} THEN e.amt ELSE 0 END)
+      FROM ({events}) e JOIN {T_BILL} b ON b.id = e.bill_id JOIN {T_ROOM} r ON r.id = b.room_id
+        JOIN {T_BUILDING} bd ON bd.id = r.building_id{shared._group_join(group_by)}
+      WHERE {scope_sql(scope, p)} AND ({cur} OR {old})
+      GROUP BY 1
+    """
+    for g, adj_a, rec_a, both_o, rec_o, rec_r, ladj_a, lrec_a in _fetch(sql, p.values):
+        if r_day < ws:  # no recovery window yet: nothing recovered to correct
+            rec_o = rec_r = 0
+        _add(
+            out,
+            g,
+            {
+                "cb": adj_a or 0,
+                "cr": -(rec_a or 0),
+                "oa": both_o or 0,
+                "rec": (rec_o or 0) - (rec_r or 0),
+                "lb": ladj_a or 0,
+                "lr": -(lrec_a or 0),
+            },
+        )
+
+
+def _bill_outstanding_on(day_param: str, states, p: _Params, bills_sql: str) -> str:
+    """Per bill of ``bills_sql`` (a SELECT of bill ids, each due on or before the day): its
+    outstanding on the day = outstanding now + Σ its late entries dated after the day."""
+    return f"""
+      SELECT u.bill_id, SUM(u.o) AS o FROM (
+        SELECT ob.bill_id, ob.outstanding_fen AS o FROM {T_OPEN} ob WHERE ob.bill_id IN ({bills_sql})
+        UNION ALL
+        SELECT le.bill_id, le.amount_fen FROM {T_LATE} le
+        WHERE le.effective_date > {day_param} AND le.bill_id IN ({bills_sql})
+      ) u GROUP BY u.bill_id
+    """
+
+
+def _irregular_opening(out, states, scope, window, group_by) -> None:
+    """Opening arrears count each bill's positive part only: the signed fact sums are right for every
+    bill but the irregular ones, which are corrected here — from their spells below zero when those
+    are kept, else one by one."""
+    if _rollup(SPELL_STATE) is not None:
+        _spell_opening(out, scope, window, group_by)
+        return
+    p = _Params()
+    pws = p.add(window.start, "ws")
+    day = p.add(window.start - datetime.timedelta(days=1), "O")
+    bills = (
+        f"SELECT b.id FROM {T_IRREG} ib JOIN {T_BILL} b ON b.id = ib.bill_id"
+        f" WHERE b.kind = 'charge' AND b.due_date < {pws}"
+    )
+    sql = f"""
+      SELECT {shared.GROUP_EXPR[group_by]} AS g, SUM(CASE WHEN x.o < 0 THEN -x.o ELSE 0 END)
+      FROM ({_bill_outstanding_on(day, states, p, bills)}) x JOIN {T_BILL} b ON b.id = x.bill_id
+        JOIN {T_ROOM} r ON r.id = b.room_id JOIN {T_BUILDING} bd ON bd.id = r.building_id
+        {shared._group_join(group_by)}
+      WHERE {scope_sql(scope, p)}
+      GROUP BY 1
+    """
+    for g, fix in _fetch(sql, p.values):
+        if fix:
+            _add(out, g, {"oa": fix})
+
+
+def _on_day(alias: str, day: str) -> str:
+    return f"{alias}.starts <= {day} AND ({alias}.ends IS NULL OR {alias}.ends > {day})"
+
+
+def _spell_opening(out, scope, window, group_by) -> None:
+    # CROSS JOIN: SQLite then reads the few spells first and looks their bills up, instead of
+    # scanning the bills (PostgreSQL plans both the same).
+    p = _Params()
+    pws = p.add(window.start, "ws")
+    day = p.add(window.start - datetime.timedelta(days=1), "O")
+    sql = f"""
+      SELECT {shared.GROUP_EXPR[group_by]} AS g, SUM(s.owed_fen)
+      FROM {T_SPELL} s CROSS JOIN {T_BILL} b JOIN {T_ROOM} r ON r.id = b.room_id
+        JOIN {T_BUILDING} bd ON bd.id = r.building_id{shared._group_join(group_by)}
+      WHERE {_on_day("s", day)} AND b.id = s.bill_id AND b.kind = 'charge' AND b.due_date < {pws}
+        AND {scope_sql(scope, p)}
+      GROUP BY 1
+    """
+    for g, fix in _fetch(sql, p.values):
+        if fix:
+            _add(out, g, {"oa": fix})
+
+
+def _households(out, states, scope, window, as_of, group_by) -> None:
+    p = _Params()
+    ws, we = window.start, window.end
+    first = ws if ws.day == 1 else month_end(ws) + datetime.timedelta(days=1)
+    pws, pwe, pfirst = p.add(ws, "ws"), p.add(we, "we"), p.add(first, "first")
+    monthly = f"(f.first_period <= {pwe} AND f.last_period >= {pfirst} AND {pfirst} <= {pwe})"
+    other = (
+        f"EXISTS (SELECT 1 FROM {T_BILL} b WHERE b.account_id = f.account_id"
+        f" AND b.fee_item_id = f.fee_item_id AND b.kind = 'charge'"
+        f" AND b.period_start >= {pws} AND b.period_start <= {pwe}"
+        f" AND {summarised('b', states['bill'], p)})"
+    )
+    sql = f"""
+      SELECT {GROUP_EXPR[group_by]} AS g, COUNT(DISTINCT f.account_id)
+      FROM {T_SPAN} f{_group_join(group_by, scope)}
+      WHERE {_scope(scope, p)} AND f.first_period <= {pwe} AND f.last_period >= {pws}
+        AND ((f.monthly AND {monthly}) OR (NOT f.monthly AND {other}))
+      GROUP BY 1
+    """
+    billed = dict(_fetch(sql, p.values))
+    behind = _behind_from_debt(scope, window, as_of, group_by)
+    if behind is None:
+        behind = _behind_from_open_bills(scope, window, as_of, group_by)
+    # Owing anything (due or not) differs from behind only through window bills not yet due that
+    # are unpaid on as_of: none (most reports, and every day after the window's last due date) —
+    # the same count, no second pass over the open bills.
+    owing = behind
+    if _owing_not_yet_due(scope, window, as_of):
+        owing = _behind_from_open_bills(scope, window, as_of, group_by, any_due=True)
+    for g, n in billed.items():
+        _add(out, g, {"n": n, "clear": n - behind.get(g, 0), "paid": n - owing.get(g, 0)})
+
+
+def _behind_from_debt(scope, window, as_of, group_by) -> dict | None:
+    """Accounts with principal overdue on the window's bills, from AccountDebt: an account owes on a
+    bill of the window iff the first or the last period it owes on lies in the window — unless it
+    owes on periods both before and after the window; with such an account in scope (a bill billed
+    ahead of its period), None: the open bills answer."""
+    if not _debt_ready(scope, as_of, group_by):
+        return None
+    p = _Params()
+    ws, we = p.add(window.start, "ws"), p.add(window.end, "we")
+    source = f"{T_DEBT} f{_group_join(group_by, scope)}"
+    where = f"{_scope(scope, p)} AND f.first_period IS NOT NULL"
+    straddle = f"SELECT 1 FROM {source} WHERE {where} AND f.first_period < {ws} AND f.last_period > {we} LIMIT 1"
+    if _fetch(straddle, p.values):
+        return None
+    sql = f"""
+      SELECT {GROUP_EXPR[group_by]} AS g, COUNT(DISTINCT f.account_id) FROM {source}
+      WHERE {where} AND f.last_period >= {ws} AND f.first_period <= {we}
+      GROUP BY 1
+    """
+    return dict(_fetch(sql, p.values))
+
+
+def _owing_not_yet_due(scope, window, as_of) -> bool:
+    """Whether any charge bill of the window in the scope's projects, due after ``as_of``, was
+    unpaid on ``as_of`` (an index range over the open bills' period and due date)."""
+    q = _Params()
+    where = (
+        f"x.kind = 'charge' AND x.period_start >= {q.add(window.start, 'ws')}"
+        f" AND x.period_start <= {q.add(window.end, 'we')}"
+        f" AND x.due_date > {q.add(as_of, 'nd')}"
+        f" AND x.project_id IN {q.in_list(scope.project_ids or (0,))}"
+    )
+    rows = _overdue_on(as_of, q, where, strict=False, any_due=True)
+    return bool(_fetch(f"SELECT 1 FROM ({rows}) z LIMIT 1", q.values))  # noqa: S608
+
+
+def _behind_from_open_bills(scope, window, as_of, group_by, *, any_due: bool = False) -> dict:
+    """Accounts per group owing on the window's bills on ``as_of``: bills due by then, or (with
+    ``any_due``) any of them — those that have not paid everything billed."""
+    ws, we = window.start, window.end
+    q = _Params()
+    where = (
+        f"x.kind = 'charge' AND x.period_start >= {q.add(ws, 'ws')}"
+        f" AND x.period_start <= {q.add(we, 'we')}"
+        f" AND x.project_id IN {q.in_list(scope.project_ids or (0,))}"
+    )
+    overdue = _overdue_on(as_of, q, where, strict=False, any_due=any_due)
+    sql = f"""
+      SELECT {GROUP_EXPR[group_by]} AS g, COUNT(DISTINCT f.account_id)
+      FROM ({overdue}) f{_group_join(group_by, scope)}
+      WHERE {_scope(scope, q)}
+      GROUP BY 1
+    """
+    return dict(_fetch(sql, q.values))

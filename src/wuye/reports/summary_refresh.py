@@ -1,0 +1,425 @@
+# ruff: noqa: S608 — SQL here is assembled from table/column names and %(name)s placeholders only;
+# every value is passed as a query parameter.
+"""Building and refreshing the summary tables (``report_summary_refresh``), and catching up on read.
+
+A refresh reads the ledger rows above each table's watermark and the gaps below it, under an advisory
+lock and one REPEATABLE READ snapshot (docs/decisions/0004-report-summaries.md). ``catch_up`` is what a
+report calls first: it refreshes the few unread rows, or says the summaries cannot answer (never built,
+switched off, too far behind).
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from wuye.reports.models import (
+    RollupState,
+    SummaryState,
+)
+from wuye.reports.sql import (
+    BILL_FROM,
+    T_ACCOUNT,
+    T_ADJ,
+    T_ALLOC,
+    T_BILL,
+    T_PERSON,
+    T_ROOM,
+    _Params,
+)
+from wuye.reports.summary_rollups import (
+    _apply_delta,
+    _build_steward_facts,
+    _create_delta,
+    _rebuild_debt,
+    _rebuild_spells,
+    _rollups,
+    _sync_stewards,
+    _update_debt,
+    _update_spells,
+    stewards_moved,
+)
+from wuye.reports.summary_tables import (
+    BILL_ROW_MONTH,
+    DEBT_STATE,
+    FACT_KEY,
+    FACT_SUMS,
+    GAP_TTL,
+    LOCK_KEY,
+    SOURCES,
+    SPELL_STATE,
+    STEWARD_STATE,
+    T_BSTEWARD,
+    T_DEBT,
+    T_DELTA,
+    T_FACT,
+    T_IRREG,
+    T_LATE,
+    T_OPEN,
+    T_SFACT,
+    T_SPAN,
+    T_SPELL,
+    T_TOUCHED,
+    _cents,
+    _enabled,
+    _execute,
+    _fetch,
+    _in_gaps,
+    _month,
+    _pg,
+    _states,
+    summarised,
+)
+
+# --- refresh ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RefreshResult:
+    added: dict[str, int] = field(default_factory=dict)
+    pending_ids: int = 0  # ids still missing below the watermarks (gaps)
+    seconds: float = 0.0
+    full: bool = False
+
+
+def _new_gaps(table: str, lo: int, hi: int, p: _Params) -> list[tuple[int, int]]:
+    """Missing ids in [lo, hi] of ``table``."""
+    if hi < lo:
+        return []
+    a, b = p.add(lo - 1), p.add(hi + 1)
+    lo_p, hi_p = p.add(lo), p.add(hi)
+    sql = f"""
+      SELECT id + 1, nxt - 1 FROM (
+        SELECT id, LEAD(id) OVER (ORDER BY id) AS nxt FROM (
+          SELECT CAST({a} AS BIGINT) AS id
+          UNION ALL SELECT id FROM {table} WHERE id BETWEEN {lo_p} AND {hi_p}
+          UNION ALL SELECT CAST({b} AS BIGINT)
+        ) ids
+      ) x WHERE nxt > id + 1
+    """
+    return [(int(x), int(y)) for x, y in _fetch(sql, p.values)]
+
+
+def _fact_select(source: str, pick: str, p: _Params) -> str:
+    """BillFact rows (key, billed, adjusted, received) of the picked rows of ``source``."""
+    if source == "bill":
+        month, column = p.add(BILL_ROW_MONTH, "bill_row_month"), "billed_fen"
+        amount = _cents("b.amount")
+        frm = f"{BILL_FROM} WHERE {pick}"
+    else:
+        column = "adjusted_fen" if source == "adjustment" else "received_fen"
+        month = _month("e.effective_date")
+        amount = _cents("e.amount")
+        frm = (
+            f"{SOURCES[source]} e JOIN {T_BILL} b ON b.id = e.bill_id"
+            f" JOIN {T_ROOM} r ON r.id = b.room_id"
+            f" JOIN {T_ACCOUNT} a ON a.id = b.account_id JOIN {T_PERSON} p ON p.id = a.payer_id"
+            f" WHERE {pick}"
+        )
+    sums = {"billed_fen": "0", "adjusted_fen": "0", "received_fen": "0"}
+    sums[column] = f"SUM({amount})"
+    return f"""
+      SELECT b.project_id, r.building_id, b.fee_item_id, b.kind, p.is_developer, b.period_start,
+        b.due_date, {month}, {sums["billed_fen"]}, {sums["adjusted_fen"]}, {sums["received_fen"]}
+      FROM {frm}
+      GROUP BY b.project_id, r.building_id, b.fee_item_id, b.kind, p.is_developer, b.period_start,
+        b.due_date, {month}
+    """
+
+
+def _fact_insert(source: str, pick: str, p: _Params) -> None:
+    """Adds the picked rows of ``source`` to this refresh's fact delta (``_apply_delta`` files it)."""
+    _execute(
+        f"INSERT INTO {T_DELTA} ({FACT_KEY}, {FACT_SUMS}) {_fact_select(source, pick, p)}", p.values
+    )
+
+
+def _late_select(source: str, pick: str, p: _Params) -> str:
+    return f"""
+      SELECT {p.add(source)}, e.id, b.id, b.account_id, b.project_id, r.building_id, b.fee_item_id,
+        b.kind, p.is_developer, b.period_start, b.due_date, e.effective_date, {_cents("e.amount")}
+      FROM {SOURCES[source]} e JOIN {T_BILL} b ON b.id = e.bill_id JOIN {T_ROOM} r ON r.id = b.room_id
+        JOIN {T_ACCOUNT} a ON a.id = b.account_id JOIN {T_PERSON} p ON p.id = a.payer_id
+      WHERE {pick} AND e.effective_date > b.due_date
+    """
+
+
+def _late_insert(source: str, pick: str, p: _Params) -> None:
+    sql = f"""
+      INSERT INTO {T_LATE} (source, event_id, bill_id, account_id, project_id, building_id,
+        fee_item_id, kind, developer, period_start, due_date, effective_date, amount_fen)
+      {_late_select(source, pick, p)}
+      ON CONFLICT (source, event_id) DO NOTHING
+    """
+    _execute(sql, p.values)
+
+
+def _open_select(states: dict[str, SummaryState], touched: str | None, p: _Params) -> str:
+    """Open bills (outstanding after every summarised entry ≠ 0) among summarised bills, or among
+    those whose ids ``touched`` selects. Columns as OpenBill; the outer alias is ``x``."""
+    only_b = "" if touched is None else f" AND b.id IN ({touched})"
+    only_e = "" if touched is None else f" AND e.bill_id IN ({touched})"
+    sums = {}
+    for source, alias in (("adjustment", "adj"), ("allocation", "al")):
+        sums[alias] = (
+            f" LEFT JOIN (SELECT e.bill_id, SUM({_cents('e.amount')}) AS s FROM {SOURCES[source]} e"
+            f" WHERE {summarised('e', states[source], p)}{only_e} GROUP BY e.bill_id) {alias}"
+            f" ON {alias}.bill_id = b.id"
+        )
+    return f"""
+      SELECT * FROM (
+        SELECT b.id AS bill_id, b.account_id, b.project_id, r.building_id, b.fee_item_id, b.kind,
+          p.is_developer AS developer, b.period_start, b.due_date,
+          {_cents("b.amount")} - COALESCE(adj.s, 0) - COALESCE(al.s, 0) AS o
+        FROM {BILL_FROM}{sums["adj"]}{sums["al"]}
+        WHERE {summarised("b", states["bill"], p)}{only_b}
+      ) x WHERE o <> 0
+    """
+
+
+def _open_bills(states: dict[str, SummaryState], full: bool) -> None:
+    """OpenBill rows of the touched bills (all bills on a full refresh), from summarised entries."""
+    p = _Params()
+    touched = None if full else f"SELECT bill_id FROM {T_TOUCHED}"
+    if not full:
+        _execute(f"DELETE FROM {T_OPEN} WHERE bill_id IN ({touched})")
+    _execute(
+        f"INSERT INTO {T_OPEN} (bill_id, account_id, project_id, building_id, fee_item_id, kind,"
+        f" developer, period_start, due_date, outstanding_fen) {_open_select(states, touched, p)}",
+        p.values,
+    )
+    # A bill owing less than nothing is irregular (its opening arrears are taken per bill).
+    _execute(
+        f"INSERT INTO {T_IRREG} (bill_id) SELECT bill_id FROM {T_OPEN} WHERE outstanding_fen < 0"
+        f"{'' if full else f' AND bill_id IN ({touched})'}"
+        f" ON CONFLICT (bill_id) DO NOTHING"
+    )
+
+
+def _span_select(
+    states: dict[str, SummaryState], accounts: str | None, p: _Params, extra: str = ""
+) -> str:
+    """AccountSpan rows of summarised principal bills (of the accounts ``accounts`` selects)."""
+    if _pg():
+        ym = "(EXTRACT(YEAR FROM {c}) * 12 + EXTRACT(MONTH FROM {c}))"
+        day = "EXTRACT(DAY FROM b.period_start)"
+    else:
+        ym = "(CAST(strftime('%%Y', {c}) AS INTEGER) * 12 + CAST(strftime('%%m', {c}) AS INTEGER))"
+        day = "CAST(strftime('%%d', b.period_start) AS INTEGER)"
+    months = f"{ym.format(c='MAX(b.period_start)')} - {ym.format(c='MIN(b.period_start)')} + 1"
+    only = "" if accounts is None else f" AND b.account_id IN ({accounts})"
+    return f"""
+      SELECT b.account_id, b.fee_item_id, MIN(b.project_id), MIN(r.building_id),
+        CASE WHEN MAX(CASE WHEN p.is_developer THEN 1 ELSE 0 END) = 1 THEN TRUE ELSE FALSE END,
+        MIN(b.period_start), MAX(b.period_start),
+        CASE WHEN MAX({day}) = 1 AND COUNT(DISTINCT b.period_start) = {months}
+             THEN TRUE ELSE FALSE END
+      FROM {BILL_FROM}
+      WHERE b.kind = 'charge' AND {summarised("b", states["bill"], p)}{only}{extra}
+      GROUP BY b.account_id, b.fee_item_id
+    """
+
+
+def _spans(states: dict[str, SummaryState], pick_new_bills: str | None, p: _Params) -> None:
+    """AccountSpan of the accounts with new principal bills (all accounts on a full refresh)."""
+    accounts = None
+    if pick_new_bills is not None:
+        accounts = (
+            f"SELECT b.account_id FROM {T_BILL} b WHERE {pick_new_bills} AND b.kind = 'charge'"
+        )
+        _execute(f"DELETE FROM {T_SPAN} WHERE account_id IN ({accounts})", p.values)
+    _execute(
+        f"INSERT INTO {T_SPAN} (account_id, fee_item_id, project_id, building_id, developer,"
+        f" first_period, last_period, monthly) {_span_select(states, accounts, p)}",
+        p.values,
+    )
+
+
+def _lock() -> None:
+    if _pg():
+        _execute("SELECT pg_advisory_lock(%(k)s)", {"k": LOCK_KEY})
+
+
+def _unlock() -> None:
+    if _pg():
+        _execute("SELECT pg_advisory_unlock(%(k)s)", {"k": LOCK_KEY})
+
+
+def refresh(full: bool = False, *, new_day: bool = True) -> RefreshResult:
+    """Adds the ledger rows not summarised yet (everything, from empty tables, when ``full``).
+
+    AccountDebt is brought to today: on a new day it is computed again for every account, unless
+    ``new_day=False`` (a report catching up: it leaves that to the refresh task and meanwhile answers
+    from the open bills)."""
+    started = time.monotonic()
+    result = RefreshResult(full=full)
+    _lock()
+    try:
+        outermost = not connection.in_atomic_block
+        with transaction.atomic():
+            if _pg() and outermost:
+                # One snapshot for the whole refresh: the rows picked, the gaps found and the open
+                # bills recomputed all see the same committed rows.
+                _execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            _refresh(full, result, new_day)
+    finally:
+        _unlock()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
+    now = timezone.now()
+    if full:
+        for table in (
+            T_FACT,
+            T_OPEN,
+            T_LATE,
+            T_IRREG,
+            T_SPAN,
+            T_SFACT,
+            T_BSTEWARD,
+            T_DEBT,
+            T_SPELL,
+        ):
+            _execute(f"DELETE FROM {table}")
+        SummaryState.objects.all().delete()
+        RollupState.objects.all().delete()
+    rollups = _rollups()
+    steward_facts = STEWARD_STATE in rollups
+    if steward_facts:
+        _sync_stewards()  # before new facts are filed: they go under the stewards of today
+    states = _states()
+    for source in SOURCES:
+        if source not in states:
+            states[source] = SummaryState.objects.create(source=source)
+    picks: dict[str, str] = {}
+    p = _Params()
+    for source, table in SOURCES.items():
+        state = states[source]
+        [(top,)] = _fetch(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        top = max(int(top), state.watermark)
+        pick = f"({{a}}.id > {p.add(state.watermark)} AND {{a}}.id <= {p.add(top)})"
+        if state.gaps:
+            pick = f"({pick} OR {_in_gaps('{a}', state.gaps, p)})"
+        gaps = []
+        expired = now - GAP_TTL
+        for lo, hi, seen in state.gaps:
+            if datetime.datetime.fromisoformat(seen) < expired:
+                continue  # an id of a rolled-back transaction: it will never appear
+            gaps += [[a, b, seen] for a, b in _new_gaps(table, int(lo), int(hi), _Params())]
+        gaps += [
+            [a, b, now.isoformat()]
+            for a, b in _new_gaps(table, state.watermark + 1, top, _Params())
+        ]
+        if gaps:
+            # A row missing when the gaps were read stays out of this refresh even if it commits
+            # meanwhile (without a snapshot, inside an outer transaction): the next refresh reads it.
+            pick = f"({pick} AND NOT ({_in_gaps('{a}', gaps, p)}))"
+        picks[source] = pick
+        state.watermark, state.gaps = top, gaps
+    # Rows picked now (old watermark and gaps) — the entries to add.
+    bill_pick = picks["bill"].format(a="b")
+    _create_delta()
+    try:
+        for source in SOURCES:
+            alias = "b" if source == "bill" else "e"
+            pick = picks[source].format(a=alias)
+            if not full:
+                [(n,)] = _fetch(
+                    f"SELECT COUNT(*) FROM {SOURCES[source]} {alias} WHERE {pick}", p.values
+                )
+                result.added[source] = int(n)
+            _fact_insert(source, pick, p)
+            if source != "bill":
+                _late_insert(source, pick, p)
+        _apply_delta(steward_facts)
+    finally:
+        _execute(f"DROP TABLE IF EXISTS {T_DELTA}")
+    if not steward_facts:
+        _build_steward_facts(now)
+    alloc_pick = picks["allocation"].format(a="e")
+    _execute(
+        f"INSERT INTO {T_IRREG} (bill_id) SELECT DISTINCT e.bill_id FROM {T_ALLOC} e"
+        f" WHERE {alloc_pick} AND e.amount < 0 ON CONFLICT (bill_id) DO NOTHING",
+        p.values,
+    )
+    for st in states.values():  # the new watermarks and gaps define "summarised" from here on
+        st.refreshed_at = now
+        st.save()
+    today = timezone.localdate()
+    debt_day = rollups[DEBT_STATE].as_of if DEBT_STATE in rollups else None
+    if full:
+        for source, table in SOURCES.items():
+            [(n,)] = _fetch(f"SELECT COUNT(*) FROM {table}")
+            result.added[source] = int(n)
+        _open_bills(states, full=True)
+        _spans(states, None, p)
+        _rebuild_debt(today, now)
+        _rebuild_spells(states, now)
+    else:
+        _execute(f"DROP TABLE IF EXISTS {T_TOUCHED}")
+        _execute(f"CREATE TEMPORARY TABLE {T_TOUCHED} (bill_id BIGINT PRIMARY KEY)")
+        try:
+            _execute(
+                f"INSERT INTO {T_TOUCHED} (bill_id) SELECT b.id FROM {T_BILL} b WHERE {bill_pick}"
+                f" UNION SELECT e.bill_id FROM {T_ADJ} e WHERE {picks['adjustment'].format(a='e')}"
+                f" UNION SELECT e.bill_id FROM {T_ALLOC} e WHERE {alloc_pick}",
+                p.values,
+            )
+            _open_bills(states, full=False)
+            _spans(states, bill_pick, p)
+            if SPELL_STATE in rollups:
+                _update_spells(states, f"SELECT bill_id FROM {T_TOUCHED}")
+            if debt_day == today:
+                _update_debt(
+                    f"SELECT b.account_id FROM {T_BILL} b"
+                    f" WHERE b.id IN (SELECT bill_id FROM {T_TOUCHED})"
+                )
+        finally:
+            _execute(f"DROP TABLE IF EXISTS {T_TOUCHED}")
+        if SPELL_STATE not in rollups:
+            _rebuild_spells(states, now)
+        if debt_day != today and new_day:
+            _rebuild_debt(today, now)  # a new day: every account's buckets have moved on
+    result.pending_ids = sum(
+        int(hi) - int(lo) + 1 for st in states.values() for lo, hi, _ in st.gaps
+    )
+
+
+def pending_rows(limit: int) -> int | None:
+    """Ledger rows not summarised yet (at most ``limit`` + 1 counted); None when never built."""
+    states = _states()
+    if len(states) < len(SOURCES):
+        return None
+    total = 0
+    for source, table in SOURCES.items():
+        st = states[source]
+        p = _Params()
+        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} t WHERE t.id > {p.add(st.watermark)}"
+        if st.gaps:
+            sql += f" OR {_in_gaps('t', st.gaps, p)}"
+        sql += f" LIMIT {int(limit) + 1}) x"
+        [(n,)] = _fetch(sql, p.values)
+        total += int(n)
+    return total
+
+
+def catch_up(limit: int | None = None) -> dict[str, SummaryState] | None:
+    """The summary states after adding the few rows not read yet; None when the summaries cannot
+    answer (switched off, never built, or more than ``limit`` rows behind: the refresh task will
+    catch up, meanwhile reports are live)."""
+    if not _enabled():
+        return None
+    limit = limit if limit is not None else getattr(settings, "WUYE_REPORT_CATCH_UP_ROWS", 200_000)
+    pending = pending_rows(limit)
+    if pending is None or pending > limit:
+        return None
+    if pending or stewards_moved():
+        refresh(new_day=False)
+    return _states()

@@ -1,0 +1,280 @@
+# ruff: noqa: S608 — SQL here is assembled from table/column names and %(name)s placeholders only;
+# every value is passed as a query parameter.
+"""The roll-ups above the summaries (docs/decisions/0006-report-rollups.md): ``StewardFact`` (facts per
+steward, moved when a building changes hands), ``IrregularSpell`` (the days an irregular bill owed less
+than nothing) and ``AccountDebt`` (what each account owes on one date). Kept by ``summary_refresh``.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from wuye.reports.models import (
+    RollupState,
+    SummaryState,
+)
+from wuye.reports.sql import (
+    T_BILL,
+    T_BUILDING,
+    _Params,
+    bucket_case,
+)
+from wuye.reports.summary_tables import (
+    DEBT_STATE,
+    FACT_KEY,
+    FACT_SUMS,
+    SFACT_KEY,
+    SOURCES,
+    SPELL_STATE,
+    STEWARD_STATE,
+    T_BSTEWARD,
+    T_DEBT,
+    T_DELTA,
+    T_FACT,
+    T_IRREG,
+    T_MOVED,
+    T_SFACT,
+    T_SPELL,
+    _cents,
+    _execute,
+    _fetch,
+    _overdue_on,
+    _upsert_sums,
+    summarised,
+)
+
+
+def _create_delta() -> None:
+    _execute(f"DROP TABLE IF EXISTS {T_DELTA}")
+    _execute(
+        f"CREATE TEMPORARY TABLE {T_DELTA} (project_id INTEGER, building_id INTEGER,"
+        " fee_item_id INTEGER, kind VARCHAR(10), developer BOOLEAN, period_start DATE,"
+        " due_date DATE, event_month DATE, billed_fen BIGINT, adjusted_fen BIGINT,"
+        " received_fen BIGINT)"
+    )
+
+
+def _steward_rollup(source: str, steward: str, join: str, sign: str = "") -> str:
+    """SELECT of StewardFact rows from building-level fact rows ``source`` (alias d) filed under
+    ``steward`` (a column of ``join``)."""
+    rest = "d.fee_item_id, d.kind, d.developer, d.period_start, d.due_date, d.event_month"
+    sums = ", ".join(f"{sign}SUM(d.{c})" for c in FACT_SUMS.split(", "))
+    return (
+        f"SELECT d.project_id, {steward}, {rest}, {sums} FROM {source} d {join}"
+        f" WHERE 1 = 1 GROUP BY d.project_id, {steward}, {rest}"
+    )
+
+
+def _apply_delta(steward_facts: bool) -> None:
+    """Files this refresh's fact delta into BillFact and (when kept up) StewardFact."""
+    _upsert_sums(
+        T_FACT,
+        FACT_KEY,
+        f"SELECT {FACT_KEY}, SUM(billed_fen), SUM(adjusted_fen), SUM(received_fen) FROM {T_DELTA}"
+        f" WHERE 1 = 1 GROUP BY {FACT_KEY}",
+    )
+    if not steward_facts:
+        return
+    # Buildings seen for the first time are filed under their steward of today.
+    _execute(
+        f"INSERT INTO {T_BSTEWARD} (building_id, project_id, steward_id)"
+        f" SELECT bd.id, bd.project_id, COALESCE(bd.steward_id, 0) FROM {T_BUILDING} bd"
+        f" WHERE bd.id IN (SELECT building_id FROM {T_DELTA})"
+        f" AND NOT EXISTS (SELECT 1 FROM {T_BSTEWARD} s WHERE s.building_id = bd.id)"
+    )
+    _upsert_sums(
+        T_SFACT,
+        SFACT_KEY,
+        _steward_rollup(
+            T_DELTA, "s.steward_id", f"JOIN {T_BSTEWARD} s ON s.building_id = d.building_id"
+        ),
+    )
+
+
+def _build_steward_facts(now: datetime.datetime) -> None:
+    """StewardFact from BillFact, every building filed under its steward of today."""
+    _execute(f"DELETE FROM {T_SFACT}")
+    _execute(f"DELETE FROM {T_BSTEWARD}")
+    _execute(
+        f"INSERT INTO {T_BSTEWARD} (building_id, project_id, steward_id)"
+        f" SELECT id, project_id, COALESCE(steward_id, 0) FROM {T_BUILDING}"
+    )
+    _execute(
+        f"INSERT INTO {T_SFACT} ({SFACT_KEY}, {FACT_SUMS}) "
+        + _steward_rollup(
+            T_FACT, "s.steward_id", f"JOIN {T_BSTEWARD} s ON s.building_id = d.building_id"
+        )
+    )
+    RollupState.objects.update_or_create(name=STEWARD_STATE, defaults={"built_at": now})
+
+
+def _rollups() -> dict[str, RollupState]:
+    return {r.name: r for r in RollupState.objects.all()}
+
+
+def _rollup(name: str) -> RollupState | None:
+    """The state of one roll-up; None while it has never been built."""
+    return RollupState.objects.filter(name=name).first()
+
+
+def _moved_buildings_sql() -> str:
+    return (
+        f"SELECT s.building_id, s.steward_id AS old_id, COALESCE(bd.steward_id, 0) AS new_id"
+        f" FROM {T_BSTEWARD} s JOIN {T_BUILDING} bd ON bd.id = s.building_id"
+        f" WHERE s.steward_id <> COALESCE(bd.steward_id, 0)"
+    )
+
+
+def stewards_moved() -> bool:
+    """Whether a building has changed steward since its facts were filed in StewardFact."""
+    if not _rollup(STEWARD_STATE) is not None:
+        return False
+    return bool(_fetch(_moved_buildings_sql() + " LIMIT 1"))
+
+
+def _sync_stewards() -> int:
+    """Moves the StewardFact share of every building whose steward changed from the old steward to
+    the new one (exact: a building's facts are all in BillFact); returns how many buildings moved."""
+    _execute(f"DROP TABLE IF EXISTS {T_MOVED}")
+    _execute(
+        f"CREATE TEMPORARY TABLE {T_MOVED} (building_id INTEGER PRIMARY KEY, old_id INTEGER,"
+        " new_id INTEGER)"
+    )
+    try:
+        moved = _execute(
+            f"INSERT INTO {T_MOVED} (building_id, old_id, new_id) {_moved_buildings_sql()}"
+        )
+        if moved:
+            join = f"JOIN {T_MOVED} m ON m.building_id = d.building_id"
+            _upsert_sums(T_SFACT, SFACT_KEY, _steward_rollup(T_FACT, "m.old_id", join, "-"))
+            _upsert_sums(T_SFACT, SFACT_KEY, _steward_rollup(T_FACT, "m.new_id", join))
+            _execute(
+                f"UPDATE {T_BSTEWARD} SET steward_id = (SELECT m.new_id FROM {T_MOVED} m"
+                f" WHERE m.building_id = {T_BSTEWARD}.building_id)"
+                f" WHERE building_id IN (SELECT building_id FROM {T_MOVED})"
+            )
+            _execute(
+                f"DELETE FROM {T_SFACT} WHERE billed_fen = 0 AND adjusted_fen = 0"
+                f" AND received_fen = 0 AND steward_id IN (SELECT old_id FROM {T_MOVED})"
+            )
+    finally:
+        _execute(f"DROP TABLE IF EXISTS {T_MOVED}")
+    return moved
+
+
+# --- IrregularSpell: the days an irregular bill owed less than nothing --------------------------------
+
+
+def _spell_select(states: dict[str, SummaryState], p: _Params, bills: str) -> str:
+    """IrregularSpell rows of the irregular bills ``bills`` selects, from their summarised entries:
+    the bill's outstanding after each day with entries, kept where it is below zero, up to the next
+    such day."""
+    entries = " UNION ALL ".join(
+        f"SELECT e.bill_id, e.effective_date AS d, {_cents('e.amount')} AS amt"
+        f" FROM {SOURCES[source]} e WHERE {summarised('e', states[source], p)}"
+        f" AND e.bill_id IN ({bills})"
+        for source in ("adjustment", "allocation")
+    )
+    return f"""
+      SELECT bill_id, d, nxt, -o FROM (
+        SELECT ev.bill_id, ev.d,
+          {_cents("b.amount")} - SUM(ev.amt) OVER (PARTITION BY ev.bill_id ORDER BY ev.d) AS o,
+          LEAD(ev.d) OVER (PARTITION BY ev.bill_id ORDER BY ev.d) AS nxt
+        FROM (SELECT bill_id, d, SUM(amt) AS amt FROM ({entries}) u GROUP BY bill_id, d) ev
+          JOIN {T_BILL} b ON b.id = ev.bill_id
+        WHERE {summarised("b", states["bill"], p)}
+      ) r WHERE o < 0
+    """
+
+
+def _update_spells(states: dict[str, SummaryState], bills: str) -> None:
+    """IrregularSpell of the irregular bills among ``bills``, again."""
+    irregular = f"SELECT bill_id FROM {T_IRREG} WHERE bill_id IN ({bills})"
+    _execute(f"DELETE FROM {T_SPELL} WHERE bill_id IN ({irregular})")
+    p = _Params()
+    _execute(
+        f"INSERT INTO {T_SPELL} (bill_id, starts, ends, owed_fen)"
+        f" {_spell_select(states, p, irregular)}",
+        p.values,
+    )
+
+
+def _rebuild_spells(states: dict[str, SummaryState], now: datetime.datetime) -> None:
+    _execute(f"DELETE FROM {T_SPELL}")
+    p = _Params()
+    _execute(
+        f"INSERT INTO {T_SPELL} (bill_id, starts, ends, owed_fen)"
+        f" {_spell_select(states, p, f'SELECT bill_id FROM {T_IRREG}')}",
+        p.values,
+    )
+    RollupState.objects.update_or_create(name=SPELL_STATE, defaults={"built_at": now})
+
+
+# --- AccountDebt: what each account owes on one date ------------------------------------------------
+
+
+def _debt_select(day: datetime.date, p: _Params, where: str) -> str:
+    """AccountDebt rows on ``day`` of the accounts of the open bills ``where`` (alias x) picks."""
+    d = p.add(day, "debt_day")
+    overdue = _overdue_on(day, p, where, strict=False)
+    buckets = ", ".join(f"SUM(CASE WHEN y.pb = {n} THEN y.o ELSE 0 END)" for n in range(6))
+    return f"""
+      SELECT y.account_id, y.building_id, MIN(y.project_id),
+        CASE WHEN MAX(y.dev) = 1 THEN TRUE ELSE FALSE END, {buckets},
+        SUM(CASE WHEN y.pb >= 0 THEN y.o ELSE 0 END), SUM(CASE WHEN y.pb >= 0 THEN 1 ELSE 0 END),
+        MIN(CASE WHEN y.pb >= 0 THEN y.due_date END),
+        SUM(CASE WHEN y.kind = 'late_fee' THEN y.o ELSE 0 END),
+        MIN(CASE WHEN y.kind = 'charge' THEN y.period_start END),
+        MAX(CASE WHEN y.kind = 'charge' THEN y.period_start END)
+      FROM (
+        SELECT x.account_id, x.building_id, x.project_id, x.kind, x.due_date, x.period_start, x.o,
+          CASE WHEN x.developer THEN 1 ELSE 0 END AS dev,
+          CASE WHEN x.kind = 'charge' AND x.due_date < {d} THEN {bucket_case("x.due_date", p, day)}
+               ELSE -1 END AS pb
+        FROM ({overdue}) x
+      ) y
+      GROUP BY y.account_id, y.building_id
+    """
+
+
+DEBT_COLUMNS = (
+    "account_id, building_id, project_id, developer, b0_fen, b1_fen, b2_fen, b3_fen, b4_fen,"
+    " b5_fen, principal_fen, bills, oldest_due, late_fee_fen, first_period, last_period"
+)
+
+
+def _shared_accounts(accounts: str | None = None) -> int:
+    """Accounts with AccountDebt rows in more than one building (among ``accounts``)."""
+    only = "" if accounts is None else f" WHERE account_id IN ({accounts})"
+    [(n,)] = _fetch(
+        f"SELECT COUNT(*) FROM (SELECT account_id FROM {T_DEBT}{only} GROUP BY account_id"
+        f" HAVING COUNT(*) > 1) x"
+    )
+    return int(n)
+
+
+def _rebuild_debt(day: datetime.date, now: datetime.datetime) -> None:
+    _execute(f"DELETE FROM {T_DEBT}")
+    p = _Params()
+    _execute(f"INSERT INTO {T_DEBT} ({DEBT_COLUMNS}) {_debt_select(day, p, '1 = 1')}", p.values)
+    RollupState.objects.update_or_create(
+        name=DEBT_STATE,
+        defaults={"as_of": day, "built_at": now, "shared_accounts": _shared_accounts()},
+    )
+
+
+def _update_debt(accounts: str) -> None:
+    """AccountDebt rows of the accounts ``accounts`` selects, again (after their bills changed)."""
+    state = _rollup(DEBT_STATE)
+    if state is None or state.as_of is None:
+        return
+    _execute(f"DELETE FROM {T_DEBT} WHERE account_id IN ({accounts})")
+    p = _Params()
+    _execute(
+        f"INSERT INTO {T_DEBT} ({DEBT_COLUMNS})"
+        f" {_debt_select(state.as_of, p, f'x.account_id IN ({accounts})')}",
+        p.values,
+    )
+    # With none before, only the accounts just recomputed can be shared now.
+    state.shared_accounts = _shared_accounts(None if state.shared_accounts else accounts)
+    state.save(update_fields=["shared_accounts"])

@@ -1,0 +1,182 @@
+# ruff: noqa: S608 — SQL here is assembled from table/column names and %(name)s placeholders only;
+# every value is passed as a query parameter.
+"""Summary tables for fast reports, refreshed incrementally, and the report queries that use them.
+
+The ledger tables only ever get new rows (bills, adjustments, allocations), so a refresh reads the rows
+with an id above a stored watermark. On PostgreSQL a row with a smaller id can commit after a larger one
+(a long billing run against a payment): the ids missing below the new watermark are remembered as gap
+ranges and read again on each refresh until they appear, or forgotten after ``GAP_TTL`` (an id of a
+rolled-back transaction never appears). A refresh reads under one snapshot (REPEATABLE READ) while
+holding an advisory lock, so two refreshes never add the same rows. docs/decisions/0004-report-summaries.md
+explains the design; ``report_summary_check`` proves the tables give the live answers.
+
+Tables (money in fen):
+
+- ``BillFact``: bill amounts, adjustments and allocations summed by building, fee item, kind, payer
+  type, period, due date and month of effective date. Additive: current and recovery sums for any
+  window, exact for any date — a date inside a month subtracts the summarised entries dated after it
+  in that month (a small live query on the effective-date index).
+- ``OpenBill``: each bill still owing (or owed) after every summarised entry, and ``LateEvent``: every
+  entry dated after its bill's due date. For a bill due on or before D, outstanding(D) = outstanding(now)
+  + Σ its late entries dated after D — aging, top debtors and the household rate on any date.
+- ``IrregularBill``: bills that can owe less than nothing on a date (a reversed allocation): opening
+  arrears take only positive parts per bill, so these few are recomputed one by one.
+- ``AccountSpan``: first and last billed period of an account and fee item, for "accounts billed in the
+  window" without reading the bills.
+
+A report uses the tables after catching up (refreshing the few rows not read yet, when they are few);
+if the tables were never built or are far behind, it answers live (``selectors`` decides).
+
+This module: the tables' names, the dialect helpers, and which ledger rows are summarised (id at or
+below the watermark and not in a gap). Built and kept by ``summary_refresh`` (with the roll-ups of
+decision 0006 in ``summary_rollups``), read by ``summary_read``, ``summary_rates`` and
+``summary_arrears``, proved by ``summary_check``.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import connection
+
+from wuye.reports import sql as shared
+from wuye.reports.models import (
+    AccountDebt,
+    AccountSpan,
+    BillFact,
+    BuildingSteward,
+    IrregularBill,
+    IrregularSpell,
+    LateEvent,
+    OpenBill,
+    StewardFact,
+    SummaryState,
+)
+from wuye.reports.sql import (
+    T_ADJ,
+    T_ALLOC,
+    T_BILL,
+    _Params,
+)
+
+SOURCES = {"bill": T_BILL, "adjustment": T_ADJ, "allocation": T_ALLOC}
+GAP_TTL = datetime.timedelta(days=1)
+BILL_ROW_MONTH = datetime.date(1900, 1, 1)
+LOCK_KEY = 0x5759_5245  # "WYRE": the advisory lock of the summary refresh
+
+T_FACT = BillFact._meta.db_table
+T_OPEN = OpenBill._meta.db_table
+T_LATE = LateEvent._meta.db_table
+T_IRREG = IrregularBill._meta.db_table
+T_SPAN = AccountSpan._meta.db_table
+T_SFACT = StewardFact._meta.db_table
+T_BSTEWARD = BuildingSteward._meta.db_table
+T_DEBT = AccountDebt._meta.db_table
+T_SPELL = IrregularSpell._meta.db_table
+T_TOUCHED = "reports_touched_tmp"
+T_DELTA = "reports_fact_delta_tmp"
+T_MOVED = "reports_moved_tmp"
+
+FACT_KEY = (
+    "project_id, building_id, fee_item_id, kind, developer, period_start, due_date, event_month"
+)
+SFACT_KEY = (
+    "project_id, steward_id, fee_item_id, kind, developer, period_start, due_date, event_month"
+)
+FACT_SUMS = "billed_fen, adjusted_fen, received_fen"
+DEBT_STATE = "debt"
+STEWARD_STATE = "steward"
+SPELL_STATE = "spells"
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _cents(column: str) -> str:
+    return shared._cents(column)
+
+
+def _month(column: str) -> str:
+    if _pg():
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
+
+
+def _execute(sql: str, params: dict | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.rowcount
+
+
+def _fetch(sql: str, params: dict | None = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.fetchall()
+
+
+def _enabled() -> bool:
+    return getattr(settings, "WUYE_REPORT_SUMMARIES", True)
+
+
+# --- which rows are summarised ---------------------------------------------------------------------
+
+
+def _in_gaps(alias: str, gaps: list, p: _Params) -> str:
+    return " OR ".join(
+        f"{alias}.id BETWEEN {p.add(int(lo))} AND {p.add(int(hi))}" for lo, hi, *_ in gaps
+    )
+
+
+def summarised(alias: str, state: SummaryState, p: _Params) -> str:
+    """Rows of a ledger table that the summaries have read."""
+    cond = f"{alias}.id <= {p.add(int(state.watermark))}"
+    if state.gaps:
+        cond += f" AND NOT ({_in_gaps(alias, state.gaps, p)})"
+    return f"({cond})"
+
+
+def _states() -> dict[str, SummaryState]:
+    return {s.source: s for s in SummaryState.objects.all()}
+
+
+def _upsert_sums(table: str, key: str, select: str, params: dict | None = None) -> None:
+    """Adds the rows of ``select`` (key columns, then the three sums; with a WHERE, as SQLite's upsert
+    asks) to ``table``."""
+    adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in FACT_SUMS.split(", "))
+    _execute(
+        f"INSERT INTO {table} ({key}, {FACT_SUMS}) {select} ON CONFLICT ({key}) DO UPDATE SET {adds}",
+        params,
+    )
+
+
+def _late_after(day: datetime.date) -> bool:
+    """Whether any late entry is dated after ``day`` (else outstanding now = outstanding then)."""
+    rows = _fetch(f"SELECT 1 FROM {T_LATE} WHERE effective_date > %(d)s LIMIT 1", {"d": day})
+    return bool(rows)
+
+
+def _overdue_on(
+    day: datetime.date, p: _Params, where: str, *, strict: bool, any_due: bool = False
+) -> str:
+    """Rows (bill_id, account_id, project_id, building_id, fee_item_id, kind, developer, due_date,
+    period_start, o) of bills matching ``where`` (over alias ``x``), due before (``strict``) or on
+    ``day`` (whenever due, with ``any_due``), with outstanding(day) > 0."""
+    d = p.add(day, "od_day")
+    due = "1 = 1" if any_due else f"x.due_date {'<' if strict else '<='} {d}"
+    cols = "bill_id, account_id, project_id, building_id, fee_item_id, kind, developer, due_date, period_start"
+    if not _late_after(day):
+        return (
+            f"SELECT {cols}, outstanding_fen AS o FROM {T_OPEN} x"
+            f" WHERE {due} AND {where} AND x.outstanding_fen > 0"
+        )
+    return f"""
+      SELECT {cols}, o FROM (
+        SELECT {cols}, SUM(o) AS o FROM (
+          SELECT {cols}, x.outstanding_fen AS o FROM {T_OPEN} x WHERE {due} AND {where}
+          UNION ALL
+          SELECT {cols}, x.amount_fen FROM {T_LATE} x WHERE x.effective_date > {d} AND {due} AND {where}
+        ) u GROUP BY {cols}
+      ) v WHERE o > 0
+    """
