@@ -14,6 +14,7 @@ from typing import Any
 from wuye.billing.models import FeeItem
 from wuye.core.models import Project, User
 from wuye.core.money import ZERO
+from wuye.core.sorting import natural_key
 from wuye.dunning.models import CollectionTeam
 from wuye.registry.models import Building
 from wuye.reports.sql import _fen_to_money, _rate
@@ -216,7 +217,7 @@ def _key(group_by: str, value: Any) -> int | None:
 def _sorted(rows: list, group_by: str) -> list:
     if group_by == "company":
         return rows
-    return sorted(rows, key=lambda r: (r.key is None, r.label, r.key or 0))
+    return sorted(rows, key=lambda r: (r.key is None, natural_key(r.label), r.label, r.key or 0))
 
 
 def rate_row(key: int | None, label: str, sums: dict[str, Any] | None) -> RateRow:

@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from wuye.billing.models import Account
+from wuye.core.sorting import natural_key
 from wuye.dunning import promise_kept
 from wuye.dunning.enums import CaseClass, RefusalReason, Stage
 from wuye.dunning.models import ArrearsCase
@@ -199,6 +200,7 @@ def aging(
         rows.values(),
         key=lambda r: (
             r.key is None and group_by != "company",
+            natural_key(r.label),
             r.label,
             r.key or 0,
             bool(r.developer),
