@@ -6,7 +6,8 @@ import numpy as np
 from tests.credit.factories import DAY, file_of, monthly, pay, recompute
 from tests.dunning import factories as dunning
 from wuye.ledger.services.reversals import payment_reverse
-from wuye.reports.selectors import ReportScope, Window, promise_kept_by_steward
+from wuye.reports.selectors import promise_kept_by_steward
+from wuye.reports.sql import ReportScope, Window
 from wuye.scoring.features import INDEX, features_as_of
 
 
