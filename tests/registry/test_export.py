@@ -11,7 +11,8 @@ from wuye.core.models import AuditEntry
 from wuye.core.roles import Role
 from wuye.registry import services
 from wuye.registry.exporting import export_registry, import_template_workbook
-from wuye.registry.importing import MASKED_NOTE, import_commit, import_preview
+from wuye.registry.import_parsing import MASKED_NOTE
+from wuye.registry.importing import import_commit, import_preview
 from wuye.registry.models import Occupancy, Person, Phone, Room
 
 pytestmark = pytest.mark.django_db

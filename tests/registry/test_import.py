@@ -480,7 +480,7 @@ def test_unreadable_file_is_refused(steward, project):
 
 
 def test_masked_export_is_refused_as_a_whole(steward, project):
-    from wuye.registry.importing import MASKED_NOTE
+    from wuye.registry.import_parsing import MASKED_NOTE
 
     content = workbook({"客户": [[MASKED_NOTE], PERSON_HEAD, ["张三", "", "", "", "138****5678"]]})
     assert texts(preview(steward, project, content))[0].startswith("这是脱敏后的导出文件")

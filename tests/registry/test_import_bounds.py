@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from wuye.core.errors import ValidationFailed
-from wuye.registry import importing
+from wuye.registry import import_parsing
 from wuye.registry.importing import import_preview
 from wuye.registry.models import ImportBatch
 
@@ -56,7 +56,7 @@ def blank_rows(first: int, count: int, per_chunk: int = 10_000):
 def refused(content: bytes) -> tuple[ValidationFailed, float]:
     started = time.monotonic()
     with pytest.raises(ValidationFailed) as info:
-        importing.parse_workbook(content)
+        import_parsing.parse_workbook(content)
     return info.value, time.monotonic() - started
 
 
@@ -116,7 +116,7 @@ def test_an_empty_cell_far_right_is_read_as_a_short_row():
         f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>1-1-{n}</t></is></c><c r="XFD{n}"/></row>'
         for n in range(2, 400)
     )
-    sheets = importing._read_workbook(xlsx_with_sheet([HEAD, rows]))
+    sheets = import_parsing._read_workbook(xlsx_with_sheet([HEAD, rows]))
     assert len(sheets[0].rows) == 399
     assert max(len(values) for _, values in sheets[0].rows) == 1
 
@@ -178,7 +178,7 @@ def test_a_sheet_without_a_size_record_gets_one_before_openpyxl_reads_it(monkeyp
         content = _prefixed(content)
     assert b"dimension" not in sheet_xml(content)
     seen = opened_by_openpyxl(monkeypatch)
-    sheets = importing._read_workbook(content)
+    sheets = import_parsing._read_workbook(content)
     assert [r for _, r in sheets[0].rows] == [("房号",)]
     xml = sheet_xml(seen[-1])
     assert xml.index(f'<{prefix}dimension ref="A1"/>'.encode()) < xml.index(
@@ -192,7 +192,7 @@ def test_a_sheet_with_a_size_record_is_given_to_openpyxl_unchanged(monkeypatch):
     out = io.BytesIO()
     book.save(out)
     seen = opened_by_openpyxl(monkeypatch)
-    importing._read_workbook(out.getvalue())
+    import_parsing._read_workbook(out.getvalue())
     assert seen[-1] == out.getvalue()
 
 

@@ -18,12 +18,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from wuye.core import xlsx
 from wuye.core.audit import audit_record
+from wuye.core.importing import SheetSpec
 from wuye.core.masking import mask_id_number, mask_phone
 from wuye.core.models import Project, User
 from wuye.core.scope import can_see_id_numbers, can_see_phones
 from wuye.core.sorting import natural_order
 from wuye.registry.enums import IdType, OccupancyRole, OccupancyState, PersonKind, RoomUse
-from wuye.registry.importing import MASKED_NOTE, OCCUPANCIES, PEOPLE, ROOMS, SheetSpec
+from wuye.registry.import_columns import OCCUPANCIES, PEOPLE, ROOMS
+from wuye.registry.import_parsing import MASKED_NOTE
 from wuye.registry.models import Occupancy, Phone, Room
 
 # Columns Excel must keep as text: long digit strings would lose digits or leading zeros.
