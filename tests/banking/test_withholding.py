@@ -19,10 +19,10 @@ from wuye.banking.models import WithholdingLine
 from wuye.core import xlsx
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import AuditEntry
+from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import EventKind, Stage
 from wuye.dunning.models import EscalationRule
 from wuye.dunning.selectors import today_tasks
-from wuye.dunning.services import contact_record
 from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.models import Payment
 

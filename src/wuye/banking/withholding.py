@@ -12,7 +12,7 @@
   with row numbers) and committed all-or-nothing. A success posts one payment through
   ``ledger.services.payments.payment_record`` (method 银行代扣, reference = batch number + line, idempotency
   key per line): a second import of the same file posts nothing. A failure is kept on the line with
-  the bank's reason and recorded on the household's arrears case (``dunning.services.case_bank_result``).
+  the bank's reason and recorded on the household's arrears case (``dunning.casework.case_bank_result``).
   Unknown batches or lines, amounts that differ from the batch line, duplicate lines and results that
   contradict an earlier return are row errors: nothing is written.
 
@@ -66,7 +66,7 @@ from wuye.core.models import Project, User
 from wuye.core.money import ZERO, money
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
-from wuye.dunning import services as dunning
+from wuye.dunning import casework
 from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.selectors.closing import day_is_closed
 from wuye.ledger.selectors.outstanding import bill_outstanding
@@ -811,7 +811,7 @@ def return_commit(*, user: User, ret: WithholdingReturn) -> WithholdingReturn:
             else:
                 line.reason = item.reason
                 failure += 1
-                dunning.case_bank_result(
+                casework.case_bank_result(
                     account_id=line.account_id,
                     text=f"代扣失败：{item.reason}（{line.batch.bank} 批次 {line.reference}，"
                     f"¥{line.amount}）"[:300],

@@ -153,7 +153,7 @@ reminders = Step(
 def _summary(project: Project, day: datetime.date) -> Outcome:
     """The summaries are company-wide: the first project's run adds the new rows, the others find
     nothing left (cheap)."""
-    from wuye.reports.summary import refresh
+    from wuye.reports.summary_refresh import refresh
 
     r = refresh()
     return sum(r.added.values()), {"added": r.added, "seconds": round(r.seconds, 2)}
