@@ -118,16 +118,15 @@ def build_bills(project, rng: random.Random):
     from django.db import transaction
     from django.utils import timezone
 
-    from wuye.billing import runs
-    from wuye.billing import services as billing
+    from wuye.billing import fee_settings, run_planning, run_writing
     from wuye.billing.calc import month_end
     from wuye.billing.models import Account, Bill
 
-    item = billing.fee_item_create(
+    item = fee_settings.fee_item_create(
         user=None, project=project, code="WYF", name="物业服务费", method="fixed"
     )
-    payers = runs._payers_on(project.pk, None, timezone.localdate())
-    index = runs.accounts_ensure(project.pk, sorted(payers.items()))
+    payers = run_planning._payers_on(project.pk, None, timezone.localdate())
+    index = run_writing.accounts_ensure(project.pk, sorted(payers.items()))
     accounts = list(Account.objects.filter(project=project).select_related("room", "payer"))
     bills = []
     for account in accounts:

@@ -70,14 +70,14 @@ def parse_args() -> argparse.Namespace:
 
 
 def make_fee_items(project):
-    from wuye.billing import services
+    from wuye.billing import fee_settings
 
     start = datetime.date(2020, 1, 1)
     items = [
-        services.fee_item_create(
+        fee_settings.fee_item_create(
             user=None, project=project, code="WYF", name="物业服务费", method="area", sort=1
         ),
-        services.fee_item_create(
+        fee_settings.fee_item_create(
             user=None,
             project=project,
             code="LJF",
@@ -86,12 +86,12 @@ def make_fee_items(project):
             sort=2,
             uses=["residence", "apartment"],
         ),
-        services.fee_item_create(
+        fee_settings.fee_item_create(
             user=None, project=project, code="CWF", name="车位管理费", method="parking", sort=3
         ),
     ]
     for item, price in zip(items, ("2.50", "10.00", "150.00"), strict=True):
-        services.fee_standard_add(
+        fee_settings.fee_standard_add(
             user=None, fee_item=item, unit_price=Decimal(price), valid_from=start
         )
     return items

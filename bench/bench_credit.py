@@ -102,22 +102,21 @@ def build(project, staff, months: int, rng: random.Random) -> list[int]:
     from django.db import transaction
     from django.utils import timezone
 
-    from wuye.billing import runs
-    from wuye.billing import services as billing
+    from wuye.billing import fee_settings, run_planning, run_writing
     from wuye.billing.calc import month_end
     from wuye.billing.models import Account, Bill
     from wuye.dunning.models import ArrearsCase, ContactRecord
     from wuye.ledger.models import Allocation, Payment, ReceiptSequence
 
-    item = billing.fee_item_create(
+    item = fee_settings.fee_item_create(
         user=None, project=project, code="WYF", name="物业服务费", method="fixed"
     )
     today = timezone.localdate()
     now = timezone.now()
     stamp = now if connection_vendor() == "postgresql" else now.isoformat(" ")
-    payers = runs._payers_on(project.pk, None, today)
+    payers = run_planning._payers_on(project.pk, None, today)
     pairs = sorted(payers.items())
-    index = runs.accounts_ensure(project.pk, [(room, person) for room, person in pairs])
+    index = run_writing.accounts_ensure(project.pk, [(room, person) for room, person in pairs])
     accounts = list(
         Account.objects.filter(pk__in=[index[p] for p in pairs])
         .order_by("pk")

@@ -68,20 +68,19 @@ def build(project, steward, months: int, arrears: float, rng: random.Random) -> 
     from django.db import transaction
     from django.utils import timezone
 
-    from wuye.billing import runs
-    from wuye.billing import services as billing
+    from wuye.billing import fee_settings, run_planning, run_writing
     from wuye.billing.models import Account, Bill
     from wuye.ledger.models import Allocation, Payment, PaymentLine
     from wuye.registry.models import Building
 
     Building.objects.filter(project=project).update(steward=steward)
-    item = billing.fee_item_create(
+    item = fee_settings.fee_item_create(
         user=None, project=project, code="WYF", name="物业服务费", method="fixed"
     )
     today = timezone.localdate()
-    payers = runs._payers_on(project.pk, None, today)
+    payers = run_planning._payers_on(project.pk, None, today)
     pairs = sorted(payers.items())
-    index = runs.accounts_ensure(project.pk, [(room, person) for room, person in pairs])
+    index = run_writing.accounts_ensure(project.pk, [(room, person) for room, person in pairs])
     accounts = list(Account.objects.filter(pk__in=[index[p] for p in pairs]).order_by("pk"))
     first = month(today.replace(day=1), -months)
     started = time.perf_counter()

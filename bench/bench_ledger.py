@@ -109,7 +109,7 @@ def build(project, cashier, rooms_reserved: int, rng: random.Random):
     from django.db import transaction
     from django.utils import timezone
 
-    from wuye.billing import runs
+    from wuye.billing import fee_settings, run_planning, run_writing
     from wuye.billing import services as billing
     from wuye.billing.models import Account, Bill
     from wuye.ledger.models import Allocation, Payment, PaymentLine, ReceiptSequence
@@ -126,14 +126,14 @@ def build(project, cashier, rooms_reserved: int, rng: random.Random):
         grace_days=30,
     )
     items = [
-        billing.fee_item_create(
+        fee_settings.fee_item_create(
             user=None, project=project, code=f"F{n:02d}", name=f"收费项目{n:02d}", method="fixed"
         )
         for n in range(10)
     ]
-    payers = runs._payers_on(project.pk, None, timezone.localdate())
+    payers = run_planning._payers_on(project.pk, None, timezone.localdate())
     pairs = sorted(payers.items())
-    index = runs.accounts_ensure(project.pk, [(room, person) for room, person in pairs])
+    index = run_writing.accounts_ensure(project.pk, [(room, person) for room, person in pairs])
     accounts = list(Account.objects.filter(pk__in=[index[p] for p in pairs]).order_by("pk"))
     special, background = accounts[:rooms_reserved], accounts[rooms_reserved:]
     first = D(2016, 12, 1)

@@ -65,7 +65,7 @@ def build(n: int):
     (orders, plain_accounts_with_bill)."""
     from django.utils import timezone
 
-    from wuye.billing import services as billing
+    from wuye.billing import fee_settings
     from wuye.billing.models import Account, Bill
     from wuye.core.models import Company, Project
     from wuye.payments.models import PaymentOrder, PaymentOrderBill
@@ -73,7 +73,7 @@ def build(n: int):
 
     company = Company.objects.create(name="基准物业", short_name="基准")
     project = Project.objects.create(company=company, code="B1", name="基准小区")
-    item = billing.fee_item_create(
+    item = fee_settings.fee_item_create(
         user=None,
         project=project,
         code="WYF",

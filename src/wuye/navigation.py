@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from wuye.banking.services import IMPORT_ROLES as BANK_IMPORT_ROLES
 from wuye.banking.services import QUEUE_ROLES as BANK_QUEUE_ROLES
-from wuye.billing.services import READING_ROLES, RUN_ROLES
+from wuye.billing.checks import READING_ROLES, RUN_ROLES
 from wuye.core.roles import AUDIT_ROLES, OWNER_INVOICE_LIST_ROLES, Role
 from wuye.core.scope import role_in
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES

@@ -56,7 +56,7 @@ def add_occupant(household, name: str, role: str):
 
 def second_room(project, owner_account, code: str):
     """Another room of the same owner (one payer, several rooms)."""
-    from wuye.billing import services as billing
+    from wuye.billing import accounts
 
     room = registry.room_create(user=None, project=project, code=code, gross_area=Decimal("80"))
     registry.occupancy_create(
@@ -67,4 +67,4 @@ def second_room(project, owner_account, code: str):
         is_payer=True,
         start_date=D(2020, 1, 1),
     )
-    return billing.account_for(room, D(2024, 1, 1))
+    return accounts.account_for(room, D(2024, 1, 1))

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tests.banking import factories as f
 from tests.banking.test_matching import run
-from wuye.billing import services as billing
+from wuye.billing import pay_ahead
 from wuye.core.roles import Role
 
 D = f.D
@@ -34,7 +34,7 @@ def owner(project, item):
 @pytest.fixture
 def five_percent(item, make_user, project):
     manager = make_user("manager", Role.PROJECT_MANAGER, project)
-    return billing.pay_ahead_rule_add(
+    return pay_ahead.pay_ahead_rule_add(
         user=None,
         fee_item=item,
         name="预交一年九五折",

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from wuye.billing import services
+from wuye.billing import fee_settings
 from wuye.registry import services as registry
 
 D = datetime.date
@@ -19,10 +19,12 @@ def developer(project):
 @pytest.fixture
 def property_fee(project):
     """物业服务费: gross area × 2.50 a month, monthly, due on the 15th (14 days after the 1st)."""
-    item = services.fee_item_create(
+    item = fee_settings.fee_item_create(
         user=None, project=project, code="WYF", name="物业服务费", method="area", sort=1
     )
-    services.fee_standard_add(user=None, fee_item=item, unit_price="2.50", valid_from=D(2020, 1, 1))
+    fee_settings.fee_standard_add(
+        user=None, fee_item=item, unit_price="2.50", valid_from=D(2020, 1, 1)
+    )
     return item
 
 
@@ -30,7 +32,7 @@ SINCE_2020 = D(2020, 1, 1)
 
 
 def fee_item(project, code, method, price=None, valid_from=SINCE_2020, **fields):
-    item = services.fee_item_create(
+    item = fee_settings.fee_item_create(
         user=None,
         project=project,
         code=code,
@@ -39,7 +41,7 @@ def fee_item(project, code, method, price=None, valid_from=SINCE_2020, **fields)
         **fields,
     )
     if price is not None:
-        services.fee_standard_add(
+        fee_settings.fee_standard_add(
             user=None, fee_item=item, unit_price=Decimal(price), valid_from=valid_from
         )
     return item

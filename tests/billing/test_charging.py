@@ -1,4 +1,4 @@
-"""SPEC §3 charging methods, as the billing run plans them (``runs.plan_month``)."""
+"""SPEC §3 charging methods, as the billing run plans them (``run_planning.plan_month``)."""
 
 import datetime
 from decimal import Decimal
@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.billing.conftest import fee_item, room
-from wuye.billing import calc, runs, services
+from wuye.billing import calc, fee_settings, readings, run_planning
 from wuye.core.errors import ValidationFailed
 from wuye.registry import services as registry
 
@@ -18,7 +18,7 @@ NOV = D(2026, 11, 1)
 
 def bills_of(project, month, item=None):
     """room code → amount of the planned bills (of ``item`` when given), and the plan."""
-    plan = runs.plan_month(project, month)
+    plan = run_planning.plan_month(project, month)
     codes = dict(project.rooms.values_list("id", "code"))
     chosen = [b for b in plan.bills if item is None or b.fee_item_id == item.pk]
     return {codes[b.room_id]: b.amount for b in chosen}, plan
@@ -110,7 +110,7 @@ def test_due_date_is_due_days_after_the_period_starts(project):
     fee_item(project, "A", "fixed", "10", due_days=14)
     fee_item(project, "B", "fixed", "10", due_days=0)
     room(project, "1-1-101")
-    plan = runs.plan_month(project, NOV)
+    plan = run_planning.plan_month(project, NOV)
     assert sorted(b.due_date for b in plan.bills) == [D(2026, 11, 1), D(2026, 11, 15)]
 
 
@@ -124,7 +124,7 @@ def water(project):
 
 def test_metered_fee_is_usage_times_price(project, water):
     r = room(project, "1-1-101")
-    services.meter_reading_record(
+    readings.meter_reading_record(
         user=None, room=r, fee_item=water, period_start=NOV, previous="100", current="112.5"
     )
     amounts, _ = bills_of(project, NOV, water)
@@ -133,10 +133,10 @@ def test_metered_fee_is_usage_times_price(project, water):
 
 def test_previous_reading_defaults_to_last_periods_current(project, water):
     r = room(project, "1-1-101")
-    services.meter_reading_record(
+    readings.meter_reading_record(
         user=None, room=r, fee_item=water, period_start=D(2026, 10, 1), previous="0", current="90"
     )
-    reading = services.meter_reading_record(
+    reading = readings.meter_reading_record(
         user=None, room=r, fee_item=water, period_start=NOV, current="100"
     )
     assert reading.previous == Decimal("90") and reading.usage == Decimal("10")
@@ -145,7 +145,7 @@ def test_previous_reading_defaults_to_last_periods_current(project, water):
 def test_first_reading_of_a_room_asks_for_the_starting_figure(project, water):
     r = room(project, "1-1-101")
     with pytest.raises(ValidationFailed) as err:
-        services.meter_reading_record(
+        readings.meter_reading_record(
             user=None, room=r, fee_item=water, period_start=NOV, current="5"
         )
     assert err.value.field == "previous"
@@ -154,7 +154,7 @@ def test_first_reading_of_a_room_asks_for_the_starting_figure(project, water):
 def test_a_reading_lower_than_the_last_is_refused_naming_the_field(project, water):
     r = room(project, "1-1-101")
     with pytest.raises(ValidationFailed) as err:
-        services.meter_reading_record(
+        readings.meter_reading_record(
             user=None, room=r, fee_item=water, period_start=NOV, previous="100", current="90"
         )
     assert err.value.field == "current"
@@ -165,7 +165,7 @@ def test_meter_replacement_usage_is_old_final_minus_previous_plus_current_minus_
     project, water
 ):
     r = room(project, "1-1-101")
-    reading = services.meter_reading_record(
+    reading = readings.meter_reading_record(
         user=None,
         room=r,
         fee_item=water,
@@ -185,7 +185,7 @@ def test_meter_replacement_usage_is_old_final_minus_previous_plus_current_minus_
 def test_replacement_needs_the_old_final_and_new_start(project, water):
     r = room(project, "1-1-101")
     with pytest.raises(ValidationFailed) as err:
-        services.meter_reading_record(
+        readings.meter_reading_record(
             user=None,
             room=r,
             fee_item=water,
@@ -207,11 +207,11 @@ def test_a_room_without_reading_is_an_exception_and_gets_no_water_bill(project, 
 def test_readings_of_a_batch_are_saved_all_or_nothing(project, water):
     a, b = room(project, "1-1-101"), room(project, "1-1-102", owner="李四")
     entries = [
-        services.ReadingEntry(room=a, previous="10", current="20"),
-        services.ReadingEntry(room=b, previous="10", current="5"),
+        readings.ReadingEntry(room=a, previous="10", current="20"),
+        readings.ReadingEntry(room=b, previous="10", current="5"),
     ]
-    with pytest.raises(services.BatchFailed) as err:
-        services.meter_readings_record_many(
+    with pytest.raises(readings.BatchFailed) as err:
+        readings.meter_readings_record_many(
             user=None, fee_item=water, period_start=NOV, entries=entries
         )
     assert list(err.value.errors) == [b.pk]
@@ -225,7 +225,7 @@ def test_shared_charge_is_split_by_area_and_adds_up_exactly(project):
     item = fee_item(project, "GT", "shared", name="公摊电费")
     for n, area in enumerate(["33.33", "33.33", "33.34"], start=1):
         room(project, f"1-1-10{n}", area=area, owner=f"业主{n}")
-    services.shared_charge_record(user=None, fee_item=item, period_start=NOV, total="100.00")
+    readings.shared_charge_record(user=None, fee_item=item, period_start=NOV, total="100.00")
     amounts, _ = bills_of(project, NOV, item)
     assert sum(amounts.values()) == Decimal("100.00")
     assert sorted(amounts.values()) == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
@@ -236,7 +236,7 @@ def test_shared_charge_of_a_building_is_split_over_that_building_only(project):
     room(project, "1-1-101", owner="甲")
     room(project, "2-1-101", owner="乙")
     building = project.buildings.get(code="1")
-    services.shared_charge_record(
+    readings.shared_charge_record(
         user=None, fee_item=item, period_start=NOV, total="10.00", building=building
     )
     amounts, _ = bills_of(project, NOV, item)
@@ -269,7 +269,7 @@ def test_shared_split_shares_always_add_up_to_the_total(total, areas):
 
 def test_a_price_change_inside_the_month_charges_each_price_for_its_days(project):
     item = fee_item(project, "WYF", "area", "2.00")
-    services.fee_standard_add(
+    fee_settings.fee_standard_add(
         user=None, fee_item=item, unit_price="3.00", valid_from=D(2026, 11, 16), close_previous=True
     )
     room(project, "1-1-101", area="100.00")
@@ -281,7 +281,7 @@ def test_a_price_change_inside_the_month_charges_each_price_for_its_days(project
 
 def test_a_price_change_inside_a_quarter_splits_the_quarter(project):
     item = fee_item(project, "WYF", "area", "2.00", cycle="quarter")
-    services.fee_standard_add(
+    fee_settings.fee_standard_add(
         user=None, fee_item=item, unit_price="2.60", valid_from=D(2027, 2, 1), close_previous=True
     )
     room(project, "1-1-101", area="100.00")
@@ -293,7 +293,7 @@ def test_handover_in_the_middle_of_a_month_prorates_from_the_handover_date(
     project, property_fee, developer
 ):
     room(project, "1-1-101", area="100.00", handover_date=D(2026, 11, 16))
-    plan = runs.plan_month(project, NOV)
+    plan = run_planning.plan_month(project, NOV)
     by_payer = {b.payer_id == developer.pk: b for b in plan.bills}
     assert by_payer[False].amount == Decimal("125.00")  # Nov 16–30: 15/30 of 250
     assert by_payer[True].amount == Decimal("125.00")  # Nov 1–15, the developer's days
@@ -302,7 +302,7 @@ def test_handover_in_the_middle_of_a_month_prorates_from_the_handover_date(
 
 def test_leap_year_february_counts_29_days(project, property_fee, developer):
     room(project, "1-1-101", area="100.00", handover_date=D(2028, 2, 15))
-    plan = runs.plan_month(project, D(2028, 2, 1))
+    plan = run_planning.plan_month(project, D(2028, 2, 1))
     owner_bill = next(b for b in plan.bills if b.payer_id != developer.pk)
     assert owner_bill.amount == Decimal("129.31")  # 250 × 15/29 = 129.3103…
     assert calc.month_fraction(D(2028, 2, 1), D(2028, 2, 29)) == 1
@@ -312,7 +312,7 @@ def test_leap_year_february_counts_29_days(project, property_fee, developer):
 def test_without_proration_the_state_on_the_first_day_decides_the_month(project, developer):
     item = fee_item(project, "WYF", "area", "2.50", prorate_from_handover=False)
     room(project, "1-1-101", handover_date=D(2026, 11, 16))
-    plan = runs.plan_month(project, NOV)
+    plan = run_planning.plan_month(project, NOV)
     assert [(b.payer_id, b.amount) for b in plan.bills if b.fee_item_id == item.pk] == [
         (developer.pk, Decimal("250.00"))
     ]
@@ -371,7 +371,7 @@ def test_not_handed_over_room_is_billed_to_the_developer_by_policy(
         project, "WYF", "area", "2.50", not_handed_over_policy=policy, not_handed_over_rate=rate
     )
     room(project, "1-1-101", owner=None, handed_over=False)
-    plan = runs.plan_month(project, NOV)
+    plan = run_planning.plan_month(project, NOV)
     bills = [b for b in plan.bills if b.fee_item_id == item.pk]
     if expected is None:
         assert bills == []
@@ -410,14 +410,14 @@ def test_rounding_defaults_to_half_up(project):
 def test_a_negative_price_is_refused(project):
     item = fee_item(project, "WYF", "area")
     with pytest.raises(ValidationFailed) as err:
-        services.fee_standard_add(user=None, fee_item=item, unit_price="-1", valid_from=NOV)
+        fee_settings.fee_standard_add(user=None, fee_item=item, unit_price="-1", valid_from=NOV)
     assert err.value.field == "unit_price" and "负" in err.value.message
 
 
 def test_a_standard_ending_before_it_starts_is_refused(project):
     item = fee_item(project, "WYF", "area")
     with pytest.raises(ValidationFailed) as err:
-        services.fee_standard_add(
+        fee_settings.fee_standard_add(
             user=None, fee_item=item, unit_price="1", valid_from=NOV, valid_to=D(2026, 10, 1)
         )
     assert err.value.field == "valid_to"
@@ -425,7 +425,9 @@ def test_a_standard_ending_before_it_starts_is_refused(project):
 
 def test_overlapping_standards_are_refused(project, property_fee):
     with pytest.raises(ValidationFailed) as err:
-        services.fee_standard_add(user=None, fee_item=property_fee, unit_price="3", valid_from=NOV)
+        fee_settings.fee_standard_add(
+            user=None, fee_item=property_fee, unit_price="3", valid_from=NOV
+        )
     assert err.value.field == "valid_from" and "重叠" in err.value.message
 
 
@@ -433,7 +435,7 @@ def test_a_reading_period_must_start_the_items_cycle(project):
     item = fee_item(project, "SF", "metered", "3", cycle="quarter")
     r = room(project, "1-1-101")
     with pytest.raises(ValidationFailed) as err:
-        services.meter_reading_record(
+        readings.meter_reading_record(
             user=None, room=r, fee_item=item, period_start=NOV, previous="0", current="1"
         )
     assert err.value.field == "period_start"
@@ -449,7 +451,7 @@ def test_planning_a_month_reads_rooms_handed_over_mid_month_in_one_query_not_one
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as ctx:
-            plan = runs.plan_month(project, NOV)
+            plan = run_planning.plan_month(project, NOV)
         assert plan.exception_counts.get("no_payer", 0) == 0
         return len(ctx)
 
@@ -458,6 +460,6 @@ def test_planning_a_month_reads_rooms_handed_over_mid_month_in_one_query_not_one
     for n in range(2, 8):
         room(project, f"1-1-10{n}", area="100.00", handover_date=D(2026, 11, 10 + n))
     assert queries() == few
-    plan = runs.plan_month(project, NOV)
+    plan = run_planning.plan_month(project, NOV)
     owners = [b for b in plan.bills if b.payer_id != developer.pk]
     assert len(owners) == 7 and all(b.amount < Decimal("250.00") for b in owners)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from tests.billing.conftest import fee_item, room
-from wuye.billing import services
+from wuye.billing import runs
 from wuye.billing.enums import RunStatus
 from wuye.billing.models import Bill, BillAdjustment, FeeItem, LateFeeRule, MeterReading
 from wuye.core.approvals import WRONG_APPROVER
@@ -50,7 +50,7 @@ def test_finance_may_run_billing(client, make_user, project):
 
 
 def test_another_projects_run_is_not_found(as_manager, other_project):
-    run = services.run_preview(project=other_project, period_start=NOV, user=None)
+    run = runs.run_preview(project=other_project, period_start=NOV, user=None)
     for name in ("run", "run_progress"):
         assert as_manager.get(reverse(f"billing:{name}", args=[run.pk])).status_code == 404
     assert as_manager.post(reverse("billing:run_commit", args=[run.pk])).status_code == 404
@@ -175,7 +175,7 @@ def test_a_badly_typed_month_is_shown_next_to_the_field(as_manager, estate):
 
 
 def test_commit_queues_the_task_and_progress_reaches_100_percent(as_manager, estate):
-    run = services.run_preview(project=estate, period_start=NOV, user=None)
+    run = runs.run_preview(project=estate, period_start=NOV, user=None)
     response = as_manager.post(reverse("billing:run_commit", args=[run.pk]))
     assert response.status_code == 302
     run.refresh_from_db()
@@ -185,7 +185,7 @@ def test_commit_queues_the_task_and_progress_reaches_100_percent(as_manager, est
 
 
 def test_progress_keeps_polling_while_the_run_is_written(as_manager, estate):
-    run = services.run_preview(project=estate, period_start=NOV, user=None)
+    run = runs.run_preview(project=estate, period_start=NOV, user=None)
     type(run).objects.filter(pk=run.pk).update(
         status=RunStatus.RUNNING, total_count=4, done_count=1
     )
@@ -194,8 +194,8 @@ def test_progress_keeps_polling_while_the_run_is_written(as_manager, estate):
 
 
 def test_a_run_is_reversed_with_a_reason_by_the_manager(as_manager, estate, manager, approver):
-    run = services.run_commit(
-        run=services.run_preview(project=estate, period_start=NOV, user=None), user=None
+    run = runs.run_commit(
+        run=runs.run_preview(project=estate, period_start=NOV, user=None), user=None
     )
     url = reverse("billing:run_reverse", args=[run.pk])
     # 四眼原则: the manager cannot approve their own reversal by leaving the approver blank.
@@ -212,8 +212,8 @@ def test_a_run_is_reversed_with_a_reason_by_the_manager(as_manager, estate, mana
 
 def test_finance_needs_a_managers_password_to_reverse(client, make_user, estate, manager):
     client.force_login(make_user("fin", Role.FINANCE, company_role=Role.FINANCE))
-    run = services.run_commit(
-        run=services.run_preview(project=estate, period_start=NOV, user=None), user=None
+    run = runs.run_commit(
+        run=runs.run_preview(project=estate, period_start=NOV, user=None), user=None
     )
     url = reverse("billing:run_reverse", args=[run.pk])
     response = client.post(url, {"reason": "错"})
@@ -266,9 +266,7 @@ def test_a_bad_lpr_is_shown_next_to_its_field(as_manager, project):
 
 
 def test_a_one_off_reduction_needs_a_reason(as_manager, estate, approver):
-    services.run_commit(
-        run=services.run_preview(project=estate, period_start=NOV, user=None), user=None
-    )
+    runs.run_commit(run=runs.run_preview(project=estate, period_start=NOV, user=None), user=None)
     bill = Bill.objects.get()
     url = reverse("billing:room_adjust", args=[bill.room_id])
     data = {
@@ -303,9 +301,7 @@ def test_billing_settings_are_saved(as_manager, project):
 def test_the_admin_shows_bills_but_cannot_change_them(client, admin_user, estate):
     from wuye.core.models import User
 
-    services.run_commit(
-        run=services.run_preview(project=estate, period_start=NOV, user=None), user=None
-    )
+    runs.run_commit(run=runs.run_preview(project=estate, period_start=NOV, user=None), user=None)
     root = User.objects.create_superuser("root", password="pw-root-12345")
     client.force_login(root)
     assert client.get(reverse("admin:billing_bill_changelist")).status_code == 200

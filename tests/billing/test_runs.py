@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from tests.billing.conftest import fee_item, room
-from wuye.billing import runs, services
+from wuye.billing import accounts, fee_settings, pay_ahead, run_writing, runs
 from wuye.billing.enums import AdjustmentKind, RunStatus
 from wuye.billing.models import Bill, BillAdjustment, BillingRun
 from wuye.billing.selectors import with_balance
@@ -30,12 +30,12 @@ def estate(project, property_fee):
 
 
 def preview(project, user=None, month=NOV):
-    return services.run_preview(project=project, period_start=month, user=user)
+    return runs.run_preview(project=project, period_start=month, user=user)
 
 
 def commit(project, user=None, month=NOV):
     run = preview(project, user, month)
-    return services.run_commit(run=run, user=user)
+    return runs.run_commit(run=run, user=user)
 
 
 def test_preview_counts_and_totals_by_fee_item_and_building_and_lists_exceptions(estate):
@@ -89,7 +89,7 @@ def test_running_the_month_again_changes_nothing(estate):
 
 def test_an_interrupted_run_fills_only_the_gaps_when_run_again(estate, monkeypatch):
     monkeypatch.setattr(runs, "CHUNK_ROOMS", 1)  # one room per chunk and transaction
-    real_insert = runs.insert_bills
+    real_insert = run_writing.insert_bills
     calls = []
 
     def crash_after_first_chunk(rows):
@@ -99,13 +99,15 @@ def test_an_interrupted_run_fills_only_the_gaps_when_run_again(estate, monkeypat
         real_insert(rows)
 
     monkeypatch.setattr(runs, "insert_bills", crash_after_first_chunk)
-    run = services.run_commit(run=preview(estate), user=None)  # the task fails, the page shows it
+    run = runs.run_commit(
+        run=preview(estate), user=None
+    )  # the task fails, the page shows it
     assert run.status == RunStatus.FAILED and "断电" in run.error
     written = set(Bill.objects.values_list("id", flat=True))
     assert len(written) == calls[0] == run.done_count  # the first chunk was kept
 
     monkeypatch.setattr(runs, "insert_bills", real_insert)
-    run = services.run_commit(run=run, user=None)
+    run = runs.run_commit(run=run, user=None)
     assert run.status == RunStatus.COMMITTED and run.done_count == 7
     assert Bill.objects.count() == 7
     assert written <= set(Bill.objects.values_list("id", flat=True))
@@ -122,7 +124,7 @@ def test_progress_is_reported_per_chunk(estate, monkeypatch):
 
 def test_a_committed_run_is_reversed_with_adjustments_and_no_deletion(estate, manager, approver):
     run = commit(estate, manager)
-    run = services.run_reverse(run=run, user=manager, reason="单价录错", approved_by=approver)
+    run = runs.run_reverse(run=run, user=manager, reason="单价录错", approved_by=approver)
     assert run.status == RunStatus.REVERSED and run.reverse_reason == "单价录错"
     assert Bill.objects.filter(run=run).count() == 7
     reversals = BillAdjustment.objects.filter(run=run, kind=AdjustmentKind.REVERSAL)
@@ -134,10 +136,12 @@ def test_a_reversed_month_is_billed_again_as_the_next_revision(
     estate, manager, property_fee, approver
 ):
     first = commit(estate, manager)
-    services.run_reverse(run=first, user=manager, reason="单价录错", approved_by=approver)
+    runs.run_reverse(run=first, user=manager, reason="单价录错", approved_by=approver)
     standard = property_fee.standards.get()
-    services.fee_standard_end(user=None, standard=standard, valid_to=D(2026, 10, 31))
-    services.fee_standard_add(user=None, fee_item=property_fee, unit_price="2.00", valid_from=NOV)
+    fee_settings.fee_standard_end(user=None, standard=standard, valid_to=D(2026, 10, 31))
+    fee_settings.fee_standard_add(
+        user=None, fee_item=property_fee, unit_price="2.00", valid_from=NOV
+    )
     second = commit(estate, manager)
     assert second.pk != first.pk and second.revision == 1
     assert second.status == RunStatus.COMMITTED and second.total_amount == Decimal("640.00")
@@ -148,10 +152,10 @@ def test_a_reversed_month_is_billed_again_as_the_next_revision(
 def test_reversal_needs_a_reason_and_a_manager_approver(estate, manager, steward):
     run = commit(estate, manager)
     with pytest.raises(ValidationFailed) as err:
-        services.run_reverse(run=run, user=manager, reason=" ", approved_by=manager)
+        runs.run_reverse(run=run, user=manager, reason=" ", approved_by=manager)
     assert err.value.field == "reason"
     with pytest.raises(ValidationFailed) as err:
-        services.run_reverse(run=run, user=steward, reason="错", approved_by=steward)
+        runs.run_reverse(run=run, user=steward, reason="错", approved_by=steward)
     assert err.value.field == "approved_by"
 
 
@@ -168,7 +172,7 @@ def test_a_run_with_paid_bills_cannot_be_reversed(estate, manager, cashier, appr
         business_date=D(2026, 11, 20),
     )
     with pytest.raises(ValidationFailed) as err:
-        services.run_reverse(run=run, user=manager, reason="错", approved_by=approver)
+        runs.run_reverse(run=run, user=manager, reason="错", approved_by=approver)
     assert "1-1-101" in err.value.message
     assert not BillAdjustment.objects.exists()
 
@@ -176,7 +180,7 @@ def test_a_run_with_paid_bills_cannot_be_reversed(estate, manager, cashier, appr
 def test_only_a_committed_run_can_be_reversed(estate, manager, approver):
     run = preview(estate)
     with pytest.raises(ValidationFailed) as err:
-        services.run_reverse(run=run, user=manager, reason="错", approved_by=approver)
+        runs.run_reverse(run=run, user=manager, reason="错", approved_by=approver)
     assert err.value.field == "status"
 
 
@@ -184,8 +188,8 @@ def test_a_month_billed_by_pay_ahead_is_skipped_by_the_run(estate, property_fee)
     from wuye.billing.models import Account
 
     r = estate.rooms.get(code="1-1-101")
-    account = services.account_for(r, NOV)
-    services.pay_ahead(
+    account = accounts.account_for(r, NOV)
+    pay_ahead.pay_ahead(
         user=None, account=account, fee_item=property_fee, months=2, on_date=D(2026, 10, 20)
     )
     assert Account.objects.count() == 1

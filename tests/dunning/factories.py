@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tests.factories import household
 from tests.ledger.factories import bill, fee_item, pay  # noqa: F401  (re-exported for the tests)
-from wuye.billing import services as billing
+from wuye.billing import accounts
 from wuye.billing.models import Account
 from wuye.dunning.daily_run import dunning_run
 from wuye.dunning.models import ArrearsCase
@@ -27,7 +27,7 @@ def debtor(
     room, _ = household(project, code=code, owner=owner, phones=phones)
     if steward is not None:
         registry.building_assign_steward(user=None, building=room.building, steward=steward)
-    return billing.account_for(room, D(2024, 1, 1))
+    return accounts.account_for(room, D(2024, 1, 1))
 
 
 def run(project, on: datetime.date | None = None, **kwargs):

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.billing.conftest import fee_item, room
-from wuye.billing import services
+from wuye.billing import runs, services
 from wuye.core.roles import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -93,8 +93,8 @@ def test_billing_pages_render_for_a_manager(live_server, page, seeded, project, 
     expect(page.locator(".rates")).to_contain_text("合同利率高于上限")
     page.screenshot(path=str(screenshot_dir / "billing-late-fees.png"), full_page=True)
 
-    services.run_commit(
-        run=services.run_preview(project=project, period_start=D(2026, 11, 1), user=None),
+    runs.run_commit(
+        run=runs.run_preview(project=project, period_start=D(2026, 11, 1), user=None),
         user=None,
     )
     r = project.rooms.get(code="1-1-101")

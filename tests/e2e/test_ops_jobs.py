@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from tests.billing.conftest import fee_item, room
 from tests.ops import steps as fake
 from tests.ops.conftest import at
-from wuye.billing import services as billing
+from wuye.billing import fee_settings
 from wuye.core.roles import Role
 from wuye.ops.models import JobRun
 from wuye.ops.tasks import tick
@@ -36,7 +36,7 @@ def ran(project, make_user, settings):
     room(project, "1-1-101", area="100.00", owner="甲")
     room(project, "1-1-102", area="80.00", owner="乙")
     yesterday = timezone.localdate() - DAY
-    billing.billing_settings_update(
+    fee_settings.billing_settings_update(
         user=None, project=project, auto_billing=True, auto_billing_day=min(yesterday.day, 28)
     )
     tick(at(yesterday, 10))

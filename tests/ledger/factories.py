@@ -8,6 +8,7 @@ import itertools
 from decimal import Decimal
 
 from tests.factories import household
+from wuye.billing import accounts, fee_settings
 from wuye.billing import services as billing
 from wuye.billing.calc import month_end
 from wuye.billing.models import Account, Bill
@@ -21,11 +22,11 @@ _codes = itertools.count(101)
 def account(project, code: str | None = None, owner: str = "张三") -> Account:
     code = code or f"1-1-{next(_codes)}"
     room, _ = household(project, code=code, owner=owner, phones=())
-    return billing.account_for(room, D(2024, 1, 1))
+    return accounts.account_for(room, D(2024, 1, 1))
 
 
 def fee_item(project, code: str = "WYF", name: str = "物业服务费", late_fee_applies: bool = True):
-    return billing.fee_item_create(
+    return fee_settings.fee_item_create(
         user=None,
         project=project,
         code=code,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from tests.ledger import factories
 from tests.ledger.factories import D
+from wuye.billing import adjustments
 from wuye.billing import services as billing
 from wuye.billing.models import BillAdjustment, LateFeeWaiver
 from wuye.core.errors import ValidationFailed
@@ -110,7 +111,7 @@ def test_waivers_and_bill_reversals_need_a_second_manager(
     factories.late_fee_rule(project)
     january, february = bills
     refused = [
-        lambda: billing.bill_adjust(
+        lambda: adjustments.bill_adjust(
             user=manager,
             bill=january,
             kind="waiver",
@@ -121,10 +122,10 @@ def test_waivers_and_bill_reversals_need_a_second_manager(
         lambda: billing.late_fee_waive(
             user=manager, bill=january, amount="0.10", reason="配合维修", approved_by=manager
         ),
-        lambda: billing.account_compensate(
+        lambda: adjustments.account_compensate(
             user=manager, account=acct, amount="10", reason="漏水", approved_by=manager
         ),
-        lambda: billing.bill_reverse(
+        lambda: adjustments.bill_reverse(
             user=manager, bill=february, reason="面积录错", approved_by=manager
         ),
     ]
@@ -133,7 +134,7 @@ def test_waivers_and_bill_reversals_need_a_second_manager(
             attempt()
         assert exc.value.code == "approval.four_eyes"
     assert not BillAdjustment.objects.exists() and not LateFeeWaiver.objects.exists()
-    billing.bill_adjust(
+    adjustments.bill_adjust(
         user=manager,
         bill=january,
         kind="waiver",
@@ -141,7 +142,7 @@ def test_waivers_and_bill_reversals_need_a_second_manager(
         reason="漏水",
         approved_by=manager2,
     )
-    billing.bill_reverse(user=manager, bill=february, reason="面积录错", approved_by=manager2)
+    adjustments.bill_reverse(user=manager, bill=february, reason="面积录错", approved_by=manager2)
     assert BillAdjustment.objects.count() == 2
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tests.ledger.factories import D, bill, fee_item, late_fee_rule, pay
+from wuye.billing import adjustments
 from wuye.billing import services as billing
 from wuye.billing.models import Bill
 from wuye.ledger.models import Allocation
@@ -134,7 +135,7 @@ def test_waived_and_billed_late_fees_are_not_asked_for_twice(
 def test_late_fee_history_uses_reductions_on_their_dates(manager, acct, item, project, approver):
     late_fee_rule(project)
     b = bill(acct, item, "1000.00", D(2025, 1, 1), due_date=D(2025, 1, 1))
-    billing.bill_adjust(
+    adjustments.bill_adjust(
         user=manager,
         bill=b,
         kind="waiver",

@@ -5,8 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tests.ledger.factories import D, account, bill, monthly_bills, pay
-from wuye.billing import runs
-from wuye.billing import services as billing
+from wuye.billing import fee_settings, runs
 from wuye.billing.models import Bill
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import AuditEntry
@@ -56,10 +55,12 @@ def test_prepaid_consume_refuses_another_accounts_bill(project, acct, item, cash
 
 
 def _area_item(project):
-    item = billing.fee_item_create(
+    item = fee_settings.fee_item_create(
         user=None, project=project, code="WYF2", name="物业服务费", method="area"
     )
-    billing.fee_standard_add(user=None, fee_item=item, unit_price="2.50", valid_from=D(2020, 1, 1))
+    fee_settings.fee_standard_add(
+        user=None, fee_item=item, unit_price="2.50", valid_from=D(2020, 1, 1)
+    )
     return item
 
 
@@ -105,7 +106,7 @@ def test_billing_run_consumes_only_its_own_bills(cashier, manager, project, acct
 
 def test_billing_run_leaves_balances_when_the_setting_is_off(cashier, manager, project, acct):
     _area_item(project)
-    billing.billing_settings_update(user=manager, project=project, auto_consume_prepaid=False)
+    fee_settings.billing_settings_update(user=manager, project=project, auto_consume_prepaid=False)
     pay(cashier, acct, "500.00", business_date=D(2026, 10, 20))
     run = _commit_run(project, manager, D(2026, 11, 1))
     assert prepaid_consume_for_run(run.pk) == 0

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.ledger.factories import D, account, bill, late_fee_rule
-from wuye.billing import services as billing
+from wuye.billing import adjustments
 from wuye.billing.models import Bill, BillAdjustment
 from wuye.core.errors import ValidationFailed
 from wuye.core.money import money
@@ -147,7 +147,7 @@ def run(op, ctx):
     elif kind == "adjust":
         index, cents, offset = args
         bills = list(Bill.objects.order_by("id"))
-        billing.bill_adjust(
+        adjustments.bill_adjust(
             user=manager,
             bill=bills[index % len(bills)],
             kind="waiver",

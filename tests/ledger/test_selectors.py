@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tests.ledger.factories import D, bill, monthly_bills, pay
-from wuye.billing import services as billing
+from wuye.billing import adjustments
 from wuye.billing.selectors import accounts_of_room
 from wuye.ledger.selectors.closing import cashier_day
 from wuye.ledger.selectors.payments import payment_detail, payment_is_reversed, payments_of_account
@@ -53,7 +53,7 @@ def test_back_dated_payment_changes_the_past_from_its_date(cashier, acct, item):
 
 def test_adjustments_count_from_their_date(manager, acct, item, approver):
     b = bill(acct, item, "100.00", D(2025, 1, 1))
-    billing.bill_adjust(
+    adjustments.bill_adjust(
         user=manager,
         bill=b,
         kind="discount",
@@ -83,7 +83,7 @@ def test_position_and_unpaid_bills_use_fixed_queries(
 def test_statement_running_balance(cashier, supervisor, manager, acct, item, approver):
     january, february, march = monthly_bills(acct, item, D(2025, 1, 1), 3)
     pay(cashier, acct, "50.00", business_date=D(2025, 1, 20))
-    billing.bill_adjust(
+    adjustments.bill_adjust(
         user=manager,
         bill=february,
         kind="waiver",

@@ -83,10 +83,10 @@ def test_window_shows_capped_late_fee_and_contract_figure_when_higher(at_window,
 
 def test_window_masks_phones_for_a_cashier(at_window, project):
     from tests.factories import household
-    from wuye.billing import services as billing
+    from wuye.billing import accounts
 
     room, _ = household(project, code="5-1-301", owner="赵珊珊", phones=("13700002222",))
-    billing.account_for(room, D(2024, 1, 1))
+    accounts.account_for(room, D(2024, 1, 1))
     html = at_window.get(reverse("ledger:window_room", args=[room.pk])).content.decode()
     assert "137****2222" in html and "13700002222" not in html
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests.billing.conftest import fee_item, room
 from tests.ops.conftest import at
-from wuye.billing import services as billing
+from wuye.billing import fee_settings
 from wuye.billing.models import Bill
 from wuye.ops.models import JobRun
 from wuye.ops.tasks import tick
@@ -22,7 +22,7 @@ def estate(project, other_project):
         fee_item(p, "WYF", "area", "2.50", name="物业服务费", sort=1)
         room(p, "1-1-101", area="100.00", owner="甲")
         room(p, "1-1-102", area="80.00", owner="乙")
-    billing.billing_settings_update(user=None, project=project, auto_billing=True)
+    fee_settings.billing_settings_update(user=None, project=project, auto_billing=True)
     return project
 
 
@@ -58,7 +58,7 @@ def test_a_project_without_automatic_billing_is_not_billed(estate, other_project
 
 
 def test_automatic_billing_waits_for_its_day_of_the_month(estate):
-    billing.billing_settings_update(user=None, project=estate, auto_billing_day=5)
+    fee_settings.billing_settings_update(user=None, project=estate, auto_billing_day=5)
     tick(at(SUNDAY, 10))
     assert JobRun.objects.get(project=estate, day=SUNDAY, step="billing").status == "skipped"
     assert not Bill.objects.filter(account__project=estate).exists()
@@ -68,7 +68,7 @@ def test_the_billing_day_is_limited_to_the_28th(estate):
     from wuye.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):
-        billing.billing_settings_update(user=None, project=estate, auto_billing_day=31)
+        fee_settings.billing_settings_update(user=None, project=estate, auto_billing_day=31)
 
 
 def test_online_reconciliation_is_carried_by_one_project_only(project, other_project):

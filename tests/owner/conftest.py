@@ -18,10 +18,10 @@ def item(project):
 def acct(project, item):
     """3-2-1502, 张三, phone 13812345678, six monthly bills of 100.00 from January 2025."""
     from tests.factories import household
-    from wuye.billing import services as billing
+    from wuye.billing import accounts
 
     room, _ = household(project, code="3-2-1502", owner="张三", phones=("13812345678",))
-    account = billing.account_for(room, D(2024, 1, 1))
+    account = accounts.account_for(room, D(2024, 1, 1))
     lf.monthly_bills(account, item, D(2025, 1, 1), 6, "100.00")
     return account
 
@@ -30,10 +30,10 @@ def acct(project, item):
 def other_acct(project, item):
     """Another household of the same project: 3-2-1503, 李四, its own bills."""
     from tests.factories import household
-    from wuye.billing import services as billing
+    from wuye.billing import accounts
 
     room, _ = household(project, code="3-2-1503", owner="李四", phones=("13900001111",))
-    account = billing.account_for(room, D(2024, 1, 1))
+    account = accounts.account_for(room, D(2024, 1, 1))
     lf.monthly_bills(account, item, D(2025, 1, 1), 3, "333.00")
     return account
 

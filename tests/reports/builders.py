@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from tests.ledger import factories
 from tests.ledger.factories import D, bill, fee_item, pay  # noqa: F401 (re-exported)
-from wuye.billing import services as billing
+from wuye.billing import adjustments
 from wuye.billing.calc import month_end
 from wuye.billing.models import Account, Bill
 from wuye.ledger.services.reversals import payment_reverse
@@ -60,7 +60,7 @@ def reverse(payment, user, approver, on: datetime.date):
 
 
 def adjust(bill_, user, kind: str, amount: str, on: datetime.date):
-    return billing.bill_adjust(
+    return adjustments.bill_adjust(
         user=None,  # entered by the system; ``user`` approves it (四眼原则: never both)
         bill=bill_,
         kind=kind,

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from tests.factories import household
 from tests.ledger.factories import fee_item
-from wuye.billing import services as billing
+from wuye.billing import accounts
 from wuye.billing.calc import add_months, month_end, month_start
 from wuye.billing.models import Account, Bill
 from wuye.ledger.models import Allocation, Payment, ReceiptSequence
@@ -57,7 +57,7 @@ def build_history(
             )
             if steward is not None and room.building.steward_id != steward.pk:
                 registry.building_assign_steward(user=None, building=room.building, steward=steward)
-            account = billing.account_for(room, first)
+            account = accounts.account_for(room, first)
             monthly = Decimal(rng.choice([150, 200, 250, 300, 400, 600]))
             households.append(Household(account, kind, monthly))
 

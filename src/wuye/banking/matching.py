@@ -43,7 +43,7 @@ from pypinyin import lazy_pinyin
 from wuye.banking.models import PayerCard
 from wuye.billing.enums import BillKind
 from wuye.billing.models import Account, Bill, FeeItem
-from wuye.billing.services import PAY_AHEAD_METHODS, pay_ahead_rule_for
+from wuye.billing.pay_ahead import PAY_AHEAD_METHODS, pay_ahead_rule_for
 from wuye.core.money import ZERO, money
 from wuye.ledger.selectors.outstanding import bill_outstanding
 from wuye.registry.enums import OccupancyRole

@@ -35,8 +35,8 @@ from wuye.banking.models import (
     StatementImport,
     StatementLine,
 )
+from wuye.billing.accounts import account_for
 from wuye.billing.models import Account
-from wuye.billing.services import account_for
 from wuye.core import roles
 from wuye.core.approvals import approver_check, four_eyes_check
 from wuye.core.audit import audit_record

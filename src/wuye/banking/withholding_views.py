@@ -24,7 +24,7 @@ from wuye.banking import withholding as wh
 from wuye.banking.enums import BatchState, LineResult
 from wuye.banking.forms import AuthorizationForm, BatchForm, CancelForm, ReturnUploadForm
 from wuye.banking.views import _mapping_context
-from wuye.billing.services import account_for
+from wuye.billing.accounts import account_for
 from wuye.core import uploads, xlsx
 from wuye.core.errors import NotInScope, WuyeError
 from wuye.core.importing import HEADER_ROW

@@ -1,14 +1,20 @@
-"""Checks every billing write shares: a reason is given, and the approver may approve (SPEC §1).
+"""Checks every billing write shares: who may run billing or record readings, a reason is given,
+the approver may approve (SPEC §1), amounts are positive and to the fen, objects are of the project.
 
-Kept apart from ``services`` so that ``runs`` (billing runs, below ``services``) can use them.
+Every write module of billing (``fee_settings``, ``readings``, ``adjustments``, ``pay_ahead``, ``runs``,
+the late fees in ``services``) uses them; they import none of those.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
 
 from wuye.core import roles
 from wuye.core.approvals import four_eyes_check
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Project, User
+from wuye.core.money import money, to_decimal
+from wuye.core.roles import Role
 from wuye.core.scope import role_in
 
 APPROVER_ROLES = roles.BILL_APPROVER_ROLES  # defined in core.roles
@@ -41,3 +47,38 @@ def check_approver(
     if four_eyes:
         four_eyes_check(approver=approved_by, requested_by=requested_by, roles=APPROVER_ROLES)
     return approved_by
+
+
+# Who may preview and commit billing runs and record readings and shared charges.
+RUN_ROLES = frozenset({Role.PROJECT_MANAGER, Role.COMPANY_ADMIN, Role.FINANCE})
+READING_ROLES = frozenset(
+    {Role.PROJECT_MANAGER, Role.COMPANY_ADMIN, Role.FINANCE, Role.SUPERVISOR, Role.STEWARD}
+)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _real(user: User | None) -> User | None:
+    return user if user is not None and user.is_authenticated else None
+
+
+def _decimal(value: object, field: str, label: str) -> Decimal:
+    try:
+        return to_decimal(value)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise ValidationFailed(f"{label}：“{value}”不是有效的数字", field=field) from exc
+
+
+def _amount(value: object, field: str = "amount", label: str = "金额") -> Decimal:
+    amount = _decimal(value, field, label)
+    if amount <= 0:
+        raise ValidationFailed(f"{label}须大于 0", field=field)
+    if amount != money(amount):
+        raise ValidationFailed(f"{label}最多两位小数（到分）", field=field)
+    return amount
+
+
+def _same_project(obj_project_id: int, project_id: int, what: str) -> None:
+    if obj_project_id != project_id:
+        raise ValidationFailed(f"{what}不属于本项目")

@@ -20,8 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from wuye.billing import adjustments, checks, fee_settings, pay_ahead, selectors, services
 from wuye.billing import forms as f
-from wuye.billing import selectors, services
+from wuye.billing import readings as billing_readings
+from wuye.billing import runs as billing_runs
 from wuye.billing.enums import ChargeMethod, RunStatus
 from wuye.billing.models import (
     DAYS_PER_YEAR,
@@ -41,9 +43,9 @@ from wuye.core.scope import project_ids_for, role_in
 from wuye.registry.models import Building, Room
 
 # Who configures fees, runs billing and sees these pages (core/roles.py, SPEC §1).
-CONFIG_ROLES = services.RUN_ROLES
+CONFIG_ROLES = checks.RUN_ROLES
 # Who records meter readings and shared charges (stewards read the meters).
-READING_ROLES = services.READING_ROLES
+READING_ROLES = checks.READING_ROLES
 # A run page polls its progress this often while the task works.
 POLL_SECONDS = 1
 
@@ -88,7 +90,9 @@ def fee_items(request):
     form = f.FeeItemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            item = services.fee_item_create(user=request.user, project=project, **form.cleaned_data)
+            item = fee_settings.fee_item_create(
+                user=request.user, project=project, **form.cleaned_data
+            )
         except ValidationFailed as exc:
             show_error(form, exc)
         else:
@@ -112,9 +116,9 @@ def fee_item(request, item_id: int):
     item = get_object_or_404(FeeItem, pk=item_id, project=project)
     form = f.FeeItemForm(request.POST or None, instance=item, editing=True)
     if request.method == "POST" and form.is_valid():
-        changes = {k: v for k, v in form.cleaned_data.items() if k in services.FEE_ITEM_FIELDS}
+        changes = {k: v for k, v in form.cleaned_data.items() if k in fee_settings.FEE_ITEM_FIELDS}
         try:
-            services.fee_item_update(user=request.user, fee_item=item, **changes)
+            fee_settings.fee_item_update(user=request.user, fee_item=item, **changes)
         except ValidationFailed as exc:
             show_error(form, exc)
         else:
@@ -147,7 +151,7 @@ def standard_add(request, item_id: int):
     form = f.FeeStandardForm(request.POST)
     if form.is_valid():
         try:
-            services.fee_standard_add(user=request.user, fee_item=item, **form.cleaned_data)
+            fee_settings.fee_standard_add(user=request.user, fee_item=item, **form.cleaned_data)
         except ValidationFailed as exc:
             show_error(form, exc)
         else:
@@ -166,7 +170,7 @@ def standard_end(request, standard_id: int):
         messages.error(request, "最后一天：请填写日期")
     else:
         try:
-            services.fee_standard_end(
+            fee_settings.fee_standard_end(
                 user=request.user, standard=standard, valid_to=form.cleaned_data["valid_to"]
             )
             messages.success(request, "收费标准已设置结束日期。")
@@ -205,10 +209,10 @@ def readings(request):
             try:
                 if not entries:
                     raise ValidationFailed("没有填写任何本期读数", field="current")
-                saved = services.meter_readings_record_many(
+                saved = billing_readings.meter_readings_record_many(
                     user=request.user, fee_item=item, period_start=period, entries=entries
                 )
-            except services.BatchFailed as exc:
+            except billing_readings.BatchFailed as exc:
                 errors = exc.errors
                 messages.error(request, exc.message)
             except ValidationFailed as exc:
@@ -261,7 +265,7 @@ def _reading_entries(post, building: Building, item: FeeItem):
         if not current:
             continue
         entries.append(
-            services.ReadingEntry(
+            billing_readings.ReadingEntry(
                 room=room,
                 current=current,
                 previous=typed["previous"] or None,
@@ -291,7 +295,7 @@ def shared_charge_add(request):
             else None
         )
         try:
-            services.shared_charge_record(
+            billing_readings.shared_charge_record(
                 user=request.user,
                 fee_item=data["fee_item"],
                 period_start=data["period"],
@@ -319,7 +323,7 @@ def runs(request):
     form = f.RunPreviewForm(request.POST or None, initial={"period": f.month_text(_this_month())})
     if request.method == "POST" and form.is_valid():
         try:
-            run = services.run_preview(
+            run = billing_runs.run_preview(
                 project=project, period_start=form.cleaned_data["period"], user=request.user
             )
         except ValidationFailed as exc:
@@ -397,7 +401,7 @@ def run_preview_again(request, run_id: int):
     project = _project(request)
     obj = _run_or_404(project, run_id)
     try:
-        obj = services.run_preview(
+        obj = billing_runs.run_preview(
             project=project, period_start=obj.period_start, user=request.user
         )
     except ValidationFailed as exc:
@@ -411,7 +415,7 @@ def run_commit(request, run_id: int):
     project = _project(request)
     obj = _run_or_404(project, run_id)
     try:
-        services.run_commit(run=obj, user=request.user)
+        billing_runs.run_commit(run=obj, user=request.user)
     except ValidationFailed as exc:
         messages.error(request, exc.message)
     else:
@@ -428,7 +432,7 @@ def run_reverse(request, run_id: int):
     if form.is_valid():
         try:
             approver = approver_of(request, project, form)
-            services.run_reverse(
+            billing_runs.run_reverse(
                 run=obj,
                 user=request.user,
                 reason=form.cleaned_data["reason"],
@@ -517,7 +521,7 @@ def late_fees(request):
             }
             try:
                 approver = approver_of(request, project, pay_form)
-                services.pay_ahead_rule_add(user=request.user, approved_by=approver, **data)
+                pay_ahead.pay_ahead_rule_add(user=request.user, approved_by=approver, **data)
             except ValidationFailed as exc:
                 show_error(pay_form, exc)
             else:
@@ -584,7 +588,7 @@ def room_adjust(request, room_id: int):
             adjust_form = f.BillAdjustForm(request.POST, bills=bill_choices)
             if adjust_form.is_valid():
                 data = adjust_form.cleaned_data
-                services.bill_adjust(
+                adjustments.bill_adjust(
                     user=request.user,
                     bill=by_id[data["bill"]],
                     kind=data["kind"],
@@ -598,7 +602,7 @@ def room_adjust(request, room_id: int):
             compensate_form = f.CompensateForm(request.POST, accounts=account_choices)
             if compensate_form.is_valid():
                 data = compensate_form.cleaned_data
-                services.account_compensate(
+                adjustments.account_compensate(
                     user=request.user,
                     account=next(a for a in accounts if a.pk == data["account"]),
                     amount=data["amount"],
@@ -649,7 +653,7 @@ def billing_settings(request):
     form = f.BillingSettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
         try:
-            services.billing_settings_update(
+            fee_settings.billing_settings_update(
                 user=request.user, project=project, **form.cleaned_data
             )
         except ValidationFailed as exc:

@@ -32,7 +32,7 @@ from django.db.models import Sum
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from wuye.billing import calc, runs
+from wuye.billing import calc, fee_settings, pay_ahead, readings, runs
 from wuye.billing import services as billing
 from wuye.billing.enums import ChargeMethod, RunStatus, VacancyPolicy
 from wuye.billing.models import (
@@ -302,7 +302,7 @@ class _ProjectHistory:
         first = self.h.months[0]
         since = calc.add_months(first, -24)
         raised = calc.add_months(first, len(self.h.months) // 2)
-        self.property_fee = billing.fee_item_create(
+        self.property_fee = fee_settings.fee_item_create(
             user=user,
             project=project,
             code="WYF",
@@ -313,7 +313,7 @@ class _ProjectHistory:
             sort=1,
         )
         for use, price in PROPERTY_FEE.items():
-            billing.fee_standard_add(
+            fee_settings.fee_standard_add(
                 user=user,
                 fee_item=self.property_fee,
                 unit_price=price,
@@ -321,7 +321,7 @@ class _ProjectHistory:
                 room_use=use,
                 note="前期物业服务合同",
             )
-        billing.fee_standard_add(
+        fee_settings.fee_standard_add(
             user=user,
             fee_item=self.property_fee,
             unit_price=PROPERTY_FEE_RAISED,
@@ -330,7 +330,7 @@ class _ProjectHistory:
             note="业主大会表决通过调价，已公示",
             close_previous=True,
         )
-        self.shared = billing.fee_item_create(
+        self.shared = fee_settings.fee_item_create(
             user=user,
             project=project,
             code="GTDF",
@@ -338,7 +338,7 @@ class _ProjectHistory:
             method=ChargeMethod.SHARED,
             sort=2,
         )
-        parking = billing.fee_item_create(
+        parking = fee_settings.fee_item_create(
             user=user,
             project=project,
             code="CWF",
@@ -346,10 +346,10 @@ class _ProjectHistory:
             method=ChargeMethod.PARKING,
             sort=3,
         )
-        billing.fee_standard_add(
+        fee_settings.fee_standard_add(
             user=user, fee_item=parking, unit_price=PARKING_FEE, valid_from=since
         )
-        garbage = billing.fee_item_create(
+        garbage = fee_settings.fee_item_create(
             user=user,
             project=project,
             code="LJF",
@@ -359,7 +359,7 @@ class _ProjectHistory:
             sort=4,
         )
         for use, price in GARBAGE_FEE.items():
-            billing.fee_standard_add(
+            fee_settings.fee_standard_add(
                 user=user, fee_item=garbage, unit_price=price, valid_from=since, room_use=use
             )
         billing.late_fee_rule_set(
@@ -370,7 +370,7 @@ class _ProjectHistory:
             start_date=first,
             grace_days=30,
         )
-        billing.pay_ahead_rule_add(
+        pay_ahead.pay_ahead_rule_add(
             user=user,
             fee_item=self.property_fee,
             name="预交一年物业费九五折",
@@ -379,7 +379,7 @@ class _ProjectHistory:
             approved_by=self.h.manager,
             discount_rate="0.05",
         )
-        billing.billing_settings_update(
+        fee_settings.billing_settings_update(
             user=user, project=project, auto_consume_prepaid=True, max_prepay_months=12
         )
         self.total_area = Room.objects.filter(project=project).aggregate(a=Sum("gross_area"))[
@@ -396,7 +396,7 @@ class _ProjectHistory:
     def bill_month(self, month: dt.date) -> BillingRun:
         """公摊 total, preview, commit — as the billing clerk does each month."""
         total = money(self.total_area * Decimal(self.rng.randint(30, 50)) / 100)
-        billing.shared_charge_record(
+        readings.shared_charge_record(
             user=self.h.manager,
             fee_item=self.shared,
             period_start=month,
@@ -695,7 +695,7 @@ class _ProjectHistory:
             h = event.household
             if event.pay_ahead:
                 try:
-                    result = billing.pay_ahead(
+                    result = pay_ahead.pay_ahead(
                         user=cashier,
                         account=account,
                         fee_item=self.property_fee,

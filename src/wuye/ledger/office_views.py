@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from wuye.billing import adjustments
 from wuye.billing import services as billing_services
 from wuye.billing.enums import AdjustmentKind
 from wuye.billing.models import Account, Bill
@@ -169,7 +170,7 @@ def bill_reverse(request, bill_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             approver = _approver(request, bill.project_id, form, billing_services.APPROVER_ROLES)
-            billing_services.bill_reverse(
+            adjustments.bill_reverse(
                 user=request.user,
                 bill=bill,
                 reason=form.cleaned_data["reason"],

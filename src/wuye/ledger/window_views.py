@@ -290,7 +290,7 @@ def window_pay(request, room_id: int):
                 rule="补录以前日期的收款须由另一人授权。",
             )
         if account is None:
-            from wuye.billing.services import account_for  # a first payment opens the account
+            from wuye.billing.accounts import account_for
 
             account = account_for(room, user=request.user)
         payment = payment_record(

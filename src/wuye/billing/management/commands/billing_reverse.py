@@ -10,7 +10,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from wuye.billing import services
+from wuye.billing import runs
 from wuye.billing.management.commands.billing_run import find_user
 from wuye.billing.models import BillingRun
 from wuye.core.errors import WuyeError
@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 self.stdout.write("已取消。")
                 return
         try:
-            run = services.run_reverse(
+            run = runs.run_reverse(
                 run=run, user=user, reason=options["reason"], approved_by=approver
             )
         except WuyeError as exc:

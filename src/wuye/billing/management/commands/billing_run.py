@@ -14,7 +14,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from wuye.billing import runs, services
+from wuye.billing import runs
 from wuye.billing.enums import RunStatus
 from wuye.billing.models import BillingRun
 from wuye.core.errors import WuyeError
@@ -123,7 +123,7 @@ class Command(BaseCommand):
         user = find_user(options.get("user"))
         started = time.monotonic()
         try:
-            run = services.run_preview(project=project, period_start=month, user=user)
+            run = runs.run_preview(project=project, period_start=month, user=user)
         except WuyeError as exc:
             raise CommandError(exc.message) from exc
         print_preview(self.stdout, run)
@@ -141,7 +141,7 @@ class Command(BaseCommand):
                 self.stdout.write("已取消，未生成账单。")
                 return
         try:
-            run = services.run_commit(run=run, user=user, enqueue=False)
+            run = runs.run_commit(run=run, user=user, enqueue=False)
         except WuyeError as exc:
             raise CommandError(exc.message) from exc
         progress = Progress(self.stdout, tty=self.stdout.isatty())
