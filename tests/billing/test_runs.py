@@ -99,9 +99,7 @@ def test_an_interrupted_run_fills_only_the_gaps_when_run_again(estate, monkeypat
         real_insert(rows)
 
     monkeypatch.setattr(runs, "insert_bills", crash_after_first_chunk)
-    run = runs.run_commit(
-        run=preview(estate), user=None
-    )  # the task fails, the page shows it
+    run = runs.run_commit(run=preview(estate), user=None)  # the task fails, the page shows it
     assert run.status == RunStatus.FAILED and "断电" in run.error
     written = set(Bill.objects.values_list("id", flat=True))
     assert len(written) == calls[0] == run.done_count  # the first chunk was kept
