@@ -18,11 +18,9 @@ import logging
 from collections.abc import Callable
 from operator import attrgetter
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from wuye.billing.checks import check_approver, require_reason
 from wuye.billing.enums import (
@@ -45,6 +43,7 @@ from wuye.billing.run_writing import (
     insert_bills,
 )
 from wuye.billing.selectors import latest_revision, with_balance
+from wuye.core import hooks
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Project, User
@@ -215,8 +214,7 @@ def run_commit(*, run: BillingRun, user: User | None, enqueue: bool = True) -> B
         audit_record(user=user, action="计费生成", obj=run, project=run.project_id)
     user_id = user.pk if user is not None and user.is_authenticated else None
     if enqueue:
-        for path in getattr(settings, "WUYE_BILLING_RUN_QUEUED", []):
-            import_string(path)(run_id=run.pk, user_id=user_id)
+        hooks.call_each("WUYE_BILLING_RUN_QUEUED", run_id=run.pk, user_id=user_id)
     run.refresh_from_db()
     return run
 
@@ -301,9 +299,8 @@ def _write_run(run: BillingRun, user_id: int | None, progress) -> None:
                 "exceptions": sum(plan.exception_counts.values()),
             },
         )
-        for path in getattr(settings, "WUYE_AFTER_BILLING_RUN", []):
-            hook = import_string(path)
-            transaction.on_commit(lambda hook=hook: hook(run_id=run.pk))
+        # Each hook isolated: a failing one (the credit files, say) never undoes the bills.
+        hooks.after_commit("WUYE_AFTER_BILLING_RUN", run_id=run.pk)
 
 
 # --- reversal ------------------------------------------------------------------------------------

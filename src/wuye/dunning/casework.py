@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from wuye.billing.models import Account
+from wuye.core import hooks
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import User
@@ -106,8 +105,10 @@ def case_strategies(
     """The segment strategies of the accounts (``None``: the whole project) from the
     ``WUYE_CASE_STRATEGY`` hooks — one bulk call per hook, never one per case."""
     found: dict[int, rules.StrategyAdjustment] = {}
-    for path in getattr(django_settings, "WUYE_CASE_STRATEGY", []):
-        found.update(import_string(path)(project_id=project_id, account_ids=account_ids))
+    for adjustments in hooks.call_each(
+        "WUYE_CASE_STRATEGY", project_id=project_id, account_ids=account_ids
+    ):
+        found.update(adjustments)
     return found
 
 

@@ -12,14 +12,12 @@ import datetime
 import hashlib
 from collections.abc import Sequence
 
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from wuye.core import uploads
+from wuye.core import hooks, uploads
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.guardrails import guard_text
@@ -68,11 +66,7 @@ _UNREACHED_MARK = {
 def _after_contact(account_id: int, case_id: int) -> None:
     """Runs the ``WUYE_AFTER_CONTACT`` hooks (e.g. the credit file) once the contact is durable; a
     failing hook is logged and never undoes the record."""
-    for path in getattr(django_settings, "WUYE_AFTER_CONTACT", []):
-        hook = import_string(path)
-        transaction.on_commit(
-            lambda hook=hook: hook(account_id=account_id, case_id=case_id), robust=True
-        )
+    hooks.after_commit("WUYE_AFTER_CONTACT", account_id=account_id, case_id=case_id)
 
 
 def _payer_phone_ids(case: ArrearsCase) -> set[int]:

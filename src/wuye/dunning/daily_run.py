@@ -19,13 +19,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from wuye.billing.models import Account
+from wuye.core import hooks
 from wuye.core.audit import audit_record
 from wuye.core.models import Project, User
 from wuye.core.money import money
@@ -211,9 +210,7 @@ def dunning_run(
 def _after_run(project_id: int, on: datetime.date) -> None:
     """Runs the ``WUYE_AFTER_DUNNING_RUN`` hooks (apps above dunning, e.g. scoring) once the run is
     durable; a failing hook is logged and never undoes the run."""
-    for path in getattr(django_settings, "WUYE_AFTER_DUNNING_RUN", []):
-        hook = import_string(path)
-        transaction.on_commit(lambda hook=hook: hook(project_id=project_id, on=on), robust=True)
+    hooks.after_commit("WUYE_AFTER_DUNNING_RUN", project_id=project_id, on=on)
 
 
 def _lock_project(project_id: int) -> None:

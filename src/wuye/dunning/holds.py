@@ -10,8 +10,8 @@ the whole project) and returning ``{account_id: reason}`` — one bulk call per 
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 
+from wuye.core import hooks
 from wuye.dunning.enums import EventKind
 from wuye.dunning.models import CaseEvent
 
@@ -26,10 +26,8 @@ def chase_holds(project_id: int, account_ids: list[int] | None = None) -> dict[i
     if account_ids is not None and not account_ids:
         return {}
     found: dict[int, str] = {}
-    for path in getattr(settings, "WUYE_CHASE_HOLDS", []):
-        for account_id, reason in import_string(path)(
-            project_id=project_id, account_ids=account_ids
-        ).items():
+    for held in hooks.call_each("WUYE_CHASE_HOLDS", project_id=project_id, account_ids=account_ids):
+        for account_id, reason in held.items():
             found.setdefault(account_id, reason)
     return found
 

@@ -24,13 +24,12 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from wuye.billing.enums import BillKind
 from wuye.billing.models import Account, Bill
+from wuye.core import hooks
 from wuye.core.approvals import approver_check, four_eyes_check, roles_text
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
@@ -386,6 +385,4 @@ def _payment_write(
 def after_payment_hooks(account_id: int) -> None:
     """Runs the ``WUYE_AFTER_PAYMENT`` hooks once the payment (or reversal) is durable — dunning
     re-evaluates the household's arrears case at once. A failing hook is logged, never undoes it."""
-    for path in getattr(settings, "WUYE_AFTER_PAYMENT", []):
-        hook = import_string(path)
-        transaction.on_commit(lambda hook=hook: hook(account_id=account_id), robust=True)
+    hooks.after_commit("WUYE_AFTER_PAYMENT", account_id=account_id)
