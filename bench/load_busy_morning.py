@@ -65,6 +65,14 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     p.add_argument("--port", type=int, default=8077)
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    p.add_argument(
+        "--no-bank-demo",
+        action="store_true",
+        help="make the demo without its bank statements and withholding month",
+    )
+    p.add_argument(
+        "--reuse", action="store_true", help="use the database a --keep run left (no new demo)"
+    )
     return p.parse_args()
 
 
@@ -197,7 +205,11 @@ def manage(env: dict, *args: str) -> str:
     done = subprocess.run(  # noqa: S603 — our own interpreter and command
         [PYTHON, "-m", "wuye", *args], env=env, cwd=ROOT, capture_output=True, text=True
     )
-    if done.returncode not in (0,) and args[0] != "check_ledger":
+    if done.returncode != 0 and args[0] == "demo_data" and "[" in done.stdout:
+        # A late step of the demo failed after the rooms, bills, payments and cases were made:
+        # say so and go on (the load test needs those, not the last step).
+        print(f"WARNING: demo_data stopped early: {done.stderr.strip().splitlines()[-1][:200]}")
+    elif done.returncode != 0 and args[0] != "check_ledger":
         sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout + done.stderr + f"\n(exit {done.returncode})"
 
@@ -330,7 +342,7 @@ def main() -> int:
         sys.exit(
             "DATABASE_URL=postgres://…/wuye_bench_load is needed (PostgreSQL, a name with 'bench')"
         )
-    name = recreate_postgres_database(url)
+    name = url.rsplit("/", 1)[-1] if args.reuse else recreate_postgres_database(url)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -341,8 +353,19 @@ def main() -> int:
     server = None
     try:
         t = time.monotonic()
-        manage(env, "migrate", "--noinput", "-v0")
-        manage(env, "demo_data", "--rooms", str(args.rooms))
+        if not args.reuse:
+            manage(env, "migrate", "--noinput", "-v0")
+            if args.no_bank_demo:  # the demo command with its bank step left out
+                code = (
+                    "import django; django.setup();"
+                    "from wuye.demo import generator;"
+                    "generator._Generator.bank_money = lambda *a, **k: None;"
+                    "from django.core.management import call_command;"
+                    f"call_command('demo_data', rooms={args.rooms})"
+                )
+                subprocess.run([PYTHON, "-c", code], env=env, cwd=ROOT, check=True)  # noqa: S603
+            else:
+                manage(env, "demo_data", "--rooms", str(args.rooms))
         print(f"database {name}: demo with {args.rooms} rooms in {time.monotonic() - t:.0f} s")
         import django
 

@@ -10,6 +10,9 @@ from django.conf import settings  # noqa: E402
 settings.ROOT_URLCONF = "load_busy_morning_wsgi"
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+application = get_wsgi_application()  # sets Django up before wuye.urls is imported
+
 from django.http import HttpResponse  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
@@ -19,5 +22,3 @@ def ping(request):
 
 
 urlpatterns = [path("bench/ping", ping), path("", include("wuye.urls"))]
-
-application = get_wsgi_application()
