@@ -357,6 +357,7 @@ def main() -> int:
         "DATABASE_URL": url,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT / "src")]),
         "WUYE_PAYMENTS_FAKE": "0",
+        "DJANGO_SETTINGS_MODULE": "wuye.settings",
     }
     os.environ.update({"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "wuye.settings"})
     server = None
