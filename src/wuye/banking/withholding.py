@@ -163,7 +163,7 @@ def authorization_add(
     if agreement is not None:
         kind = uploads.check_upload(agreement, field="agreement", allowed=AGREEMENT_KINDS)
     with transaction.atomic():
-        Account.objects.select_for_update().filter(pk=account.pk).first()
+        Account.objects.select_for_update(of=("self",)).filter(pk=account.pk).first()
         active = WithholdingAuthorization.objects.filter(account=account, is_active=True).first()
         if active is not None:
             raise ValidationFailed(
@@ -213,7 +213,9 @@ def authorization_cancel(
     if len(reason) > 200:
         raise ValidationFailed("原因最多 200 字", field="reason")
     with transaction.atomic():
-        locked = WithholdingAuthorization.objects.select_for_update().get(pk=authorization.pk)
+        locked = WithholdingAuthorization.objects.select_for_update(of=("self",)).get(
+            pk=authorization.pk
+        )
         if not locked.is_active:
             raise ValidationFailed("该授权已取消", field="authorization")
         locked.is_active = False
@@ -380,7 +382,11 @@ def batch_create(
     columns, file_format, encoding = template_for(project.pk, bank)
     try:
         with transaction.atomic():
-            list(Project.objects.select_for_update().filter(pk=project.pk).values_list("pk"))
+            list(
+                Project.objects.select_for_update(of=("self",))
+                .filter(pk=project.pk)
+                .values_list("pk")
+            )
             existing = (
                 WithholdingBatch.objects.filter(project=project, bank=bank, month=month)
                 .exclude(state=BatchState.CANCELLED)
@@ -452,7 +458,7 @@ def batch_cancel(*, user: User, batch: WithholdingBatch, reason: str) -> Withhol
     if not reason:
         raise ValidationFailed("请填写作废原因", field="reason")
     with transaction.atomic():
-        locked = WithholdingBatch.objects.select_for_update().get(pk=batch.pk)
+        locked = WithholdingBatch.objects.select_for_update(of=("self",)).get(pk=batch.pk)
         if locked.state != BatchState.SENT:
             raise ValidationFailed(f"该批次{locked.get_state_display()}，不能作废", field="batch")
         if locked.lines.exclude(result=LineResult.PENDING).exists():
@@ -790,7 +796,7 @@ def return_commit(*, user: User, ret: WithholdingReturn) -> WithholdingReturn:
         touched: set[int] = set()
         success = failure = 0
         for item in plan.rows:
-            line = WithholdingLine.objects.select_for_update().get(pk=item.line.pk)
+            line = WithholdingLine.objects.select_for_update(of=("self",)).get(pk=item.line.pk)
             if line.result != LineResult.PENDING:
                 continue  # answered meanwhile (the analysis read it before the lock)
             touched.add(line.batch_id)
@@ -843,7 +849,7 @@ def return_commit(*, user: User, ret: WithholdingReturn) -> WithholdingReturn:
 
 
 def _refresh_batch(batch_id: int) -> None:
-    batch = WithholdingBatch.objects.select_for_update().get(pk=batch_id)
+    batch = WithholdingBatch.objects.select_for_update(of=("self",)).get(pk=batch_id)
     totals = batch.lines.aggregate(
         ok=Count("id", filter=Q(result=LineResult.SUCCESS)),
         ok_amount=Sum("amount", filter=Q(result=LineResult.SUCCESS)),

@@ -189,7 +189,12 @@ def batch_commit(
     model = type(batch)
     try:
         with transaction.atomic():
-            batch = model.objects.select_for_update().select_related(*related).get(pk=batch.pk)
+            # Only the batch row is locked: a related row may be absent (an outer join PostgreSQL cannot lock).
+            batch = (
+                model.objects.select_for_update(of=("self",))
+                .select_related(*related)
+                .get(pk=batch.pk)
+            )
             check_committable(batch)
             analysis = _run(analyse, batch)
             report = analysis.report
