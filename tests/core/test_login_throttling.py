@@ -7,6 +7,7 @@ import re
 import pytest
 from axes.models import AccessAttempt
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from wuye.core.models import AuditEntry
@@ -99,7 +100,7 @@ def test_an_administrator_sees_and_can_delete_lockouts_in_the_admin(client, stew
     admin.is_staff = admin.is_superuser = True
     admin.save()
     client.force_login(admin)
-    page = client.get("/admin/axes/accessattempt/")
+    page = client.get(reverse("admin:core_loginattempt_changelist"))
     assert page.status_code == 200 and "steward" in page.content.decode()
 
 

@@ -25,7 +25,7 @@ from wuye.core import xlsx
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Project, User
 from wuye.demo.bank_statements import ACCOUNT_NUMBER, statement_xlsx
-from wuye.dunning.enums import CaseState
+from wuye.dunning.enums import CaseClass, CaseState
 from wuye.dunning.models import ArrearsCase
 from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.models import PaymentLine
@@ -76,9 +76,10 @@ class BankDemo:
             name=f"{project.name}物业服务中心",
             bank="中国工商银行深圳分行",
         )
-        # 120 lines a month for the demo's 2,000 rooms, fewer for a small demo (tests).
+        # 120 lines a month for the demo's 2,000 rooms, fewer for a small demo (tests), so that the
+        # bank does not pay off most of a small demo's debtors.
         households = Account.objects.filter(project=project).count()
-        lines = min(LINES_PER_MONTH, max(20, households // 4))
+        lines = min(LINES_PER_MONTH, max(6, households // 12))
         for month, last_day in months:
             content = statement_xlsx(
                 project, month, lines, seed=self.rng.randrange(10**6), last_day=last_day
@@ -112,10 +113,12 @@ class BankDemo:
         )
         open_cases = list(
             ArrearsCase.objects.filter(project=project, state=CaseState.OPEN)
+            .exclude(case_class=CaseClass.C)  # nobody reaches them to sign an authorisation
             .order_by("-overdue_amount")
             .values_list("account_id", flat=True)[:200]
         )
-        debtors = rng.sample(open_cases, min(len(open_cases), 24))
+        # A fifth of the open cases at most: the rest keep the demo's every class and stage.
+        debtors = rng.sample(open_cases, min(len(open_cases) // 5, 24))
         chosen = list(dict.fromkeys([*paying, *debtors]))
         accounts = Account.objects.select_related("room", "payer").in_bulk(chosen)
         added = 0

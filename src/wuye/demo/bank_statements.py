@@ -17,6 +17,8 @@ from pypinyin import lazy_pinyin
 from wuye.billing.models import Account, Bill
 from wuye.core import xlsx
 from wuye.core.models import Project
+from wuye.dunning.enums import CaseClass, CaseState
+from wuye.dunning.models import ArrearsCase
 from wuye.ledger.selectors.outstanding import bill_outstanding
 
 ACCOUNT_NUMBER = "6222020200112233445"
@@ -72,7 +74,13 @@ def statement_rows(
     ):
         owed.setdefault(acc_id, []).append(Decimal(outstanding).quantize(Decimal("0.01")))
     names = Counter(a.payer.name for a in accounts)
-    debtors = [a for a in accounts if owed.get(a.pk)] or accounts
+    # Owners nobody can reach (class C) do not send money either: their cases stay for the demo.
+    unreachable = set(
+        ArrearsCase.objects.filter(
+            project=project, state=CaseState.OPEN, case_class=CaseClass.C
+        ).values_list("account_id", flat=True)
+    )
+    debtors = [a for a in accounts if owed.get(a.pk) and a.pk not in unreachable] or accounts
     balance = Decimal("50000.00")
     rows: list[list[object]] = []
     for n in range(lines):
