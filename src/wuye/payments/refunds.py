@@ -106,7 +106,7 @@ def refund_request(
 
 def refund_failed(refund_pk: int, message: str) -> OnlineRefund:
     with transaction.atomic():
-        refund = OnlineRefund.objects.select_for_update().get(pk=refund_pk)
+        refund = OnlineRefund.objects.select_for_update(of=("self",)).get(pk=refund_pk)
         if refund.status == RefundStatus.PROCESSING:
             refund.status = RefundStatus.FAILED
             refund.error = message[:200]
@@ -124,7 +124,7 @@ def refund_complete(refund_pk: int, *, refund_id: str = "") -> OnlineRefund:
     """The platform refunded: the ledger entry, once (under the refund's row lock)."""
     with transaction.atomic():
         refund = (
-            OnlineRefund.objects.select_for_update()
+            OnlineRefund.objects.select_for_update(of=("self",))
             .select_related("order__payment", "order__account", "requested_by", "approved_by")
             .get(pk=refund_pk)
         )
