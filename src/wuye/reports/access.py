@@ -65,10 +65,3 @@ def plan_projects(user: User) -> list[Project]:
 def sees_names(user: User, project_id: int) -> bool:
     """Payer names in full for the roles that contact owners; finance sees ``张*``."""
     return role_in(user, project_id) in ROLES_SEEING_PHONES
-
-
-def mask_name(name: str) -> str:
-    """``张三丰`` → ``张**``: enough to tell households apart on a report, not to identify a person."""
-    if not name:
-        return ""
-    return name[0] + "*" * max(1, len(name) - 1)

@@ -236,7 +236,8 @@ def filter_labels(access, f: dict, *, window: bool = True) -> list[tuple[str, st
 
 
 def _payer(user, row) -> str:
-    from wuye.reports.access import mask_name, sees_names
+    from wuye.core.masking import mask_name
+    from wuye.reports.access import sees_names
 
     return row.payer_name if sees_names(user, row.project_id) else mask_name(row.payer_name)
 
