@@ -110,3 +110,54 @@ def test_owner_pays_two_bills_from_the_notice_link(
     staff.screenshot(path=str(screenshot_dir / "owner_5_steward_list.png"), full_page=True)
     case.refresh_from_db()
     assert case.state == "closed"
+
+
+def test_owner_pays_ahead_a_year_from_a_phone(
+    browser, live_server, seeded, fake_platforms, screenshot_dir, project, make_user
+):
+    """预交: every open bill first, then twelve months at the project's 预交一年九五折, priced by the
+    server; the callback bills the months ahead and pays them all at once."""
+    from decimal import Decimal
+
+    from wuye.billing import fee_settings, pay_ahead
+    from wuye.billing.models import Bill
+    from wuye.owner import links
+
+    account = seeded
+    item = Bill.objects.filter(account=account).first().fee_item
+    fee_settings.fee_standard_add(
+        user=None, fee_item=item, unit_price="100.00", valid_from=datetime.date(2020, 1, 1)
+    )
+    pay_ahead.pay_ahead_rule_add(
+        user=None,
+        fee_item=item,
+        name="预交一年九五折",
+        min_months=12,
+        valid_from=datetime.date(2020, 1, 1),
+        approved_by=make_user("jingli", Role.PROJECT_MANAGER, project),
+        discount_rate="0.05",
+    )
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, user_agent=IPHONE, is_mobile=True, has_touch=True
+    ).new_page()
+    phone.goto(links.url_for(links.link_for(account)))
+    phone.click("#send-code")
+    sms = OutboxMessage.objects.filter(purpose=OutboxPurpose.CODE).latest("id")
+    phone.fill("input[name=code]", re.search(r"\d{6}", sms.body).group(0))
+    phone.click("#verify-code")
+    expect(phone.locator("#ahead-form")).to_be_visible()
+    phone.select_option("#ahead-months", "12")
+    phone.locator("#pay-ahead").scroll_into_view_if_needed()
+    phone.screenshot(path=str(screenshot_dir / "owner_ahead_1_choose.png"), full_page=True)
+    phone.click("#ahead-wechat")
+    expect(phone.locator("#order-amount")).to_have_text("¥1390.00")  # 250 owed + 12 × 95
+    expect(phone.locator("#order-ahead")).to_contain_text("预交 12 个月 ¥1140.00")
+    phone.screenshot(path=str(screenshot_dir / "owner_ahead_2_order.png"), full_page=True)
+    phone.click("#go-pay")
+    phone.click("#confirm-pay")
+    expect(phone.locator("#paid")).to_be_visible(timeout=15000)
+    phone.screenshot(path=str(screenshot_dir / "owner_ahead_3_paid.png"), full_page=True)
+    today = datetime.date.today().replace(day=1)
+    assert Bill.objects.filter(account=account, period_start__gte=today).count() == 12
+    payment = account.payments.get()
+    assert payment.amount == Decimal("1390.00")

@@ -243,3 +243,45 @@ def pay_ahead(
             },
         )
     return result
+
+
+class _QuoteOnly(Exception):
+    """Rolls back the bills a quote made (``pay_ahead_quote``)."""
+
+    def __init__(self, result: PayAheadResult):
+        super().__init__("quote")
+        self.result = result
+
+
+def pay_ahead_quote(
+    *,
+    account: Account,
+    fee_item: FeeItem,
+    months: int,
+    on_date: datetime.date | None = None,
+) -> PayAheadResult:
+    """What ``pay_ahead`` would bill and discount right now, without keeping anything: the very same
+    service runs inside a savepoint that is rolled back, so a quote cannot drift from what the
+    window (or a later online settlement) bills. The result's bills and adjustments are not saved;
+    read its ``billed``, ``discount``, ``amount_due`` and ``rule``. Refused exactly as ``pay_ahead``."""
+    try:
+        with transaction.atomic():
+            result = pay_ahead(
+                user=None, account=account, fee_item=fee_item, months=months, on_date=on_date
+            )
+            raise _QuoteOnly(result)
+    except _QuoteOnly as done:
+        return done.result
+
+
+def pay_ahead_items(project_id: int, on: datetime.date) -> list[FeeItem]:
+    """The active fee items of a project that may be paid ahead and have a pay-ahead rule in force on
+    ``on`` (what an owner may prepay online), in the project's order."""
+    rules = PayAheadRule.objects.filter(project_id=project_id, valid_from__lte=on).exclude(
+        valid_to__lt=on
+    )
+    return list(
+        FeeItem.objects.filter(
+            pk__in=rules.values("fee_item_id"), is_active=True, method__in=PAY_AHEAD_METHODS
+        ).order_by("sort", "id")
+    )

@@ -102,6 +102,9 @@ class BillsOut(Schema):
     max_prepay_months: int
     allow_skip: bool = Field(description="是否允许跳过较早的账单")
     pay_ahead_rules: list[str]
+    pay_ahead_choices: list[int] = Field(
+        description="可线上预交的月数（空 = 本项目没有适用于本户的预交优惠规则，不能线上预交）"
+    )
     bills: list[BillOut]
 
 
@@ -115,7 +118,9 @@ class OrderIn(Schema):
     up_to: str = Field("", description="缴到的月份 YYYY-MM（从最早的欠费开始）；留空 = 全部")
     bill_ids: list[int] | None = Field(None, description="仅在项目允许跳过时可逐笔选择")
     pay_ahead_months: int = Field(
-        0, description="同时预交的月数（不超过项目预收上限；支付模块开通线上预交前会被拒绝）"
+        0,
+        description="同时预交的月数（预交须同时缴清全部欠费：up_to 与 bill_ids 留空；"
+        "须有适用的预交优惠规则，且不超过项目预收上限；金额由服务器按窗口的预交规则计算）",
     )
     return_url: str = Field("", description="支付完成后平台跳回的地址（H5/手机网站支付）")
 
@@ -123,6 +128,8 @@ class OrderIn(Schema):
 class OrderOut(Schema):
     out_trade_no: str
     amount: Decimal
+    pay_ahead_months: int = 0
+    pay_ahead_amount: Decimal = Decimal("0.00")
     status: str = Field(description="open / paid / closed / expired / failed")
     pay_params: dict
     payment_id: int | None = None
@@ -143,6 +150,8 @@ def _order_out(order) -> OrderOut:
     return OrderOut(
         out_trade_no=order.out_trade_no,
         amount=order.amount,
+        pay_ahead_months=order.pay_ahead_months,
+        pay_ahead_amount=order.pay_ahead_amount,
         status=order.status,
         pay_params=order.pay_params or {},
         payment_id=payment_id,
@@ -193,6 +202,7 @@ def bills(request: HttpRequest):
         max_prepay_months=page.max_prepay_months,
         allow_skip=paying.allow_skip(link),
         pay_ahead_rules=page.pay_ahead_rules,
+        pay_ahead_choices=[m for m, _ in page.ahead_choices],
         bills=[BillOut(**line.__dict__) for line in page.bills],
     )
 
@@ -205,12 +215,8 @@ def order_create(request: HttpRequest, data: OrderIn):
     verified = links.is_verified(link, request.headers.get("X-Owner-Verified", ""))
     if not verified and (data.up_to or data.bill_ids or data.pay_ahead_months):
         raise ValidationFailed("未验证身份时只能缴清全部欠费", field="bill_ids")
+    # Pay-ahead needs every open bill with it (wuye.payments refuses a partial choice).
     bill_ids = selectors.chosen_bill_ids(link, up_to=data.up_to, bill_ids=data.bill_ids)
-    cap = (
-        selectors.owner_page(link, verified=True).max_prepay_months if data.pay_ahead_months else 0
-    )
-    if data.pay_ahead_months < 0 or data.pay_ahead_months > cap:
-        raise ValidationFailed("预交月数超过本项目的预收上限", field="pay_ahead_months")
     order = paying.order_create(
         link,
         bill_ids=bill_ids,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from wuye.billing.calc import cycle_months
 from wuye.billing.enums import BillKind
 from wuye.billing.models import Account, PayAheadRule
 from wuye.billing.selectors import billing_settings
@@ -21,6 +22,7 @@ from wuye.ledger.selectors.prepaid import prepaid_balance
 from wuye.ledger.selectors.receipts import period_text
 from wuye.ledger.selectors.window import unpaid_bills
 from wuye.owner.models import OwnerInvoiceRequest, OwnerLink
+from wuye.payments.ahead import ahead_items
 from wuye.registry.enums import DEAD_PHONE_MARKS
 from wuye.registry.models import Phone
 
@@ -58,6 +60,8 @@ class OwnerPage:
     prepaid_balance: Decimal = ZERO
     max_prepay_months: int = 0
     pay_ahead_rules: list[str] = field(default_factory=list)
+    # 预交 online: (months, label) the owner may choose; empty = no pay-ahead rule applies here
+    ahead_choices: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _lines(account: Account, on: datetime.date) -> list[BillLine]:
@@ -104,11 +108,39 @@ def owner_page(link: OwnerLink, *, verified: bool, on: datetime.date | None = No
         .select_related("fee_item")
         .order_by("min_months")
     )
+    rules = list(rules)
     for rule in rules:
-        gift = f"，赠送 {rule.free_months} 个月" if rule.free_months else ""
-        off = f"，优惠 {rule.discount_rate * 100:.0f}%" if rule.discount_rate else ""
-        page.pay_ahead_rules.append(f"{rule.fee_item.name}预交满 {rule.min_months} 个月{off}{gift}")
+        page.pay_ahead_rules.append(
+            f"{rule.fee_item.name}预交满 {rule.min_months} 个月{_offer(rule)}"
+        )
+    page.ahead_choices = _ahead_choices(account, rules, page.max_prepay_months, on)
     return page
+
+
+def _offer(rule: PayAheadRule) -> str:
+    gift = f"，赠送 {rule.free_months} 个月" if rule.free_months else ""
+    off = f"，优惠 {rule.discount_rate * 100:.0f}%" if rule.discount_rate else ""
+    return f"{off}{gift}"
+
+
+def _ahead_choices(
+    account: Account, rules: list[PayAheadRule], cap: int, on: datetime.date
+) -> list[tuple[int, str]]:
+    """Months an owner may prepay online (multiples of the longest billing cycle of the fee items
+    with a rule, up to the cap), each labelled with the best offer it reaches. The amount itself is
+    computed by the server when the order is made (``payments.ahead``)."""
+    items = {i.pk: i for i in ahead_items(account, on)}
+    rules = [r for r in rules if r.fee_item_id in items]
+    if not rules:
+        return []
+    step = max(cycle_months(i.cycle) for i in items.values())
+    choices = []
+    for months in range(step, cap + 1, step):
+        best = [r for r in rules if r.min_months <= months]
+        best.sort(key=lambda r: (r.min_months, r.discount_rate, r.free_months, r.pk))
+        label = f"{months} 个月" + (f"（{best[-1].name}{_offer(best[-1])}）" if best else "")
+        choices.append((months, label))
+    return choices
 
 
 def chosen_bill_ids(

@@ -142,8 +142,16 @@ def leave(request, link: OwnerLink, token: str):
 @_owner_view()
 def pay(request, link: OwnerLink, token: str):
     verified = is_verified(request, link)
+    ahead = request.POST.get("ahead", "")
     try:
-        if verified:
+        months: int | str = 0
+        if ahead and not verified:
+            raise ValidationFailed("请先通过短信验证码验证身份后再预交", field="pay_ahead_months")
+        if ahead:
+            # 预交: every open bill first (no skipping), then the months ahead.
+            months = ahead
+            bill_ids = selectors.chosen_bill_ids(link)
+        elif verified:
             ids = [int(i) for i in request.POST.getlist("bill") if i.isdigit()]
             bill_ids = selectors.chosen_bill_ids(
                 link, up_to=request.POST.get("up_to", ""), bill_ids=ids or None
@@ -154,6 +162,7 @@ def pay(request, link: OwnerLink, token: str):
         order = paying.order_create(
             link,
             bill_ids=bill_ids,
+            pay_ahead_months=months,
             channel=channel,
             scene=paying.scene_for(channel, request.headers.get("User-Agent", "")),
             client_ip=client_ip(request),
@@ -162,7 +171,7 @@ def pay(request, link: OwnerLink, token: str):
         )
     except ValidationFailed as exc:
         messages.error(request, exc.message)
-        return _back(token, "#pay")
+        return _back(token, "#pay-ahead" if ahead else "#pay")
     return redirect("owner:order", token, order.out_trade_no)
 
 

@@ -42,6 +42,7 @@ class IssueKind(models.TextChoices):
     LATE_PAYMENT = "late_payment", _("订单关闭后才收到支付")
     REFUND_FAILED = "refund_failed", _("退款失败")
     POSTING_FAILED = "posting_failed", _("入账失败")
+    AHEAD_CHANGED = "ahead_changed", _("预交金额已变化，款项转入预存款")
 
 
 class RefundStatus(models.TextChoices):

@@ -15,6 +15,9 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from wuye.billing.adjustments import bill_reverse
+from wuye.billing.enums import BillKind
+from wuye.billing.models import Bill
 from wuye.core.approvals import approver_check, four_eyes_check
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
@@ -139,6 +142,8 @@ def refund_complete(refund_pk: int, *, refund_id: str = "") -> OnlineRefund:
                 reason=reason,
                 approved_by=refund.approved_by,
             )
+            if order.pay_ahead_months:
+                _ahead_bills_reverse(refund, order, reason)
         else:
             refund.ledger_refund = prepaid_refund(
                 user=refund.requested_by,
@@ -160,6 +165,40 @@ def refund_complete(refund_pk: int, *, refund_id: str = "") -> OnlineRefund:
             changes={"amount": refund.amount, "refund_id": refund.refund_id},
         )
     return refund
+
+
+def _ahead_bills_reverse(refund: OnlineRefund, order: PaymentOrder, reason: str) -> None:
+    """A whole pay-ahead payment refunded: the months it billed ahead (with their discount) would
+    otherwise stay on the account as owed. They are reversed (冲红) when the refund's approver may
+    reverse bills (项目经理/公司管理员); otherwise finance are told to have them reversed."""
+    chosen = set(order.bills.values_list("bill_id", flat=True))
+    ahead_bills = [
+        b
+        for b in Bill.objects.filter(allocations__payment_id=order.payment_id, kind=BillKind.CHARGE)
+        .distinct()
+        .order_by("period_start", "pk")
+        if b.pk not in chosen
+    ]
+    if not ahead_bills:
+        return
+    try:
+        with transaction.atomic():
+            for bill in ahead_bills:
+                bill_reverse(
+                    user=refund.requested_by,
+                    bill=bill,
+                    reason=f"{reason}（预交账单随退款冲红）"[:200],
+                    approved_by=refund.approved_by,
+                )
+    except ValidationFailed as exc:
+        first, last = ahead_bills[0].period_start, ahead_bills[-1].period_end
+        issue_raise(
+            order,
+            IssueKind.REFUND_FAILED,
+            f"订单 {order.out_trade_no} 已全额退款，预交出账的 {len(ahead_bills)} 笔账单"
+            f"（{first:%Y-%m} 至 {last:%Y-%m}，含预交优惠）仍在账上：{exc.message}；"
+            "请项目经理在一户一档中冲红这些账单",
+        )
 
 
 def refund_notice_apply(channel: str, notice: Notice) -> str:

@@ -36,7 +36,7 @@ from wuye.core.scope import role_in
 from wuye.ledger.selectors.window import unpaid_bills
 from wuye.ledger.services.checks import COLLECTOR_ROLES
 from wuye.ledger.services.payments import payment_record
-from wuye.payments import refunds, selectors
+from wuye.payments import ahead, refunds, selectors
 from wuye.payments.channels.base import (
     BadNotification,
     ChannelError,
@@ -89,6 +89,20 @@ def _clean_channel(channel: str, scene: str, openid: str) -> tuple[str, str]:
     if scene == Scene.JSAPI and not (openid or "").strip():
         raise ValidationFailed("微信内支付需要付款人的 openid（公众号授权后取得）", field="openid")
     return channel, scene
+
+
+def _clean_months(value) -> int:
+    try:
+        months = int(value or 0)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(f"预交月数“{value}”无效", field="pay_ahead_months") from exc
+    if months < 0:
+        raise ValidationFailed("预交月数不能为负数", field="pay_ahead_months")
+    return months
+
+
+def _clean_ids(bill_ids) -> list[int]:
+    return _clean_bill_ids(bill_ids) if bill_ids else []
 
 
 def _clean_bill_ids(bill_ids) -> list[int]:
@@ -158,23 +172,39 @@ def order_create(
 
     Refused (``ValidationFailed`` naming the field): an unknown channel or scene, JSAPI without
     openid, no bills, a bill that is not an open bill of this account, an older open bill left out
-    (unless the project allows skipping), a zero amount, pay-ahead (not online yet), a platform
-    that refuses the order (the order is kept as failed, with the platform's message).
+    (unless the project allows skipping), a zero amount, a platform that refuses the order (the
+    order is kept as failed, with the platform's message).
+
+    ``pay_ahead_months`` (预交) adds that many months ahead under the project's pay-ahead rule, priced
+    by the window's own service (``payments.ahead``); it needs every open bill paid with it (no
+    skipping), a rule in force and at most the project's prepayment cap.
     """
     now = now or timezone.now()
+    today = timezone.localdate(now)
     channel, scene = _clean_channel(channel, scene, openid)
-    if pay_ahead_months:
-        raise ValidationFailed(
-            "线上预交暂未开通，请到物业服务中心办理预交", field="pay_ahead_months"
-        )
+    months = _clean_months(pay_ahead_months)
+    if months and scene == Scene.MICROPAY:
+        raise ValidationFailed("付款码收款不办理预交，请在收银台办理", field="pay_ahead_months")
     if scene != Scene.MICROPAY and not payment_settings(account.project_id).enabled:
         raise ValidationFailed(
             "本项目未开通线上缴费，请到物业服务中心缴费", code="payments.disabled", field="channel"
         )
-    chosen, principal, late_fee = order_quote(
-        account=account, bill_ids=bill_ids, on=timezone.localdate(now)
-    )
-    amount = money(principal + late_fee)
+    quote = None
+    if months:
+        open_ids = [b.pk for b in unpaid_bills(account, today)]
+        if set(_clean_ids(bill_ids)) != set(open_ids):
+            raise ValidationFailed(
+                "预交以后月份前须先缴清全部欠费（不能跳过未缴账单），请选择“全部缴清并预交”",
+                code="payments.ahead_open_bills",
+                field="bill_ids",
+            )
+        quote = ahead.ahead_quote(account=account, months=months, on=today)
+    if quote is not None and not bill_ids:
+        chosen, principal, late_fee = [], ZERO, ZERO
+    else:
+        chosen, principal, late_fee = order_quote(account=account, bill_ids=bill_ids, on=today)
+    ahead_amount = quote.amount if quote is not None else ZERO
+    amount = money(principal + late_fee + ahead_amount)
     if amount <= 0:
         raise ValidationFailed("所选账单无需缴费（金额为 0）", field="bill_ids")
     project = account.project
@@ -189,7 +219,11 @@ def order_create(
             amount=amount,
             principal=principal,
             late_fee=late_fee,
-            description=f"{project.name} {room.code} 物业费"[:60],
+            pay_ahead_months=months,
+            pay_ahead_amount=ahead_amount,
+            description=(
+                f"{project.name} {room.code} 物业费" + (f"（含预交{months}个月）" if months else "")
+            )[:60],
             expires_at=now + datetime.timedelta(minutes=order_minutes()),
             openid=(openid or "")[:128],
             client_ip=(client_ip or "")[:45],
@@ -215,6 +249,15 @@ def order_create(
                 "principal": principal,
                 "late_fee": late_fee,
                 "bills": [b.pk for b in chosen],
+                **(
+                    {
+                        "pay_ahead_months": months,
+                        "pay_ahead_amount": ahead_amount,
+                        "pay_ahead": quote.items,
+                    }
+                    if quote is not None
+                    else {}
+                ),
             },
         )
     if scene == Scene.MICROPAY:
@@ -341,13 +384,32 @@ def order_settle(
             )
         user = online_user_for(order.account.project)
         bill_ids = list(order.bills.values_list("bill_id", flat=True))
+        ahead_changed = False
+        if order.pay_ahead_months and amount == order.amount:
+            # 预交: the months ahead billed now by the window's service, at the quoted figure only.
+            made = ahead.ahead_bill(
+                user=user,
+                account=order.account,
+                months=order.pay_ahead_months,
+                on=day,
+                expected=order.pay_ahead_amount,
+            )
+            if made is None:
+                ahead_changed = True
+            else:
+                bill_ids += [b.pk for b in made]
         payment = None
         taken = False
         for attempt_day in dict.fromkeys([day, today]):
             try:
                 try:
                     payment = _post(
-                        order, user, amount, attempt_day, transaction_id, bill_ids=bill_ids
+                        order,
+                        user,
+                        amount,
+                        attempt_day,
+                        transaction_id,
+                        **({"bill_ids": bill_ids} if bill_ids else {"deposit_only": True}),
                     )
                 except ValidationFailed as exc:
                     if exc.code != "ledger.bill_already_paid":
@@ -376,6 +438,15 @@ def order_settle(
                 IssueKind.BILLS_TAKEN,
                 f"订单 {order.out_trade_no} 的账单在付款期间已在窗口缴清，{amount} 元中未用于账单的部分"
                 f"已转入 {order.account.room.code} 的预存款（收据 No.{payment.receipt_no:08d}）",
+            )
+        if ahead_changed:
+            issue_raise(
+                order,
+                IssueKind.AHEAD_CHANGED,
+                f"订单 {order.out_trade_no} 预交 {order.pay_ahead_months} 个月的金额在付款期间已变化"
+                f"（下单时 {order.pay_ahead_amount} 元），未预交出账；预交部分已转入 "
+                f"{order.account.room.code} 的预存款（收据 No.{payment.receipt_no:08d}），"
+                "请联系业主在窗口办理预交或退款",
             )
         order.payment = payment
         order.status = OrderStatus.PAID
