@@ -422,6 +422,16 @@ WUYE_PAYMENTS = {
         "public_key_file": os.environ.get("WUYE_WECHATPAY_PUBLIC_KEY_FILE", ""),
         "public_key_id": os.environ.get("WUYE_WECHATPAY_PUBLIC_KEY_ID", ""),
         "base_url": os.environ.get("WUYE_WECHATPAY_BASE_URL", "https://api.mch.weixin.qq.com"),
+        # JSAPI inside WeChat: the official account (AppID above) and its AppSecret, for the
+        # snsapi_base OAuth step that gives the payer's openid. Without a secret, H5 is used.
+        "app_secret": os.environ.get("WUYE_WECHAT_APP_SECRET", ""),
+        "app_secret_file": os.environ.get("WUYE_WECHAT_APP_SECRET_FILE", ""),
+        "oauth_url": os.environ.get(
+            "WUYE_WECHAT_OAUTH_URL", "https://open.weixin.qq.com/connect/oauth2/authorize"
+        ),
+        "sns_url": os.environ.get(
+            "WUYE_WECHAT_SNS_URL", "https://api.weixin.qq.com/sns/oauth2/access_token"
+        ),
     },
     "alipay": {
         "merchant_id": os.environ.get("WUYE_ALIPAY_APP_ID", ""),

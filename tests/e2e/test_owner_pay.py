@@ -161,3 +161,37 @@ def test_owner_pays_ahead_a_year_from_a_phone(
     assert Bill.objects.filter(account=account, period_start__gte=today).count() == 12
     payment = account.payments.get()
     assert payment.amount == Decimal("1390.00")
+
+
+IN_WECHAT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 MicroMessenger/8.0.50(0x1800322d) NetType/WIFI Language/zh_CN"
+)
+
+
+def test_owner_pays_inside_wechat_with_jsapi(
+    browser, live_server, seeded, fake_platforms, screenshot_dir
+):
+    """Inside WeChat: 微信支付 → the official account's OAuth step (the fake's authorize page sends
+    the payer straight back with a code) → JSAPI order with the payer's openid → the page calls
+    WeixinJSBridge getBrandWCPayRequest (the fake's stand-in) → paid, receipt, case closed."""
+    from wuye.owner import links
+    from wuye.payments.models import PaymentOrder
+
+    account = seeded
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, user_agent=IN_WECHAT, is_mobile=True, has_touch=True
+    ).new_page()
+    phone.goto(links.url_for(links.link_for(account)))
+    expect(phone.locator("#owed")).to_have_text("¥250.00")
+    phone.click("#pay-all-wechat")
+    expect(phone.locator("#jsapi-pay")).to_be_visible(timeout=15000)
+    order = PaymentOrder.objects.get()
+    assert order.scene == "jsapi" and order.openid == fake_platforms.payer_openid
+    phone.screenshot(path=str(screenshot_dir / "owner_wechat_1_jsapi.png"), full_page=True)
+    phone.click("#jsapi-pay")
+    expect(phone.locator("#paid")).to_be_visible(timeout=15000)
+    phone.screenshot(path=str(screenshot_dir / "owner_wechat_2_paid.png"), full_page=True)
+    order.refresh_from_db()
+    assert order.status == "paid" and order.payment.amount == 250
+    assert ArrearsCase.objects.get(account=account).state == "closed"

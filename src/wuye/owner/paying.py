@@ -7,6 +7,7 @@ from wuye.core.errors import ValidationFailed
 from wuye.owner.models import OwnerLink
 from wuye.payments import selectors as payment_selectors
 from wuye.payments import services as payment_services
+from wuye.payments.channels import wechat_oauth
 from wuye.payments.enums import Channel, OrderStatus
 
 CHANNELS = dict(Channel.choices)
@@ -17,14 +18,28 @@ def allow_skip(link: OwnerLink) -> bool:
     return payment_services.payment_settings(link.project_id).allow_skip_older
 
 
+def in_wechat(user_agent: str) -> bool:
+    """WeChat's own browser (公众号 pages, links opened in a chat): JSAPI, not H5, pays there."""
+    return "micromessenger" in (user_agent or "").lower()
+
+
+def jsapi_ready(channel: str, user_agent: str) -> bool:
+    """Whether paying with WeChat here goes through the official account's OAuth step and JSAPI:
+    inside WeChat, with an official account AppID and AppSecret configured (or the fake)."""
+    return channel == Channel.WECHAT and in_wechat(user_agent) and wechat_oauth.oauth_ready()
+
+
 def scene_for(channel: str, user_agent: str) -> str:
     """A phone browser pays on the platform's phone page (WeChat H5, Alipay wap); a desktop shows
-    a QR code (WeChat Native, Alipay precreate). Inside WeChat, JSAPI needs the payer's openid from
-    the official account's OAuth step, which this page does not do yet: it uses H5 there too."""
+    a QR code (WeChat Native, Alipay precreate). Inside WeChat, WeChat Pay is JSAPI with the payer's
+    openid (``jsapi_ready``: the page takes the OAuth step first); without an official account
+    configured it falls back to H5."""
     ua = (user_agent or "").lower()
     phone = any(word in ua for word in ("mobile", "android", "iphone", "micromessenger"))
     if channel == Channel.ALIPAY:
         return "wap" if phone else "qr"
+    if jsapi_ready(channel, user_agent):
+        return "jsapi"
     return "h5" if phone else "native"
 
 

@@ -11,6 +11,7 @@ owner_patterns = [
     path("<str:token>/verify/", views.verify, name="verify"),
     path("<str:token>/leave/", views.leave, name="leave"),
     path("<str:token>/pay/", views.pay, name="pay"),
+    path("<str:token>/wechat/", views.wechat_back, name="wechat_back"),
     path("<str:token>/orders/", views.orders, name="orders"),
     path("<str:token>/orders/<str:out_trade_no>/", views.order, name="order"),
     path("<str:token>/receipts/<int:payment_id>/", views.receipt, name="receipt"),

@@ -29,9 +29,11 @@ from wuye.core.scope import access_role, project_ids_for, role_in
 from wuye.ledger.pdf import receipt_pdf
 from wuye.ledger.selectors.receipts import receipt_data
 from wuye.ledger.selectors.window import account_of_room
-from wuye.owner import links, paying, selectors, services
+from wuye.owner import links, paying, selectors, services, wechat_state
 from wuye.owner.models import InvoiceStatus, OwnerInvoiceRequest, OwnerLink
 from wuye.owner.qr import qr_svg
+from wuye.payments.channels import wechat_oauth
+from wuye.payments.channels.base import ChannelError
 from wuye.registry.models import Room
 
 SESSION_KEY = "owner_verified"
@@ -159,12 +161,22 @@ def pay(request, link: OwnerLink, token: str):
         else:  # a forwarded link pays everything owed, nothing else
             bill_ids = selectors.chosen_bill_ids(link)
         channel = request.POST.get("channel", "")
+        user_agent = request.headers.get("User-Agent", "")
+        if paying.jsapi_ready(channel, user_agent):
+            # Inside WeChat: the official account's OAuth step first (the payer's openid), then
+            # the JSAPI order is made where WeChat sends the payer back (wechat_back).
+            state = wechat_state.state_make(
+                request.session, link, {"bills": bill_ids, "ahead": str(months or 0)}
+            )
+            back = request.build_absolute_uri(reverse("owner:wechat_back", args=[token]))
+            url = wechat_oauth.authorize_url(redirect_uri=back, state=state)
+            return render(request, "owner/wechat_oauth.html", {"url": url, "token": token})
         order = paying.order_create(
             link,
             bill_ids=bill_ids,
             pay_ahead_months=months,
             channel=channel,
-            scene=paying.scene_for(channel, request.headers.get("User-Agent", "")),
+            scene=paying.scene_for(channel, user_agent),
             client_ip=client_ip(request),
             # The platform sends the owner back to the order page (it polls until paid).
             return_url=request.build_absolute_uri(reverse("owner:orders", args=[token])),
@@ -172,6 +184,33 @@ def pay(request, link: OwnerLink, token: str):
     except ValidationFailed as exc:
         messages.error(request, exc.message)
         return _back(token, "#pay-ahead" if ahead else "#pay")
+    return redirect("owner:order", token, order.out_trade_no)
+
+
+@require_GET
+@_owner_view()
+def wechat_back(request, link: OwnerLink, token: str):
+    """Where WeChat sends the payer back from the OAuth step (``code`` and our ``state``): the state
+    is checked against this link and session, the code exchanged for the openid, and the JSAPI order
+    made for the choice the state stands for."""
+    try:
+        choice = wechat_state.state_check(request.session, link, request.GET.get("state", ""))
+        openid = wechat_oauth.openid_for(request.GET.get("code", ""))
+        order = paying.order_create(
+            link,
+            bill_ids=[int(i) for i in choice.get("bills", [])],
+            pay_ahead_months=choice.get("ahead", 0),
+            channel="wechat",
+            scene="jsapi",
+            openid=openid,
+            client_ip=client_ip(request),
+        )
+    except ChannelError as exc:
+        messages.error(request, str(exc))
+        return _back(token, "#pay")
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+        return _back(token, "#pay")
     return redirect("owner:order", token, order.out_trade_no)
 
 
@@ -192,20 +231,32 @@ def order(request, link: OwnerLink, token: str, out_trade_no: str):
     if found is None:
         raise Http404("没有这笔订单")
     params = found.pay_params or {}
-    go = params.get("pay_url") or params.get("h5_url") or params.get("pay_page") or ""
+    jsapi = params.get("jsapi") if found.scene == "jsapi" else None
+    go = (
+        ""
+        if jsapi
+        else params.get("pay_url") or params.get("h5_url") or params.get("pay_page") or ""
+    )
     code_url = params.get("code_url") or ""
-    return render(
+    # The local fake stands in for WeChat's built-in JS bridge with a script of its own.
+    bridge = wechat_oauth.fake_base_url() if jsapi and found.status == "open" else ""
+    response = render(
         request,
         "owner/order.html",
         {
             "token": token,
             "order": found,
             "go": go,
+            "jsapi": jsapi,
+            "bridge": f"{bridge}/jsbridge.js" if bridge else "",
             "qr": qr_svg(code_url) if code_url and not go else "",
             "verified": is_verified(request, link),
             "payment_id": getattr(found, "payment_id", None),
         },
     )
+    if bridge:
+        response._csp_update = {"script-src": [bridge], "connect-src": [bridge]}
+    return response
 
 
 @require_GET

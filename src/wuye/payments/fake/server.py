@@ -53,6 +53,8 @@ class FakeWechat:
         self.serial_no = "FAKE" + secrets.token_hex(8).upper()
         self.public_key_id = "PUB_KEY_ID_FAKE" + secrets.token_hex(6).upper()
         self.apiv3_key = secrets.token_hex(16)  # 32 characters
+        self.app_secret = secrets.token_hex(16)  # the official account's AppSecret
+        self.oauth_codes: dict[str, tuple[str, float]] = {}  # code → (openid, issued at)
         self.trades: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
         self.bills: dict[str, bytes] = {}
@@ -68,8 +70,58 @@ class FakeWechat:
             "public_key": self.platform.public_pem,
             "public_key_id": self.public_key_id,
             "base_url": base_url,
+            "app_secret": self.app_secret,
+            "oauth_url": f"{base_url}/connect/oauth2/authorize",
+            "sns_url": f"{base_url}/sns/oauth2/access_token",
             "fake": True,
         }
+
+    # --- the official account's OAuth (snsapi_base) and the JSAPI bridge ------------------------
+
+    def oauth_code(self, openid: str) -> str:
+        """A one-time code for ``openid`` (what WeChat appends to the redirect after 授权)."""
+        code = "fakecode" + secrets.token_hex(12)
+        with self.lock:
+            self.oauth_codes[code] = (openid, time.time())
+        return code
+
+    def oauth_exchange(self, query: dict) -> dict:
+        """sns/oauth2/access_token: the code (once, within 5 minutes) for the payer's openid."""
+        if query.get("appid") != self.appid:
+            return {"errcode": 40013, "errmsg": "invalid appid"}
+        if query.get("secret") != self.app_secret:
+            return {"errcode": 40125, "errmsg": "invalid appsecret"}
+        if query.get("grant_type") != "authorization_code":
+            return {"errcode": 40002, "errmsg": "invalid grant_type"}
+        with self.lock:
+            found = self.oauth_codes.pop(query.get("code", ""), None)
+        if found is None or time.time() - found[1] > 300:
+            return {"errcode": 40029, "errmsg": "invalid code"}
+        return {
+            "access_token": "fake-token-" + secrets.token_hex(8),
+            "expires_in": 7200,
+            "refresh_token": "fake-refresh-" + secrets.token_hex(8),
+            "openid": found[0],
+            "scope": "snsapi_base",
+        }
+
+    def jsapi_pay(self, params: dict) -> tuple[str, str | None]:
+        """What WeChat does on getBrandWCPayRequest: checks the merchant's paySign (SHA256withRSA
+        over appId, timeStamp, nonceStr, package, one per line) and the prepay id, then pays.
+        Returns (err_msg, out_trade_no)."""
+        text = "".join(
+            f"{params.get(k, '')}\n" for k in ("appId", "timeStamp", "nonceStr", "package")
+        )
+        if params.get("appId") != self.appid or params.get("signType") != "RSA":
+            return "get_brand_wcpay_request:fail", None
+        if not self.merchant.verify(text, params.get("paySign", "")):
+            return "get_brand_wcpay_request:fail", None
+        prepay = str(params.get("package", "")).removeprefix("prepay_id=")
+        trade = next((t for t in self.trades.values() if t.get("prepay_id") == prepay), None)
+        if trade is None or trade["state"] != "NOTPAY":
+            return "get_brand_wcpay_request:fail", None
+        self.pay(trade["out_trade_no"])
+        return "get_brand_wcpay_request:ok", trade["out_trade_no"]
 
     # --- signing as the platform ---------------------------------------------------------------
 
@@ -436,6 +488,32 @@ color:#fff;border:0;border-radius:6px}}.note{{color:#888;font-size:13px;margin-t
 <p class="note">本地模拟支付平台（测试用，不产生真实扣款）</p></body></html>"""
 
 
+# Served at /jsbridge.js: a stand-in for WeChat's built-in WeixinJSBridge, which the owner page loads
+# only when it talks to this fake. invoke('getBrandWCPayRequest', params, cb) posts the parameters
+# to the fake, which checks paySign as WeChat does, pays the prepay id and sends the signed callback.
+JS_BRIDGE = """(function () {
+  "use strict";
+  if (window.WeixinJSBridge) { return; }
+  window.WeixinJSBridge = {
+    invoke: function (name, params, callback) {
+      if (name !== "getBrandWCPayRequest") {
+        callback({ err_msg: name + ":fail" });
+        return;
+      }
+      fetch("__BASE__/jsapi/pay", {
+        method: "POST",
+        headers: { "Content-Type": "text/plain" },
+        body: JSON.stringify(params)
+      }).then(function (r) { return r.json(); })
+        .then(function (answer) { callback(answer); })
+        .catch(function () { callback({ err_msg: "get_brand_wcpay_request:fail" }); });
+    }
+  };
+  document.dispatchEvent(new Event("WeixinJSBridgeReady"));
+})();
+"""
+
+
 class FakePlatforms:
     """Both fakes behind one small HTTP server."""
 
@@ -443,6 +521,7 @@ class FakePlatforms:
         self.wechat = FakeWechat()
         self.alipay = FakeAlipay()
         self.auto_notify = auto_notify
+        self.payer_openid = "o-fake-" + secrets.token_hex(10)  # who "opens" the page in WeChat
         self.notify_log: list[tuple[str, int]] = []
         fake = self
 
@@ -559,7 +638,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._wx(200, {"code_url": page})
             if kind == "h5":
                 return self._wx(200, {"h5_url": page})
-            return self._wx(200, {"prepay_id": "wx" + secrets.token_hex(14)})
+            trade["prepay_id"] = "wx" + secrets.token_hex(14)
+            return self._wx(200, {"prepay_id": trade["prepay_id"]})
         if method == "GET" and path.startswith("/v3/pay/transactions/out-trade-no/"):
             no = path.rsplit("/", 1)[1]
             if query.get("mchid") != wx.mchid:
@@ -841,15 +921,67 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/alipay/bill/") and path.endswith(".zip"):
             day = datetime.date.fromisoformat(path.rsplit("/", 1)[1][:-4])
             return self._send(200, self.platforms.alipay.statement(day), "application/zip")
+        if path == "/connect/oauth2/authorize":
+            return self._oauth_authorize(query)
+        if path == "/sns/oauth2/access_token":
+            answer = self.platforms.wechat.oauth_exchange(query)
+            return self._send(200, json.dumps(answer), "application/json; charset=utf-8")
+        if path == "/jsbridge.js":
+            script = JS_BRIDGE.replace("__BASE__", self.platforms.base_url)
+            return self._send(200, script, "application/javascript; charset=utf-8")
         if path == "/health":
             return self._send(200, "ok", "text/plain")
         return self._send(404, "not found", "text/plain")
+
+    def _oauth_authorize(self, query: dict):
+        """open.weixin.qq.com/connect/oauth2/authorize with snsapi_base: silent, straight back to
+        ``redirect_uri`` with a code and the state."""
+        wx = self.platforms.wechat
+        back = query.get("redirect_uri", "")
+        if query.get("appid") != wx.appid or query.get("response_type") != "code":
+            return self._send(400, "appid 或 response_type 错误", "text/plain; charset=utf-8")
+        if query.get("scope") != "snsapi_base":
+            return self._send(400, "本模拟只支持 snsapi_base", "text/plain; charset=utf-8")
+        # WeChat sends back only to the account's registered domain (网页授权域名); here: local ones.
+        if urlsplit(back).hostname not in ("127.0.0.1", "localhost", "testserver"):
+            return self._send(400, "redirect_uri 域名未登记", "text/plain; charset=utf-8")
+        openid = self.platforms.payer_openid
+        code = wx.oauth_code(openid)
+        sep = "&" if "?" in back else "?"
+        target = f"{back}{sep}{urlencode({'code': code, 'state': query.get('state', '')})}"
+        self.send_response(302)
+        self.send_header("Location", target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return None
+
+    def _jsapi_pay(self, body: bytes):
+        """The JS bridge stand-in posts getBrandWCPayRequest's parameters here (cross-origin)."""
+        platforms = self.platforms
+        try:
+            params = json.loads(body.decode("utf-8") or "{}")
+        except ValueError:
+            params = {}
+        err_msg, no = platforms.wechat.jsapi_pay(params)
+        if no is not None:
+            trade = platforms.wechat.trades[no]
+            if trade.get("notify_url"):
+                headers, payload = platforms.wechat.pay_notification(no)
+                platforms.post(trade["notify_url"], headers, payload)
+        return self._send(
+            200,
+            json.dumps({"err_msg": err_msg}),
+            "application/json",
+            {"Access-Control-Allow-Origin": "*"},
+        )
 
     def do_POST(self):  # noqa: N802
         path = urlsplit(self.path).path
         body = self._body()
         if path.startswith("/v3/"):
             return self._wechat("POST", body)
+        if path == "/jsapi/pay":
+            return self._jsapi_pay(body)
         if path == "/gateway.do":
             params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
             params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
