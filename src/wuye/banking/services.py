@@ -54,6 +54,7 @@ from wuye.core.models import Membership, Project, User
 from wuye.core.money import ZERO, money, to_decimal
 from wuye.core.roles import Role
 from wuye.core.scope import actor_role, role_in
+from wuye.core.sql import update_rows
 from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.selectors.closing import day_is_closed
 from wuye.ledger.services.checks import APPROVER_ROLES
@@ -436,7 +437,7 @@ def _decide_and_post(
 
     def remember_decisions() -> None:
         # The matcher's view of each line, written in chunks (a crashed run resumes where it was).
-        StatementLine.objects.bulk_update(seen, ["decided", "score", "reasons", "suggestions"])
+        update_rows(seen, ["decided", "score", "reasons", "suggestions"])
         seen.clear()
 
     if post:
