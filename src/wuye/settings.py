@@ -421,6 +421,10 @@ WUYE_PAYMENTS = {
         "public_key": os.environ.get("WUYE_WECHATPAY_PUBLIC_KEY", ""),
         "public_key_file": os.environ.get("WUYE_WECHATPAY_PUBLIC_KEY_FILE", ""),
         "public_key_id": os.environ.get("WUYE_WECHATPAY_PUBLIC_KEY_ID", ""),
+        # How the platform's signatures are checked: public_key (微信支付公钥 + PUB_KEY_ID) or
+        # platform_cert (平台证书, downloaded into cert_dir). docs/operations/online-payment.md
+        "verify_mode": os.environ.get("WUYE_WECHATPAY_VERIFY_MODE", "public_key"),
+        "cert_dir": os.environ.get("WUYE_WECHATPAY_CERT_DIR", str(VAR_DIR / "wechatpay_certs")),
         "base_url": os.environ.get("WUYE_WECHATPAY_BASE_URL", "https://api.mch.weixin.qq.com"),
         # JSAPI inside WeChat: the official account (AppID above) and its AppSecret, for the
         # snsapi_base OAuth step that gives the payer's openid. Without a secret, H5 is used.

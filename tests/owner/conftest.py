@@ -77,6 +77,7 @@ def payments_fake(_fake_platforms, settings, tmp_path):
     fake = _fake_platforms
     fake.wechat.trades.clear()
     fake.alipay.trades.clear()
+    fake.wechat.mode = "public_key"  # test_verify_modes switches it for its own tests
     config = fake.config()
     settings.WUYE_PAYMENTS = {
         **settings.WUYE_PAYMENTS,

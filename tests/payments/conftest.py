@@ -28,6 +28,7 @@ def payments_fake(_fake_platforms, settings, tmp_path):
     fake.wechat.trades.clear()
     fake.wechat.refunds.clear()
     fake.alipay.trades.clear()
+    fake.wechat.mode = "public_key"  # test_verify_modes switches it for its own tests
     fake.notify_log.clear()
     fake.auto_notify = False
     config = fake.config()

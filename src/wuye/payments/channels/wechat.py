@@ -4,8 +4,17 @@ platform's public key (WECHATPAY2-SHA256-RSA2048) and decrypted (AEAD_AES_256_GC
 key); refunds; the trade bill (交易账单) of a day.
 
 The SDK is pointed at ``base_url`` (the real gateway, or the local fake) by setting its gateway.
-Signature checking uses the "微信支付公钥" mode (public key + its id), which WeChat Pay gives every
-merchant since 2024; no platform certificate download is needed.
+The platform's signatures are checked in one of WeChat Pay's two modes, chosen by settings only
+(``verify_mode``, env ``WUYE_WECHATPAY_VERIFY_MODE``):
+
+- ``public_key`` (default): the 微信支付公钥 and its ``PUB_KEY_ID_…``, which WeChat Pay gives every
+  merchant since 2024; a signature whose ``Wechatpay-Serial`` is that id is checked with that key.
+- ``platform_cert``: the 平台证书 of older merchants, kept in ``cert_dir`` (env
+  ``WUYE_WECHATPAY_CERT_DIR``); the SDK downloads them from ``/v3/certificates`` (encrypted with the
+  API v3 key) when the directory has none valid, or when a signature names a serial it does not
+  know, and checks each signature with the certificate of that serial.
+
+In both modes a signature by any other key or serial is refused (and nothing is posted).
 """
 
 from __future__ import annotations
@@ -32,9 +41,13 @@ from wuye.payments.channels.base import (
     RefundResult,
     StatementRow,
     fen,
+    payments_settings,
     read_secret,
     yuan,
 )
+
+PUBLIC_KEY, PLATFORM_CERT = "public_key", "platform_cert"
+VERIFY_MODES = (PUBLIC_KEY, PLATFORM_CERT)
 
 # A callback older than this is refused (WeChat Pay advises checking the timestamp against replay).
 MAX_CLOCK_SKEW = 300
@@ -54,6 +67,19 @@ _HEADERS = (
     "Wechatpay-Serial",
     "Wechatpay-Signature-Type",
 )
+
+
+def _stand_in_key(private_pem: str) -> str:
+    """The merchant's own public key in PEM: only to build the SDK client before switching it to
+    platform certificates (never used to check the platform's signatures)."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def _time(text: str | None) -> datetime.datetime | None:
@@ -78,26 +104,54 @@ class WechatChannel(BaseChannel):
 
     def __init__(self, config: dict):
         super().__init__(config)
+        mode = config.get("verify_mode") or PUBLIC_KEY
+        if mode not in VERIFY_MODES:
+            raise ChannelError(
+                f"微信支付验签模式“{mode}”无效，可选：{PUBLIC_KEY}（微信支付公钥）、"
+                f"{PLATFORM_CERT}（平台证书）"
+            )
+        private_key = read_secret(config.get("private_key", ""), config.get("private_key_file", ""))
+        if mode == PUBLIC_KEY:
+            public_key = read_secret(
+                config.get("public_key", ""), config.get("public_key_file", "")
+            )
+            public_key_id = config.get("public_key_id", "")
+            if not (public_key and public_key_id):
+                raise ChannelError(
+                    "微信支付公钥模式需要 WUYE_WECHATPAY_PUBLIC_KEY(_FILE) 和 WUYE_WECHATPAY_PUBLIC_KEY_ID"
+                )
+            cert_dir = None
+        else:
+            cert_dir = config.get("cert_dir") or payments_settings()["wechat"].get("cert_dir", "")
+            if not cert_dir:
+                raise ChannelError(
+                    "微信支付平台证书模式需要 WUYE_WECHATPAY_CERT_DIR（平台证书存放目录）"
+                )
+            # The SDK fetches certificates as it is built, from WeChat's own gateway; build it with a
+            # stand-in key first, point it at ``base_url``, then load/fetch the certificates there.
+            public_key, public_key_id = _stand_in_key(private_key), "stand-in"
         try:
             self.client = WeChatPay(
                 wechatpay_type=WeChatPayType.NATIVE,
                 mchid=config["merchant_id"],
-                private_key=read_secret(
-                    config.get("private_key", ""), config.get("private_key_file", "")
-                ),
+                private_key=private_key,
                 cert_serial_no=config["cert_serial_no"],
                 appid=config["app_id"],
                 apiv3_key=config["apiv3_key"],
                 notify_url=self.notify_url(),
-                public_key=read_secret(
-                    config.get("public_key", ""), config.get("public_key_file", "")
-                ),
-                public_key_id=config["public_key_id"],
+                cert_dir=cert_dir,
+                public_key=public_key,
+                public_key_id=public_key_id,
                 timeout=(5, 20),
             )
+            core = self.client._core
+            core._gate_way = config["base_url"].rstrip("/")
+            if mode == PLATFORM_CERT:
+                core._public_key = core._public_key_id = None
+                core._init_certificates()  # cert_dir, else GET /v3/certificates (API v3 key)
         except Exception as exc:  # noqa: BLE001 - the SDK raises bare Exceptions on bad keys
             raise ChannelError(f"微信支付商户配置有误：{exc}") from exc
-        self.client._core._gate_way = config["base_url"].rstrip("/")
+        self.verify_mode = mode
 
     def _call(self, what: str, fn, *args, **kwargs) -> tuple[int, object]:
         try:

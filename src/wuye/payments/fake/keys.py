@@ -4,10 +4,13 @@ PKCS#1 v1.5 — what WeChat Pay v3 and Alipay RSA2 use)."""
 from __future__ import annotations
 
 import base64
+import datetime
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
 
 
 class KeyPair:
@@ -47,3 +50,25 @@ class KeyPair:
         except (InvalidSignature, ValueError):
             return False
         return True
+
+
+def self_signed_certificate(pair: KeyPair, common_name: str, days: int = 365) -> x509.Certificate:
+    """A certificate for ``pair`` (the fake's 微信支付平台证书), valid from an hour ago."""
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Local fake (test only)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(pair.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .sign(pair.key, hashes.SHA256())
+    )

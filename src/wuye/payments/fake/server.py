@@ -28,9 +28,10 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from wuye.payments.fake.keys import KeyPair
+from wuye.payments.fake.keys import KeyPair, self_signed_certificate
 
 CST = datetime.timezone(datetime.timedelta(hours=8))
 FEE_RATE = Decimal("0.006")
@@ -44,10 +45,20 @@ def _fee(amount: Decimal) -> Decimal:
     return (amount * FEE_RATE).quantize(Decimal("0.01"))
 
 
+# WeChat Pay's two ways for a merchant to check the platform's signatures (WUYE_WECHATPAY_VERIFY_MODE):
+# 微信支付公钥 (a public key and its PUB_KEY_ID_…) or 平台证书 (certificates downloaded from
+# /v3/certificates, encrypted with the API v3 key, named by their serial number).
+PUBLIC_KEY, PLATFORM_CERT = "public_key", "platform_cert"
+
+
 class FakeWechat:
-    def __init__(self):
+    def __init__(self, mode: str = PUBLIC_KEY):
+        self.mode = mode
         self.merchant = KeyPair()  # the merchant's API key pair (商户 API 证书私钥)
         self.platform = KeyPair()  # 微信支付公钥
+        self.cert_key = KeyPair()  # the key of the 平台证书
+        self.certificate = self_signed_certificate(self.cert_key, "Tenpay.com Root CA (fake)")
+        self.cert_serial = format(self.certificate.serial_number, "X")
         self.mchid = "1900000109"
         self.appid = "wxfake0000000001"
         self.serial_no = "FAKE" + secrets.token_hex(8).upper()
@@ -67,8 +78,12 @@ class FakeWechat:
             "apiv3_key": self.apiv3_key,
             "cert_serial_no": self.serial_no,
             "private_key": self.merchant.private_pem,
-            "public_key": self.platform.public_pem,
-            "public_key_id": self.public_key_id,
+            **(
+                {"public_key": self.platform.public_pem, "public_key_id": self.public_key_id}
+                if self.mode == PUBLIC_KEY
+                else {"public_key": "", "public_key_id": ""}
+            ),
+            "verify_mode": self.mode,
             "base_url": base_url,
             "app_secret": self.app_secret,
             "oauth_url": f"{base_url}/connect/oauth2/authorize",
@@ -126,13 +141,35 @@ class FakeWechat:
     # --- signing as the platform ---------------------------------------------------------------
 
     def signed_headers(self, body: str) -> dict[str, str]:
+        """Signed as the platform signs in the merchant's mode: with the 微信支付公钥 (serial = its
+        PUB_KEY_ID_…) or with the 平台证书's key (serial = the certificate's serial number, hex)."""
         stamp, nonce = str(int(time.time())), secrets.token_hex(16)
+        key, serial = (
+            (self.platform, self.public_key_id)
+            if self.mode == PUBLIC_KEY
+            else (self.cert_key, self.cert_serial)
+        )
         return {
             "Wechatpay-Timestamp": stamp,
             "Wechatpay-Nonce": nonce,
-            "Wechatpay-Signature": self.platform.sign(f"{stamp}\n{nonce}\n{body}\n"),
-            "Wechatpay-Serial": self.public_key_id,
+            "Wechatpay-Signature": key.sign(f"{stamp}\n{nonce}\n{body}\n"),
+            "Wechatpay-Serial": serial,
             "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
+        }
+
+    def certificates(self) -> dict:
+        """GET /v3/certificates: the platform certificates, each encrypted with the API v3 key."""
+        pem = self.certificate.public_bytes(serialization.Encoding.PEM).decode()
+        encrypted = self.encrypt_text(pem, "certificate")
+        return {
+            "data": [
+                {
+                    "serial_no": self.cert_serial,
+                    "effective_time": self.certificate.not_valid_before_utc.isoformat(),
+                    "expire_time": self.certificate.not_valid_after_utc.isoformat(),
+                    "encrypt_certificate": encrypted,
+                }
+            ]
         }
 
     def check_authorization(self, method: str, path: str, body: str, header: str) -> bool:
@@ -148,9 +185,12 @@ class FakeWechat:
         return self.merchant.verify(text, parts.get("signature", ""))
 
     def encrypt(self, resource: dict, original_type: str) -> dict:
+        return self.encrypt_text(json.dumps(resource, ensure_ascii=False), original_type)
+
+    def encrypt_text(self, text: str, original_type: str) -> dict:
         nonce = secrets.token_hex(6)  # 12 characters, as the platform sends
         associated = original_type
-        plain = json.dumps(resource, ensure_ascii=False).encode()
+        plain = text.encode()
         cipher = AESGCM(self.apiv3_key.encode()).encrypt(nonce.encode(), plain, associated.encode())
         return {
             "algorithm": "AEAD_AES_256_GCM",
@@ -517,8 +557,15 @@ JS_BRIDGE = """(function () {
 class FakePlatforms:
     """Both fakes behind one small HTTP server."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, auto_notify: bool = True):
-        self.wechat = FakeWechat()
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        auto_notify: bool = True,
+        wechat_mode: str = PUBLIC_KEY,
+    ):
+        self.wechat = FakeWechat(wechat_mode)
         self.alipay = FakeAlipay()
         self.auto_notify = auto_notify
         self.payer_openid = "o-fake-" + secrets.token_hex(10)  # who "opens" the page in WeChat
@@ -700,6 +747,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "amount": refund["amount"],
                 },
             )
+        if method == "GET" and path == "/v3/certificates":
+            return self._wx(200, wx.certificates())
         if method == "GET" and path == "/v3/bill/tradebill":
             day = datetime.date.fromisoformat(query["bill_date"])
             content = wx.statement(day)

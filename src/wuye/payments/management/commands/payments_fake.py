@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=address.port or 8765)
 
     def handle(self, *args, port: int, **options):
-        fake = FakePlatforms("127.0.0.1", port)
+        # The fake signs in the mode the channels are set to check (微信支付公钥 or 平台证书).
+        mode = settings.WUYE_PAYMENTS["wechat"].get("verify_mode") or "public_key"
+        fake = FakePlatforms("127.0.0.1", port, wechat_mode=mode)
         fake.write_config(settings.WUYE_PAYMENTS["fake_config_file"])
         self.stdout.write(
             f"模拟支付平台已启动：{fake.base_url}（测试密钥写入 "
