@@ -1,12 +1,13 @@
 """The matcher: each signal alone and combined, splits, and every ambiguous shape kept out of the
 automatic path."""
 
+import gc
 from decimal import Decimal
 
 import pytest
 
 from tests.banking import factories as f
-from wuye.banking.matching import Incoming, ProjectIndex, decide, room_mentions
+from wuye.banking.matching import Incoming, ProjectIndex, decide, held_index, room_mentions
 from wuye.banking.models import PayerCard
 
 D = f.D
@@ -232,3 +233,12 @@ def test_overpayment_of_one_household_is_auto_confirmed_in_full(project, homes):
 
 def test_rooms_of_two_different_payers_in_one_remark_go_to_the_queue(project, homes):
     assert not run(project, "900.00", name="张三", remark="5-1-803 5-2-803").auto
+
+
+def test_the_index_held_for_a_statement_is_handed_back_to_the_collector(project, homes):
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), held_index(project.pk) as index:
+        assert index.project_id == project.pk
+        assert gc.get_freeze_count() > 0
+        raise RuntimeError("a statement that fails half-way")
+    assert gc.get_freeze_count() == 0
