@@ -150,9 +150,6 @@ if os.environ.get("WUYE_REPLICA_URL"):
     DATABASE_ROUTERS = ["wuye.core.db_router.ReplicaRouter"]
 WUYE_REPLICA_PIN_SECONDS = int(os.environ.get("WUYE_REPLICA_PIN_SECONDS", "15"))
 WUYE_REPLICA_STALE_SECONDS = int(os.environ.get("WUYE_REPLICA_STALE_SECONDS", "60"))
-# Read from the primary even inside the replica scope, until the reports' raw SQL reads through
-# wuye.core.db_router.read_connection() (the summaries' state must be read where the summaries are).
-WUYE_REPLICA_PRIMARY_APPS = ["reports"]
 
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"

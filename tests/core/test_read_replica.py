@@ -57,11 +57,13 @@ def test_code_that_asks_for_the_primary_gets_it_inside_the_scope(with_replica):
         assert read_alias() == "default"
 
 
-def test_the_report_summaries_state_is_read_where_the_raw_sql_reads(with_replica, settings):
-    settings.WUYE_REPLICA_PRIMARY_APPS = ["reports"]
+def test_the_report_summaries_state_is_read_where_the_raw_sql_reads(with_replica):
     with reads_from_replica():
-        assert router.db_for_read(SummaryState) == "default"
-        assert router.db_for_read(Project) == "replica"
+        assert router.db_for_read(SummaryState) == "replica"
+        assert read_alias() == "replica"
+        with on_primary():
+            assert router.db_for_read(SummaryState) == "default"
+            assert read_alias() == "default"
 
 
 @pytest.mark.django_db(transaction=True)

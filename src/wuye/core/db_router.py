@@ -8,13 +8,17 @@ replica only inside a "reads from the replica" scope — ``reads_from_replica()`
   ``WUYE_REPLICA_PIN_SECONDS`` (a signed cookie, ``PinToPrimaryMiddleware``), so the page after a
   payment or a contact reads what was just written; the non-safe request itself never reads the replica;
 - the primary is inside a transaction (what a transaction reads, it usually writes from);
-- the code asked for the primary (``on_primary()``).
+- the code asked for the primary (``on_primary()``: what writes, such as the report summaries'
+  catch-up, reads where it writes).
 
 Writes always go to the primary; migrations run only there. Without ``WUYE_REPLICA_URL`` there is no
 alias, the scope changes nothing and ``read_alias()`` is always ``default``.
 
-Raw SQL does not pass through a router: code that reads with a cursor and wants the replica uses
-``read_connection()`` (the connection of ``read_alias()``).
+Raw SQL does not pass through a router: code that reads with a cursor takes ``read_connection()`` (the
+connection of ``read_alias()``, so it follows the same rules). Several reads that must agree with each
+other (a summary's state and the summary) run inside ``read_snapshot()``: one transaction on that
+connection, REPEATABLE READ on PostgreSQL, so a replica replaying a change between two of them cannot
+make them disagree.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.core import signing
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 REPLICA = "replica"
 PIN_COOKIE = "wuye_primary"
@@ -35,6 +39,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 _scope: ContextVar[bool] = ContextVar("wuye_replica_scope", default=False)
 _pinned: ContextVar[bool] = ContextVar("wuye_replica_pinned", default=False)
+_snapshot: ContextVar[bool] = ContextVar("wuye_replica_snapshot", default=False)
 
 
 def replica_configured() -> bool:
@@ -43,12 +48,6 @@ def replica_configured() -> bool:
 
 def pin_seconds() -> int:
     return int(getattr(settings, "WUYE_REPLICA_PIN_SECONDS", 15))
-
-
-def primary_apps() -> frozenset[str]:
-    """Apps whose models are always read from the primary (``WUYE_REPLICA_PRIMARY_APPS``): the report
-    summaries' bookkeeping must be read where the reports' raw SQL reads the summaries themselves."""
-    return frozenset(getattr(settings, "WUYE_REPLICA_PRIMARY_APPS", ()))
 
 
 def read_alias() -> str:
@@ -61,8 +60,33 @@ def read_alias() -> str:
 
 
 def read_connection():
-    """The connection a raw-SQL read made now should use."""
+    """The connection a raw-SQL read made now should use (the one the router picks for an ORM read)."""
     return connections[read_alias()]
+
+
+def in_read_snapshot() -> bool:
+    return _snapshot.get()
+
+
+@contextlib.contextmanager
+def read_snapshot():
+    """Reads inside see one moment of the database ``read_alias()`` picks now: a read-only transaction
+    on it, REPEATABLE READ on PostgreSQL (also on a hot standby). Inside one already, or with a
+    transaction already open on that connection (its reads share it as they are), nothing more is
+    opened. Nothing inside may write: catch up first, then read (``wuye.reports.summary_refresh``)."""
+    if _snapshot.get():
+        yield
+        return
+    conn = read_connection()
+    if conn.in_atomic_block:
+        with _set(_snapshot, True):
+            yield
+        return
+    with transaction.atomic(using=conn.alias), _set(_snapshot, True):
+        if conn.vendor == "postgresql":
+            with conn.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 @contextlib.contextmanager
@@ -110,8 +134,6 @@ class ReplicaRouter:
     """Writes and migrations on the primary; reads on the replica only inside the scope."""
 
     def db_for_read(self, model, **hints):
-        if model is not None and model._meta.app_label in primary_apps():
-            return DEFAULT_DB_ALIAS
         return read_alias()
 
     def db_for_write(self, model, **hints):

@@ -23,11 +23,16 @@ so totals are exact to the fen on both. This module decides, per question, wheth
 (``summary_rates``, ``summary_arrears``) can answer exactly, or the live SQL (``live``) must; views,
 exports and figures call only this module. Both give the same
 answers (``python -m wuye report_summary_check`` proves it for the stored summaries).
+
+Each question that may use the summaries runs in ``summary_refresh.reading()`` (``@_one_snapshot``):
+caught up on the primary, then read in one snapshot where the router reads — the read replica on a
+report page (docs/operations/replica.md).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -37,7 +42,7 @@ from wuye.core.sorting import natural_key
 from wuye.dunning import promise_kept
 from wuye.dunning.enums import CaseClass, RefusalReason, Stage
 from wuye.dunning.models import ArrearsCase
-from wuye.reports import summary_arrears, summary_rates
+from wuye.reports import summary_arrears, summary_rates, summary_refresh
 from wuye.reports.answers import (
     NO_CLASS_LABEL,
     NO_REASON,
@@ -85,6 +90,20 @@ from wuye.reports.sql import (
 )
 
 
+def _one_snapshot(selector):
+    """Runs a report question in ``summary_refresh.reading()`` unless it is asked live (the live SQL
+    reads only the ledger: each statement is consistent by itself, and nothing is caught up)."""
+
+    @functools.wraps(selector)
+    def wrapped(*args, **kwargs):
+        if kwargs.get("live"):
+            return selector(*args, **kwargs)
+        with summary_refresh.reading():
+            return selector(*args, **kwargs)
+
+    return wrapped
+
+
 def collection_rates(
     scope: ReportScope,
     window: Window,
@@ -99,6 +118,7 @@ def collection_rates(
     return collection_rates_many(scope, window, as_of, {group_by: True}, live=live)[group_by]
 
 
+@_one_snapshot
 def collection_rates_many(
     scope: ReportScope,
     window: Window,
@@ -132,6 +152,7 @@ def collection_rates_many(
     return out
 
 
+@_one_snapshot
 def rate_trend(
     scope: ReportScope,
     months: int,
@@ -163,6 +184,7 @@ def rate_trend(
     return out
 
 
+@_one_snapshot
 def aging(
     scope: ReportScope,
     as_of: datetime.date,
@@ -259,6 +281,7 @@ def _account_details(account_ids: Sequence[int], as_of: datetime.date) -> dict[i
     return details
 
 
+@_one_snapshot
 def top_debtors(
     scope: ReportScope, as_of: datetime.date, limit: int = 50, *, live: bool = False
 ) -> list[DebtorRow]:
@@ -312,6 +335,7 @@ def _case_breakdown(
     return _fetch(sql, p)
 
 
+@_one_snapshot
 def arrears_by_class(
     scope: ReportScope, as_of: datetime.date, *, live: bool = False
 ) -> list[BreakdownRow]:
@@ -325,6 +349,7 @@ def arrears_by_class(
     return [rows[k] for k in order if k in rows]
 
 
+@_one_snapshot
 def arrears_by_reason(
     scope: ReportScope, as_of: datetime.date, *, live: bool = False
 ) -> list[BreakdownRow]:
@@ -439,6 +464,7 @@ def _behind_query(scope: ReportScope, q: Behind, live: bool) -> tuple[str, _Para
 BEHIND_ORDER = " ORDER BY fen DESC, oldest, acc"
 
 
+@_one_snapshot
 def behind_totals(
     scope: ReportScope, *, limit: int | None = None, live: bool = False, **question: Any
 ) -> tuple[int, Decimal]:
@@ -451,6 +477,7 @@ def behind_totals(
     return int(n), _fen_to_money(fen)
 
 
+@_one_snapshot
 def accounts_behind(
     scope: ReportScope,
     *,

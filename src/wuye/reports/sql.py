@@ -25,6 +25,7 @@ from django.db import connection
 from django.utils import timezone
 
 from wuye.billing.models import Account, Bill, BillAdjustment
+from wuye.core import db_router
 from wuye.core.money import ZERO, money
 from wuye.dunning.models import ArrearsCase, CollectionTeam, ContactRecord
 from wuye.ledger.models import Allocation, Payment, PaymentReversal
@@ -202,7 +203,9 @@ def _bills_where(where: str) -> str:
 
 
 def _fetch(sql: str, params: _Params) -> list[tuple]:
-    with connection.cursor() as cursor:
+    """Rows of a report query, read where the router reads (the replica for a report page, unless the
+    user has just written: docs/operations/replica.md)."""
+    with db_router.read_connection().cursor() as cursor:
         cursor.execute(sql, params.values)
         return cursor.fetchall()
 

@@ -6,18 +6,26 @@ A refresh reads the ledger rows above each table's watermark and the gaps below 
 lock and one REPEATABLE READ snapshot (docs/decisions/0004-report-summaries.md). ``catch_up`` is what a
 report calls first: it refreshes the few unread rows, or says the summaries cannot answer (never built,
 switched off, too far behind).
+
+With a read replica (docs/operations/replica.md) a report question runs in ``reading()``: the catch-up
+writes, so it runs on the primary first; then the summaries' states, the summaries and the ledger rows
+not summarised yet are all read in one snapshot of the database the router picks for reads, so a
+replica replaying a refresh between two of those reads cannot make a figure count a payment twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
 
+from wuye.core import db_router
 from wuye.reports.models import (
     RollupState,
     SummaryState,
@@ -258,17 +266,18 @@ def refresh(full: bool = False, *, new_day: bool = True) -> RefreshResult:
     from the open bills)."""
     started = time.monotonic()
     result = RefreshResult(full=full)
-    _lock()
-    try:
-        outermost = not connection.in_atomic_block
-        with transaction.atomic():
-            if _pg() and outermost:
-                # One snapshot for the whole refresh: the rows picked, the gaps found and the open
-                # bills recomputed all see the same committed rows.
-                _execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            _refresh(full, result, new_day)
-    finally:
-        _unlock()
+    with db_router.on_primary():  # it reads what it writes from
+        _lock()
+        try:
+            outermost = not connection.in_atomic_block
+            with transaction.atomic():
+                if _pg() and outermost:
+                    # One snapshot for the whole refresh: the rows picked, the gaps found and the
+                    # open bills recomputed all see the same committed rows.
+                    _execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                _refresh(full, result, new_day)
+        finally:
+            _unlock()
     result.seconds = time.monotonic() - started
     return result
 
@@ -410,16 +419,61 @@ def pending_rows(limit: int) -> int | None:
     return total
 
 
+# Inside ``reading()``: whether the summaries were caught up and can answer (None: not inside).
+_ready: ContextVar[bool | None] = ContextVar("wuye_summaries_ready", default=None)
+
+
+def _catch_up_limit(limit: int | None) -> int:
+    return limit if limit is not None else getattr(settings, "WUYE_REPORT_CATCH_UP_ROWS", 200_000)
+
+
+def _bring_up_to_date(limit: int) -> bool:
+    """On the primary: refreshes the few rows not summarised yet; False when the summaries cannot
+    answer (never built, or more than ``limit`` rows behind)."""
+    with db_router.on_primary():
+        pending = pending_rows(limit)
+        if pending is None or pending > limit:
+            return False
+        if pending or stewards_moved():
+            refresh(new_day=False)
+    return True
+
+
 def catch_up(limit: int | None = None) -> dict[str, SummaryState] | None:
     """The summary states after adding the few rows not read yet; None when the summaries cannot
     answer (switched off, never built, or more than ``limit`` rows behind: the refresh task will
-    catch up, meanwhile reports are live)."""
+    catch up, meanwhile reports are live).
+
+    Inside ``reading()`` the catching up is done already: this only reads the states, in the
+    snapshot the report reads — from a replica, after checking that the replica, too, is not far
+    behind (it replays the primary a little later)."""
     if not _enabled():
         return None
-    limit = limit if limit is not None else getattr(settings, "WUYE_REPORT_CATCH_UP_ROWS", 200_000)
-    pending = pending_rows(limit)
-    if pending is None or pending > limit:
+    limit = _catch_up_limit(limit)
+    ready = _ready.get()
+    if ready is None:
+        ready = _bring_up_to_date(limit)
+    if not ready:
         return None
-    if pending or stewards_moved():
-        refresh(new_day=False)
+    if db_router.read_alias() != DEFAULT_DB_ALIAS:
+        pending = pending_rows(limit)
+        if pending is None or pending > limit:
+            return None
     return _states()
+
+
+@contextlib.contextmanager
+def reading():
+    """What a report question runs in: the summaries caught up first, on the primary (it writes),
+    then every read inside in one snapshot of the database the router picks for reads
+    (``db_router.read_snapshot``). Nested, the outer one holds."""
+    if _ready.get() is not None:
+        yield
+        return
+    ready = _enabled() and _bring_up_to_date(_catch_up_limit(None))
+    token = _ready.set(ready)
+    try:
+        with db_router.read_snapshot():
+            yield
+    finally:
+        _ready.reset(token)

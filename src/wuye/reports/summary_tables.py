@@ -40,6 +40,7 @@ import datetime
 from django.conf import settings
 from django.db import connection
 
+from wuye.core import db_router
 from wuye.reports import sql as shared
 from wuye.reports.models import (
     AccountDebt,
@@ -105,13 +106,16 @@ def _month(column: str) -> str:
 
 
 def _execute(sql: str, params: dict | None = None) -> int:
+    """A statement that writes (the refresh): always on the primary."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params or {})
         return cursor.rowcount
 
 
 def _fetch(sql: str, params: dict | None = None) -> list[tuple]:
-    with connection.cursor() as cursor:
+    """Rows read where the router reads now: the replica inside a report's snapshot, the primary
+    inside the refresh (its transaction, and ``on_primary``)."""
+    with db_router.read_connection().cursor() as cursor:
         cursor.execute(sql, params or {})
         return cursor.fetchall()
 
