@@ -46,19 +46,13 @@ import argparse
 import datetime
 import io
 import os
-import platform
 import random
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-from _benchdb import drop_postgres_database, postgres_url, recreate_postgres_database  # noqa: E402
+from _benchdb import DUMMY, analyze, line, load_average, setup
 
 TARGET_S = 20.0
 RECALL_GOAL = 0.90
@@ -86,10 +80,6 @@ FORMS = [
     "{fb}－{fu}－{fr}",
     "物业费{b}栋{u}单元{r}",
 ]
-
-
-def line(label: str, text: str) -> None:
-    print(f"{label:<34} {text}", flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -319,19 +309,9 @@ def statement_bytes(rows) -> bytes:
 
 def main() -> int:
     args = parse_args()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
-    os.environ["WUYE_TASKS_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
     os.environ.setdefault("WUYE_IMPORT_MAX_ROWS", str(max(50_000, args.lines + 100)))
-    var_dir = tempfile.mkdtemp(prefix="wuye-bench-bank-")
-    os.environ["WUYE_VAR_DIR"] = var_dir
-    pg_url = postgres_url()
-    pg_name = recreate_postgres_database(pg_url) if pg_url else None
-
-    import django
-
-    django.setup()
+    bench = setup("bank", keep=args.keep, tasks=DUMMY, tasks_fixed=True)
     from django.core.management import call_command
-    from django.db import connection
 
     from wuye.banking import matching, services, statements
     from wuye.banking.models import ClaimPart, StatementLine
@@ -344,26 +324,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     failures: list[str] = []
     try:
-        call_command("migrate", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT sqlite_version()"
-                if connection.vendor == "sqlite"
-                else "SHOW server_version"
-            )
-            db_version = cursor.fetchone()[0]
-        line(
-            "database",
-            f"{connection.vendor} {db_version} ({pg_name or Path(var_dir) / 'wuye.sqlite3'})",
-        )
-        line(
-            "machine",
-            f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}",
-        )
-        line(
-            "load average",
-            "{:.2f} {:.2f} {:.2f} (1, 5, 15 min) at the start".format(*os.getloadavg()),
-        )
+        bench.migrate()
         started = time.perf_counter()
         call_command("demo_data", rooms=args.rooms, seed=args.seed, months=0, stdout=io.StringIO())
         project = Project.objects.order_by("id").first()
@@ -378,8 +339,7 @@ def main() -> int:
         Membership.objects.create(user=finance, project=project, role=Role.FINANCE)
         rows, answers = generate(project, accounts, args.lines, rng)
         content = statement_bytes(rows)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
+        analyze()
         line(
             "statement",
             f"lines={len(rows)} bytes={len(content):,} kinds={dict(Counter(k for k, _ in answers))}",
@@ -500,10 +460,7 @@ def main() -> int:
             f"per plain payment_record (ratio {per_auto / plain_each if plain_each else 0:.2f}) and "
             f"{batch_each * 1000:.1f} ms per batch payment (ratio {per_auto / batch_each if batch_each else 0:.2f})",
         )
-        line(
-            "load average",
-            "{:.2f} {:.2f} {:.2f} (1, 5, 15 min) after the pipeline".format(*os.getloadavg()),
-        )
+        load_average("after the pipeline")
 
         # Quality: compare each line's outcome with its known answer.
         by_serial = {f"B{n:08d}": answer for n, answer in enumerate(answers)}
@@ -567,13 +524,7 @@ def main() -> int:
         if result2.count("auto"):
             failures.append("second run posted")
     finally:
-        connection.close()
-        if pg_name and not args.keep:
-            drop_postgres_database(pg_url, pg_name)
-        if not args.keep:
-            shutil.rmtree(var_dir, ignore_errors=True)
-        else:
-            line("kept", pg_name or var_dir)
+        bench.finish()
     if failures:
         line("FAILED", ", ".join(failures))
         return 1

@@ -35,25 +35,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import io
-import os
-import platform
-import shutil
 import sys
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-from _benchdb import drop_postgres_database, postgres_url, recreate_postgres_database  # noqa: E402
+from _benchdb import DUMMY, analyze, line, setup
 
 TARGET_S = 30.0
 RATIO_GOAL = 0.5
-
-
-def line(label: str, text: str) -> None:
-    print(f"{label:<28} {text}", flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -224,17 +213,8 @@ def raw_insert(run, how: str, year: int) -> float:
 def main() -> int:
     """Returns the exit status: 1 when a ratio is below its goal."""
     args = parse_args()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
     # Tasks are queued, not run inside the timed commit (run_follow_up_tasks runs them afterwards).
-    os.environ["WUYE_TASKS_BACKEND"] = "django_tasks.backends.dummy.DummyBackend"
-    var_dir = tempfile.mkdtemp(prefix="wuye-bench-billing-")
-    os.environ["WUYE_VAR_DIR"] = var_dir
-    pg_url = postgres_url()
-    pg_name = recreate_postgres_database(pg_url) if pg_url else None
-
-    import django
-
-    django.setup()
+    bench = setup("billing", keep=args.keep, tasks=DUMMY, tasks_fixed=True, width=28)
     from django.core.management import call_command
     from django.db import connection
 
@@ -243,22 +223,7 @@ def main() -> int:
 
     below_goal: list[str] = []
     try:
-        call_command("migrate", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT sqlite_version()"
-                if connection.vendor == "sqlite"
-                else "SHOW server_version"
-            )
-            db_version = cursor.fetchone()[0]
-        line(
-            "database",
-            f"{connection.vendor} {db_version} ({pg_name or Path(var_dir) / 'wuye.sqlite3'})",
-        )
-        line(
-            "machine",
-            f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}",
-        )
+        bench.migrate()
 
         started = time.perf_counter()
         # Registry only: the benchmark makes its own fee items and months.
@@ -271,12 +236,7 @@ def main() -> int:
             f"seconds={time.perf_counter() - started:.1f}",
         )
         make_fee_items(project)
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE")
+        analyze()
 
         month1 = datetime.date(2026, 11, 1)
         month2 = datetime.date(2026, 12, 1)
@@ -299,13 +259,7 @@ def main() -> int:
             if ratio < RATIO_GOAL:
                 below_goal.append(f"{how} {ratio:.2f}")
     finally:
-        connection.close()
-        if args.keep:
-            line("kept", pg_name or var_dir)
-        else:
-            if pg_url and pg_name:
-                drop_postgres_database(pg_url, pg_name)
-            shutil.rmtree(var_dir, ignore_errors=True)
+        bench.finish()
     if below_goal:
         line("FAILED", f"ratio below the goal of {RATIO_GOAL}: {', '.join(below_goal)}")
         return 1

@@ -25,27 +25,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import io
-import os
-import platform
 import random
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from _benchdb import (  # noqa: E402
-    drop_postgres_database,
-    postgres_url,
-    recreate_postgres_database,
-)
-from bench_ledger import line, month  # noqa: E402
+from _benchdb import analyze, line, setup
+from bench_ledger import month
 
 FULL_TARGET_S = 60.0
 ONE_TARGET_MS = 50.0
@@ -266,18 +252,8 @@ def build(project, staff, months: int, rng: random.Random) -> list[int]:
 
 def main() -> None:
     args = parse_args()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
-    os.environ.setdefault("WUYE_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
-    var_dir = tempfile.mkdtemp(prefix="wuye-bench-credit-")
-    os.environ["WUYE_VAR_DIR"] = var_dir
-    pg_url = postgres_url()
-    pg_name = recreate_postgres_database(pg_url) if pg_url else None
-
-    import django
-
-    django.setup()
+    bench = setup("credit", keep=args.keep)
     from django.core.management import call_command
-    from django.db import connection
     from django.test.utils import override_settings
 
     from wuye.core.models import Membership, Project, User
@@ -288,9 +264,7 @@ def main() -> None:
 
     rng = random.Random(args.seed)
     try:
-        call_command("migrate", verbosity=0)
-        line("database", f"{connection.vendor} ({pg_name or Path(var_dir) / 'wuye.sqlite3'})")
-        line("machine", f"Python {platform.python_version()}, {os.cpu_count()} CPUs")
+        bench.migrate()
         started = time.perf_counter()
         call_command("demo_data", rooms=args.rooms, seed=args.seed, months=0, stdout=io.StringIO())
         project = Project.objects.order_by("id").first()
@@ -298,8 +272,7 @@ def main() -> None:
         staff = User.objects.create_user(username="bench_cashier", password="x" * 12)
         Membership.objects.create(user=staff, project=project, role=Role.SUPERVISOR)
         overdue = build(project, staff, args.months, rng)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
+        analyze()
 
         # (a) the whole project, twice (the first run also seeds the default segments and inserts;
         # the second updates every row, as the nightly task does).
@@ -336,13 +309,7 @@ def main() -> None:
         )
         line("credit files", str(CreditFile.objects.filter(project=project).count()))
     finally:
-        connection.close()
-        if pg_name and not args.keep:
-            drop_postgres_database(pg_url, pg_name)
-        if args.keep:
-            print(f"kept: {pg_name or var_dir}")
-        else:
-            shutil.rmtree(var_dir, ignore_errors=True)
+        bench.finish()
 
 
 if __name__ == "__main__":

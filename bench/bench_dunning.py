@@ -23,28 +23,15 @@ from __future__ import annotations
 import argparse
 import datetime
 import io
-import os
-import platform
 import random
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from bench_ledger import (  # noqa: E402
+from _benchdb import analyze, line, setup
+from bench_ledger import (
     bill_row,
-    drop_postgres_database,
-    line,
     month,
-    postgres_url,
-    recreate_postgres_database,
 )
 
 RUN_TARGET_S = 30.0
@@ -138,19 +125,9 @@ def build(project, steward, months: int, arrears: float, rng: random.Random) -> 
 
 def main() -> None:
     args = parse_args()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
-    os.environ.setdefault("WUYE_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
-    var_dir = tempfile.mkdtemp(prefix="wuye-bench-dunning-")
-    os.environ["WUYE_VAR_DIR"] = var_dir
-    pg_url = postgres_url()
-    pg_name = recreate_postgres_database(pg_url) if pg_url else None
-
-    import django
-
-    django.setup()
+    bench = setup("dunning", keep=args.keep)
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
@@ -161,9 +138,7 @@ def main() -> None:
 
     rng = random.Random(args.seed)
     try:
-        call_command("migrate", verbosity=0)
-        line("database", f"{connection.vendor} ({pg_name or Path(var_dir) / 'wuye.sqlite3'})")
-        line("machine", f"Python {platform.python_version()}, {os.cpu_count()} CPUs")
+        bench.migrate()
         started = time.perf_counter()
         call_command("demo_data", rooms=args.rooms, seed=args.seed, months=0, stdout=io.StringIO())
         project = Project.objects.order_by("id").first()
@@ -171,8 +146,7 @@ def main() -> None:
         steward = User.objects.create_user(username="bench_steward", password="x" * 12)
         Membership.objects.create(user=steward, project=project, role=Role.STEWARD)
         build(project, steward, args.months, args.arrears, rng)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
+        analyze()
 
         today = timezone.localdate()
         for label, day in (
@@ -219,13 +193,7 @@ def main() -> None:
             f"(target: < {PAGE_TARGET_MS:.0f} ms) {verdict}",
         )
     finally:
-        connection.close()
-        if not args.keep:
-            if pg_name:
-                drop_postgres_database(pg_url, pg_name)
-            shutil.rmtree(var_dir, ignore_errors=True)
-        else:
-            print(f"kept: {pg_name or var_dir}")
+        bench.finish()
 
 
 if __name__ == "__main__":

@@ -39,29 +39,18 @@ from __future__ import annotations
 import argparse
 import datetime
 import io
-import os
-import platform
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-from _benchdb import drop_postgres_database, postgres_url, recreate_postgres_database  # noqa: E402
+from _benchdb import analyze, line, load_average, setup
 
 PAYMENT_TARGET_S = 1.0
 BATCH_TARGET_MS = 2.0
 WINDOW_TARGET_MS = 200.0
 D = datetime.date
-
-
-def line(label: str, text: str) -> None:
-    print(f"{label:<34} {text}", flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -255,18 +244,8 @@ def timed(call, repeat: int):
 
 def main() -> int:
     args = parse_args()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
-    os.environ.setdefault("WUYE_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
-    var_dir = tempfile.mkdtemp(prefix="wuye-bench-ledger-")
-    os.environ["WUYE_VAR_DIR"] = var_dir
-    pg_url = postgres_url()
-    pg_name = recreate_postgres_database(pg_url) if pg_url else None
-
-    import django
-
-    django.setup()
+    bench = setup("ledger", keep=args.keep)
     from django.core.management import call_command
-    from django.db import connection
     from django.utils import timezone
 
     from wuye.billing.models import Bill
@@ -282,23 +261,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     failures: list[str] = []
     try:
-        call_command("migrate", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT sqlite_version()"
-                if connection.vendor == "sqlite"
-                else "SHOW server_version"
-            )
-            db_version = cursor.fetchone()[0]
-        line(
-            "database",
-            f"{connection.vendor} {db_version} ({pg_name or Path(var_dir) / 'wuye.sqlite3'})",
-        )
-        line(
-            "machine",
-            f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}",
-        )
-        line("load average", "{:.2f} {:.2f} {:.2f} (1, 5, 15 min)".format(*os.getloadavg()))
+        bench.migrate()
         started = time.perf_counter()
         call_command("demo_data", rooms=args.rooms, seed=args.seed, months=0, stdout=io.StringIO())
         project = Project.objects.order_by("id").first()
@@ -306,8 +269,7 @@ def main() -> int:
         cashier = User.objects.create_user(username="bench_cashier", password="x" * 12)
         Membership.objects.create(user=cashier, project=project, role=Role.CASHIER)
         a1, a2, b, _item = build(project, cashier, 3, rng)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
+        analyze()
 
         # (a) one payment across 1,000 open bills.
         today = timezone.localdate()
@@ -428,18 +390,9 @@ def main() -> int:
             print("   ", problem)
         if problems:
             failures.append("invariants")
-        line(
-            "load average",
-            "{:.2f} {:.2f} {:.2f} (1, 5, 15 min) at the end".format(*os.getloadavg()),
-        )
+        load_average("at the end")
     finally:
-        connection.close()
-        if args.keep:
-            line("kept", pg_name or var_dir)
-        else:
-            if pg_url and pg_name:
-                drop_postgres_database(pg_url, pg_name)
-            shutil.rmtree(var_dir, ignore_errors=True)
+        bench.finish()
     if failures:
         line("FAILED", ", ".join(failures))
         return 1

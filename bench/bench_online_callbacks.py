@@ -28,25 +28,15 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import random
-import shutil
 import sys
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-from _benchdb import drop_postgres_database, postgres_url, recreate_postgres_database  # noqa: E402
+from _benchdb import IMMEDIATE, line, setup
 
 TARGET_S = 60.0
 BATCH = 100  # callbacks signed just before they are sent: the 5-minute freshness check holds
-
-
-def line(label: str, text: str) -> None:
-    print(f"{label:<40} {text}", flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -164,26 +154,16 @@ def _queued() -> str:
 
 def main() -> int:
     args = parse_args()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
+    os.environ["WUYE_ALLOWED_HOSTS"] = "127.0.0.1,testserver"
     # As deployed: tasks go to the ORM queue (the thank-you SMS after a payment is queued for the
     # worker, not sent inside the platform's request); --inline-tasks runs them inside it instead.
-    os.environ.setdefault(
-        "WUYE_TASKS_BACKEND",
-        "django_tasks.backends.immediate.ImmediateBackend"
-        if args.inline_tasks
-        else "django_tasks_db.DatabaseBackend",
+    bench = setup(
+        "online",
+        keep=args.keep,
+        tasks=IMMEDIATE if args.inline_tasks else "django_tasks_db.DatabaseBackend",
+        width=40,
     )
-    var_dir = tempfile.mkdtemp(prefix="wuye-bench-online-")
-    os.environ["WUYE_VAR_DIR"] = var_dir
-    os.environ["WUYE_ALLOWED_HOSTS"] = "127.0.0.1,testserver"
-    pg_url = postgres_url()
-    pg_name = recreate_postgres_database(pg_url) if pg_url else None
-
-    import django
-
-    django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
 
@@ -196,16 +176,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     failures: list[str] = []
     try:
-        call_command("migrate", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT sqlite_version()"
-                if connection.vendor == "sqlite"
-                else "SHOW server_version"
-            )
-            version = cursor.fetchone()[0]
-        line("database", f"{connection.vendor} {version} ({pg_name or var_dir})")
-        line("machine", f"Python {platform.python_version()}, {os.cpu_count()} CPUs")
+        bench.migrate()
         started = time.perf_counter()
         project, orders, plain = build(args.orders)
         line(
@@ -290,11 +261,7 @@ def main() -> int:
         if connection.vendor == "postgresql" and timed >= TARGET_S:
             failures.append(f"{timed:.1f} s above the {TARGET_S:.0f} s target")
     finally:
-        connection.close()
-        if not args.keep:
-            if pg_name:
-                drop_postgres_database(pg_url, pg_name)
-            shutil.rmtree(var_dir, ignore_errors=True)
+        bench.finish()
     for failure in failures:
         print(f"MISS: {failure}", file=sys.stderr)
     return 1 if failures else 0

@@ -19,25 +19,17 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import platform
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
+from _benchdb import analyze, line, p95, setup
 from bench_ledger import (
     build,
-    drop_postgres_database,
-    line,
     pay_history,
-    postgres_url,
-    recreate_postgres_database,
 )
-from bench_window import p95, timed_requests
+from bench_window import timed_requests
 
 TARGET_MS = 200.0
 MAX_QUERIES = 30
@@ -56,19 +48,9 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
-    os.environ.setdefault("WUYE_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
-    var_dir = tempfile.mkdtemp(prefix="wuye-bench-owner-")
-    os.environ["WUYE_VAR_DIR"] = var_dir
-    pg_url = postgres_url()
-    pg_name = recreate_postgres_database(pg_url) if pg_url else None
-
-    import django
-
-    django.setup()
+    bench = setup("owner", keep=args.keep)
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
 
     from wuye.core.models import Membership, Project, User
@@ -80,9 +62,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     misses = []
     try:
-        call_command("migrate", verbosity=0)
-        line("database", f"{connection.vendor} ({pg_name or Path(var_dir) / 'wuye.sqlite3'})")
-        line("machine", f"Python {platform.python_version()}, {os.cpu_count()} CPUs")
+        bench.migrate()
         started = time.perf_counter()
         call_command("demo_data", rooms=args.rooms, seed=args.seed, stdout=io.StringIO())
         project = Project.objects.order_by("id").first()
@@ -92,8 +72,7 @@ def main() -> int:
         _a, _a2, b, _item = build(project, cashier, 3, rng)
         history_s, paid = pay_history(cashier, b)
         line("household B", f"120 monthly bills, {paid} paid one by one ({history_s:.1f} s)")
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
+        analyze()
 
         link = links.link_for(b)
         url = f"/o/{links.token_for(link)}/"
@@ -121,13 +100,7 @@ def main() -> int:
             if not ok:
                 misses.append(label)
     finally:
-        connection.close()
-        if args.keep:
-            line("kept", pg_name or var_dir)
-        else:
-            if pg_url and pg_name:
-                drop_postgres_database(pg_url, pg_name)
-            shutil.rmtree(var_dir, ignore_errors=True)
+        bench.finish()
     if misses:
         print("MISSED:", ", ".join(misses))
         return 1

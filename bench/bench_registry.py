@@ -13,27 +13,16 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import platform
 import random
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-from _benchdb import drop_postgres_database, postgres_url, recreate_postgres_database  # noqa: E402
+from _benchdb import line, percentile, setup
 
 LOAD_TARGET_S = 60.0
 SEARCH_TARGET_MS = 50.0
-
-
-def line(label: str, text: str) -> None:
-    print(f"{label:<30} {text}", flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -130,11 +119,6 @@ def typed(kind: str, rng: random.Random, person, room, phones: list[str]) -> str
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def time_search(
@@ -293,15 +277,7 @@ def main() -> None:
     args = parse_args()
     if args.queries < 500:
         sys.exit("--queries must be at least 500")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
-    var_dir = tempfile.mkdtemp(prefix="wuye-bench-")
-    os.environ["WUYE_VAR_DIR"] = var_dir  # fresh SQLite file (and secret key) before settings load
-    pg_url = postgres_url()
-    pg_name = recreate_postgres_database(pg_url) if pg_url else None
-
-    import django
-
-    django.setup()
+    bench = setup("registry", keep=args.keep, tasks=None, width=30)
     from django.core.management import call_command
     from django.db import connection
 
@@ -309,20 +285,7 @@ def main() -> None:
     from wuye.registry.models import Occupancy, Person, Phone, Room
 
     try:
-        call_command("migrate", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT sqlite_version()"
-                if connection.vendor == "sqlite"
-                else "SHOW server_version"
-            )
-            db_version = cursor.fetchone()[0]
-        where = pg_name if pg_name else str(Path(var_dir) / "wuye.sqlite3")
-        line("database", f"{connection.vendor} {db_version} ({where})")
-        line(
-            "machine",
-            f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}",
-        )
+        bench.migrate()
 
         # 1. Loading the demo data.
         output = io.StringIO()
@@ -372,13 +335,7 @@ def main() -> None:
         # 3. Query plans.
         explain(project, mix, "")
     finally:
-        connection.close()
-        if args.keep:
-            line("kept", pg_name or var_dir)
-        else:
-            if pg_url and pg_name:
-                drop_postgres_database(pg_url, pg_name)
-            shutil.rmtree(var_dir, ignore_errors=True)
+        bench.finish()
 
 
 if __name__ == "__main__":

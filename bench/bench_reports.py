@@ -31,28 +31,16 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
-import platform
 import re
-import shutil
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-from _benchdb import drop_postgres_database, recreate_postgres_database  # noqa: E402
+from _benchdb import line, setup
 
 TARGET_S = 2.0
 RATIO_GOAL = 2.0
 ROOMS_PER_PROJECT = 10_000
 ROOMS_PER_BUILDING = 100
 BUILDINGS_PER_STEWARD = 20
-
-
-def line(label: str, text: str) -> None:
-    print(f"{label:<34} {text}", flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -571,25 +559,12 @@ def after_a_payment(access, page: dict, today: datetime.date) -> float:
 
 def main() -> None:
     args = parse_args()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
-    os.environ.setdefault("WUYE_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
-    var_dir = args.reuse or tempfile.mkdtemp(prefix="wuye-bench-reports-")
-    os.environ["WUYE_VAR_DIR"] = var_dir
-    pg_name = None
-    if args.reuse:
-        args.keep = True
-    if args.db == "postgres":
-        os.environ["DATABASE_URL"] = args.pg_url
-        pg_name = (
-            args.pg_url.rsplit("/", 1)[1] if args.reuse else recreate_postgres_database(args.pg_url)
-        )
-    else:
-        os.environ.pop("DATABASE_URL", None)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    bench = setup(
+        "reports",
+        keep=args.keep or bool(args.reuse),
+        url=args.pg_url if args.db == "postgres" else None,
+        reuse=args.reuse,
+    )
     from django.db import connection
     from django.utils import timezone
 
@@ -599,16 +574,7 @@ def main() -> None:
     from wuye.reports.sql import ReportScope, Window
 
     try:
-        call_command("migrate", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT sqlite_version()"
-                if connection.vendor == "sqlite"
-                else "SHOW server_version"
-            )
-            version = cursor.fetchone()[0]
-        line("database", f"{connection.vendor} {version} ({pg_name or var_dir})")
-        line("machine", f"Python {platform.python_version()}, {os.cpu_count()} CPUs")
+        bench.migrate()
         today = timezone.localdate()
         line("data", f"rooms={args.rooms:,} months={args.months} as_of={today}")
         if not args.reuse:
@@ -700,13 +666,7 @@ def main() -> None:
                 f"{len(diffs)} differences, {time.perf_counter() - started:.1f} s",
             )
     finally:
-        connection.close()
-        if args.keep:
-            line("kept", pg_name or var_dir)
-        else:
-            if pg_name:
-                drop_postgres_database(args.pg_url, pg_name)
-            shutil.rmtree(var_dir, ignore_errors=True)
+        bench.finish()
 
 
 if __name__ == "__main__":

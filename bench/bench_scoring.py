@@ -22,23 +22,9 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import platform
-import shutil
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from _benchdb import drop_postgres_database, postgres_url, recreate_postgres_database  # noqa: E402
-
-
-def line(label: str, text: str) -> None:
-    print(f"{label:<34} {text}", flush=True)
+from _benchdb import line, setup
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,18 +40,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
-    os.environ.setdefault("WUYE_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
-    var_dir = tempfile.mkdtemp(prefix="wuye-bench-scoring-")
-    os.environ["WUYE_VAR_DIR"] = var_dir
-    pg_url = postgres_url()
-    pg_name = recreate_postgres_database(pg_url) if pg_url else None
-
-    import django
-
-    django.setup()
+    bench = setup("scoring", keep=args.keep)
     from django.core.management import call_command
-    from django.db import connection
     from django.utils import timezone
 
     from wuye.core.models import Project
@@ -75,9 +51,7 @@ def main() -> None:
     from wuye.scoring.services import score_project, scoring_train
 
     try:
-        call_command("migrate", verbosity=0)
-        line("database", f"{connection.vendor} ({pg_name or Path(var_dir) / 'wuye.sqlite3'})")
-        line("machine", f"Python {platform.python_version()}, {os.cpu_count()} CPUs")
+        bench.migrate()
         started = time.perf_counter()
         demo_started = time.perf_counter()
 
@@ -140,13 +114,7 @@ def main() -> None:
                     + "；".join(case.rank_reasons),
                 )
     finally:
-        connection.close()
-        if args.keep:
-            print(f"kept: {pg_name or var_dir}")
-        else:
-            if pg_url and pg_name:
-                drop_postgres_database(pg_url, pg_name)
-            shutil.rmtree(var_dir, ignore_errors=True)
+        bench.finish()
 
 
 if __name__ == "__main__":

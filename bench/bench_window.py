@@ -24,22 +24,14 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import platform
 import random
-import shutil
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
+from _benchdb import analyze, line, p95, setup
 from bench_ledger import (
     build,
-    drop_postgres_database,
-    line,
     pay_history,
-    postgres_url,
-    recreate_postgres_database,
 )
 
 WINDOW_TARGET_MS = 200.0
@@ -54,11 +46,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42, help="seed of the demo data")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     return parser.parse_args()
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def timed_requests(call, repeat: int) -> tuple[float, list[float], int]:
@@ -101,19 +88,9 @@ def report(label: str, first: float, runs: list[float], queries: int, target: fl
 
 def main() -> None:
     args = parse_args()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "wuye.settings"
-    os.environ.setdefault("WUYE_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
-    var_dir = tempfile.mkdtemp(prefix="wuye-bench-window-")
-    os.environ["WUYE_VAR_DIR"] = var_dir
-    pg_url = postgres_url()
-    pg_name = recreate_postgres_database(pg_url) if pg_url else None
-
-    import django
-
-    django.setup()
+    bench = setup("window", keep=args.keep)
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
     from django.urls import reverse
 
@@ -126,15 +103,7 @@ def main() -> None:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     rng = random.Random(args.seed)
     try:
-        call_command("migrate", verbosity=0)
-        line(
-            "database",
-            f"{connection.vendor} ({pg_name or Path(var_dir) / 'wuye.sqlite3'})",
-        )
-        line(
-            "machine",
-            f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}",
-        )
+        bench.migrate()
         started = time.perf_counter()
         call_command("demo_data", rooms=args.rooms, seed=args.seed, stdout=io.StringIO())
         project = Project.objects.order_by("id").first()
@@ -144,8 +113,7 @@ def main() -> None:
         a, _a2, b, _item = build(project, cashier, 3, rng)
         history_s, paid = pay_history(cashier, b)
         line("household B", f"120 monthly bills, {paid} paid one by one ({history_s:.1f} s)")
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
+        analyze()
 
         client = Client()
         client.force_login(cashier)
@@ -177,13 +145,7 @@ def main() -> None:
         first, runs, queries = timed_requests(lambda: client.get(url_a), max(3, args.repeat // 4))
         report("GET window, A (1,000 open)", first, runs, queries, None)
     finally:
-        connection.close()
-        if args.keep:
-            line("kept", pg_name or var_dir)
-        else:
-            if pg_url and pg_name:
-                drop_postgres_database(pg_url, pg_name)
-            shutil.rmtree(var_dir, ignore_errors=True)
+        bench.finish()
 
 
 if __name__ == "__main__":

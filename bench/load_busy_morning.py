@@ -42,8 +42,8 @@ import urllib.request  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import _benchdb  # noqa: E402
 import gevent  # noqa: E402
-from _benchdb import drop_postgres_database, postgres_url, recreate_postgres_database  # noqa: E402
 from locust import HttpUser, between, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
@@ -346,12 +346,14 @@ def print_stats(stats, seconds: float) -> list[str]:
 
 def main() -> int:
     args = parse_args()
-    url = postgres_url()
-    if url is None:
+    if _benchdb.postgres_url() is None:
         sys.exit(
             "DATABASE_URL=postgres://…/wuye_bench_load is needed (PostgreSQL, a name with 'bench')"
         )
-    name = url.rsplit("/", 1)[-1] if args.reuse else recreate_postgres_database(url)
+    bench = _benchdb.setup(
+        "load", keep=args.keep, tasks=None, reuse=args.reuse, temporary_dir=False
+    )
+    url, name = bench.pg_url, bench.pg_name
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -377,9 +379,6 @@ def main() -> int:
             else:
                 manage(env, "demo_data", "--rooms", str(args.rooms))
         print(f"database {name}: demo with {args.rooms} rooms in {time.monotonic() - t:.0f} s")
-        import django
-
-        django.setup()
         load_work()
         server = serve(env, args)
         print(f"gunicorn on 127.0.0.1:{args.port}, {args.workers} workers × 4 threads")
@@ -409,11 +408,7 @@ def main() -> int:
     finally:
         if server is not None:
             server.terminate()
-        if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            drop_postgres_database(url, name)
+        bench.finish()
 
 
 if __name__ == "__main__":
