@@ -73,3 +73,73 @@ def test_callback_racing_the_order_query_posts_once(payments_fake, household):
     results = race(callback, query)
     assert results[0] == 204 and results[1] == "paid", results
     assert Payment.objects.filter(account=household).count() == 1
+
+
+def test_a_callback_and_a_window_payment_of_the_same_project_do_not_deadlock(
+    payments_fake, household, project, item, cashier
+):
+    """The window payment holds the project's receipt sequence until it commits, and its commit
+    checks its foreign keys (FOR KEY SHARE on the project row). The callback must not hold the
+    project row meanwhile (it locked it FOR UPDATE through select_related: a deadlock)."""
+    import datetime
+    import time
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from tests.ledger.factories import account, monthly_bills
+    from wuye.ledger.services.payments import payment_record
+
+    other = account(project)
+    monthly_bills(other, item, datetime.date(datetime.date.today().year - 1, 1, 1), 1)
+    order = order_for(household)
+    headers, body = wechat_paid(payments_fake, order)
+    holding = threading.Event()
+    errors = []
+
+    def window():
+        try:
+            with transaction.atomic():
+                payment_record(user=cashier, account=other, lines=[("cash", Decimal("100"), "")])
+                holding.set()
+                _until_someone_waits_for_a_lock()  # the callback, for the receipt sequence
+        except Exception as exc:  # noqa: BLE001 - reported by the assertions
+            errors.append(repr(exc))
+            holding.set()
+        finally:
+            connections.close_all()
+
+    def callback():
+        try:
+            holding.wait(30)
+            status = (
+                Client()
+                .post(WECHAT_URL, data=body, content_type="application/json", headers=headers)
+                .status_code
+            )
+            if status != 204:
+                errors.append(status)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    def _until_someone_waits_for_a_lock():
+        with connection.cursor() as cursor:
+            for _ in range(300):
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database()"
+                )
+                if cursor.fetchone()[0]:
+                    return
+                time.sleep(0.1)
+
+    threads = [threading.Thread(target=window), threading.Thread(target=callback)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert Payment.objects.filter(account__in=[household, other]).count() == 2

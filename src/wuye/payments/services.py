@@ -344,8 +344,11 @@ def order_settle(
     today = timezone.localdate()
     day = min(timezone.localdate(paid_at), today)
     with transaction.atomic():
+        # The order's row only: without ``of`` PostgreSQL also locked the joined project row FOR
+        # UPDATE, which every payment's deferred foreign-key check (FOR KEY SHARE) waits for, and a
+        # window payment holding the receipt sequence deadlocked against this callback (load test).
         order = (
-            PaymentOrder.objects.select_for_update()
+            PaymentOrder.objects.select_for_update(of=("self",))
             .select_related("account__project", "account__room")
             .get(pk=pk)
         )
