@@ -52,6 +52,7 @@ from wuye.core.importing.batch import (
 )
 from wuye.core.models import Membership, Project, User
 from wuye.core.money import ZERO, money, to_decimal
+from wuye.core.perf import collector_paused
 from wuye.core.roles import Role
 from wuye.core.scope import actor_role, role_in
 from wuye.core.sql import update_rows
@@ -130,6 +131,7 @@ class ImportResult:
         return sum(1 for o in self.outcomes if o.status == status)
 
 
+@collector_paused()
 def statement_import(
     *,
     user: User,
@@ -304,6 +306,7 @@ def _analyse(batch: StatementImport) -> Analysis:
 STATEMENT_SHEET = "statement"
 
 
+@collector_paused()
 def statement_upload(
     *,
     user: User,
@@ -339,6 +342,7 @@ def statement_remap(
     return batch_remap(batch, {STATEMENT_SHEET: mapping}, _analyse)
 
 
+@collector_paused()
 def statement_commit(
     *,
     user: User,
@@ -400,6 +404,7 @@ def statement_commit(
     return _match_stored(user, batch, account, stored["keys"], post=post, progress=progress)
 
 
+@collector_paused()
 def statement_match(*, user: User, batch: StatementImport) -> ImportResult:
     """Matches and posts the stored lines of a committed statement that the matcher has not seen
     yet (the background half of a large import, or the rest of a run that crashed)."""
