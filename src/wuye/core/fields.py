@@ -16,6 +16,12 @@ class SearchKeyField(models.CharField):
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
 
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if not self.db_index:  # the default here is True: say False, or a migration would lose it
+            kwargs["db_index"] = False
+        return name, path, args, kwargs
+
     def db_parameters(self, connection):
         params = super().db_parameters(connection)
         if connection.vendor == "postgresql":

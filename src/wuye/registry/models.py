@@ -103,8 +103,9 @@ class Room(models.Model):
     )
     note = models.CharField(_("备注"), max_length=200, blank=True)
     # Lower-case code for prefix search, and the room number reversed so "1502" finds 3-2-1502 by prefix.
-    code_key = SearchKeyField(max_length=40)
-    number_rev = SearchKeyField(max_length=20)
+    # Indexed with the project in front (Meta.indexes): see decision 0002.
+    code_key = SearchKeyField(max_length=40, db_index=False)
+    number_rev = SearchKeyField(max_length=20, db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -135,6 +136,8 @@ class Room(models.Model):
         ]
         indexes = [
             models.Index(fields=["building", "unit", "floor", "code"], name="room_browse_idx"),
+            models.Index(fields=["project", "code_key"], name="room_search_code_idx"),
+            models.Index(fields=["project", "number_rev"], name="room_search_number_idx"),
         ]
 
     def __str__(self) -> str:
@@ -166,9 +169,10 @@ class Person(models.Model):
         help_text=_("业主要求只以书面方式联系：不打电话、不上门（本公司联系规范）"),
     )
     notes = models.TextField(_("备注"), blank=True)
-    name_key = SearchKeyField()
-    name_pinyin = SearchKeyField()
-    name_initials = SearchKeyField(max_length=40)
+    # Indexed with the project in front (Meta.indexes): see decision 0002.
+    name_key = SearchKeyField(db_index=False)
+    name_pinyin = SearchKeyField(db_index=False)
+    name_initials = SearchKeyField(max_length=40, db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -182,6 +186,11 @@ class Person(models.Model):
                 condition=Q(is_developer=True),
                 name="one_developer_per_project",
             ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "name_key"], name="person_search_name_idx"),
+            models.Index(fields=["project", "name_pinyin"], name="person_search_pinyin_idx"),
+            models.Index(fields=["project", "name_initials"], name="person_search_initials_idx"),
         ]
 
     def __str__(self) -> str:

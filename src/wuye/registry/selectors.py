@@ -87,17 +87,27 @@ def _room_ids_matching(project_id: int, text: str, limit: int) -> list[int]:
 def _person_ids_matching(project_id: int, text: str, limit: int) -> list[int]:
     people = Person.objects.filter(project_id=project_id)
     if _HAS_CJK.search(text):
-        conditions = prefix_range("name_key", text)
+        keys = ["name_key"]
     elif _ASCII_LETTERS.match(text):
-        conditions = prefix_range("name_initials", text) | prefix_range("name_pinyin", text)
+        keys = ["name_initials", "name_pinyin"]
     else:
         return []
-    return list(people.filter(conditions).order_by("name_key").values_list("id", flat=True)[:limit])
+    # One range per key, each read in the order of its own (project, key) index, then merged by
+    # name: an OR of the two ranges ordered by name let PostgreSQL walk the name index in order and
+    # test the ranges as a filter — the whole project for initials that few people have.
+    found: dict[int, str] = {}
+    for key in keys:
+        rows = people.filter(prefix_range(key, text)).order_by(key, "id")
+        found.update(rows.values_list("id", "name_key")[:limit])
+    return sorted(found, key=lambda pk: (found[pk], pk))[:limit]
 
 
 # Roles that see phone numbers masked (138****1234) search by at most this many last digits: a search by
 # the full number would confirm a number they are not allowed to see (《个人信息保护法》第六条).
 PHONE_TAIL_DIGITS = 4
+# At most this many phones of the company are read for one tail (four digits match about one phone in
+# 10,000: this covers 50 M phones).
+PHONE_TAIL_SCAN = 5000
 
 
 def _person_ids_by_phone_tail(
@@ -107,12 +117,21 @@ def _person_ids_by_phone_tail(
         return []
     if not full_phone and len(digits) > PHONE_TAIL_DIGITS:
         return []
+    # The phones with that tail in the whole company first (a range of the number_rev index: about
+    # one phone in 10,000 for four digits), then those of the project's people by primary key. One
+    # statement joining the project's people lets a planner without statistics hash the whole
+    # project's people for a few phones.
+    phone_people = set(
+        Phone.objects.filter(prefix_range("number_rev", digits[::-1]))
+        .order_by("number_rev")
+        .values_list("person_id", flat=True)[:PHONE_TAIL_SCAN]
+    )
+    if not phone_people:
+        return []
     return list(
-        Phone.objects.filter(
-            prefix_range("number_rev", digits[::-1]), person__project_id=project_id
-        )
-        .values_list("person_id", flat=True)
-        .distinct()[:limit]
+        Person.objects.filter(id__in=phone_people, project_id=project_id)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
     )
 
 
