@@ -44,7 +44,7 @@ from wuye.dunning.models import (
     ContactAttachment,
     ContactRecord,
 )
-from wuye.ledger.selectors.outstanding import bill_outstanding
+from wuye.ledger.selectors.outstanding import bill_outstanding, overdue_per_account
 from wuye.registry.enums import DEAD_PHONE_MARKS, OPEN_ISSUE_STATES, PhoneValidity
 from wuye.registry.models import LegacyIssue, LegacyIssueEvent, Occupancy, Phone, ServiceTicket
 
@@ -68,8 +68,14 @@ def overdue_by_account(
     them on ``on``), their count and the oldest due date. One grouped query for the whole project —
     the same outstanding expression as ``ledger.selectors.account_position``."""
     bills = Bill.objects.filter(project_id=project_id, due_date__lt=on)
-    if account_ids is not None:
-        bills = bills.filter(account_id__in=account_ids)
+    if account_ids is None:
+        # The whole project (the daily run): grouped sums joined, not two probes per bill.
+        return {
+            account_id: Overdue(total, n, oldest)
+            for account_id, total, n, oldest in overdue_per_account(bills, on)
+            if total > 0
+        }
+    bills = bills.filter(account_id__in=account_ids)
     rows = (
         bill_outstanding(bills, on)
         .filter(outstanding__gt=0)

@@ -9,6 +9,7 @@ period) — see ``visible_on``.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.db.models import (
     DecimalField,
@@ -25,7 +26,8 @@ from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
 from wuye.billing.models import Bill, BillAdjustment
-from wuye.core.money import ZERO
+from wuye.core.money import ZERO, money
+from wuye.core.sql import cents, date_param, date_placeholder, fetch, table
 from wuye.ledger.models import Allocation
 
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
@@ -86,3 +88,46 @@ def bill_outstanding(bills: QuerySet[Bill], as_of: datetime.date | None = None) 
             output_field=MONEY_FIELD,
         )
     )
+
+
+def overdue_per_account(
+    bills: QuerySet[Bill], as_of: datetime.date
+) -> list[tuple[int, Decimal, int, datetime.date]]:
+    """``(account_id, Σ outstanding, bills, oldest due date)`` over those of ``bills`` (a filtered
+    ``Bill`` queryset) that still ask for money on ``as_of`` — the sums of ``bill_outstanding``, in
+    one statement shaped for many bills.
+
+    ``bill_outstanding`` computes each bill's sums in correlated subqueries: two index probes per
+    bill, right for a page of bills, minutes for the 12 M bills of a company-sized project. Here each
+    selected bill is joined to its allocations and grouped by bill (the database can stream that in
+    bill order, bills and allocations both read once); the adjustments, a few per thousand bills,
+    are summed apart. Same terms: entries dated on or before ``as_of``, bills visible on it
+    (``visible_on``), each bill rounded to the fen before the ``> 0`` test."""
+    selected = bills.filter(visible_on(as_of)).order_by()
+    rows_sql, rows_params = selected.values(
+        "id", "account_id", "amount", "due_date"
+    ).query.sql_with_params()
+    ids_sql, ids_params = selected.values("id").query.sql_with_params()
+    day = date_param(as_of)
+    on = date_placeholder()
+    sql = (
+        f"SELECT o.account_id, SUM({cents('o.outstanding')}), COUNT(*), MIN(o.due_date) FROM ("  # noqa: S608
+        "SELECT b.account_id, b.due_date, "
+        "ROUND(b.amount - COALESCE(MAX(j.total), 0) - COALESCE(SUM(a.amount), 0), 2) AS outstanding "
+        f"FROM ({rows_sql}) b "
+        f"LEFT JOIN {table(Allocation)} a ON a.bill_id = b.id AND a.effective_date <= {on} "
+        f"LEFT JOIN (SELECT e.bill_id, SUM(e.amount) AS total FROM {table(BillAdjustment)} e "
+        f"WHERE e.effective_date <= {on} AND e.bill_id IN ({ids_sql}) GROUP BY e.bill_id) j "
+        "ON j.bill_id = b.id "
+        "GROUP BY b.id, b.account_id, b.due_date, b.amount"
+        ") o WHERE o.outstanding > 0 GROUP BY o.account_id"
+    )
+    params = [*rows_params, day, day, *ids_params]
+    return [
+        (account_id, money(Decimal(total) / 100), n, _as_date(oldest))  # summed in fen
+        for account_id, total, n, oldest in fetch(sql, params)
+    ]
+
+
+def _as_date(value) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
