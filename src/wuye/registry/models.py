@@ -255,6 +255,15 @@ class Occupancy(models.Model):
                 name="occupancy_current_unique",
             ),
         ]
+        indexes = [
+            # Search: the rooms of the people a search found (without planner statistics PostgreSQL
+            # otherwise ANDs the person index with the whole current-occupancy index).
+            models.Index(
+                fields=["person"],
+                condition=Q(end_date__isnull=True),
+                name="occupancy_current_person_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.room} {self.get_role_display()} {self.person}"
