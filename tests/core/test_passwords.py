@@ -68,3 +68,17 @@ def test_a_weak_new_password_or_wrong_old_one_is_refused_in_chinese(client, stew
 def test_the_password_page_needs_a_login(client):
     response = client.get(reverse("password_change"))
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_guessing_the_current_password_locks_the_account_like_failed_logins(client, steward):
+    client.force_login(steward)
+    answers = [change(client, f"guess-{i}", "楼管-张伟-2026-春") for i in range(5)]
+    assert all(a.status_code == 200 for a in answers)
+    assert "已暂时锁定" in answers[-1].content.decode()
+    right = change(client, "pw-steward", "楼管-张伟-2026-春").content.decode()
+    assert "已暂时锁定" in right and "请于" in right
+    steward.refresh_from_db()
+    assert steward.check_password("pw-steward")
+    client.logout()
+    login = client.post("/login/", {"username": "steward", "password": "pw-steward"})
+    assert login.status_code == 429

@@ -2,10 +2,11 @@ import re
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseServerError
 from django.shortcuts import redirect, render
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 from wuye.core.audit import audit_record
 from wuye.core.audit_display import change_lines
 from wuye.core.errors import NotInScope
+from wuye.core.lockout import lockout_message
 from wuye.core.masking import mask_data, mask_text
 from wuye.core.middleware import SESSION_KEY
 from wuye.core.models import AuditEntry
@@ -58,7 +60,12 @@ def audit_log(request):
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):
-    def __init__(self, *args, **kwargs):
+    """The current password is checked through ``authenticate``, so django-axes counts a wrong one
+    like a failed login and, once the account is locked, refuses even the right one: a session left
+    open on a shared counter computer cannot be used to guess the password."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
         super().__init__(*args, **kwargs)
         for name, label in (
             ("old_password", "当前密码"),
@@ -68,6 +75,26 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
             self.fields[name].label = label
             self.fields[name].help_text = ""
 
+    def clean_old_password(self):
+        old = self.cleaned_data["old_password"]
+        username = self.user.get_username()
+        checked = authenticate(request=self.request, username=username, password=old)
+        if getattr(self.request, "axes_locked_out", False):
+            # Answered on this form, not with the login page the lockout middleware would show.
+            self.request.axes_locked_out = False
+            raise ValidationError(
+                lockout_message(
+                    username=username,
+                    ip_address=getattr(self.request, "axes_ip_address", None),
+                ),
+                code="locked",
+            )
+        if checked is None or checked.pk != self.user.pk:
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old
+
 
 class PasswordChange(auth_views.PasswordChangeView):
     """修改密码: the user's own password, checked by AUTH_PASSWORD_VALIDATORS; audited (never the
@@ -75,6 +102,9 @@ class PasswordChange(auth_views.PasswordChangeView):
 
     form_class = PasswordChangeForm
     success_url = reverse_lazy("home")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
