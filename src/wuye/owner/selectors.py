@@ -129,6 +129,8 @@ def _ahead_choices(
     """Months an owner may prepay online (multiples of the longest billing cycle of the fee items
     with a rule, up to the cap), each labelled with the best offer it reaches. The amount itself is
     computed by the server when the order is made (``payments.ahead``)."""
+    if not rules:
+        return []
     items = {i.pk: i for i in ahead_items(account, on)}
     rules = [r for r in rules if r.fee_item_id in items]
     if not rules:
