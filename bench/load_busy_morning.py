@@ -752,10 +752,14 @@ def main() -> int:
                 f" {statistics.mean(loads):.2f}, max {max(loads):.2f} ({os.cpu_count()} CPUs)"
             )
         print(f"{args.users} users (+1 yardstick) for {elapsed:.0f} s, {args.rooms} rooms")
-        server.terminate()
-        server.wait(20)
-        server = None
         missed = print_stats(environment.stats, elapsed, alone, server_times(access_log))
+        server.terminate()  # it finishes the requests it holds (gunicorn's graceful 30 s) …
+        try:
+            server.wait(60)
+        except subprocess.TimeoutExpired:  # … or is stopped: the checks need it gone
+            server.kill()
+            server.wait(10)
+        server = None
         problems = check_after(env, time.monotonic())
         for p in problems:
             print("PROBLEM:", p)
