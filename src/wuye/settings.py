@@ -342,7 +342,7 @@ WUYE_AFTER_BILLING_RUN = [
 # message where the household's segment strategy says so.
 WUYE_AFTER_PAYMENT = [
     "wuye.dunning.daily_run.after_payment",
-    "wuye.credit.services.after_payment",
+    "wuye.credit.tasks.after_payment",
     "wuye.alerts.tasks.after_payment",
 ]
 # The same hooks in their batch form, called once (after commit) with account_ids= when the ledger
@@ -350,7 +350,7 @@ WUYE_AFTER_PAYMENT = [
 # Every hook of WUYE_AFTER_PAYMENT needs its batch form here.
 WUYE_AFTER_PAYMENTS = [
     "wuye.dunning.daily_run.after_payments",
-    "wuye.credit.services.after_payments",
+    "wuye.credit.tasks.after_payments",
     "wuye.alerts.tasks.after_payments",
 ]
 # Called (after commit) with account_id= and case_id= when a contact record is saved: the

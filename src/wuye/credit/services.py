@@ -251,29 +251,18 @@ def segments_apply(project_id: int) -> int:
 # --- hooks -----------------------------------------------------------------------------------------
 
 
-def after_payment(*, account_id: int) -> None:
-    """``WUYE_AFTER_PAYMENT`` hook: the ledger calls it after a payment or a reversal commits."""
-    try:
-        credit_refresh_account(account_id)
-    except Exception:  # the payment stands whatever happens here; the nightly recompute catches up
-        logger.exception("credit: refreshing account %s after a payment failed", account_id)
-
-
-def after_payments(*, account_ids: list[int]) -> None:
-    """``WUYE_AFTER_PAYMENTS`` hook: after a batch of payments, one recompute per project of the
-    accounts it paid."""
+def credit_refresh_accounts(account_ids: list[int]) -> int:
+    """Recomputes the credit files of these accounts, one recompute per project; how many."""
     from wuye.billing.models import Account
 
-    try:
-        by_project: dict[int, list[int]] = {}
-        for account_id, project_id in Account.objects.filter(pk__in=list(account_ids)).values_list(
-            "pk", "project_id"
-        ):
-            by_project.setdefault(project_id, []).append(account_id)
-        for project_id, ids in sorted(by_project.items()):
-            credit_recompute(project=project_id, account_ids=sorted(ids))
-    except Exception:  # the payments stand whatever happens here; the nightly recompute catches up
-        logger.exception("credit: refreshing %s accounts after payments failed", len(account_ids))
+    by_project: dict[int, list[int]] = {}
+    for account_id, project_id in Account.objects.filter(pk__in=list(account_ids)).values_list(
+        "pk", "project_id"
+    ):
+        by_project.setdefault(project_id, []).append(account_id)
+    for project_id, ids in sorted(by_project.items()):
+        credit_recompute(project=project_id, account_ids=sorted(ids))
+    return sum(len(ids) for ids in by_project.values())
 
 
 def after_contact(*, account_id: int, case_id: int | None = None) -> None:

@@ -8,8 +8,11 @@ the files current during the day through the settings hooks.
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django_tasks import task
+
+log = logging.getLogger(__name__)
 
 
 @task(queue_name="long")
@@ -40,3 +43,27 @@ def after_billing_run(*, run_id: int) -> None:
     project_id = BillingRun.objects.filter(pk=run_id).values_list("project_id", flat=True).first()
     if project_id is not None:
         credit_recompute_project.enqueue(project_id)
+
+
+@task(queue_name="quick")
+def credit_refresh_accounts(account_ids: list[int]) -> dict:
+    """The credit files of households that just paid (queued by the payment hooks)."""
+    from wuye.credit.services import credit_refresh_accounts as refresh
+
+    return {"accounts": refresh(account_ids)}
+
+
+def after_payment(*, account_id: int) -> None:
+    """``WUYE_AFTER_PAYMENT`` hook: the ledger calls it after a payment or a reversal commits. The
+    refresh is queued, so that neither the cashier's window nor a payment platform's callback waits
+    for it (it took as long as the payment itself); the credit file follows within seconds. It goes
+    on the quick queue ahead of the thank-you that alerts queues next, which reads the segment."""
+    after_payments(account_ids=[account_id])
+
+
+def after_payments(*, account_ids: list[int]) -> None:
+    """``WUYE_AFTER_PAYMENTS`` hook: one queued refresh for a batch of payments."""
+    try:
+        credit_refresh_accounts.enqueue(sorted(set(account_ids)))
+    except Exception:  # the payments stand whatever happens here; the nightly recompute catches up
+        log.exception("credit: queueing the refresh of %s accounts failed", len(account_ids))
