@@ -120,15 +120,24 @@ def menu_for(role: str | None) -> list[tuple[str, list[Link]]]:
     return pinned + groups
 
 
+# The header's search box asks this page (as you type): the site's layout (base.html) sits below every
+# app and names none of them.
+SEARCH_URL_NAME = "registry:search"
+
+
 def menu(request) -> dict:
-    """Context processor: the top menu of the user's role in the current project (``nav_groups``).
+    """Context processor: the top menu of the user's role in the current project (``nav_groups``)
+    and the address of the header's search (``search_url``).
 
     Here, above every app, because the menu names pages of every app; ``core`` stays below them."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     project = getattr(request, "project", None)
-    return {"nav_groups": menu_for(role_in(user, project) if project else None)}
+    return {
+        "nav_groups": menu_for(role_in(user, project) if project else None),
+        "search_url": reverse(SEARCH_URL_NAME),
+    }
 
 
 # Where a role starts its day (the site's root, and so the page after login): a steward works

@@ -356,27 +356,45 @@ WUYE_AFTER_PAYMENTS = [
 # Called (after commit) with account_id= and case_id= when a contact record is saved: the
 # household's credit file (promises, refusals, unreached streak) is recomputed (wuye.credit).
 WUYE_AFTER_CONTACT = ["wuye.credit.services.after_contact"]
-# The cards an app above the registry adds to the household page (一户一档), in order: templates
-# included with ``room`` in the context. The registry names no app above it; the apps list here.
 # What each room owes and its open case, for search results and the building browser: a dotted path
 # to a function (project_id=, room_ids=, user=) → {room_id: RoomArrears}; empty shows no arrears.
 WUYE_ROOM_ARREARS = "wuye.dunning.room_arrears.room_arrears"
 # The search box shows at most WUYE_SEARCH_LIMIT hits and says when there are more; the full results
 # page (registry:search_all) shows up to this many.
 WUYE_SEARCH_PAGE_LIMIT = 200
+# Panels (decision 0016): a lower app's page shows templates the apps above it list here, in order,
+# each included with the page's context (wuye.core.hooks.panels); a lower app's template never names
+# a higher app (tests/core/test_layering_templates.py). A panel gets its data from its own app.
+# The household page (一户一档, registry): below the title (context: room, current_role) …
+WUYE_HOUSEHOLD_HEADER_PANELS = ["ledger/_household_window_link.html"]
+# … and the cards below the registry's own, with ``room`` in the context.
 WUYE_HOUSEHOLD_PANELS = [
     "ledger/_household_ledger.html",
     "dunning/_household_include.html",
     "credit/_household_credit.html",
     "alerts/_household_courtesy.html",
     "owner/_household_owner.html",
+    "billing/_household_adjust.html",
 ]
 # Households not chased for now (wuye.dunning.holds): f(project_id=, account_ids=) -> {account id:
 # reason}. A bank withholding batch in flight (wuye.banking): no call, no message, no escalation for
 # those bills until the bank's result is back.
 WUYE_CHASE_HOLDS = ["wuye.banking.withholding.chase_holds"]
-# Cards apps above dunning add to the case page (templates included with ``case`` in the context).
+# The case page (催缴案件, dunning), context ``case``: below the title (the credit segment) …
+WUYE_CASE_HEADER_PANELS = ["credit/_case_segment.html"]
+# … cards below the summary and people …
 WUYE_CASE_PANELS = ["banking/_case_bank.html"]
+# … and above the case's timeline (the success story, 经验库).
+WUYE_CASE_FOOTER_PANELS = ["alerts/_success_story.html"]
+# What a steward reads before contacting the household (话术建议): on the case page above the contact
+# form (with ``case_page`` true: open, with the letters and SMS), on today's card above the phones.
+WUYE_CONTACT_PANELS = ["messaging/_talking_points.html"]
+# Today's card (今日催缴), context ``case`` and ``done``: below the amount owed (why it ranks here:
+# the ``rank_*`` attributes the WUYE_CASE_RANKER hook set).
+WUYE_TASK_PANELS = ["scoring/_reasons.html"]
+# Inside the talking points (messaging), context ``case`` and ``points``: the success stories of the
+# refusal reasons among them (alerts sits above messaging).
+WUYE_TALKING_POINT_PANELS = ["alerts/_points_stories.html"]
 # Called by the dunning run with (project_id=, account_ids=) before it sets the cases' tasks; each
 # returns {account_id: dunning.rules.StrategyAdjustment} — the household's segment strategy applied
 # on top of the class rules (wuye.credit). Contact windows and caps still bind (LAW.md §8).
@@ -398,7 +416,7 @@ WUYE_NOTICE_BANK_DETAILS = ["wuye.banking.selectors.notice_bank_details"]
 # local fake (python -m wuye payments_fake, on WUYE_PAYMENTS_FAKE_URL), whose test keys it reads from
 # WUYE_PAYMENTS_FAKE_CONFIG (written by the fake at start-up).
 # Panels apps above the ledger add below the fee window's payment form (templates included with the
-# window's context: room, account, bills, chosen).
+# window's context: room, account, bills, chosen; decision 0016).
 WUYE_WINDOW_PANELS = ["payments/_window_micropay.html"]
 WUYE_PAYMENTS = {
     "order_minutes": int(os.environ.get("WUYE_PAYMENT_ORDER_MINUTES", "15")),

@@ -1,5 +1,7 @@
 """Settings hooks: how a lower app calls the apps above it without importing them (decision 0005).
-A hook setting is a list of dotted paths; this module is the one place that resolves and runs them."""
+A hook setting is a list of dotted paths; this module is the one place that resolves and runs them.
+Panels are the same for pages: a lower app's page shows the templates apps above it list in a
+setting, without naming them (decision 0016)."""
 
 from __future__ import annotations
 
@@ -28,3 +30,11 @@ def after_commit(name: str, **kwargs: Any) -> None:
     for hook in hooks(name):
         # A closure, not functools.partial: Django logs a failing callback by its __qualname__.
         transaction.on_commit(lambda hook=hook: hook(**kwargs), robust=True)
+
+
+def panels(name: str) -> list[str]:
+    """The templates listed in the setting ``name`` (empty when absent): the cards apps above add to
+    a lower app's page, in order. The page includes each with its own context
+    (``{% for panel in … %}{% include panel %}{% endfor %}``); a panel gets what it shows from its
+    own app (a template tag, an htmx request, a hook such as ``WUYE_CASE_RANKER``)."""
+    return list(getattr(settings, name, []))

@@ -9,14 +9,10 @@ the whole project) and returning ``{account_id: reason}`` — one bulk call per 
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from wuye.core import hooks
 from wuye.dunning.enums import EventKind
 from wuye.dunning.models import CaseEvent
 
-# The case page's cards from apps above dunning (templates included with ``case`` in the context).
-CASE_PANELS_SETTING = "WUYE_CASE_PANELS"
 # How long a bank result (扣款失败) stays on today's card.
 BANK_NOTE_DAYS = 45
 
@@ -35,10 +31,6 @@ def chase_holds(project_id: int, account_ids: list[int] | None = None) -> dict[i
 def hold_of(case) -> str:
     """Why ``case``'s household is not chased now ("" when it may be)."""
     return chase_holds(case.project_id, [case.account_id]).get(case.account_id, "")
-
-
-def case_panels() -> list[str]:
-    return list(getattr(settings, CASE_PANELS_SETTING, []))
 
 
 def latest_bank_notes(case_ids: list[int], since) -> dict[int, str]:

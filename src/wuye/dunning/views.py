@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from wuye.core import uploads
+from wuye.core import hooks, uploads
 from wuye.core.dates import date_param
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.models import User
@@ -140,6 +140,21 @@ def _refusal(case, form: ContactForm, error, today_hours, *, files_lost: bool = 
     }
 
 
+# The cards apps above dunning show on its pages, by position (settings, decision 0016): dunning's
+# templates name none of them.
+PANELS = {
+    "case_header_panels": "WUYE_CASE_HEADER_PANELS",
+    "case_panels": "WUYE_CASE_PANELS",
+    "case_footer_panels": "WUYE_CASE_FOOTER_PANELS",
+    "contact_panels": "WUYE_CONTACT_PANELS",
+    "task_panels": "WUYE_TASK_PANELS",
+}
+
+
+def _panels() -> dict[str, list[str]]:
+    return {name: hooks.panels(setting) for name, setting in PANELS.items()}
+
+
 # --- today ---------------------------------------------------------------------------------------
 
 
@@ -167,6 +182,7 @@ def today(request):
         "on": on,
         "overdue_count": sum(1 for t in tasks if t.task_overdue),
         "hours": hours.contact_hours(project.pk),
+        **_panels(),
     }
     if request.htmx and number > 1:
         return render(request, "dunning/_task_list.html", context)
@@ -187,6 +203,7 @@ def _task_card(request, case: ArrearsCase, *, done=None):
             "done": done,
             "show_phones": sees_case_phones(request.user, case),
             **_form_context(case),
+            **_panels(),
         },
     )
 
@@ -371,7 +388,7 @@ def _case_page(request, found, *, form=None, error=None, files_lost=False, statu
             "interruption_kinds": InterruptionKind.choices,
             "recovery": assignment.recovery_box(case, on) if role in SUPERVISOR_ROLES else None,
             "bank_hold": holds.hold_of(case) if case.is_open else "",
-            "case_panels": holds.case_panels(),
+            **_panels(),
             **context,
         },
         status=status,

@@ -11,7 +11,6 @@ import datetime
 import uuid
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wuye.billing.models import Account
 from wuye.billing.selectors import accounts_of_room, billing_settings
+from wuye.core import hooks
 from wuye.core.approvals import approver_from_form
 from wuye.core.dates import date_param
 from wuye.core.errors import NotInScope, ValidationFailed, WuyeError
@@ -200,7 +200,7 @@ def _window_context(
         "form": form,
         "errors": {},
         # Panels apps above the ledger add to the window (payment codes: wuye.payments).
-        "window_panels": getattr(settings, "WUYE_WINDOW_PANELS", []),
+        "window_panels": hooks.panels("WUYE_WINDOW_PANELS"),
         **extra,
     }
 

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from wuye.core import hooks
 from wuye.core.errors import WuyeError
 from wuye.core.scope import can_edit_registry, can_see_id_numbers, can_see_phones, project_ids_for
 from wuye.registry import services
@@ -61,7 +62,7 @@ def home(request):
     """The start page: the current project's overview (routed as ``home`` in ``wuye.urls``)."""
     project = request.project
     context = {"overview": project_overview(project) if project else None}
-    return render(request, "core/home.html", context)
+    return render(request, "registry/home.html", context)
 
 
 def _current_project_or_404(request):
@@ -132,7 +133,8 @@ def household(request, room_id: int):
             "issue_state_form": LegacyIssueStateForm(),
             "ticket_form": TicketForm(),
             "ticket_state_form": TicketStateForm(),
-            "household_panels": getattr(settings, "WUYE_HOUSEHOLD_PANELS", []),
+            "household_header_panels": hooks.panels("WUYE_HOUSEHOLD_HEADER_PANELS"),
+            "household_panels": hooks.panels("WUYE_HOUSEHOLD_PANELS"),
             "arrears": room_arrears(project.pk, [room.pk], request.user).get(room.pk),
         },
     )

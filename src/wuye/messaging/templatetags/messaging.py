@@ -1,6 +1,7 @@
 from django import template
 from django.utils import timezone
 
+from wuye.core import hooks
 from wuye.core.models import Project
 from wuye.messaging.rendering import DEFAULT_DEADLINE_DAYS, default_deadline
 from wuye.messaging.selectors import talking_point_table, talking_points_for
@@ -29,4 +30,5 @@ def talking_points(context, case, open_=False, actions=False):
         "request": request,
         "default_deadline": default_deadline(timezone.localdate()),
         "default_deadline_days": DEFAULT_DEADLINE_DAYS,
+        "panels": hooks.panels("WUYE_TALKING_POINT_PANELS"),
     }
