@@ -227,7 +227,11 @@ def run_execute(
 ) -> BillingRun:
     """Writes a queued run's bills (the task's body; also called by ``billing_run --commit``)."""
     with transaction.atomic():
-        run = BillingRun.objects.select_for_update().select_related("project").get(pk=run_id)
+        run = (
+            BillingRun.objects.select_for_update(of=("self",))
+            .select_related("project")
+            .get(pk=run_id)
+        )
         if run.status != RunStatus.QUEUED:
             logger.warning("billing run %s is %s, not queued: nothing to do", run_id, run.status)
             return run

@@ -329,7 +329,9 @@ def phone_mark_validity(*, user: User | None, phone: Phone, validity: str, note:
     if validity not in PhoneValidity.values:
         raise ValidationFailed(f"未知的号码状态：{validity}", field="validity")
     with transaction.atomic():
-        phone = Phone.objects.select_for_update().select_related("person").get(pk=phone.pk)
+        phone = (
+            Phone.objects.select_for_update(of=("self",)).select_related("person").get(pk=phone.pk)
+        )
         old = phone.validity
         phone.validity = validity
         phone.validity_checked_at = timezone.now()
