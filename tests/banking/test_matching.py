@@ -1,13 +1,12 @@
 """The matcher: each signal alone and combined, splits, and every ambiguous shape kept out of the
 automatic path."""
 
-import gc
 from decimal import Decimal
 
 import pytest
 
 from tests.banking import factories as f
-from wuye.banking.matching import Incoming, ProjectIndex, decide, held_index, room_mentions
+from wuye.banking.matching import Incoming, ProjectIndex, decide, room_mentions
 from wuye.banking.models import PayerCard
 
 D = f.D
@@ -233,12 +232,3 @@ def test_overpayment_of_one_household_is_auto_confirmed_in_full(project, homes):
 
 def test_rooms_of_two_different_payers_in_one_remark_go_to_the_queue(project, homes):
     assert not run(project, "900.00", name="张三", remark="5-1-803 5-2-803").auto
-
-
-def test_the_collector_is_paused_while_a_statement_holds_the_index_and_back_after(project, homes):
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError), held_index(project.pk) as index:
-        assert index.project_id == project.pk
-        assert not gc.isenabled()
-        raise RuntimeError("a statement that fails half-way")
-    assert gc.isenabled()

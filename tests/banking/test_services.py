@@ -1,12 +1,13 @@
 """Statement import, automatic posting, claims from the queue, undo and refund."""
 
 import datetime
+import gc
 from decimal import Decimal
 
 import pytest
 
 from tests.banking import factories as f
-from wuye.banking import services
+from wuye.banking import matching, services
 from wuye.banking.enums import Direction, LineStatus
 from wuye.banking.models import Claim, PayerCard, StatementLine
 from wuye.core.errors import ValidationFailed
@@ -261,3 +262,22 @@ def test_the_requester_cannot_approve_their_own_refund(project, make_user, bank,
             user=boss, line=StatementLine.objects.get(), reason="打错账户", approved_by=boss
         )
     assert StatementLine.objects.get().status == LineStatus.REVIEW
+
+
+def test_the_collector_is_paused_while_a_statement_holds_the_index_and_back_after(
+    project, finance, bank, homes, today, monkeypatch
+):
+    seen = []
+
+    def failing_match(index, lines):
+        seen.append((index.project_id, gc.isenabled()))
+        raise RuntimeError("a statement that fails half-way")
+
+    monkeypatch.setattr(matching, "match_lines", failing_match)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        services.statement_import(
+            user=finance, account=bank, filename="a.xlsx", lines=statement(today)
+        )
+    assert seen == [(project.pk, False)]
+    assert gc.isenabled()

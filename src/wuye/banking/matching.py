@@ -31,8 +31,7 @@ import datetime
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -46,7 +45,6 @@ from wuye.billing.enums import BillKind
 from wuye.billing.models import Account, Bill, FeeItem
 from wuye.billing.pay_ahead import PAY_AHEAD_METHODS, pay_ahead_rule_for
 from wuye.core.money import ZERO, money
-from wuye.core.perf import collector_paused
 from wuye.ledger.selectors.outstanding import bill_outstanding
 from wuye.registry.enums import OccupancyRole
 from wuye.registry.models import Occupancy, Room
@@ -583,15 +581,6 @@ def _suggestion(
         "score": score,
         "reasons": reasons,
     }
-
-
-@contextmanager
-def held_index(project_id: int) -> Iterator[ProjectIndex]:
-    """``ProjectIndex.load`` for the length of a whole statement, with the cyclic garbage collector
-    paused (``core.perf.collector_paused``): the index is about a million small objects, which each
-    full collection would walk again (about a second at 100,000 rooms)."""
-    with collector_paused():
-        yield ProjectIndex.load(project_id)
 
 
 def match_lines(index: ProjectIndex, lines: list[Incoming]) -> list[Decision]:

@@ -432,19 +432,7 @@ def _decide_and_post(
 ) -> dict[int, tuple[str, list[tuple[str, Decimal]]]]:
     if not lines:
         return {}
-    with matching.held_index(account.project_id) as index:
-        return _decide_and_post_with(index, user, account, lines, post=post, progress=progress)
-
-
-def _decide_and_post_with(
-    index: matching.ProjectIndex,
-    user: User,
-    account: BankAccount,
-    lines: list[StatementLine],
-    *,
-    post: bool,
-    progress=None,
-) -> dict[int, tuple[str, list[tuple[str, Decimal]]]]:
+    index = matching.ProjectIndex.load(account.project_id)
     decisions = matching.match_lines(index, [_incoming(line) for line in lines])
     wanted = {a for d in decisions if d.auto for a, _ in d.parts}
     households = Account.objects.select_related("room").in_bulk(wanted)
