@@ -73,3 +73,30 @@ def test_ended_occupancy_is_not_shown_as_current(project):
     services.occupancy_end(user=None, occupancy=tie, end_date=datetime.date(2025, 1, 1))
     assert search_households(project=project, text="zs") == []
     assert search_households(project=project, text="3-2-1502")[0].people == []
+
+
+@pytest.fixture
+def four_1502s(project):
+    for code in ("10-1-1502", "2-1-1502", "1-1-11502", "1-1-1502"):
+        household(project, code, "业主", ())
+
+
+def test_room_number_search_lists_the_rooms_in_natural_order(four_1502s, project):
+    hits = search_households(project=project, text="1502")
+    assert codes(hits) == ["1-1-1502", "1-1-11502", "2-1-1502", "10-1-1502"]
+
+
+def test_room_number_search_cut_by_the_limit_keeps_the_exact_number_first(four_1502s, project):
+    # 11502 also ends in 1502, but a cashier typing 1502 means room 1502 of some building.
+    hits = search_households(project=project, text="1502", limit=3)
+    assert codes(hits) == ["1-1-1502", "2-1-1502", "10-1-1502"]
+
+
+def test_room_keeps_its_code_in_natural_order_for_search(project):
+    from wuye.core.sorting import natural_key
+    from wuye.registry.models import Room
+
+    room, _ = household(project, "12-3-802", "业主", ())
+    stored = Room.objects.get(pk=room.pk).code_sort
+    assert stored == natural_key("12-3-802", 10)
+    assert stored < Room.objects.get(pk=household(project, "12-10-101", "业主", ())[0].pk).code_sort

@@ -33,12 +33,20 @@ _RUNS = re.compile(r"[0-9]+|[^0-9]+")
 T = TypeVar("T")
 
 
-def natural_key(value: object) -> str:
-    """``'10栋'`` → ``'000…010栋'``: a text that sorts naturally by plain comparison. ``None`` → ``''``."""
+def natural_key(value: object, pad: int = PAD) -> str:
+    """``'10栋'`` → ``'000…010栋'``: a text that sorts naturally by plain comparison. ``None`` → ``''``.
+
+    ``pad`` shorter than ``PAD`` makes a key fit to store in a column (``STORED_PAD``); keys made with
+    the same ``pad`` compare naturally among themselves for digit runs up to ``pad`` digits."""
     text = ("" if value is None else str(value)).translate(_HALFWIDTH).lower()
     return "".join(
-        run.rjust(PAD, "0") if run[0] in "0123456789" else run for run in _RUNS.findall(text)
+        run.rjust(pad, "0") if run[0] in "0123456789" else run for run in _RUNS.findall(text)
     )
+
+
+# The pad of natural keys kept in a column (``Room.code_sort``): room numbers and building numbers
+# have far fewer than ten digits, and a 40-character code with the full ``PAD`` could need 800.
+STORED_PAD = 10
 
 
 def natural_sort_key(value: object) -> tuple[str, str]:

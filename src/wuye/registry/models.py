@@ -106,6 +106,9 @@ class Room(models.Model):
     # Indexed with the project in front (Meta.indexes): see decision 0002.
     code_key = SearchKeyField(max_length=40, db_index=False)
     number_rev = SearchKeyField(max_length=20, db_index=False)
+    # The code's natural order kept as text (``core.sorting.natural_key``): search results come in
+    # natural order (1-2-1502 before 10-1-1502) from an index, not from a regular expression per row.
+    code_sort = SearchKeyField(max_length=255, db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -137,7 +140,9 @@ class Room(models.Model):
         indexes = [
             models.Index(fields=["building", "unit", "floor", "code"], name="room_browse_idx"),
             models.Index(fields=["project", "code_key"], name="room_search_code_idx"),
-            models.Index(fields=["project", "number_rev"], name="room_search_number_idx"),
+            models.Index(
+                fields=["project", "number_rev", "code_sort"], name="room_search_number_idx"
+            ),
         ]
 
     def __str__(self) -> str:

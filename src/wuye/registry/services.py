@@ -13,6 +13,7 @@ from wuye.core.audit import audit_record, diff, snapshot
 from wuye.core.errors import ValidationFailed, full_clean, text_lengths_check
 from wuye.core.guardrails import guard_text
 from wuye.core.models import Project, User
+from wuye.core.sorting import STORED_PAD, natural_key
 from wuye.registry.enums import (
     IssueState,
     OccupancyRole,
@@ -48,7 +49,11 @@ from wuye.registry.normalize import (
 
 
 def room_search_keys(code: str, number: str) -> dict[str, str]:
-    return {"code_key": code.lower(), "number_rev": number.lower()[::-1]}
+    return {
+        "code_key": code.lower(),
+        "number_rev": number.lower()[::-1],
+        "code_sort": natural_key(code, STORED_PAD),
+    }
 
 
 def person_search_keys(name: str) -> dict[str, str]:
