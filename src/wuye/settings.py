@@ -481,7 +481,7 @@ WUYE_NOTICE_PAY_LINK = ["wuye.owner.links.notice_links"]
 WUYE_SMS_PAY_LINK = ["wuye.owner.links.sms_link"]
 # Called (after commit) with project_id= and on= when a daily dunning run finishes: the open cases
 # are rescored for today's list (wuye.scoring).
-WUYE_AFTER_DUNNING_RUN = ["wuye.scoring.services.after_dunning_run"]
+WUYE_AFTER_DUNNING_RUN = ["wuye.scoring.tasks.after_dunning_run"]
 # Notices the dashboard shows above its figures (dotted paths of f(user=, project_ids=) -> list of
 # {"text", "url"}): the schedule's failed or missed steps (wuye.ops, above reports).
 WUYE_DASHBOARD_NOTICES = ["wuye.ops.selectors.dashboard_notices"]

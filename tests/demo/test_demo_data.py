@@ -12,7 +12,8 @@ from stdnum.cn import ric, uscc
 
 from wuye.core.models import AuditEntry, Company, Membership, Project, User
 from wuye.core.roles import Role
-from wuye.demo.generator import DEMO_COMPANY_NAME, DEMO_PASSWORD, insert_rows
+from wuye.core.sql import insert_rows
+from wuye.demo.generator import DEMO_COMPANY_NAME, DEMO_PASSWORD
 from wuye.registry.enums import (
     DEAD_PHONE_MARKS,
     IssueState,

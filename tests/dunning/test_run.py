@@ -6,6 +6,7 @@ import datetime
 import pytest
 
 from tests.dunning import factories
+from wuye.dunning import daily_run
 from wuye.dunning.enums import CaseState, EventKind, NextAction, Stage
 from wuye.dunning.models import ArrearsCase, CaseEvent, DunningRun
 
@@ -150,18 +151,20 @@ def test_the_run_leaves_other_projects_alone(project, other_project, debtor, ite
 def test_a_run_interrupted_half_way_leaves_nothing_and_the_rerun_does_it_all(
     project, debtor, monkeypatch
 ):
-    real_bulk_create = CaseEvent.objects.bulk_create
+    real_insert_rows = daily_run.insert_rows
 
-    def crash(*args, **kwargs):  # the cases are written, then the process dies before the timeline
-        raise RuntimeError("power cut")
+    def crash(model, rows):  # the cases are written, then the process dies before the timeline
+        if model is CaseEvent:
+            raise RuntimeError("power cut")
+        return real_insert_rows(model, rows)
 
-    monkeypatch.setattr(CaseEvent.objects, "bulk_create", crash)
+    monkeypatch.setattr(daily_run, "insert_rows", crash)
     with pytest.raises(RuntimeError):
         factories.run(project)
     assert ArrearsCase.objects.count() == 0
     assert DunningRun.objects.count() == 0
 
-    monkeypatch.setattr(CaseEvent.objects, "bulk_create", real_bulk_create)
+    monkeypatch.setattr(daily_run, "insert_rows", real_insert_rows)
     result = factories.run(project)
 
     assert result.opened == 1 and ArrearsCase.objects.count() == 1

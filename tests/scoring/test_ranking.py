@@ -102,3 +102,18 @@ def test_without_model_the_scores_say_cold_start(project, steward, item, today):
     score = CaseScore.objects.get(case__account=acct)
     assert score.model is None and score.p_pay_30d is None
     assert score.reasons == [COLD_START_REASON]
+
+
+def test_the_daily_run_queues_the_scoring_on_the_long_queue(monkeypatch):
+    from wuye.scoring import tasks
+
+    assert tasks.scoring_score_project.queue_name == "long"
+    queued = []
+
+    class Recorder:
+        def enqueue(self, *args):
+            queued.append(args)
+
+    monkeypatch.setattr(tasks, "scoring_score_project", Recorder())
+    tasks.after_dunning_run(project_id=7, on=datetime.date(2026, 12, 5))
+    assert queued == [(7, "2026-12-05")]

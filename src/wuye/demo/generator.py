@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import itertools
-import operator
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +36,7 @@ from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Company, Membership, Project, User
 from wuye.core.roles import Role
+from wuye.core.sql import insert_rows
 from wuye.demo.bank_demo import BankDemo
 from wuye.demo.dunning_history import DunningHistory
 from wuye.demo.history import (
@@ -355,8 +355,6 @@ FLOOR_CHOICES = [11, 11, 12, 15, 17, 18, 18, 24, 26, 28, 32, 33]
 PER_FLOOR_CHOICES = [2, 2, 2, 3, 4]
 NAME_POOL_SIZE = 30_000
 BATCH_SIZE = 1000
-# Field types whose values Django converts for the database (decimal places, UTC datetimes on SQLite).
-CONVERTED_TYPES = frozenset({"DecimalField", "DateField", "DateTimeField"})
 
 CONTACT_TIMES = [
     "早出晚归，晚上7点后",
@@ -1428,92 +1426,6 @@ class _Generator:
                 }
             )
         self.insert_rows(ServiceTicket, tickets)
-
-
-def insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> list[int]:
-    """Inserts ``rows`` (attname → value) and returns their new ids, in order.
-
-    ``bulk_create`` without its per-value cost (each value through the SQL compiler and the
-    field's ``get_db_prep_save``, ~3 µs), which was most of the time of a 100,000-room load.
-    Dates, datetimes and decimals still go through ``get_db_prep_save``, once per distinct value;
-    str (choices included), int, bool and None go to the driver as they are, as Django sends
-    them. ``auto_now`` fields get the time of the run. Rows go in with COPY on PostgreSQL and one
-    prepared INSERT (``executemany``) on SQLite. Ids are reserved first: from the sequence on
-    PostgreSQL; on SQLite this transaction already holds the write lock, so the next free ids are
-    ours.
-    """
-    if not rows:
-        return []
-    meta = model._meta
-    now = timezone.now()
-    defaults: dict[str, Any] = {}
-    plain, typed = [], []  # values the drivers take as they are; values Django must convert
-    for f in meta.concrete_fields:
-        if f.primary_key:
-            continue
-        auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        defaults[f.attname] = now if auto else f.get_default()  # "" for text, as Django does
-        (typed if f.get_internal_type() in CONVERTED_TYPES else plain).append(f)
-    take_plain = operator.itemgetter(*(f.attname for f in plain))
-    memo: dict[str, dict[Any, Any]] = {f.attname: {} for f in typed}
-
-    def convert(f, value):
-        if value is None:
-            return None
-        cache = memo[f.attname]
-        if value not in cache:
-            cache[value] = f.get_db_prep_save(value, connection)
-        return cache[value]
-
-    ids = _reserve_ids(model, len(rows))
-    values = []
-    for pk, row in zip(ids, rows, strict=True):
-        full = {**defaults, **row}
-        first = take_plain(full)
-        values.append(
-            (
-                pk,
-                *(first if len(plain) > 1 else (first,)),
-                *(convert(f, full[f.attname]) for f in typed),
-            )
-        )
-    columns = ", ".join(
-        connection.ops.quote_name(column)
-        for column in [meta.pk.column, *(f.column for f in plain), *(f.column for f in typed)]
-    )
-    table = connection.ops.quote_name(meta.db_table)
-    # Table and column names come from the model, quoted; every value is a parameter.
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY: PostgreSQL's bulk load, several times faster than INSERT … VALUES batches.
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
-        else:
-            one = "(" + ", ".join(["%s"] * (1 + len(plain) + len(typed))) + ")"
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {one}", values)  # noqa: S608
-    return ids
-
-
-def _reserve_ids(model: type[Model], n: int) -> list[int]:
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, model._meta.pk.column, n],
-            )
-            return sorted(row[0] for row in cursor.fetchall())
-        if connection.vendor != "sqlite":
-            raise NotImplementedError(connection.vendor)
-        pk = connection.ops.quote_name(model._meta.pk.column)
-        quoted = connection.ops.quote_name(table)
-        cursor.execute(f"SELECT COALESCE(MAX({pk}), 0) FROM {quoted}")  # noqa: S608
-        last = cursor.fetchone()[0]
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-        row = cursor.fetchone()  # AUTOINCREMENT never reuses an id, even of a deleted row
-        last = max(last, row[0] if row else 0)
-    return list(range(last + 1, last + 1 + n))
 
 
 def _surname(name: str) -> str:

@@ -8,6 +8,7 @@ role checks (``_worker``, ``_supervisor``), a reason's checks, a timeline event,
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -73,7 +74,7 @@ def _reason(reason: str | None, field: str = "reason") -> str:
     return text
 
 
-def _event(
+def _event_fields(
     case: ArrearsCase,
     kind: str,
     *,
@@ -83,17 +84,22 @@ def _event(
     new: object = "",
     reason: str = "",
     at: datetime.datetime | None = None,
-) -> CaseEvent:
-    return CaseEvent(
-        case=case,
-        at=at or timezone.now(),
-        on_date=on,
-        by=by if by is not None and by.is_authenticated else None,
-        kind=kind,
-        from_value=str(old or "")[:60],
-        to_value=str(new or "")[:60],
-        reason=reason[:300],
-    )
+) -> dict[str, Any]:
+    """A case event's values (the daily run writes thousands of them at once, without instances)."""
+    return {
+        "case": case,
+        "at": at or timezone.now(),
+        "on_date": on,
+        "by": by if by is not None and by.is_authenticated else None,
+        "kind": kind,
+        "from_value": str(old or "")[:60],
+        "to_value": str(new or "")[:60],
+        "reason": reason[:300],
+    }
+
+
+def _event(case: ArrearsCase, kind: str, **values: Any) -> CaseEvent:
+    return CaseEvent(**_event_fields(case, kind, **values))
 
 
 _LOOK_UP = object()
