@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime
 import operator
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 from django.db import connection
 from django.db.models import Field, Model
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 # Field types whose values Django converts for the database (decimal places, UTC datetimes on
@@ -112,35 +113,77 @@ def _converter(fields: list[Field]) -> Callable[[Field, Any], Any]:
     return convert
 
 
+def id_sets(ids: list[int], size: int = 1000) -> Iterator[list[int] | RawSQL]:
+    """``filter(pk__in=part)`` for each part of a long list of ids. PostgreSQL: one part, the ids as
+    a single array parameter (a semi-join, planned once: 0.15 s for 19,000 accounts where 20
+    statements of 1,000 ``IN`` parameters took 1 s); SQLite: lists of ``size`` (its parameter limit)."""
+    if not ids:
+        return
+    if is_pg():
+        yield RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
+        return
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
 def _needs_conversion(f: Field) -> bool:
     return f.get_internal_type() in CONVERTED_TYPES
 
 
 def update_rows(objs: list, fields: list[str], model: type[Model] | None = None) -> None:
     """Saves ``fields`` of many rows — model instances, or any objects with the fields' attributes
-    (``model`` then names the table) — one parametrised UPDATE per row sent as a batch (psycopg
-    pipelines it; SQLite runs it in-process). Django's ``bulk_update`` writes one CASE per field
-    with a branch per row, which PostgreSQL evaluates row by row: quadratic in the batch, seconds
-    for a thousand rows."""
+    (``model`` then names the table). PostgreSQL: one ``UPDATE … FROM unnest(arrays)`` per
+    ``UPDATE_CHUNK`` rows (a statement per row, even pipelined, cost 2.7 s for the 19,000 cases of a
+    100,000-room run); SQLite: one parametrised UPDATE per row, run in-process. Django's
+    ``bulk_update`` writes one CASE per field with a branch per row, which PostgreSQL evaluates row
+    by row: quadratic in the batch, seconds for a thousand rows."""
     if not objs:
         return
     model = model or objs[0].__class__
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
+    convert = _converter(columns)
+    typed = [(f.attname, _needs_conversion(f), f) for f in columns]
+    rows = [
+        [convert(f, getattr(obj, name)) if conv else getattr(obj, name) for name, conv, f in typed]
+        + [obj.pk]
+        for obj in objs
+    ]
+    if is_pg() and not any(f.get_internal_type() == "JSONField" for f in columns):
+        _update_from_arrays(model, columns, rows)
+        return
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
     # Only quoted model column names go into the text; the values are parameters.
     where = f"{quote(meta.pk.column)} = %s"
     sql = f"UPDATE {table(model)} SET {assignments} WHERE {where}"  # noqa: S608
-    convert = _converter(columns)
-    typed = [(f.attname, _needs_conversion(f), f) for f in columns]
-    params = [
-        [convert(f, getattr(obj, name)) if conv else getattr(obj, name) for name, conv, f in typed]
-        + [obj.pk]
-        for obj in objs
-    ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        cursor.executemany(sql, rows)
+
+
+UPDATE_CHUNK = 10_000
+
+
+def _update_from_arrays(model: type[Model], columns: list[Field], rows: list[list]) -> None:
+    """PostgreSQL: each column's values as one array parameter, joined to the table by id."""
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    names = [f"c{i}" for i in range(len(columns))]
+    arrays = ", ".join(
+        f"%s::{f.db_type(connection)}[]" for f in [*columns, pk]
+    )  # model column types only; the values are parameters
+    assignments = ", ".join(
+        f"{quote(f.column)} = v.{name}" for f, name in zip(columns, names, strict=True)
+    )
+    sql = (
+        f"UPDATE {table(model)} AS t SET {assignments} "  # noqa: S608
+        f"FROM unnest({arrays}) AS v({', '.join([*names, 'id'])}) "
+        f"WHERE t.{quote(pk.column)} = v.id"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), UPDATE_CHUNK):
+            chunk = rows[start : start + UPDATE_CHUNK]
+            cursor.execute(sql, [list(values) for values in zip(*chunk, strict=True)])
 
 
 def insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> list[int]:

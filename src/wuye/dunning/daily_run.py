@@ -31,7 +31,7 @@ from wuye.core import hooks
 from wuye.core.audit import audit_record
 from wuye.core.models import Project, User
 from wuye.core.money import money
-from wuye.core.sql import insert_rows, update_rows
+from wuye.core.sql import id_sets, insert_rows, update_rows
 from wuye.dunning import holds, rules
 from wuye.dunning.casework import (
     _apply_task,
@@ -546,10 +546,10 @@ def _recently_closed(
         return {}
     since = on - REOPEN_WITHIN_DAYS * DAY
     found: dict[int, CaseRow] = {}
-    for start in range(0, len(account_ids), CHUNK):
+    for part in id_sets(account_ids, CHUNK):
         rows = ArrearsCase.objects.filter(
             project_id=project_id,
-            account_id__in=account_ids[start : start + CHUNK],
+            account_id__in=part,
             state=CaseState.CLOSED,
             closed_on__gte=since,
         ).order_by("account_id", "-closed_on", "-id")
@@ -561,8 +561,8 @@ def _recently_closed(
 def _stewards(account_ids: list[int]) -> dict[int, tuple[int, int | None]]:
     """account → (room, the steward of the room's building): automatic assignment (SPEC §5 step 3)."""
     found: dict[int, tuple[int, int | None]] = {}
-    for start in range(0, len(account_ids), CHUNK):
-        rows = Account.objects.filter(pk__in=account_ids[start : start + CHUNK]).values_list(
+    for part in id_sets(account_ids, CHUNK):
+        rows = Account.objects.filter(pk__in=part).values_list(
             "id", "room_id", "room__building__steward_id"
         )
         for account_id, room_id, steward_id in rows:
