@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from wuye.core.errors import ValidationFailed
 from wuye.owner.models import OwnerLink
+from wuye.payments import notices as payment_notices
 from wuye.payments import selectors as payment_selectors
 from wuye.payments import services as payment_services
 from wuye.payments.channels import wechat_oauth
@@ -76,6 +77,9 @@ def order_of(link: OwnerLink, out_trade_no: str, *, refresh: bool = True):
     order = payment_selectors.order_by_no(out_trade_no)
     if order is None or order.account_id != link.account_id:
         return None
+    if refresh and order.status == OrderStatus.OPEN:
+        # A callback stored but not yet posted by the queue: post it now; else ask the platform.
+        order = payment_notices.notice_settle_pending(order)
     if refresh and order.status == OrderStatus.OPEN:
         order = payment_services.order_refresh(order)
     return order

@@ -45,6 +45,17 @@ class IssueKind(models.TextChoices):
     AHEAD_CHANGED = "ahead_changed", _("预交金额已变化，款项转入预存款")
 
 
+class NoticeState(models.TextChoices):
+    """Where a stored callback is: answered at once, posted by the quick queue
+    (``payments.notices``)."""
+
+    PENDING = "pending", _("待入账")
+    DONE = "done", _("已处理")
+    FAILED = "failed", _("入账失败，待重试")
+    IGNORED = "ignored", _("已忽略")
+    REFUSED = "refused", _("已拒绝")
+
+
 class RefundStatus(models.TextChoices):
     PROCESSING = "processing", _("退款中")
     SUCCESS = "success", _("已退款")

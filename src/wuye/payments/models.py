@@ -18,6 +18,7 @@ from wuye.payments.enums import (
     Channel,
     IssueKind,
     LineKind,
+    NoticeState,
     OrderStatus,
     ReconStatus,
     RefundStatus,
@@ -123,7 +124,13 @@ class PaymentOrderBill(models.Model):
 
 class Notification(models.Model):
     """Every callback a platform sent (or that claimed to be one): evidence for finance and for
-    the reconciliation; a refused one keeps why."""
+    the reconciliation; a refused one keeps why.
+
+    A verified payment notice is stored here and answered at once; the quick queue posts it
+    (``payments.notices``, docs/decisions/0018). ``key`` (``<channel>-<transaction id>``, the
+    payment's idempotency key) is unique: a repeated callback finds its row and does no work.
+    ``state`` says where it is: pending (待入账), done, failed (retried from ``retry_at``, with
+    why in ``outcome``), ignored, refused. Rows from before the queue have no key and are done."""
 
     channel = models.CharField(max_length=10, choices=Channel.choices)
     received_at = models.DateTimeField(auto_now_add=True)
@@ -132,10 +139,33 @@ class Notification(models.Model):
     out_trade_no = models.CharField(max_length=64, blank=True)
     transaction_id = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=200, blank=True)
+    key = models.CharField(_("去重键"), max_length=80, null=True, blank=True, unique=True)
+    order = models.ForeignKey(
+        PaymentOrder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    amount = models.DecimalField(_("支付金额"), null=True, blank=True, **MONEY)
+    paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=NoticeState.choices, default=NoticeState.DONE
+    )
+    attempts = models.PositiveSmallIntegerField(_("入账尝试次数"), default=0)
+    retry_at = models.DateTimeField(_("下次重试"), null=True, blank=True)
+    done_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("支付通知")
         verbose_name_plural = _("支付通知")
+        indexes = [
+            models.Index(
+                fields=["state", "id"],
+                name="notice_todo_idx",
+                condition=Q(state__in=["pending", "failed"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.out_trade_no} {self.outcome}"

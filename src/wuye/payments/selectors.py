@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from wuye.payments.enums import OrderStatus
-from wuye.payments.models import OrderIssue, PaymentOrder
+from wuye.payments.enums import LineKind, NoticeState, OrderStatus
+from wuye.payments.models import Notification, OrderIssue, PaymentOrder
 
 
 def order_by_no(out_trade_no: str) -> PaymentOrder | None:
@@ -53,4 +53,19 @@ def open_issues(project_ids: Iterable[int]) -> QuerySet[OrderIssue]:
         OrderIssue.objects.filter(order__project_id__in=list(project_ids), resolved_at__isnull=True)
         .select_related("order__account__room", "order__project")
         .order_by("-created_at")
+    )
+
+
+def notices_waiting(project_ids: Iterable[int]) -> QuerySet[Notification]:
+    """Payment notices not posted yet (pending, or failed and waiting for a retry, with why), oldest
+    first: finance see them on the orders page."""
+    return (
+        Notification.objects.filter(
+            state__in=[NoticeState.PENDING, NoticeState.FAILED],
+            kind=LineKind.PAY,
+            out_trade_no__in=PaymentOrder.objects.filter(
+                project_id__in=list(project_ids)
+            ).values("out_trade_no"),
+        )
+        .order_by("id")
     )

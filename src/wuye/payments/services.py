@@ -36,18 +36,15 @@ from wuye.core.scope import role_in
 from wuye.ledger.selectors.window import unpaid_bills
 from wuye.ledger.services.checks import COLLECTOR_ROLES
 from wuye.ledger.services.payments import payment_record
-from wuye.payments import ahead, refunds, selectors
+from wuye.payments import ahead, selectors
 from wuye.payments.channels.base import (
-    BadNotification,
     ChannelError,
-    Notice,
     PlatformTrade,
     channel_for,
 )
 from wuye.payments.enums import SCENES_OF, Channel, IssueKind, OrderStatus, Scene
 from wuye.payments.issues import issue_raise
 from wuye.payments.models import (
-    Notification,
     PaymentOrder,
     PaymentOrderBill,
     PaymentSettings,
@@ -562,68 +559,6 @@ def orders_sweep(*, now: datetime.datetime | None = None, limit: int = 500) -> d
         elif order.status == OrderStatus.EXPIRED:
             counts["expired"] += 1
     return counts
-
-
-# --- callbacks -------------------------------------------------------------------------------------
-
-
-def notification_accept(channel: str, request_headers: dict, body: bytes) -> tuple[int, bytes]:
-    """A platform's callback: checked (signature, decryption), posted exactly once, answered as the
-    platform expects (WeChat: 204 / 4xx with a JSON code; Alipay: "success" / "failure"). A refused
-    callback posts nothing and is kept with why."""
-    if channel not in Channel.values:
-        return 404, b""
-    try:
-        handler = channel_for(channel)
-    except ChannelError:
-        return 503, b""
-    try:
-        notice = handler.parse_notification(request_headers, body)
-    except BadNotification as exc:
-        Notification.objects.create(channel=channel, verified=False, outcome=str(exc)[:200])
-        status, text, _ = handler.answer(False, "签名错误")
-        return status, text
-    try:
-        outcome = _notice_apply(channel, notice)
-    except (ValidationFailed, NotInScope, ChannelError) as exc:
-        Notification.objects.create(
-            channel=channel,
-            verified=True,
-            kind=notice.kind,
-            out_trade_no=notice.out_trade_no[:64],
-            transaction_id=notice.transaction_id[:64],
-            outcome=f"处理失败：{exc}"[:200],
-        )
-        status, text, _ = handler.answer(False, "处理失败，请稍后重试")
-        return status, text
-    Notification.objects.create(
-        channel=channel,
-        verified=True,
-        kind=notice.kind,
-        out_trade_no=notice.out_trade_no[:64],
-        transaction_id=notice.transaction_id[:64],
-        outcome=outcome[:200],
-    )
-    status, text, _ = handler.answer(True)
-    return status, text
-
-
-def _notice_apply(channel: str, notice: Notice) -> str:
-    if notice.kind == "refund":
-        return refunds.refund_notice_apply(channel, notice)
-    order = selectors.order_by_no(notice.out_trade_no)
-    if order is None or order.channel != channel:
-        return "未知订单，已忽略"
-    if not notice.success:
-        return f"非成功通知（{order.status}），已忽略"
-    order = order_settle(
-        order,
-        transaction_id=notice.transaction_id,
-        amount=notice.amount if notice.amount is not None else ZERO,
-        paid_at=notice.paid_at,
-        source="callback",
-    )
-    return f"已处理：{order.get_status_display()}"
 
 
 # --- the window: payment codes (付款码) -----------------------------------------------------------

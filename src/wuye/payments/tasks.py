@@ -7,13 +7,17 @@ import datetime
 
 from django_tasks import task
 
-from wuye.payments import reconcile, services
+from wuye.payments import notices, reconcile, services
 
 
 @task()
 def orders_sweep_task() -> dict:
     """主动查单 of open orders; expired ones closed on the platform (every few minutes)."""
     return services.orders_sweep()
+
+
+# Queued by the callbacks (one per second of callbacks): posts the stored payment notices.
+notices_post_task = notices.notices_post_task
 
 
 @task()

@@ -27,7 +27,7 @@ from wuye.core.errors import NotInScope, WuyeError
 from wuye.core.scope import project_ids_for, role_in
 from wuye.ledger.office_forms import place_error
 from wuye.ledger.window_forms import chosen_ids
-from wuye.payments import reconcile, refunds, selectors, services
+from wuye.payments import notices, reconcile, refunds, selectors, services
 from wuye.payments.enums import Channel, ReconStatus
 from wuye.payments.forms import RefundForm
 from wuye.payments.models import PaymentOrder, Reconciliation, ReconciliationLine
@@ -46,8 +46,9 @@ def request_headers(request) -> dict[str, str]:
 @csrf_exempt
 @require_POST
 def notify(request, channel: str):
-    """支付/退款结果通知 of a platform: checked, posted exactly once, answered as it expects."""
-    status, body = services.notification_accept(channel, request_headers(request), request.body)
+    """支付/退款结果通知 of a platform: checked, stored, answered as it expects; the quick queue
+    posts it exactly once (``payments.notices``)."""
+    status, body = notices.notification_accept(channel, request_headers(request), request.body)
     return HttpResponse(body, status=status, content_type=CONTENT_TYPES.get(channel, "text/plain"))
 
 

@@ -13,8 +13,13 @@ of the after-payment hooks (``WUYE_AFTER_PAYMENTS``, called once with ``account_
 late fees add queries: four per round of payments that settle an overdue bill under a late-fee rule
 (a round is the set of payments that are each their household's first, second, … in the batch).
 
-Not here: chosen bills (``bill_ids``) and a cashier's back-dated entry (``cashier_entry``) — a
-batch is dated by its evidence and paid oldest first; use ``payment_record`` for those.
+A request may name its bills (``bill_ids``, an online order's bills): its money then goes to those
+bills only, oldest due first, as ``payment_record(bill_ids=…)``; a named bill that is no longer open
+that day (paid meanwhile, not yet issued, or not the household's) refuses that request with
+``ledger.bill_already_paid``, and the caller decides (the online notices post it one by one).
+
+Not here: a cashier's back-dated entry (``cashier_entry``) and ``deposit_only`` — a batch is dated
+by its evidence; use ``payment_record`` for those.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ class PaymentRequest:
     include_late_fees: bool = True
     idempotency_key: str | None = None
     note: str = ""
+    bill_ids: Sequence[int] | None = None  # only these bills (``payment_record``'s ``bill_ids``)
 
 
 @dataclass
@@ -84,6 +90,7 @@ class _Pending:
     note: str
     total: Decimal
     draw: Decimal
+    bill_ids: frozenset[int] | None = None
     shares: list[tuple[Bill, Decimal]] = field(default_factory=list)
     late_bills: list[Bill] = field(default_factory=list)
     deposit: Decimal = ZERO
@@ -145,7 +152,20 @@ def _clean(index: int, request: PaymentRequest, project_id: int) -> _Pending:
         note=note,
         total=sum((x.amount for x in cleaned), ZERO),
         draw=sum((x.amount for x in cleaned if x.method == PaymentMethod.PREPAID), ZERO),
+        bill_ids=_clean_ids(request.bill_ids),
     )
+
+
+def _clean_ids(bill_ids: Sequence[int] | None) -> frozenset[int] | None:
+    if bill_ids is None:
+        return None
+    try:
+        ids = frozenset(int(x) for x in bill_ids)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed("账单编号无效", field="bill_ids") from exc
+    if not ids:
+        raise ValidationFailed("请选择要缴的账单", field="bill_ids")
+    return ids
 
 
 def _key_owner(key: str, found, account: Account):
@@ -329,11 +349,21 @@ def _allocate(
                 code="ledger.prepaid_insufficient",
                 field="lines",
             )
+    if p.bill_ids is not None:
+        usable = {o.bill.pk for o in bills if o.outstanding > 0 and o.visible <= p.day}
+        if not p.bill_ids <= usable:
+            return ValidationFailed(
+                "所选账单已缴清、尚未出账或不属于该户（可能刚由其他收费员收取），请刷新后重新选择",
+                code="ledger.bill_already_paid",
+                field="bill_ids",
+            )
     remaining = p.total
     for o in bills:
         if remaining <= 0:
             break
         if o.outstanding <= 0 or o.visible > p.day:
+            continue
+        if p.bill_ids is not None and o.bill.pk not in p.bill_ids:
             continue
         share = min(remaining, o.outstanding)
         if share == o.outstanding:

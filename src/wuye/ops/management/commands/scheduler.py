@@ -19,6 +19,7 @@ from django.db import close_old_connections
 
 from wuye.ops.steps import steps
 from wuye.ops.tasks import tick
+from wuye.payments.notices import notices_post
 from wuye.payments.services import orders_sweep
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,10 @@ def _sweep_orders() -> None:
     """主动查单 of open online orders: posts payments whose callback was lost, closes expired ones."""
     close_old_connections()
     try:
+        # Stored callbacks first: failed ones due for a retry, one whose queued task was lost.
+        posted = notices_post()
+        if posted["done"] or posted["failed"]:
+            log.info("scheduler: notices %s", posted)
         counts = orders_sweep()
     except Exception:  # the platform or the database may be away; the next sweep tries again
         log.exception("scheduler: order sweep failed")
