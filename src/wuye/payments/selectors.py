@@ -59,13 +59,10 @@ def open_issues(project_ids: Iterable[int]) -> QuerySet[OrderIssue]:
 def notices_waiting(project_ids: Iterable[int]) -> QuerySet[Notification]:
     """Payment notices not posted yet (pending, or failed and waiting for a retry, with why), oldest
     first: finance see them on the orders page."""
-    return (
-        Notification.objects.filter(
-            state__in=[NoticeState.PENDING, NoticeState.FAILED],
-            kind=LineKind.PAY,
-            out_trade_no__in=PaymentOrder.objects.filter(
-                project_id__in=list(project_ids)
-            ).values("out_trade_no"),
-        )
-        .order_by("id")
-    )
+    return Notification.objects.filter(
+        state__in=[NoticeState.PENDING, NoticeState.FAILED],
+        kind=LineKind.PAY,
+        out_trade_no__in=PaymentOrder.objects.filter(project_id__in=list(project_ids)).values(
+            "out_trade_no"
+        ),
+    ).order_by("id")
