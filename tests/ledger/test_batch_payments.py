@@ -314,3 +314,75 @@ def test_every_after_payment_hook_has_its_batch_form(settings):
     single = {path.rsplit(".", 1)[0] for path in settings.WUYE_AFTER_PAYMENT}
     batch = {path.rsplit(".", 1)[0] for path in settings.WUYE_AFTER_PAYMENTS}
     assert single == batch
+
+
+chosen_st = st.lists(
+    st.tuples(
+        st.integers(0, 1),  # household
+        st.integers(1, 15),  # which of its four bills (a bit mask, never empty)
+        st.integers(1, 60_000),  # fen
+        st.integers(130, 200),  # day offset: every bill issued by then
+        st.booleans(),  # include late fees
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(payments=chosen_st)
+def test_chosen_bills_in_a_batch_equal_payment_record_with_bill_ids(ctx, payments):
+    """``bill_ids`` (an online order's bills): the money goes to those bills only, then their late
+    fees, then prepaid balance; a chosen bill paid by an earlier payment refuses the later one with
+    ``ledger.bill_already_paid`` — exactly as ``payment_record(bill_ids=…)`` one call after another."""
+    cashier = ctx["cashier"]
+    snaps = []
+    for mode in ("one by one", "batch"):
+        with transaction.atomic():
+            bills = {
+                who: [
+                    bill(ctx["accounts"][who], ctx["item"], "100.00", D(2025, month, 1))
+                    for month in range(1, 5)
+                ]
+                for who in (0, 1)
+            }
+            requests = [
+                PaymentRequest(
+                    account=ctx["accounts"][who],
+                    lines=[("wechat", yuan(cents), "T")],
+                    business_date=day(offset),
+                    include_late_fees=late,
+                    bill_ids=[b.pk for n, b in enumerate(bills[who]) if mask >> n & 1],
+                )
+                for who, mask, cents, offset, late in payments
+            ]
+            if mode == "batch":
+                results = payments_record_many(
+                    user=cashier, project=ctx["project"], requests=requests
+                )
+            else:
+                results = []
+                for r in requests:
+                    try:
+                        results.append(
+                            payment_record(
+                                user=cashier,
+                                account=r.account,
+                                lines=list(r.lines),
+                                business_date=r.business_date,
+                                include_late_fees=r.include_late_fees,
+                                bill_ids=list(r.bill_ids),
+                            )
+                        )
+                    except ValidationFailed as exc:
+                        results.append(exc)
+            snaps.append(snapshot(ctx, results))
+            transaction.set_rollback(True)
+    one_by_one, batch = snaps
+    assert batch["invariants"] == []
+    for key in one_by_one:
+        assert batch[key] == one_by_one[key], key

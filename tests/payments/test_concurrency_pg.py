@@ -143,3 +143,55 @@ def test_a_callback_and_a_window_payment_of_the_same_project_do_not_deadlock(
         thread.join(timeout=60)
     assert errors == []
     assert Payment.objects.filter(account__in=[household, other]).count() == 2
+
+
+def test_two_workers_and_the_owner_page_post_each_stored_notice_once(
+    payments_fake, project, item, settings
+):
+    """Callbacks stored (a deferring backend: nothing posts them), then two workers and the owner's
+    page of one order at the same moment: skip-locked sets and the orders' row locks, one payment
+    each, every notice done."""
+    import datetime
+
+    from tests.ledger.factories import account, monthly_bills
+    from wuye.ledger import invariants
+    from wuye.payments import notices
+    from wuye.payments.enums import NoticeState
+    from wuye.payments.models import Notification
+
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.dummy.DummyBackend",
+            "QUEUES": settings.WUYE_TASK_QUEUES,
+        }
+    }
+    orders = []
+    for n in range(40):
+        acc = account(project, f"3-1-{n:03d}")
+        acc.test_bills = monthly_bills(acc, item, datetime.date(2025, 1, 1), 2)
+        orders.append(order_for(acc))
+    for order in orders:
+        headers, body = wechat_paid(payments_fake, order)
+        for _ in range(2):  # each sent twice
+            response = Client().post(
+                WECHAT_URL, data=body, content_type="application/json", headers=headers
+            )
+            assert response.status_code == 204
+    assert Notification.objects.filter(state=NoticeState.PENDING).count() == 40
+
+    def worker():
+        return notices.notices_post(limit=7)  # small sets: the workers interleave
+
+    def owner_page():
+        return notices.notice_settle_pending(orders[20]).status
+
+    results = race(worker, worker, owner_page)
+    # The page posts its order's notice, or finds a worker holding it and leaves it (still open).
+    assert isinstance(results[0], dict) and isinstance(results[1], dict), results
+    assert results[2] in ("paid", "open"), results
+    done = results[0]["done"] + results[1]["done"] + (1 if results[2] == "paid" else 0)
+    assert done == 40  # each notice done by exactly one of them
+    assert Notification.objects.filter(state=NoticeState.DONE).count() == 40
+    for order in orders:
+        assert Payment.objects.filter(account=order.account).count() == 1
+    assert invariants.check_all() == []

@@ -390,7 +390,10 @@ def notice_settle_pending(order: PaymentOrder) -> PaymentOrder:
     now = timezone.now()
     with transaction.atomic():
         notes = list(
-            _due(now).filter(order=order).select_for_update(skip_locked=True).order_by("id")
+            _due(now)
+            .filter(out_trade_no=order.out_trade_no, channel=order.channel)
+            .select_for_update(skip_locked=True)
+            .order_by("id")
         )
         if not notes:
             return order

@@ -341,14 +341,7 @@ def _allocate(
     """Principal first, oldest due first, over the bills that exist on the payment's day."""
     if p.day in closed:
         return closed_day_refusal(user, p.day)
-    if p.draw > 0:
-        available = _available(movements[p.account.pk], p.day)
-        if p.draw > available:
-            return ValidationFailed(
-                f"预存款支付 {p.draw} 元超过可用预存款余额 {available} 元",
-                code="ledger.prepaid_insufficient",
-                field="lines",
-            )
+    # As payment_record: the chosen bills after the closed day, before the prepaid balance.
     if p.bill_ids is not None:
         usable = {o.bill.pk for o in bills if o.outstanding > 0 and o.visible <= p.day}
         if not p.bill_ids <= usable:
@@ -356,6 +349,14 @@ def _allocate(
                 "所选账单已缴清、尚未出账或不属于该户（可能刚由其他收费员收取），请刷新后重新选择",
                 code="ledger.bill_already_paid",
                 field="bill_ids",
+            )
+    if p.draw > 0:
+        available = _available(movements[p.account.pk], p.day)
+        if p.draw > available:
+            return ValidationFailed(
+                f"预存款支付 {p.draw} 元超过可用预存款余额 {available} 元",
+                code="ledger.prepaid_insufficient",
+                field="lines",
             )
     remaining = p.total
     for o in bills:
