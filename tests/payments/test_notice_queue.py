@@ -333,3 +333,22 @@ def test_any_mix_of_callbacks_and_worker_runs_posts_each_order_at_most_once(
                 assert note.state == NoticeState.DONE
         assert invariants.check_all() == []
         transaction.set_rollback(True)
+
+
+def test_the_orders_page_shows_notices_waiting_and_failed_with_why(
+    queued, payments_fake, household, client, cashier, monkeypatch
+):
+    waiting = order_for(household, n=1)
+    paid_callback(payments_fake, waiting)
+    client.force_login(cashier)
+    page = client.get("/payments/").content.decode()
+    assert "待入账的支付通知" in page and waiting.out_trade_no in page
+
+    monkeypatch.setattr(
+        notices,
+        "payments_record_many",
+        lambda *, user, project, requests: [ValidationFailed("账务暂不可用") for _ in requests],
+    )
+    notices.notices_post()
+    page = client.get("/payments/").content.decode()
+    assert "入账失败，待重试" in page and "账务暂不可用" in page

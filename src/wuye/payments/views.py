@@ -79,6 +79,7 @@ def orders(request):
         {
             "page": page,
             "issues": list(selectors.open_issues(ids)[:100]),
+            "waiting": list(selectors.notices_waiting(ids)[:100]),
             "status": status,
             "statuses": PaymentOrder._meta.get_field("status").choices,
         },
