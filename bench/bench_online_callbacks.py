@@ -2,7 +2,7 @@
 """Online payment callbacks: 10,000 orders paid through WeChat Pay callbacks (10 % of them sent twice,
 mixed in) through the real view and service, beside 10,000 plain ``payment_record`` calls.
 
-    .venv/bin/python bench/bench_online_callbacks.py [--orders 10000] [--duplicates 0.1] [--keep]
+    .venv/bin/python bench/bench_online_callbacks.py [--orders 10000] [--duplicates 0.1] [--clients 4] [--keep]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wuye_bench_online .venv/bin/python bench/bench_online_callbacks.py
 
 It works on a database of its own (SQLite in a temporary directory; on PostgreSQL the database named in
@@ -17,7 +17,9 @@ local fake WeChat Pay's key pairs; each callback is encrypted (AEAD_AES_256_GCM)
 What it times:
 (a) N + duplicates callbacks POSTed to /payments/notify/wechat/ through Django's test client (URL
     routing, middleware, the view, signature check, decryption, the notice stored once under its
-    unique key, the answer; the posting task queued on the ORM queue as deployed), then
+    unique key, the answer; the posting task queued on the ORM queue as deployed), ``--clients`` at
+    a time (default 4 threads, each its own connection, as a platform sends them to several web
+    workers; 1 = one after another), then
 (b) the quick-queue worker posting them all: ``payments.notices.notices_post`` (the body of
     ``notices_post_task``: sets of 500 under skip-locked row locks, the orders locked, the batch
     posting service of the bank import);
