@@ -45,6 +45,7 @@ from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import AuditEntry
 from wuye.core.money import ZERO, money
 from wuye.core.sql import update_rows
+from wuye.ledger.locking import lock_accounts
 from wuye.ledger.models import Payment
 from wuye.ledger.services.batch_payments import PaymentRequest, payments_record_many
 from wuye.payments import refunds, services
@@ -259,6 +260,9 @@ def _post_set(limit: int) -> dict | None:
                 note.order_id = order.pk
                 orders[order.pk] = order
         order_ids = sorted(orders)
+        # Every household of the set locked now, before any receipt number is taken: a set posts
+        # several payments, and a window payment locks its household before the receipt sequence.
+        lock_accounts({o.account_id for o in orders.values()})
         bills: dict[int, list[int]] = defaultdict(list)
         for order_id, bill_id in PaymentOrderBill.objects.filter(
             order_id__in=order_ids
@@ -294,7 +298,7 @@ def _post_set(limit: int) -> dict | None:
 
         for project_id, items in batch.items():
             one_by_one += _post_batch(project_id, items, bills, done, today)
-        for note, order in one_by_one:
+        for note, order in sorted(one_by_one, key=lambda item: item[0].pk):
             _post_one(note, order, done)
         update_rows(done.changed, NOTE_FIELDS)
     return {"done": len(done.changed) - done.failed, "failed": done.failed}
