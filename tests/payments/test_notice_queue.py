@@ -352,3 +352,20 @@ def test_the_orders_page_shows_notices_waiting_and_failed_with_why(
     notices.notices_post()
     page = client.get("/payments/").content.decode()
     assert "入账失败，待重试" in page and "账务暂不可用" in page
+
+
+def test_the_schedulers_order_sweep_posts_stored_notices_first(
+    queued, payments_fake, household, monkeypatch
+):
+    """A notice whose queued task was lost (or a failed one due for retry) is posted by the sweep the
+    scheduler runs every few minutes, before it asks the platform about open orders."""
+    from wuye.ops.management.commands import scheduler
+
+    order = order_for(household)
+    paid_callback(payments_fake, order)
+    monkeypatch.setattr(scheduler, "close_old_connections", lambda: None)
+    monkeypatch.setattr(scheduler, "orders_sweep", lambda: {"checked": 0})
+    scheduler._sweep_orders()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert Payment.objects.filter(account=household).count() == 1
