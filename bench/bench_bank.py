@@ -32,6 +32,10 @@ What it times (the target is the first line: < 20 s):
   set-based call (what the pipeline's posting uses, ``banking.auto_posting``); the ratio to plain
   ``payment_record`` is printed, and the ratio of the pipeline's cost per posted line to both.
 
+On PostgreSQL the tables are analysed again after those two runs, before the pipeline: they took the
+ledger from empty to thousands of rows, and plans made on an empty ledger (the deferred foreign-key
+checks' among them) would scan whole tables (docs/operations/benchmarks.md).
+
 Quality: precision (automatic matches posted to exactly the household the line was generated for)
 and recall (clear lines that posted by themselves), with the misses by kind.
 
