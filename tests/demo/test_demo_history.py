@@ -21,6 +21,7 @@ from wuye.ledger.models import (
     Payment,
     PaymentReversal,
     PrepaidMovement,
+    ReceiptPrint,
     Refund,
 )
 from wuye.ledger.selectors.late_fees import late_fees_for
@@ -214,3 +215,40 @@ def test_todays_dunning_run_opens_cases_for_households_in_arrears(demo):
     open_cases = ArrearsCase.objects.filter(closed_on__isnull=True)
     assert open_cases.exists()
     assert open_cases.filter(assignee__isnull=False).exists()
+
+
+def test_recent_months_post_a_day_of_payments_in_one_set_and_the_stories_one_by_one(monkeypatch):
+    """The last months' ordinary payments go through the batch posting service a day at a time (a
+    100,000-room demo posts ~140,000 of them); the 冲红 and 预交 stories through ``payment_record``."""
+    from wuye.demo import history
+
+    sets: list = []
+    singles: list = []
+    many, one = history.payments_record_many, history.payment_record
+
+    def record_many(**kwargs):
+        sets.append(kwargs["requests"])
+        return many(**kwargs)
+
+    def record_one(**kwargs):
+        singles.append(kwargs)
+        return one(**kwargs)
+
+    monkeypatch.setattr(history, "payments_record_many", record_many)
+    monkeypatch.setattr(history, "payment_record", record_one)
+    demo_data("--rooms", ROOMS, "--months", "2")
+    in_sets = sum(len(s) for s in sets)
+    assert in_sets > 5 * len(singles) > 0
+    assert all(len({r.business_date for r in s}) == 1 for s in sets)
+    assert any(len(s) > 1 for s in sets)
+    # Each payment has its 收款 entry; prints with their audit entries.
+    recent = _window_payments().filter(business_date__gte=months_back(1))
+    assert recent.count() >= in_sets + len(singles)
+    assert AuditEntry.objects.filter(action="收款", model="ledger.Payment").count() >= in_sets
+    assert ReceiptPrint.objects.filter(is_reprint=False).count() == (
+        AuditEntry.objects.filter(action="打印收据").count()
+    )
+    assert set(ReceiptPrint.objects.values_list("payment_id", flat=True)) <= set(
+        recent.values_list("id", flat=True)
+    )
+    assert check_all() == []
