@@ -105,3 +105,23 @@ def test_escalated_cases_were_contacted_first_and_visited_or_still_due(demo):
     for case in escalated.exclude(contacts__channel=Channel.VISIT_HOME):
         # Not visited yet: a broken promise escalated last week, its visit still to come.
         assert case.promise_date is not None or case.next_action_due >= timezone.localdate()
+
+
+def test_first_calls_are_capped_a_project_and_shared_among_the_stewards(monkeypatch):
+    """A 100,000-room demo opens ~39,000 cases four weeks ago: only ``FIRST_CALLS_MAX`` of them get
+    their first contact (one at a time through ``contact_record``), taken from each steward in turn."""
+    from wuye.demo import dunning_history
+
+    called: list[ArrearsCase] = []
+    first_contact = dunning_history.DunningHistory._first_contact
+
+    def spy(self, case, days_ago):
+        called.append(case)
+        return first_contact(self, case, days_ago)
+
+    monkeypatch.setattr(dunning_history, "FIRST_CALLS_MAX", 6)
+    monkeypatch.setattr(dunning_history.DunningHistory, "_first_contact", spy)
+    call_command("demo_data", "--rooms", "600", "--months", "3", stdout=io.StringIO())
+    assert len(called) == 6
+    assert len({c.assignee_id for c in called}) > 1
+    assert [c.pk for c in called] == sorted(c.pk for c in called)
