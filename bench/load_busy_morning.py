@@ -546,7 +546,7 @@ def check_after(env: dict, started: float) -> list[str]:
     found = Payment.objects.filter(idempotency_key__in=keys).count()
     if found != len(keys):
         problems.append(f"payments confirmed {len(keys)}, in the ledger {found}")
-    for project_id in Payment.objects.values_list("project_id", flat=True).distinct():
+    for project_id in Payment.objects.order_by().values_list("project_id", flat=True).distinct():
         numbers = list(
             Payment.objects.filter(project_id=project_id).values_list("receipt_no", flat=True)
         )
