@@ -509,16 +509,19 @@ def load_work() -> None:
 
 
 def settle_lost_callbacks() -> dict:
-    """What the scheduler's order sweep does every five minutes: an open order the platform says is
-    paid (its callback was lost) is posted now."""
+    """What the scheduler's order sweep does every five minutes: the stored callbacks not yet
+    posted are posted, then an open order the platform says is paid (its callback was lost) is."""
     import datetime
 
     from django.utils import timezone
 
+    from wuye.payments.notices import notices_post
     from wuye.payments.services import orders_sweep
 
     later = timezone.now() + datetime.timedelta(minutes=2)  # every order of the run is "old"
-    totals: collections.Counter = collections.Counter()
+    totals: collections.Counter = collections.Counter(
+        {f"notices {k}": v for k, v in notices_post().items()}
+    )
     while True:
         counts = orders_sweep(now=later)
         totals.update(counts)
@@ -766,7 +769,7 @@ def main() -> int:
     demo = ["demo_data", "--rooms", str(args.rooms)]
     if months is not None:
         demo += ["--months", str(months)]
-    server = fake = None
+    server = fake = worker = None
     try:
         t = time.monotonic()
         if not args.reuse:
@@ -787,9 +790,18 @@ def main() -> int:
         fake = start_fake(env, args.fake_port)
         access_log = var / "access.log"
         server = serve(env, args, access_log)
+        # As scripts/run: one task worker beside the web server posts the stored payment callbacks
+        # (the quick queue), the thank-yous and the credit refreshes while the run goes on.
+        worker = subprocess.Popen(  # noqa: S603
+            [PYTHON, "-m", "wuye", "db_worker", "--queue-name", "*"],
+            env=env,
+            cwd=ROOT,
+            stdout=(var / "worker.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
         print(
-            f"gunicorn on 127.0.0.1:{args.port}, {args.workers} workers × 4 threads;"
-            f" fake payment platforms on {fake_url}"
+            f"gunicorn on 127.0.0.1:{args.port}, {args.workers} workers × 4 threads; one task"
+            f" worker (db_worker, every queue); fake payment platforms on {fake_url}"
         )
         alone = trivial_alone(args.port)
         print(f"pacing {args.pace}: {PACE_TEXT[args.pace]}")
@@ -846,6 +858,9 @@ def main() -> int:
             server.kill()
             server.wait(10)
         server = None
+        worker.terminate()  # the checks post what it had not yet (settle_lost_callbacks)
+        worker.wait(60)
+        worker = None
         problems = check_after(env, time.monotonic())
         for p in problems:
             print("PROBLEM:", p)
@@ -853,7 +868,7 @@ def main() -> int:
             print("TARGET MISSED:", m)
         return 1 if problems or missed else 0
     finally:
-        for process in (server, fake):
+        for process in (server, worker, fake):
             if process is not None:
                 process.terminate()
         bench.finish()
