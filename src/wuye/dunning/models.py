@@ -232,15 +232,14 @@ class CollectionTeam(models.Model):
 
 
 class ArrearsCase(models.Model):
-    # Indexes: project and account lead the composite indexes of Meta, and the few cases with a
-    # class set by hand or a team have partial ones — a company's first daily run writes 200,000
-    # cases, and every index is written for each.
+    # Indexes: project leads the composite index of Meta, and the few cases with a class set by
+    # hand or a team have partial ones — a company's first daily run writes 200,000 cases, and every
+    # index is written for each. The account keeps its own: on PostgreSQL, dropping a column's index
+    # also drops the partial unique index on that column (one_open_case_per_account).
     project = models.ForeignKey(
         Project, on_delete=models.PROTECT, related_name="arrears_cases", db_index=False
     )
-    account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="arrears_cases", db_index=False
-    )
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="arrears_cases")
     room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="arrears_cases")
     state = models.CharField(
         _("状态"), max_length=10, choices=CaseState.choices, default=CaseState.OPEN

@@ -18,11 +18,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AlterField(
             model_name='arrearscase',
-            name='account',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='arrears_cases', to='billing.account'),
-        ),
-        migrations.AlterField(
-            model_name='arrearscase',
             name='class_set_by',
             field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
