@@ -192,9 +192,8 @@ def insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> list[int]:
     ``bulk_create`` without its per-value cost (each value through the SQL compiler and the
     field's ``get_db_prep_save``, ~3 µs), which was most of the time of a 100,000-room demo load
     and of the daily dunning run's new cases. Dates, datetimes, decimals and JSON still go through
-    ``get_db_prep_save``, once per distinct value;
-    str (choices included), int, bool and None go to the driver as they are, as Django sends
-    them. ``auto_now`` fields get the time of the run. Rows go in with COPY on PostgreSQL and one
+    ``get_db_prep_save``, once per distinct value; str (choices included), int, bool and None go
+    to the driver as they are, as Django sends them. ``auto_now`` fields get the time of the run. Rows go in with COPY on PostgreSQL and one
     prepared INSERT (``executemany``) on SQLite. Ids are reserved first: from the sequence on
     PostgreSQL; on SQLite this transaction already holds the write lock, so the next free ids are
     ours.

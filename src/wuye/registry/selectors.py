@@ -74,20 +74,20 @@ def _room_ids_matching(project_id: int, text: str, limit: int) -> list[int]:
         by_code |= prefix_range("code_key", text)
     found: dict[int, tuple[str, str]] = {}
     if by_code:
-        rows = rooms.filter(by_code).order_by("code_sort", "code_key", "id")
-        found.update((pk, (sort, key)) for pk, sort, key in rows.values_list(*_ROOM_ORDER)[:limit])
+        found |= _natural_keys(rooms.filter(by_code).order_by("code_sort", "code_key", "id"), limit)
     if text.isalnum() and not _HAS_CJK.search(text) and len(text) >= 3:
         # "1502" finds every 1502 in the project, whatever the building: thousands of rooms in a
         # project of a million. Read in the order of the (project, number_rev, code_sort) index, the
         # exact number first and each number in natural order, so the LIMIT stops the scan.
-        rows = rooms.filter(prefix_range("number_rev", text[::-1])).order_by(
-            "number_rev", "code_sort", "id"
-        )
-        found.update((pk, (sort, key)) for pk, sort, key in rows.values_list(*_ROOM_ORDER)[:limit])
+        by_number = rooms.filter(prefix_range("number_rev", text[::-1]))
+        found |= _natural_keys(by_number.order_by("number_rev", "code_sort", "id"), limit)
     return sorted(found, key=lambda pk: (*found[pk], pk))[:limit]
 
 
-_ROOM_ORDER = ("id", "code_sort", "code_key")
+def _natural_keys(rooms: QuerySet, limit: int) -> dict[int, tuple[str, str]]:
+    """The first ``limit`` rooms of an ordered query: id → (natural key, code key)."""
+    rows = rooms.values_list("id", "code_sort", "code_key")[:limit]
+    return {pk: (sort, key) for pk, sort, key in rows}
 
 
 def _person_ids_matching(project_id: int, text: str, limit: int) -> list[int]:

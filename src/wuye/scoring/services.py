@@ -11,7 +11,6 @@ dunning run queues it (``tasks.after_dunning_run``, listed in ``WUYE_AFTER_DUNNI
 from __future__ import annotations
 
 import datetime
-import logging
 
 import numpy as np
 from django.db import transaction
@@ -32,7 +31,6 @@ from wuye.scoring.features import features_as_of
 from wuye.scoring.models import CaseScore, ScoringModel
 from wuye.scoring.selectors import active_model, params_of
 
-logger = logging.getLogger(__name__)
 MIN_AUC_TO_USE = 0.5
 
 
