@@ -277,3 +277,13 @@ def test_insert_rows_writes_what_bulk_create_writes(project):
     assert fast > orm.pk and fast_phone > orm_phone.pk
     # The sequence goes on after the reserved ids.
     assert Room.objects.create(project=project, building=building, code="1-1504").pk > fast
+
+
+def test_a_large_demo_has_one_steward_per_600_households():
+    from wuye.demo.generator import staff_for
+
+    small = [s for s in staff_for(2000) if s.role == Role.STEWARD]
+    large = [s for s in staff_for(100_000) if s.role == Role.STEWARD]
+    assert [s.username for s in small] == ["steward1", "steward2", "steward3"]
+    assert len(large) == 166
+    assert len({s.username for s in large}) == len({s.display_name for s in large}) == 166

@@ -108,9 +108,30 @@ STAFF = (
 )
 
 
-def demo_logins() -> list[tuple[str, str, str]]:
+# A steward (管家) looks after about this many households; a large demo gets steward4, steward5, …
+# beside the three named ones, so that each login's list of today's calls is a person's day, not a
+# third of a city (the load test's 200 stewards at 100,000 rooms).
+HOUSEHOLDS_PER_STEWARD = 600
+EXTRA_STEWARD_NAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
+
+
+def staff_for(rooms: int) -> tuple[StaffSpec, ...]:
+    """The demo's logins for a demo of ``rooms`` rooms: STAFF, and more stewards when it is large."""
+    named = sum(1 for spec in STAFF if spec.role == Role.STEWARD)
+    extra = max(0, rooms // HOUSEHOLDS_PER_STEWARD - named)
+    return STAFF + tuple(
+        StaffSpec(
+            f"steward{named + 1 + i}",
+            f"{EXTRA_STEWARD_NAMES[i % len(EXTRA_STEWARD_NAMES)]}管家{named + 1 + i}号",
+            Role.STEWARD,
+        )
+        for i in range(extra)
+    )
+
+
+def demo_logins(rooms: int = 0) -> list[tuple[str, str, str]]:
     """(username, password, role) of every demo login, for the command to print."""
-    return [(s.username, DEMO_PASSWORD, str(s.role.label)) for s in STAFF]
+    return [(s.username, DEMO_PASSWORD, str(s.role.label)) for s in staff_for(rooms)]
 
 
 def demo_exists() -> bool:
@@ -794,7 +815,8 @@ class _Generator:
         """The demo logins; created or updated in place, so an existing ``admin`` is taken over."""
         password = make_password(DEMO_PASSWORD)  # hashed once: the hasher is slow on purpose
         users: dict[str, User] = {}
-        for spec in STAFF:
+        staff = staff_for(self.options.rooms)
+        for spec in staff:
             user = User.objects.filter(username=spec.username).first() or User(
                 username=spec.username
             )
@@ -813,7 +835,7 @@ class _Generator:
         memberships = [
             Membership(user=users[spec.username], project=project, role=spec.role)
             for project in projects
-            for spec in STAFF
+            for spec in staff
         ]
         self.insert(Membership, memberships)
         self.count("user", len(users))

@@ -8,6 +8,7 @@ from wuye.demo.generator import (
     COUNT_LABELS,
     DEMO_COMPANY_NAME,
     DEMO_PASSWORD,
+    STAFF,
     DemoOptions,
     demo_exists,
     demo_logins,
@@ -56,7 +57,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"演示数据已存在（{DEMO_COMPANY_NAME}），未做改动。要重新生成请加 --reset（会清空整个数据库）。"
             )
-            self.print_logins()
+            self.print_logins(rooms)
             return
         self.stdout.write(
             f"生成演示数据：{rooms} 间房，{projects} 个项目，随机种子 {seed}，"
@@ -69,7 +70,7 @@ class Command(BaseCommand):
             "合计：" + "，".join(f"{COUNT_LABELS.get(k, k)} {v}" for k, v in result.counts.items())
         )
         self.stdout.write(self.style.SUCCESS(f"完成，用时 {result.seconds:.1f} 秒"))
-        self.print_logins()
+        self.print_logins(rooms)
 
     def make_plans(self):
         company = Company.objects.get(name=DEMO_COMPANY_NAME)
@@ -102,11 +103,17 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  {links.url_for(links.link_for(case.account))}")
 
-    def print_logins(self):
+    def print_logins(self, rooms: int):
         self.print_owner_link()
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
-        for username, password, role in demo_logins():
+        logins = demo_logins(rooms)
+        for username, password, role in logins[: len(STAFF)]:
             self.stdout.write(f"  {username:<11} {password:<10} {role}")
+        if len(logins) > len(STAFF):
+            self.stdout.write(
+                f"  {logins[len(STAFF)][0]} … {logins[-1][0]}（共 {len(logins) - len(STAFF)} 个，"
+                f"同为管家，密码相同）"
+            )
         self.stdout.write(
             "请在正式使用前修改这些演示密码：登录后点页面顶部的“修改密码”，"
             "或运行 python -m wuye changepassword 用户名（新密码至少 10 位，不能是常见密码或纯数字）。"
