@@ -84,9 +84,40 @@ def test_today_takes_a_fixed_number_of_queries(
     factories.run(project)
     client.force_login(steward)
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):  # the list's order from light rows, then its cards
         page = client.get(reverse("dunning:today"))
     assert page.content.decode().count('class="task-card') == 6
+
+
+def test_today_shows_a_page_of_cards_in_order_and_reads_only_those(
+    client, steward, project, item, today, monkeypatch
+):
+    from wuye.dunning import selectors, views
+
+    for n in range(7):
+        acct = factories.debtor(project, f"2-1-{100 + n}", steward=steward, owner=f"户主{n}")
+        factories.bill(acct, item, f"{100 + 10 * n}.00", today - 60 * DAY, today - 30 * DAY)
+    factories.run(project)
+    monkeypatch.setattr(views, "TODAY_PAGE", 3)
+    read = []
+    task_rows = selectors._task_rows
+    monkeypatch.setattr(
+        selectors, "_task_rows", lambda rows, on: read.append(rows.count()) or task_rows(rows, on)
+    )
+    client.force_login(steward)
+    everything = [
+        c.room.code for c in selectors.today_tasks(user=steward, project_id=project.pk, on=today)
+    ]
+    read.clear()
+
+    first = client.get(reverse("dunning:today")).content.decode()
+    third = client.get(reverse("dunning:today") + "?page=3").content.decode()
+
+    assert read == [3, 1]  # a page's cards, never the whole list
+    assert "共 7 件" in first and "?page=2" in first and "?page=3" not in first
+    assert [code for code in everything[:3] if code in first] == everything[:3]
+    assert everything[3] not in first
+    assert everything[6] in third and everything[0] not in third
 
 
 def test_recording_an_outcome_from_today_returns_the_updated_card(client, steward, case, today):

@@ -144,10 +144,7 @@ def _task_rows(rows: QuerySet[ArrearsCase], on: datetime.date) -> list[ArrearsCa
             case.last_contact.unreached_label = labels["unreached"].get(
                 case.last_contact.unreached_reason, "未联系上"
             )
-        case.promise_tomorrow = case.case_class == CaseClass.A and case.promise_date == tomorrow
-        case.promise_broken = case.promise_date is not None and case.promise_date < on
-        case.task_overdue = case.next_action_due is not None and case.next_action_due < on
-        case.weight = case.overdue_amount * max(case.aging_days, 1)
+        _mark_order(case, on, tomorrow)
         case.bank_hold = held.get(case.account_id, "")
         case.bank_note = bank_notes.get(case.pk, "")
     return cases
@@ -167,31 +164,96 @@ def _labels() -> dict[str, dict[str, str]]:
     }
 
 
-def today_tasks(*, user: User, project_id: int, on: datetime.date) -> list[ArrearsCase]:
-    """我的今日催缴: the user's open cases whose next task is due on or before ``on``, in the order to
-    work them — promises due tomorrow first (a reminder the day before), then by the ranker's
-    ``rank_key`` (``WUYE_CASE_RANKER``: expected money recovered per contact), or without a ranker by
-    amount × aging (the biggest, oldest debts first); overdue tasks are flagged, not reordered. Four
-    queries whatever the number of cases, plus the ranker's (bounded) ones."""
+@dataclass
+class TodayPage:
+    """One page of 我的今日催缴: the cards shown, with the whole list's counts."""
+
+    tasks: list[ArrearsCase]
+    total: int
+    overdue_count: int
+    next_page: int | None
+
+
+# What ordering the list needs of every case; the cards' details are read for the page shown only.
+_ORDER_FIELDS = (
+    "id",
+    "project_id",
+    "account_id",
+    "case_class",
+    "promise_date",
+    "next_action_due",
+    "overdue_amount",
+    "aging_days",
+)
+
+
+def today_order(*, user: User, project_id: int, on: datetime.date) -> list[ArrearsCase]:
+    """我的今日催缴 in order, as light rows (the fields the order needs, and the ranker's ``rank_*``):
+    the user's open cases whose next task is due on or before ``on`` — promises due tomorrow first (a
+    reminder the day before), then by the ranker's ``rank_key`` (``WUYE_CASE_RANKER``: expected money
+    recovered per contact), or without a ranker by amount × aging (the biggest, oldest debts first);
+    overdue tasks are flagged, not reordered."""
     # 主管研判 (a class E defence, LAW.md §10) is the supervisor's task, never the steward's.
     mine = Q(assignee=user) & ~Q(next_action=NextAction.SUPERVISOR_REVIEW)
     if role_in(user, project_id) in SUPERVISOR_ROLES:
         mine |= Q(next_action=NextAction.SUPERVISOR_REVIEW)
-    cases = _task_rows(
+    cases = list(
         ArrearsCase.objects.filter(
-            mine,
-            project_id=project_id,
-            state=CaseState.OPEN,
-            next_action_on__lte=on,
-        ),
-        on,
+            mine, project_id=project_id, state=CaseState.OPEN, next_action_on__lte=on
+        ).only(*_ORDER_FIELDS)
     )
+    tomorrow = on + DAY
     for case in cases:
+        _mark_order(case, on, tomorrow)
         case.rank_key = float(case.weight)
     # A ranker lives in an app above dunning (wuye.scoring): called by name, never imported.
     hooks.call_each("WUYE_CASE_RANKER", cases, project_id=project_id, on=on)
     cases.sort(key=lambda c: (not c.promise_tomorrow, -c.rank_key, c.pk))
     return cases
+
+
+def _mark_order(case: ArrearsCase, on: datetime.date, tomorrow: datetime.date) -> None:
+    case.promise_tomorrow = case.case_class == CaseClass.A and case.promise_date == tomorrow
+    case.promise_broken = case.promise_date is not None and case.promise_date < on
+    case.task_overdue = case.next_action_due is not None and case.next_action_due < on
+    case.weight = case.overdue_amount * max(case.aging_days, 1)
+
+
+def _cards(order: list[ArrearsCase], on: datetime.date) -> list[ArrearsCase]:
+    """The full cards of ``order``'s cases, in its order, with the ranker's attributes carried over."""
+    full = {
+        c.pk: c for c in _task_rows(ArrearsCase.objects.filter(pk__in=[c.pk for c in order]), on)
+    }
+    cards = []
+    for light in order:
+        card = full.get(light.pk)
+        if card is None:
+            continue  # closed between the two reads
+        for name, value in vars(light).items():
+            if name.startswith("rank_"):
+                setattr(card, name, value)
+        cards.append(card)
+    return cards
+
+
+def today_tasks(*, user: User, project_id: int, on: datetime.date) -> list[ArrearsCase]:
+    """Every card of 我的今日催缴, in order (``today_order``); the page reads one page (``today_page``)."""
+    return _cards(today_order(user=user, project_id=project_id, on=on), on)
+
+
+def today_page(
+    *, user: User, project_id: int, on: datetime.date, number: int, size: int
+) -> TodayPage:
+    """Page ``number`` (from 1) of 我的今日催缴: the whole list is ordered from light rows, and only the
+    ``size`` cards shown are read in full — a steward's list of hundreds costs one page of cards."""
+    order = today_order(user=user, project_id=project_id, on=on)
+    shown = order[(number - 1) * size : number * size]
+    return TodayPage(
+        tasks=_cards(shown, on),
+        total=len(order),
+        overdue_count=sum(1 for c in order if c.task_overdue),
+        next_page=number + 1 if number * size < len(order) else None,
+    )
 
 
 def today_card(case_id: int, on: datetime.date) -> ArrearsCase:

@@ -164,23 +164,24 @@ def today(request):
     project = _project(request)
     _role(request, project.pk, WORKER_ROLES, "使用今日催缴")
     on = timezone.localdate()
-    tasks = selectors.today_tasks(user=request.user, project_id=project.pk, on=on)
     try:
         number = max(int(request.GET.get("page", "1")), 1)
     except ValueError:
         number = 1
     # A steward works a few dozen cases a day: cards come a page at a time ("再显示"), in order.
-    shown = tasks[(number - 1) * TODAY_PAGE : number * TODAY_PAGE]
+    page = selectors.today_page(
+        user=request.user, project_id=project.pk, on=on, number=number, size=TODAY_PAGE
+    )
     prefix = reverse("dunning:cases")
-    for case in shown:
+    for case in page.tasks:
         case.url = f"{prefix}{case.pk}/"
         case.show_phones = sees_case_phones(request.user, case)
     context = {
-        "tasks": shown,
-        "total": len(tasks),
-        "next_page": number + 1 if number * TODAY_PAGE < len(tasks) else None,
+        "tasks": page.tasks,
+        "total": page.total,
+        "next_page": page.next_page,
         "on": on,
-        "overdue_count": sum(1 for t in tasks if t.task_overdue),
+        "overdue_count": page.overdue_count,
         "hours": hours.contact_hours(project.pk),
         **_panels(),
     }
