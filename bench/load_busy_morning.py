@@ -501,10 +501,11 @@ def load_work() -> None:
     accounts = Account.objects.filter(pk__in=owners).select_related("project")
     WORK["owners"] = [links.token_for(link) for link in links.links_for(accounts).values()]
     rng.shuffle(WORK["owners"])
+    sizes = sorted(len(q.cases) for q in WORK["cases"].values()) or [0]
     print(
-        f"work: {len(WORK['bills'])} bills for the window, "
-        + ", ".join(f"{n} {len(q.cases)} cases" for n, q in sorted(WORK["cases"].items()))
-        + f", {len(WORK['owners'])} owners' households"
+        f"work: {len(WORK['bills'])} bills for the window, {len(WORK['cases'])} steward logins with"
+        f" {sum(sizes)} open cases (per login min {sizes[0]}, median {sizes[len(sizes) // 2]},"
+        f" max {sizes[-1]}), {len(WORK['owners'])} owners' households"
     )
 
 

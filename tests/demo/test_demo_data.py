@@ -287,3 +287,14 @@ def test_a_large_demo_has_one_steward_per_600_households():
     assert [s.username for s in small] == ["steward1", "steward2", "steward3"]
     assert len(large) == 166
     assert len({s.username for s in large}) == len({s.display_name for s in large}) == 166
+
+
+def test_the_demo_leaves_statistics_on_every_table_it_filled(demo):
+    # Bulk-loaded tables without statistics sent PostgreSQL into nested loops over 40,000 cases.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'core_membership'")
+            assert cursor.fetchone()[0] == Membership.objects.count()
+        else:
+            cursor.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'core_membership'")
+            assert cursor.fetchone() is not None
