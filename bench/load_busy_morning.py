@@ -628,7 +628,8 @@ def serve(env: dict, args, access_log: Path) -> subprocess.Popen:
             "--access-logformat",
             "%(U)s %(s)s %(D)s",
             "--keep-alive",
-            "10",  # longer than any pause between two requests of a user (the client reuses it)
+            "300",  # longer than any pause of a user (a steward's call: 4 min), so no idle
+            # connection is closed under a request the client sends on it (it reuses them)
         ],  # fmt: skip
         env=env,
         cwd=ROOT,
