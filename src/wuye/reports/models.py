@@ -205,6 +205,8 @@ class OpenBill(models.Model):
             models.Index(fields=["project_id", "due_date"], name="open_bill_due_idx"),
             models.Index(fields=["account_id"], name="open_bill_account_idx"),
             models.Index(fields=["period_start", "due_date"], name="open_bill_period_idx"),
+            # MonthOwing recounts the buildings and months a refresh touched.
+            models.Index(fields=["building_id", "period_start"], name="open_bill_building_idx"),
         ]
 
     def __str__(self) -> str:
@@ -238,6 +240,7 @@ class LateEvent(models.Model):
             models.Index(fields=["effective_date"], name="late_event_date_idx"),
             models.Index(fields=["period_start", "effective_date"], name="late_event_period_idx"),
             models.Index(fields=["bill_id", "effective_date"], name="late_event_bill_idx"),
+            models.Index(fields=["building_id", "period_start"], name="late_event_building_idx"),
         ]
 
     def __str__(self) -> str:
@@ -374,3 +377,45 @@ class IrregularSpell(models.Model):
 
     def __str__(self) -> str:
         return f"bill {self.bill_id} −{self.owed_fen} from {self.starts}"
+
+
+class AccountOwing(models.Model):
+    """What each account owes on AccountDebt's date, whatever the due date: the first and last period
+    of its principal bills unpaid on that date, per building. The household rate's "paid everything"
+    count reads it when a window's bills are not all due yet (early in a month), instead of every
+    open bill of the window (docs/decisions/0019-households-owing-rollups.md)."""
+
+    account_id = models.IntegerField()
+    building_id = models.IntegerField()
+    project_id = models.IntegerField()
+    first_period = models.DateField()
+    last_period = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account_id", "building_id"], name="account_owing_key")
+        ]
+        indexes = [models.Index(fields=["project_id"], name="account_owing_project_idx")]
+
+    def __str__(self) -> str:
+        return f"account {self.account_id}: {self.first_period}–{self.last_period}"
+
+
+class MonthOwing(models.Model):
+    """Per building and month: the accounts owing, at the month's end, on principal bills of that
+    month's periods due by then (the household rate's "behind" count of a month's window on its last
+    day, as ``rate_trend`` asks for every month but the current one). A figure of the ledger rows
+    alone (no report date): a refresh recounts the buildings and months of the bills it touched."""
+
+    month = models.DateField()
+    building_id = models.IntegerField()
+    project_id = models.IntegerField()
+    accounts = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "building_id"], name="month_owing_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} building {self.building_id}: {self.accounts}"

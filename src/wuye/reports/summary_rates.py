@@ -31,17 +31,22 @@ from wuye.reports.summary_read import (
     _facts_from,
     _group_join,
     _month_first,
+    _rollup_ready,
     _scope,
 )
 from wuye.reports.summary_refresh import catch_up
-from wuye.reports.summary_rollups import _rollup
+from wuye.reports.summary_rollups import _rollup, month_end_sql, owing_rows
 from wuye.reports.summary_tables import (
+    MONTHS_STATE,
+    OWING_STATE,
     SOURCES,
     SPELL_STATE,
     T_DEBT,
     T_IRREG,
     T_LATE,
+    T_MONTHS,
     T_OPEN,
+    T_OWING,
     T_SPAN,
     T_SPELL,
     _cents,
@@ -359,55 +364,60 @@ def _trend_households(out, states, scope: ReportScope, as_of: datetime.date) -> 
         billed[first] = billed.get(first, 0) + sum(
             n for a, b, n in histogram if a <= end and b >= first
         )
-    projects = p.in_list(scope.project_ids or (0,))
-    cols = "x.bill_id, x.account_id, x.project_id, x.building_id, x.fee_item_id"
-    # A regular bill (not in IrregularBill) never owes less than nothing and its entries are
-    # positive, so it owes on a day iff it owes now or has a late entry dated after the day: its
-    # account is counted straight from either row. Irregular bills are summed one by one.
-    regular = f"x.bill_id NOT IN (SELECT bill_id FROM {T_IRREG})"
-    irregular = f"x.bill_id IN (SELECT bill_id FROM {T_IRREG})"
-    # Each row's month and report day from its own period (no join: one index range scan).
-    last_first = p.add(out[-1][0], "t_last")
-    from_, to = p.add(out[0][0], "t_from"), p.add(month_end(out[-1][0]), "t_to")
-    if _pg():
-        month_end_sql = (
-            "CAST(date_trunc('month', x.period_start) + interval '1 month - 1 day' AS date)"
-        )
-    else:
-        month_end_sql = "date(x.period_start, 'start of month', '+1 month', '-1 day')"
-    mf = _month("x.period_start")
-    ma = f"(CASE WHEN {mf} = {last_first} THEN {p.add(as_of, 't_asof')} ELSE {month_end_sql} END)"
-    open_rows = (
-        f"FROM {T_OPEN} x WHERE x.period_start >= {from_} AND x.period_start <= {to}"
-        f" AND x.kind = 'charge' AND x.due_date <= {ma} AND x.project_id IN {projects}"
-    )
-    late_rows = (
-        f"FROM {T_LATE} x WHERE x.period_start >= {from_} AND x.period_start <= {to}"
-        f" AND x.kind = 'charge' AND x.due_date <= {ma} AND x.effective_date > {ma}"
-        f" AND x.project_id IN {projects}"
-    )
-    sql = f"""
-      WITH owing AS (
-        SELECT {mf} AS mf, {cols} {open_rows} AND x.outstanding_fen > 0 AND {regular}
-        UNION ALL
-        SELECT {mf}, {cols} {late_rows} AND {regular}
-        UNION ALL
-        SELECT mf, bill_id, account_id, project_id, building_id, fee_item_id FROM (
-          SELECT mf, bill_id, account_id, project_id, building_id, fee_item_id, SUM(o) AS o FROM (
-            SELECT {mf} AS mf, {cols}, x.outstanding_fen AS o {open_rows} AND {irregular}
-            UNION ALL
-            SELECT {mf}, {cols}, x.amount_fen {late_rows} AND {irregular}
-          ) u GROUP BY mf, bill_id, account_id, project_id, building_id, fee_item_id
-        ) v WHERE o > 0
-      )
-      SELECT f.mf, COUNT(DISTINCT f.account_id) FROM owing f{_group_join("company", scope)}
-      WHERE {_scope(scope, p)}
-      GROUP BY f.mf
-    """
-    behind = {_day(k): int(n) for k, n in _fetch(sql, p.values)}
+    behind = _trend_behind_from_months(scope, [f for f, _ in out], as_of)
+    live_months = [f for f, _ in out if f not in behind]
+    if live_months:
+        behind.update(_trend_behind_live(scope, live_months, as_of))
     for first, sums in out:
         n = billed.get(first, 0)
         sums["n"], sums["clear"] = n, n - behind.get(first, 0)
+
+
+def _trend_behind_from_months(
+    scope: ReportScope, firsts: list[datetime.date], as_of: datetime.date
+) -> dict[datetime.date, int]:
+    """Accounts behind at each month's end (the months whose report day is their end), from
+    MonthOwing: its per-building counts add up while no account owes in two buildings in a month.
+    Nothing (the open bills answer) for a fee-item scope or while it is not built."""
+    state = _rollup(MONTHS_STATE)
+    if state is None or state.shared_accounts or scope.fee_item_ids is not None:
+        return {}
+    ends = [f for f in firsts if month_end(f) <= as_of]
+    if not ends:
+        return {}
+    p = _Params()
+    sql = f"""
+      SELECT f.month, SUM(f.accounts) FROM {T_MONTHS} f{_group_join("company", scope)}
+      WHERE {_scope(scope, p)} AND f.month IN {p.in_list(ends)}
+      GROUP BY f.month
+    """
+    counts = {_day(m): int(n) for m, n in _fetch(sql, p.values)}
+    return {f: counts.get(f, 0) for f in ends}
+
+
+def _trend_behind_live(
+    scope: ReportScope, firsts: list[datetime.date], as_of: datetime.date
+) -> dict[datetime.date, int]:
+    """Accounts behind in each of these months (consecutive) on its report day, from the open bills
+    and late entries: one statement for all of them."""
+    p = _Params()
+    projects = p.in_list(scope.project_ids or (0,))
+    # Each row's month and report day from its own period (no join: one index range scan).
+    last_first = p.add(firsts[-1], "t_last")
+    from_, to = p.add(firsts[0], "t_from"), p.add(month_end(firsts[-1]), "t_to")
+    mf = _month("x.period_start")
+    ma = (
+        f"(CASE WHEN {mf} = {last_first} THEN {p.add(min(as_of, month_end(firsts[-1])), 't_asof')}"
+        f" ELSE {month_end_sql('x.period_start')} END)"
+    )
+    where = f"x.period_start >= {from_} AND x.period_start <= {to} AND x.project_id IN {projects}"
+    sql = f"""
+      SELECT f.mf, COUNT(DISTINCT f.account_id) FROM ({owing_rows(where, ma)}) f
+        {_group_join("company", scope)}
+      WHERE {_scope(scope, p)}
+      GROUP BY f.mf
+    """
+    return {_day(k): int(n) for k, n in _fetch(sql, p.values)}
 
 
 def _partial_months(out, states, scope, window, as_of, group_by) -> None:
@@ -561,7 +571,9 @@ def _households(out, states, scope, window, as_of, group_by) -> None:
     # the same count, no second pass over the open bills.
     owing = behind
     if _owing_not_yet_due(scope, window, as_of):
-        owing = _behind_from_open_bills(scope, window, as_of, group_by, any_due=True)
+        owing = _owing_from_rollup(scope, window, as_of, group_by)
+        if owing is None:
+            owing = _behind_from_open_bills(scope, window, as_of, group_by, any_due=True)
     for g, n in billed.items():
         _add(out, g, {"n": n, "clear": n - behind.get(g, 0), "paid": n - owing.get(g, 0)})
 
@@ -582,6 +594,30 @@ def _behind_from_debt(scope, window, as_of, group_by) -> dict | None:
         return None
     sql = f"""
       SELECT {GROUP_EXPR[group_by]} AS g, COUNT(DISTINCT f.account_id) FROM {source}
+      WHERE {where} AND f.last_period >= {ws} AND f.first_period <= {we}
+      GROUP BY 1
+    """
+    return dict(_fetch(sql, p.values))
+
+
+def _owing_from_rollup(scope, window, as_of, group_by) -> dict | None:
+    """Accounts owing anything on the window's bills on ``as_of`` (due or not), from AccountOwing
+    (on its date): as ``_behind_from_debt`` with the periods owed whatever their due date; None
+    when it does not answer."""
+    state = _rollup_ready(OWING_STATE, scope, as_of, group_by)
+    if state is None:
+        return None
+    p = _Params()
+    ws, we = p.add(window.start, "ws"), p.add(window.end, "we")
+    source = f"{T_OWING} f{_group_join(group_by, scope)}"
+    where = _scope(scope, p)
+    straddle = f"SELECT 1 FROM {source} WHERE {where} AND f.first_period < {ws} AND f.last_period > {we} LIMIT 1"
+    if _fetch(straddle, p.values):
+        return None
+    # One row per account and building: without accounts in two buildings, one per account.
+    count = "COUNT(DISTINCT f.account_id)" if state.shared_accounts else "COUNT(*)"
+    sql = f"""
+      SELECT {GROUP_EXPR[group_by]} AS g, {count} FROM {source}
       WHERE {where} AND f.last_period >= {ws} AND f.first_period <= {we}
       GROUP BY 1
     """

@@ -93,9 +93,17 @@ def _debt_ready(
 ) -> RollupState | None:
     """AccountDebt's state when it answers for this date (it was computed for it) and question (it
     has no fee items); else None."""
+    return _rollup_ready(DEBT_STATE, scope, as_of, group_by)
+
+
+def _rollup_ready(
+    name: str, scope: ReportScope, as_of: datetime.date, group_by: str = "company"
+) -> RollupState | None:
+    """The state of a roll-up by account for one date (AccountDebt, AccountOwing) when it answers
+    for this date and question (it has no fee items); else None."""
     if scope.fee_item_ids is not None or group_by == "fee_item":
         return None
-    state = _rollup(DEBT_STATE)
+    state = _rollup(name)
     return state if state is not None and state.as_of == as_of else None
 
 

@@ -45,10 +45,14 @@ from wuye.reports.summary_rollups import (
     _build_steward_facts,
     _create_delta,
     _rebuild_debt,
+    _rebuild_months,
+    _rebuild_owing,
     _rebuild_spells,
     _rollups,
     _sync_stewards,
     _update_debt,
+    _update_months,
+    _update_owing,
     _update_spells,
     stewards_moved,
 )
@@ -59,6 +63,8 @@ from wuye.reports.summary_tables import (
     FACT_SUMS,
     GAP_TTL,
     LOCK_KEY,
+    MONTHS_STATE,
+    OWING_STATE,
     SOURCES,
     SPELL_STATE,
     STEWARD_STATE,
@@ -68,7 +74,9 @@ from wuye.reports.summary_tables import (
     T_FACT,
     T_IRREG,
     T_LATE,
+    T_MONTHS,
     T_OPEN,
+    T_OWING,
     T_SFACT,
     T_SPAN,
     T_SPELL,
@@ -295,6 +303,8 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
             T_BSTEWARD,
             T_DEBT,
             T_SPELL,
+            T_OWING,
+            T_MONTHS,
         ):
             _execute(f"DELETE FROM {table}")
         SummaryState.objects.all().delete()
@@ -363,6 +373,11 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
         st.save()
     today = timezone.localdate()
     debt_day = rollups[DEBT_STATE].as_of if DEBT_STATE in rollups else None
+    owing_day = rollups[OWING_STATE].as_of if OWING_STATE in rollups else None
+    # On a new day the refresh task computes AccountDebt and AccountOwing again for every account;
+    # a report catching up (new_day=False) keeps their date and brings their rows up to date.
+    new_debt = debt_day != today and new_day
+    new_owing = owing_day != today and new_day
     if full:
         for source, table in SOURCES.items():
             [(n,)] = _fetch(f"SELECT COUNT(*) FROM {table}")
@@ -370,7 +385,9 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
         _open_bills(states, full=True)
         _spans(states, None, p)
         _rebuild_debt(today, now)
+        _rebuild_owing(today, now)
         _rebuild_spells(states, now)
+        _rebuild_months(now)
     else:
         _execute(f"DROP TABLE IF EXISTS {T_TOUCHED}")
         _execute(f"CREATE TEMPORARY TABLE {T_TOUCHED} (bill_id BIGINT PRIMARY KEY)")
@@ -385,17 +402,29 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
             _spans(states, bill_pick, p)
             if SPELL_STATE in rollups:
                 _update_spells(states, f"SELECT bill_id FROM {T_TOUCHED}")
+            touched_accounts = (
+                f"SELECT b.account_id FROM {T_BILL} b"
+                f" WHERE b.id IN (SELECT bill_id FROM {T_TOUCHED})"
+            )
             if debt_day == today:
-                _update_debt(
-                    f"SELECT b.account_id FROM {T_BILL} b"
-                    f" WHERE b.id IN (SELECT bill_id FROM {T_TOUCHED})"
-                )
+                _update_debt(touched_accounts)
+            if owing_day is not None and not new_owing:
+                _update_owing(touched_accounts)
+            if MONTHS_STATE in rollups:
+                _update_months(f"SELECT bill_id FROM {T_TOUCHED}")
         finally:
             _execute(f"DROP TABLE IF EXISTS {T_TOUCHED}")
         if SPELL_STATE not in rollups:
             _rebuild_spells(states, now)
-        if debt_day != today and new_day:
+        if new_debt:
             _rebuild_debt(today, now)  # a new day: every account's buckets have moved on
+        if new_owing:
+            _rebuild_owing(today, now)
+        months = rollups.get(MONTHS_STATE)
+        if new_day and (months is None or (months.shared_accounts and new_debt)):
+            # Built for a database summarised before it; counted again on a new day while an
+            # account owes in two buildings in a month (the count of such pairs only grows between).
+            _rebuild_months(now)
     result.pending_ids = sum(
         int(hi) - int(lo) + 1 for st in states.values() for lo, hi, _ in st.gaps
     )

@@ -2,7 +2,9 @@
 # every value is passed as a query parameter.
 """The roll-ups above the summaries (docs/decisions/0006-report-rollups.md): ``StewardFact`` (facts per
 steward, moved when a building changes hands), ``IrregularSpell`` (the days an irregular bill owed less
-than nothing) and ``AccountDebt`` (what each account owes on one date). Kept by ``summary_refresh``.
+than nothing) and ``AccountDebt`` (what each account owes on one date); and (decision 0019)
+``AccountOwing`` (the periods each account owes on, due or not, on AccountDebt's date) and
+``MonthOwing`` (accounts owing at each month's end, per building). Kept by ``summary_refresh``.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from wuye.reports.models import (
     SummaryState,
 )
 from wuye.reports.sql import (
+    T_ACCOUNT,
     T_BILL,
     T_BUILDING,
+    T_ROOM,
     _Params,
     bucket_case,
 )
@@ -23,22 +27,31 @@ from wuye.reports.summary_tables import (
     DEBT_STATE,
     FACT_KEY,
     FACT_SUMS,
+    MONTHS_STATE,
+    OWING_STATE,
     SFACT_KEY,
     SOURCES,
     SPELL_STATE,
     STEWARD_STATE,
     T_BSTEWARD,
+    T_CELLS,
     T_DEBT,
     T_DELTA,
     T_FACT,
     T_IRREG,
+    T_LATE,
+    T_MONTHS,
     T_MOVED,
+    T_OPEN,
+    T_OWING,
     T_SFACT,
     T_SPELL,
     _cents,
     _execute,
     _fetch,
+    _month,
     _overdue_on,
+    _pg,
     _upsert_sums,
     summarised,
 )
@@ -243,11 +256,12 @@ DEBT_COLUMNS = (
 )
 
 
-def _shared_accounts(accounts: str | None = None) -> int:
-    """Accounts with AccountDebt rows in more than one building (among ``accounts``)."""
+def _shared_accounts(accounts: str | None = None, table: str = T_DEBT) -> int:
+    """Accounts with AccountDebt (or AccountOwing) rows in more than one building (among
+    ``accounts``)."""
     only = "" if accounts is None else f" WHERE account_id IN ({accounts})"
     [(n,)] = _fetch(
-        f"SELECT COUNT(*) FROM (SELECT account_id FROM {T_DEBT}{only} GROUP BY account_id"
+        f"SELECT COUNT(*) FROM (SELECT account_id FROM {table}{only} GROUP BY account_id"
         f" HAVING COUNT(*) > 1) x"
     )
     return int(n)
@@ -278,3 +292,180 @@ def _update_debt(accounts: str) -> None:
     # With none before, only the accounts just recomputed can be shared now.
     state.shared_accounts = _shared_accounts(None if state.shared_accounts else accounts)
     state.save(update_fields=["shared_accounts"])
+
+
+# --- AccountOwing: what each account owes on AccountDebt's date, due or not -------------------------
+
+
+def _owing_select(day: datetime.date, p: _Params, where: str) -> str:
+    """AccountOwing rows on ``day`` of the accounts of the open bills ``where`` (alias x) picks: the
+    first and last period of their principal bills unpaid on the day, whatever their due date."""
+    overdue = _overdue_on(day, p, f"x.kind = 'charge' AND {where}", strict=False, any_due=True)
+    return f"""
+      SELECT y.account_id, y.building_id, MIN(y.project_id), MIN(y.period_start),
+        MAX(y.period_start)
+      FROM ({overdue}) y
+      GROUP BY y.account_id, y.building_id
+    """
+
+
+OWING_COLUMNS = "account_id, building_id, project_id, first_period, last_period"
+
+
+def _rebuild_owing(day: datetime.date, now: datetime.datetime) -> None:
+    _execute(f"DELETE FROM {T_OWING}")
+    p = _Params()
+    _execute(f"INSERT INTO {T_OWING} ({OWING_COLUMNS}) {_owing_select(day, p, '1 = 1')}", p.values)
+    RollupState.objects.update_or_create(
+        name=OWING_STATE,
+        defaults={
+            "as_of": day,
+            "built_at": now,
+            "shared_accounts": _shared_accounts(table=T_OWING),
+        },
+    )
+
+
+def _update_owing(accounts: str) -> None:
+    """AccountOwing rows of the accounts ``accounts`` selects, again (after their bills changed)."""
+    state = _rollup(OWING_STATE)
+    if state is None or state.as_of is None:
+        return
+    _execute(f"DELETE FROM {T_OWING} WHERE account_id IN ({accounts})")
+    p = _Params()
+    _execute(
+        f"INSERT INTO {T_OWING} ({OWING_COLUMNS})"
+        f" {_owing_select(state.as_of, p, f'x.account_id IN ({accounts})')}",
+        p.values,
+    )
+    state.shared_accounts = _shared_accounts(
+        None if state.shared_accounts else accounts, table=T_OWING
+    )
+    state.save(update_fields=["shared_accounts"])
+
+
+# --- MonthOwing: accounts owing at each month's end, per building ------------------------------------
+
+
+def month_end_sql(column: str) -> str:
+    if _pg():
+        return f"CAST(date_trunc('month', {column}) + interval '1 month - 1 day' AS date)"
+    return f"date({column}, 'start of month', '+1 month', '-1 day')"
+
+
+def owing_rows(where: str, ma: str, cells: str | None = None) -> str:
+    """Rows (mf, bill_id, account_id, project_id, building_id, fee_item_id) of the principal bills
+    picked by ``where`` (over alias ``x``, OpenBill's and LateEvent's columns) owing on their report
+    day ``ma`` (an expression over ``x``, on or after the month of the bill's period), each under
+    its period's month ``mf``, if due by then. ``cells`` (a table of building_id, month, month_end)
+    restricts them to those buildings and months, read from them first.
+
+    A regular bill (not in IrregularBill) never owes less than nothing and its entries are
+    positive, so it owes on a day iff it owes now or has a late entry dated after the day: its
+    account is counted straight from either row. Irregular bills are summed one by one."""
+    mf = _month("x.period_start")
+    cols = "x.bill_id, x.account_id, x.project_id, x.building_id, x.fee_item_id"
+    regular = f"x.bill_id NOT IN (SELECT bill_id FROM {T_IRREG})"
+    irregular = f"x.bill_id IN (SELECT bill_id FROM {T_IRREG})"
+
+    def source(table: str) -> str:
+        if cells is None:
+            return f"{table} x"
+        return (
+            f"{cells} c JOIN {table} x ON x.building_id = c.building_id"
+            f" AND x.period_start >= c.month AND x.period_start <= c.month_end"
+        )
+
+    open_rows = f"FROM {source(T_OPEN)} WHERE x.kind = 'charge' AND x.due_date <= {ma} AND {where}"
+    late_rows = (
+        f"FROM {source(T_LATE)} WHERE x.kind = 'charge' AND x.due_date <= {ma}"
+        f" AND x.effective_date > {ma} AND {where}"
+    )
+    return f"""
+        SELECT {mf} AS mf, {cols} {open_rows} AND x.outstanding_fen > 0 AND {regular}
+        UNION ALL
+        SELECT {mf}, {cols} {late_rows} AND {regular}
+        UNION ALL
+        SELECT mf, bill_id, account_id, project_id, building_id, fee_item_id FROM (
+          SELECT mf, bill_id, account_id, project_id, building_id, fee_item_id, SUM(o) AS o FROM (
+            SELECT {mf} AS mf, {cols}, x.outstanding_fen AS o {open_rows} AND {irregular}
+            UNION ALL
+            SELECT {mf}, {cols}, x.amount_fen {late_rows} AND {irregular}
+          ) u GROUP BY mf, bill_id, account_id, project_id, building_id, fee_item_id
+        ) v WHERE o > 0
+    """
+
+
+def month_owing_select(cells: str | None = None) -> str:
+    """MonthOwing rows (month, building, project, accounts) of every building and month (of those
+    in ``cells``)."""
+    rows = owing_rows("1 = 1", month_end_sql("x.period_start"), cells)
+    return (
+        f"SELECT o.mf, o.building_id, MIN(o.project_id), COUNT(DISTINCT o.account_id)"
+        f" FROM ({rows}) o GROUP BY o.mf, o.building_id"
+    )
+
+
+def month_owing_shared(cells: str | None = None, accounts: str | None = None) -> int:
+    """(month, account) pairs owing at the month's end in more than one building (among the
+    accounts ``accounts`` selects)."""
+    where = "1 = 1" if accounts is None else f"x.account_id IN ({accounts})"
+    rows = owing_rows(where, month_end_sql("x.period_start"), cells)
+    [(n,)] = _fetch(
+        f"SELECT COUNT(*) FROM (SELECT o.mf, o.account_id FROM ({rows}) o"
+        f" GROUP BY o.mf, o.account_id HAVING COUNT(DISTINCT o.building_id) > 1) z"
+    )
+    return int(n)
+
+
+def _rebuild_months(now: datetime.datetime) -> None:
+    _execute(f"DELETE FROM {T_MONTHS}")
+    _execute(
+        f"INSERT INTO {T_MONTHS} (month, building_id, project_id, accounts) {month_owing_select()}"
+    )
+    RollupState.objects.update_or_create(
+        name=MONTHS_STATE, defaults={"built_at": now, "shared_accounts": month_owing_shared()}
+    )
+
+
+def _update_months(bills: str) -> None:
+    """MonthOwing cells (building, month) of the principal bills ``bills`` selects, counted again.
+    An account can only come to owe in two buildings in a month through a bill naming a room of
+    another building than its account's: for those accounts the pairs are counted again; the count
+    only grows between rebuilds (reports read the open bills while it is not 0)."""
+    state = _rollup(MONTHS_STATE)
+    if state is None:
+        return
+    _execute(f"DROP TABLE IF EXISTS {T_CELLS}")
+    _execute(
+        f"CREATE TEMPORARY TABLE {T_CELLS} (building_id INTEGER, month DATE, month_end DATE,"
+        " PRIMARY KEY (building_id, month))"
+    )
+    try:
+        mf = _month("b.period_start")
+        _execute(
+            f"INSERT INTO {T_CELLS} (building_id, month, month_end)"
+            f" SELECT DISTINCT r.building_id, {mf}, {month_end_sql('b.period_start')}"
+            f" FROM {T_BILL} b JOIN {T_ROOM} r ON r.id = b.room_id"
+            f" WHERE b.id IN ({bills}) AND b.kind = 'charge'"
+        )
+        _execute(
+            f"DELETE FROM {T_MONTHS} WHERE EXISTS (SELECT 1 FROM {T_CELLS} c"
+            f" WHERE c.building_id = {T_MONTHS}.building_id AND c.month = {T_MONTHS}.month)"
+        )
+        _execute(
+            f"INSERT INTO {T_MONTHS} (month, building_id, project_id, accounts)"
+            f" {month_owing_select(T_CELLS)}"
+        )
+        foreign = (
+            f"SELECT b.account_id FROM {T_BILL} b JOIN {T_ROOM} r ON r.id = b.room_id"
+            f" JOIN {T_ACCOUNT} a ON a.id = b.account_id JOIN {T_ROOM} ar ON ar.id = a.room_id"
+            f" WHERE b.id IN ({bills}) AND b.kind = 'charge' AND r.building_id <> ar.building_id"
+        )
+        if _fetch(foreign + " LIMIT 1"):
+            shared = month_owing_shared(accounts=foreign)
+            if shared > state.shared_accounts:
+                state.shared_accounts = shared
+                state.save(update_fields=["shared_accounts"])
+    finally:
+        _execute(f"DROP TABLE IF EXISTS {T_CELLS}")

@@ -44,12 +44,14 @@ from wuye.core import db_router
 from wuye.reports import sql as shared
 from wuye.reports.models import (
     AccountDebt,
+    AccountOwing,
     AccountSpan,
     BillFact,
     BuildingSteward,
     IrregularBill,
     IrregularSpell,
     LateEvent,
+    MonthOwing,
     OpenBill,
     StewardFact,
     SummaryState,
@@ -75,9 +77,12 @@ T_SFACT = StewardFact._meta.db_table
 T_BSTEWARD = BuildingSteward._meta.db_table
 T_DEBT = AccountDebt._meta.db_table
 T_SPELL = IrregularSpell._meta.db_table
+T_OWING = AccountOwing._meta.db_table
+T_MONTHS = MonthOwing._meta.db_table
 T_TOUCHED = "reports_touched_tmp"
 T_DELTA = "reports_fact_delta_tmp"
 T_MOVED = "reports_moved_tmp"
+T_CELLS = "reports_month_cells_tmp"
 
 FACT_KEY = (
     "project_id, building_id, fee_item_id, kind, developer, period_start, due_date, event_month"
@@ -89,6 +94,8 @@ FACT_SUMS = "billed_fen, adjusted_fen, received_fen"
 DEBT_STATE = "debt"
 STEWARD_STATE = "steward"
 SPELL_STATE = "spells"
+OWING_STATE = "owing"  # AccountOwing: its date (AccountDebt's, built beside it)
+MONTHS_STATE = "months"  # MonthOwing; shared_accounts: (month, account) pairs in two buildings
 
 
 def _pg() -> bool:
