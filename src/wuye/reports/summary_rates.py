@@ -406,10 +406,13 @@ def _trend_behind_live(
     last_first = p.add(firsts[-1], "t_last")
     from_, to = p.add(firsts[0], "t_from"), p.add(month_end(firsts[-1]), "t_to")
     mf = _month("x.period_start")
-    ma = (
-        f"(CASE WHEN {mf} = {last_first} THEN {p.add(min(as_of, month_end(firsts[-1])), 't_asof')}"
-        f" ELSE {month_end_sql('x.period_start')} END)"
-    )
+    last_day = p.add(min(as_of, month_end(firsts[-1])), "t_asof")
+    if len(firsts) == 1:
+        # One month (the current one, beside MonthOwing): its report day is a constant, so the
+        # open bills are an index range of (period, due date) — not every bill of the month.
+        ma = last_day
+    else:
+        ma = f"(CASE WHEN {mf} = {last_first} THEN {last_day} ELSE {month_end_sql('x.period_start')} END)"
     where = f"x.period_start >= {from_} AND x.period_start <= {to} AND x.project_id IN {projects}"
     sql = f"""
       SELECT f.mf, COUNT(DISTINCT f.account_id) FROM ({owing_rows(where, ma)}) f

@@ -256,6 +256,17 @@ def _spans(states: dict[str, SummaryState], pick_new_bills: str | None, p: _Para
     )
 
 
+def _no_jit(conn) -> None:
+    """PostgreSQL's JIT off for the rest of the transaction: the report and refresh statements are
+    many, each estimated above ``jit_above_cost`` at company size and done in milliseconds to a
+    fraction of a second — compiling each took longer than running it (0.4–1 s a statement; the
+    12-month trend with households at 20,000 rooms: 0.59 s with JIT, 0.10 s without). Inside an
+    outer transaction it lasts until that one ends."""
+    if conn.vendor == "postgresql" and conn.in_atomic_block:
+        with conn.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
 def _lock() -> None:
     if _pg():
         _execute("SELECT pg_advisory_lock(%(k)s)", {"k": LOCK_KEY})
@@ -283,6 +294,7 @@ def refresh(full: bool = False, *, new_day: bool = True) -> RefreshResult:
                     # One snapshot for the whole refresh: the rows picked, the gaps found and the
                     # open bills recomputed all see the same committed rows.
                     _execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                _no_jit(connection)
                 _refresh(full, result, new_day)
         finally:
             _unlock()
@@ -503,6 +515,7 @@ def reading():
     token = _ready.set(ready)
     try:
         with db_router.read_snapshot():
+            _no_jit(db_router.read_connection())
             yield
     finally:
         _ready.reset(token)

@@ -449,6 +449,12 @@ def _update_months(bills: str) -> None:
             f" FROM {T_BILL} b JOIN {T_ROOM} r ON r.id = b.room_id"
             f" WHERE b.id IN ({bills}) AND b.kind = 'charge'"
         )
+        if not _fetch(f"SELECT 1 FROM {T_CELLS} LIMIT 1"):
+            return
+        if _pg():
+            # A new temporary table has no statistics: without them the planner reads every open
+            # bill and late entry instead of the cells' index ranges.
+            _execute(f"ANALYZE {T_CELLS}")
         _execute(
             f"DELETE FROM {T_MONTHS} WHERE EXISTS (SELECT 1 FROM {T_CELLS} c"
             f" WHERE c.building_id = {T_MONTHS}.building_id AND c.month = {T_MONTHS}.month)"
