@@ -586,7 +586,8 @@ def _behind_from_debt(scope, window, as_of, group_by) -> dict | None:
     bill of the window iff the first or the last period it owes on lies in the window — unless it
     owes on periods both before and after the window; with such an account in scope (a bill billed
     ahead of its period), None: the open bills answer."""
-    if not _debt_ready(scope, as_of, group_by):
+    state = _debt_ready(scope, as_of, group_by)
+    if state is None:
         return None
     p = _Params()
     ws, we = p.add(window.start, "ws"), p.add(window.end, "we")
@@ -595,8 +596,10 @@ def _behind_from_debt(scope, window, as_of, group_by) -> dict | None:
     straddle = f"SELECT 1 FROM {source} WHERE {where} AND f.first_period < {ws} AND f.last_period > {we} LIMIT 1"
     if _fetch(straddle, p.values):
         return None
+    # One row per account and building: without accounts in two buildings, one per account.
+    count = "COUNT(DISTINCT f.account_id)" if state.shared_accounts else "COUNT(*)"
     sql = f"""
-      SELECT {GROUP_EXPR[group_by]} AS g, COUNT(DISTINCT f.account_id) FROM {source}
+      SELECT {GROUP_EXPR[group_by]} AS g, {count} FROM {source}
       WHERE {where} AND f.last_period >= {ws} AND f.first_period <= {we}
       GROUP BY 1
     """
