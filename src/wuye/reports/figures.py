@@ -19,7 +19,7 @@ from wuye.core.models import User
 from wuye.core.money import ZERO, allocate
 from wuye.core.roles import Role
 from wuye.dunning.models import CollectionTeam
-from wuye.reports import answers, selectors
+from wuye.reports import answers, selectors, summary_refresh
 from wuye.reports.access import Access
 from wuye.reports.models import CollectionPlan, PlanSplit, PlanTarget
 from wuye.reports.services import (
@@ -83,6 +83,13 @@ class Board:
 
 
 def dashboard(access: Access, f: dict) -> Board:
+    # One catch-up and one snapshot for all of the page's questions (each would otherwise catch up
+    # and open its own).
+    with summary_refresh.reading():
+        return _dashboard(access, f)
+
+
+def _dashboard(access: Access, f: dict) -> Board:
     scope = access.scope(f.get("project"))
     window = Window(f["start"], f["end"])
     as_of = f["as_of"]

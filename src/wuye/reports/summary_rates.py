@@ -593,17 +593,28 @@ def _behind_from_debt(scope, window, as_of, group_by) -> dict | None:
     ws, we = p.add(window.start, "ws"), p.add(window.end, "we")
     source = f"{T_DEBT} f{_group_join(group_by, scope)}"
     where = f"{_scope(scope, p)} AND f.first_period IS NOT NULL"
-    straddle = f"SELECT 1 FROM {source} WHERE {where} AND f.first_period < {ws} AND f.last_period > {we} LIMIT 1"
-    if _fetch(straddle, p.values):
-        return None
+    return _count_owing_in_window(source, where, ws, we, group_by, state.shared_accounts, p)
+
+
+def _count_owing_in_window(
+    source: str, where: str, ws: str, we: str, group_by: str, shared: int, p: _Params
+) -> dict | None:
+    """Accounts per group whose rows (first and last period owed, alias f) overlap the window; None
+    when one owes on both sides of it (it may owe on no bill inside: the open bills answer). One
+    pass: a row owing on both sides overlaps the window, so the overlapping rows show it."""
     # One row per account and building: without accounts in two buildings, one per account.
-    count = "COUNT(DISTINCT f.account_id)" if state.shared_accounts else "COUNT(*)"
+    count = "COUNT(DISTINCT f.account_id)" if shared else "COUNT(*)"
     sql = f"""
-      SELECT {GROUP_EXPR[group_by]} AS g, {count} FROM {source}
+      SELECT {GROUP_EXPR[group_by]} AS g, {count},
+        SUM(CASE WHEN f.first_period < {ws} AND f.last_period > {we} THEN 1 ELSE 0 END)
+      FROM {source}
       WHERE {where} AND f.last_period >= {ws} AND f.first_period <= {we}
       GROUP BY 1
     """
-    return dict(_fetch(sql, p.values))
+    rows = _fetch(sql, p.values)
+    if any(straddle for _, _, straddle in rows):
+        return None
+    return {g: n for g, n, _ in rows}
 
 
 def _owing_from_rollup(scope, window, as_of, group_by) -> dict | None:
@@ -616,18 +627,9 @@ def _owing_from_rollup(scope, window, as_of, group_by) -> dict | None:
     p = _Params()
     ws, we = p.add(window.start, "ws"), p.add(window.end, "we")
     source = f"{T_OWING} f{_group_join(group_by, scope)}"
-    where = _scope(scope, p)
-    straddle = f"SELECT 1 FROM {source} WHERE {where} AND f.first_period < {ws} AND f.last_period > {we} LIMIT 1"
-    if _fetch(straddle, p.values):
-        return None
-    # One row per account and building: without accounts in two buildings, one per account.
-    count = "COUNT(DISTINCT f.account_id)" if state.shared_accounts else "COUNT(*)"
-    sql = f"""
-      SELECT {GROUP_EXPR[group_by]} AS g, {count} FROM {source}
-      WHERE {where} AND f.last_period >= {ws} AND f.first_period <= {we}
-      GROUP BY 1
-    """
-    return dict(_fetch(sql, p.values))
+    return _count_owing_in_window(
+        source, _scope(scope, p), ws, we, group_by, state.shared_accounts, p
+    )
 
 
 def _owing_not_yet_due(scope, window, as_of) -> bool:

@@ -257,14 +257,19 @@ def _spans(states: dict[str, SummaryState], pick_new_bills: str | None, p: _Para
 
 
 def _no_jit(conn) -> None:
-    """PostgreSQL's JIT off for the rest of the transaction: the report and refresh statements are
-    many, each estimated above ``jit_above_cost`` at company size and done in milliseconds to a
-    fraction of a second — compiling each took longer than running it (0.4–1 s a statement; the
-    12-month trend with households at 20,000 rooms: 0.59 s with JIT, 0.10 s without). Inside an
-    outer transaction it lasts until that one ends."""
+    """PostgreSQL settings for the rest of the transaction (a report's snapshot, a refresh): JIT off —
+    the report and refresh statements are many, each estimated above ``jit_above_cost`` at company
+    size and done in milliseconds to a fraction of a second, and compiling each took longer than
+    running it (0.4–1 s a statement; the 12-month trend with households at 20,000 rooms: 0.59 s with
+    JIT, 0.10 s without) —, and ``work_mem`` ``WUYE_REPORT_WORK_MEM`` (64MB) so that counting a
+    million accounts sorts in memory instead of on disk (the households billed in a year at
+    1,000,000 rooms: 0.26 s → 0.15 s). Inside an outer transaction they last until that one ends."""
     if conn.vendor == "postgresql" and conn.in_atomic_block:
+        work_mem = getattr(settings, "WUYE_REPORT_WORK_MEM", "64MB")
         with conn.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
+            if work_mem:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [str(work_mem)])
 
 
 def _lock() -> None:
