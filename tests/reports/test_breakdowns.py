@@ -150,6 +150,12 @@ def test_arrears_by_class_and_by_latest_refusal_reason(project, ledger, steward)
     # On 24 January the latest reason on the E case was still the leak.
     early = {r.key for r in selectors.arrears_by_reason(scope(project), D(2025, 1, 24))}
     assert early == {"leak", "other"}
+    # The dashboard asks for both at once: the same rows, from the summaries and live.
+    for day in (as_of, D(2025, 1, 24)):
+        for live in (False, True):
+            by_class, by_reason = selectors.arrears_breakdowns(scope(project), day, live=live)
+            assert by_class == selectors.arrears_by_class(scope(project), day, live=live)
+            assert by_reason == selectors.arrears_by_reason(scope(project), day, live=live)
 
 
 def test_a_case_closed_before_the_report_date_is_not_counted(project, ledger):

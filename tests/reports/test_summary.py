@@ -76,6 +76,10 @@ def assert_same(s, windows=WINDOWS, dates=DATES, groups=GROUPS):
         for breakdown in (selectors.arrears_by_class, selectors.arrears_by_reason):
             fast = [(r.key, r.cases, r.amount) for r in breakdown(s, as_of)]
             assert fast == [(r.key, r.cases, r.amount) for r in breakdown(s, as_of, live=True)]
+        assert selectors.arrears_breakdowns(s, as_of) == (
+            selectors.arrears_by_class(s, as_of, live=True),
+            selectors.arrears_by_reason(s, as_of, live=True),
+        )
         fast = selectors.top_debtors(s, as_of, 10)
         slow = selectors.top_debtors(s, as_of, 10, live=True)
         assert [(d.account_id, d.outstanding, d.late_fee_outstanding) for d in fast] == [

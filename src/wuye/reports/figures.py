@@ -120,10 +120,9 @@ def _dashboard(access: Access, f: dict) -> Board:
         "totals": [str(buckets[False][i] + buckets[True][i]) for i in range(6)],
         "accounts": [counts[False][i] + counts[True][i] for i in range(6)],
     }
-    classes = selectors.arrears_by_class(scope, as_of)
+    classes, reasons = selectors.arrears_breakdowns(scope, as_of)
     for row in classes:
         row.url = households_url(f, figure="class", key=row.key)
-    reasons = selectors.arrears_by_reason(scope, as_of)
     for row in reasons:
         row.url = households_url(f, figure="reason", key=row.key)
     leaders = selectors.staff_leaderboard(scope, window, as_of, rates["steward"])

@@ -310,24 +310,32 @@ def top_debtors(
     return rows
 
 
-def _case_breakdown(
-    scope: ReportScope, as_of: datetime.date, by_reason: bool, live: bool
-) -> list[tuple]:
-    p = _Params()
+def _case_debt_cte(scope: ReportScope, as_of: datetime.date, p: _Params, live: bool) -> str:
+    """``WITH oc`` (the open cases), ``ob`` (overdue bills), ``debt`` (the cases' accounts' overdue
+    principal)."""
     cases = _open_cases_sql(scope, as_of, p)
     bills = None
     if not live:
         bills = summary_arrears.overdue_bills_sql(scope, as_of, p)
     if bills is None:
         bills = _overdue_bills_sql(scope, as_of, p, "company", False)
+    return f"""
+    WITH oc AS ({cases}), ob AS ({bills}),
+    debt AS (SELECT acc, SUM(o) AS o FROM ob WHERE acc IN (SELECT acc FROM oc) GROUP BY acc)"""
+
+
+def _case_breakdown(
+    scope: ReportScope, as_of: datetime.date, by_reason: bool, live: bool
+) -> list[tuple]:
+    p = _Params()
+    ctes = _case_debt_cte(scope, as_of, p, live)
     if by_reason:
         key_sql = "COALESCE(lr.reason, '')"
         join = f" LEFT JOIN ({_latest_reason_sql(p, as_of)}) lr ON lr.case_id = oc.case_id"
     else:
         key_sql, join = "oc.cls", ""
     sql = f"""
-    WITH oc AS ({cases}), ob AS ({bills}),
-    debt AS (SELECT acc, SUM(o) AS o FROM ob WHERE acc IN (SELECT acc FROM oc) GROUP BY acc)
+    {ctes}
     SELECT {key_sql}, COUNT(*), SUM(COALESCE(debt.o, 0))
     FROM oc LEFT JOIN debt ON debt.acc = oc.acc{join}
     GROUP BY {key_sql}
@@ -335,18 +343,32 @@ def _case_breakdown(
     return _fetch(sql, p)
 
 
+def _class_rows(raw: list[tuple]) -> list[BreakdownRow]:
+    labels = {c.value: str(c.label) for c in CaseClass}
+    order = [c.value for c in CaseClass] + [""]
+    rows = {
+        key: BreakdownRow(key, labels.get(key, NO_CLASS_LABEL), int(n), _fen_to_money(fen))
+        for key, n, fen in raw
+    }
+    return [rows[k] for k in order if k in rows]
+
+
+def _reason_rows(raw: list[tuple]) -> list[BreakdownRow]:
+    labels = {c.value: str(c.label) for c in RefusalReason}
+    order = [c.value for c in RefusalReason] + [NO_REASON]
+    rows = {
+        key: BreakdownRow(key, labels.get(key, NO_REASON_LABEL), int(n), _fen_to_money(fen))
+        for key, n, fen in raw
+    }
+    return [rows[k] for k in order if k in rows]
+
+
 @_one_snapshot
 def arrears_by_class(
     scope: ReportScope, as_of: datetime.date, *, live: bool = False
 ) -> list[BreakdownRow]:
     """Open cases by class (A–E, then unclassified) with the overdue principal of their accounts."""
-    labels = {c.value: str(c.label) for c in CaseClass}
-    order = [c.value for c in CaseClass] + [""]
-    rows = {
-        key: BreakdownRow(key, labels.get(key, NO_CLASS_LABEL), int(n), _fen_to_money(fen))
-        for key, n, fen in _case_breakdown(scope, as_of, by_reason=False, live=live)
-    }
-    return [rows[k] for k in order if k in rows]
+    return _class_rows(_case_breakdown(scope, as_of, by_reason=False, live=live))
 
 
 @_one_snapshot
@@ -354,13 +376,32 @@ def arrears_by_reason(
     scope: ReportScope, as_of: datetime.date, *, live: bool = False
 ) -> list[BreakdownRow]:
     """Open cases by the latest refusal reason on their contact records (none: "未说明拒缴理由")."""
-    labels = {c.value: str(c.label) for c in RefusalReason}
-    order = [c.value for c in RefusalReason] + [NO_REASON]
-    rows = {
-        key: BreakdownRow(key, labels.get(key, NO_REASON_LABEL), int(n), _fen_to_money(fen))
-        for key, n, fen in _case_breakdown(scope, as_of, by_reason=True, live=live)
-    }
-    return [rows[k] for k in order if k in rows]
+    return _reason_rows(_case_breakdown(scope, as_of, by_reason=True, live=live))
+
+
+@_one_snapshot
+def arrears_breakdowns(
+    scope: ReportScope, as_of: datetime.date, *, live: bool = False
+) -> tuple[list[BreakdownRow], list[BreakdownRow]]:
+    """``arrears_by_class`` and ``arrears_by_reason`` from one statement (the dashboard shows both:
+    the open cases and their accounts' overdue principal are read once)."""
+    p = _Params()
+    sql = f"""
+    {_case_debt_cte(scope, as_of, p, live)},
+    x AS (
+      SELECT oc.cls AS cls, COALESCE(lr.reason, '') AS reason, COALESCE(debt.o, 0) AS o
+      FROM oc LEFT JOIN debt ON debt.acc = oc.acc
+        LEFT JOIN ({_latest_reason_sql(p, as_of)}) lr ON lr.case_id = oc.case_id
+    )
+    SELECT 'c', cls, COUNT(*), SUM(o) FROM x GROUP BY cls
+    UNION ALL
+    SELECT 'r', reason, COUNT(*), SUM(o) FROM x GROUP BY reason
+    """
+    raw = _fetch(sql, p)
+    return (
+        _class_rows([r[1:] for r in raw if r[0] == "c"]),
+        _reason_rows([r[1:] for r in raw if r[0] == "r"]),
+    )
 
 
 # --- promises and staff (always live: no summary holds contact records) --------------------------
