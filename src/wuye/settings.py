@@ -354,8 +354,8 @@ WUYE_AFTER_PAYMENTS = [
     "wuye.alerts.tasks.after_payments",
 ]
 # Called (after commit) with account_id= and case_id= when a contact record is saved: the
-# household's credit file (promises, refusals, unreached streak) is recomputed (wuye.credit).
-WUYE_AFTER_CONTACT = ["wuye.credit.services.after_contact"]
+# household's credit file (promises, refusals, unreached streak) is recomputed (wuye.credit, queued).
+WUYE_AFTER_CONTACT = ["wuye.credit.tasks.after_contact"]
 # What each room owes and its open case, for search results and the building browser: a dotted path
 # to a function (project_id=, room_ids=, user=) → {room_id: RoomArrears}; empty shows no arrears.
 WUYE_ROOM_ARREARS = "wuye.dunning.room_arrears.room_arrears"

@@ -225,3 +225,30 @@ def test_recompute_twice_gives_the_same_file(project, acct, item, cashier, today
     recompute(project, today)
     second = {k: v for k, v in file_of(acct).__dict__.items() if k not in {"_state", "computed_at"}}
     assert first == second
+
+
+def test_a_recorded_contact_queues_the_credit_refresh_instead_of_making_the_steward_wait(
+    project, acct, item, steward, today, settings, django_capture_on_commit_callbacks
+):
+    from wuye.credit.models import CreditFile
+    from wuye.credit.tasks import credit_refresh_accounts
+
+    monthly(acct, item, today.replace(day=1) - 30 * DAY, 2)
+    dunning.run(project, today - 10 * DAY)
+    case = dunning.case_of(acct)
+    CreditFile.objects.filter(account=acct).delete()
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.dummy.DummyBackend",
+            "QUEUES": settings.WUYE_TASK_QUEUES,
+        }
+    }
+    backend = credit_refresh_accounts.get_backend()
+    backend.results.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _contact(steward, case, today - DAY, reached=False, unreached_reason="no_answer")
+
+    queued = [r.args for r in backend.results if r.task.name == "credit_refresh_accounts"]
+    assert queued == [[[acct.pk]]]
+    assert not CreditFile.objects.filter(account=acct).exists()  # not refreshed in the request

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,7 +29,6 @@ from wuye.credit import segments as seg
 from wuye.credit.models import CreditFile, Segment
 from wuye.credit.selectors import CreditRow, credit_rows
 
-logger = logging.getLogger(__name__)
 BATCH = 2000
 # From this many files on, PostgreSQL upserts through COPY into a staging table.
 COPY_FROM = 50
@@ -263,14 +261,6 @@ def credit_refresh_accounts(account_ids: list[int]) -> int:
     for project_id, ids in sorted(by_project.items()):
         credit_recompute(project=project_id, account_ids=sorted(ids))
     return sum(len(ids) for ids in by_project.values())
-
-
-def after_contact(*, account_id: int, case_id: int | None = None) -> None:
-    """``WUYE_AFTER_CONTACT`` hook: dunning calls it after a contact record commits."""
-    try:
-        credit_refresh_account(account_id)
-    except Exception:
-        logger.exception("credit: refreshing account %s after a contact failed", account_id)
 
 
 # --- editing segments ------------------------------------------------------------------------------
