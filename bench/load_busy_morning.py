@@ -774,8 +774,9 @@ def main() -> int:
     server = fake = worker = None
     try:
         t = time.monotonic()
+        # A kept database is brought to the code's schema too (nothing to do when it is current).
+        manage(env, "migrate", "--noinput", "-v0")
         if not args.reuse:
-            manage(env, "migrate", "--noinput", "-v0")
             if args.no_bank_demo:  # the demo command with its bank step left out
                 code = (
                     "import django; django.setup();"
