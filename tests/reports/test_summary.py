@@ -430,12 +430,35 @@ def test_on_a_new_day_reports_answer_from_the_open_bills_until_the_refresh(proje
     summary_refresh.refresh(full=True)
     today = timezone.localdate()
     RollupState.objects.filter(name="debt").update(as_of=today - datetime.timedelta(days=1))
-    pay(cashier, busy["b"], "50.00", business_date=today)  # a report catches up with it
+    pay(cashier, busy["b"], "50.00", business_date=today)
+    summary_refresh.refresh(
+        new_day=False
+    )  # a report catches up with it (AccountDebt keeps its date)
     with CaptureQueriesContext(connection) as queries:
         assert_same(scope(project), windows=this_year_and_a_window_to_today(today), dates=[today])
     assert reads(queries.captured_queries, AccountDebt) == 0
     summary_refresh.refresh()  # the refresh task or the nightly run
     assert RollupState.objects.get(name="debt").as_of == today
+    assert summary_check.check() == []
+
+
+def test_account_debt_of_yesterday_takes_in_a_payment_back_dated_to_it_before_the_days_refresh(
+    project, busy, cashier
+):
+    summary_refresh.refresh(full=True)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    summary_rollups._rebuild_debt(yesterday, timezone.now())  # the state before today's refresh
+    before = AccountDebt.objects.get(account_id=busy["c"].pk).principal_fen
+    pay(cashier, busy["c"], "120.00", business_date=yesterday)  # a report catches up with it
+    with CaptureQueriesContext(connection) as queries:
+        fast = selectors.aging(scope(project), yesterday, "building", True)
+    assert reads(queries.captured_queries, AccountDebt) > 0
+    slow = selectors.aging(scope(project), yesterday, "building", True, live=True)
+    assert [(r.key, r.buckets, r.counts) for r in fast] == [
+        (r.key, r.buckets, r.counts) for r in slow
+    ]
+    assert AccountDebt.objects.get(account_id=busy["c"].pk).principal_fen == before - 12000
+    assert RollupState.objects.get(name="debt").as_of == yesterday
     assert summary_check.check() == []
 
 

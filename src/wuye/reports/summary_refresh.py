@@ -423,7 +423,9 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
                 f"SELECT b.account_id FROM {T_BILL} b"
                 f" WHERE b.id IN (SELECT bill_id FROM {T_TOUCHED})"
             )
-            if debt_day == today:
+            # Also on its own date when that is not today (a report catching up before the day's
+            # refresh): a payment back-dated to that date changes what was owed on it.
+            if debt_day is not None and not new_debt:
                 _update_debt(touched_accounts)
             if owing_day is not None and not new_owing:
                 _update_owing(touched_accounts)
