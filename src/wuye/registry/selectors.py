@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 
 from wuye.core.models import Project
 from wuye.core.sorting import natural_order, natural_sort_key
+from wuye.core.sql import fetch, table
 from wuye.registry.enums import OPEN_ISSUE_STATES, OccupancyRole
 from wuye.registry.models import (
     Building,
@@ -64,84 +65,142 @@ def room_arrears(project_id: int, room_ids: list[int], user=None) -> dict:
 _ASCII_LETTERS = re.compile(r"^[a-z]+$")
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 
+# Phone-number search: roles that see phone numbers masked (138****1234) search by at most this many
+# last digits: a search by the full number would confirm a number they are not allowed to see
+# (《个人信息保护法》第六条).
+PHONE_TAIL_DIGITS = 4
+# At most this many phones of the company are read for one tail (four digits match about one phone in
+# 10,000: this covers 50 M phones).
+PHONE_TAIL_SCAN = 5000
+# Phones read per person found (a hit shows two of its room's): a bound for the LIMIT below.
+PHONES_READ_PER_PERSON = 10
 
-def _room_ids_matching(project_id: int, text: str, limit: int) -> list[int]:
-    rooms = Room.objects.filter(project_id=project_id)
-    by_code = Q()
+# What each branch of the look-up statement found (its first column).
+_BY_CODE, _BY_NUMBER, _BY_NAME, _BY_PHONE = 0, 1, 2, 3
+
+
+def _bounds(prefix: str) -> tuple[str, str]:
+    """``key LIKE 'prefix%'`` as the range ``[prefix, upper)`` (``prefix_range``)."""
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _branches(project_id: int, text: str, limit: int, full_phone: bool) -> list[tuple[str, list]]:
+    """The look-ups a text asks for, each ``(SQL, params)`` selecting ``(branch, id, number, a, b)``:
+    every one a range of its own (project, key …) index read in that index's order with a LIMIT.
+
+    * room codes (``3-2-15``, ``3栋2单元``): rooms by ``code_key``, in natural order (``code_sort``);
+    * room numbers (``1502``, three characters or more): "every 1502 of the project" is thousands
+      of rooms in a project of a million — read in the order of the (project, number_rev,
+      code_sort) index, the exact number first and each number in natural order, so the LIMIT
+      stops the scan;
+    * names (Chinese) or pinyin initials and pinyin (letters): people by each key, in (key, id)
+      order — the order of the (project, key, id) index: 20 entries read, not every person of a
+      common initial. One range per key: an OR of two ranges let PostgreSQL walk the name index;
+    * phone tails (four digits, or more for ``full_phone``): the phones with that tail in the
+      whole company (a range of the number_rev index, about one phone in 10,000), then their
+      people by primary key with their project, which is tested in Python: in SQL a planner
+      without statistics ANDs the project's whole project_id index (1.4 M people) with the few
+      keys."""
+    room, person, phone = table(Room), table(Person), table(Phone)
+    branches: list[tuple[str, list]] = []
+    ranges = []
     with contextlib.suppress(ValueError):
-        by_code |= prefix_range("code_key", room_code(*parse_room_code(text)).lower())
+        ranges.append(_bounds(room_code(*parse_room_code(text)).lower()))
     if not _HAS_CJK.search(text):
-        by_code |= prefix_range("code_key", text)
-    found: dict[int, tuple[str, str]] = {}
-    if by_code:
-        found |= _natural_keys(rooms.filter(by_code).order_by("code_sort", "code_key", "id"), limit)
+        ranges.append(_bounds(text))
+    if ranges:
+        where = " OR ".join(["(code_key >= %s AND code_key < %s)"] * len(ranges))
+        branches.append(
+            (
+                f"SELECT {_BY_CODE}, id, CAST(NULL AS BIGINT), code_sort, code_key FROM {room} "  # noqa: S608
+                f"WHERE project_id = %s AND ({where}) ORDER BY code_sort, code_key, id LIMIT %s",
+                [project_id, *(bound for pair in ranges for bound in pair), limit],
+            )
+        )
     if text.isalnum() and not _HAS_CJK.search(text) and len(text) >= 3:
-        # "1502" finds every 1502 in the project, whatever the building: thousands of rooms in a
-        # project of a million. Read in the order of the (project, number_rev, code_sort) index, the
-        # exact number first and each number in natural order, so the LIMIT stops the scan.
-        by_number = rooms.filter(prefix_range("number_rev", text[::-1]))
-        found |= _natural_keys(by_number.order_by("number_rev", "code_sort", "id"), limit)
-    return sorted(found, key=lambda pk: (*found[pk], pk))[:limit]
-
-
-def _natural_keys(rooms: QuerySet, limit: int) -> dict[int, tuple[str, str]]:
-    """The first ``limit`` rooms of an ordered query: id → (natural key, code key)."""
-    rows = rooms.values_list("id", "code_sort", "code_key")[:limit]
-    return {pk: (sort, key) for pk, sort, key in rows}
-
-
-def _person_ids_matching(project_id: int, text: str, limit: int) -> list[int]:
-    people = Person.objects.filter(project_id=project_id)
+        branches.append(
+            (
+                f"SELECT {_BY_NUMBER}, id, CAST(NULL AS BIGINT), code_sort, code_key "  # noqa: S608
+                f"FROM {room} WHERE project_id = %s AND number_rev >= %s AND number_rev < %s "
+                "ORDER BY number_rev, code_sort, id LIMIT %s",
+                [project_id, *_bounds(text[::-1]), limit],
+            )
+        )
     if _HAS_CJK.search(text):
         keys = ["name_key"]
     elif _ASCII_LETTERS.match(text):
         keys = ["name_initials", "name_pinyin"]
     else:
-        return []
-    # One range per key, each read in the order of its own (project, key) index, then merged by
-    # name: an OR of the two ranges ordered by name let PostgreSQL walk the name index in order and
-    # test the ranges as a filter — the whole project for initials that few people have.
-    found: dict[int, str] = {}
-    for key in keys:
-        rows = people.filter(prefix_range(key, text)).order_by(key, "id")
-        found.update(rows.values_list("id", "name_key")[:limit])
-    return sorted(found, key=lambda pk: (found[pk], pk))[:limit]
+        keys = []
+    for key in keys:  # column names of the model, never the text
+        branches.append(
+            (
+                f"SELECT {_BY_NAME}, id, CAST(NULL AS BIGINT), name_key, CAST(NULL AS TEXT) "  # noqa: S608
+                f"FROM {person} WHERE project_id = %s AND {key} >= %s AND {key} < %s "
+                f"ORDER BY {key}, id LIMIT %s",
+                [project_id, *_bounds(text), limit],
+            )
+        )
+    digits = text.isdigit() and len(text) >= 4
+    if digits and (full_phone or len(text) <= PHONE_TAIL_DIGITS):
+        branches.append(
+            (
+                f"SELECT {_BY_PHONE}, id, project_id, CAST(NULL AS TEXT), CAST(NULL AS TEXT) "  # noqa: S608
+                f"FROM {person} WHERE id IN (SELECT person_id FROM {phone} "
+                "WHERE number_rev >= %s AND number_rev < %s ORDER BY number_rev LIMIT %s)",
+                [*_bounds(text[::-1]), PHONE_TAIL_SCAN],
+            )
+        )
+    return branches
 
 
-# Roles that see phone numbers masked (138****1234) search by at most this many last digits: a search by
-# the full number would confirm a number they are not allowed to see (《个人信息保护法》第六条).
-PHONE_TAIL_DIGITS = 4
-# At most this many phones of the company are read for one tail (four digits match about one phone in
-# 10,000: this covers 50 M phones).
-PHONE_TAIL_SCAN = 5000
-
-
-def _person_ids_by_phone_tail(
-    project_id: int, digits: str, limit: int, *, full_phone: bool = False
-) -> list[int]:
-    if not digits.isdigit() or len(digits) < 4:
-        return []
-    if not full_phone and len(digits) > PHONE_TAIL_DIGITS:
-        return []
-    # The phones with that tail in the whole company first (a range of the number_rev index: about
-    # one phone in 10,000 for four digits), then those of the project's people by primary key. One
-    # statement joining the project's people lets a planner without statistics hash the whole
-    # project's people for a few phones.
-    phone_people = set(
-        Phone.objects.filter(prefix_range("number_rev", digits[::-1]))
-        .order_by("number_rev")
-        .values_list("person_id", flat=True)[:PHONE_TAIL_SCAN]
+def _look_up(
+    project_id: int, text: str, limit: int, full_phone: bool
+) -> tuple[list[int], list[int]]:
+    """(room ids, person ids) matching the text, from every look-up in ONE statement: a UNION ALL
+    of index range scans, each planned on its own. A search was seven or eight statements, and on
+    a busy machine the wait between them was most of its time."""
+    branches = _branches(project_id, text, limit, full_phone)
+    if not branches:
+        return [], []
+    # Each branch is SQL of _branches (model tables and columns); the values are parameters.
+    sql = " UNION ALL ".join(
+        f"SELECT * FROM ({part}) AS b{n}"  # noqa: S608
+        for n, (part, _) in enumerate(branches)
     )
-    if not phone_people:
-        return []
-    # The project is tested here, not in SQL: with it, a planner without statistics ANDs the
-    # project's whole project_id index (1.4 M people) with the few primary keys.
-    found = Person.objects.filter(id__in=phone_people).values_list("id", "project_id")
-    return sorted(pk for pk, project in found if project == project_id)[:limit]
+    params = [value for _, values in branches for value in values]
+    rooms: dict[int, tuple[str, str]] = {}
+    names: dict[int, str] = {}
+    phones: list[int] = []
+    for branch, pk, owner_project, a, b in fetch(sql, params):
+        if branch in (_BY_CODE, _BY_NUMBER):
+            rooms[pk] = (a, b)
+        elif branch == _BY_NAME:
+            names[pk] = a
+        elif owner_project == project_id:
+            phones.append(pk)
+    room_ids = sorted(rooms, key=lambda pk: (*rooms[pk], pk))[:limit]
+    person_ids = sorted(names, key=lambda pk: (names[pk], pk))[:limit]
+    return room_ids, person_ids + sorted(set(phones))[:limit]
 
 
-# Phones read per person found (a hit shows two of its room's): a bound for the LIMIT below.
-PHONES_READ_PER_PERSON = 10
+def _rooms_with_people(room_ids: list[int]) -> dict[int, tuple[str, str, list[tuple[int, str]]]]:
+    """room id → (code, building, [(person id, name) of its current occupancies by role, id]), in one
+    statement: each room by primary key, its current occupancies by the room's index."""
+    marks = ", ".join(["%s"] * len(room_ids))
+    sql = (
+        f"SELECT r.id, r.code, b.name, p.id, p.name FROM {table(Room)} r "  # noqa: S608
+        f"JOIN {table(Building)} b ON b.id = r.building_id "
+        f"LEFT JOIN {table(Occupancy)} o ON o.room_id = r.id AND o.end_date IS NULL "
+        f"LEFT JOIN {table(Person)} p ON p.id = o.person_id "
+        f"WHERE r.id IN ({marks}) ORDER BY r.id, o.role, o.id"
+    )
+    found: dict[int, tuple[str, str, list[tuple[int, str]]]] = {}
+    for room_id, code, building, person_id, name in fetch(sql, list(room_ids)):
+        entry = found.setdefault(room_id, (code, building, []))
+        if person_id is not None:
+            entry[2].append((person_id, name))
+    return found
 
 
 def _phones_of(person_ids: set[int]) -> dict[int, list[str]]:
@@ -169,16 +228,16 @@ def search_households(
     By default a phone is matched by its last ``PHONE_TAIL_DIGITS`` digits only; ``full_phone`` (for
     users who see phone numbers, ``core.scope.can_see_phones``) allows longer digit strings.
 
-    A constant number of queries whatever the text: each branch is an index range scan with a limit.
+    At most four statements whatever the text, each made of index range scans with a limit: the
+    look-ups (``_look_up``), the rooms of the people found, the rooms with their current
+    occupants, and those people's phones.
     """
     project_id = project.pk if isinstance(project, Project) else project
     limit = limit or settings.WUYE_SEARCH_LIMIT
     text = search_text(text)
     if not text:
         return []
-    room_ids = _room_ids_matching(project_id, text, limit)
-    person_ids = _person_ids_matching(project_id, text, limit)
-    person_ids += _person_ids_by_phone_tail(project_id, text, limit, full_phone=full_phone)
+    room_ids, person_ids = _look_up(project_id, text, limit, full_phone)
     matched_by_person: dict[int, str] = {}
     if person_ids:
         # Cut in Python, not by LIMIT: with a LIMIT a planner without statistics walks the room
@@ -194,32 +253,18 @@ def search_households(
     ordered_ids = list(dict.fromkeys([*room_ids, *matched_by_person]))[:limit]
     if not ordered_ids:
         return []
-    rooms = (
-        Room.objects.filter(id__in=ordered_ids)
-        .select_related("building")
-        .prefetch_related(
-            Prefetch(
-                "occupancies",
-                queryset=Occupancy.objects.filter(end_date__isnull=True)
-                .select_related("person")
-                .order_by("role", "id"),
-                to_attr="current_occupancies",
-            )
-        )
-    )
-    by_id = {room.id: room for room in rooms}
-    phones = _phones_of({o.person_id for room in by_id.values() for o in room.current_occupancies})
+    rooms = _rooms_with_people(ordered_ids)
+    phones = _phones_of({pk for _, _, people in rooms.values() for pk, _ in people})
     hits = []
     for room_id in ordered_ids:
-        room = by_id[room_id]
-        people = [o.person for o in room.current_occupancies]
+        code, building, people = rooms[room_id]
         hits.append(
             SearchHit(
-                room_id=room.id,
-                code=room.code,
-                building=room.building.name,
-                people=list(dict.fromkeys(p.name for p in people)),
-                phones=[number for p in people for number in phones.get(p.pk, [])][:2],
+                room_id=room_id,
+                code=code,
+                building=building,
+                people=list(dict.fromkeys(name for _, name in people)),
+                phones=[number for pk, _ in people for number in phones.get(pk, [])][:2],
                 matched=matched_by_person.get(room_id, ""),
             )
         )
