@@ -409,7 +409,12 @@ def _evaluate(
     held = holds.chase_holds(project_id, account_ids)
 
     cutoff = on - settings.grace_days * DAY
-    to_open = [a for a, o in overdue.items() if a not in by_account and o.oldest_due_date < cutoff]
+    # In account order: the new cases' account-keyed indexes then grow at their right edge, and the
+    # foreign-key checks at COMMIT read the accounts and rooms in the order they are stored, where
+    # the grouped read's own order scattered both over a million rows.
+    to_open = sorted(
+        a for a, o in overdue.items() if a not in by_account and o.oldest_due_date < cutoff
+    )
     events: list[Event] = []
     changed: list[CaseRow] = []
     closing: list[CaseRow] = []
@@ -507,7 +512,10 @@ def _evaluate(
         model=ArrearsCase,
     )
     _insert_new(new_cases, events, on, say)
-    insert_rows(CaseEvent, [_event_row(e) for e in events])
+    # The run's events carry one time, the run's: a case's timeline orders them by (at, id), so
+    # an opening and the escalation found with it read in the order they were written.
+    stamp = timezone.now()
+    insert_rows(CaseEvent, [_event_row(e, stamp) for e in events])
     return result
 
 
@@ -532,8 +540,9 @@ def _insert_new(new_cases: list[CaseRow], events: list[Event], on: datetime.date
         say(f"已立案 {start + len(chunk)}/{len(new_cases)}")
 
 
-def _event_row(event: Event) -> dict[str, Any]:
+def _event_row(event: Event, at: datetime.datetime) -> dict[str, Any]:
     row = {k: v for k, v in event.items() if k not in ("case", "by")}
+    row["at"] = at
     row["case_id"] = event["case"].pk
     row["by_id"] = event["by"].pk if event["by"] is not None else None
     return row
