@@ -235,7 +235,8 @@ class ArrearsCase(models.Model):
     # Indexes: project leads the composite index of Meta, and the few cases with a class set by
     # hand or a team have partial ones — a company's first daily run writes 200,000 cases, and every
     # index is written for each. The account keeps its own: on PostgreSQL, dropping a column's index
-    # also drops the partial unique index on that column (one_open_case_per_account).
+    # also drops the partial unique index on that column (one_open_case_per_account). That index
+    # serves the look-ups by account and state as well (an account has a few cases in all).
     project = models.ForeignKey(
         Project, on_delete=models.PROTECT, related_name="arrears_cases", db_index=False
     )
@@ -321,7 +322,6 @@ class ArrearsCase(models.Model):
             models.Index(
                 fields=["project", "state", "assignee", "next_action_on"], name="case_todo_idx"
             ),
-            models.Index(fields=["account", "state"], name="case_account_state_idx"),
             models.Index(
                 fields=["class_set_by"],
                 condition=Q(class_set_by__isnull=False),
