@@ -5,6 +5,7 @@ come from settings (checked) are put into the SQL text; values go in as paramete
 from __future__ import annotations
 
 import datetime
+import decimal
 import operator
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
@@ -95,14 +96,41 @@ def _zone_name() -> str:
     return name
 
 
+# Field type → the exact value type PostgreSQL's driver takes as Django would pass it (a datetime
+# only when aware: Django makes a naive one aware first).
+_NATIVE_ON_PG: dict[str, type] = {
+    "DecimalField": decimal.Decimal,
+    "DateField": datetime.date,
+    "DateTimeField": datetime.datetime,
+}
+
+
+def _native_ok(value: Any) -> bool:
+    """A finite amount (Django refuses NaN), a date, or an aware datetime."""
+    if isinstance(value, decimal.Decimal):
+        return value.is_finite()
+    if isinstance(value, datetime.datetime):
+        return value.tzinfo is not None
+    return True
+
+
 def _converter(fields: list[Field]) -> Callable[[Field, Any], Any]:
     """``get_db_prep_save`` of the fields that need it, once per distinct value: a run writes the same
     few dates and amounts thousands of times, and each call costs microseconds."""
     memo: dict[str, dict[Any, Any]] = {f.attname: {} for f in fields}
+    # PostgreSQL: Django hands an amount, a date or an aware datetime to psycopg unchanged (its
+    # ``adapt_*field_value`` return the value; ``to_python`` of such a value is the value), so
+    # these skip the call — a run writes ~200,000 distinct amounts and event times.
+    native = (
+        {f.attname: _NATIVE_ON_PG.get(f.get_internal_type()) for f in fields} if is_pg() else {}
+    )
 
     def convert(f: Field, value: Any) -> Any:
         if value is None:
             return None
+        kind = native.get(f.attname)
+        if kind is not None and type(value) is kind and _native_ok(value):
+            return value
         if not isinstance(value, Hashable):  # JSON lists and dicts
             return f.get_db_prep_save(value, connection)
         cache = memo[f.attname]
