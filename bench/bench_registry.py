@@ -26,6 +26,7 @@ import time
 from _benchdb import line, percentile, setup
 
 LOAD_TARGET_S = 60.0
+LOAD_TARGET_ROOMS = 100_000
 SEARCH_TARGET_MS = 50.0
 SEARCH_P95_TARGET_MS = 20.0  # issue 14: at 1,000,000 rooms, with or without statistics
 
@@ -154,6 +155,9 @@ def time_search(
     return times, by_kind, hits
 
 
+MISSED: list[str] = []  # the targets this run missed: the script exits with 1 when any is
+
+
 def report_search(
     label: str, times: list[float], by_kind: dict[str, list[float]], hits: int
 ) -> float:
@@ -164,6 +168,8 @@ def report_search(
         if median * 1000 < SEARCH_TARGET_MS and p95 * 1000 < SEARCH_P95_TARGET_MS
         else "ABOVE TARGET"
     )
+    if verdict != "OK":
+        MISSED.append(label)
     line(
         label,
         f"queries={len(times)} with_hits={hits} median={ms(median)} p95={ms(p95)} "
@@ -411,7 +417,13 @@ def main() -> None:
         if reuse:
             line("demo_data", " ".join(f"{k}={v}" for k, v in counts.items()) + " (kept database)")
         else:
-            verdict = "OK" if load_s < LOAD_TARGET_S else "ABOVE TARGET"
+            # The load target is for 100,000 rooms; a larger load is reported, not judged.
+            judged = args.rooms <= LOAD_TARGET_ROOMS
+            verdict = (
+                ("OK" if load_s < LOAD_TARGET_S else "ABOVE TARGET") if judged else "not judged"
+            )
+            if verdict == "ABOVE TARGET":
+                MISSED.append("demo_data")
             line(
                 "demo_data",
                 " ".join(f"{k}={v}" for k, v in counts.items())
@@ -469,6 +481,9 @@ def main() -> None:
         explain(project, mix, "")
     finally:
         bench.finish()
+    if MISSED:
+        line("missed", ", ".join(MISSED))
+        sys.exit(1)
 
 
 if __name__ == "__main__":
