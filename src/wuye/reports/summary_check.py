@@ -222,31 +222,28 @@ def _check_steward_facts(fresh: dict[tuple, tuple], only_x: str, p: _Params) -> 
 
 def _check_debt(project_id: int | None) -> list[Difference]:
     """AccountDebt against the open bills on its date."""
-    state = _rollup(DEBT_STATE)
-    if state is None or state.as_of is None:
-        return []
-    p = _Params()
-    where = f"x.project_id = {p.add(project_id)}" if project_id else "1 = 1"
-    only = f" WHERE project_id = {p.add(project_id)}" if project_id else ""
-    return _diff(
-        f"AccountDebt {state.as_of}",
-        _rows(f"SELECT {DEBT_COLUMNS} FROM {T_DEBT}{only}", p.values, 2),
-        _rows(_debt_select(state.as_of, p, where), p.values, 2),
-    )
+    return _check_dated("AccountDebt", DEBT_STATE, DEBT_COLUMNS, T_DEBT, _debt_select, project_id)
 
 
 def _check_owing(project_id: int | None) -> list[Difference]:
     """AccountOwing against the open bills on its date."""
-    state = _rollup(OWING_STATE)
+    return _check_dated(
+        "AccountOwing", OWING_STATE, OWING_COLUMNS, T_OWING, _owing_select, project_id
+    )
+
+
+def _check_dated(label, state_key, columns, table, select, project_id) -> list[Difference]:
+    """A roll-up kept for one date (its state's ``as_of``) against ``select`` recomputing it."""
+    state = _rollup(state_key)
     if state is None or state.as_of is None:
         return []
     p = _Params()
     where = f"x.project_id = {p.add(project_id)}" if project_id else "1 = 1"
     only = f" WHERE project_id = {p.add(project_id)}" if project_id else ""
     return _diff(
-        f"AccountOwing {state.as_of}",
-        _rows(f"SELECT {OWING_COLUMNS} FROM {T_OWING}{only}", p.values, 2),
-        _rows(_owing_select(state.as_of, p, where), p.values, 2),
+        f"{label} {state.as_of}",
+        _rows(f"SELECT {columns} FROM {table}{only}", p.values, 2),
+        _rows(select(state.as_of, p, where), p.values, 2),
     )
 
 

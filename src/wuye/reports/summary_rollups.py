@@ -267,31 +267,43 @@ def _shared_accounts(accounts: str | None = None, table: str = T_DEBT) -> int:
     return int(n)
 
 
-def _rebuild_debt(day: datetime.date, now: datetime.datetime) -> None:
-    _execute(f"DELETE FROM {T_DEBT}")
+def _rebuild_dated(name: str, table: str, columns: str, select, day, now) -> None:
+    """A roll-up kept for one date (AccountDebt, AccountOwing), built again for ``day``."""
+    _execute(f"DELETE FROM {table}")
     p = _Params()
-    _execute(f"INSERT INTO {T_DEBT} ({DEBT_COLUMNS}) {_debt_select(day, p, '1 = 1')}", p.values)
+    _execute(f"INSERT INTO {table} ({columns}) {select(day, p, '1 = 1')}", p.values)
     RollupState.objects.update_or_create(
-        name=DEBT_STATE,
-        defaults={"as_of": day, "built_at": now, "shared_accounts": _shared_accounts()},
+        name=name,
+        defaults={"as_of": day, "built_at": now, "shared_accounts": _shared_accounts(table=table)},
     )
+
+
+def _update_dated(name: str, table: str, columns: str, select, accounts: str) -> None:
+    """The rows of the accounts ``accounts`` selects, again (after their bills changed)."""
+    state = _rollup(name)
+    if state is None or state.as_of is None:
+        return
+    _execute(f"DELETE FROM {table} WHERE account_id IN ({accounts})")
+    p = _Params()
+    _execute(
+        f"INSERT INTO {table} ({columns})"
+        f" {select(state.as_of, p, f'x.account_id IN ({accounts})')}",
+        p.values,
+    )
+    # With none before, only the accounts just recomputed can be shared now.
+    state.shared_accounts = _shared_accounts(
+        None if state.shared_accounts else accounts, table=table
+    )
+    state.save(update_fields=["shared_accounts"])
+
+
+def _rebuild_debt(day: datetime.date, now: datetime.datetime) -> None:
+    _rebuild_dated(DEBT_STATE, T_DEBT, DEBT_COLUMNS, _debt_select, day, now)
 
 
 def _update_debt(accounts: str) -> None:
     """AccountDebt rows of the accounts ``accounts`` selects, again (after their bills changed)."""
-    state = _rollup(DEBT_STATE)
-    if state is None or state.as_of is None:
-        return
-    _execute(f"DELETE FROM {T_DEBT} WHERE account_id IN ({accounts})")
-    p = _Params()
-    _execute(
-        f"INSERT INTO {T_DEBT} ({DEBT_COLUMNS})"
-        f" {_debt_select(state.as_of, p, f'x.account_id IN ({accounts})')}",
-        p.values,
-    )
-    # With none before, only the accounts just recomputed can be shared now.
-    state.shared_accounts = _shared_accounts(None if state.shared_accounts else accounts)
-    state.save(update_fields=["shared_accounts"])
+    _update_dated(DEBT_STATE, T_DEBT, DEBT_COLUMNS, _debt_select, accounts)
 
 
 # --- AccountOwing: what each account owes on AccountDebt's date, due or not -------------------------
@@ -313,35 +325,12 @@ OWING_COLUMNS = "account_id, building_id, project_id, first_period, last_period"
 
 
 def _rebuild_owing(day: datetime.date, now: datetime.datetime) -> None:
-    _execute(f"DELETE FROM {T_OWING}")
-    p = _Params()
-    _execute(f"INSERT INTO {T_OWING} ({OWING_COLUMNS}) {_owing_select(day, p, '1 = 1')}", p.values)
-    RollupState.objects.update_or_create(
-        name=OWING_STATE,
-        defaults={
-            "as_of": day,
-            "built_at": now,
-            "shared_accounts": _shared_accounts(table=T_OWING),
-        },
-    )
+    _rebuild_dated(OWING_STATE, T_OWING, OWING_COLUMNS, _owing_select, day, now)
 
 
 def _update_owing(accounts: str) -> None:
     """AccountOwing rows of the accounts ``accounts`` selects, again (after their bills changed)."""
-    state = _rollup(OWING_STATE)
-    if state is None or state.as_of is None:
-        return
-    _execute(f"DELETE FROM {T_OWING} WHERE account_id IN ({accounts})")
-    p = _Params()
-    _execute(
-        f"INSERT INTO {T_OWING} ({OWING_COLUMNS})"
-        f" {_owing_select(state.as_of, p, f'x.account_id IN ({accounts})')}",
-        p.values,
-    )
-    state.shared_accounts = _shared_accounts(
-        None if state.shared_accounts else accounts, table=T_OWING
-    )
-    state.save(update_fields=["shared_accounts"])
+    _update_dated(OWING_STATE, T_OWING, OWING_COLUMNS, _owing_select, accounts)
 
 
 # --- MonthOwing: accounts owing at each month's end, per building ------------------------------------
