@@ -39,6 +39,7 @@ def test_steward_finds_household_by_pinyin_initials(live_server, page, seeded, s
     page.fill("#id_password", "wuye-e2e-pass")
     page.click("button[type=submit]")
     expect(page.locator(".topbar")).to_contain_text("锦绣花园")
+    page.wait_for_load_state("load")  # htmx (deferred) listens to the box only once loaded
 
     page.fill("#q", "zs")
     hits = page.locator("#search-results a.hit")

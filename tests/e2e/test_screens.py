@@ -27,6 +27,7 @@ def login(page, live_server, username):
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator(".topbar")).to_be_visible()
+    page.wait_for_load_state("load")  # the page's scripts (deferred) have bound their handlers
 
 
 @pytest.fixture
