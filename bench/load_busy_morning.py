@@ -862,7 +862,11 @@ def main() -> int:
             server.wait(10)
         server = None
         worker.terminate()  # the checks post what it had not yet (settle_lost_callbacks)
-        worker.wait(60)
+        try:
+            worker.wait(60)
+        except subprocess.TimeoutExpired:  # a long task still running: its transaction rolls back
+            worker.kill()
+            worker.wait(10)
         worker = None
         problems = check_after(env, time.monotonic())
         for p in problems:
