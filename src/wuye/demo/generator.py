@@ -129,9 +129,9 @@ def staff_for(rooms: int) -> tuple[StaffSpec, ...]:
     )
 
 
-def demo_logins(rooms: int = 0) -> list[tuple[str, str, str]]:
-    """(username, password, role) of every demo login, for the command to print."""
-    return [(s.username, DEMO_PASSWORD, str(s.role.label)) for s in staff_for(rooms)]
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(username, password, role) of the named demo logins, for the command to print."""
+    return [(s.username, DEMO_PASSWORD, str(s.role.label)) for s in STAFF]
 
 
 def demo_exists() -> bool:
