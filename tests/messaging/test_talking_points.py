@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from wuye.core.roles import Role
 from wuye.dunning.contacts import contact_record
 from wuye.dunning.enums import CaseClass, Channel, RefusalReason
 from wuye.messaging import defaults
@@ -72,16 +73,64 @@ def test_a_project_row_overrides_the_company_row_which_overrides_the_default(
     assert talking_points_for(case)[0].title == "项目版"
 
 
-def test_the_case_page_and_todays_card_show_the_talking_points(client, steward, case):
+def test_the_case_page_shows_the_talking_points_open(client, steward, case):
     client.force_login(steward)
 
-    for url in (reverse("dunning:case", args=[case.pk]), reverse("dunning:today")):
-        html = client.get(url).content.decode()
-        assert "话术建议" in html
-        assert defaults.CLASS_POINTS[CaseClass.B][0] in html
+    html = client.get(reverse("dunning:case", args=[case.pk])).content.decode()
+
+    assert "话术建议" in html
+    assert defaults.CLASS_POINTS[CaseClass.B][0] in html
 
 
-def test_talking_points_on_todays_list_cost_one_query_for_all_cards(
+def test_todays_card_fetches_its_talking_points_when_the_steward_opens_them(client, steward, case):
+    client.force_login(steward)
+    fetch = reverse("messaging:talking_points", args=[case.pk])
+
+    card = client.get(reverse("dunning:today")).content.decode()
+    points = client.get(fetch).content.decode()
+
+    assert "话术建议" in card and fetch in card
+    assert defaults.CLASS_POINTS[CaseClass.B][0] not in card
+    assert defaults.CLASS_POINTS[CaseClass.B][0] in points
+    assert "远程缴费方式" in points
+
+
+def test_the_fetched_points_follow_the_latest_refusal(client, steward, case, morning):
+    contact_record(
+        user=steward,
+        case=case,
+        channel=Channel.PHONE,
+        reached=True,
+        refusal_reason=RefusalReason.LEAK,
+        at=morning,
+        now=morning,
+    )
+    client.force_login(steward)
+
+    html = client.get(reverse("messaging:talking_points", args=[case.pk])).content.decode()
+
+    assert defaults.REASON_POINTS[RefusalReason.LEAK][0] in html
+
+
+def test_another_stewards_case_points_are_not_served(client, make_user, project, case):
+    other = make_user("other-steward", Role.STEWARD, project)
+    client.force_login(other)
+
+    answer = client.get(reverse("messaging:talking_points", args=[case.pk]))
+
+    assert answer.status_code == 404
+
+
+def test_a_case_of_another_project_is_not_served(client, make_user, other_project, case):
+    outsider = make_user("outsider", Role.PROJECT_MANAGER, other_project)
+    client.force_login(outsider)
+
+    answer = client.get(reverse("messaging:talking_points", args=[case.pk]))
+
+    assert answer.status_code == 404
+
+
+def test_todays_list_reads_no_talking_points(
     client, steward, project, item, today, django_assert_max_num_queries
 ):
     from tests.dunning import factories
@@ -97,4 +146,4 @@ def test_talking_points_on_todays_list_cost_one_query_for_all_cards(
         html = client.get(reverse("dunning:today")).content.decode()
 
     assert html.count("话术建议") == 5
-    assert sum("messaging_talkingpoint" in q["sql"] for q in queries.captured_queries) == 1
+    assert not any("messaging_talkingpoint" in q["sql"] for q in queries.captured_queries)

@@ -19,6 +19,7 @@ from wuye.dunning.access import SUPERVISOR_ROLES
 from wuye.dunning.views import _case_in_scope, _project, _role
 from wuye.messaging import pdf, selectors, services
 from wuye.messaging.models import OutboxStatus, TemplateKind
+from wuye.messaging.templatetags.messaging import points_context
 
 DEMAND_KINDS = (TemplateKind.WRITTEN_DEMAND, TemplateKind.LAWYER_LETTER)
 
@@ -57,6 +58,16 @@ def demand_pdf(request, case_id: int):
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{name}-{case.room.code}.pdf"'
     return response
+
+
+@login_required
+@require_GET
+def talking_points(request, case_id: int):
+    """The talking points of a case on today's list, fetched when the steward opens them."""
+    case = _case_in_scope(request, case_id, ("project",))
+    return render(
+        request, "messaging/_talking_points_body.html", {**points_context(case), "request": request}
+    )
 
 
 @login_required
