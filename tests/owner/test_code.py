@@ -2,6 +2,7 @@
 over-tried codes are refused; sending is rate-limited per household and per address."""
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -114,3 +115,46 @@ def test_the_page_shows_bills_only_after_the_code(client, acct, token):
     client.post(f"/o/{token}/verify/", {"code": last_code(acct)})
     text = client.get(f"/o/{token}/").content.decode()
     assert 'id="bills"' in text and "2025-06" in text
+
+
+class _Provider:
+    """An SMS provider that records what it was asked to send."""
+
+    sent: list[tuple[str, str]] = []
+
+    def send(self, to, body):
+        from wuye.messaging.backends import Sent
+
+        self.sent.append((to, body))
+        return Sent("provider-1")
+
+
+def test_with_a_provider_the_owner_gets_the_code_and_the_outbox_keeps_it_masked(
+    settings, link, acct
+):
+    settings.WUYE_SMS_BACKEND = f"{__name__}._Provider"
+    _Provider.sent.clear()
+
+    row = _send(link)
+
+    [(to, sent_body)] = _Provider.sent
+    code = re.search(r"\d{6}", sent_body).group()
+    stored = OutboxMessage.objects.get(account_id_snapshot=acct.pk).body
+    assert to == "13812345678"
+    assert code not in stored and "******" in stored
+    assert row.code_hash.split("$")[1] == services._hash(row.code_hash.split("$")[0], code)
+
+
+def test_a_code_read_from_a_providers_outbox_opens_nothing(settings, link, acct):
+    settings.WUYE_SMS_BACKEND = f"{__name__}._Provider"
+    _send(link)
+    stored = OutboxMessage.objects.get(account_id_snapshot=acct.pk).body
+
+    with pytest.raises(ValidationFailed):
+        services.code_verify(link=link, code="".join(ch for ch in stored if ch in "*0123456789"))
+
+
+def test_without_a_provider_the_outbox_is_where_the_code_is_read(link, acct):
+    _send(link)  # the default backend: the demo's owners read their code in the outbox
+
+    services.code_verify(link=link, code=last_code(acct))

@@ -34,6 +34,9 @@ class OutboxBackend:
     """A fresh machine has no SMS provider: the message stays in the outbox, marked sent, and staff
     can read it there."""
 
+    # The outbox is where this backend's messages are read: a one-time code is kept readable.
+    delivers_to_outbox = True
+
     def send(self, to: str, body: str) -> Sent:
         return Sent("")
 
@@ -90,5 +93,15 @@ def _backend_class(path: str):
 
 
 def backend():
-    path = getattr(settings, "WUYE_SMS_BACKEND", "") or DEFAULT_BACKEND
-    return _backend_class(path)()
+    return _backend_class(backend_path())()
+
+
+def backend_path() -> str:
+    return getattr(settings, "WUYE_SMS_BACKEND", "") or DEFAULT_BACKEND
+
+
+def delivers_to_outbox() -> bool:
+    """Whether messages are read in the outbox (no provider): there a code must stay readable;
+    with a provider the outbox keeps a code masked, so that staff who see the outbox cannot use
+    it to open an owner's page."""
+    return bool(getattr(_backend_class(backend_path()), "delivers_to_outbox", False))

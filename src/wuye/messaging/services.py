@@ -153,28 +153,33 @@ def send_sms(
     return message
 
 
-def code_sms_send(*, project_id: int, account_id: int, to: str, body: str) -> OutboxMessage:
+def code_sms_send(
+    *, project_id: int, account_id: int, to: str, body: str, code: str
+) -> OutboxMessage:
     """Sends a one-time code the owner asked for (wuye.owner) through the same backend and outbox.
 
     Not a dunning contact: no contact record, no case, and outside the daily/weekly caps and the
     08:00–21:00 window of LAW.md §8, which bind messages the company starts; the owner starts this
-    one and waits for it. The body is kept like every message (the code expires in minutes)."""
-    path = getattr(settings, "WUYE_SMS_BACKEND", "") or backends.DEFAULT_BACKEND
+    one and waits for it. The outbox keeps the message with ``code`` masked when a provider delivers
+    it: whoever reads the outbox must not be able to open the owner's page with it. Without a
+    provider the outbox is where the code is read (the demo), and it is kept as sent."""
+    stored = body if backends.delivers_to_outbox() else body.replace(code, "*" * len(code))
     message = OutboxMessage.objects.create(
         project_id=project_id,
         purpose=OutboxPurpose.CODE,
         account_id_snapshot=account_id,
         to=to,
-        body=body,
-        backend=path,
+        body=stored,
+        backend=backends.backend_path(),
     )
-    _deliver(message)
+    _deliver(message, body)
     return message
 
 
-def _deliver(message: OutboxMessage) -> None:
+def _deliver(message: OutboxMessage, body: str | None = None) -> None:
+    """Sends ``message`` (its text is ``body`` when the outbox keeps it masked)."""
     try:
-        sent = backends.backend().send(message.to, message.body)
+        sent = backends.backend().send(message.to, message.body if body is None else body)
     except backends.SmsError as exc:
         message.status, message.error = OutboxStatus.FAILED, str(exc)[:300]
         log.warning("SMS %s failed: %s", message.pk, exc)

@@ -118,6 +118,7 @@ def code_send(
             f"【{link.project.name}】您的缴费查询验证码为 {code}，{minutes} 分钟内有效。"
             "如非本人操作，请忽略本短信。"
         ),
+        code=code,
     )
     return row
 
