@@ -21,6 +21,7 @@ from wuye.billing.checks import (
 )
 from wuye.billing.enums import (
     AdjustmentKind,
+    BillKind,
     ChargeMethod,
 )
 from wuye.billing.models import (
@@ -285,3 +286,70 @@ def pay_ahead_items(project_id: int, on: datetime.date) -> list[FeeItem]:
             pk__in=rules.values("fee_item_id"), is_active=True, method__in=PAY_AHEAD_METHODS
         ).order_by("sort", "id")
     )
+
+
+# --- 预交 at the fee window ----------------------------------------------------------------------
+
+# The lengths a window offers besides the rules' own (a cashier picks one; the cap still binds).
+WINDOW_MONTHS = (1, 3, 6, 12, 24, 36)
+
+
+@dataclass(frozen=True)
+class AheadChoice:
+    """One way this household may pay ahead at the window: a fee item and a number of months."""
+
+    fee_item: FeeItem
+    months: int
+    rule: PayAheadRule | None
+
+    @property
+    def value(self) -> str:
+        return f"{self.fee_item.pk}:{self.months}"
+
+    @property
+    def label(self) -> str:
+        text = f"{self.fee_item.name} 预交 {self.months} 个月"
+        return f"{text}（{self.rule.name}）" if self.rule else text
+
+
+def window_ahead_choices(account: Account, on: datetime.date) -> list[AheadChoice]:
+    """What the window offers to pay ahead: each active fee item the household is billed for (by
+    unit price, not by usage or sharing), for the usual lengths and each rule's own length, in
+    whole periods of the item and within the project's prepayment cap — with the rule each length
+    qualifies for."""
+    cap = billing_settings(account.project_id).max_prepay_months
+    billed = Bill.objects.filter(account=account, kind=BillKind.CHARGE).values("fee_item_id")
+    items = list(
+        FeeItem.objects.filter(
+            pk__in=billed, is_active=True, method__in=PAY_AHEAD_METHODS
+        ).order_by("sort", "id")
+    )
+    # Every rule in force for these items at once (the window opens for every household).
+    in_force: dict[int, list[PayAheadRule]] = {item.pk: [] for item in items}
+    rules = PayAheadRule.objects.filter(fee_item__in=items, valid_from__lte=on).exclude(
+        valid_to__lt=on
+    )
+    for rule in rules.order_by("-min_months", "-discount_rate", "-free_months", "-id"):
+        in_force[rule.fee_item_id].append(rule)
+    choices: list[AheadChoice] = []
+    for item in items:
+        step = calc.cycle_months(item.cycle)
+        lengths = set(WINDOW_MONTHS) | {rule.min_months for rule in in_force[item.pk]}
+        for months in sorted(m for m in lengths if m <= cap and m % step == 0):
+            # As pay_ahead_rule_for: the most generous rule this length qualifies for.
+            rule = next((r for r in in_force[item.pk] if r.min_months <= months), None)
+            if rule is not None and (months + rule.free_months) % step:
+                continue  # pay_ahead would refuse it: free months that are not whole periods
+            choices.append(AheadChoice(item, months, rule))
+    return choices
+
+
+def window_ahead_choice(account: Account, value: str, on: datetime.date) -> AheadChoice | None:
+    """The choice the window's form names (``"fee item id:months"``; empty: none); refuses a value
+    that is not one of ``window_ahead_choices`` — a form sent with other figures."""
+    if not (value or "").strip():
+        return None
+    for choice in window_ahead_choices(account, on):
+        if choice.value == value.strip():
+            return choice
+    raise ValidationFailed("预交选项无效或已不适用，请重新选择", field="ahead")

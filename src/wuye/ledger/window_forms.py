@@ -16,6 +16,13 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from wuye.billing.models import Bill
+from wuye.billing.pay_ahead import (
+    AheadChoice,
+    PayAheadResult,
+    pay_ahead_quote,
+    window_ahead_choice,
+)
+from wuye.core.errors import ValidationFailed
 from wuye.core.money import ZERO, money, to_decimal
 from wuye.core.widgets import IsoDateInput
 from wuye.ledger.enums import InvoiceKind, PaymentMethod
@@ -156,10 +163,19 @@ class Quote:
     cash: Decimal
     tendered: Decimal | None
     invalid_amount: bool = False
+    # 预交: what the months ahead cost after the rule's discount, and what they are (periods, rule).
+    ahead: Decimal = ZERO
+    ahead_billed: Decimal = ZERO
+    ahead_text: str = ""
+    ahead_error: str = ""
 
     @property
     def due(self) -> Decimal:
-        return self.principal + self.late_fee
+        return self.principal + self.late_fee + self.ahead
+
+    @property
+    def ahead_discount(self) -> Decimal:
+        return self.ahead_billed - self.ahead
 
     @property
     def shortfall(self) -> Decimal:
@@ -179,9 +195,14 @@ class Quote:
 
 
 def quote(
-    bills: Sequence[Bill], chosen: Sequence[int], rows: Sequence[LineInput], tendered
+    bills: Sequence[Bill],
+    chosen: Sequence[int],
+    rows: Sequence[LineInput],
+    tendered,
+    ahead: AheadQuote | None = None,
 ) -> Quote:
-    """The figures of ``Quote`` from ``selectors.unpaid_bills`` rows (with ``late_fee``)."""
+    """The figures of ``Quote`` from ``selectors.unpaid_bills`` rows (with ``late_fee``), and the
+    months paid ahead when ``ahead`` is given."""
     wanted = set(chosen)
     picked = [b for b in bills if b.pk in wanted]
     entered = prepaid = cash = ZERO
@@ -205,7 +226,46 @@ def quote(
         cash=money(cash),
         tendered=parse_amount(tendered) if tendered not in (None, "") else None,
         invalid_amount=invalid,
+        **(ahead.figures() if ahead is not None else {}),
     )
+
+
+@dataclass
+class AheadQuote:
+    """预交 as the window shows it: the choice, and what ``pay_ahead_quote`` made of it (or why not)."""
+
+    choice: AheadChoice | None
+    result: PayAheadResult | None = None
+    error: str = ""
+
+    def figures(self) -> dict:
+        if self.result is None or self.choice is None:
+            return {"ahead_error": self.error}
+        bills = self.result.bills
+        text = f"{self.choice.label}：{bills[0].period_start:%Y-%m} 至 {bills[-1].period_end:%Y-%m}"
+        return {
+            "ahead": money(self.result.amount_due),
+            "ahead_billed": money(self.result.billed),
+            "ahead_text": text,
+        }
+
+
+def ahead_quote(account, value: str, on) -> AheadQuote | None:
+    """The window's 预交 choice ``value`` priced today by billing's own service (rolled back);
+    None when nothing is chosen. A choice that no longer applies is refused by name."""
+    if account is None or not (value or "").strip():
+        return None
+    try:
+        choice = window_ahead_choice(account, value, on)
+    except ValidationFailed as exc:
+        return AheadQuote(choice=None, error=exc.message)
+    try:
+        result = pay_ahead_quote(
+            account=account, fee_item=choice.fee_item, months=choice.months, on_date=on
+        )
+    except ValidationFailed as exc:
+        return AheadQuote(choice=choice, error=exc.message)
+    return AheadQuote(choice=choice, result=result)
 
 
 class InvoiceRequestForm(forms.Form):

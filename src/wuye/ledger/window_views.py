@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from wuye.billing.models import Account
+from wuye.billing.pay_ahead import window_ahead_choices
 from wuye.billing.selectors import accounts_of_room, billing_settings
 from wuye.core import hooks
 from wuye.core.approvals import approver_from_form
@@ -39,7 +40,7 @@ from wuye.ledger.selectors.receipts import period_text, receipt_data
 from wuye.ledger.selectors.window import account_of_room, unpaid_bills
 from wuye.ledger.services import receipts
 from wuye.ledger.services.checks import APPROVER_ROLES, COLLECTOR_ROLES
-from wuye.ledger.services.payments import payment_record
+from wuye.ledger.services.payments import payment_record, payment_with_ahead
 from wuye.ledger.services.receipts import (
     INVOICE_ISSUER_ROLES,
     PAPERS,
@@ -52,6 +53,7 @@ from wuye.ledger.window_forms import (
     InvoiceRequestForm,
     LineInput,
     PaymentForm,
+    ahead_quote,
     chosen_ids,
     lines_from_post,
     parse_amount,
@@ -159,6 +161,7 @@ def _window_context(
     form: PaymentForm | None = None,
     rows: list[LineInput] | None = None,
     chosen: list[int] | None = None,
+    ahead: str = "",
     **extra,
 ) -> dict:
     today = timezone.localdate()
@@ -180,6 +183,7 @@ def _window_context(
         rows[0].amount = str(quote(bills, chosen, [], None).due) if bills else ""
         form = PaymentForm(initial={"idempotency_key": uuid.uuid4().hex, "business_date": today})
     tendered = form.data.get("tendered") if form.is_bound else None
+    priced = ahead_quote(account, ahead, today)
     return {
         # After this cashier's 日结 of today the window says so first and takes no money (issue 17).
         "day_closed": closing_of(room.project_id, request.user.pk, today),
@@ -196,8 +200,11 @@ def _window_context(
         "rows": rows,
         "methods": PaymentMethod.choices,
         "methods_with_reference": sorted(str(m) for m in METHODS_WITH_REFERENCE),
-        "quote": quote(bills, chosen, rows, tendered),
+        "quote": quote(bills, chosen, rows, tendered, priced),
         "form": form,
+        # 预交 (收银台.md): what this household may pay ahead, and the cashier's choice.
+        "ahead_choices": window_ahead_choices(account, today) if account else [],
+        "ahead": ahead,
         "errors": {},
         # Panels apps above the ledger add to the window (payment codes: wuye.payments).
         "window_panels": hooks.panels("WUYE_WINDOW_PANELS"),
@@ -234,7 +241,11 @@ def window_quote(request, room_id: int):
     on = _posted_date(request.POST.get("business_date"))
     bills = unpaid_bills(account, on) if account else []
     figures = quote(
-        bills, chosen_ids(request.POST), lines_from_post(request.POST), request.POST.get("tendered")
+        bills,
+        chosen_ids(request.POST),
+        lines_from_post(request.POST),
+        request.POST.get("tendered"),
+        ahead_quote(account, request.POST.get("ahead", ""), timezone.localdate()),
     )
     closed = closing_of(room.project_id, request.user.pk, timezone.localdate())
     return render(request, "ledger/window_summary.html", {"quote": figures, "day_closed": closed})
@@ -248,7 +259,8 @@ def window_pay(request, room_id: int):
     form = PaymentForm(request.POST)
     rows = lines_from_post(request.POST)
     chosen = chosen_ids(request.POST)
-    context = {"form": form, "rows": rows, "chosen": chosen}
+    ahead = request.POST.get("ahead", "").strip()
+    context = {"form": form, "rows": rows, "chosen": chosen, "ahead": ahead}
 
     def again(status: int = 400, **more):
         page = _window_context(request, room, account, accounts, **context, **more)
@@ -263,7 +275,14 @@ def window_pay(request, room_id: int):
     # Quoted as of the payment's date, as payment_record charges it (the late fee's day count).
     on = min(form.cleaned_data["business_date"], timezone.localdate())
     bills = unpaid_bills(account, on) if account else []
-    figures = quote(bills, chosen, rows, form.cleaned_data["tendered"])
+    priced = ahead_quote(account, ahead, timezone.localdate()) if ahead else None
+    if priced is not None and priced.result is None:
+        return again(errors={"ahead": priced.error})
+    if priced is not None and on < timezone.localdate():
+        return again(
+            errors={"ahead": "补录以前日期的收款不能同时办理预交：预交按今天的收费标准和优惠出账"}
+        )
+    figures = quote(bills, chosen, rows, form.cleaned_data["tendered"], priced)
     cash = figures.cash
     if form.cleaned_data["tendered"] is not None and form.cleaned_data["tendered"] < cash:
         form.add_error("tendered", f"实收现金少于现金收款金额 {cash} 元")
@@ -293,18 +312,30 @@ def window_pay(request, room_id: int):
             from wuye.billing.accounts import account_for
 
             account = account_for(room, user=request.user)
-        payment = payment_record(
-            user=request.user,
-            account=account,
-            lines=service_lines(rows),
-            bill_ids=chosen if (chosen or bills) else None,
-            business_date=form.cleaned_data["business_date"],
-            idempotency_key=form.cleaned_data["idempotency_key"] or None,
-            note=form.cleaned_data["note"],
-            cashier_entry=True,
-            backdate_approved_by=backdate_approver,
-            backdate_reason=form.cleaned_data["backdate_reason"],
-        )
+        if priced is not None:
+            payment = payment_with_ahead(
+                user=request.user,
+                account=account,
+                ahead=priced.choice,
+                expected=figures.ahead,
+                lines=service_lines(rows),
+                bill_ids=chosen,
+                idempotency_key=form.cleaned_data["idempotency_key"] or None,
+                note=form.cleaned_data["note"],
+            )
+        else:
+            payment = payment_record(
+                user=request.user,
+                account=account,
+                lines=service_lines(rows),
+                bill_ids=chosen if (chosen or bills) else None,
+                business_date=form.cleaned_data["business_date"],
+                idempotency_key=form.cleaned_data["idempotency_key"] or None,
+                note=form.cleaned_data["note"],
+                cashier_entry=True,
+                backdate_approved_by=backdate_approver,
+                backdate_reason=form.cleaned_data["backdate_reason"],
+            )
     except NotInScope as exc:
         raise Http404(exc.message) from exc
     except WuyeError as exc:
@@ -336,7 +367,9 @@ def _place_error(exc: WuyeError, rows: list[LineInput], form: PaymentForm) -> di
     }:
         form.add_error(name, exc.message)
         return {}
-    if name in {"bill_ids", "lines"}:
+    if name in {"months", "fee_item"}:  # billing's pay_ahead: the window's 预交 choice
+        name = "ahead"
+    if name in {"bill_ids", "lines", "ahead"}:
         return {name: exc.message}
     return {"general": exc.message}
 

@@ -29,18 +29,20 @@ from django.utils import timezone
 
 from wuye.billing.enums import BillKind
 from wuye.billing.models import Account, Bill
+from wuye.billing.pay_ahead import AheadChoice, pay_ahead
 from wuye.core import hooks
 from wuye.core.approvals import approver_check, four_eyes_check, roles_text
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import User
-from wuye.core.money import ZERO
+from wuye.core.money import ZERO, money
 from wuye.ledger.enums import PaymentMethod, PrepaidKind
 from wuye.ledger.locking import lock_accounts, lock_bills, lock_receipt_sequence
 from wuye.ledger.models import Allocation, Payment, PaymentLine, PrepaidMovement
 from wuye.ledger.selectors.late_fees import late_fee_terms_for, late_fees_for
 from wuye.ledger.selectors.outstanding import bill_visible_date
 from wuye.ledger.selectors.prepaid import prepaid_available
+from wuye.ledger.selectors.window import unpaid_bills
 from wuye.ledger.services.checks import (
     APPROVER_ROLES,
     COLLECTOR_ROLES,
@@ -386,3 +388,67 @@ def after_payment_hooks(account_id: int) -> None:
     """Runs the ``WUYE_AFTER_PAYMENT`` hooks once the payment (or reversal) is durable — dunning
     re-evaluates the household's arrears case at once. A failing hook is logged, never undoes it."""
     hooks.after_commit("WUYE_AFTER_PAYMENT", account_id=account_id)
+
+
+# --- 收款 with 预交 at the window --------------------------------------------------------------------
+
+
+def payment_with_ahead(
+    *,
+    user: User,
+    account: Account,
+    ahead: AheadChoice,
+    expected: Decimal,
+    lines: list[tuple[str, Decimal, str]],
+    bill_ids: list[int],
+    idempotency_key: str | None = None,
+    note: str = "",
+) -> Payment:
+    """收款 with 预交 (收银台.md “预交”): bills ``ahead`` (months of a fee item) through billing's
+    ``pay_ahead`` — the planner and pay-ahead rule an online prepayment uses — and records one
+    payment of today on ``bill_ids`` (every open bill) and the bills just made, in one transaction.
+
+    Refused, with nothing billed and nothing paid: an open bill left out (a prepayment pays what is
+    owed first), the months' figure no longer ``expected`` (a new month, an expired rule: the
+    cashier sees the new one), money short of everything due (a discount is given for months paid,
+    never for months billed and left unpaid), and whatever ``pay_ahead`` or ``payment_record``
+    refuse. A repeated form (same ``idempotency_key``) returns the first payment and bills nothing."""
+    key = (idempotency_key or "").strip() or None
+    with transaction.atomic():
+        lock_accounts([account.pk])  # before the key is looked up: a racing repeat waits here
+        existing = _existing_payment(key, account) if key else None
+        if existing is not None:
+            return existing
+        owing = unpaid_bills(account, timezone.localdate())
+        if {b.pk for b in owing} != set(bill_ids):
+            raise ValidationFailed(
+                "预交以后月份前须先缴清全部欠费：请勾选全部未缴账单",
+                code="ledger.ahead_open_bills",
+                field="ahead",
+            )
+        result = pay_ahead(user=user, account=account, fee_item=ahead.fee_item, months=ahead.months)
+        if money(result.amount_due) != money(expected):
+            raise ValidationFailed(
+                f"预交金额已变为 {money(result.amount_due)} 元（原为 {money(expected)} 元），"
+                "请核对后重新收款",
+                code="ledger.ahead_changed",
+                field="ahead",
+            )
+        owed = sum((b.outstanding + b.late_fee.due for b in owing), ZERO)
+        total = sum((line.amount for line in clean_lines(lines)), ZERO)
+        if total < money(owed + result.amount_due):
+            raise ValidationFailed(
+                f"预交须与欠费一次付清：本次收款 {money(total)} 元，少于应收合计 "
+                f"{money(owed + result.amount_due)} 元",
+                code="ledger.ahead_short",
+                field="lines",
+            )
+        return payment_record(
+            user=user,
+            account=account,
+            lines=lines,
+            bill_ids=[*bill_ids, *(b.pk for b in result.bills)],
+            idempotency_key=key,
+            note=note,
+            cashier_entry=True,
+        )

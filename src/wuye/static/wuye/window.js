@@ -80,6 +80,21 @@
     }
     return { count, principal, late, due: principal + late };
   }
+  // 预交: what the months ahead cost, as the server last quoted them (the summary box says it).
+  let aheadFen = 0;
+  function readAhead() {
+    const el = document.getElementById("ahead-quote");
+    aheadFen = el ? fen(el.dataset.amount) || 0 : 0;
+  }
+  readAhead();
+  function totalDue() { return selectedDue().due + aheadFen; }
+  function followTotal() {
+    const list = amounts();
+    if (list.length !== 1 || list[0].dataset.touched) return false;
+    const s = selectedDue();
+    list[0].value = s.count || aheadFen ? yuan(s.due + aheadFen) : "";
+    return true;
+  }
   function entered(except) {
     return amounts().filter((a) => a !== except).reduce((sum, a) => sum + (fen(a.value) || 0), 0);
   }
@@ -94,10 +109,16 @@
     set("sel-late", yuan(s.late)); set("sel-due", yuan(s.due));
     const all = document.getElementById("all-bills");
     if (all) all.checked = bills().length > 0 && s.count === bills().length;
-    const list = amounts();
-    if (list.length === 1 && !list[0].dataset.touched) list[0].value = s.count ? yuan(s.due) : "";
+    followTotal();
     refreshServer();
   }
+  // A new 预交 choice is priced by the server: the single untouched line follows the new total.
+  document.body.addEventListener("htmx:afterSwap", (e) => {
+    if (!e.detail.target || e.detail.target.id !== "summary") return;
+    const before = aheadFen;
+    readAhead();
+    if (before !== aheadFen && followTotal()) refreshServer();
+  });
 
   for (const line of lines.querySelectorAll(".pay-line")) showReference(line);
   form.addEventListener("change", (e) => {
@@ -109,7 +130,7 @@
       const amount = line.querySelector("input.amount");
       if (e.target.value === "prepaid") {
         // Prepaid balance pays what is left, as far as the balance goes.
-        const left = Math.max(selectedDue().due - entered(amount), 0);
+        const left = Math.max(totalDue() - entered(amount), 0);
         amount.value = yuan(Math.min(prepaidBalance, left)); amount.dataset.touched = "1";
         refreshServer();
       }
@@ -123,7 +144,7 @@
     lines.appendChild(line);
     const amount = line.querySelector("input.amount");
     for (const a of amounts()) a.dataset.touched = "1";
-    const left = selectedDue().due - entered(amount);
+    const left = totalDue() - entered(amount);
     amount.value = left > 0 ? yuan(left) : "";
     showReference(line);
     line.querySelector("select.method").focus();

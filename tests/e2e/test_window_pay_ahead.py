@@ -1,0 +1,68 @@
+"""预交 at the fee window, in the browser: the cashier picks 12 months with the yearly offer, the
+amount follows the server's new total, F4 pays the open bills and the year at once."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.ledger import factories
+from tests.ledger.factories import D
+from wuye.billing import fee_settings, pay_ahead
+from wuye.billing.models import Bill
+from wuye.core.roles import Role
+from wuye.ledger.models import Payment
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def seeded(project, make_user):
+    user = make_user("shouyin", Role.CASHIER, project)
+    user.set_password("wuye-e2e-pass")
+    user.save()
+    account = factories.account(project, "3-2-1502", owner="张三")
+    item = factories.fee_item(project)
+    factories.monthly_bills(account, item, D(2025, 1, 1), 2, "100.00")
+    fee_settings.fee_standard_add(
+        user=None, fee_item=item, unit_price="100.00", valid_from=D(2020, 1, 1)
+    )
+    pay_ahead.pay_ahead_rule_add(
+        user=None,
+        fee_item=item,
+        name="预交一年九五折",
+        min_months=12,
+        valid_from=D(2020, 1, 1),
+        approved_by=make_user("jingli", Role.PROJECT_MANAGER, project),
+        discount_rate="0.05",
+    )
+    return account, item
+
+
+def test_cashier_takes_a_year_ahead_with_the_open_bills(live_server, page, seeded, screenshot_dir):
+    account, item = seeded
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "shouyin")
+    page.fill("#id_password", "wuye-e2e-pass")
+    page.press("#id_password", "Enter")
+    page.goto(f"{live_server.url}/ledger/window/rooms/{account.room_id}/")
+    expect(page.locator("#amount-1")).to_have_value("200.00")
+
+    page.select_option("#ahead", f"{item.pk}:12")
+
+    summary = page.locator("#summary")
+    expect(summary).to_contain_text("1140.00 元")
+    expect(summary).to_contain_text("优惠 60.00")
+    expect(page.locator("#server-due")).to_have_text("1340.00")
+    expect(page.locator("#amount-1")).to_have_value("1340.00")  # the single line follows
+    expect(summary).to_contain_text("金额正好")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(screenshot_dir / "window-pay-ahead.png"), full_page=True)
+
+    page.keyboard.press("F4")
+    expect(page.locator("#receipt-no")).to_contain_text("No.00000001")
+    page.screenshot(path=str(screenshot_dir / "window-pay-ahead-done.png"), full_page=True)
+    assert Payment.objects.get().amount == Decimal("1340.00")
+    ahead = Bill.objects.filter(period_start__gte=timezone.localdate().replace(day=1))
+    assert ahead.count() == 12
