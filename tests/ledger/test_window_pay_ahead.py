@@ -212,3 +212,61 @@ def test_each_length_offers_the_rule_the_service_will_apply(
     assert {c.months: c.rule for c in choices} == {1: None, 3: None, 6: half, 12: yearly_offer}
     for c in choices:
         assert c.rule == pay_ahead.pay_ahead_rule_for(item, c.months, on)
+
+
+# --- the same through the API ------------------------------------------------------------------
+
+
+def test_the_api_lists_quotes_and_takes_a_payment_with_pay_ahead(
+    client, cashier, acct, item, six_open, yearly_offer
+):
+    client.force_login(cashier)
+    base = f"/api/ledger/accounts/{acct.pk}/pay-ahead"
+
+    options = client.get(base).json()
+    quote = client.get(f"{base}/quote", {"value": year(item)}).json()
+    paid = client.post(
+        "/api/ledger/payments",
+        {
+            "account_id": acct.pk,
+            "lines": [{"method": "wechat", "amount": "1740.00"}],
+            "pay_ahead": year(item),
+            "pay_ahead_amount": quote["amount"],
+            "idempotency_key": "api-ahead-1",
+        },
+        content_type="application/json",
+    )
+
+    assert {"value": year(item), "months": 12, "rule": "预交一年九五折"}.items() <= next(
+        o for o in options if o["value"] == year(item)
+    ).items()
+    assert (Decimal(quote["amount"]), Decimal(quote["discount"])) == (
+        Decimal("1140.00"),
+        Decimal("60.00"),
+    )
+    assert paid.status_code == 201, paid.content
+    assert unpaid_bills(acct) == [] and ahead_bills().count() == 12
+
+
+def test_the_api_refuses_pay_ahead_at_a_changed_amount_and_bills_nothing(
+    client, cashier, acct, item, six_open, yearly_offer
+):
+    client.force_login(cashier)
+
+    answer = client.post(
+        "/api/ledger/payments",
+        {
+            "account_id": acct.pk,
+            "lines": [{"method": "cash", "amount": "1800.00"}],
+            "pay_ahead": year(item),
+            "pay_ahead_amount": "1100.00",
+        },
+        content_type="application/json",
+    )
+
+    assert answer.status_code == 400
+    assert (
+        answer.json()["field"] == "ahead"
+        and "预交金额已变为 1140.00 元" in answer.json()["message"]
+    )
+    assert not Payment.objects.exists() and not ahead_bills().exists()
