@@ -8,15 +8,23 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.ledger import factories
 from tests.ledger.factories import D
 from wuye.billing import fee_settings, pay_ahead
 from wuye.billing.models import Bill, BillAdjustment
+from wuye.core.errors import ValidationFailed
+from wuye.ledger import invariants
 from wuye.ledger.models import Allocation, Payment
+from wuye.ledger.selectors.prepaid import prepaid_available
 from wuye.ledger.selectors.window import unpaid_bills
+from wuye.ledger.services.payments import payment_with_ahead
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +278,52 @@ def test_the_api_refuses_pay_ahead_at_a_changed_amount_and_bills_nothing(
         and "预交金额已变为 1140.00 元" in answer.json()["message"]
     )
     assert not Payment.objects.exists() and not ahead_bills().exists()
+
+
+# --- whatever the cashier sends: all of it, or nothing -------------------------------------------
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    months=st.sampled_from([1, 3, 6, 12]),
+    offset_fen=st.integers(min_value=-5_000, max_value=5_000),
+    leave_out=st.booleans(),
+)
+def test_pay_ahead_is_paid_in_full_or_leaves_no_trace(
+    cashier, acct, item, six_open, yearly_offer, months, offset_fen, leave_out
+):
+    on = timezone.localdate()
+    with transaction.atomic():
+        [choice] = [c for c in pay_ahead.window_ahead_choices(acct, on) if c.months == months]
+        ahead = pay_ahead.pay_ahead_quote(
+            account=acct, fee_item=item, months=months, on_date=on
+        ).amount_due
+        due = Decimal("600.00") + ahead
+        amount = due + Decimal(offset_fen) / 100
+        ids = [b.pk for b in six_open][1 if leave_out else 0 :]
+        try:
+            payment = payment_with_ahead(
+                user=cashier,
+                account=acct,
+                ahead=choice,
+                expected=ahead,
+                lines=[("cash", str(amount), "")],
+                bill_ids=ids,
+            )
+        except ValidationFailed:
+            assert leave_out or amount < due
+            assert not Payment.objects.exists() and not ahead_bills().exists()
+            assert not BillAdjustment.objects.exists()
+        else:
+            assert not leave_out and amount >= due
+            assert payment.amount == amount
+            assert unpaid_bills(acct) == []
+            assert ahead_bills().count() == months
+            paid = Allocation.objects.filter(payment=payment).aggregate(s=Sum("amount"))["s"]
+            assert paid == due and prepaid_available(acct, on) == amount - due
+        assert invariants.check_all() == []
+        transaction.set_rollback(True)
