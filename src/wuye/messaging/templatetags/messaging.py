@@ -1,4 +1,5 @@
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 
 from wuye.core import hooks
@@ -15,7 +16,7 @@ def talking_points(context, case, open_=False, actions=False):
     of their text, and reads none of it."""
     request = context.get("request")
     if not open_:
-        return {"case": case, "lazy": True}
+        return {"case": case, "lazy": True, "fetch": _points_url(request, case.pk)}
     return {
         "case": case,
         "open": True,
@@ -34,3 +35,14 @@ def points_context(case) -> dict:
         "points": talking_points_for(case),
         "panels": hooks.panels("WUYE_TALKING_POINT_PANELS"),
     }
+
+
+def _points_url(request, case_id: int) -> str:
+    """Where a card fetches its points. Reversed once per request: today's list has dozens of cards,
+    and ``reverse`` costs more than the rest of the tag."""
+    pattern = getattr(request, "_wuye_points_url", None)
+    if pattern is None:
+        pattern = reverse("messaging:talking_points", args=[0]).replace("/0/", "/{}/")
+        if request is not None:
+            request._wuye_points_url = pattern
+    return pattern.format(case_id)
