@@ -58,6 +58,13 @@ def test_steward_records_a_promise_from_todays_list(browser, live_server, seeded
     expect(card).to_contain_text("遗留问题")
     page.screenshot(path=str(screenshot_dir / "dunning-today.png"), full_page=True)
 
+    # The talking points come when the steward opens them (the list itself carries none).
+    expect(card.locator(".talking-point")).to_have_count(0)
+    card.locator("summary", has_text="话术建议").click()
+    expect(card.locator(".talking-point").first).to_be_visible()
+    expect(card).to_contain_text("远程缴费方式")
+    card.locator(".talking-points").screenshot(path=str(screenshot_dir / "dunning-today-points.png"))
+
     card.locator("a", has_text="登记结果").click()
     card.locator("input[name=promise_date]").fill(promise.isoformat())
     card.locator("input[name=promise_amount]").fill("1280")
