@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tests.banking import factories as f
 from tests.banking.test_matching import run
-from wuye.billing import pay_ahead
+from tests.ledger import factories as lf
 from wuye.core.roles import Role
 
 D = f.D
@@ -34,15 +34,7 @@ def owner(project, item):
 @pytest.fixture
 def five_percent(item, make_user, project):
     manager = make_user("manager", Role.PROJECT_MANAGER, project)
-    return pay_ahead.pay_ahead_rule_add(
-        user=None,
-        fee_item=item,
-        name="预交一年九五折",
-        min_months=12,
-        valid_from=D(2020, 1, 1),
-        approved_by=manager,
-        discount_rate="0.05",
-    )
+    return lf.yearly_offer(item, manager, unit_price=None)
 
 
 def test_owed_plus_a_year_ahead_at_the_discount_is_an_amount_signal(project, owner, five_percent):

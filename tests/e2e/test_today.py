@@ -63,7 +63,9 @@ def test_steward_records_a_promise_from_todays_list(browser, live_server, seeded
     card.locator("summary", has_text="话术建议").click()
     expect(card.locator(".talking-point").first).to_be_visible()
     expect(card).to_contain_text("远程缴费方式")
-    card.locator(".talking-points").screenshot(path=str(screenshot_dir / "dunning-today-points.png"))
+    card.locator(".talking-points").screenshot(
+        path=str(screenshot_dir / "dunning-today-points.png")
+    )
 
     card.locator("a", has_text="登记结果").click()
     card.locator("input[name=promise_date]").fill(promise.isoformat())

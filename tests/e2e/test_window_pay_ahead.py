@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 
 from tests.ledger import factories
 from tests.ledger.factories import D
-from wuye.billing import fee_settings, pay_ahead
 from wuye.billing.models import Bill
 from wuye.core.roles import Role
 from wuye.ledger.models import Payment
@@ -25,18 +24,7 @@ def seeded(project, make_user):
     account = factories.account(project, "3-2-1502", owner="张三")
     item = factories.fee_item(project)
     factories.monthly_bills(account, item, D(2025, 1, 1), 2, "100.00")
-    fee_settings.fee_standard_add(
-        user=None, fee_item=item, unit_price="100.00", valid_from=D(2020, 1, 1)
-    )
-    pay_ahead.pay_ahead_rule_add(
-        user=None,
-        fee_item=item,
-        name="预交一年九五折",
-        min_months=12,
-        valid_from=D(2020, 1, 1),
-        approved_by=make_user("jingli", Role.PROJECT_MANAGER, project),
-        discount_rate="0.05",
-    )
+    factories.yearly_offer(item, make_user("jingli", Role.PROJECT_MANAGER, project))
     return account, item
 
 

@@ -83,3 +83,23 @@ def late_fee_rule(project, daily_rate: str = "0.003", grace_days: int = 0):
         start_date=D(2020, 1, 1),
         grace_days=grace_days,
     )
+
+
+def yearly_offer(item, approved_by, unit_price: str | None = "100.00"):
+    """预交一年九五折 on ``item`` (in force since 2020), approved by ``approved_by``; with
+    ``unit_price`` also the item's fee standard (what the months ahead are billed at)."""
+    from wuye.billing import pay_ahead
+
+    if unit_price is not None:
+        fee_settings.fee_standard_add(
+            user=None, fee_item=item, unit_price=unit_price, valid_from=D(2020, 1, 1)
+        )
+    return pay_ahead.pay_ahead_rule_add(
+        user=None,
+        fee_item=item,
+        name="预交一年九五折",
+        min_months=12,
+        valid_from=D(2020, 1, 1),
+        approved_by=approved_by,
+        discount_rate="0.05",
+    )

@@ -38,18 +38,7 @@ def six_open(acct, item):
 @pytest.fixture
 def yearly_offer(item, manager):
     """100.00 a month; 预交一年九五折 (the project's cap is 12 months)."""
-    fee_settings.fee_standard_add(
-        user=None, fee_item=item, unit_price="100.00", valid_from=D(2020, 1, 1)
-    )
-    return pay_ahead.pay_ahead_rule_add(
-        user=None,
-        fee_item=item,
-        name="预交一年九五折",
-        min_months=12,
-        valid_from=D(2020, 1, 1),
-        approved_by=manager,
-        discount_rate="0.05",
-    )
+    return factories.yearly_offer(item, manager)
 
 
 @pytest.fixture

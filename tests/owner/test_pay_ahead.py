@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from tests.ledger import factories as lf
 from tests.owner.test_api import _verified_headers
-from wuye.billing import fee_settings, pay_ahead
 from wuye.billing.models import Bill
 from wuye.core.roles import Role
 from wuye.ledger.selectors.window import unpaid_bills
@@ -22,18 +22,7 @@ PHONE = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) M
 @pytest.fixture
 def yearly_offer(item, make_user, project):
     """100.00 a month; 预交一年九五折."""
-    fee_settings.fee_standard_add(
-        user=None, fee_item=item, unit_price="100.00", valid_from=D(2020, 1, 1)
-    )
-    return pay_ahead.pay_ahead_rule_add(
-        user=None,
-        fee_item=item,
-        name="预交一年九五折",
-        min_months=12,
-        valid_from=D(2020, 1, 1),
-        approved_by=make_user("manager", Role.PROJECT_MANAGER, project),
-        discount_rate="0.05",
-    )
+    return lf.yearly_offer(item, make_user("manager", Role.PROJECT_MANAGER, project))
 
 
 def ahead_bills():
