@@ -20,6 +20,7 @@ from tests.ledger.factories import D
 from wuye.billing import fee_settings, pay_ahead
 from wuye.billing.models import Bill, BillAdjustment
 from wuye.core.errors import ValidationFailed
+from wuye.core.roles import Role
 from wuye.ledger import invariants
 from wuye.ledger.models import Allocation, Payment
 from wuye.ledger.selectors.prepaid import prepaid_available
@@ -316,3 +317,24 @@ def test_pay_ahead_is_paid_in_full_or_leaves_no_trace(
             assert paid == due and prepaid_available(acct, on) == amount - due
         assert invariants.check_all() == []
         transaction.set_rollback(True)
+
+
+def test_someone_who_may_not_take_money_bills_nothing_ahead(
+    make_user, project, acct, item, six_open, yearly_offer
+):
+    cleaner = make_user("baojie", Role.OTHER_STAFF, project)
+    [choice] = [
+        c for c in pay_ahead.window_ahead_choices(acct, timezone.localdate()) if c.months == 12
+    ]
+
+    with pytest.raises(ValidationFailed):
+        payment_with_ahead(
+            user=cleaner,
+            account=acct,
+            ahead=choice,
+            expected=Decimal("1140.00"),
+            lines=[("cash", "1740.00", "")],
+            bill_ids=[b.pk for b in six_open],
+        )
+
+    assert not ahead_bills().exists() and not Payment.objects.exists()

@@ -413,6 +413,7 @@ def payment_with_ahead(
     cashier sees the new one), money short of everything due (a discount is given for months paid,
     never for months billed and left unpaid), and whatever ``pay_ahead`` or ``payment_record``
     refuse. A repeated form (same ``idempotency_key``) returns the first payment and bills nothing."""
+    staff_check(user, account.project_id, COLLECTOR_ROLES, "收款")  # before anything is billed
     key = (idempotency_key or "").strip() or None
     with transaction.atomic():
         lock_accounts([account.pk])  # before the key is looked up: a racing repeat waits here
