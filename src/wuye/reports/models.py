@@ -419,3 +419,42 @@ class MonthOwing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month} building {self.building_id}: {self.accounts}"
+
+
+class BilledRange(models.Model):
+    """Per (project, building, first period, last period): how many accounts were billed principal in
+    exactly the months of that range — every month from the first to the last, on the 1st, by one or
+    several fee items — and all in that building. "Households billed in a window" is then a sum over a
+    few thousand rows instead of a distinct count over every AccountSpan row; the accounts not so
+    regular are listed in BilledIrregular and counted from AccountSpan
+    (docs/decisions/0020-households-billed-rollup.md)."""
+
+    project_id = models.IntegerField()
+    building_id = models.IntegerField()
+    first_period = models.DateField()
+    last_period = models.DateField()
+    accounts = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_id", "building_id", "first_period", "last_period"],
+                name="billed_range_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"building {self.building_id} {self.first_period}–{self.last_period}: {self.accounts}"
+        )
+
+
+class BilledIrregular(models.Model):
+    """The accounts BilledRange does not count: billed on another day than the 1st or with a month
+    missing between their first and last period, or billed in two buildings (their AccountSpan rows
+    answer, one by one)."""
+
+    account_id = models.IntegerField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"account {self.account_id}"

@@ -30,10 +30,13 @@ from wuye.reports.summary_rollups import (
     _owing_select,
     _rollup,
     _spell_select,
+    billed_irregular_select,
+    billed_ranges_select,
     month_owing_select,
     month_owing_shared,
 )
 from wuye.reports.summary_tables import (
+    BILLED_STATE,
     DEBT_STATE,
     FACT_KEY,
     MONTHS_STATE,
@@ -46,10 +49,12 @@ from wuye.reports.summary_tables import (
     T_DEBT,
     T_FACT,
     T_IRREG,
+    T_IRREG_BILLED,
     T_LATE,
     T_MONTHS,
     T_OPEN,
     T_OWING,
+    T_RANGES,
     T_SFACT,
     T_SPAN,
     T_SPELL,
@@ -171,6 +176,7 @@ def check(project_id: int | None = None) -> list[Difference]:
     diffs += _check_debt(project_id)
     diffs += _check_owing(project_id)
     diffs += _check_months(project_id)
+    diffs += _check_billed(project_id)
     diffs += _check_spells(states, project_id)
     return diffs
 
@@ -271,6 +277,32 @@ def _check_months(project_id: int | None) -> list[Difference]:
         if shared:
             diffs.append(Difference("MonthOwing 跨楼户", ("shared_accounts",), (0,), (shared,)))
     return diffs
+
+
+def _check_billed(project_id: int | None) -> list[Difference]:
+    """BilledRange and BilledIrregular against the AccountSpan rows (themselves checked against the
+    bills above)."""
+    if _rollup(BILLED_STATE) is None:
+        return []
+    p = _Params()
+    accounts = None
+    only = ""
+    if project_id:
+        accounts = f"SELECT account_id FROM {T_SPAN} WHERE project_id = {p.add(project_id)}"
+        only = f" WHERE project_id = {p.add(project_id)}"
+    ranges = f"SELECT project_id, building_id, first_period, last_period, accounts FROM {T_RANGES}"
+    irregular = f"SELECT account_id FROM {T_IRREG_BILLED}"
+    if accounts is not None:
+        irregular += f" WHERE account_id IN ({accounts})"
+    return _diff(
+        "BilledRange",
+        _rows(ranges + only, p.values, 4),
+        _rows(billed_ranges_select(accounts), p.values, 4),
+    ) + _diff(
+        "BilledIrregular",
+        _rows(irregular, p.values, 1),
+        _rows(billed_irregular_select(accounts), p.values, 1),
+    )
 
 
 def check_reports(project_ids: list[int], today: datetime.date) -> list[Difference]:

@@ -37,16 +37,19 @@ from wuye.reports.summary_read import (
 from wuye.reports.summary_refresh import catch_up
 from wuye.reports.summary_rollups import _rollup, month_end_sql, owing_rows
 from wuye.reports.summary_tables import (
+    BILLED_STATE,
     MONTHS_STATE,
     OWING_STATE,
     SOURCES,
     SPELL_STATE,
     T_DEBT,
     T_IRREG,
+    T_IRREG_BILLED,
     T_LATE,
     T_MONTHS,
     T_OPEN,
     T_OWING,
+    T_RANGES,
     T_SPAN,
     T_SPELL,
     _cents,
@@ -330,28 +333,41 @@ def _trend_households(out, states, scope: ReportScope, as_of: datetime.date) -> 
         f" AND b.period_start >= m.mf AND b.period_start <= m.me"
         f" AND {summarised('b', states['bill'], p)})"
     )
-    # Accounts with one monthly span (nearly all) are counted from a histogram of (first, last)
-    # periods; the others — several fee items, or not monthly — one by one.
-    # An anti/outer join, not NOT IN (…): PostgreSQL re-reads a NOT IN list too big for work_mem
-    # once per row (55 s at 1,000,000 accounts).
-    multi = (
-        f" LEFT JOIN (SELECT account_id FROM {T_SPAN} GROUP BY account_id HAVING COUNT(*) > 1) mu"
-        f" ON mu.account_id = f.account_id"
-    )
-    spans = f"{T_SPAN} f{_group_join('company', scope)}{multi}"
-    sql = f"""
-      SELECT f.first_period, f.last_period, COUNT(*) FROM {spans}
-      WHERE f.monthly AND {_scope(scope, p)} AND mu.account_id IS NULL
-      GROUP BY 1, 2
-    """
-    histogram = [(_day(a), _day(b), int(n)) for a, b, n in _fetch(sql, p.values)]
+    if scope.fee_item_ids is None and _rollup(BILLED_STATE) is not None:
+        # Regular accounts from BilledRange (one row per range), the others from their spans.
+        histogram_sql = f"""
+          SELECT f.first_period, f.last_period, SUM(f.accounts) FROM {T_RANGES} f
+            {_group_join("company", scope)}
+          WHERE {_scope(scope, p)}
+          GROUP BY 1, 2
+        """
+        spans = f"{T_SPAN} f JOIN {T_IRREG_BILLED} i ON i.account_id = f.account_id"
+        odd_where = "1 = 1"
+    else:
+        # Accounts with one monthly span (nearly all) are counted from a histogram of (first, last)
+        # periods; the others — several fee items, or not monthly — one by one.
+        # An anti/outer join, not NOT IN (…): PostgreSQL re-reads a NOT IN list too big for work_mem
+        # once per row (55 s at 1,000,000 accounts).
+        multi = (
+            f" LEFT JOIN (SELECT account_id FROM {T_SPAN} GROUP BY account_id HAVING COUNT(*) > 1)"
+            f" mu ON mu.account_id = f.account_id"
+        )
+        histogram_sql = f"""
+          SELECT f.first_period, f.last_period, COUNT(*) FROM {T_SPAN} f{multi}
+            {_group_join("company", scope)}
+          WHERE f.monthly AND {_scope(scope, p)} AND mu.account_id IS NULL
+          GROUP BY 1, 2
+        """
+        spans = f"{T_SPAN} f{multi}"
+        odd_where = "(NOT f.monthly OR mu.account_id IS NOT NULL)"
+    histogram = [(_day(a), _day(b), int(n)) for a, b, n in _fetch(histogram_sql, p.values)]
     # The few other spans first, then their months (not every span times every month).
     sql = f"""
       WITH {months_cte},
       odd AS MATERIALIZED (
         SELECT f.account_id, f.fee_item_id, f.first_period, f.last_period, f.monthly
-        FROM {spans}
-        WHERE {_scope(scope, p)} AND (NOT f.monthly OR mu.account_id IS NOT NULL)
+        FROM {spans}{_group_join("company", scope)}
+        WHERE {_scope(scope, p)} AND {odd_where}
       )
       SELECT m.mf, COUNT(DISTINCT f.account_id)
       FROM odd f JOIN months m ON f.first_period <= m.me AND f.last_period >= m.mf
@@ -547,25 +563,7 @@ def _spell_opening(out, scope, window, group_by) -> None:
 
 
 def _households(out, states, scope, window, as_of, group_by) -> None:
-    p = _Params()
-    ws, we = window.start, window.end
-    first = ws if ws.day == 1 else month_end(ws) + datetime.timedelta(days=1)
-    pws, pwe, pfirst = p.add(ws, "ws"), p.add(we, "we"), p.add(first, "first")
-    monthly = f"(f.first_period <= {pwe} AND f.last_period >= {pfirst} AND {pfirst} <= {pwe})"
-    other = (
-        f"EXISTS (SELECT 1 FROM {T_BILL} b WHERE b.account_id = f.account_id"
-        f" AND b.fee_item_id = f.fee_item_id AND b.kind = 'charge'"
-        f" AND b.period_start >= {pws} AND b.period_start <= {pwe}"
-        f" AND {summarised('b', states['bill'], p)})"
-    )
-    sql = f"""
-      SELECT {GROUP_EXPR[group_by]} AS g, COUNT(DISTINCT f.account_id)
-      FROM {T_SPAN} f{_group_join(group_by, scope)}
-      WHERE {_scope(scope, p)} AND f.first_period <= {pwe} AND f.last_period >= {pws}
-        AND ((f.monthly AND {monthly}) OR (NOT f.monthly AND {other}))
-      GROUP BY 1
-    """
-    billed = dict(_fetch(sql, p.values))
+    billed = _billed(states, scope, window, group_by)
     behind = _behind_from_debt(scope, window, as_of, group_by)
     if behind is None:
         behind = _behind_from_open_bills(scope, window, as_of, group_by)
@@ -579,6 +577,72 @@ def _households(out, states, scope, window, as_of, group_by) -> None:
             owing = _behind_from_open_bills(scope, window, as_of, group_by, any_due=True)
     for g, n in billed.items():
         _add(out, g, {"n": n, "clear": n - behind.get(g, 0), "paid": n - owing.get(g, 0)})
+
+
+def _billed(states, scope: ReportScope, window: Window, group_by: str) -> dict:
+    """Accounts billed principal in the window per group: from BilledRange (a sum over ranges of
+    months) plus the spans of BilledIrregular's accounts when it is built and the question has no fee
+    items; else a distinct count over every AccountSpan row."""
+    p = _Params()
+    we = window.end
+    # The first month billed on its 1st inside the window: a monthly span is billed in the window
+    # iff it reaches from there to the window's end.
+    first = window.start
+    if first.day != 1:
+        first = month_end(first) + datetime.timedelta(days=1)
+    count = "COUNT(DISTINCT f.account_id)"
+    by_ranges = (
+        scope.fee_item_ids is None and group_by != "fee_item" and _rollup(BILLED_STATE) is not None
+    )
+    if not by_ranges:
+        sql = f"""
+          SELECT {GROUP_EXPR[group_by]} AS g, {count}
+          FROM {T_SPAN} f{_group_join(group_by, scope)}
+          WHERE {_scope(scope, p)} AND {_billed_in_window(states, window, first, p)}
+          GROUP BY 1
+        """
+        return dict(_fetch(sql, p.values))
+    # A regular account lies in one range row; the others are counted from their spans, one by one.
+    odd = f"""
+      SELECT {GROUP_EXPR[group_by]} AS g, {count}
+      FROM {T_SPAN} f JOIN {T_IRREG_BILLED} i ON i.account_id = f.account_id
+        {_group_join(group_by, scope)}
+      WHERE {_scope(scope, p)} AND {_billed_in_window(states, window, first, p)}
+      GROUP BY 1
+    """
+    sql = odd
+    if first <= we:
+        sql += f"""
+          UNION ALL
+          SELECT {GROUP_EXPR[group_by]} AS g, SUM(f.accounts)
+          FROM {T_RANGES} f{_group_join(group_by, scope)}
+          WHERE {_scope(scope, p)} AND f.first_period <= {p.add(we, "rwe")}
+            AND f.last_period >= {p.add(first, "rfirst")}
+          GROUP BY 1
+        """
+    billed: dict = {}
+    for g, n in _fetch(sql, p.values):
+        billed[g] = billed.get(g, 0) + int(n or 0)
+    return billed
+
+
+def _billed_in_window(states, window: Window, first: datetime.date, p: _Params) -> str:
+    """Whether the AccountSpan row ``f`` has a principal bill in the window: a monthly span when it
+    reaches the window's months (``first``, its first month billed on the 1st, to its end), any
+    other when one of its bills has its period in the window."""
+    ws, we = window.start, window.end
+    pws, pwe, pfirst = p.add(ws, "ws"), p.add(we, "we"), p.add(first, "first")
+    monthly = f"(f.first_period <= {pwe} AND f.last_period >= {pfirst} AND {pfirst} <= {pwe})"
+    other = (
+        f"EXISTS (SELECT 1 FROM {T_BILL} b WHERE b.account_id = f.account_id"
+        f" AND b.fee_item_id = f.fee_item_id AND b.kind = 'charge'"
+        f" AND b.period_start >= {pws} AND b.period_start <= {pwe}"
+        f" AND {summarised('b', states['bill'], p)})"
+    )
+    return (
+        f"f.first_period <= {pwe} AND f.last_period >= {pws}"
+        f" AND ((f.monthly AND {monthly}) OR (NOT f.monthly AND {other}))"
+    )
 
 
 def _behind_from_debt(scope, window, as_of, group_by) -> dict | None:

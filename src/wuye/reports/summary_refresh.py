@@ -54,10 +54,14 @@ from wuye.reports.summary_rollups import (
     _update_months,
     _update_owing,
     _update_spells,
+    billed_in,
+    billed_out,
+    rebuild_billed,
     stewards_moved,
 )
 from wuye.reports.summary_tables import (
     BILL_ROW_MONTH,
+    BILLED_STATE,
     DEBT_STATE,
     FACT_KEY,
     FACT_SUMS,
@@ -73,10 +77,12 @@ from wuye.reports.summary_tables import (
     T_DELTA,
     T_FACT,
     T_IRREG,
+    T_IRREG_BILLED,
     T_LATE,
     T_MONTHS,
     T_OPEN,
     T_OWING,
+    T_RANGES,
     T_SFACT,
     T_SPAN,
     T_SPELL,
@@ -241,19 +247,26 @@ def _span_select(
     """
 
 
-def _spans(states: dict[str, SummaryState], pick_new_bills: str | None, p: _Params) -> None:
-    """AccountSpan of the accounts with new principal bills (all accounts on a full refresh)."""
+def _spans(
+    states: dict[str, SummaryState], pick_new_bills: str | None, p: _Params, *, billed: bool = False
+) -> None:
+    """AccountSpan of the accounts with new principal bills (all accounts on a full refresh); with
+    ``billed``, those accounts' BilledRange and BilledIrregular rows follow their spans."""
     accounts = None
     if pick_new_bills is not None:
         accounts = (
             f"SELECT b.account_id FROM {T_BILL} b WHERE {pick_new_bills} AND b.kind = 'charge'"
         )
+        if billed:
+            billed_out(accounts, p.values)
         _execute(f"DELETE FROM {T_SPAN} WHERE account_id IN ({accounts})", p.values)
     _execute(
         f"INSERT INTO {T_SPAN} (account_id, fee_item_id, project_id, building_id, developer,"
         f" first_period, last_period, monthly) {_span_select(states, accounts, p)}",
         p.values,
     )
+    if billed and accounts is not None:
+        billed_in(accounts, p.values)
 
 
 def _no_jit(conn) -> None:
@@ -322,6 +335,8 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
             T_SPELL,
             T_OWING,
             T_MONTHS,
+            T_RANGES,
+            T_IRREG_BILLED,
         ):
             _execute(f"DELETE FROM {table}")
         SummaryState.objects.all().delete()
@@ -401,6 +416,7 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
             result.added[source] = int(n)
         _open_bills(states, full=True)
         _spans(states, None, p)
+        rebuild_billed(now)
         _rebuild_debt(today, now)
         _rebuild_owing(today, now)
         _rebuild_spells(states, now)
@@ -416,7 +432,7 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
                 p.values,
             )
             _open_bills(states, full=False)
-            _spans(states, bill_pick, p)
+            _spans(states, bill_pick, p, billed=BILLED_STATE in rollups)
             if SPELL_STATE in rollups:
                 _update_spells(states, f"SELECT bill_id FROM {T_TOUCHED}")
             touched_accounts = (
@@ -439,6 +455,8 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
             _rebuild_debt(today, now)  # a new day: every account's buckets have moved on
         if new_owing:
             _rebuild_owing(today, now)
+        if new_day and BILLED_STATE not in rollups:
+            rebuild_billed(now)  # a database summarised before it (decision 0020)
         months = rollups.get(MONTHS_STATE)
         if new_day and (months is None or (months.shared_accounts and new_debt)):
             # Built for a database summarised before it; counted again on a new day while an

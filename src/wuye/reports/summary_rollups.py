@@ -4,7 +4,8 @@
 steward, moved when a building changes hands), ``IrregularSpell`` (the days an irregular bill owed less
 than nothing) and ``AccountDebt`` (what each account owes on one date); and (decision 0019)
 ``AccountOwing`` (the periods each account owes on, due or not, on AccountDebt's date) and
-``MonthOwing`` (accounts owing at each month's end, per building). Kept by ``summary_refresh``.
+``MonthOwing`` (accounts owing at each month's end, per building); and (decision 0020) ``BilledRange``
+with ``BilledIrregular`` (accounts billed per range of months). Kept by ``summary_refresh``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from wuye.reports.sql import (
     bucket_case,
 )
 from wuye.reports.summary_tables import (
+    BILLED_STATE,
     DEBT_STATE,
     FACT_KEY,
     FACT_SUMS,
@@ -39,12 +41,15 @@ from wuye.reports.summary_tables import (
     T_DELTA,
     T_FACT,
     T_IRREG,
+    T_IRREG_BILLED,
     T_LATE,
     T_MONTHS,
     T_MOVED,
     T_OPEN,
     T_OWING,
+    T_RANGES,
     T_SFACT,
+    T_SPAN,
     T_SPELL,
     _cents,
     _execute,
@@ -53,6 +58,7 @@ from wuye.reports.summary_tables import (
     _overdue_on,
     _pg,
     _upsert_sums,
+    _ym,
     summarised,
 )
 
@@ -464,3 +470,81 @@ def _update_months(bills: str) -> None:
                 state.save(update_fields=["shared_accounts"])
     finally:
         _execute(f"DROP TABLE IF EXISTS {T_CELLS}")
+
+
+# --- BilledRange and BilledIrregular: accounts billed per range of months ----------------------------
+
+
+def billed_accounts_select(accounts: str | None = None) -> str:
+    """Per account (of those ``accounts`` selects) from its AccountSpan rows: (account_id, project_id,
+    building_id, first_period, last_period, regular). ``regular`` (1 or 0) when every span is monthly,
+    all in one project and building, and together they leave no month out between the first and
+    the last: then the account is billed in a window iff that range meets the window's months."""
+    only = "1 = 1" if accounts is None else f"s.account_id IN ({accounts})"
+    # Spans in order of their first period: a month left out shows as a span starting more than a
+    # month after the furthest any span before it reached.
+    return f"""
+      SELECT account_id, MIN(project_id) AS project_id, MIN(building_id) AS building_id,
+        MIN(first_period) AS first_period, MAX(last_period) AS last_period,
+        CASE WHEN MIN(project_id) = MAX(project_id) AND MIN(building_id) = MAX(building_id)
+          AND MIN(CASE WHEN monthly THEN 1 ELSE 0 END) = 1
+          AND MAX(CASE WHEN f > reach + 1 THEN 1 ELSE 0 END) = 0 THEN 1 ELSE 0 END AS regular
+      FROM (
+        SELECT s.account_id, s.project_id, s.building_id, s.monthly, s.first_period,
+          s.last_period, {_ym("s.first_period")} AS f,
+          MAX({_ym("s.last_period")}) OVER (PARTITION BY s.account_id
+            ORDER BY s.first_period, s.fee_item_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+          ) AS reach
+        FROM {T_SPAN} s WHERE {only}
+      ) x
+      GROUP BY account_id
+    """
+
+
+def billed_ranges_select(accounts: str | None = None, sign: str = "") -> str:
+    """BilledRange rows (project, building, first, last, accounts) of the regular accounts among
+    ``accounts`` (all when None); ``sign`` "-" to take them out."""
+    return (
+        f"SELECT a.project_id, a.building_id, a.first_period, a.last_period, {sign}COUNT(*)"
+        f" FROM ({billed_accounts_select(accounts)}) a WHERE a.regular = 1 GROUP BY a.project_id, a.building_id, a.first_period, a.last_period"
+    )
+
+
+def billed_irregular_select(accounts: str | None = None) -> str:
+    return f"SELECT a.account_id FROM ({billed_accounts_select(accounts)}) a WHERE a.regular = 0"
+
+
+RANGE_KEY = "project_id, building_id, first_period, last_period"
+
+
+def _add_ranges(select: str, params: dict) -> None:
+    _execute(
+        f"INSERT INTO {T_RANGES} ({RANGE_KEY}, accounts) {select}"
+        f" ON CONFLICT ({RANGE_KEY}) DO UPDATE SET accounts = {T_RANGES}.accounts + excluded.accounts",
+        params,
+    )
+
+
+def rebuild_billed(now: datetime.datetime) -> None:
+    """BilledRange and BilledIrregular from every AccountSpan row."""
+    _execute(f"DELETE FROM {T_RANGES}")
+    _execute(f"DELETE FROM {T_IRREG_BILLED}")
+    _execute(f"INSERT INTO {T_RANGES} ({RANGE_KEY}, accounts) {billed_ranges_select()}")
+    _execute(f"INSERT INTO {T_IRREG_BILLED} (account_id) {billed_irregular_select()}")
+    RollupState.objects.update_or_create(name=BILLED_STATE, defaults={"built_at": now})
+
+
+def billed_out(accounts: str, params: dict) -> None:
+    """Takes the accounts ``accounts`` selects out of BilledRange and BilledIrregular, as their
+    AccountSpan rows stand (before those are recomputed)."""
+    _add_ranges(billed_ranges_select(accounts, "-"), params)
+    _execute(f"DELETE FROM {T_IRREG_BILLED} WHERE account_id IN ({accounts})", params)
+
+
+def billed_in(accounts: str, params: dict) -> None:
+    """Puts the accounts ``accounts`` selects back, from their AccountSpan rows (recomputed)."""
+    _add_ranges(billed_ranges_select(accounts), params)
+    _execute(
+        f"INSERT INTO {T_IRREG_BILLED} (account_id) {billed_irregular_select(accounts)}", params
+    )
+    _execute(f"DELETE FROM {T_RANGES} WHERE accounts = 0")

@@ -46,6 +46,8 @@ from wuye.reports.models import (
     AccountDebt,
     AccountOwing,
     AccountSpan,
+    BilledIrregular,
+    BilledRange,
     BillFact,
     BuildingSteward,
     IrregularBill,
@@ -79,6 +81,8 @@ T_DEBT = AccountDebt._meta.db_table
 T_SPELL = IrregularSpell._meta.db_table
 T_OWING = AccountOwing._meta.db_table
 T_MONTHS = MonthOwing._meta.db_table
+T_RANGES = BilledRange._meta.db_table
+T_IRREG_BILLED = BilledIrregular._meta.db_table
 T_TOUCHED = "reports_touched_tmp"
 T_DELTA = "reports_fact_delta_tmp"
 T_MOVED = "reports_moved_tmp"
@@ -96,6 +100,7 @@ STEWARD_STATE = "steward"
 SPELL_STATE = "spells"
 OWING_STATE = "owing"  # AccountOwing: its date (AccountDebt's, built beside it)
 MONTHS_STATE = "months"  # MonthOwing; shared_accounts: (month, account) pairs in two buildings
+BILLED_STATE = "billed"  # BilledRange and BilledIrregular (decision 0020)
 
 
 def _pg() -> bool:
@@ -110,6 +115,16 @@ def _month(column: str) -> str:
     if _pg():
         return f"CAST(date_trunc('month', {column}) AS date)"
     return f"date({column}, 'start of month')"
+
+
+def _ym(column: str) -> str:
+    """A date column as a month number (year × 12 + month): consecutive months differ by 1."""
+    if _pg():
+        return f"(EXTRACT(YEAR FROM {column}) * 12 + EXTRACT(MONTH FROM {column}))"
+    return (
+        f"(CAST(strftime('%%Y', {column}) AS INTEGER) * 12"
+        f" + CAST(strftime('%%m', {column}) AS INTEGER))"
+    )
 
 
 def _execute(sql: str, params: dict | None = None) -> int:
