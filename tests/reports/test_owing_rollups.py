@@ -15,7 +15,7 @@ from wuye.billing.calc import month_end
 from wuye.billing.models import Bill
 from wuye.core.roles import Role
 from wuye.reports import selectors, summary_check, summary_refresh
-from wuye.reports.models import AccountOwing, MonthOwing, OpenBill, RollupState
+from wuye.reports.models import AccountOwing, MonthOwing, OpenBill, OwedRange, RollupState
 from wuye.reports.sql import Window
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +56,13 @@ def not_due(project, cashier):
     return {"a": a, "b": b, "c": c, "item": item, "today": today, "window": window}
 
 
+def owed_ranges(project) -> dict[tuple, int]:
+    return {
+        (r.rollup, r.building_id, r.first_period, r.last_period): r.accounts
+        for r in OwedRange.objects.filter(project_id=project.pk)
+    }
+
+
 def households(project, window, today, live=False):
     [row] = selectors.collection_rates(scope(project), window, today, live=live)
     return row.households_billed, row.households_clear, row.households_paid
@@ -70,7 +77,8 @@ def test_paid_everything_early_in_a_month_comes_from_account_owing(project, not_
     # Billed 3; behind only c (b's unpaid bill is not due); paid everything only a.
     assert fast == (3, 2, 1)
     assert fast == households(project, window, today, live=True)
-    assert reads(queries.captured_queries, AccountOwing) > 0
+    # AccountOwing's rows counted per range of periods owed (OwedRange, decision 0020).
+    assert reads(queries.captured_queries, OwedRange) > 0
     # The open bills are not counted for it (they were, COUNT(DISTINCT) over the window's, before).
     assert not any(
         f"FROM {OpenBill._meta.db_table} " in q["sql"] and "COUNT(DISTINCT" in q["sql"]
@@ -85,6 +93,14 @@ def test_paid_everything_early_in_a_month_comes_from_account_owing(project, not_
         not_due["b"].pk: (this, this),
         not_due["c"].pk: (months_back(today, 2), this),
     }
+    # … and per range: b owes this month (building one), c since two months back (building two),
+    # and c alone is behind (AccountDebt: its two due bills).
+    one, two = not_due["b"].room.building_id, not_due["c"].room.building_id
+    assert owed_ranges(project) == {
+        ("owing", one, this, this): 1,
+        ("owing", two, months_back(today, 2), this): 1,
+        ("debt", two, months_back(today, 2), months_back(today, 1)): 1,
+    }
     assert summary_check.check() == []
 
 
@@ -93,13 +109,16 @@ def test_account_owing_is_kept_current_after_a_payment_a_reversal_and_a_new_bill
 ):
     summary_refresh.refresh(full=True)
     today, window, b = not_due["today"], not_due["window"], not_due["b"]
+    one, this = b.room.building_id, months_back(today, 0)
     payment = pay(cashier, b, "100.00", business_date=today)  # b pays this month's bill too
     assert households(project, window, today) == (3, 2, 2)
     assert not AccountOwing.objects.filter(account_id=b.pk).exists()
+    assert ("owing", one, this, this) not in owed_ranges(project)
     assert summary_check.check() == []
     reverse(payment, cashier, supervisor, today)  # 冲红: b owes it again
     assert households(project, window, today) == (3, 2, 1)
     assert AccountOwing.objects.filter(account_id=b.pk).exists()
+    assert owed_ranges(project)[("owing", one, this, this)] == 1
     assert summary_check.check() == []
     parking = fee_item(project, code="CWF", name="车位费")
     bill(
@@ -110,6 +129,7 @@ def test_account_owing_is_kept_current_after_a_payment_a_reversal_and_a_new_bill
         due_date=today + datetime.timedelta(days=10),
     )
     assert households(project, window, today) == (3, 2, 0)
+    assert owed_ranges(project)[("owing", one, this, this)] == 2  # a owes its parking now
     for live in (False, True):
         assert households(project, window, today, live=live) == (3, 2, 0)
     assert summary_check.check() == []

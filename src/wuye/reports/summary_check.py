@@ -25,6 +25,7 @@ from wuye.reports.sql import (
 from wuye.reports.summary_refresh import _fact_select, _late_select, _open_select, _span_select
 from wuye.reports.summary_rollups import (
     DEBT_COLUMNS,
+    OWED_KEY,
     OWING_COLUMNS,
     _debt_select,
     _owing_select,
@@ -34,6 +35,7 @@ from wuye.reports.summary_rollups import (
     billed_ranges_select,
     month_owing_select,
     month_owing_shared,
+    owed_ranges_ready,
 )
 from wuye.reports.summary_tables import (
     BILLED_STATE,
@@ -53,6 +55,7 @@ from wuye.reports.summary_tables import (
     T_LATE,
     T_MONTHS,
     T_OPEN,
+    T_OWED,
     T_OWING,
     T_RANGES,
     T_SFACT,
@@ -239,18 +242,33 @@ def _check_owing(project_id: int | None) -> list[Difference]:
 
 
 def _check_dated(label, state_key, columns, table, select, project_id) -> list[Difference]:
-    """A roll-up kept for one date (its state's ``as_of``) against ``select`` recomputing it."""
+    """A roll-up kept for one date (its state's ``as_of``) against ``select`` recomputing it, and its
+    OwedRange rows (when kept for that date) against the recomputed rows counted per range."""
     state = _rollup(state_key)
     if state is None or state.as_of is None:
         return []
     p = _Params()
     where = f"x.project_id = {p.add(project_id)}" if project_id else "1 = 1"
     only = f" WHERE project_id = {p.add(project_id)}" if project_id else ""
-    return _diff(
-        f"{label} {state.as_of}",
-        _rows(f"SELECT {columns} FROM {table}{only}", p.values, 2),
-        _rows(select(state.as_of, p, where), p.values, 2),
+    fresh = _rows(select(state.as_of, p, where), p.values, 2)
+    diffs = _diff(
+        f"{label} {state.as_of}", _rows(f"SELECT {columns} FROM {table}{only}", p.values, 2), fresh
     )
+    if owed_ranges_ready(state_key, state):
+        # Both roll-ups' columns: account and building (the key), project first, the first and last
+        # period owed last.
+        counted: dict[tuple, tuple] = {}
+        for (_account, building), values in fresh.items():
+            if values[-2] is not None:
+                key = (state_key, values[0], building, values[-2], values[-1])
+                counted[key] = (counted.get(key, (0,))[0] + 1,)
+        q = _Params()
+        mine = f"rollup = {q.add(state_key)}"
+        if project_id:
+            mine += f" AND project_id = {q.add(project_id)}"
+        stored = _rows(f"SELECT {OWED_KEY}, accounts FROM {T_OWED} WHERE {mine}", q.values, 5)
+        diffs += _diff(f"OwedRange {state.as_of}", stored, counted)
+    return diffs
 
 
 def _check_months(project_id: int | None) -> list[Difference]:

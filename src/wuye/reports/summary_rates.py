@@ -35,9 +35,10 @@ from wuye.reports.summary_read import (
     _scope,
 )
 from wuye.reports.summary_refresh import catch_up
-from wuye.reports.summary_rollups import _rollup, month_end_sql, owing_rows
+from wuye.reports.summary_rollups import _rollup, month_end_sql, owed_ranges_ready, owing_rows
 from wuye.reports.summary_tables import (
     BILLED_STATE,
+    DEBT_STATE,
     MONTHS_STATE,
     OWING_STATE,
     SOURCES,
@@ -48,6 +49,7 @@ from wuye.reports.summary_tables import (
     T_LATE,
     T_MONTHS,
     T_OPEN,
+    T_OWED,
     T_OWING,
     T_RANGES,
     T_SPAN,
@@ -653,32 +655,39 @@ def _behind_from_debt(scope, window, as_of, group_by) -> dict | None:
     state = _debt_ready(scope, as_of, group_by)
     if state is None:
         return None
-    p = _Params()
-    ws, we = p.add(window.start, "ws"), p.add(window.end, "we")
-    source = f"{T_DEBT} f{_group_join(group_by, scope)}"
-    where = f"{_scope(scope, p)} AND f.first_period IS NOT NULL"
-    return _count_owing_in_window(source, where, ws, we, group_by, state.shared_accounts, p)
+    return _count_owing_in_window(DEBT_STATE, T_DEBT, state, scope, window, group_by)
 
 
 def _count_owing_in_window(
-    source: str, where: str, ws: str, we: str, group_by: str, shared: int, p: _Params
+    name: str, table: str, state, scope: ReportScope, window: Window, group_by: str
 ) -> dict | None:
-    """Accounts per group whose rows (first and last period owed, alias f) overlap the window; None
-    when one owes on both sides of it (it may owe on no bill inside: the open bills answer). One
-    pass: a row owing on both sides overlaps the window, so the overlapping rows show it."""
-    # One row per account and building: without accounts in two buildings, one per account.
-    count = "COUNT(DISTINCT f.account_id)" if shared else "COUNT(*)"
+    """Accounts per group whose rows in the dated roll-up ``name`` (``table``: first and last period
+    owed) overlap the window; None when one owes on both sides of it (it may owe on no bill inside:
+    the open bills answer). One pass: a row owing on both sides overlaps the window, so the
+    overlapping rows show it."""
+    p = _Params()
+    ws, we = p.add(window.start, "ws"), p.add(window.end, "we")
+    if not state.shared_accounts and owed_ranges_ready(name, state):
+        # One row per account (no account in two buildings): the rows counted per range add up.
+        source, weight = f"{T_OWED} f", "f.accounts"
+        where = f"{_scope(scope, p)} AND f.rollup = {p.add(name, 'rollup')}"
+        count = f"SUM({weight})"
+    else:
+        source, weight = f"{table} f", "1"
+        where = f"{_scope(scope, p)} AND f.first_period IS NOT NULL"
+        # One row per account and building: without accounts in two buildings, one per account.
+        count = "COUNT(DISTINCT f.account_id)" if state.shared_accounts else "COUNT(*)"
     sql = f"""
       SELECT {GROUP_EXPR[group_by]} AS g, {count},
-        SUM(CASE WHEN f.first_period < {ws} AND f.last_period > {we} THEN 1 ELSE 0 END)
-      FROM {source}
+        SUM(CASE WHEN f.first_period < {ws} AND f.last_period > {we} THEN {weight} ELSE 0 END)
+      FROM {source}{_group_join(group_by, scope)}
       WHERE {where} AND f.last_period >= {ws} AND f.first_period <= {we}
       GROUP BY 1
     """
     rows = _fetch(sql, p.values)
     if any(straddle for _, _, straddle in rows):
         return None
-    return {g: n for g, n, _ in rows}
+    return {g: int(n) for g, n, _ in rows}
 
 
 def _owing_from_rollup(scope, window, as_of, group_by) -> dict | None:
@@ -688,12 +697,7 @@ def _owing_from_rollup(scope, window, as_of, group_by) -> dict | None:
     state = _rollup_ready(OWING_STATE, scope, as_of, group_by)
     if state is None:
         return None
-    p = _Params()
-    ws, we = p.add(window.start, "ws"), p.add(window.end, "we")
-    source = f"{T_OWING} f{_group_join(group_by, scope)}"
-    return _count_owing_in_window(
-        source, _scope(scope, p), ws, we, group_by, state.shared_accounts, p
-    )
+    return _count_owing_in_window(OWING_STATE, T_OWING, state, scope, window, group_by)
 
 
 def _owing_not_yet_due(scope, window, as_of) -> bool:

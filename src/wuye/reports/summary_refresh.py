@@ -56,6 +56,7 @@ from wuye.reports.summary_rollups import (
     _update_spells,
     billed_in,
     billed_out,
+    ensure_owed_ranges,
     rebuild_billed,
     stewards_moved,
 )
@@ -81,6 +82,7 @@ from wuye.reports.summary_tables import (
     T_LATE,
     T_MONTHS,
     T_OPEN,
+    T_OWED,
     T_OWING,
     T_RANGES,
     T_SFACT,
@@ -337,6 +339,7 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
             T_MONTHS,
             T_RANGES,
             T_IRREG_BILLED,
+            T_OWED,
         ):
             _execute(f"DELETE FROM {table}")
         SummaryState.objects.all().delete()
@@ -457,6 +460,8 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
             _rebuild_owing(today, now)
         if new_day and BILLED_STATE not in rollups:
             rebuild_billed(now)  # a database summarised before it (decision 0020)
+        if new_day:
+            ensure_owed_ranges(now)
         months = rollups.get(MONTHS_STATE)
         if new_day and (months is None or (months.shared_accounts and new_debt)):
             # Built for a database summarised before it; counted again on a new day while an

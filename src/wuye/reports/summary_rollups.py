@@ -46,6 +46,7 @@ from wuye.reports.summary_tables import (
     T_MONTHS,
     T_MOVED,
     T_OPEN,
+    T_OWED,
     T_OWING,
     T_RANGES,
     T_SFACT,
@@ -282,6 +283,7 @@ def _rebuild_dated(name: str, table: str, columns: str, select, day, now) -> Non
         name=name,
         defaults={"as_of": day, "built_at": now, "shared_accounts": _shared_accounts(table=table)},
     )
+    rebuild_owed_ranges(name, day, now)
 
 
 def _update_dated(name: str, table: str, columns: str, select, accounts: str) -> None:
@@ -289,6 +291,9 @@ def _update_dated(name: str, table: str, columns: str, select, accounts: str) ->
     state = _rollup(name)
     if state is None or state.as_of is None:
         return
+    ranges = owed_ranges_ready(name, state)
+    if ranges:  # the accounts' rows out of OwedRange as they stand, back in once recomputed
+        _add_owed(_owed_ranges_select(name, accounts, "-"))
     _execute(f"DELETE FROM {table} WHERE account_id IN ({accounts})")
     p = _Params()
     _execute(
@@ -296,11 +301,65 @@ def _update_dated(name: str, table: str, columns: str, select, accounts: str) ->
         f" {select(state.as_of, p, f'x.account_id IN ({accounts})')}",
         p.values,
     )
+    if ranges:
+        _add_owed(_owed_ranges_select(name, accounts))
+        _execute(f"DELETE FROM {T_OWED} WHERE rollup = %(r)s AND accounts = 0", {"r": name})
     # With none before, only the accounts just recomputed can be shared now.
     state.shared_accounts = _shared_accounts(
         None if state.shared_accounts else accounts, table=table
     )
     state.save(update_fields=["shared_accounts"])
+
+
+# --- OwedRange: AccountDebt's and AccountOwing's rows counted per range of periods owed ---------------
+
+OWED_TABLES = {DEBT_STATE: T_DEBT, OWING_STATE: T_OWING}
+OWED_KEY = "rollup, project_id, building_id, first_period, last_period"
+
+
+def _ranges_state(name: str) -> str:
+    return f"{name}_ranges"
+
+
+def _owed_ranges_select(name: str, accounts: str | None = None, sign: str = "") -> str:
+    """OwedRange rows of the roll-up ``name``'s rows (of the accounts ``accounts`` selects; all when
+    None) that owe principal on some period; ``sign`` "-" to take them out."""
+    only = "" if accounts is None else f" AND f.account_id IN ({accounts})"
+    return (
+        f"SELECT '{name}', f.project_id, f.building_id, f.first_period, f.last_period,"
+        f" {sign}COUNT(*) FROM {OWED_TABLES[name]} f WHERE f.first_period IS NOT NULL{only}"
+        f" GROUP BY f.project_id, f.building_id, f.first_period, f.last_period"
+    )
+
+
+def _add_owed(select: str) -> None:
+    _execute(
+        f"INSERT INTO {T_OWED} ({OWED_KEY}, accounts) {select}"
+        f" ON CONFLICT ({OWED_KEY}) DO UPDATE SET accounts = {T_OWED}.accounts + excluded.accounts"
+    )
+
+
+def rebuild_owed_ranges(name: str, day: datetime.date, now: datetime.datetime) -> None:
+    """OwedRange of the roll-up ``name`` (on its date ``day``) from its rows."""
+    _execute(f"DELETE FROM {T_OWED} WHERE rollup = %(r)s", {"r": name})
+    _execute(f"INSERT INTO {T_OWED} ({OWED_KEY}, accounts) {_owed_ranges_select(name)}")
+    RollupState.objects.update_or_create(
+        name=_ranges_state(name), defaults={"as_of": day, "built_at": now}
+    )
+
+
+def owed_ranges_ready(name: str, state: RollupState) -> bool:
+    """Whether OwedRange holds the roll-up ``name``'s rows on its date (``state``)."""
+    ranges = _rollup(_ranges_state(name))
+    return ranges is not None and ranges.as_of == state.as_of
+
+
+def ensure_owed_ranges(now: datetime.datetime) -> None:
+    """OwedRange for each dated roll-up it does not hold yet (built before it; decision 0020)."""
+    for name in OWED_TABLES:
+        state = _rollup(name)
+        if state is not None and state.as_of is not None and not owed_ranges_ready(name, state):
+            rebuild_owed_ranges(name, state.as_of, now)
 
 
 def _rebuild_debt(day: datetime.date, now: datetime.datetime) -> None:

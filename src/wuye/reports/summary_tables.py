@@ -55,6 +55,7 @@ from wuye.reports.models import (
     LateEvent,
     MonthOwing,
     OpenBill,
+    OwedRange,
     StewardFact,
     SummaryState,
 )
@@ -83,6 +84,7 @@ T_OWING = AccountOwing._meta.db_table
 T_MONTHS = MonthOwing._meta.db_table
 T_RANGES = BilledRange._meta.db_table
 T_IRREG_BILLED = BilledIrregular._meta.db_table
+T_OWED = OwedRange._meta.db_table
 T_TOUCHED = "reports_touched_tmp"
 T_DELTA = "reports_fact_delta_tmp"
 T_MOVED = "reports_moved_tmp"
