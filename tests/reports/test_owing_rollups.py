@@ -4,6 +4,7 @@ owing at each month's end, per building: the trend's household counts). Hand-com
 live answer beside them, and each kept current after a payment, a reversal and a new bill."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -15,7 +16,15 @@ from wuye.billing.calc import month_end
 from wuye.billing.models import Bill
 from wuye.core.roles import Role
 from wuye.reports import selectors, summary_check, summary_refresh
-from wuye.reports.models import AccountOwing, MonthOwing, OpenBill, OwedRange, RollupState
+from wuye.reports.models import (
+    AccountDebt,
+    AccountOwing,
+    DebtTotal,
+    MonthOwing,
+    OpenBill,
+    OwedRange,
+    RollupState,
+)
 from wuye.reports.sql import Window
 
 pytestmark = pytest.mark.django_db
@@ -158,6 +167,62 @@ def test_check_names_an_account_owing_row_that_differs(project, not_due):
     AccountOwing.objects.filter(pk=row.pk).update(first_period=row.last_period)
     [diff] = summary_check.check()
     assert diff.table.startswith("AccountOwing") and diff.key == (row.account_id, row.building_id)
+
+
+# --- DebtTotal: AccountDebt added up per building and payer type (decision 0020) --------------------
+
+
+def totals(project) -> dict[tuple, tuple]:
+    return {
+        (r.building_id, r.developer): (r.b0_fen, r.n0, r.principal_fen, r.accounts)
+        for r in DebtTotal.objects.filter(project_id=project.pk)
+    }
+
+
+def aging_rows(project, today, group="company", live=False):
+    return [
+        (r.key, r.developer, r.buckets, r.counts, r.total, r.accounts)
+        for r in selectors.aging(scope(project), today, group, True, live=live)
+    ]
+
+
+def assert_aging_is_live(project, today):
+    for group in ("company", "building", "steward"):
+        assert aging_rows(project, today, group) == aging_rows(project, today, group, live=True)
+
+
+def test_debt_totals_answer_aging_and_are_kept_current(project, not_due, cashier, supervisor):
+    summary_refresh.refresh(full=True)
+    today, a, c = not_due["today"], not_due["a"], not_due["c"]
+    one, two = a.room.building_id, c.room.building_id
+    # Only c is overdue: its two due bills, both less than 90 days past due.
+    assert totals(project) == {(two, False): (20000, 1, 20000, 1)}
+    with CaptureQueriesContext(connection) as queries:
+        rows = aging_rows(project, today)
+    assert reads(queries.captured_queries, DebtTotal) == 1
+    assert reads(queries.captured_queries, AccountDebt) == 0
+    assert rows[0][2][0] == Decimal("200.00") and rows[0][5] == 1  # ¥200 in bucket one, one account
+    assert_aging_is_live(project, today)
+    payment = pay(cashier, c, "150.00", business_date=today)
+    assert_aging_is_live(project, today)
+    assert totals(project) == {(two, False): (5000, 1, 5000, 1)}
+    assert summary_check.check() == []
+    reverse(payment, cashier, supervisor, today)
+    assert_aging_is_live(project, today)
+    assert totals(project) == {(two, False): (20000, 1, 20000, 1)}
+    # A parking bill of a's for last month, already due and unpaid: building one owes too.
+    bill(a, fee_item(project, code="CWF", name="车位费"), "50.00", months_back(today, 1))
+    assert_aging_is_live(project, today)
+    assert totals(project) == {(two, False): (20000, 1, 20000, 1), (one, False): (5000, 1, 5000, 1)}
+    assert summary_check.check() == []
+
+
+def test_check_names_a_debt_total_that_differs(project, not_due):
+    summary_refresh.refresh(full=True)
+    DebtTotal.objects.update(n0=2)
+    [diff] = summary_check.check()
+    assert diff.table == "DebtTotal"
+    assert diff.key == (project.pk, not_due["c"].room.building_id, 0)
 
 
 # --- MonthOwing: accounts owing at each month's end -------------------------------------------------

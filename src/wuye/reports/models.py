@@ -484,3 +484,39 @@ class OwedRange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rollup} building {self.building_id} {self.first_period}–{self.last_period}"
+
+
+class DebtTotal(models.Model):
+    """AccountDebt added up per project, building and payer type, on its date (RollupState
+    "debt_totals".as_of): the overdue principal of each aging bucket with the accounts owing in it,
+    the overdue principal and the accounts owing any. While no account has rows in two buildings, a
+    group's aging is a sum over these (≈ 20,000 rows at 1,000,000 rooms) instead of over every
+    debtor's row (docs/decisions/0020-households-billed-rollup.md)."""
+
+    project_id = models.IntegerField()
+    building_id = models.IntegerField()
+    developer = models.BooleanField()
+    b0_fen = models.BigIntegerField()
+    b1_fen = models.BigIntegerField()
+    b2_fen = models.BigIntegerField()
+    b3_fen = models.BigIntegerField()
+    b4_fen = models.BigIntegerField()
+    b5_fen = models.BigIntegerField()
+    n0 = models.IntegerField()
+    n1 = models.IntegerField()
+    n2 = models.IntegerField()
+    n3 = models.IntegerField()
+    n4 = models.IntegerField()
+    n5 = models.IntegerField()
+    principal_fen = models.BigIntegerField()
+    accounts = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_id", "building_id", "developer"], name="debt_total_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"building {self.building_id} developer={self.developer}: {self.principal_fen} fen"

@@ -18,7 +18,8 @@ from wuye.reports.sql import (
 )
 from wuye.reports.summary_read import GROUP_EXPR, _debt_ready, _group_join, _scope
 from wuye.reports.summary_refresh import catch_up
-from wuye.reports.summary_tables import T_DEBT, T_OPEN, _fetch, _overdue_on
+from wuye.reports.summary_rollups import DEBT_TOTALS, derived_ready
+from wuye.reports.summary_tables import T_DEBT, T_DEBT_TOTAL, T_OPEN, _fetch, _overdue_on
 
 
 def aging(
@@ -29,6 +30,8 @@ def aging(
         return None
     debt = _debt_ready(scope, as_of, group_by)
     if debt is not None:
+        if not debt.shared_accounts and derived_ready(DEBT_TOTALS, debt):
+            return _aging_from_totals(scope, group_by, split_developer)
         return _aging_from_debt(scope, group_by, split_developer, debt.shared_accounts)
     p = _Params()
     where = f"x.kind = 'charge' AND x.project_id IN {p.in_list(scope.project_ids or (0,))}"
@@ -68,8 +71,31 @@ def _aging_from_debt(
         WHERE {_scope(scope, p)} AND f.principal_fen > 0{"" if one_row else " GROUP BY 1, 2, 3"}
       ) d GROUP BY g, dev
     """
+    return _aging_rows(_fetch(sql, p.values))
+
+
+def _aging_from_totals(scope: ReportScope, group_by: str, split_developer: bool) -> list[tuple]:
+    """``aging`` from DebtTotal (AccountDebt added up per building and payer type): while no account
+    has rows in two buildings, an account is one AccountDebt row, so its group's sums and counts are
+    the sums of its buildings'."""
+    p = _Params()
+    dev = "CASE WHEN f.developer THEN 1 ELSE 0 END" if split_developer else "NULL"
+    per_group = ", ".join(f"SUM(f.b{n}_fen), SUM(f.n{n})" for n in range(6))
+    sql = f"""
+      SELECT {GROUP_EXPR[group_by]} AS g, {dev} AS dev, {per_group}, SUM(f.principal_fen),
+        SUM(f.accounts)
+      FROM {T_DEBT_TOTAL} f{_group_join(group_by, scope)}
+      WHERE {_scope(scope, p)}
+      GROUP BY 1, 2
+    """
+    return _aging_rows(_fetch(sql, p.values))
+
+
+def _aging_rows(raw: list[tuple]) -> list[tuple]:
+    """Rows (g, dev, bucket, fen, accounts) — bucket −1 the total — from rows of (g, dev, then fen and
+    accounts of each bucket, then the total's)."""
     rows = []
-    for g, dev, *figures in _fetch(sql, p.values):
+    for g, dev, *figures in raw:
         for n in range(6):
             fen, accounts = figures[2 * n], figures[2 * n + 1]
             if accounts:

@@ -25,14 +25,18 @@ from wuye.reports.sql import (
 from wuye.reports.summary_refresh import _fact_select, _late_select, _open_select, _span_select
 from wuye.reports.summary_rollups import (
     DEBT_COLUMNS,
+    DEBT_TOTALS,
     OWED_KEY,
     OWING_COLUMNS,
+    TOTAL_KEY,
+    TOTAL_VALUES,
     _debt_select,
     _owing_select,
     _rollup,
     _spell_select,
     billed_irregular_select,
     billed_ranges_select,
+    derived_ready,
     month_owing_select,
     month_owing_shared,
     owed_ranges_ready,
@@ -49,6 +53,7 @@ from wuye.reports.summary_tables import (
     STEWARD_STATE,
     T_BSTEWARD,
     T_DEBT,
+    T_DEBT_TOTAL,
     T_FACT,
     T_IRREG,
     T_IRREG_BILLED,
@@ -268,7 +273,27 @@ def _check_dated(label, state_key, columns, table, select, project_id) -> list[D
             mine += f" AND project_id = {q.add(project_id)}"
         stored = _rows(f"SELECT {OWED_KEY}, accounts FROM {T_OWED} WHERE {mine}", q.values, 5)
         diffs += _diff(f"OwedRange {state.as_of}", stored, counted)
+    if state_key == DEBT_STATE and derived_ready(DEBT_TOTALS, state):
+        diffs += _check_debt_totals(fresh, project_id)
     return diffs
+
+
+def _check_debt_totals(fresh: dict[tuple, tuple], project_id: int | None) -> list[Difference]:
+    """DebtTotal against the recomputed AccountDebt rows (``fresh``: account and building → project,
+    developer, the six buckets, principal, …) added up per building and payer type."""
+    totals: dict[tuple, tuple] = {}
+    for (_account, building), (project, developer, *rest) in fresh.items():
+        buckets, principal = rest[:6], rest[6]
+        if principal <= 0:
+            continue
+        row = (*buckets, *(1 if b > 0 else 0 for b in buckets), principal, 1)
+        key = (project, building, developer)
+        old = totals.get(key, (0,) * len(row))
+        totals[key] = tuple(a + b for a, b in zip(old, row, strict=True))
+    p = _Params()
+    only = f" WHERE project_id = {p.add(project_id)}" if project_id else ""
+    stored = _rows(f"SELECT {TOTAL_KEY}, {TOTAL_VALUES} FROM {T_DEBT_TOTAL}{only}", p.values, 3)
+    return _diff("DebtTotal", stored, totals)
 
 
 def _check_months(project_id: int | None) -> list[Difference]:

@@ -56,7 +56,7 @@ from wuye.reports.summary_rollups import (
     _update_spells,
     billed_in,
     billed_out,
-    ensure_owed_ranges,
+    ensure_derived,
     rebuild_billed,
     stewards_moved,
 )
@@ -75,6 +75,7 @@ from wuye.reports.summary_tables import (
     STEWARD_STATE,
     T_BSTEWARD,
     T_DEBT,
+    T_DEBT_TOTAL,
     T_DELTA,
     T_FACT,
     T_IRREG,
@@ -340,6 +341,7 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
             T_RANGES,
             T_IRREG_BILLED,
             T_OWED,
+            T_DEBT_TOTAL,
         ):
             _execute(f"DELETE FROM {table}")
         SummaryState.objects.all().delete()
@@ -461,7 +463,7 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
         if new_day and BILLED_STATE not in rollups:
             rebuild_billed(now)  # a database summarised before it (decision 0020)
         if new_day:
-            ensure_owed_ranges(now)
+            ensure_derived(now)
         months = rollups.get(MONTHS_STATE)
         if new_day and (months is None or (months.shared_accounts and new_debt)):
             # Built for a database summarised before it; counted again on a new day while an

@@ -11,6 +11,8 @@ with ``BilledIrregular`` (accounts billed per range of months). Kept by ``summar
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from wuye.reports.models import (
     RollupState,
@@ -38,6 +40,7 @@ from wuye.reports.summary_tables import (
     T_BSTEWARD,
     T_CELLS,
     T_DEBT,
+    T_DEBT_TOTAL,
     T_DELTA,
     T_FACT,
     T_IRREG,
@@ -283,7 +286,8 @@ def _rebuild_dated(name: str, table: str, columns: str, select, day, now) -> Non
         name=name,
         defaults={"as_of": day, "built_at": now, "shared_accounts": _shared_accounts(table=table)},
     )
-    rebuild_owed_ranges(name, day, now)
+    for d in DERIVED.get(name, ()):
+        _rebuild_derived(d, day, now)
 
 
 def _update_dated(name: str, table: str, columns: str, select, accounts: str) -> None:
@@ -291,9 +295,10 @@ def _update_dated(name: str, table: str, columns: str, select, accounts: str) ->
     state = _rollup(name)
     if state is None or state.as_of is None:
         return
-    ranges = owed_ranges_ready(name, state)
-    if ranges:  # the accounts' rows out of OwedRange as they stand, back in once recomputed
-        _add_owed(_owed_ranges_select(name, accounts, "-"))
+    # The accounts' rows out of the derived tables as they stand, back in once recomputed.
+    derived = [d for d in DERIVED.get(name, ()) if derived_ready(d, state)]
+    for d in derived:
+        _add_derived(d, d.select(accounts, "-"))
     _execute(f"DELETE FROM {table} WHERE account_id IN ({accounts})")
     p = _Params()
     _execute(
@@ -301,9 +306,9 @@ def _update_dated(name: str, table: str, columns: str, select, accounts: str) ->
         f" {select(state.as_of, p, f'x.account_id IN ({accounts})')}",
         p.values,
     )
-    if ranges:
-        _add_owed(_owed_ranges_select(name, accounts))
-        _execute(f"DELETE FROM {T_OWED} WHERE rollup = %(r)s AND accounts = 0", {"r": name})
+    for d in derived:
+        _add_derived(d, d.select(accounts, ""))
+        _execute(f"DELETE FROM {d.table} WHERE {d.rows} AND accounts = 0")
     # With none before, only the accounts just recomputed can be shared now.
     state.shared_accounts = _shared_accounts(
         None if state.shared_accounts else accounts, table=table
@@ -311,14 +316,20 @@ def _update_dated(name: str, table: str, columns: str, select, accounts: str) ->
     state.save(update_fields=["shared_accounts"])
 
 
-# --- OwedRange: AccountDebt's and AccountOwing's rows counted per range of periods owed ---------------
+# --- Tables derived from a dated roll-up (decision 0020) ---------------------------------------------
+# OwedRange: AccountDebt's and AccountOwing's rows counted per range of periods owed; DebtTotal:
+# AccountDebt added up per building and payer type. Each is built with its roll-up, follows the rows
+# of the accounts a refresh recomputes, and has its own state (the roll-up's date it holds).
 
-OWED_TABLES = {DEBT_STATE: T_DEBT, OWING_STATE: T_OWING}
-OWED_KEY = "rollup, project_id, building_id, first_period, last_period"
 
-
-def _ranges_state(name: str) -> str:
-    return f"{name}_ranges"
+@dataclass(frozen=True)
+class _Derived:
+    state: str  # its RollupState: ``as_of`` the roll-up's date it holds
+    table: str
+    key: str  # the columns of its unique key
+    values: str  # the columns added up
+    rows: str  # its rows of this roll-up (a condition)
+    select: Callable[[str | None, str], str]  # (accounts or None for all, sign) → SELECT
 
 
 def _owed_ranges_select(name: str, accounts: str | None = None, sign: str = "") -> str:
@@ -332,34 +343,83 @@ def _owed_ranges_select(name: str, accounts: str | None = None, sign: str = "") 
     )
 
 
-def _add_owed(select: str) -> None:
+def _debt_totals_select(accounts: str | None = None, sign: str = "") -> str:
+    """DebtTotal rows of AccountDebt's rows owing overdue principal (of the accounts ``accounts``
+    selects; all when None); ``sign`` "-" to take them out."""
+    only = "" if accounts is None else f" AND f.account_id IN ({accounts})"
+    sums = [f"{sign}SUM(f.b{n}_fen)" for n in range(6)]
+    sums += [f"{sign}SUM(CASE WHEN f.b{n}_fen > 0 THEN 1 ELSE 0 END)" for n in range(6)]
+    sums += [f"{sign}SUM(f.principal_fen)", f"{sign}COUNT(*)"]
+    return (
+        f"SELECT f.project_id, f.building_id, f.developer, {', '.join(sums)}"
+        f" FROM {T_DEBT} f WHERE f.principal_fen > 0{only}"
+        f" GROUP BY f.project_id, f.building_id, f.developer"
+    )
+
+
+OWED_TABLES = {DEBT_STATE: T_DEBT, OWING_STATE: T_OWING}
+OWED_KEY = "rollup, project_id, building_id, first_period, last_period"
+TOTAL_KEY = "project_id, building_id, developer"
+TOTAL_VALUES = (
+    ", ".join(f"b{n}_fen" for n in range(6))
+    + ", "
+    + ", ".join(f"n{n}" for n in range(6))
+    + ", principal_fen, accounts"
+)
+
+
+def _owed(name: str) -> _Derived:
+    return _Derived(
+        f"{name}_ranges",
+        T_OWED,
+        OWED_KEY,
+        "accounts",
+        f"rollup = '{name}'",
+        lambda accounts, sign: _owed_ranges_select(name, accounts, sign),
+    )
+
+
+DEBT_TOTALS = _Derived(
+    "debt_totals", T_DEBT_TOTAL, TOTAL_KEY, TOTAL_VALUES, "1 = 1", _debt_totals_select
+)
+DERIVED = {DEBT_STATE: (_owed(DEBT_STATE), DEBT_TOTALS), OWING_STATE: (_owed(OWING_STATE),)}
+
+
+def _add_derived(d: _Derived, select: str) -> None:
+    adds = ", ".join(f"{c} = {d.table}.{c} + excluded.{c}" for c in d.values.split(", "))
     _execute(
-        f"INSERT INTO {T_OWED} ({OWED_KEY}, accounts) {select}"
-        f" ON CONFLICT ({OWED_KEY}) DO UPDATE SET accounts = {T_OWED}.accounts + excluded.accounts"
+        f"INSERT INTO {d.table} ({d.key}, {d.values}) {select}"
+        f" ON CONFLICT ({d.key}) DO UPDATE SET {adds}"
     )
 
 
-def rebuild_owed_ranges(name: str, day: datetime.date, now: datetime.datetime) -> None:
-    """OwedRange of the roll-up ``name`` (on its date ``day``) from its rows."""
-    _execute(f"DELETE FROM {T_OWED} WHERE rollup = %(r)s", {"r": name})
-    _execute(f"INSERT INTO {T_OWED} ({OWED_KEY}, accounts) {_owed_ranges_select(name)}")
-    RollupState.objects.update_or_create(
-        name=_ranges_state(name), defaults={"as_of": day, "built_at": now}
-    )
+def _rebuild_derived(d: _Derived, day: datetime.date, now: datetime.datetime) -> None:
+    _execute(f"DELETE FROM {d.table} WHERE {d.rows}")
+    _execute(f"INSERT INTO {d.table} ({d.key}, {d.values}) {d.select(None, '')}")
+    RollupState.objects.update_or_create(name=d.state, defaults={"as_of": day, "built_at": now})
+
+
+def derived_ready(d: _Derived, state: RollupState) -> bool:
+    """Whether the derived table holds its roll-up's rows on the roll-up's date (``state``)."""
+    own = _rollup(d.state)
+    return own is not None and own.as_of == state.as_of
 
 
 def owed_ranges_ready(name: str, state: RollupState) -> bool:
     """Whether OwedRange holds the roll-up ``name``'s rows on its date (``state``)."""
-    ranges = _rollup(_ranges_state(name))
-    return ranges is not None and ranges.as_of == state.as_of
+    return derived_ready(DERIVED[name][0], state)
 
 
-def ensure_owed_ranges(now: datetime.datetime) -> None:
-    """OwedRange for each dated roll-up it does not hold yet (built before it; decision 0020)."""
-    for name in OWED_TABLES:
+def ensure_derived(now: datetime.datetime) -> None:
+    """Each derived table its roll-up's rows, where it does not hold them yet (a database summarised
+    before it; decision 0020)."""
+    for name, derived in DERIVED.items():
         state = _rollup(name)
-        if state is not None and state.as_of is not None and not owed_ranges_ready(name, state):
-            rebuild_owed_ranges(name, state.as_of, now)
+        if state is None or state.as_of is None:
+            continue
+        for d in derived:
+            if not derived_ready(d, state):
+                _rebuild_derived(d, state.as_of, now)
 
 
 def _rebuild_debt(day: datetime.date, now: datetime.datetime) -> None:

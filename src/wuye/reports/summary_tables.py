@@ -50,6 +50,7 @@ from wuye.reports.models import (
     BilledRange,
     BillFact,
     BuildingSteward,
+    DebtTotal,
     IrregularBill,
     IrregularSpell,
     LateEvent,
@@ -85,6 +86,7 @@ T_MONTHS = MonthOwing._meta.db_table
 T_RANGES = BilledRange._meta.db_table
 T_IRREG_BILLED = BilledIrregular._meta.db_table
 T_OWED = OwedRange._meta.db_table
+T_DEBT_TOTAL = DebtTotal._meta.db_table
 T_TOUCHED = "reports_touched_tmp"
 T_DELTA = "reports_fact_delta_tmp"
 T_MOVED = "reports_moved_tmp"
