@@ -427,7 +427,7 @@ class BilledRange(models.Model):
     several fee items — and all in that building. "Households billed in a window" is then a sum over a
     few thousand rows instead of a distinct count over every AccountSpan row; the accounts not so
     regular are listed in BilledIrregular and counted from AccountSpan
-    (docs/decisions/0020-households-billed-rollup.md)."""
+    (docs/decisions/0020-dashboard-rollups.md)."""
 
     project_id = models.IntegerField()
     building_id = models.IntegerField()
@@ -465,7 +465,7 @@ class OwedRange(models.Model):
     period owed), on that roll-up's date (``rollup``: "debt" or "owing"): while no account has rows in
     two buildings, the household rate's "behind" and "paid everything" counts are sums over these
     (≈ 100,000 rows at 1,000,000 rooms) instead of counts over every debtor's row
-    (docs/decisions/0020-households-billed-rollup.md)."""
+    (docs/decisions/0020-dashboard-rollups.md)."""
 
     rollup = models.CharField(max_length=10)
     project_id = models.IntegerField()
@@ -491,7 +491,7 @@ class DebtTotal(models.Model):
     "debt_totals".as_of): the overdue principal of each aging bucket with the accounts owing in it,
     the overdue principal and the accounts owing any. While no account has rows in two buildings, a
     group's aging is a sum over these (≈ 20,000 rows at 1,000,000 rooms) instead of over every
-    debtor's row (docs/decisions/0020-households-billed-rollup.md)."""
+    debtor's row (docs/decisions/0020-dashboard-rollups.md)."""
 
     project_id = models.IntegerField()
     building_id = models.IntegerField()

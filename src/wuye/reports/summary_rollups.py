@@ -5,7 +5,9 @@ steward, moved when a building changes hands), ``IrregularSpell`` (the days an i
 than nothing) and ``AccountDebt`` (what each account owes on one date); and (decision 0019)
 ``AccountOwing`` (the periods each account owes on, due or not, on AccountDebt's date) and
 ``MonthOwing`` (accounts owing at each month's end, per building); and (decision 0020) ``BilledRange``
-with ``BilledIrregular`` (accounts billed per range of months). Kept by ``summary_refresh``.
+with ``BilledIrregular`` (accounts billed per range of months), ``OwedRange`` (AccountDebt's and
+AccountOwing's rows counted per range of periods owed) and ``DebtTotal`` (AccountDebt added up per
+building and payer type). Kept by ``summary_refresh``.
 """
 
 from __future__ import annotations
