@@ -69,3 +69,7 @@ def test_keyboard_enter_opens_first_hit(live_server, page, seeded):
     expect(page.locator("#search-results a.hit")).to_have_count(1)
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_contain_text("3-2-1502")
+    # The household page loads its cards (催缴记录 …) after it is shown: let them arrive before the
+    # test ends, or the database is emptied under a request still being served (SQLite: "table is
+    # locked", and the next test starts on the rows left behind).
+    page.wait_for_load_state("networkidle")
