@@ -36,7 +36,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
@@ -251,7 +250,7 @@ def _send(project: Project, drafts: list[_Draft], result: CourtesyResult, now) -
     if not drafts:
         return
     phones = _phones(project.pk)
-    path = getattr(settings, "WUYE_SMS_BACKEND", "") or backends.DEFAULT_BACKEND
+    path = backends.backend_path()
     ready: list[tuple[_Draft, CourtesyMessage]] = []
     for draft in drafts:
         number = phones.get(draft.account.payer_id)

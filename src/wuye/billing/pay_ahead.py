@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from wuye.billing import calc, run_planning, run_writing
@@ -111,12 +112,18 @@ PAY_AHEAD_METHODS = frozenset({ChargeMethod.AREA, ChargeMethod.FIXED, ChargeMeth
 PAY_AHEAD_HORIZON = 120  # periods looked ahead for unbilled ones
 
 
+# The most generous rule first: the longest minimum, then the largest discount, the most free months.
+MOST_GENEROUS_FIRST = ("-min_months", "-discount_rate", "-free_months", "-id")
+
+
+def rules_in_force(on: datetime.date) -> QuerySet[PayAheadRule]:
+    return PayAheadRule.objects.filter(valid_from__lte=on).exclude(valid_to__lt=on)
+
+
 def pay_ahead_rule_for(fee_item: FeeItem, months: int, on: datetime.date) -> PayAheadRule | None:
     """The most generous rule a prepayment of ``months`` qualifies for on ``on``."""
-    rules = PayAheadRule.objects.filter(
-        fee_item=fee_item, min_months__lte=months, valid_from__lte=on
-    ).exclude(valid_to__lt=on)
-    return rules.order_by("-min_months", "-discount_rate", "-free_months", "-id").first()
+    rules = rules_in_force(on).filter(fee_item=fee_item, min_months__lte=months)
+    return rules.order_by(*MOST_GENEROUS_FIRST).first()
 
 
 def pay_ahead(
@@ -278,9 +285,7 @@ def pay_ahead_quote(
 def pay_ahead_items(project_id: int, on: datetime.date) -> list[FeeItem]:
     """The active fee items of a project that may be paid ahead and have a pay-ahead rule in force on
     ``on`` (what an owner may prepay online), in the project's order."""
-    rules = PayAheadRule.objects.filter(project_id=project_id, valid_from__lte=on).exclude(
-        valid_to__lt=on
-    )
+    rules = rules_in_force(on).filter(project_id=project_id)
     return list(
         FeeItem.objects.filter(
             pk__in=rules.values("fee_item_id"), is_active=True, method__in=PAY_AHEAD_METHODS
@@ -326,17 +331,14 @@ def window_ahead_choices(account: Account, on: datetime.date) -> list[AheadChoic
     )
     # Every rule in force for these items at once (the window opens for every household).
     in_force: dict[int, list[PayAheadRule]] = {item.pk: [] for item in items}
-    rules = PayAheadRule.objects.filter(fee_item__in=items, valid_from__lte=on).exclude(
-        valid_to__lt=on
-    )
-    for rule in rules.order_by("-min_months", "-discount_rate", "-free_months", "-id"):
+    for rule in rules_in_force(on).filter(fee_item__in=items).order_by(*MOST_GENEROUS_FIRST):
         in_force[rule.fee_item_id].append(rule)
     choices: list[AheadChoice] = []
     for item in items:
         step = calc.cycle_months(item.cycle)
         lengths = set(WINDOW_MONTHS) | {rule.min_months for rule in in_force[item.pk]}
         for months in sorted(m for m in lengths if m <= cap and m % step == 0):
-            # As pay_ahead_rule_for: the most generous rule this length qualifies for.
+            # As pay_ahead_rule_for: the first rule, most generous first, this length qualifies for.
             rule = next((r for r in in_force[item.pk] if r.min_months <= months), None)
             if rule is not None and (months + rule.free_months) % step:
                 continue  # pay_ahead would refuse it: free months that are not whole periods

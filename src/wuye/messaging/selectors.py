@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
+from wuye.core import hooks
 from wuye.core.money import money
 from wuye.dunning.enums import CaseClass
 from wuye.dunning.models import ArrearsCase, ContactRecord
@@ -133,6 +134,16 @@ def talking_points_for(case: ArrearsCase, table: dict[str, Point] | None = None)
     if case.case_class != CaseClass.D:
         points.append(Point("remote", "远程缴费方式", defaults.REMOTE_PAYMENT))
     return points
+
+
+def points_context(case: ArrearsCase) -> dict:
+    """What a case's talking points show (the case page, and a card of today's list when opened):
+    the points and the panels apps above messaging add to them."""
+    return {
+        "case": case,
+        "points": talking_points_for(case),
+        "panels": hooks.panels("WUYE_TALKING_POINT_PANELS"),
+    }
 
 
 def template_for(company_id: int, project_id: int, kind: str) -> tuple[str, str]:

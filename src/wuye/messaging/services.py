@@ -116,7 +116,7 @@ def send_sms(
     deadline = deadline or rendering.default_deadline(timezone.localdate(now))
     body = rendering.render(body_template, case, deadline)
     phone = _recipient(case)
-    path = getattr(settings, "WUYE_SMS_BACKEND", "") or backends.DEFAULT_BACKEND
+    path = backends.backend_path()
     with transaction.atomic():
         _check_caps(case, now)
         keep = case.case_class if case.case_class else ""

@@ -19,7 +19,6 @@ from wuye.dunning.access import SUPERVISOR_ROLES
 from wuye.dunning.views import _case_in_scope, _project, _role
 from wuye.messaging import pdf, selectors, services
 from wuye.messaging.models import OutboxStatus, TemplateKind
-from wuye.messaging.templatetags.messaging import points_context
 
 DEMAND_KINDS = (TemplateKind.WRITTEN_DEMAND, TemplateKind.LAWYER_LETTER)
 
@@ -65,9 +64,7 @@ def demand_pdf(request, case_id: int):
 def talking_points(request, case_id: int):
     """The talking points of a case on today's list, fetched when the steward opens them."""
     case = _case_in_scope(request, case_id, ("project",))
-    return render(
-        request, "messaging/_talking_points_body.html", {**points_context(case), "request": request}
-    )
+    return render(request, "messaging/_talking_points_body.html", selectors.points_context(case))
 
 
 @login_required

@@ -388,11 +388,7 @@ DERIVED = {DEBT_STATE: (_owed(DEBT_STATE), DEBT_TOTALS), OWING_STATE: (_owed(OWI
 
 
 def _add_derived(d: _Derived, select: str) -> None:
-    adds = ", ".join(f"{c} = {d.table}.{c} + excluded.{c}" for c in d.values.split(", "))
-    _execute(
-        f"INSERT INTO {d.table} ({d.key}, {d.values}) {select}"
-        f" ON CONFLICT ({d.key}) DO UPDATE SET {adds}"
-    )
+    _upsert_sums(d.table, d.key, select, sums=d.values)
 
 
 def _rebuild_derived(d: _Derived, day: datetime.date, now: datetime.datetime) -> None:
@@ -639,11 +635,7 @@ RANGE_KEY = "project_id, building_id, first_period, last_period"
 
 
 def _add_ranges(select: str, params: dict) -> None:
-    _execute(
-        f"INSERT INTO {T_RANGES} ({RANGE_KEY}, accounts) {select}"
-        f" ON CONFLICT ({RANGE_KEY}) DO UPDATE SET accounts = {T_RANGES}.accounts + excluded.accounts",
-        params,
-    )
+    _upsert_sums(T_RANGES, RANGE_KEY, select, params, sums="accounts")
 
 
 def rebuild_billed(now: datetime.datetime) -> None:

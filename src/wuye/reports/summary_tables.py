@@ -171,12 +171,14 @@ def _states() -> dict[str, SummaryState]:
     return {s.source: s for s in SummaryState.objects.all()}
 
 
-def _upsert_sums(table: str, key: str, select: str, params: dict | None = None) -> None:
-    """Adds the rows of ``select`` (key columns, then the three sums; with a WHERE, as SQLite's upsert
-    asks) to ``table``."""
-    adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in FACT_SUMS.split(", "))
+def _upsert_sums(
+    table: str, key: str, select: str, params: dict | None = None, sums: str = FACT_SUMS
+) -> None:
+    """Adds the rows of ``select`` (key columns, then ``sums``, by default the facts' three; with a
+    WHERE, as SQLite's upsert asks) to ``table``."""
+    adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums.split(", "))
     _execute(
-        f"INSERT INTO {table} ({key}, {FACT_SUMS}) {select} ON CONFLICT ({key}) DO UPDATE SET {adds}",
+        f"INSERT INTO {table} ({key}, {sums}) {select} ON CONFLICT ({key}) DO UPDATE SET {adds}",
         params,
     )
 

@@ -2,9 +2,8 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 
-from wuye.core import hooks
 from wuye.messaging.rendering import DEFAULT_DEADLINE_DAYS, default_deadline
-from wuye.messaging.selectors import talking_points_for
+from wuye.messaging.selectors import points_context
 
 register = template.Library()
 
@@ -25,15 +24,6 @@ def talking_points(context, case, open_=False, actions=False):
         "default_deadline": default_deadline(timezone.localdate()),
         "default_deadline_days": DEFAULT_DEADLINE_DAYS,
         **points_context(case),
-    }
-
-
-def points_context(case) -> dict:
-    """What the points' body shows: the points and the panels apps above messaging add to them."""
-    return {
-        "case": case,
-        "points": talking_points_for(case),
-        "panels": hooks.panels("WUYE_TALKING_POINT_PANELS"),
     }
 
 
