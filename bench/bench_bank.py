@@ -318,7 +318,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from wuye.banking import matching, services, statements
+    from wuye.banking import matching, statement_imports, statements
     from wuye.banking.models import ClaimPart, StatementLine
     from wuye.billing.models import Bill
     from wuye.core.models import Membership, Project, User
@@ -451,11 +451,11 @@ def main() -> int:
                 progress_at[0] = now
                 print(f"    matched and posted {done}/{total} ({now - started:.1f} s)", flush=True)
 
-        batch = services.statement_upload(
+        batch = statement_imports.statement_upload(
             user=finance, project=project, filename="bench.xlsx", content=content
         )
         upload_s = time.perf_counter() - started
-        result = services.statement_commit(user=finance, batch=batch, progress=progress)
+        result = statement_imports.statement_commit(user=finance, batch=batch, progress=progress)
         pipeline_s = time.perf_counter() - started
         verdict = "OK" if pipeline_s < TARGET_S else "ABOVE TARGET"
         auto = result.count("auto")
@@ -526,10 +526,10 @@ def main() -> int:
             failures.append("recall")
 
         again = time.perf_counter()
-        batch2 = services.statement_upload(
+        batch2 = statement_imports.statement_upload(
             user=finance, project=project, filename="bench.xlsx", content=content
         )
-        result2 = services.statement_commit(user=finance, batch=batch2)
+        result2 = statement_imports.statement_commit(user=finance, batch=batch2)
         line(
             "second run of the same file",
             f"seconds={time.perf_counter() - again:.2f} duplicate={result2.count('duplicate')} auto={result2.count('auto')}",

@@ -14,8 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from wuye.banking.services import IMPORT_ROLES as BANK_IMPORT_ROLES
-from wuye.banking.services import QUEUE_ROLES as BANK_QUEUE_ROLES
+from wuye.banking.claims import QUEUE_ROLES as BANK_QUEUE_ROLES
+from wuye.banking.statement_imports import IMPORT_ROLES as BANK_IMPORT_ROLES
 from wuye.billing.checks import READING_ROLES, RUN_ROLES
 from wuye.core.roles import AUDIT_ROLES, OWNER_INVOICE_LIST_ROLES, Role
 from wuye.core.scope import role_in

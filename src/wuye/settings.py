@@ -379,7 +379,7 @@ WUYE_HOUSEHOLD_PANELS = [
 # Households not chased for now (wuye.dunning.holds): f(project_id=, account_ids=) -> {account id:
 # reason}. A bank withholding batch in flight (wuye.banking): no call, no message, no escalation for
 # those bills until the bank's result is back.
-WUYE_CHASE_HOLDS = ["wuye.banking.withholding.chase_holds"]
+WUYE_CHASE_HOLDS = ["wuye.banking.withholding_batches.chase_holds"]
 # The case page (催缴案件, dunning), context ``case``: below the title (the credit segment) …
 WUYE_CASE_HEADER_PANELS = ["credit/_case_segment.html"]
 # … cards below the summary and people …

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.banking import factories
 from tests.dunning import factories as dun
-from wuye.banking import withholding as wh
+from wuye.banking import withholding_authorizations, withholding_batches
 from wuye.core.roles import Role
 
 
@@ -59,7 +59,7 @@ def homes(project, steward, item, today):
 @pytest.fixture
 def authorised(homes, finance, today):
     a, b = homes
-    wh.authorization_add(
+    withholding_authorizations.authorization_add(
         user=finance,
         account=a,
         bank=BANK,
@@ -68,7 +68,7 @@ def authorised(homes, finance, today):
         signed_on=today - 90 * DAY,
         agreement=SimpleUploadedFile("授权书.pdf", PDF),
     )
-    wh.authorization_add(
+    withholding_authorizations.authorization_add(
         user=finance,
         account=b,
         bank=BANK,
@@ -81,4 +81,4 @@ def authorised(homes, finance, today):
 
 @pytest.fixture
 def batch(project, finance, authorised, today):
-    return wh.batch_create(user=finance, project=project, bank=BANK, month=today)
+    return withholding_batches.batch_create(user=finance, project=project, bank=BANK, month=today)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.banking import factories as f
-from wuye.banking import services
+from wuye.banking import statement_imports
 from wuye.banking.enums import LineStatus
 from wuye.banking.models import StatementLine
 from wuye.ledger.models import Payment, PaymentReversal
@@ -25,7 +25,7 @@ def homes(project, item):
 
 @pytest.fixture
 def queued(finance, bank, homes):
-    services.statement_import(
+    statement_imports.statement_import(
         user=finance,
         account=bank,
         filename="a.xlsx",
@@ -192,7 +192,7 @@ def test_a_large_statement_is_matched_in_the_background_with_progress(
 def test_matching_resumes_for_stored_lines_nobody_matched(finance, bank, homes):
     from wuye.banking.models import StatementImport
 
-    result = services.statement_import(
+    result = statement_imports.statement_import(
         user=finance,
         account=bank,
         filename="a.xlsx",
@@ -200,7 +200,7 @@ def test_matching_resumes_for_stored_lines_nobody_matched(finance, bank, homes):
         post=False,
     )
     StatementLine.objects.update(decided=False)  # as after a crash between storing and matching
-    again = services.statement_match(
+    again = statement_imports.statement_match(
         user=finance, batch=StatementImport.objects.get(pk=result.statement.pk)
     )
     assert again.count("auto") == 1 and Payment.objects.count() == 1

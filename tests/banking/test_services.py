@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from tests.banking import factories as f
-from wuye.banking import matching, services
+from wuye.banking import claims, matching, statement_imports
 from wuye.banking.enums import Direction, LineStatus
 from wuye.banking.models import Claim, PayerCard, StatementLine
 from wuye.core.errors import ValidationFailed
@@ -42,7 +42,9 @@ def test_import_posts_clear_matches_through_payment_record(project, finance, ban
     a, _ = homes
     day = today - datetime.timedelta(days=2)
     lines = statement(day)
-    result = services.statement_import(user=finance, account=bank, filename="a.xlsx", lines=lines)
+    result = statement_imports.statement_import(
+        user=finance, account=bank, filename="a.xlsx", lines=lines
+    )
     assert [o.status for o in result.outcomes] == ["auto", "review", "ignored"]
     payment = Payment.objects.get(account=a)
     assert payment.amount == Decimal("600.00") and payment.business_date == day
@@ -58,11 +60,13 @@ def test_reimport_and_overlapping_statement_add_and_post_nothing(
 ):
     day = today - datetime.timedelta(days=2)
     first = statement(day)
-    services.statement_import(user=finance, account=bank, filename="a.xlsx", lines=first)
-    again = services.statement_import(user=finance, account=bank, filename="a.xlsx", lines=first)
+    statement_imports.statement_import(user=finance, account=bank, filename="a.xlsx", lines=first)
+    again = statement_imports.statement_import(
+        user=finance, account=bank, filename="a.xlsx", lines=first
+    )
     assert {o.status for o in again.outcomes} == {"duplicate"}
     newer = f.line("300.00", name="李四", remark="5-2-803", day=today)
-    overlap = services.statement_import(
+    overlap = statement_imports.statement_import(
         user=finance, account=bank, filename="b.xlsx", lines=[*first[1:], newer]
     )
     assert [o.status for o in overlap.outcomes] == ["duplicate", "duplicate", "auto"]
@@ -75,9 +79,9 @@ def test_lines_without_serial_are_kept_once_by_fingerprint_but_twins_stay_two(
 ):
     twin = dict(name="陌生人", remark="货款", day=today, serial="")
     lines = [f.line("10.00", **twin), f.line("10.00", **twin)]
-    services.statement_import(user=finance, account=bank, filename="a.csv", lines=lines)
+    statement_imports.statement_import(user=finance, account=bank, filename="a.csv", lines=lines)
     assert StatementLine.objects.count() == 2
-    services.statement_import(user=finance, account=bank, filename="a.csv", lines=lines)
+    statement_imports.statement_import(user=finance, account=bank, filename="a.csv", lines=lines)
     assert StatementLine.objects.count() == 2
 
 
@@ -86,7 +90,7 @@ def test_transfer_dated_on_a_closed_day_is_posted_today_with_the_date_noted(
 ):
     day = today - datetime.timedelta(days=3)
     cashier_close(user=finance, project=project, business_date=day)
-    services.statement_import(
+    statement_imports.statement_import(
         user=finance,
         account=bank,
         filename="a.xlsx",
@@ -100,7 +104,7 @@ def test_transfer_dated_on_a_closed_day_is_posted_today_with_the_date_noted(
 def test_unidentified_money_stays_in_the_queue_and_is_never_put_on_an_account(
     project, finance, bank, homes, today
 ):
-    services.statement_import(
+    statement_imports.statement_import(
         user=finance, account=bank, filename="a.xlsx", lines=[f.line("123.45", name="陌生人")]
     )
     line = StatementLine.objects.get()
@@ -110,7 +114,7 @@ def test_unidentified_money_stays_in_the_queue_and_is_never_put_on_an_account(
 
 def test_claim_from_the_queue_posts_and_remembers_the_card(project, finance, bank, homes, today):
     _, b = homes
-    services.statement_import(
+    statement_imports.statement_import(
         user=finance,
         account=bank,
         filename="a.xlsx",
@@ -119,13 +123,13 @@ def test_claim_from_the_queue_posts_and_remembers_the_card(project, finance, ban
     line = StatementLine.objects.get()
     assert line.status == LineStatus.REVIEW
     assert line.suggestions[0]["rooms"] == ["5-2-803"]
-    services.claim_confirm(user=finance, line=line, parts=[(b, "77.00")])
+    claims.claim_confirm(user=finance, line=line, parts=[(b, "77.00")])
     line.refresh_from_db()
     assert line.status == LineStatus.MATCHED
     assert Payment.objects.get().account == b
     assert AuditEntry.objects.filter(action="银行流水认领").exists()
     # next month the card alone is enough
-    result = services.statement_import(
+    result = statement_imports.statement_import(
         user=finance,
         account=bank,
         filename="b.xlsx",
@@ -136,27 +140,25 @@ def test_claim_from_the_queue_posts_and_remembers_the_card(project, finance, ban
 
 def test_claim_twice_is_refused(project, finance, bank, homes, today):
     a, b = homes
-    services.statement_import(
+    statement_imports.statement_import(
         user=finance, account=bank, filename="a.xlsx", lines=[f.line("100.00", name="陌生人")]
     )
     line = StatementLine.objects.get()
-    services.claim_confirm(user=finance, line=line, parts=[(a, "100.00")])
+    claims.claim_confirm(user=finance, line=line, parts=[(a, "100.00")])
     with pytest.raises(ValidationFailed, match="已入账"):
-        services.claim_confirm(
-            user=finance, line=StatementLine.objects.get(), parts=[(b, "100.00")]
-        )
+        claims.claim_confirm(user=finance, line=StatementLine.objects.get(), parts=[(b, "100.00")])
     assert Payment.objects.count() == 1
 
 
 def test_split_must_add_up_to_the_line(project, finance, bank, homes, today):
     a, b = homes
-    services.statement_import(
+    statement_imports.statement_import(
         user=finance, account=bank, filename="a.xlsx", lines=[f.line("500.00", name="陌生人")]
     )
     line = StatementLine.objects.get()
     with pytest.raises(ValidationFailed, match="不符"):
-        services.claim_confirm(user=finance, line=line, parts=[(a, "300.00"), (b, "100.00")])
-    services.claim_confirm(user=finance, line=line, parts=[(a, "300.00"), (b, "200.00")])
+        claims.claim_confirm(user=finance, line=line, parts=[(a, "300.00"), (b, "100.00")])
+    claims.claim_confirm(user=finance, line=line, parts=[(a, "300.00"), (b, "200.00")])
     assert sorted(p.amount for p in Payment.objects.all()) == [Decimal("200.00"), Decimal("300.00")]
     # b owed 300: 200 paid oldest first
     assert account_position(b).outstanding == Decimal("100.00")
@@ -164,7 +166,7 @@ def test_split_must_add_up_to_the_line(project, finance, bank, homes, today):
 
 def test_overpayment_goes_to_prepaid(project, finance, bank, homes, today):
     a, _ = homes
-    services.statement_import(
+    statement_imports.statement_import(
         user=finance,
         account=bank,
         filename="a.xlsx",
@@ -176,7 +178,7 @@ def test_overpayment_goes_to_prepaid(project, finance, bank, homes, today):
 def test_undo_only_by_reversal_with_approval_and_the_line_returns(
     project, finance, supervisor, bank, homes, today
 ):
-    services.statement_import(
+    statement_imports.statement_import(
         user=finance,
         account=bank,
         filename="a.xlsx",
@@ -184,37 +186,37 @@ def test_undo_only_by_reversal_with_approval_and_the_line_returns(
     )
     claim = Claim.objects.get()
     with pytest.raises(ValidationFailed):
-        services.claim_undo(user=finance, claim=claim, reason="认错户", approved_by=finance)
-    services.claim_undo(user=finance, claim=claim, reason="认错户", approved_by=supervisor)
+        claims.claim_undo(user=finance, claim=claim, reason="认错户", approved_by=finance)
+    claims.claim_undo(user=finance, claim=claim, reason="认错户", approved_by=supervisor)
     assert PaymentReversal.objects.filter(payment__bank_part__claim=claim).count() == 1
     line = StatementLine.objects.get()
     assert line.status == LineStatus.REVIEW and line.suggestions
     assert not PayerCard.objects.exists()
     # a second claim after the undo posts a new payment
-    services.claim_confirm(user=finance, line=line, parts=[(homes[1], "600.00")])
+    claims.claim_confirm(user=finance, line=line, parts=[(homes[1], "600.00")])
     assert Payment.objects.count() == 2
 
 
 def test_refund_of_unclaimed_money_needs_approval(project, finance, supervisor, bank, homes):
-    services.statement_import(
+    statement_imports.statement_import(
         user=finance, account=bank, filename="a.xlsx", lines=[f.line("9.99", name="陌生人")]
     )
     line = StatementLine.objects.get()
     with pytest.raises(ValidationFailed):
-        services.line_refund(user=finance, line=line, reason="打错账户", approved_by=finance)
-    services.line_refund(user=finance, line=line, reason="打错账户", approved_by=supervisor)
+        claims.line_refund(user=finance, line=line, reason="打错账户", approved_by=finance)
+    claims.line_refund(user=finance, line=line, reason="打错账户", approved_by=supervisor)
     assert StatementLine.objects.get().status == LineStatus.REFUNDED
 
 
 def test_a_cashier_cannot_import_or_claim(project, make_user, bank, homes):
     cashier = make_user("cashier", "cashier", project)
     with pytest.raises(ValidationFailed):
-        services.statement_import(user=cashier, account=bank, filename="a", lines=[])
+        statement_imports.statement_import(user=cashier, account=bank, filename="a", lines=[])
 
 
 def test_outgoing_lines_are_never_claimed(project, finance, bank, homes, today):
     a, _ = homes
-    services.statement_import(
+    statement_imports.statement_import(
         user=finance,
         account=bank,
         filename="a.xlsx",
@@ -223,7 +225,7 @@ def test_outgoing_lines_are_never_claimed(project, finance, bank, homes, today):
     line = StatementLine.objects.get()
     assert line.status == LineStatus.IGNORED
     with pytest.raises(ValidationFailed):
-        services.claim_confirm(user=finance, line=line, parts=[(a, "600.00")])
+        claims.claim_confirm(user=finance, line=line, parts=[(a, "600.00")])
     assert not Payment.objects.exists()
 
 
@@ -241,7 +243,7 @@ def test_a_bank_claim_closes_the_arrears_case_as_a_window_payment_does(
     case = dunning.case_of(debtor)
     assert case.state == CaseState.OPEN
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.statement_import(
+        result = statement_imports.statement_import(
             user=finance,
             account=bank,
             filename="a.xlsx",
@@ -254,11 +256,11 @@ def test_a_bank_claim_closes_the_arrears_case_as_a_window_payment_does(
 
 def test_the_requester_cannot_approve_their_own_refund(project, make_user, bank, homes):
     boss = make_user("pm", "project_manager", project)
-    services.statement_import(
+    statement_imports.statement_import(
         user=boss, account=bank, filename="a.xlsx", lines=[f.line("9.99", name="陌生人")]
     )
     with pytest.raises(ValidationFailed):
-        services.line_refund(
+        claims.line_refund(
             user=boss, line=StatementLine.objects.get(), reason="打错账户", approved_by=boss
         )
     assert StatementLine.objects.get().status == LineStatus.REVIEW
@@ -276,7 +278,7 @@ def test_the_collector_is_paused_while_a_statement_holds_the_index_and_back_afte
     monkeypatch.setattr(matching, "match_lines", failing_match)
     assert gc.isenabled()
     with pytest.raises(RuntimeError):
-        services.statement_import(
+        statement_imports.statement_import(
             user=finance, account=bank, filename="a.xlsx", lines=statement(today)
         )
     assert seen == [(project.pk, False)]

@@ -11,7 +11,7 @@ import pytest
 import xlwt
 
 from tests.banking import factories as f
-from wuye.banking import services
+from wuye.banking import statement_imports
 from wuye.banking.enums import Direction
 from wuye.banking.models import BankAccount, StatementLine
 from wuye.banking.statements import parse_statement
@@ -199,24 +199,24 @@ def homes(project, item):
 
 def test_upload_preview_commit_creates_the_account_named_in_the_file(project, finance, homes):
     content = xlsx(ICBC)  # once: openpyxl stamps the time into every file it writes
-    batch = services.statement_upload(
+    batch = statement_imports.statement_upload(
         user=finance, project=project, filename="工行.xlsx", content=content
     )
     assert batch.status == ImportStatus.PREVIEWED
     assert batch.report["error_count"] == 0 and batch.report["counts"]["incoming"] == 2
     assert not StatementLine.objects.exists()  # the preview writes no line
-    result = services.statement_commit(user=finance, batch=batch)
+    result = statement_imports.statement_commit(user=finance, batch=batch)
     account = BankAccount.objects.get(project=project)
     assert account.number == "6222020200112233445"
     assert [o.status for o in result.outcomes] == ["auto", "ignored", "auto"]
     assert Payment.objects.count() == 2
     assert account.mapping["credit"] == "收入金额(元)"
     # the same file again: kept once, posts nothing
-    again = services.statement_upload(
+    again = statement_imports.statement_upload(
         user=finance, project=project, filename="工行.xlsx", content=content
     )
     assert again.report["same_file_committed"]
-    result = services.statement_commit(user=finance, batch=again)
+    result = statement_imports.statement_commit(user=finance, batch=again)
     assert {o.status for o in result.outcomes} == {"duplicate"}
     assert Payment.objects.count() == 2
 
@@ -227,11 +227,11 @@ def test_a_corrected_mapping_is_remembered_for_the_account(project, finance, hom
         ["日", "进账", "出账", "客户", "说明", "号"],
         ["2025-12-01", "600.00", "", "张三", "5-1-803", "Z1"],
     ]
-    batch = services.statement_upload(
+    batch = statement_imports.statement_upload(
         user=finance, project=project, filename="a.xlsx", content=xlsx(odd)
     )
     assert batch.report["error_count"]
-    batch = services.statement_remap(
+    batch = statement_imports.statement_remap(
         user=finance,
         batch=batch,
         mapping={
@@ -245,11 +245,11 @@ def test_a_corrected_mapping_is_remembered_for_the_account(project, finance, hom
         },
     )
     assert batch.report["error_count"] == 0
-    services.statement_commit(user=finance, batch=batch)
+    statement_imports.statement_commit(user=finance, batch=batch)
     assert Payment.objects.count() == 1
     # next month's file of the same account is read with that mapping at once
     odd[2] = ["2026-01-01", "300.10", "", "李四", "5-2-803", "Z2"]
-    nxt = services.statement_upload(
+    nxt = statement_imports.statement_upload(
         user=finance, project=project, filename="b.xlsx", content=xlsx(odd)
     )
     assert nxt.report["error_count"] == 0
@@ -260,20 +260,20 @@ def test_a_statement_naming_no_account_needs_one_when_the_project_has_several(
     project, finance, homes
 ):
     content = "交易日期,收入金额,对方户名,附言\n2025-12-01,600.00,张三,5-1-803\n".encode()
-    batch = services.statement_upload(
+    batch = statement_imports.statement_upload(
         user=finance, project=project, filename="a.csv", content=content
     )
     f.bank(project, "111122223333")
     f.bank(project, "444455556666")
     with pytest.raises(ValidationFailed, match="请选择"):
-        services.statement_commit(user=finance, batch=batch)
+        statement_imports.statement_commit(user=finance, batch=batch)
     account = BankAccount.objects.get(number="111122223333")
-    services.statement_commit(user=finance, batch=batch, account=account)
+    statement_imports.statement_commit(user=finance, batch=batch, account=account)
     assert StatementLine.objects.get().bank_account == account
 
 
 def test_an_unreadable_upload_is_refused(project, finance):
     with pytest.raises(ValidationFailed):
-        services.statement_upload(
+        statement_imports.statement_upload(
             user=finance, project=project, filename="a.pdf", content=b"%PDF-1.4 \x00\x01"
         )

@@ -13,9 +13,15 @@ from openpyxl import load_workbook
 
 from tests.banking.conftest import BANK, CARD_A, CARD_B, DAY
 from tests.dunning import factories as dun
-from wuye.banking import withholding as wh
+from wuye.banking import (
+    withholding_authorizations,
+    withholding_batches,
+    withholding_files,
+    withholding_returns,
+)
 from wuye.banking.enums import BatchState, LineResult
 from wuye.banking.models import WithholdingLine
+from wuye.billing.calc import month_end
 from wuye.core import xlsx
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import AuditEntry
@@ -64,12 +70,12 @@ def answers(batch, failures=None):
 
 
 def import_return(user, project, content, batch=None):
-    ret = wh.return_upload(
+    ret = withholding_returns.return_upload(
         user=user, project=project, filename="回盘.xlsx", content=content, batch=batch
     )
     if ret.report.get("error_count"):
         return ret
-    return wh.return_commit(user=user, ret=ret)
+    return withholding_returns.return_commit(user=user, ret=ret)
 
 
 # --- authorisations --------------------------------------------------------------------------------
@@ -88,7 +94,7 @@ def test_authorisation_keeps_the_agreement_and_audits_only_the_masked_number(aut
 
 def test_an_agreement_that_is_a_web_page_is_refused(homes, finance, today):
     with pytest.raises(ValidationFailed) as exc:
-        wh.authorization_add(
+        withholding_authorizations.authorization_add(
             user=finance,
             account=homes[0],
             bank=BANK,
@@ -102,7 +108,7 @@ def test_an_agreement_that_is_a_web_page_is_refused(homes, finance, today):
 
 def test_a_household_has_at_most_one_active_authorisation(authorised, finance, today):
     with pytest.raises(ValidationFailed) as exc:
-        wh.authorization_add(
+        withholding_authorizations.authorization_add(
             user=finance,
             account=authorised[0],
             bank="建设银行",
@@ -115,7 +121,7 @@ def test_a_household_has_at_most_one_active_authorisation(authorised, finance, t
 
 def test_a_steward_cannot_register_an_authorisation(homes, steward, today):
     with pytest.raises(ValidationFailed):
-        wh.authorization_add(
+        withholding_authorizations.authorization_add(
             user=steward,
             account=homes[0],
             bank=BANK,
@@ -137,20 +143,20 @@ def test_batch_takes_open_bills_due_by_the_month_with_control_totals(batch, home
 
 
 def test_a_bill_due_after_the_batch_month_is_not_taken(project, finance, authorised, item, today):
-    next_month = (wh.month_end(today) + DAY).replace(day=1)
+    next_month = (month_end(today) + DAY).replace(day=1)
     dun.bill(authorised[0], item, "100.00", next_month, next_month + 14 * DAY)
-    batch = wh.batch_create(user=finance, project=project, bank=BANK, month=today)
+    batch = withholding_batches.batch_create(user=finance, project=project, bank=BANK, month=today)
     assert batch.lines.get(account=authorised[0]).amount == Decimal("200.00")
 
 
 def test_a_second_batch_for_the_same_bank_and_month_is_refused(batch, project, finance, today):
     with pytest.raises(ValidationFailed) as exc:
-        wh.batch_create(user=finance, project=project, bank=BANK, month=today)
+        withholding_batches.batch_create(user=finance, project=project, bank=BANK, month=today)
     assert batch.number in exc.value.message
 
 
 def test_batch_file_follows_the_banks_csv_template(project, finance, authorised, today):
-    wh.template_set(
+    withholding_files.template_set(
         user=finance,
         project=project,
         bank=BANK,
@@ -158,8 +164,8 @@ def test_batch_file_follows_the_banks_csv_template(project, finance, authorised,
         file_format="csv",
         encoding="gbk",
     )
-    batch = wh.batch_create(user=finance, project=project, bank=BANK, month=today)
-    name, content_type, content = wh.batch_file(user=finance, batch=batch)
+    batch = withholding_batches.batch_create(user=finance, project=project, bank=BANK, month=today)
+    name, content_type, content = withholding_files.batch_file(user=finance, batch=batch)
     rows = list(csv.reader(io.StringIO(content.decode("gbk"))))
     assert name.endswith(".csv") and "gbk" in content_type
     assert rows[0] == ["批次号", batch.number, "总笔数", "2", "总金额", "400.00"]
@@ -169,7 +175,7 @@ def test_batch_file_follows_the_banks_csv_template(project, finance, authorised,
 
 
 def test_batch_file_xlsx_keeps_the_account_number_as_text(batch, finance):
-    _, _, content = wh.batch_file(user=finance, batch=batch)
+    _, _, content = withholding_files.batch_file(user=finance, batch=batch)
     sheet = load_workbook(io.BytesIO(content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1] == ("序号", "业务编号", "扣款账号", "户名", "金额", "用途")
@@ -178,7 +184,7 @@ def test_batch_file_xlsx_keeps_the_account_number_as_text(batch, finance):
 
 def test_a_steward_cannot_download_the_batch_file(batch, steward):
     with pytest.raises(ValidationFailed):
-        wh.batch_file(user=steward, batch=batch)
+        withholding_files.batch_file(user=steward, batch=batch)
 
 
 # --- return files ----------------------------------------------------------------------------------
@@ -246,7 +252,9 @@ def test_a_return_file_with_unknown_batch_wrong_amount_and_duplicates_posts_noth
             [first, CARD_A, "张三", "200.00", "已受理", ""],
         ]
     )
-    ret = wh.return_upload(user=finance, project=project, filename="回盘.xlsx", content=content)
+    ret = withholding_returns.return_upload(
+        user=finance, project=project, filename="回盘.xlsx", content=content
+    )
     texts = [e["text"] for e in ret.report["errors"]]
     assert any("第5行" in t and "与第 4 行重复" in t for t in texts), texts
     assert any("第6行" in t and "150.00 元与批次中该笔的 200.00 元不符" in t for t in texts)
@@ -254,14 +262,16 @@ def test_a_return_file_with_unknown_batch_wrong_amount_and_duplicates_posts_noth
     assert any("第8行" in t and "没有第 9 笔" in t for t in texts)
     assert any("第9行" in t and "无法识别的扣款结果" in t for t in texts)
     with pytest.raises(ValidationFailed):
-        wh.return_commit(user=finance, ret=ret)
+        withholding_returns.return_commit(user=finance, ret=ret)
     assert Payment.objects.count() == 0
     assert WithholdingLine.objects.filter(result=LineResult.PENDING).count() == 2
 
 
 def test_a_return_contradicting_an_earlier_one_is_a_row_error(project, finance, batch):
     import_return(finance, project, answers(batch, {2: "余额不足"}))
-    ret = wh.return_upload(user=finance, project=project, filename="b.xlsx", content=answers(batch))
+    ret = withholding_returns.return_upload(
+        user=finance, project=project, filename="b.xlsx", content=answers(batch)
+    )
     assert ret.report["error_count"] == 1
     assert (
         "已于" in ret.report["errors"][0]["text"]
@@ -271,7 +281,9 @@ def test_a_return_contradicting_an_earlier_one_is_a_row_error(project, finance, 
 
 def test_a_return_row_with_another_households_card_is_refused(project, finance, batch):
     content = return_file([[f"{batch.number}-0001", CARD_B, "张三", "200.00", "成功", ""]])
-    ret = wh.return_upload(user=finance, project=project, filename="c.xlsx", content=content)
+    ret = withholding_returns.return_upload(
+        user=finance, project=project, filename="c.xlsx", content=content
+    )
     assert "授权账号不符" in ret.report["errors"][0]["text"]
     assert CARD_B not in str(ret.report["preview"])
 
@@ -325,15 +337,15 @@ def test_the_hold_ends_when_the_result_is_back(project, finance, steward, batch,
 
 
 def test_a_cancelled_batch_releases_the_hold(project, finance, batch, homes):
-    wh.batch_cancel(user=finance, batch=batch, reason="文件未发送")
-    assert wh.chase_holds(project_id=project.pk, account_ids=None) == {}
+    withholding_batches.batch_cancel(user=finance, batch=batch, reason="文件未发送")
+    assert withholding_batches.chase_holds(project_id=project.pk, account_ids=None) == {}
 
 
 def test_a_template_without_the_account_number_or_with_an_unknown_column_is_refused(
     project, finance
 ):
     with pytest.raises(ValidationFailed) as exc:
-        wh.template_set(
+        withholding_files.template_set(
             user=finance,
             project=project,
             bank=BANK,
@@ -342,5 +354,5 @@ def test_a_template_without_the_account_number_or_with_an_unknown_column_is_refu
         )
     assert "扣款账号" in exc.value.message
     with pytest.raises(ValidationFailed) as exc:
-        wh.template_columns([("seq", "序号"), ("id_number", "身份证")])
+        withholding_files.template_columns([("seq", "序号"), ("id_number", "身份证")])
     assert "未知的列" in exc.value.message

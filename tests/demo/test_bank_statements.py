@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.banking import factories as f
-from wuye.banking import services
+from wuye.banking import statement_imports
 from wuye.core.roles import Role
 from wuye.demo.bank_statements import statement_xlsx
 
@@ -26,11 +26,11 @@ def project_with_debts(project):
 def test_demo_statement_imports_and_mostly_matches(project_with_debts, make_user, tmp_path):
     finance = make_user("caiwu", Role.FINANCE, project_with_debts)
     content = statement_xlsx(project_with_debts, D(2026, 11, 1), lines=60, seed=3)
-    batch = services.statement_upload(
+    batch = statement_imports.statement_upload(
         user=finance, project=project_with_debts, filename="demo.xlsx", content=content
     )
     assert batch.report["error_count"] == 0 and batch.report["counts"]["totals_skipped"] == 1
-    result = services.statement_commit(user=finance, batch=batch)
+    result = statement_imports.statement_commit(user=finance, batch=batch)
     assert result.count("auto") > 20 and result.count("review") > 0
     out = tmp_path / "s.xlsx"
     call_command("demo_bank_statement", str(out), "--project", "P001", "--lines", "10")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.banking.test_withholding import answers
 from tests.dunning import factories
-from wuye.banking import withholding as wh
+from wuye.banking import withholding_authorizations
 from wuye.banking.models import WithholdingBatch
 from wuye.core.roles import Role
 from wuye.ledger.models import Payment
@@ -39,7 +39,7 @@ def seeded(project, make_user, settings, tmp_path):
         acct = factories.debtor(project, code, steward=steward, owner=owner)
         factories.bill(acct, item, "100.00", today - 60 * DAY, today - 40 * DAY)
         factories.bill(acct, item, "100.00", today - 30 * DAY, today - 20 * DAY)
-        wh.authorization_add(
+        withholding_authorizations.authorization_add(
             user=finance,
             account=acct,
             bank="工商银行",

@@ -1,11 +1,11 @@
 """Receiving accounts in the admin (系统配置): name, bank, whether notices print it, active. Lines,
-claims and payer cards are read on the pages; they change only through ``banking.services``. Staff
+claims and payer cards are read on the pages; they change only through ``banking.claims``. Staff
 who are not superusers see only their projects' accounts."""
 
 from django import forms
 from django.contrib import admin
 
-from wuye.banking import withholding
+from wuye.banking import withholding_files
 from wuye.banking.models import BankAccount, WithholdingTemplate
 from wuye.core.admin import ScopedAdmin
 from wuye.core.audit import audit_record
@@ -26,12 +26,12 @@ class WithholdingTemplateForm(forms.ModelForm):
         fields = ("project", "bank", "columns", "file_format", "encoding")
         help_texts = {
             "columns": "按银行要求的顺序写 [[字段, 列名], …]，字段可用："
-            + "、".join(f"{k}（{v}）" for k, v in withholding.TEMPLATE_FIELDS.items())
+            + "、".join(f"{k}（{v}）" for k, v in withholding_files.TEMPLATE_FIELDS.items())
         }
 
     def clean_columns(self):
         try:
-            return withholding.template_columns(self.cleaned_data.get("columns") or [])
+            return withholding_files.template_columns(self.cleaned_data.get("columns") or [])
         except ValidationFailed as exc:
             raise forms.ValidationError(exc.message) from exc
 
@@ -39,7 +39,7 @@ class WithholdingTemplateForm(forms.ModelForm):
 @admin.register(WithholdingTemplate)
 class WithholdingTemplateAdmin(ScopedAdmin):
     """代扣文件模板 per bank (系统配置): the batch file's columns, format and encoding; checked as
-    ``banking.withholding.template_set`` checks them, audited."""
+    ``banking.withholding_files.template_set`` checks them, audited."""
 
     form = WithholdingTemplateForm
     list_display = ("bank", "project", "file_format", "encoding")

@@ -1,11 +1,12 @@
 """自动入账 of a statement's clear matches, many lines at once (docs/user/银行流水与待认领款.md).
 
-``auto_post`` does for each line what ``services.claim_confirm`` does for one (source 自动): the same
-checks, a claim with its parts, one payment per household (银行转账, the bank serial as reference,
-dated by the transfer unless that day is closed, no late fee), the payer card remembered, the line
-marked matched, an audit entry — but the payments go through the ledger's set-based
-``payments_record_many`` and every other write is a bulk insert or update, so a statement of
-10,000 lines costs a few dozen queries per chunk instead of dozens per line. A line that one of
+``decide_and_post`` asks the matcher (``matching``) about each new line of an import and hands
+its clear matches to ``auto_post``, which does for each line what ``claims.claim_confirm`` does for
+one (source 自动): the same checks, a claim with its parts, one payment per household (银行转账, the
+bank serial as reference, dated by the transfer unless that day is closed, no late fee), the payer
+card remembered, the line marked matched, an audit entry — but the payments go through the ledger's
+set-based ``payments_record_many`` and every other write is a bulk insert or update, so a statement
+of 10,000 lines costs a few dozen queries per chunk instead of dozens per line. A line that one of
 its payments refuses goes back to the queue with the reason, as a refused ``claim_confirm`` does.
 """
 
@@ -18,12 +19,16 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from wuye.banking import matching
+from wuye.banking.claims import CLAIM_ROLES, clean_parts, incoming
 from wuye.banking.enums import Direction, LineStatus, MatchSource
-from wuye.banking.models import Claim, ClaimPart, PayerCard, StatementLine
+from wuye.banking.models import BankAccount, Claim, ClaimPart, PayerCard, StatementLine
 from wuye.billing.models import Account
 from wuye.core.audit import audit_entry
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import AuditEntry, User
+from wuye.core.scope import actor_role
+from wuye.core.sql import update_rows
 from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.models import CashierClosing
 from wuye.ledger.services.batch_payments import PaymentRequest, payments_record_many
@@ -44,7 +49,7 @@ def auto_post(
 ) -> dict[int, str]:
     """Posts each (line, parts, score, reasons); returns {line id: why it was refused} for the lines
     left in the queue (the others are matched). ``parts`` were checked by the caller
-    (``services._clean_parts``)."""
+    (``claims.clean_parts``)."""
     refused: dict[int, str] = {}
     todo = list(lines)
     while todo:
@@ -178,7 +183,7 @@ def _post(user: User, project_id: int, todo: list[tuple[StatementLine, Parts, in
 
 
 def _remember_cards(project_id: int, seen: list[tuple[StatementLine, Account]]) -> None:
-    """``services._remember_card`` for many (line, household) pairs, in line order: a new card is
+    """``claims._remember_card`` for many (line, household) pairs, in line order: a new card is
     created by its first line, each later line counts once more, keeps the latest date and the
     latest holder's name."""
     by_key: dict[tuple[str, int], list[StatementLine]] = defaultdict(list)
@@ -217,3 +222,63 @@ def _remember_cards(project_id: int, seen: list[tuple[StatementLine, Account]]) 
             changed.append(card)
     PayerCard.objects.bulk_create(new, batch_size=1000)
     PayerCard.objects.bulk_update(changed, ["times", "last_seen", "holder"], batch_size=500)
+
+
+def decide_and_post(
+    user: User, account: BankAccount, lines: list[StatementLine], *, post: bool, progress=None
+) -> dict[int, tuple[str, list[tuple[str, Decimal]]]]:
+    """The matcher's decision on each stored line (score, reasons, suggestions kept on the line) and,
+    with ``post``, its clear matches posted by ``auto_post`` in chunks of ``AUTO_POST_CHUNK``. Returns
+    {line id: ("auto", [(room code, amount)]) or ("review", [])}."""
+    if not lines:
+        return {}
+    index = matching.ProjectIndex.load(account.project_id)
+    decisions = matching.match_lines(index, [incoming(line) for line in lines])
+    wanted = {a for d in decisions if d.auto for a, _ in d.parts}
+    households = Account.objects.select_related("room").in_bulk(wanted)
+    result: dict[int, tuple[str, list[tuple[str, Decimal]]]] = {}
+    total = len(lines)
+    seen: list[StatementLine] = []
+
+    def remember_decisions() -> None:
+        # The matcher's view of each line, written in chunks (a crashed run resumes where it was).
+        update_rows(seen, ["decided", "score", "reasons", "suggestions"])
+        seen.clear()
+
+    if post:
+        actor_role(user, account.project_id, CLAIM_ROLES, "认领银行流水")
+    chunk: list[tuple[StatementLine, list[tuple[Account, Decimal]], int, list[str]]] = []
+
+    def post_chunk() -> None:
+        # The chunk's automatic matches in one set-based posting (auto_post: what claim_confirm
+        # does per line); a refused line stays in the queue with the reason.
+        refused = auto_post(user=user, project_id=account.project_id, lines=chunk)
+        for line, parts, _, _ in chunk:
+            if line.pk in refused:
+                line.reasons = [*line.reasons, f"自动入账未成功：{refused[line.pk]}"]
+            else:
+                result[line.pk] = ("auto", [(a.room.code, amount) for a, amount in parts])
+        chunk.clear()
+
+    for n, (line, decision) in enumerate(zip(lines, decisions, strict=True), start=1):
+        line.decided, line.score = True, decision.score
+        line.reasons, line.suggestions = decision.reasons, decision.suggestions
+        result[line.pk] = ("review", [])
+        if decision.auto and post:
+            try:
+                parts = clean_parts(line, [(households[a], x) for a, x in decision.parts])
+            except ValidationFailed as exc:
+                line.reasons = [*decision.reasons, f"自动入账未成功：{exc.message}"]
+            else:
+                chunk.append((line, parts, decision.score, list(decision.reasons)))
+        seen.append(line)
+        if n % AUTO_POST_CHUNK == 0 or n == total:
+            if chunk:
+                post_chunk()
+            remember_decisions()
+            if progress is not None:
+                progress(n, total)
+    return result
+
+
+AUTO_POST_CHUNK = 1000  # lines matched and posted per transaction (a crashed run resumes after it)

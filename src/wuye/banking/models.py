@@ -7,7 +7,8 @@ identical lines of the same file), so overlapping exports and re-imports add not
 is undone only by reversing its payments (冲红), and the line goes back to the queue.
 
 Bank withholding (银行代扣): authorisations per household, monthly batches with their lines, and the
-bank's return files (see ``banking.withholding``).
+bank's return files (see ``banking.withholding_authorizations``, ``withholding_batches``,
+``withholding_files``, ``withholding_returns``).
 """
 
 from __future__ import annotations
@@ -257,8 +258,8 @@ class WithholdingAuthorization(models.Model):
 
 class WithholdingTemplate(models.Model):
     """The columns of one bank's batch file (代扣文件模板): ``columns`` is a list of
-    ``[field, header]`` (fields: ``banking.withholding.TEMPLATE_FIELDS``); ``file_format`` xlsx or
-    csv (csv in ``encoding``)."""
+    ``[field, header]`` (fields: ``banking.withholding_files.TEMPLATE_FIELDS``); ``file_format``
+    xlsx or csv (csv in ``encoding``)."""
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
     bank = models.CharField(_("扣款银行"), max_length=60)

@@ -1,7 +1,7 @@
 """Pages of the banking app: the queue (待认领款), a statement line with its claims, imports.
 
-Views check scope and role and render; writes go through ``banking.services``, reads through
-``banking.selectors``. A line outside the user's projects is a 404; a role that may not act is a 403.
+Views check scope and role and render; writes go through ``banking.claims`` and
+``banking.statement_imports``, reads through ``banking.selectors``. A line outside the user's projects is a 404; a role that may not act is a 403.
 """
 
 from __future__ import annotations
@@ -16,19 +16,19 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wuye.banking import selectors, services
+from wuye.banking import claims, selectors, statement_imports
+from wuye.banking.claims import CLAIM_ROLES, QUEUE_ROLES
 from wuye.banking.enums import LineStatus
+from wuye.banking.file_pages import preview_context, remap_posted
 from wuye.banking.forms import RefundForm, UndoForm, UploadForm
 from wuye.banking.tasks import statement_match_task
 from wuye.core import xlsx
 from wuye.core.approvals import approver_of_form, roles_text
 from wuye.core.errors import NotInScope, WuyeError
-from wuye.core.importing import HEADER_ROW
-from wuye.core.importing.batch import ImportStatus
 from wuye.core.privacy import NAMED_LIST_MARK, named_list_audit
-from wuye.core.roles import Role
 from wuye.core.scope import access_role, project_ids_for
 from wuye.ledger.office_forms import place_error
+from wuye.ledger.services.checks import APPROVER_ROLES
 from wuye.registry.selectors import search_households
 
 SPLIT_ROWS = 5
@@ -40,10 +40,6 @@ def _project(request):
     if not request.project:
         raise Http404("没有可用的项目")
     return request.project
-
-
-def _require(user, project_id: int, roles: frozenset[Role], doing: str) -> Role:
-    return access_role(user, project_id, roles, doing)
 
 
 def _line(request, line_id: int):
@@ -58,7 +54,7 @@ def _line(request, line_id: int):
 def queue(request):
     """待认领款: every incoming line nobody has claimed, with the matcher's suggestions and its age."""
     project = _project(request)
-    role = _require(request.user, project.pk, services.QUEUE_ROLES, "查看待认领款")
+    role = access_role(request.user, project.pk, QUEUE_ROLES, "查看待认领款")
     text = request.GET.get("q", "")[:60]
     unidentified = request.GET.get("show") == "unidentified"
     rows = selectors.queue(project.pk, text=text, unidentified=unidentified)
@@ -74,7 +70,7 @@ def queue(request):
             "q": text,
             "unidentified": unidentified,
             "summary": selectors.queue_summary(project.pk, today),
-            "can_claim": role in services.CLAIM_ROLES,
+            "can_claim": role in CLAIM_ROLES,
             "named_list_mark": NAMED_LIST_MARK,
         },
     )
@@ -85,7 +81,7 @@ def queue(request):
 def line_page(request, line_id: int):
     line = _line(request, line_id)
     project_id = line.bank_account.project_id
-    role = _require(request.user, project_id, services.QUEUE_ROLES, "查看银行流水")
+    role = access_role(request.user, project_id, QUEUE_ROLES, "查看银行流水")
     return _render_line(request, line, role)
 
 
@@ -102,15 +98,15 @@ def _render_line(request, line, role, *, error: str = "", status: int = 200, **f
             "age": selectors.age_days(line),
             "claim": selectors.claim_in_force(line),
             "claims": list(line.claims.all()),
-            "can_claim": role in services.CLAIM_ROLES and line.status == LineStatus.REVIEW,
-            "can_undo": role in services.CLAIM_ROLES,
+            "can_claim": role in CLAIM_ROLES and line.status == LineStatus.REVIEW,
+            "can_undo": role in CLAIM_ROLES,
             "q": q,
             "hits": hits,
             "split_rows": split_rows,
             "undo_form": forms.get("undo_form") or UndoForm(prefix="undo"),
             "refund_form": forms.get("refund_form") or RefundForm(prefix="refund"),
-            "approvers": roles_text(services.APPROVER_ROLES),
-            "self_approves": role in services.APPROVER_ROLES,
+            "approvers": roles_text(APPROVER_ROLES),
+            "self_approves": role in APPROVER_ROLES,
             "undo_rule": UNDO_RULE,
             "refund_rule": REFUND_RULE,
             "error": error,
@@ -124,7 +120,7 @@ def _render_line(request, line, role, *, error: str = "", status: int = 200, **f
 def line_claim(request, line_id: int):
     """One of three ways to claim: a suggestion (one click), a searched room, or a split."""
     line = _line(request, line_id)
-    role = _require(request.user, line.bank_account.project_id, services.CLAIM_ROLES, "认领流水")
+    role = access_role(request.user, line.bank_account.project_id, CLAIM_ROLES, "认领流水")
     split_rows = list(
         zip(request.POST.getlist("room"), request.POST.getlist("amount"), strict=False)
     )[:SPLIT_ROWS]
@@ -134,12 +130,12 @@ def line_claim(request, line_id: int):
                 index = int(request.POST["suggestion"])
             except ValueError:
                 index = -1
-            claim = services.claim_suggestion(user=request.user, line=line, index=index)
+            claim = claims.claim_suggestion(user=request.user, line=line, index=index)
         else:
             rooms = [(code.strip(), amount.strip()) for code, amount in split_rows if code.strip()]
             if len(rooms) == 1 and not rooms[0][1]:
                 rooms = [(rooms[0][0], str(line.amount))]  # one room: the whole line
-            claim = services.claim_to_rooms(user=request.user, line=line, rooms=rooms)
+            claim = claims.claim_to_rooms(user=request.user, line=line, rooms=rooms)
     except NotInScope as exc:
         raise Http404(exc.message) from exc
     except WuyeError as exc:
@@ -156,64 +152,61 @@ def line_claim(request, line_id: int):
 @require_POST
 def line_undo(request, line_id: int):
     line = _line(request, line_id)
-    project_id = line.bank_account.project_id
-    role = _require(request.user, project_id, services.CLAIM_ROLES, "撤销认领")
+    role = access_role(request.user, line.bank_account.project_id, CLAIM_ROLES, "撤销认领")
     claim = selectors.claim_in_force(line)
     form = UndoForm(request.POST, prefix="undo")
     if claim is None or not form.is_valid():
         return _render_line(request, line, role, error="该流水没有可撤销的认领", status=400)
-    try:
-        approver = approver_of_form(
-            request=request,
-            project=project_id,
-            form=form,
-            roles=services.APPROVER_ROLES,
-            rule=UNDO_RULE,
-        )
-        services.claim_undo(
-            user=request.user,
-            claim=claim,
-            reason=form.cleaned_data.get("reason") or "",
-            approved_by=approver,
-        )
-    except NotInScope as exc:
-        raise Http404(exc.message) from exc
-    except WuyeError as exc:
-        error = place_error(form, exc)
-        return _render_line(request, line, role, error=error, status=400, undo_form=form)
-    messages.success(request, "已撤销：所入收款已冲红，流水回到待认领款。请收回原收据。")
-    return redirect("banking:line", line.pk)
+    return _approved(
+        request,
+        line,
+        role,
+        form,
+        "undo_form",
+        rule=UNDO_RULE,
+        write=lambda **signed: claims.claim_undo(user=request.user, claim=claim, **signed),
+        done="已撤销：所入收款已冲红，流水回到待认领款。请收回原收据。",
+    )
 
 
 @login_required
 @require_POST
 def line_refund(request, line_id: int):
     line = _line(request, line_id)
-    project_id = line.bank_account.project_id
-    role = _require(request.user, project_id, services.CLAIM_ROLES, "退回款项")
+    role = access_role(request.user, line.bank_account.project_id, CLAIM_ROLES, "退回款项")
     form = RefundForm(request.POST, prefix="refund")
     if not form.is_valid():
         return _render_line(request, line, role, status=400, refund_form=form)
+    return _approved(
+        request,
+        line,
+        role,
+        form,
+        "refund_form",
+        rule=REFUND_RULE,
+        write=lambda **signed: claims.line_refund(user=request.user, line=line, **signed),
+        done="已登记退回付款人，请在网银中办理转账。",
+    )
+
+
+def _approved(request, line, role, form, form_name: str, *, rule: str, write, done: str):
+    """Undo and refund: the approver of the form (``rule`` shown when one is missing) signs,
+    ``write(reason=, approved_by=)`` runs; a refusal shows the line page again with the form."""
     try:
         approver = approver_of_form(
             request=request,
-            project=project_id,
+            project=line.bank_account.project_id,
             form=form,
-            roles=services.APPROVER_ROLES,
-            rule=REFUND_RULE,
+            roles=APPROVER_ROLES,
+            rule=rule,
         )
-        services.line_refund(
-            user=request.user,
-            line=line,
-            reason=form.cleaned_data.get("reason") or "",
-            approved_by=approver,
-        )
+        write(reason=form.cleaned_data.get("reason") or "", approved_by=approver)
     except NotInScope as exc:
         raise Http404(exc.message) from exc
     except WuyeError as exc:
         error = place_error(form, exc)
-        return _render_line(request, line, role, error=error, status=400, refund_form=form)
-    messages.success(request, "已登记退回付款人，请在网银中办理转账。")
+        return _render_line(request, line, role, error=error, status=400, **{form_name: form})
+    messages.success(request, done)
     return redirect("banking:line", line.pk)
 
 
@@ -224,7 +217,7 @@ def _batch(request, batch_id: int):
     batch = selectors.import_detail(batch_id, project_ids_for(request.user))
     if batch is None:
         raise Http404("导入记录不存在或不在您的项目范围内")
-    _require(request.user, batch.project_id, services.IMPORT_ROLES, "导入银行流水")
+    access_role(request.user, batch.project_id, statement_imports.IMPORT_ROLES, "导入银行流水")
     return batch
 
 
@@ -239,13 +232,13 @@ def _chosen_account(project_id: int, value: str):
 def imports(request):
     """银行流水: upload a statement; the recent imports of the project."""
     project = _project(request)
-    _require(request.user, project.pk, services.IMPORT_ROLES, "导入银行流水")
+    access_role(request.user, project.pk, statement_imports.IMPORT_ROLES, "导入银行流水")
     accounts = selectors.bank_accounts_of(project.pk)
     form = UploadForm(request.POST or None, request.FILES or None, accounts=accounts)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            batch = services.statement_upload(
+            batch = statement_imports.statement_upload(
                 user=request.user,
                 project=project,
                 filename=upload.name,
@@ -271,58 +264,22 @@ def import_page(request, batch_id: int):
     them after it."""
     batch = _batch(request, batch_id)
     if request.method == "POST":
-        sheet = (batch.report.get("sheets") or [{}])[0]
-        mapping: dict[str, int | None] = {}
-        for key, _label, _required in sheet.get("columns", []):
-            value = request.POST.get(f"map-{key}", "")
-            mapping[key] = int(value) if value.isdigit() else None
-        header = request.POST.get("header_row", "")
-        if header.isdigit():
-            mapping[HEADER_ROW] = int(header)
-        try:
-            services.statement_remap(user=request.user, batch=batch, mapping=mapping)
-        except WuyeError as exc:
-            messages.error(request, exc.message)
+        remap_posted(
+            request,
+            batch,
+            lambda mapping: statement_imports.statement_remap(
+                user=request.user, batch=batch, mapping=mapping
+            ),
+        )
         return redirect("banking:import", batch.pk)
-    report = batch.report or {}
     context = {
         "batch": batch,
-        "report": report,
-        "counts": report.get("counts") or {},
-        "errors": report.get("errors", [])[:500],
-        "error_count": report.get("error_count", 0),
-        "sheet": _mapping_context(report),
-        "previews": report.get("preview", []),
+        **preview_context(batch),
         "accounts": selectors.bank_accounts_of(batch.project_id),
-        "committed": batch.status == ImportStatus.COMMITTED,
-        "can_commit": batch.status != ImportStatus.COMMITTED and not report.get("error_count"),
     }
     if context["committed"]:
         context["lines"] = selectors.lines_of_import(batch)
     return render(request, "banking/import.html", context)
-
-
-def _column_letter(number: int) -> str:
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _mapping_context(report: dict) -> dict | None:
-    sheets = report.get("sheets") or []
-    if not sheets:
-        return None
-    sheet = sheets[0]
-    options = [(col, f"{_column_letter(col)} 列：{text}") for col, text in sheet["headers"]]
-    return {
-        "header_row": sheet["header_row"],
-        "rows": [
-            {"key": key, "label": label, "selected": sheet["mapping"].get(key), "options": options}
-            for key, label, _required in sheet["columns"]
-        ],
-    }
 
 
 # Statements with more incoming lines than this are matched and posted in the background.
@@ -335,11 +292,11 @@ def import_commit(request, batch_id: int):
     batch = _batch(request, batch_id)
     account = _chosen_account(batch.project_id, request.POST.get("account", ""))
     try:
-        stored = services.statement_commit(
+        stored = statement_imports.statement_commit(
             user=request.user, batch=batch, account=account, match=False
         )
         if stored is not None and stored.statement.match_total <= SYNC_MATCH_LINES:
-            result = services.statement_match(user=request.user, batch=stored.statement)
+            result = statement_imports.statement_match(user=request.user, batch=stored.statement)
         elif stored is not None:
             statement_match_task.enqueue(batch.pk, request.user.pk)
             messages.success(
@@ -383,7 +340,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def queue_export(request):
     """待认领款 as a workbook, marked internal and audited (it names payers)."""
     project = _project(request)
-    _require(request.user, project.pk, services.QUEUE_ROLES, "导出待认领款")
+    access_role(request.user, project.pk, QUEUE_ROLES, "导出待认领款")
     text = request.GET.get("q", "")[:60]
     unidentified = request.GET.get("show") == "unidentified"
     rows = list(selectors.queue(project.pk, text=text, unidentified=unidentified))

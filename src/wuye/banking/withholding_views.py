@@ -1,7 +1,7 @@
 """Pages of bank withholding (银行代扣): authorisations, batches and their files, return files, and the
 bank results card on a steward's case page.
 
-Finance (``withholding.MANAGE_ROLES``) manages everything; stewards and the other case workers see the
+Finance (``core.roles.BANK_FINANCE_ROLES``) manages everything; stewards and the other case workers see the
 results of their cases' households on the case page. Account numbers are masked on every page and
 export; only the bank's batch file carries them in full (finance only, audited).
 """
@@ -19,26 +19,31 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wuye.banking import selectors, services
-from wuye.banking import withholding as wh
+from wuye.banking import (
+    selectors,
+    withholding_authorizations,
+    withholding_batches,
+    withholding_files,
+    withholding_returns,
+)
 from wuye.banking.enums import BatchState, LineResult
+from wuye.banking.file_pages import preview_context, remap_posted
 from wuye.banking.forms import AuthorizationForm, BatchForm, CancelForm, ReturnUploadForm
-from wuye.banking.views import _mapping_context
 from wuye.billing.accounts import account_for
 from wuye.core import uploads, xlsx
 from wuye.core.errors import NotInScope, WuyeError
-from wuye.core.importing import HEADER_ROW
 from wuye.core.importing.batch import ImportStatus
 from wuye.core.masking import mask_bank_account
 from wuye.core.privacy import NAMED_LIST_MARK, named_list_audit
-from wuye.core.scope import project_ids_for, role_in
+from wuye.core.roles import BANK_FINANCE_ROLES, BANK_QUEUE_ROLES
+from wuye.core.scope import access_role, project_ids_for, role_in
 from wuye.dunning.access import OWN_CASES_ONLY, WORKER_ROLES
 from wuye.dunning.models import ArrearsCase
 from wuye.registry.models import Room
 from wuye.registry.normalize import parse_room_code, room_code
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-RESULT_ROLES = wh.MANAGE_ROLES | services.QUEUE_ROLES
+RESULT_ROLES = BANK_FINANCE_ROLES | BANK_QUEUE_ROLES
 
 
 def _project(request):
@@ -48,8 +53,7 @@ def _project(request):
 
 
 def _manage(request, project_id: int):
-    if role_in(request.user, project_id) not in wh.MANAGE_ROLES:
-        raise PermissionDenied("您的角色不能管理银行代扣（由财务办理）。")
+    access_role(request.user, project_id, BANK_FINANCE_ROLES, "管理银行代扣（由财务办理）")
 
 
 def _batch(request, batch_id: int):
@@ -87,7 +91,7 @@ def overview(request):
         batch_form = BatchForm(request.POST, banks=banks, prefix="batch")
         if batch_form.is_valid():
             try:
-                batch = wh.batch_create(
+                batch = withholding_batches.batch_create(
                     user=request.user,
                     project=project,
                     bank=batch_form.cleaned_data["bank"],
@@ -117,7 +121,7 @@ def overview(request):
             chosen = return_form.cleaned_data.get("batch") or ""
             batch = next((b for b in batches if str(b.pk) == chosen), None)
             try:
-                ret = wh.return_upload(
+                ret = withholding_returns.return_upload(
                     user=request.user,
                     project=project,
                     filename=upload.name,
@@ -172,7 +176,7 @@ def authorizations(request):
             data = form.cleaned_data
             try:
                 account = _room_account(project.pk, data["room"], request.user)
-                auth = wh.authorization_add(
+                auth = withholding_authorizations.authorization_add(
                     user=request.user,
                     account=account,
                     bank=data["bank"],
@@ -225,7 +229,7 @@ def authorization_cancel(request, auth_id: int):
     try:
         if not form.is_valid():
             raise WuyeError("请填写取消原因", field="reason")
-        wh.authorization_cancel(
+        withholding_authorizations.authorization_cancel(
             user=request.user, authorization=auth, reason=form.cleaned_data["reason"]
         )
     except WuyeError as exc:
@@ -277,7 +281,7 @@ def batch_file(request, batch_id: int):
     """The file for the bank (full account numbers: finance only, each download audited)."""
     batch = _batch(request, batch_id)
     try:
-        name, content_type, content = wh.batch_file(user=request.user, batch=batch)
+        name, content_type, content = withholding_files.batch_file(user=request.user, batch=batch)
     except WuyeError as exc:
         raise PermissionDenied(exc.message) from exc
     return _download(content, content_type, name)
@@ -291,7 +295,9 @@ def batch_cancel(request, batch_id: int):
     try:
         if not form.is_valid():
             raise WuyeError("请填写作废原因", field="reason")
-        wh.batch_cancel(user=request.user, batch=batch, reason=form.cleaned_data["reason"])
+        withholding_batches.batch_cancel(
+            user=request.user, batch=batch, reason=form.cleaned_data["reason"]
+        )
     except WuyeError as exc:
         messages.error(request, exc.message)
     else:
@@ -360,36 +366,15 @@ def return_page(request, return_id: int):
     """The return file's preview (mapping, rows, row errors) and, once imported, its result."""
     ret = _return(request, return_id)
     if request.method == "POST":
-        sheet = (ret.report.get("sheets") or [{}])[0]
-        mapping: dict[str, int | None] = {}
-        for key, _label, _required in sheet.get("columns", []):
-            value = request.POST.get(f"map-{key}", "")
-            mapping[key] = int(value) if value.isdigit() else None
-        header = request.POST.get("header_row", "")
-        if header.isdigit():
-            mapping[HEADER_ROW] = int(header)
-        try:
-            wh.return_remap(user=request.user, ret=ret, mapping=mapping)
-        except WuyeError as exc:
-            messages.error(request, exc.message)
+        remap_posted(
+            request,
+            ret,
+            lambda mapping: withholding_returns.return_remap(
+                user=request.user, ret=ret, mapping=mapping
+            ),
+        )
         return redirect("banking:withholding_return", ret.pk)
-    report = ret.report or {}
-    committed = ret.status == ImportStatus.COMMITTED
-    return render(
-        request,
-        "banking/withholding_return.html",
-        {
-            "ret": ret,
-            "report": report,
-            "counts": report.get("counts") or {},
-            "errors": report.get("errors", [])[:500],
-            "error_count": report.get("error_count", 0),
-            "sheet": _mapping_context(report),
-            "previews": report.get("preview", []),
-            "committed": committed,
-            "can_commit": not committed and not report.get("error_count"),
-        },
-    )
+    return render(request, "banking/withholding_return.html", {"ret": ret, **preview_context(ret)})
 
 
 @login_required
@@ -397,7 +382,7 @@ def return_page(request, return_id: int):
 def return_commit(request, return_id: int):
     ret = _return(request, return_id)
     try:
-        ret = wh.return_commit(user=request.user, ret=ret)
+        ret = withholding_returns.return_commit(user=request.user, ret=ret)
     except NotInScope as exc:
         raise Http404(exc.message) from exc
     except WuyeError as exc:

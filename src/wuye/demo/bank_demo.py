@@ -16,9 +16,13 @@ from collections.abc import Callable
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from wuye.banking import services as banking
-from wuye.banking import statements
-from wuye.banking import withholding as wh
+from wuye.banking import (
+    statement_imports,
+    statements,
+    withholding_authorizations,
+    withholding_batches,
+    withholding_returns,
+)
 from wuye.banking.models import WithholdingLine
 from wuye.billing.models import Account
 from wuye.core import xlsx
@@ -69,7 +73,7 @@ class BankDemo:
             ]
         else:
             months = [(last_month, None), (this_month, yesterday)]
-        account = banking.bank_account_for(
+        account = statement_imports.bank_account_for(
             user=self.finance,
             project=project,
             number=ACCOUNT_NUMBER,
@@ -85,7 +89,7 @@ class BankDemo:
                 project, month, lines, seed=self.rng.randrange(10**6), last_day=last_day
             )
             parsed = statements.parse_statement(content)
-            result = banking.statement_import(
+            result = statement_imports.statement_import(
                 user=self.finance,
                 account=account,
                 filename=f"工行流水{month:%Y%m}.xlsx",
@@ -127,7 +131,7 @@ class BankDemo:
             bank = OTHER_BANK if n % 6 == 5 else MAIN_BANK
             prefix = "6222" if bank == MAIN_BANK else "6217"
             try:
-                wh.authorization_add(
+                withholding_authorizations.authorization_add(
                     user=self.finance,
                     account=account,
                     bank=bank,
@@ -146,7 +150,9 @@ class BankDemo:
         for bank in (MAIN_BANK, OTHER_BANK):
             try:
                 batches.append(
-                    wh.batch_create(user=self.finance, project=project, bank=bank, month=today)
+                    withholding_batches.batch_create(
+                        user=self.finance, project=project, bank=bank, month=today
+                    )
                 )
             except ValidationFailed as exc:
                 self.log(f"{project.name}：{bank} 未生成代扣批次（{exc.message}）")
@@ -163,13 +169,13 @@ class BankDemo:
         wanted = min(len(FAILURES), max(1, len(lines) // 5)) if len(lines) > 1 else 0
         reasons = {x.pk: FAILURES[i] for i, x in enumerate((failing + others)[:wanted])}
         content = return_file(main, lines, reasons, today)
-        ret = wh.return_upload(
+        ret = withholding_returns.return_upload(
             user=self.finance,
             project=project,
             filename=f"{main.bank}回盘{main.number}.xlsx",
             content=content,
         )
-        ret = wh.return_commit(user=self.finance, ret=ret)
+        ret = withholding_returns.return_commit(user=self.finance, ret=ret)
         self.log(
             f"{project.name}：代扣授权 {added} 户；{main.bank} 代扣批次 {main.number} "
             f"{main.line_count} 笔 {main.total_amount} 元，回盘成功 {ret.success_count} 笔、"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from wuye.banking import services
+from wuye.banking import statement_imports
 from wuye.banking.models import BankAccount
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Project, User
@@ -44,16 +44,18 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"找不到用户：{options['user']}")
         else:
-            user = services.import_user_for(project)
+            user = statement_imports.import_user_for(project)
         started = time.perf_counter()
         try:
             account = None
             if options["account"]:
-                number = "".join(ch for ch in options["account"] if ch.isalnum())
+                number = statement_imports.clean_number(options["account"])
                 account = BankAccount.objects.filter(project=project, number=number).first()
                 if account is None:
-                    account = services.bank_account_for(user=user, project=project, number=number)
-            batch = services.statement_upload(
+                    account = statement_imports.bank_account_for(
+                        user=user, project=project, number=number
+                    )
+            batch = statement_imports.statement_upload(
                 user=user,
                 project=project,
                 filename=path.name,
@@ -64,7 +66,7 @@ class Command(BaseCommand):
                 for error in batch.report["errors"][:50]:
                     sys.stderr.write(f"错误：{error['text']}\n")
                 raise CommandError(f"{path.name} 有 {batch.report['error_count']} 处错误，未导入")
-            result = services.statement_commit(
+            result = statement_imports.statement_commit(
                 user=user,
                 batch=batch,
                 account=account,
