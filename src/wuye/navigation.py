@@ -14,17 +14,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from wuye.banking.claims import QUEUE_ROLES as BANK_QUEUE_ROLES
-from wuye.banking.statement_imports import IMPORT_ROLES as BANK_IMPORT_ROLES
 from wuye.billing.checks import READING_ROLES, RUN_ROLES
+from wuye.core import roles
 from wuye.core.roles import AUDIT_ROLES, OWNER_INVOICE_LIST_ROLES, Role
 from wuye.core.scope import role_in
 from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
-from wuye.ledger.services.checks import COLLECTOR_ROLES
-from wuye.ops.selectors import OPS_ROLES
-from wuye.payments.reconcile import RECONCILE_ROLES
 from wuye.registry.views import home as project_overview
-from wuye.reports.access import DASHBOARD_ROLES, PLAN_ROLES
 
 ANY = None  # every member of the project
 
@@ -48,14 +43,14 @@ NAV: list[tuple[str, list[Entry]]] = [
     (
         "收费",
         [
-            Entry("收银台", "ledger:window", COLLECTOR_ROLES, pinned=True),
-            Entry("日结", "ledger:closing", COLLECTOR_ROLES),
-            Entry("银行流水", "banking:imports", BANK_IMPORT_ROLES),
-            Entry("待认领款", "banking:queue", BANK_QUEUE_ROLES),
-            Entry("银行代扣", "banking:withholding", BANK_IMPORT_ROLES),
-            Entry("线上缴费", "payments:orders", COLLECTOR_ROLES),
-            Entry("线上对账", "payments:reconciliation", RECONCILE_ROLES),
-            Entry("缴费通知单", "ledger:notices", COLLECTOR_ROLES),
+            Entry("收银台", "ledger:window", roles.COLLECTOR_ROLES, pinned=True),
+            Entry("日结", "ledger:closing", roles.COLLECTOR_ROLES),
+            Entry("银行流水", "banking:imports", roles.BANK_FINANCE_ROLES),
+            Entry("待认领款", "banking:queue", roles.BANK_QUEUE_ROLES),
+            Entry("银行代扣", "banking:withholding", roles.BANK_FINANCE_ROLES),
+            Entry("线上缴费", "payments:orders", roles.COLLECTOR_ROLES),
+            Entry("线上对账", "payments:reconciliation", roles.RECONCILE_ROLES),
+            Entry("缴费通知单", "ledger:notices", roles.COLLECTOR_ROLES),
             Entry("业主开票申请", "owner:invoices", OWNER_INVOICE_LIST_ROLES),
             Entry("抄表", "billing:readings", READING_ROLES),
             Entry("计费", "billing:runs", RUN_ROLES),
@@ -80,15 +75,15 @@ NAV: list[tuple[str, list[Entry]]] = [
     (
         "报表",
         [
-            Entry("经营看板", "reports:dashboard", DASHBOARD_ROLES),
-            Entry("收缴率", "reports:rates", DASHBOARD_ROLES),
-            Entry("账龄", "reports:aging", DASHBOARD_ROLES),
-            Entry("欠费大户", "reports:debtors", DASHBOARD_ROLES),
-            Entry("收费计划", "reports:plans", PLAN_ROLES),
+            Entry("经营看板", "reports:dashboard", roles.DASHBOARD_ROLES),
+            Entry("收缴率", "reports:rates", roles.DASHBOARD_ROLES),
+            Entry("账龄", "reports:aging", roles.DASHBOARD_ROLES),
+            Entry("欠费大户", "reports:debtors", roles.DASHBOARD_ROLES),
+            Entry("收费计划", "reports:plans", roles.REPORT_ROLES),
         ],
     ),
     ("日志", [Entry("操作日志", "audit_log", AUDIT_ROLES)]),
-    ("系统", [Entry("系统任务", "ops:jobs", OPS_ROLES)]),
+    ("系统", [Entry("系统任务", "ops:jobs", roles.OPS_ROLES)]),
 ]
 
 

@@ -166,6 +166,24 @@ def test_only_the_manager_or_company_admin_may_change_a_plan(client, make_user, 
     assert not plan.targets.exists()
 
 
+def test_the_plan_services_refuse_whoever_may_not_change_a_plan(make_user, project, plan):
+    """The page is not the only way in (a script, a later API): the services check the actor too."""
+    supervisor = make_user("supervisor", Role.SUPERVISOR, project)
+    lines = [TargetLine(1, Decimal("5.00"))]
+    with pytest.raises(ValidationFailed, match="不能编辑收费计划"):
+        services.targets_save(user=supervisor, plan=plan, lines=lines)
+    with pytest.raises(ValidationFailed, match="不能编辑收费计划"):
+        services.targets_even_split(user=supervisor, plan=plan)
+    with pytest.raises(ValidationFailed, match="不能编辑收费计划"):
+        services.plan_save(
+            user=supervisor, project=project, year=2026, split="month", target_amount=Decimal("1")
+        )
+    with pytest.raises(ValidationFailed, match="登录"):
+        services.targets_save(user=None, plan=plan, lines=lines)
+    assert not plan.targets.exists()
+    assert CollectionPlan.objects.filter(project=project).count() == 1
+
+
 def test_a_plan_of_another_project_is_not_found(client, make_user, other_project, plan):
     stranger = make_user("stranger", Role.PROJECT_MANAGER, other_project)
     client.force_login(stranger)

@@ -20,10 +20,11 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from wuye.banking import matching
-from wuye.banking.claims import CLAIM_ROLES, clean_parts, incoming
+from wuye.banking.claims import clean_parts, incoming
 from wuye.banking.enums import Direction, LineStatus, MatchSource
 from wuye.banking.models import BankAccount, Claim, ClaimPart, PayerCard, StatementLine
 from wuye.billing.models import Account
+from wuye.core import roles
 from wuye.core.audit import audit_entry
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import AuditEntry, User
@@ -246,7 +247,7 @@ def decide_and_post(
         seen.clear()
 
     if post:
-        actor_role(user, account.project_id, CLAIM_ROLES, "认领银行流水")
+        actor_role(user, account.project_id, roles.BANK_FINANCE_ROLES, "认领银行流水")
     chunk: list[tuple[StatementLine, list[tuple[Account, Decimal]], int, list[str]]] = []
 
     def post_chunk() -> None:

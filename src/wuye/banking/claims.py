@@ -38,16 +38,10 @@ from wuye.core.money import ZERO, money, to_decimal
 from wuye.core.scope import actor_role
 from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.selectors.closing import day_is_closed
-from wuye.ledger.services.checks import APPROVER_ROLES
 from wuye.ledger.services.payments import payment_record
 from wuye.ledger.services.reversals import payment_reverse
 from wuye.registry.models import Room
 from wuye.registry.normalize import parse_room_code, room_code
-
-# Finance claims lines; supervisors and managers may too (the grants are defined in core.roles).
-CLAIM_ROLES = roles.BANK_FINANCE_ROLES
-# Cashiers see the queue (an owner at the window asks where their transfer went).
-QUEUE_ROLES = roles.BANK_QUEUE_ROLES
 
 
 def incoming(line: StatementLine) -> matching.Incoming:
@@ -128,7 +122,7 @@ def claim_confirm(
     serial as reference, oldest bills first and the rest to prepaid balance). Refused for a line that
     is outgoing, already claimed or refunded. Remembers the payer's card for each household."""
     project_id = line.bank_account.project_id
-    actor_role(user, project_id, CLAIM_ROLES, "认领银行流水")
+    actor_role(user, project_id, roles.BANK_FINANCE_ROLES, "认领银行流水")
     cleaned = clean_parts(line, parts)
     reference = (line.serial or f"流水{line.pk}")[:64]
     with transaction.atomic():
@@ -249,8 +243,8 @@ def claim_undo(*, user: User, claim: Claim, reason: str, approved_by: User) -> C
     """Undoes a claim by reversing its payments (冲红, with a supervisor's approval); the line returns
     to the queue and the payer card it taught is forgotten for those households."""
     project_id = claim.line.bank_account.project_id
-    actor_role(user, project_id, CLAIM_ROLES, "撤销认领")
-    approver_check(project=project_id, approver=approved_by, roles=APPROVER_ROLES)
+    actor_role(user, project_id, roles.BANK_FINANCE_ROLES, "撤销认领")
+    approver_check(project=project_id, approver=approved_by, roles=roles.PAYMENT_APPROVER_ROLES)
     with transaction.atomic():
         locked = Claim.objects.select_for_update().get(pk=claim.pk)
         if locked.undone_at is not None:
@@ -298,10 +292,13 @@ def line_refund(
     """Marks unclaimed money as paid back to the sender (the transfer itself is made in web banking),
     with a reason and a supervisor's approval. Never for a claimed line: undo the claim first."""
     project_id = line.bank_account.project_id
-    actor_role(user, project_id, CLAIM_ROLES, "退回款项")
-    approver_check(project=project_id, approver=approved_by, roles=APPROVER_ROLES)
+    actor_role(user, project_id, roles.BANK_FINANCE_ROLES, "退回款项")
+    approver_check(project=project_id, approver=approved_by, roles=roles.PAYMENT_APPROVER_ROLES)
     four_eyes_check(
-        approver=approved_by, requested_by=user, roles=APPROVER_ROLES, doing="退回待认领款"
+        approver=approved_by,
+        requested_by=user,
+        roles=roles.PAYMENT_APPROVER_ROLES,
+        doing="退回待认领款",
     )
     reason = (reason or "").strip()
     if not reason:

@@ -30,9 +30,6 @@ from wuye.core.perf import collector_paused
 from wuye.core.roles import Role
 from wuye.core.scope import actor_role, role_in
 
-# Finance imports statements; supervisors and managers may too (the grants are defined in core.roles).
-IMPORT_ROLES = roles.BANK_FINANCE_ROLES
-
 
 def clean_number(number: str) -> str:
     """A receiving or paying account number as kept: its letters and digits only."""
@@ -106,7 +103,7 @@ def statement_import(
     earlier one, adds and posts nothing: those lines come back as ``duplicate``. A run that crashed
     after storing the lines resumes their matching on the next run. (Uploads go through
     ``statement_upload`` → ``statement_commit``, which end here too.)"""
-    actor_role(user, account.project_id, IMPORT_ROLES, "导入银行流水")
+    actor_role(user, account.project_id, roles.BANK_FINANCE_ROLES, "导入银行流水")
     content = filename.encode()
     with transaction.atomic():
         statement = batch_new(
@@ -277,7 +274,7 @@ def statement_upload(
 ) -> StatementImport:
     """Keeps an uploaded statement and previews it (columns found from the bank's header synonyms, or
     the mapping confirmed last time for this account); writes no line yet."""
-    actor_role(user, project.pk, IMPORT_ROLES, "导入银行流水")
+    actor_role(user, project.pk, roles.BANK_FINANCE_ROLES, "导入银行流水")
     if account is not None and account.project_id != project.pk:
         raise ValidationFailed("收款账户不属于本项目", field="account")
     if not statements.looks_like_mt940(content):
@@ -298,7 +295,7 @@ def statement_remap(
     *, user: User, batch: StatementImport, mapping: dict[str, int | None]
 ) -> StatementImport:
     """Previews again with the columns finance chose ({field: column number or None})."""
-    actor_role(user, batch.project_id, IMPORT_ROLES, "导入银行流水")
+    actor_role(user, batch.project_id, roles.BANK_FINANCE_ROLES, "导入银行流水")
     return file_remap(batch, STATEMENT_SHEET, mapping, _analyse)
 
 
@@ -318,7 +315,7 @@ def statement_commit(
     when the commit failed (the batch's report says why). With ``match=False`` it stops once the lines
     are stored (``match_total`` says how many wait): ``statement_match`` does the rest, e.g. in the
     background for a large statement, with its progress on ``match_done``."""
-    actor_role(user, batch.project_id, IMPORT_ROLES, "导入银行流水")
+    actor_role(user, batch.project_id, roles.BANK_FINANCE_ROLES, "导入银行流水")
     project = batch.project
     if account is None and batch.bank_account_id:
         account = batch.bank_account
@@ -368,7 +365,7 @@ def statement_commit(
 def statement_match(*, user: User, batch: StatementImport) -> ImportResult:
     """Matches and posts the stored lines of a committed statement that the matcher has not seen
     yet (the background half of a large import, or the rest of a run that crashed)."""
-    actor_role(user, batch.project_id, IMPORT_ROLES, "导入银行流水")
+    actor_role(user, batch.project_id, roles.BANK_FINANCE_ROLES, "导入银行流水")
     keys = list(
         StatementLine.objects.filter(statement_import=batch)
         .order_by("id")

@@ -17,18 +17,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wuye.banking import claims, selectors, statement_imports
-from wuye.banking.claims import CLAIM_ROLES, QUEUE_ROLES
 from wuye.banking.enums import LineStatus
 from wuye.banking.file_pages import preview_context, remap_posted
 from wuye.banking.forms import RefundForm, UndoForm, UploadForm
 from wuye.banking.tasks import statement_match_task
-from wuye.core import xlsx
+from wuye.core import roles, xlsx
 from wuye.core.approvals import approver_of_form, roles_text
 from wuye.core.errors import NotInScope, WuyeError
 from wuye.core.privacy import NAMED_LIST_MARK, named_list_audit
 from wuye.core.scope import access_role, project_ids_for
 from wuye.ledger.office_forms import place_error
-from wuye.ledger.services.checks import APPROVER_ROLES
 from wuye.registry.selectors import search_households
 
 SPLIT_ROWS = 5
@@ -54,7 +52,7 @@ def _line(request, line_id: int):
 def queue(request):
     """待认领款: every incoming line nobody has claimed, with the matcher's suggestions and its age."""
     project = _project(request)
-    role = access_role(request.user, project.pk, QUEUE_ROLES, "查看待认领款")
+    role = access_role(request.user, project.pk, roles.BANK_QUEUE_ROLES, "查看待认领款")
     text = request.GET.get("q", "")[:60]
     unidentified = request.GET.get("show") == "unidentified"
     rows = selectors.queue(project.pk, text=text, unidentified=unidentified)
@@ -70,7 +68,7 @@ def queue(request):
             "q": text,
             "unidentified": unidentified,
             "summary": selectors.queue_summary(project.pk, today),
-            "can_claim": role in CLAIM_ROLES,
+            "can_claim": role in roles.BANK_FINANCE_ROLES,
             "named_list_mark": NAMED_LIST_MARK,
         },
     )
@@ -81,7 +79,7 @@ def queue(request):
 def line_page(request, line_id: int):
     line = _line(request, line_id)
     project_id = line.bank_account.project_id
-    role = access_role(request.user, project_id, QUEUE_ROLES, "查看银行流水")
+    role = access_role(request.user, project_id, roles.BANK_QUEUE_ROLES, "查看银行流水")
     return _render_line(request, line, role)
 
 
@@ -98,15 +96,15 @@ def _render_line(request, line, role, *, error: str = "", status: int = 200, **f
             "age": selectors.age_days(line),
             "claim": selectors.claim_in_force(line),
             "claims": list(line.claims.all()),
-            "can_claim": role in CLAIM_ROLES and line.status == LineStatus.REVIEW,
-            "can_undo": role in CLAIM_ROLES,
+            "can_claim": role in roles.BANK_FINANCE_ROLES and line.status == LineStatus.REVIEW,
+            "can_undo": role in roles.BANK_FINANCE_ROLES,
             "q": q,
             "hits": hits,
             "split_rows": split_rows,
             "undo_form": forms.get("undo_form") or UndoForm(prefix="undo"),
             "refund_form": forms.get("refund_form") or RefundForm(prefix="refund"),
-            "approvers": roles_text(APPROVER_ROLES),
-            "self_approves": role in APPROVER_ROLES,
+            "approvers": roles_text(roles.PAYMENT_APPROVER_ROLES),
+            "self_approves": role in roles.PAYMENT_APPROVER_ROLES,
             "undo_rule": UNDO_RULE,
             "refund_rule": REFUND_RULE,
             "error": error,
@@ -120,7 +118,9 @@ def _render_line(request, line, role, *, error: str = "", status: int = 200, **f
 def line_claim(request, line_id: int):
     """One of three ways to claim: a suggestion (one click), a searched room, or a split."""
     line = _line(request, line_id)
-    role = access_role(request.user, line.bank_account.project_id, CLAIM_ROLES, "认领流水")
+    role = access_role(
+        request.user, line.bank_account.project_id, roles.BANK_FINANCE_ROLES, "认领流水"
+    )
     split_rows = list(
         zip(request.POST.getlist("room"), request.POST.getlist("amount"), strict=False)
     )[:SPLIT_ROWS]
@@ -152,7 +152,9 @@ def line_claim(request, line_id: int):
 @require_POST
 def line_undo(request, line_id: int):
     line = _line(request, line_id)
-    role = access_role(request.user, line.bank_account.project_id, CLAIM_ROLES, "撤销认领")
+    role = access_role(
+        request.user, line.bank_account.project_id, roles.BANK_FINANCE_ROLES, "撤销认领"
+    )
     claim = selectors.claim_in_force(line)
     form = UndoForm(request.POST, prefix="undo")
     if claim is None or not form.is_valid():
@@ -173,7 +175,9 @@ def line_undo(request, line_id: int):
 @require_POST
 def line_refund(request, line_id: int):
     line = _line(request, line_id)
-    role = access_role(request.user, line.bank_account.project_id, CLAIM_ROLES, "退回款项")
+    role = access_role(
+        request.user, line.bank_account.project_id, roles.BANK_FINANCE_ROLES, "退回款项"
+    )
     form = RefundForm(request.POST, prefix="refund")
     if not form.is_valid():
         return _render_line(request, line, role, status=400, refund_form=form)
@@ -197,7 +201,7 @@ def _approved(request, line, role, form, form_name: str, *, rule: str, write, do
             request=request,
             project=line.bank_account.project_id,
             form=form,
-            roles=APPROVER_ROLES,
+            roles=roles.PAYMENT_APPROVER_ROLES,
             rule=rule,
         )
         write(reason=form.cleaned_data.get("reason") or "", approved_by=approver)
@@ -217,7 +221,7 @@ def _batch(request, batch_id: int):
     batch = selectors.import_detail(batch_id, project_ids_for(request.user))
     if batch is None:
         raise Http404("导入记录不存在或不在您的项目范围内")
-    access_role(request.user, batch.project_id, statement_imports.IMPORT_ROLES, "导入银行流水")
+    access_role(request.user, batch.project_id, roles.BANK_FINANCE_ROLES, "导入银行流水")
     return batch
 
 
@@ -232,7 +236,7 @@ def _chosen_account(project_id: int, value: str):
 def imports(request):
     """银行流水: upload a statement; the recent imports of the project."""
     project = _project(request)
-    access_role(request.user, project.pk, statement_imports.IMPORT_ROLES, "导入银行流水")
+    access_role(request.user, project.pk, roles.BANK_FINANCE_ROLES, "导入银行流水")
     accounts = selectors.bank_accounts_of(project.pk)
     form = UploadForm(request.POST or None, request.FILES or None, accounts=accounts)
     if request.method == "POST" and form.is_valid():
@@ -340,7 +344,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def queue_export(request):
     """待认领款 as a workbook, marked internal and audited (it names payers)."""
     project = _project(request)
-    access_role(request.user, project.pk, QUEUE_ROLES, "导出待认领款")
+    access_role(request.user, project.pk, roles.BANK_QUEUE_ROLES, "导出待认领款")
     text = request.GET.get("q", "")[:60]
     unidentified = request.GET.get("show") == "unidentified"
     rows = list(selectors.queue(project.pk, text=text, unidentified=unidentified))

@@ -30,12 +30,12 @@ from wuye.banking.enums import BatchState, LineResult
 from wuye.banking.file_pages import preview_context, remap_posted
 from wuye.banking.forms import AuthorizationForm, BatchForm, CancelForm, ReturnUploadForm
 from wuye.billing.accounts import account_for
-from wuye.core import uploads, xlsx
+from wuye.core import roles, uploads, xlsx
 from wuye.core.errors import NotInScope, WuyeError
 from wuye.core.importing.batch import ImportStatus
 from wuye.core.masking import mask_bank_account
 from wuye.core.privacy import NAMED_LIST_MARK, named_list_audit
-from wuye.core.roles import BANK_FINANCE_ROLES, BANK_QUEUE_ROLES
+from wuye.core.roles import BANK_FINANCE_ROLES
 from wuye.core.scope import access_role, project_ids_for, role_in
 from wuye.dunning.access import OWN_CASES_ONLY, WORKER_ROLES
 from wuye.dunning.models import ArrearsCase
@@ -43,7 +43,6 @@ from wuye.registry.models import Room
 from wuye.registry.normalize import parse_room_code, room_code
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-RESULT_ROLES = BANK_FINANCE_ROLES | BANK_QUEUE_ROLES
 
 
 def _project(request):
@@ -415,9 +414,13 @@ def case_panel(request, case_id: int):
     if case is None:
         raise Http404("案件不存在或不在您的项目范围内")
     role = role_in(request.user, case.project_id)
-    if role not in WORKER_ROLES | RESULT_ROLES:
+    if role not in WORKER_ROLES | roles.BANK_QUEUE_ROLES:
         raise PermissionDenied("您的角色不能查看该户的银行记录。")
-    if role in OWN_CASES_ONLY and role not in RESULT_ROLES and case.assignee_id != request.user.pk:
+    if (
+        role in OWN_CASES_ONLY
+        and role not in roles.BANK_QUEUE_ROLES
+        and case.assignee_id != request.user.pk
+    ):
         raise PermissionDenied("只能查看自己负责的案件。")
     return render(
         request,

@@ -57,12 +57,15 @@ AUDIT_ROLES = frozenset({Role.COMPANY_ADMIN, Role.PROJECT_MANAGER, Role.SUPERVIS
 _MANAGERS = frozenset({Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
 _SUPERVISORS = _MANAGERS | {Role.SUPERVISOR}
 
-# Who may take money (at the window, at the door with a POS, or posting a bank transfer), print
-# receipts and payment notices, and record an invoice request.
+# Who may take money (at the window, at the door with a POS, by an owner's payment code, or posting a
+# bank transfer), print receipts and payment notices, record an invoice request and read the list of
+# them, and ask for an online payment's refund (approved by PAYMENT_APPROVER_ROLES).
 COLLECTOR_ROLES = _SUPERVISORS | {Role.CASHIER, Role.FINANCE, Role.STEWARD}
 # Who may approve a payment reversal (冲红), a prepaid or online refund, a back-dated payment, or the
 # reopening of a closed day (主管授权, four eyes).
 PAYMENT_APPROVER_ROLES = _SUPERVISORS
+# Who may look at any cashier's day (日结) and the list of closings: those who approve, and finance.
+CLOSING_OVERSEER_ROLES = PAYMENT_APPROVER_ROLES | {Role.FINANCE}
 # Who may approve a change to a bill: waiver (减免), adjustment, late-fee waiver.
 BILL_APPROVER_ROLES = _MANAGERS
 # Who marks invoice requests issued (finance keeps the tax books).
@@ -111,3 +114,6 @@ OWNER_LINK_REVOKER_ROLES = _SUPERVISORS | {Role.STEWARD, Role.CASHIER}
 # Who reads the invoice requests owners make on the owner page (marking them issued is
 # INVOICE_ISSUER_ROLES).
 OWNER_INVOICE_LIST_ROLES = INVOICE_ISSUER_ROLES | {Role.PROJECT_MANAGER}
+
+# Who opens the 系统任务 page, runs a step of the schedule by hand and sees its warnings.
+OPS_ROLES = frozenset({Role.COMPANY_ADMIN})

@@ -26,6 +26,7 @@ from wuye.billing import services as billing_services
 from wuye.billing.enums import AdjustmentKind
 from wuye.billing.models import Account, Bill
 from wuye.billing.selectors import accounts_of_room, with_balance
+from wuye.core import roles
 from wuye.core.approvals import approver_of_form, roles_text
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, WuyeError
@@ -55,21 +56,14 @@ from wuye.ledger.selectors.prepaid import prepaid_available, prepaid_balance, pr
 from wuye.ledger.selectors.statement import statement as account_statement
 from wuye.ledger.selectors.window import account_of_room, account_position, unpaid_bills
 from wuye.ledger.services import reversals
-from wuye.ledger.services.checks import APPROVER_ROLES, COLLECTOR_ROLES
 from wuye.ledger.services.closing import cashier_close
 from wuye.registry.models import Building, Room, Unit
-
-# Who may look at any cashier's day and the list of closings: those who approve, and finance.
-CLOSING_OVERSEERS = APPROVER_ROLES | {Role.FINANCE}
-# Who prints payment notices: whoever collects (stewards deliver them, cashiers hand them out).
-NOTICE_ROLES = COLLECTOR_ROLES
-
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _require(request, project_id: int, roles: frozenset[Role], doing: str) -> Role:
-    return access_role(request.user, project_id, roles, doing)
+def _require(request, project_id: int, allowed: frozenset[Role], doing: str) -> Role:
+    return access_role(request.user, project_id, allowed, doing)
 
 
 def _current_project(request) -> Project:
@@ -78,9 +72,9 @@ def _current_project(request) -> Project:
     return request.project
 
 
-def _approver(request, project_id: int, form: ApprovalForm, roles: frozenset[Role]) -> User:
+def _approver(request, project_id: int, form: ApprovalForm, allowed: frozenset[Role]) -> User:
     return approver_of_form(
-        request=request, project=project_id, form=form, roles=roles, rule=RULE_TEXT
+        request=request, project=project_id, form=form, roles=allowed, rule=RULE_TEXT
     )
 
 
@@ -111,12 +105,12 @@ def payment_reverse(request, payment_id: int):
     payment = payment_detail(payment_id, project_ids_for(request.user))
     if payment is None:
         raise Http404("收款不存在或不在您的项目范围内")
-    _require(request, payment.project_id, COLLECTOR_ROLES, "办理冲红")
+    _require(request, payment.project_id, roles.COLLECTOR_ROLES, "办理冲红")
     form = PaymentReverseForm(request.POST or None)
     error = ""
     if request.method == "POST" and not _is_reversed(payment) and form.is_valid():
         try:
-            approver = _approver(request, payment.project_id, form, APPROVER_ROLES)
+            approver = _approver(request, payment.project_id, form, roles.PAYMENT_APPROVER_ROLES)
             reversals.payment_reverse(
                 user=request.user,
                 payment=payment,
@@ -143,8 +137,9 @@ def payment_reverse(request, payment_id: int):
             "is_reversed": _is_reversed(payment),
             "form": form,
             "error": error,
-            "approvers": roles_text(APPROVER_ROLES),
-            "self_approves": role_in(request.user, payment.project_id) in APPROVER_ROLES,
+            "approvers": roles_text(roles.PAYMENT_APPROVER_ROLES),
+            "self_approves": role_in(request.user, payment.project_id)
+            in roles.PAYMENT_APPROVER_ROLES,
             "rule": RULE_TEXT,
         },
         status=400 if form.errors or error else 200,
@@ -164,7 +159,7 @@ def bill_reverse(request, bill_id: int):
     )
     if bill is None:
         raise Http404("账单不存在或不在您的项目范围内")
-    _require(request, bill.project_id, COLLECTOR_ROLES, "办理账单冲红")
+    _require(request, bill.project_id, roles.COLLECTOR_ROLES, "办理账单冲红")
     form = BillReverseForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -217,12 +212,12 @@ def bill_reverse(request, bill_id: int):
 @require_http_methods(["GET", "POST"])
 def prepaid_refund(request, account_id: int):
     account = _account_in_scope(request, account_id)
-    _require(request, account.project_id, COLLECTOR_ROLES, "办理退款")
+    _require(request, account.project_id, roles.COLLECTOR_ROLES, "办理退款")
     form = RefundForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            approver = _approver(request, account.project_id, form, APPROVER_ROLES)
+            approver = _approver(request, account.project_id, form, roles.PAYMENT_APPROVER_ROLES)
             refund = reversals.prepaid_refund(
                 user=request.user,
                 account=account,
@@ -253,8 +248,9 @@ def prepaid_refund(request, account_id: int):
             "available": prepaid_available(account, today),
             "form": form,
             "error": error,
-            "approvers": roles_text(APPROVER_ROLES),
-            "self_approves": role_in(request.user, account.project_id) in APPROVER_ROLES,
+            "approvers": roles_text(roles.PAYMENT_APPROVER_ROLES),
+            "self_approves": role_in(request.user, account.project_id)
+            in roles.PAYMENT_APPROVER_ROLES,
             "rule": RULE_TEXT,
         },
         status=400 if form.errors or error else 200,
@@ -267,12 +263,12 @@ def prepaid_refund(request, account_id: int):
 def _closing_subject(request, project: Project, params) -> tuple[User, datetime.date, Role]:
     """The cashier and day the closing page is about: one's own, or — for supervisors and finance —
     any cashier of the project."""
-    role = _require(request, project.pk, COLLECTOR_ROLES, "查看日结")
+    role = _require(request, project.pk, roles.COLLECTOR_ROLES, "查看日结")
     day = parse_date(params.get("date"), timezone.localdate())
     wanted = params.get("cashier")
     cashier = request.user
     if wanted and str(wanted) != str(request.user.pk):
-        if role not in CLOSING_OVERSEERS:
+        if role not in roles.CLOSING_OVERSEER_ROLES:
             raise PermissionDenied(
                 "只有客服主管、项目经理、公司管理员和财务可以查看其他收费员的日结。"
             )
@@ -293,7 +289,7 @@ def closing(request):
     project = _current_project(request)
     cashier, day, role = _closing_subject(request, project, request.GET)
     figures = cashier_day(project, cashier, day)
-    cashiers = day_cashiers(project, day) if role in CLOSING_OVERSEERS else []
+    cashiers = day_cashiers(project, day) if role in roles.CLOSING_OVERSEER_ROLES else []
     return render(
         request,
         "ledger/closing.html",
@@ -304,8 +300,8 @@ def closing(request):
             "today": timezone.localdate(),
             "figures": figures,
             "is_self": cashier.pk == request.user.pk,
-            "oversees": role in CLOSING_OVERSEERS,
-            "can_close_others": role in APPROVER_ROLES,
+            "oversees": role in roles.CLOSING_OVERSEER_ROLES,
+            "can_close_others": role in roles.PAYMENT_APPROVER_ROLES,
             "cashiers": cashiers,
             "closed_ids": set(
                 CashierClosing.objects.filter(project=project, business_date=day).values_list(
@@ -319,7 +315,7 @@ def closing(request):
             "unclosed": unclosed_days(
                 project,
                 before=timezone.localdate(),
-                cashier_id=None if role in CLOSING_OVERSEERS else request.user.pk,
+                cashier_id=None if role in roles.CLOSING_OVERSEER_ROLES else request.user.pk,
             ),
         },
     )
@@ -373,7 +369,7 @@ def closing_sheet(request):
 def closings(request):
     """Closings of the project for finance: who closed which day, with the totals handed over."""
     project = _current_project(request)
-    _require(request, project.pk, CLOSING_OVERSEERS, "查看日结记录")
+    _require(request, project.pk, roles.CLOSING_OVERSEER_ROLES, "查看日结记录")
     today = timezone.localdate()
     date_to = parse_date(request.GET.get("to"), today)
     date_from = parse_date(request.GET.get("from"), date_to - datetime.timedelta(days=30))
@@ -405,7 +401,7 @@ def notices(request):
     """Pick a building (and a unit) and a date; the page counts the households that owe and offers
     the PDF (``?pdf=1``): one notice per household, each on its own page."""
     project = _current_project(request)
-    _require(request, project.pk, NOTICE_ROLES, "打印缴费通知单")
+    _require(request, project.pk, roles.COLLECTOR_ROLES, "打印缴费通知单")
     buildings = list(Building.objects.filter(project=project).prefetch_related("units"))
     building = unit = None
     building_id = request.GET.get("building") or ""
@@ -512,9 +508,9 @@ def household_ledger(request, room_id: int):
         "account": account,
         "today": today,
         "list_day": list_day,
-        "can_collect": role in COLLECTOR_ROLES,
+        "can_collect": role in roles.COLLECTOR_ROLES,
         "can_reverse_bill": role in billing_services.APPROVER_ROLES,
-        "can_refund": role in COLLECTOR_ROLES,
+        "can_refund": role in roles.COLLECTOR_ROLES,
     }
     if account is not None:
         bills = unpaid_bills(account, list_day)

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wuye.billing.models import Account
 from wuye.billing.pay_ahead import window_ahead_choices
 from wuye.billing.selectors import accounts_of_room, billing_settings
-from wuye.core import hooks
+from wuye.core import hooks, roles
 from wuye.core.approvals import approver_from_form
 from wuye.core.dates import date_param
 from wuye.core.errors import NotInScope, ValidationFailed, WuyeError
@@ -39,14 +39,8 @@ from wuye.ledger.selectors.prepaid import prepaid_available
 from wuye.ledger.selectors.receipts import period_text, receipt_data
 from wuye.ledger.selectors.window import account_of_room, unpaid_bills
 from wuye.ledger.services import receipts
-from wuye.ledger.services.checks import APPROVER_ROLES, COLLECTOR_ROLES
 from wuye.ledger.services.payments import payment_record, payment_with_ahead
-from wuye.ledger.services.receipts import (
-    INVOICE_ISSUER_ROLES,
-    PAPERS,
-    invoice_request_mark_issued,
-    receipt_print_record,
-)
+from wuye.ledger.services.receipts import PAPERS, invoice_request_mark_issued, receipt_print_record
 from wuye.ledger.window_forms import (
     METHODS_WITH_REFERENCE,
     InvoiceIssueForm,
@@ -64,11 +58,10 @@ from wuye.registry.models import Room
 from wuye.registry.selectors import search_households
 
 # Who sees the invoice-request list: whoever takes money (finance among them).
-INVOICE_ROLES = COLLECTOR_ROLES
 
 
 def _collector(request, project_id: int) -> None:
-    if role_in(request.user, project_id) not in COLLECTOR_ROLES:
+    if role_in(request.user, project_id) not in roles.COLLECTOR_ROLES:
         raise PermissionDenied("您的角色不能收费。收银台供收费员、财务、主管、项目经理和楼管使用。")
 
 
@@ -305,7 +298,7 @@ def window_pay(request, room_id: int):
                 project=room.project_id,
                 username=form.cleaned_data["approver_username"],
                 password=form.cleaned_data["approver_password"],
-                roles=APPROVER_ROLES,
+                roles=roles.PAYMENT_APPROVER_ROLES,
                 rule="补录以前日期的收款须由另一人授权。",
             )
         if account is None:
@@ -418,7 +411,7 @@ def _payment_page(
             "invoice_form": invoice_form
             or InvoiceRequestForm(initial={"title": payment.account.payer.name}),
             "invoice_error": invoice_error,
-            "can_collect": role_in(request.user, payment.project_id) in COLLECTOR_ROLES,
+            "can_collect": role_in(request.user, payment.project_id) in roles.COLLECTOR_ROLES,
         },
         status=status,
     )
@@ -509,7 +502,7 @@ def invoice_requests(request):
     if not project:
         raise Http404("没有可用的项目")
     role = role_in(request.user, project)
-    if role not in INVOICE_ROLES:
+    if role not in roles.COLLECTOR_ROLES:
         raise PermissionDenied("您的角色不能查看开票申请。")
     status = request.GET.get("status", InvoiceStatus.REQUESTED)
     rows = (
@@ -528,7 +521,7 @@ def invoice_requests(request):
             "page": Paginator(rows, 50).get_page(request.GET.get("page")),
             "status": status,
             "statuses": InvoiceStatus.choices,
-            "can_issue": role in INVOICE_ISSUER_ROLES,
+            "can_issue": role in roles.INVOICE_ISSUER_ROLES,
             "issue_form": InvoiceIssueForm(),
         },
     )

@@ -10,19 +10,17 @@ from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone
 
+from wuye.core import roles
 from wuye.core.models import Project, User
-from wuye.core.roles import Role
 from wuye.core.scope import projects_for, role_in
 from wuye.ops.models import OPEN_STATUSES, JobRun, RunStatus, SchedulerBeat
 from wuye.ops.steps import Step, steps
 
-# Who opens the 系统任务 page, runs a step by hand and sees the schedule's warnings.
-OPS_ROLES = frozenset({Role.COMPANY_ADMIN})
 DAY = datetime.timedelta(days=1)
 
 
 def can_operate(user: User, project: Project | int) -> bool:
-    return role_in(user, project) in OPS_ROLES
+    return role_in(user, project) in roles.OPS_ROLES
 
 
 def operated_project_ids(user: User, project_ids=None) -> list[int]:

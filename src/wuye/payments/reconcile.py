@@ -38,8 +38,6 @@ from wuye.payments.models import (
     ReconciliationLine,
 )
 
-RECONCILE_ROLES = roles.RECONCILE_ROLES  # defined in core.roles
-
 
 def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
@@ -215,7 +213,7 @@ def line_post(*, user: User, line: ReconciliationLine) -> ReconciliationLine:
             f"商户订单号 {line.out_trade_no} 不是本系统的订单，无法确定住户；请在收银台按实际住户收款",
             field="line",
         )
-    if role_in(user, order.project_id) not in RECONCILE_ROLES:
+    if role_in(user, order.project_id) not in roles.RECONCILE_ROLES:
         raise NotInScope("只有财务或公司管理员可以核对入账。")
     if order.payment_id is not None and order.transaction_id == line.transaction_id:
         raise ValidationFailed("该笔已入账，请重新对账", field="line")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from wuye.billing.adjustments import bill_reverse
 from wuye.billing.enums import BillKind
 from wuye.billing.models import Bill
+from wuye.core import roles
 from wuye.core.approvals import approver_check, four_eyes_check
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
@@ -26,14 +27,11 @@ from wuye.core.money import money, to_decimal
 from wuye.core.scope import role_in
 from wuye.ledger.selectors.payments import payment_is_reversed
 from wuye.ledger.selectors.prepaid import prepaid_available
-from wuye.ledger.services.checks import APPROVER_ROLES, COLLECTOR_ROLES
 from wuye.ledger.services.reversals import payment_reverse, prepaid_refund
 from wuye.payments.channels.base import Notice, channel_for
 from wuye.payments.enums import IssueKind, OrderStatus, RefundStatus
 from wuye.payments.issues import issue_raise
 from wuye.payments.models import OnlineRefund, PaymentOrder
-
-REFUND_ROLES = COLLECTOR_ROLES
 
 
 def refund_request(
@@ -41,16 +39,21 @@ def refund_request(
 ) -> OnlineRefund:
     """退款 of a paid online order through its platform: ``amount`` up to what was paid and not yet
     refunded; the whole amount reverses the payment, a part comes out of the prepaid balance."""
-    if role_in(user, order.project_id) not in REFUND_ROLES:
+    if role_in(user, order.project_id) not in roles.COLLECTOR_ROLES:
         raise NotInScope("您的角色不能办理退款。")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("请填写退款原因", field="reason")
     if len(reason) > 200:
         raise ValidationFailed("退款原因最多 200 字", field="reason")
-    approver_check(project=order.project_id, approver=approved_by, roles=APPROVER_ROLES)
+    approver_check(
+        project=order.project_id, approver=approved_by, roles=roles.PAYMENT_APPROVER_ROLES
+    )
     four_eyes_check(
-        approver=approved_by, requested_by=user, roles=APPROVER_ROLES, doing="线上支付退款"
+        approver=approved_by,
+        requested_by=user,
+        roles=roles.PAYMENT_APPROVER_ROLES,
+        doing="线上支付退款",
     )
     try:
         value = money(to_decimal(amount))

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from wuye.billing.models import Account
+from wuye.core import roles
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import Membership, Project, User
@@ -34,7 +35,6 @@ from wuye.core.money import ZERO, money
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
 from wuye.ledger.selectors.window import unpaid_bills
-from wuye.ledger.services.checks import COLLECTOR_ROLES
 from wuye.ledger.services.payments import payment_record
 from wuye.payments import ahead, selectors
 from wuye.payments.channels.base import (
@@ -51,9 +51,6 @@ from wuye.payments.models import (
 )
 
 log = logging.getLogger(__name__)
-
-# Staff who may take a payment code at the window (the ledger's collectors).
-CASHIER_ROLES = COLLECTOR_ROLES
 
 
 def order_minutes() -> int:
@@ -585,7 +582,7 @@ def micropay_take(
     """收银台 takes the owner's WeChat/Alipay payment code for ``bill_ids`` through the same orders
     and the same exactly-once posting. Returns the order: paid (posted), or open while the payer
     confirms on the phone (the window asks again with ``order_refresh``)."""
-    if role_in(user, account.project_id) not in CASHIER_ROLES:
+    if role_in(user, account.project_id) not in roles.COLLECTOR_ROLES:
         raise NotInScope("您的角色不能收费。")
     channel = channel_of_auth_code(auth_code)
     order = order_create(

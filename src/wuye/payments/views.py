@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from wuye.billing.models import Account
-from wuye.core import xlsx
+from wuye.core import roles, xlsx
 from wuye.core.approvals import approver_of_form
 from wuye.core.errors import NotInScope, WuyeError
 from wuye.core.scope import project_ids_for, role_in
@@ -56,7 +56,7 @@ def _staff_ids(request) -> list[int]:
     ids = [
         pid
         for pid in project_ids_for(request.user)
-        if role_in(request.user, pid) in services.CASHIER_ROLES
+        if role_in(request.user, pid) in roles.COLLECTOR_ROLES
     ]
     if not ids:
         raise PermissionDenied("您的角色不能查看线上缴费。")
@@ -109,7 +109,7 @@ def _render_order(request, order, *, form=None, error="", status=200):
             "form": form or RefundForm(initial={"amount": order.paid_amount}),
             "error": error,
             "rule": REFUND_RULE,
-            "can_refund": role_in(request.user, order.project_id) in refunds.REFUND_ROLES,
+            "can_refund": role_in(request.user, order.project_id) in roles.COLLECTOR_ROLES,
         },
         status=status,
     )
@@ -138,7 +138,7 @@ def order_refresh(request, order_id: int):
 @require_POST
 def order_refund(request, order_id: int):
     order = _order(request, order_id)
-    if role_in(request.user, order.project_id) not in refunds.REFUND_ROLES:
+    if role_in(request.user, order.project_id) not in roles.COLLECTOR_ROLES:
         raise PermissionDenied("您的角色不能办理退款。")
     form = RefundForm(request.POST)
     if not form.is_valid():
@@ -171,7 +171,7 @@ def _reconciler(request) -> list[int]:
     ids = [
         pid
         for pid in project_ids_for(request.user)
-        if role_in(request.user, pid) in reconcile.RECONCILE_ROLES
+        if role_in(request.user, pid) in roles.RECONCILE_ROLES
     ]
     if not ids:
         raise PermissionDenied("只有财务或公司管理员可以对账。")
@@ -337,7 +337,7 @@ def micropay(request, account_id: int):
     )
     if account is None:
         raise Http404("缴费账户不存在或不在您的项目范围内")
-    if role_in(request.user, account.project_id) not in services.CASHIER_ROLES:
+    if role_in(request.user, account.project_id) not in roles.COLLECTOR_ROLES:
         raise PermissionDenied("您的角色不能收费。")
     back = f"{reverse('ledger:window_room', args=[account.room_id])}?account={account.pk}"
     try:

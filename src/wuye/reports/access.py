@@ -18,12 +18,6 @@ from wuye.core.roles import ROLES_SEEING_PHONES
 from wuye.core.scope import projects_for, role_in
 from wuye.reports.sql import ReportScope
 
-REPORT_ROLES = roles.REPORT_ROLES  # the grants are defined in core.roles
-OWN_FIGURES_ROLES = roles.OWN_FIGURES_ROLES
-# Who sees the collection plans (the menu entry); editing is services.PLAN_EDITOR_ROLES.
-PLAN_ROLES = REPORT_ROLES
-DASHBOARD_ROLES = roles.DASHBOARD_ROLES
-
 
 @dataclass(frozen=True)
 class Access:
@@ -44,10 +38,10 @@ class Access:
 def report_access(user: User) -> Access:
     """The projects ``user`` may see reports of; PermissionDenied when there are none."""
     projects = list(projects_for(user).only("id", "name", "company_id").order_by("name", "id"))
-    full = [p for p in projects if role_in(user, p.pk) in REPORT_ROLES]
+    full = [p for p in projects if role_in(user, p.pk) in roles.REPORT_ROLES]
     if full:
         return Access(full, None)
-    own = [p for p in projects if role_in(user, p.pk) in OWN_FIGURES_ROLES]
+    own = [p for p in projects if role_in(user, p.pk) in roles.OWN_FIGURES_ROLES]
     if own:
         return Access(own, user.pk)
     raise PermissionDenied(

@@ -29,13 +29,12 @@ from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed, full_clean
 from wuye.core.models import Membership, Project, User
 from wuye.core.money import ZERO, allocate, money
+from wuye.core.scope import actor_role
 from wuye.dunning.models import CollectionTeam
 from wuye.reports.models import CollectionPlan, PlanSplit, PlanTarget
 
 DAY = datetime.timedelta(days=1)
-
-# Who owns a project's collection target (SPEC §1): the project manager, and the company admin.
-PLAN_EDITOR_ROLES = roles.PLAN_EDITOR_ROLES
+EDITING = "编辑收费计划"
 
 
 def period_label(split: str, period_no: int) -> str:
@@ -92,6 +91,7 @@ def plan_save(
     plan: CollectionPlan | None = None,
 ) -> CollectionPlan:
     """Creates the project's plan for ``year`` or, given ``plan``, changes its header."""
+    actor_role(user, project.pk, roles.PLAN_EDITOR_ROLES, EDITING)
     with transaction.atomic():
         if plan is None:
             if CollectionPlan.objects.filter(project=project, year=year).exists():
@@ -190,6 +190,7 @@ def targets_save(
 ) -> list[str]:
     """Replaces the plan's whole split with ``lines`` (blank cells are simply absent) and returns the
     warnings of ``plan_warnings``. All or nothing: one bad line and nothing changes."""
+    actor_role(user, plan.project_id, roles.PLAN_EDITOR_ROLES, EDITING)
     lines = list(lines)
     with transaction.atomic():
         plan = CollectionPlan.objects.select_for_update().get(pk=plan.pk)

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from wuye.core import roles
 from wuye.core.dates import date_param
 from wuye.core.db_router import replica_reads
 from wuye.core.errors import ValidationFailed, WuyeError
@@ -296,7 +297,7 @@ def export_download(request, job_id: str):
 
 
 def _can_edit(request, project_id: int) -> bool:
-    return role_in(request.user, project_id) in services.PLAN_EDITOR_ROLES
+    return role_in(request.user, project_id) in roles.PLAN_EDITOR_ROLES
 
 
 def _plan_or_404(request, plan_id: int) -> CollectionPlan:

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from wuye.billing.enums import BillKind
 from wuye.billing.models import Account, Bill
+from wuye.core import roles
 from wuye.core.audit import audit_entry
 from wuye.core.errors import ValidationFailed
 from wuye.core.hooks import after_commit
@@ -46,7 +47,6 @@ from wuye.ledger.models import Allocation, CashierClosing, Payment, PaymentLine,
 from wuye.ledger.selectors.late_fees import late_fee_terms_for, late_fees_for
 from wuye.ledger.selectors.outstanding import bill_outstanding, bill_visible_date
 from wuye.ledger.services.checks import (
-    COLLECTOR_ROLES,
     Line,
     clean_business_date,
     clean_lines,
@@ -108,7 +108,7 @@ def payments_record_many(
     only its own request. ``user`` without a collecting role in the project refuses the whole batch
     (raised, as ``payment_record`` would raise it for each)."""
     project_id = project.pk if isinstance(project, Project) else project
-    staff_check(user, project_id, COLLECTOR_ROLES, "收款")
+    staff_check(user, project_id, roles.COLLECTOR_ROLES, "收款")
     results: list[Payment | ValidationFailed | None] = [None] * len(requests)
     pending: list[_Pending] = []
     for index, request in enumerate(requests):

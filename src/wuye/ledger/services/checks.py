@@ -12,7 +12,6 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 
 from wuye.billing.models import Account, Bill
-from wuye.core import roles
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import User
 from wuye.core.money import money, to_decimal
@@ -21,10 +20,6 @@ from wuye.core.scope import role_in
 from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.selectors.closing import day_is_closed
 from wuye.ledger.selectors.outstanding import bill_outstanding, visible_on
-
-# The grants are defined once in core.roles.
-COLLECTOR_ROLES = roles.COLLECTOR_ROLES
-APPROVER_ROLES = roles.PAYMENT_APPROVER_ROLES
 
 METHOD_LABELS = dict(PaymentMethod.choices)
 MAX_AMOUNT = Decimal("1000000000")  # one payment line; far above any household's fees
@@ -71,13 +66,13 @@ def clean_business_date(value: datetime.date | None, label: str = "收款日期"
     return value
 
 
-def staff_check(user: User | None, project_id: int, roles: frozenset[Role], doing: str) -> User:
+def staff_check(user: User | None, project_id: int, allowed: frozenset[Role], doing: str) -> User:
     if user is None or not user.is_authenticated or not user.is_active:
         raise ValidationFailed(f"{doing}需要登录的操作人", field="user")
     role = role_in(user, project_id)
     if role is None:
         raise NotInScope("您没有该项目的权限。")
-    if role not in roles:
+    if role not in allowed:
         raise ValidationFailed(f"{user}（{role.label}）不能{doing}", field="user")
     return user
 

@@ -8,6 +8,7 @@ import datetime
 
 from django.db import transaction
 
+from wuye.core import roles
 from wuye.core.approvals import approver_check
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
@@ -15,12 +16,7 @@ from wuye.core.models import Project, User
 from wuye.ledger.locking import lock_receipt_sequence
 from wuye.ledger.models import CashierClosing
 from wuye.ledger.selectors.closing import cashier_day, day_is_closed
-from wuye.ledger.services.checks import (
-    APPROVER_ROLES,
-    COLLECTOR_ROLES,
-    clean_business_date,
-    staff_check,
-)
+from wuye.ledger.services.checks import clean_business_date, staff_check
 
 # --- the cashier's day -----------------------------------------------------------------------------
 
@@ -36,9 +32,9 @@ def cashier_close(
     reversals. Afterwards that cashier cannot record payments, reversals or refunds dated that day.
     Closing someone else's day needs a supervisor, project manager or company administrator."""
     who = cashier or user
-    staff_check(user, project.pk, COLLECTOR_ROLES, "日结")
+    staff_check(user, project.pk, roles.COLLECTOR_ROLES, "日结")
     if who.pk != user.pk:
-        approver_check(project=project, approver=user, roles=APPROVER_ROLES)
+        approver_check(project=project, approver=user, roles=roles.PAYMENT_APPROVER_ROLES)
     day = clean_business_date(business_date, "日结日期")
     with transaction.atomic():
         # The sequence lock makes this wait for the cashier's payments in flight, and makes theirs

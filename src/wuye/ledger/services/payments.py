@@ -30,7 +30,7 @@ from django.utils import timezone
 from wuye.billing.enums import BillKind
 from wuye.billing.models import Account, Bill
 from wuye.billing.pay_ahead import AheadChoice, pay_ahead
-from wuye.core import hooks
+from wuye.core import hooks, roles
 from wuye.core.approvals import approver_check, four_eyes_check, roles_text
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
@@ -44,8 +44,6 @@ from wuye.ledger.selectors.outstanding import bill_visible_date
 from wuye.ledger.selectors.prepaid import prepaid_available
 from wuye.ledger.selectors.window import unpaid_bills
 from wuye.ledger.services.checks import (
-    APPROVER_ROLES,
-    COLLECTOR_ROLES,
     Line,
     chosen_bills,
     clean_business_date,
@@ -102,7 +100,7 @@ def payment_record(
     ``deposit_only`` puts all of it on the prepaid balance and pays no bill (an online payment whose
     bills were paid at the window while the owner paid: the money is kept as 预存款, finance told).
     """
-    staff_check(user, account.project_id, COLLECTOR_ROLES, "收款")
+    staff_check(user, account.project_id, roles.COLLECTOR_ROLES, "收款")
     cleaned = clean_lines(lines)
     day = clean_business_date(business_date)
     backdate = (
@@ -178,16 +176,19 @@ def payment_backdate_check(
     if len(reason) > 200:
         raise ValidationFailed("补录原因最多 200 字", field="backdate_reason")
     try:
-        approver_check(project=project_id, approver=approved_by, roles=APPROVER_ROLES)
+        approver_check(project=project_id, approver=approved_by, roles=roles.PAYMENT_APPROVER_ROLES)
     except ValidationFailed as exc:
         raise ValidationFailed(
-            f"收款日期 {day:%Y-%m-%d} 早于今天：补录以前日期的收款须由{roles_text(APPROVER_ROLES)}"
+            f"收款日期 {day:%Y-%m-%d} 早于今天：补录以前日期的收款须由{roles_text(roles.PAYMENT_APPROVER_ROLES)}"
             "授权（请审批人输入自己的账号和密码）",
             code="ledger.backdate_needs_approval",
             field="approved_by",
         ) from exc
     four_eyes_check(
-        approver=approved_by, requested_by=user, roles=APPROVER_ROLES, doing="补录以前日期的收款"
+        approver=approved_by,
+        requested_by=user,
+        roles=roles.PAYMENT_APPROVER_ROLES,
+        doing="补录以前日期的收款",
     )
     return {"approved_by": approved_by.pk, "reason": reason, "entered_on": timezone.localdate()}
 
@@ -413,7 +414,9 @@ def payment_with_ahead(
     cashier sees the new one), money short of everything due (a discount is given for months paid,
     never for months billed and left unpaid), and whatever ``pay_ahead`` or ``payment_record``
     refuse. A repeated form (same ``idempotency_key``) returns the first payment and bills nothing."""
-    staff_check(user, account.project_id, COLLECTOR_ROLES, "收款")  # before anything is billed
+    staff_check(
+        user, account.project_id, roles.COLLECTOR_ROLES, "收款"
+    )  # before anything is billed
     key = (idempotency_key or "").strip() or None
     with transaction.atomic():
         lock_accounts([account.pk])  # before the key is looked up: a racing repeat waits here

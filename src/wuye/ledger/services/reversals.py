@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from wuye.billing.models import Account
+from wuye.core import roles
 from wuye.core.approvals import approver_check, four_eyes_check
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
@@ -22,8 +23,6 @@ from wuye.ledger.locking import lock_accounts, lock_payment, lock_receipt_sequen
 from wuye.ledger.models import Allocation, Payment, PaymentReversal, PrepaidMovement, Refund
 from wuye.ledger.selectors.prepaid import prepaid_available
 from wuye.ledger.services.checks import (
-    APPROVER_ROLES,
-    COLLECTOR_ROLES,
     clean_amount,
     clean_business_date,
     clean_method,
@@ -51,13 +50,15 @@ def payment_reverse(
     reversal belongs to ``user``'s day (日结).
     """
     reason = clean_reason(reason)
-    staff_check(user, payment.project_id, COLLECTOR_ROLES, "冲红收款")
-    approver_check(project=payment.project_id, approver=approved_by, roles=APPROVER_ROLES)
+    staff_check(user, payment.project_id, roles.COLLECTOR_ROLES, "冲红收款")
+    approver_check(
+        project=payment.project_id, approver=approved_by, roles=roles.PAYMENT_APPROVER_ROLES
+    )
     four_eyes_check(
         approver=approved_by,
         requested_by=user,
         collectors=[payment.cashier_id],
-        roles=APPROVER_ROLES,
+        roles=roles.PAYMENT_APPROVER_ROLES,
     )
     day = clean_business_date(business_date, "冲红日期")
     with transaction.atomic():
@@ -156,9 +157,11 @@ def prepaid_refund(
     value = clean_amount(amount, field="amount", label="退款金额")
     method = clean_method(method, field="method", allow_prepaid=False)
     reason = clean_reason(reason)
-    staff_check(user, account.project_id, COLLECTOR_ROLES, "办理退款")
-    approver_check(project=account.project_id, approver=approved_by, roles=APPROVER_ROLES)
-    four_eyes_check(approver=approved_by, requested_by=user, roles=APPROVER_ROLES)
+    staff_check(user, account.project_id, roles.COLLECTOR_ROLES, "办理退款")
+    approver_check(
+        project=account.project_id, approver=approved_by, roles=roles.PAYMENT_APPROVER_ROLES
+    )
+    four_eyes_check(approver=approved_by, requested_by=user, roles=roles.PAYMENT_APPROVER_ROLES)
     day = clean_business_date(business_date, "退款日期")
     with transaction.atomic():
         lock_accounts([account.pk])

@@ -2,7 +2,7 @@
 
 from django import template
 
-from wuye.ledger.services.checks import COLLECTOR_ROLES
+from wuye.core import roles
 
 register = template.Library()
 
@@ -10,4 +10,4 @@ register = template.Library()
 @register.filter
 def collects_money(role) -> bool:
     """``{% if current_role|collects_money %}``: the role may take payments (收银台)."""
-    return role in COLLECTOR_ROLES
+    return role in roles.COLLECTOR_ROLES
