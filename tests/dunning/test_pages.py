@@ -92,13 +92,13 @@ def test_today_takes_a_fixed_number_of_queries(
 def test_today_shows_a_page_of_cards_in_order_and_reads_only_those(
     client, steward, project, item, today, monkeypatch
 ):
-    from wuye.dunning import selectors, views
+    from wuye.dunning import selectors, today_views
 
     for n in range(7):
         acct = factories.debtor(project, f"2-1-{100 + n}", steward=steward, owner=f"户主{n}")
         factories.bill(acct, item, f"{100 + 10 * n}.00", today - 60 * DAY, today - 30 * DAY)
     factories.run(project)
-    monkeypatch.setattr(views, "TODAY_PAGE", 3)
+    monkeypatch.setattr(today_views, "TODAY_PAGE", 3)
     read = []
     task_rows = selectors._task_rows
     monkeypatch.setattr(

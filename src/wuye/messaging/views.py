@@ -16,7 +16,7 @@ from wuye.core.dates import OUT_OF_RANGE, date_param
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.scope import project_ids_for
 from wuye.dunning.access import SUPERVISOR_ROLES
-from wuye.dunning.views import _case_in_scope, _project, _role
+from wuye.dunning.page_parts import case_in_scope, current_project, role_for
 from wuye.messaging import pdf, selectors, services
 from wuye.messaging.models import OutboxStatus, TemplateKind
 
@@ -26,7 +26,7 @@ DEMAND_KINDS = (TemplateKind.WRITTEN_DEMAND, TemplateKind.LAWYER_LETTER)
 @login_required
 @require_GET
 def demand_pdf(request, case_id: int):
-    case = _case_in_scope(request, case_id, ("project__company",))
+    case = case_in_scope(request, case_id, ("project__company",))
     on = timezone.localdate()
     kind = request.GET.get("kind") or TemplateKind.WRITTEN_DEMAND
     if kind not in DEMAND_KINDS:
@@ -63,14 +63,14 @@ def demand_pdf(request, case_id: int):
 @require_GET
 def talking_points(request, case_id: int):
     """The talking points of a case on today's list, fetched when the steward opens them."""
-    case = _case_in_scope(request, case_id, ("project",))
+    case = case_in_scope(request, case_id, ("project",))
     return render(request, "messaging/_talking_points_body.html", selectors.points_context(case))
 
 
 @login_required
 @require_POST
 def send_sms(request, case_id: int):
-    case = _case_in_scope(request, case_id, ("project__company",))
+    case = case_in_scope(request, case_id, ("project__company",))
     try:
         message = services.send_sms(case, TemplateKind.SMS, request.user)
     except WuyeError as exc:
@@ -86,8 +86,8 @@ def send_sms(request, case_id: int):
 @login_required
 @require_GET
 def outbox(request):
-    project = _project(request)
-    _role(request, project.pk, SUPERVISOR_ROLES, "查看短信发件箱")
+    project = current_project(request)
+    role_for(request, project.pk, SUPERVISOR_ROLES, "查看短信发件箱")
     status = request.GET.get("status", "")
     if status not in OutboxStatus.values:
         status = ""
