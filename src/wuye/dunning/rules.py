@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from wuye.core import guardrails
+from wuye.dunning.contact_windows import parse_windows
 from wuye.dunning.enums import (
     MESSAGE_CHANNELS,
     VOICE_CHANNELS,
@@ -24,7 +25,7 @@ from wuye.dunning.enums import (
     Stage,
     UnreachedReason,
 )
-from wuye.dunning.models import DunningSettings, EscalationRule, FollowUpRule, parse_windows
+from wuye.dunning.models import DunningSettings, EscalationRule, FollowUpRule
 
 DAY = datetime.timedelta(days=1)
 
