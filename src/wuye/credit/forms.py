@@ -6,36 +6,8 @@ from django import forms
 from django.db.models import Q
 
 from wuye.credit.models import Segment
-from wuye.credit.services import EDITABLE_FIELDS
+from wuye.credit.services import EDITABLE_FIELDS, RULE_FIELDS, STRATEGY_FIELDS
 from wuye.messaging.models import MessageTemplate, TemplateKind
-
-RULE_FIELDS = [
-    "min_bills",
-    "min_on_time_ratio",
-    "max_on_time_ratio",
-    "min_arrears_months_12",
-    "max_arrears_months_12",
-    "min_months_in_arrears",
-    "min_worst_days_late",
-    "max_months_in_arrears",
-    "min_overdue_amount",
-    "dispute_refusal",
-    "min_unreached",
-    "min_broken_promises",
-]
-STRATEGY_FIELDS = [
-    "remind_days_before_due",
-    "reminder_channel",
-    "reminder_template",
-    "tone",
-    "thank_after_payment",
-    "thank_template",
-    "first_action",
-    "call_cadence_days",
-    "escalate_after_days",
-    "offer_direct_debit",
-    "offer_pay_ahead",
-]
 
 
 class SegmentForm(forms.ModelForm):

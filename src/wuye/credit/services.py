@@ -265,11 +265,8 @@ def credit_refresh_accounts(account_ids: list[int]) -> int:
 
 # --- editing segments ------------------------------------------------------------------------------
 
-EDITABLE_FIELDS = [
-    "name",
-    "priority",
-    "is_active",
-    "description",
+# The segment's rule (who belongs) and strategy (what is done for them), as the edit form groups them.
+RULE_FIELDS = [
     "min_bills",
     "min_on_time_ratio",
     "max_on_time_ratio",
@@ -282,6 +279,8 @@ EDITABLE_FIELDS = [
     "dispute_refusal",
     "min_unreached",
     "min_broken_promises",
+]
+STRATEGY_FIELDS = [
     "remind_days_before_due",
     "reminder_channel",
     "reminder_template",
@@ -294,6 +293,7 @@ EDITABLE_FIELDS = [
     "offer_direct_debit",
     "offer_pay_ahead",
 ]
+EDITABLE_FIELDS = ["name", "priority", "is_active", "description", *RULE_FIELDS, *STRATEGY_FIELDS]
 
 
 def escalation_floor(project_id: int) -> int:
