@@ -557,31 +557,12 @@ def _plan_metered(
             continue
         usage = calc.metered_usage(reading)
         amount = calc.charge(usage, avg, Decimal(1), item.rounding)
-        if amount <= 0:
-            plan.skipped["zero"] += 1
-            continue
-        seg = calc.payer_segments(room, period, False)[0]
-        payer = _payer_for(plan, item, room, seg, payers)
-        if payer is None:
-            continue
         text = f"{item.name} {period} 用量 {_num(usage)}"
         if reading.replaced:
             text += "（含换表）"
         text += f" × {_num(price)}元" if price is not None else " × 加权单价（含调价）"
-        plan.bills.append(
-            PlannedBill(
-                room_id=room.id,
-                building_id=room.building_id,
-                payer_id=payer,
-                fee_item_id=item.id,
-                period_start=period.start,
-                period_end=period.end,
-                due_date=due,
-                quantity=usage,
-                unit_price=price,
-                amount=amount,
-                description=text[:200],
-            )
+        _plan_whole_period(
+            plan, item, period, room, payers, due, usage, price, amount, description=text
         )
 
 
@@ -641,27 +622,55 @@ def _plan_shared(
     due = calc.due_date(period.start, item.due_days)
     for room_id, amount in shares.items():
         room = by_id[room_id]
-        if amount <= 0:
-            plan.skipped["zero"] += 1
-            continue
-        seg = calc.payer_segments(room, period, False)[0]
-        payer = _payer_for(plan, item, room, seg, payers)
-        if payer is None:
-            continue
-        plan.bills.append(
-            PlannedBill(
-                room_id=room.id,
-                building_id=room.building_id,
-                payer_id=payer,
-                fee_item_id=item.id,
-                period_start=period.start,
-                period_end=period.end,
-                due_date=due,
-                quantity=room.area(item.area_basis),
-                unit_price=None,
-                amount=amount,
-                description=f"{item.name} {period} 按面积分摊 {_num(room.area(item.area_basis))}㎡"[
-                    :200
-                ],
-            )
+        area = room.area(item.area_basis)
+        _plan_whole_period(
+            plan,
+            item,
+            period,
+            room,
+            payers,
+            due,
+            area,
+            None,
+            amount,
+            description=f"{item.name} {period} 按面积分摊 {_num(area)}㎡",
         )
+
+
+def _plan_whole_period(
+    plan: Plan,
+    item: FeeItem,
+    period: calc.Period,
+    room: RoomFacts,
+    payers: PayerBook,
+    due: datetime.date,
+    quantity: Decimal,
+    unit_price: Decimal | None,
+    amount: Decimal,
+    *,
+    description: str,
+) -> None:
+    """One bill of a metered or shared charge: the whole period, to whoever pays for the room on its
+    first day (the developer while it is not handed over); a zero amount is skipped."""
+    if amount <= 0:
+        plan.skipped["zero"] += 1
+        return
+    seg = calc.payer_segments(room, period, False)[0]
+    payer = _payer_for(plan, item, room, seg, payers)
+    if payer is None:
+        return
+    plan.bills.append(
+        PlannedBill(
+            room_id=room.id,
+            building_id=room.building_id,
+            payer_id=payer,
+            fee_item_id=item.id,
+            period_start=period.start,
+            period_end=period.end,
+            due_date=due,
+            quantity=quantity,
+            unit_price=unit_price,
+            amount=amount,
+            description=description[:200],
+        )
+    )
