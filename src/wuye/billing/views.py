@@ -578,55 +578,58 @@ def room_adjust(request, room_id: int):
         if b.pk in late and late[b.pk].due > 0
     ]
     account_choices = [(a.pk, f"{a.payer.name}（{a.room.code}）") for a in accounts]
-    adjust_form = f.BillAdjustForm(bills=bill_choices)
-    compensate_form = f.CompensateForm(accounts=account_choices)
-    waiver_form = f.WaiverForm(bills=waivable)
-    action = request.POST.get("action") if request.method == "POST" else None
     by_id = {b.pk: b for b in bills}
-    try:
-        if action == "adjust":
-            adjust_form = f.BillAdjustForm(request.POST, bills=bill_choices)
-            if adjust_form.is_valid():
-                data = adjust_form.cleaned_data
-                adjustments.bill_adjust(
-                    user=request.user,
-                    bill=by_id[data["bill"]],
-                    kind=data["kind"],
-                    amount=data["amount"],
-                    reason=data["reason"],
-                    approved_by=approver_of(request, project, adjust_form),
-                )
-                messages.success(request, "账单调整已入账。")
+    # The page's three forms: each is bound, checked and approved alike, then makes its own write.
+    actions = {
+        "adjust": (
+            lambda *data: f.BillAdjustForm(*data, bills=bill_choices),
+            lambda d, approver: adjustments.bill_adjust(
+                user=request.user,
+                bill=by_id[d["bill"]],
+                kind=d["kind"],
+                amount=d["amount"],
+                reason=d["reason"],
+                approved_by=approver,
+            ),
+            "账单调整已入账。",
+        ),
+        "compensate": (
+            lambda *data: f.CompensateForm(*data, accounts=account_choices),
+            lambda d, approver: adjustments.account_compensate(
+                user=request.user,
+                account=next(a for a in accounts if a.pk == d["account"]),
+                amount=d["amount"],
+                reason=d["reason"],
+                approved_by=approver,
+            ),
+            "补偿已抵扣到未缴账单。",
+        ),
+        "waive": (
+            lambda *data: f.WaiverForm(*data, bills=waivable),
+            lambda d, approver: services.late_fee_waive(
+                user=request.user,
+                bill=by_id[d["bill"]],
+                amount=d["amount"],
+                reason=d["reason"],
+                approved_by=approver,
+            ),
+            "滞纳金减免已入账。",
+        ),
+    }
+    forms_of = {name: make() for name, (make, _, _) in actions.items()}
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action in actions:
+        make, write, done = actions[action]
+        form = forms_of[action] = make(request.POST)
+        if form.is_valid():
+            try:
+                write(form.cleaned_data, approver_of(request, project, form))
+            except ValidationFailed as exc:
+                show_error(form, exc)
+            else:
+                messages.success(request, done)
                 return _back(request, "room_adjust", room.pk)
-        elif action == "compensate":
-            compensate_form = f.CompensateForm(request.POST, accounts=account_choices)
-            if compensate_form.is_valid():
-                data = compensate_form.cleaned_data
-                adjustments.account_compensate(
-                    user=request.user,
-                    account=next(a for a in accounts if a.pk == data["account"]),
-                    amount=data["amount"],
-                    reason=data["reason"],
-                    approved_by=approver_of(request, project, compensate_form),
-                )
-                messages.success(request, "补偿已抵扣到未缴账单。")
-                return _back(request, "room_adjust", room.pk)
-        elif action == "waive":
-            waiver_form = f.WaiverForm(request.POST, bills=waivable)
-            if waiver_form.is_valid():
-                data = waiver_form.cleaned_data
-                services.late_fee_waive(
-                    user=request.user,
-                    bill=by_id[data["bill"]],
-                    amount=data["amount"],
-                    reason=data["reason"],
-                    approved_by=approver_of(request, project, waiver_form),
-                )
-                messages.success(request, "滞纳金减免已入账。")
-                return _back(request, "room_adjust", room.pk)
-    except ValidationFailed as exc:
-        form = {"adjust": adjust_form, "compensate": compensate_form, "waive": waiver_form}[action]
-        show_error(form, exc)
+    adjust_form, compensate_form, waiver_form = forms_of.values()
     bound = any(x.errors for x in (adjust_form, compensate_form, waiver_form))
     return render(
         request,
