@@ -30,7 +30,7 @@ from wuye.billing.models import (
 )
 from wuye.billing.run_planning import _num
 from wuye.core.audit import audit_record, diff, snapshot
-from wuye.core.errors import ValidationFailed, full_clean
+from wuye.core.errors import ValidationFailed, fields_allowed, full_clean
 from wuye.core.models import Project, User
 from wuye.registry.enums import RoomUse
 
@@ -121,9 +121,7 @@ def fee_item_create(
 
 
 def fee_item_update(*, user: User | None, fee_item: FeeItem, **changes: Any) -> FeeItem:
-    unknown = set(changes) - set(FEE_ITEM_FIELDS)
-    if unknown:
-        raise ValidationFailed(f"不能修改字段：{', '.join(sorted(unknown))}")
+    fields_allowed(changes, FEE_ITEM_FIELDS)
     with transaction.atomic():
         item = FeeItem.objects.select_for_update().get(pk=fee_item.pk)
         before = snapshot(item)
@@ -256,9 +254,7 @@ def billing_settings_update(
         "auto_billing",
         "auto_billing_day",
     }
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationFailed(f"不能修改字段：{', '.join(sorted(unknown))}")
+    fields_allowed(changes, allowed)
     with transaction.atomic():
         current, _ = ProjectBillingSettings.objects.select_for_update().get_or_create(
             project=project

@@ -30,6 +30,13 @@ class NotInScope(WuyeError):
     code = "wuye.not_in_scope"
 
 
+def fields_allowed(given, allowed, *, refusal: str = "不能修改字段") -> None:
+    """A write names only the fields it may set: ``ValidationFailed`` naming the others, sorted."""
+    unknown = set(given) - set(allowed)
+    if unknown:
+        raise ValidationFailed(f"{refusal}：{', '.join(sorted(unknown))}")
+
+
 # Longest free text (备注, 描述, 说明 …) a user may store when the field sets no max_length of its own:
 # about four pages of Chinese. A 1.7-million-character ticket description used to be accepted.
 TEXT_MAX_LENGTH = 2000

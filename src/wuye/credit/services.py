@@ -21,7 +21,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from wuye.core.audit import audit_record, diff, snapshot
-from wuye.core.errors import NotInScope, ValidationFailed, full_clean
+from wuye.core.errors import NotInScope, ValidationFailed, fields_allowed, full_clean
 from wuye.core.models import Project, User
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
@@ -317,9 +317,7 @@ def _editor(user: User, project_id: int) -> None:
 def segment_update(*, user: User, segment: Segment, **values) -> Segment:
     """Edits a segment's rule and strategy, then re-segments the project's credit files at once."""
     _editor(user, segment.project_id)
-    unknown = set(values) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationFailed(f"不可修改的字段：{', '.join(sorted(unknown))}", field=None)
+    fields_allowed(values, EDITABLE_FIELDS, refusal="不可修改的字段")
     before = snapshot(segment, EDITABLE_FIELDS)
     for name, value in values.items():
         setattr(segment, name, value)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from wuye.core.audit import audit_record, diff, snapshot
-from wuye.core.errors import ValidationFailed, full_clean, text_lengths_check
+from wuye.core.errors import ValidationFailed, fields_allowed, full_clean, text_lengths_check
 from wuye.core.guardrails import guard_text
 from wuye.core.models import Project, User
 from wuye.core.sorting import STORED_PAD, natural_key
@@ -183,9 +183,7 @@ ROOM_EDITABLE_FIELDS = (
 
 
 def room_update(*, user: User | None, room: Room, **changes: Any) -> Room:
-    unknown = set(changes) - set(ROOM_EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationFailed(f"不能修改字段：{', '.join(sorted(unknown))}")
+    fields_allowed(changes, ROOM_EDITABLE_FIELDS)
     with transaction.atomic():
         room = Room.objects.select_for_update().get(pk=room.pk)
         before = snapshot(room)
@@ -230,9 +228,7 @@ def person_create(
     is_developer: bool = False,
     **fields: Any,
 ) -> Person:
-    unknown = set(fields) - set(PERSON_EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationFailed(f"未知字段：{', '.join(sorted(unknown))}")
+    fields_allowed(fields, PERSON_EDITABLE_FIELDS, refusal="未知字段")
     name = name.strip()
     if not name:
         raise ValidationFailed("姓名不能为空", field="name")
@@ -257,9 +253,7 @@ def person_create(
 
 
 def person_update(*, user: User | None, person: Person, **changes: Any) -> Person:
-    unknown = set(changes) - set(PERSON_EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationFailed(f"不能修改字段：{', '.join(sorted(unknown))}")
+    fields_allowed(changes, PERSON_EDITABLE_FIELDS)
     if "notes" in changes:
         guard_text(changes["notes"], field="notes")
     with transaction.atomic():
