@@ -14,11 +14,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from wuye.billing.checks import READING_ROLES, RUN_ROLES
 from wuye.core import roles
 from wuye.core.roles import AUDIT_ROLES, OWNER_INVOICE_LIST_ROLES, Role
 from wuye.core.scope import role_in
-from wuye.dunning.access import OVERSEER_ROLES, OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.registry.views import home as project_overview
 
 ANY = None  # every member of the project
@@ -52,24 +50,24 @@ NAV: list[tuple[str, list[Entry]]] = [
             Entry("线上对账", "payments:reconciliation", roles.RECONCILE_ROLES),
             Entry("缴费通知单", "ledger:notices", roles.COLLECTOR_ROLES),
             Entry("业主开票申请", "owner:invoices", OWNER_INVOICE_LIST_ROLES),
-            Entry("抄表", "billing:readings", READING_ROLES),
-            Entry("计费", "billing:runs", RUN_ROLES),
-            Entry("收费项目", "billing:fee_items", RUN_ROLES),
+            Entry("抄表", "billing:readings", roles.METER_READING_ROLES),
+            Entry("计费", "billing:runs", roles.BILLING_RUN_ROLES),
+            Entry("收费项目", "billing:fee_items", roles.BILLING_RUN_ROLES),
         ],
     ),
     (
         "催缴",
         [
-            Entry("今日催缴", "dunning:today", OWN_CASES_ONLY, pinned=True),
-            Entry("催缴案件", "dunning:cases", OVERSEER_ROLES),
-            Entry("短信发件箱", "messaging:outbox", SUPERVISOR_ROLES),
-            Entry("时效预警", "dunning:limitation", OVERSEER_ROLES),
-            Entry("预警", "alerts:warnings", OVERSEER_ROLES),
-            Entry("经验库", "alerts:stories", WORKER_ROLES),
-            Entry("客户分群", "credit:segments", OVERSEER_ROLES),
-            Entry("清欠任务单", "dunning:recovery", OVERSEER_ROLES),
-            Entry("催缴日报", "dunning:report", OVERSEER_ROLES),
-            Entry("优先级模型", "scoring:model", SUPERVISOR_ROLES),
+            Entry("今日催缴", "dunning:today", roles.OWN_CASES_ONLY_ROLES, pinned=True),
+            Entry("催缴案件", "dunning:cases", roles.CASE_OVERSEER_ROLES),
+            Entry("短信发件箱", "messaging:outbox", roles.CASE_SUPERVISOR_ROLES),
+            Entry("时效预警", "dunning:limitation", roles.CASE_OVERSEER_ROLES),
+            Entry("预警", "alerts:warnings", roles.CASE_OVERSEER_ROLES),
+            Entry("经验库", "alerts:stories", roles.CASE_WORKER_ROLES),
+            Entry("客户分群", "credit:segments", roles.CASE_OVERSEER_ROLES),
+            Entry("清欠任务单", "dunning:recovery", roles.CASE_OVERSEER_ROLES),
+            Entry("催缴日报", "dunning:report", roles.CASE_OVERSEER_ROLES),
+            Entry("优先级模型", "scoring:model", roles.CASE_SUPERVISOR_ROLES),
         ],
     ),
     (

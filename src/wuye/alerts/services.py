@@ -8,11 +8,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from wuye.alerts.models import SuccessStory, Warning
+from wuye.core import roles
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import User
 from wuye.core.scope import role_in
-from wuye.dunning.access import OVERSEER_ROLES, SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.dunning.enums import CaseState, Channel, RefusalReason
 from wuye.dunning.models import ArrearsCase
 from wuye.dunning.rules import FORBIDDEN_MESSAGE, forbidden_measure
@@ -53,8 +53,10 @@ def success_story_create(
     role = role_in(user, case.project_id)
     if role is None:
         raise NotInScope("您没有该项目的权限。")
-    if role not in SUPERVISOR_ROLES and not (
-        role in WORKER_ROLES and case.assignee_id is not None and case.assignee_id == user.pk
+    if role not in roles.CASE_SUPERVISOR_ROLES and not (
+        role in roles.CASE_WORKER_ROLES
+        and case.assignee_id is not None
+        and case.assignee_id == user.pk
     ):
         raise ValidationFailed(
             "只有本案责任人或客服主管、项目经理可以把案件标记为成功案例。", field="user"
@@ -103,7 +105,7 @@ def warning_acknowledge(*, user: User, warning: Warning, note: str) -> Warning:
     role = role_in(user, warning.project_id)
     if role is None:
         raise NotInScope("您没有该项目的权限。")
-    if role not in OVERSEER_ROLES:
+    if role not in roles.CASE_OVERSEER_ROLES:
         raise ValidationFailed(f"您的角色（{role.label}）不能确认预警。", field="user")
     text = (note or "").strip()
     if not text:

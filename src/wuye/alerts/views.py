@@ -14,9 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wuye.alerts import selectors, services
 from wuye.alerts.forms import AcknowledgeForm, SuccessStoryForm, WarningFilterForm
+from wuye.core import roles
 from wuye.core.errors import WuyeError
 from wuye.core.scope import can_see_phones, project_ids_for
-from wuye.dunning.access import OVERSEER_ROLES, WORKER_ROLES
 from wuye.dunning.enums import RefusalReason
 from wuye.dunning.page_parts import case_in_scope, current_project, role_for
 from wuye.messaging.selectors import talking_point_table
@@ -28,7 +28,7 @@ from wuye.registry.models import Room
 def stories(request):
     """话术与经验库: for each refusal reason, the talking point and the stories that worked."""
     project = current_project(request)
-    role_for(request, project.pk, WORKER_ROLES, "查看经验库")
+    role_for(request, project.pk, roles.CASE_WORKER_ROLES, "查看经验库")
     table = talking_point_table(project.company_id, project.pk)
     by_reason = selectors.stories_by_reason(project.pk, limit=20)
     sections = [
@@ -73,7 +73,7 @@ WARNINGS_PAGE = 50
 def warnings(request):
     """预警: the project's warnings with filters; each links to its case (or household)."""
     project = current_project(request)
-    role_for(request, project.pk, OVERSEER_ROLES, "查看预警")
+    role_for(request, project.pk, roles.CASE_OVERSEER_ROLES, "查看预警")
     form = WarningFilterForm(request.GET or None)
     kind, state = "", "open"
     if form.is_valid():
@@ -101,7 +101,7 @@ def acknowledge(request, warning_id: int):
     warning = selectors.warning_in(project_ids_for(request.user), warning_id)
     if warning is None:
         raise Http404("预警不存在或不在您的项目范围内")
-    role_for(request, warning.project_id, OVERSEER_ROLES, "确认预警")
+    role_for(request, warning.project_id, roles.CASE_OVERSEER_ROLES, "确认预警")
     form = AcknowledgeForm(request.POST)
     error = ""
     if not form.is_valid():

@@ -37,7 +37,6 @@ from wuye.core.masking import mask_bank_account
 from wuye.core.privacy import NAMED_LIST_MARK, named_list_audit
 from wuye.core.roles import BANK_FINANCE_ROLES
 from wuye.core.scope import access_role, project_ids_for, role_in
-from wuye.dunning.access import OWN_CASES_ONLY, WORKER_ROLES
 from wuye.dunning.models import ArrearsCase
 from wuye.registry.models import Room
 from wuye.registry.normalize import parse_room_code, room_code
@@ -414,10 +413,10 @@ def case_panel(request, case_id: int):
     if case is None:
         raise Http404("案件不存在或不在您的项目范围内")
     role = role_in(request.user, case.project_id)
-    if role not in WORKER_ROLES | roles.BANK_QUEUE_ROLES:
+    if role not in roles.CASE_WORKER_ROLES | roles.BANK_QUEUE_ROLES:
         raise PermissionDenied("您的角色不能查看该户的银行记录。")
     if (
-        role in OWN_CASES_ONLY
+        role in roles.OWN_CASES_ONLY_ROLES
         and role not in roles.BANK_QUEUE_ROLES
         and case.assignee_id != request.user.pk
     ):

@@ -14,10 +14,7 @@ from wuye.core.approvals import four_eyes_check
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Project, User
 from wuye.core.money import money, to_decimal
-from wuye.core.roles import Role
 from wuye.core.scope import role_in
-
-APPROVER_ROLES = roles.BILL_APPROVER_ROLES  # defined in core.roles
 
 
 def require_reason(reason: str | None) -> str:
@@ -40,20 +37,15 @@ def check_approver(
     reversal or a reduction (``four_eyes``) also someone other than ``requested_by`` (issue 13 item 12)."""
     if approved_by is None or not approved_by.is_authenticated or not approved_by.is_active:
         raise ValidationFailed("请指定审批人（项目经理或公司管理员）", field="approved_by")
-    if role_in(approved_by, project) not in APPROVER_ROLES:
+    if role_in(approved_by, project) not in roles.BILL_APPROVER_ROLES:
         raise ValidationFailed(
             f"审批人 {approved_by} 不是本项目的项目经理或公司管理员，不能审批", field="approved_by"
         )
     if four_eyes:
-        four_eyes_check(approver=approved_by, requested_by=requested_by, roles=APPROVER_ROLES)
+        four_eyes_check(
+            approver=approved_by, requested_by=requested_by, roles=roles.BILL_APPROVER_ROLES
+        )
     return approved_by
-
-
-# Who may preview and commit billing runs and record readings and shared charges.
-RUN_ROLES = frozenset({Role.PROJECT_MANAGER, Role.COMPANY_ADMIN, Role.FINANCE})
-READING_ROLES = frozenset(
-    {Role.PROJECT_MANAGER, Role.COMPANY_ADMIN, Role.FINANCE, Role.SUPERVISOR, Role.STEWARD}
-)
 
 
 # --- helpers -------------------------------------------------------------------------------------

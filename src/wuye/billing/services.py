@@ -13,14 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from wuye.billing.checks import (  # noqa: F401  (APPROVER_ROLES is re-exported)
-    APPROVER_ROLES,
-    _amount,
-    _decimal,
-    _real,
-    check_approver,
-    require_reason,
-)
+from wuye.billing.checks import _amount, _decimal, _real, check_approver, require_reason
 from wuye.billing.models import (
     LAW_MAX_CAP_MULTIPLIER,
     Bill,

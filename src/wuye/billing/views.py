@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from wuye.billing import adjustments, checks, fee_settings, pay_ahead, selectors, services
+from wuye.billing import adjustments, fee_settings, pay_ahead, selectors, services
 from wuye.billing import forms as f
 from wuye.billing import readings as billing_readings
 from wuye.billing import runs as billing_runs
@@ -35,6 +35,7 @@ from wuye.billing.models import (
     PayAheadRule,
     SharedCharge,
 )
+from wuye.core import roles
 from wuye.core.approvals import approver_of_form
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.models import Project, User
@@ -42,10 +43,6 @@ from wuye.core.money import money
 from wuye.core.scope import project_ids_for, role_in
 from wuye.registry.models import Building, Room
 
-# Who configures fees, runs billing and sees these pages (core/roles.py, SPEC §1).
-CONFIG_ROLES = checks.RUN_ROLES
-# Who records meter readings and shared charges (stewards read the meters).
-READING_ROLES = checks.READING_ROLES
 # A run page polls its progress this often while the task works.
 POLL_SECONDS = 1
 
@@ -53,11 +50,11 @@ POLL_SECONDS = 1
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _project(request, roles=CONFIG_ROLES) -> Project:
+def _project(request, allowed=roles.BILLING_RUN_ROLES) -> Project:
     project = request.project
     if not project:
         raise Http404("没有可用的项目")
-    if role_in(request.user, project) not in roles:
+    if role_in(request.user, project) not in allowed:
         raise PermissionDenied("您的角色不能使用收费配置与计费功能。")
     return project
 
@@ -73,7 +70,7 @@ def show_error(form: forms.Form, exc: WuyeError, renamed: dict[str, str] | None 
 def approver_of(request, project: Project, form: f.ApproverFields) -> User:
     """主管授权 by account and password typed on the form; a manager may approve their own action."""
     return approver_of_form(
-        request=request, project=project, form=form, roles=services.APPROVER_ROLES
+        request=request, project=project, form=form, roles=roles.BILL_APPROVER_ROLES
     )
 
 
@@ -189,7 +186,7 @@ def _this_month() -> datetime.date:
 @login_required
 def readings(request):
     """抄表录入: pick a metered item, a building and a month; type the building's readings in one go."""
-    project = _project(request, READING_ROLES)
+    project = _project(request, roles.METER_READING_ROLES)
     items = FeeItem.objects.filter(project=project, method=ChargeMethod.METERED, is_active=True)
     buildings = list(Building.objects.filter(project=project).order_by("sort", "code"))
     choice = f.SheetChoiceForm(
@@ -280,7 +277,7 @@ def _reading_entries(post, building: Building, item: FeeItem):
 @login_required
 @require_POST
 def shared_charge_add(request):
-    project = _project(request, READING_ROLES)
+    project = _project(request, roles.METER_READING_ROLES)
     buildings = list(Building.objects.filter(project=project).order_by("sort", "code"))
     form = f.SharedChargeForm(
         request.POST,
@@ -563,7 +560,7 @@ def room_adjust(request, room_id: int):
         project_id__in=project_ids_for(request.user),
     )
     project = room.project
-    if role_in(request.user, project) not in CONFIG_ROLES:
+    if role_in(request.user, project) not in roles.BILLING_RUN_ROLES:
         raise PermissionDenied("您的角色不能办理减免与补偿。")
     accounts = selectors.accounts_of_room(room)
     bills = [b for a in accounts for b in selectors.open_bills(a)]

@@ -87,8 +87,13 @@ CASE_WORKER_ROLES = _SUPERVISORS | {
     Role.CASHIER,
 }
 OWN_CASES_ONLY_ROLES = frozenset({Role.STEWARD, Role.OTHER_STAFF, Role.CASHIER})
+# Company-wide roles that do not work cases: their holder's role wins over any project membership
+# (core.scope.role_in), so a finance officer who is also listed as a steward cannot be given a case.
+COMPANY_ROLES_NOT_WORKING_CASES = COMPANY_WIDE_ROLES - CASE_WORKER_ROLES
 # Who assigns cases and moves them between stages.
 CASE_SUPERVISOR_ROLES = _SUPERVISORS
+# Who edits the customer segments (客户分群) and their strategies.
+SEGMENT_EDITOR_ROLES = _SUPERVISORS
 # Who may send a case to the legal stage (the company approves a lawsuit: SPEC §5 step 9).
 LEGAL_APPROVER_ROLES = _MANAGERS
 # Who sees the case list and the daily check (the legal department and task force read them too).

@@ -20,10 +20,10 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from wuye.core import roles
 from wuye.core.audit import audit_record, diff, snapshot
 from wuye.core.errors import NotInScope, ValidationFailed, fields_allowed, full_clean
 from wuye.core.models import Project, User
-from wuye.core.roles import Role
 from wuye.core.scope import role_in
 from wuye.credit import segments as seg
 from wuye.credit.models import CreditFile, Segment
@@ -69,8 +69,6 @@ FIGURE_FIELDS = [
     "vacant",
     "history",
 ]
-
-SEGMENT_EDITORS = frozenset({Role.SUPERVISOR, Role.PROJECT_MANAGER, Role.COMPANY_ADMIN})
 
 
 @dataclass
@@ -310,7 +308,7 @@ def _editor(user: User, project_id: int) -> None:
     role = role_in(user, project_id)
     if role is None:
         raise NotInScope("您没有该项目的权限。")
-    if role not in SEGMENT_EDITORS:
+    if role not in roles.SEGMENT_EDITOR_ROLES:
         raise ValidationFailed("只有客服主管、项目经理可以修改客户分群与策略。", field="user")
 
 

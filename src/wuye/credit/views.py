@@ -12,13 +12,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wuye.billing.models import Account
+from wuye.core import roles
 from wuye.core.errors import WuyeError
 from wuye.core.scope import access_role, project_ids_for
 from wuye.credit import selectors, services, tasks
 from wuye.credit.forms import SegmentForm
 from wuye.credit.models import Segment
 from wuye.credit.segments import ensure_segments, rule_text
-from wuye.dunning.access import OVERSEER_ROLES
 from wuye.dunning.enums import RefusalReason
 from wuye.ledger.selectors.window import account_position
 from wuye.registry.models import Room
@@ -92,7 +92,7 @@ def account_strip(request, account_id: int):
 def segments(request):
     """客户分群: the project's segments in the order they are tried, with their households."""
     project = _project(request)
-    role = _role(request, project.pk, OVERSEER_ROLES, "查看客户分群")
+    role = _role(request, project.pk, roles.CASE_OVERSEER_ROLES, "查看客户分群")
     rows = ensure_segments(project.pk)
     counts = selectors.segment_counts(project.pk)
     total = sum(counts.values())
@@ -108,7 +108,7 @@ def segments(request):
             "segments": rows,
             "unsegmented": counts.get(None, 0),
             "total": total,
-            "can_edit": role in services.SEGMENT_EDITORS,
+            "can_edit": role in roles.SEGMENT_EDITOR_ROLES,
             "computed_at": selectors.last_computed(project.pk),
         },
     )
@@ -124,7 +124,7 @@ def segment_edit(request, segment_id: int):
     )
     if segment is None:
         raise Http404("分群不存在或不在您的项目范围内")
-    _role(request, segment.project_id, services.SEGMENT_EDITORS, "修改客户分群")
+    _role(request, segment.project_id, roles.SEGMENT_EDITOR_ROLES, "修改客户分群")
     form = SegmentForm(request.POST or None, instance=segment, project=segment.project)
     if request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -147,7 +147,7 @@ def segment_edit(request, segment_id: int):
 def recompute(request):
     """Queues a full recompute of the project's credit files (the nightly task does it anyway)."""
     project = _project(request)
-    _role(request, project.pk, services.SEGMENT_EDITORS, "重算信用档案")
+    _role(request, project.pk, roles.SEGMENT_EDITOR_ROLES, "重算信用档案")
     tasks.credit_recompute_project.enqueue(project.pk)
     messages.success(request, "已提交重算：信用档案与分群将在后台更新")
     return redirect("credit:segments")

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from wuye.core import roles
 from wuye.core.models import User
 from wuye.core.scope import can_see_phones
 
 # The grants of case work are defined in core.roles (one definition per grant).
-WORKER_ROLES = roles.CASE_WORKER_ROLES
-SUPERVISOR_ROLES = roles.CASE_SUPERVISOR_ROLES
-LEGAL_APPROVER_ROLES = roles.LEGAL_APPROVER_ROLES
-OWN_CASES_ONLY = roles.OWN_CASES_ONLY_ROLES
-OVERSEER_ROLES = roles.CASE_OVERSEER_ROLES
 
 
 def sees_case_phones(user: User, case) -> bool:

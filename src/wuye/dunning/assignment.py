@@ -34,7 +34,6 @@ from wuye.core.models import Membership, Project, User
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
 from wuye.dunning import rules
-from wuye.dunning.access import WORKER_ROLES
 from wuye.dunning.casework import _event, _open_or_refuse, _reason, _supervisor
 from wuye.dunning.enums import CaseClass, CaseState, EventKind
 from wuye.dunning.limitation import add_years
@@ -240,7 +239,6 @@ def rebalance_apply(*, user: User, project_id: int, reason: str, fingerprint: st
 
 RECOVERY_AGE_YEARS = 1
 # Who works recovery orders: the task force, and the supervisors who created them.
-RECOVERY_WORKER_ROLES = roles.RECOVERY_WORKER_ROLES
 _NEXT_STATES = {
     RecoveryState.OPEN: {RecoveryState.WORKING, RecoveryState.CANCELLED},
     RecoveryState.WORKING: {RecoveryState.DONE, RecoveryState.CANCELLED},
@@ -324,7 +322,7 @@ def recovery_order_set_state(
     """The task force takes up, completes or (with a supervisor) cancels an order; the note is added
     to the order's notes with the date and the name."""
     role = role_in(user, order.project_id)
-    if role not in RECOVERY_WORKER_ROLES:
+    if role not in roles.RECOVERY_WORKER_ROLES:
         raise ValidationFailed(
             "只有清欠工作小组或客服主管、项目经理可以处理清欠任务单", field="user"
         )
@@ -388,7 +386,7 @@ def case_reassign(
     """The supervisor gives a case to another member of the project's staff, with a reason."""
     _supervisor(user, case.project_id, "重新分配案件")
     reason = _reason(reason)
-    if assignee is not None and role_in(assignee, case.project_id) not in WORKER_ROLES:
+    if assignee is not None and role_in(assignee, case.project_id) not in roles.CASE_WORKER_ROLES:
         raise ValidationFailed(f"{assignee} 不是本项目可承办催缴的员工", field="assignee")
     with transaction.atomic():
         case = (

@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from wuye.core import roles
 from wuye.core.errors import WuyeError
 from wuye.dunning import assignment
-from wuye.dunning.access import OVERSEER_ROLES, SUPERVISOR_ROLES
 from wuye.dunning.page_parts import case_in_scope, current_project, role_for
 
 
@@ -20,7 +20,7 @@ from wuye.dunning.page_parts import case_in_scope, current_project, role_for
 def rebalance(request):
     """均衡分案: GET previews the moves, POST applies exactly the previewed plan with a reason."""
     project = current_project(request)
-    role_for(request, project.pk, SUPERVISOR_ROLES, "均衡分案")
+    role_for(request, project.pk, roles.CASE_SUPERVISOR_ROLES, "均衡分案")
     error = None
     if request.method == "POST":
         try:
@@ -57,7 +57,7 @@ def recovery(request):
     from wuye.dunning.models import RecoveryOrder, RecoveryState
 
     project = current_project(request)
-    role_for(request, project.pk, OVERSEER_ROLES, "查看清欠任务单")
+    role_for(request, project.pk, roles.CASE_OVERSEER_ROLES, "查看清欠任务单")
     if request.method == "POST":
         order = RecoveryOrder.objects.filter(
             project_id=project.pk, pk=request.POST.get("order") or 0

@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from wuye.core import uploads
+from wuye.core import roles, uploads
 from wuye.core.errors import WuyeError
 from wuye.core.scope import can_see_phones, project_ids_for, role_in
 from wuye.dunning import assignment, casework, contacts, holds, legal_stage, limitation, selectors
-from wuye.dunning.access import OWN_CASES_ONLY, SUPERVISOR_ROLES, WORKER_ROLES, sees_case_phones
+from wuye.dunning.access import sees_case_phones
 from wuye.dunning.enums import CaseClass, Stage
 from wuye.dunning.forms import ClassForm, ReassignForm, StageForm, first_error
 from wuye.dunning.models import ContactAttachment, InterruptionKind
@@ -47,8 +47,10 @@ def case_page(request, found, *, form=None, error=None, files_lost=False, status
             "case": case,
             "on": on,
             "show_phones": sees_case_phones(request.user, case),
-            "is_supervisor": role in SUPERVISOR_ROLES,
-            "workers": selectors.workers_of(case.project_id) if role in SUPERVISOR_ROLES else [],
+            "is_supervisor": role in roles.CASE_SUPERVISOR_ROLES,
+            "workers": selectors.workers_of(case.project_id)
+            if role in roles.CASE_SUPERVISOR_ROLES
+            else [],
             "class_choices": CaseClass.choices,
             "stage_choices": [
                 s
@@ -60,7 +62,9 @@ def case_page(request, found, *, form=None, error=None, files_lost=False, status
             "clock": limitation.case_clock(case, on),
             "payment_order": limitation.payment_order_allowed(case),
             "interruption_kinds": InterruptionKind.choices,
-            "recovery": assignment.recovery_box(case, on) if role in SUPERVISOR_ROLES else None,
+            "recovery": assignment.recovery_box(case, on)
+            if role in roles.CASE_SUPERVISOR_ROLES
+            else None,
             "bank_hold": holds.hold_of(case) if case.is_open else "",
             **panels(),
             **context,
@@ -177,12 +181,12 @@ def household_panel(request, room_id: int):
     if room is None:
         raise Http404("房屋不存在或不在您的项目范围内")
     role = role_in(request.user, room.project_id)
-    if role not in WORKER_ROLES:
+    if role not in roles.CASE_WORKER_ROLES:
         return render(request, "dunning/_household_panel.html", {"room": room, "allowed": False})
     data = selectors.household_dunning(
         room.pk,
         project_ids,
-        only_assignee=request.user.pk if role in OWN_CASES_ONLY else None,
+        only_assignee=request.user.pk if role in roles.OWN_CASES_ONLY_ROLES else None,
     )
     return render(
         request,

@@ -14,18 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from wuye.billing.models import Account
-from wuye.core import hooks
+from wuye.core import hooks, roles
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import User
 from wuye.core.roles import Role
 from wuye.core.scope import role_in
 from wuye.dunning import rules
-from wuye.dunning.access import (
-    OWN_CASES_ONLY,
-    SUPERVISOR_ROLES,
-    WORKER_ROLES,
-)
 from wuye.dunning.enums import (
     CaseClass,
     CaseState,
@@ -43,9 +38,9 @@ def _worker(user: User, case: ArrearsCase, doing: str) -> Role:
     role = role_in(user, case.project_id)
     if role is None:
         raise NotInScope("您没有该项目的权限。")
-    if role not in WORKER_ROLES:
+    if role not in roles.CASE_WORKER_ROLES:
         raise ValidationFailed(f"您的角色（{role.label}）不能{doing}。", field="user")
-    if role in OWN_CASES_ONLY and case.assignee_id != user.pk:
+    if role in roles.OWN_CASES_ONLY_ROLES and case.assignee_id != user.pk:
         raise ValidationFailed(
             f"该案件的责任人是 {case.assignee or '（未分配）'}，您只能{doing}自己负责的案件；"
             "如需接手请找客服主管重新分配。",
@@ -58,7 +53,7 @@ def _supervisor(user: User, project_id: int, doing: str) -> Role:
     role = role_in(user, project_id)
     if role is None:
         raise NotInScope("您没有该项目的权限。")
-    if role not in SUPERVISOR_ROLES:
+    if role not in roles.CASE_SUPERVISOR_ROLES:
         raise ValidationFailed(f"只有客服主管、项目经理可以{doing}。", field="user")
     return role
 

@@ -15,13 +15,11 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from wuye.core import roles
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import User
 from wuye.dunning import rules
-from wuye.dunning.access import (
-    LEGAL_APPROVER_ROLES,
-)
 from wuye.dunning.casework import (
     _apply_task,
     _choice,
@@ -153,7 +151,7 @@ def case_set_stage(
                 f"案件已在“{case.get_stage_display()}”阶段，只能向后推进", field="stage"
             )
         if stage == Stage.LEGAL:
-            if role not in LEGAL_APPROVER_ROLES:
+            if role not in roles.LEGAL_APPROVER_ROLES:
                 raise ValidationFailed("转入法律程序须由项目经理或公司管理员决定", field="stage")
             demand, why = demand_for_legal_stage(case, day)
             if demand is None:

@@ -14,10 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from wuye.core import uploads
+from wuye.core import roles, uploads
 from wuye.core.errors import WuyeError
 from wuye.dunning import limitation
-from wuye.dunning.access import OVERSEER_ROLES
 from wuye.dunning.page_parts import case_in_scope, current_project, role_for
 
 
@@ -25,7 +24,7 @@ from wuye.dunning.page_parts import case_in_scope, current_project, role_for
 @require_GET
 def limitation_alerts(request):
     project = current_project(request)
-    role_for(request, project.pk, OVERSEER_ROLES, "查看诉讼时效预警")
+    role_for(request, project.pk, roles.CASE_OVERSEER_ROLES, "查看诉讼时效预警")
     within = max(limitation.ALERT_DAYS)
     rows = limitation.cases_near_deadline([project.pk], timezone.localdate(), within)
     return render(request, "dunning/limitation.html", {"rows": rows, "within": within})

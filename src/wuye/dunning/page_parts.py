@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from wuye.core import hooks
+from wuye.core import hooks, roles
 from wuye.core.errors import WuyeError
 from wuye.core.models import User
 from wuye.core.scope import access_role, project_ids_for
 from wuye.dunning import hours, selectors
-from wuye.dunning.access import OWN_CASES_ONLY, WORKER_ROLES
 from wuye.dunning.enums import VOICE_CHANNELS, Channel
 from wuye.dunning.forms import OUTCOMES, REACHED_BUTTONS, UNREACHED_BUTTONS, ContactForm
 from wuye.dunning.models import ArrearsCase
@@ -44,8 +43,8 @@ def case_in_scope(request, case_id: int, related: tuple[str, ...] = ()) -> Arrea
     )
     if case is None:
         raise Http404("案件不存在或不在您的项目范围内")
-    role = role_for(request, case.project_id, WORKER_ROLES, "查看催缴案件")
-    if role in OWN_CASES_ONLY and case.assignee_id != request.user.pk:
+    role = role_for(request, case.project_id, roles.CASE_WORKER_ROLES, "查看催缴案件")
+    if role in roles.OWN_CASES_ONLY_ROLES and case.assignee_id != request.user.pk:
         raise Http404("案件不存在或不由您负责")
     return case
 

@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from wuye.billing.models import Bill
+from wuye.core import roles
 from wuye.core.models import User
 from wuye.core.money import money
 from wuye.core.scope import role_in
-from wuye.dunning.access import OWN_CASES_ONLY
 from wuye.dunning.enums import CaseClass, CaseState, Stage
 from wuye.dunning.models import ArrearsCase
 from wuye.ledger.selectors.outstanding import bill_outstanding
@@ -88,7 +88,7 @@ def room_arrears(
         .order_by("room_id", "opened_on", "id")
         .values_list("room_id", "id", "case_class", "stage", "assignee_id")
     }
-    own_only = user is not None and role_in(user, project_id) in OWN_CASES_ONLY
+    own_only = user is not None and role_in(user, project_id) in roles.OWN_CASES_ONLY_ROLES
     labels = dict(CaseClass.choices)
     result: dict[int, RoomArrears] = {}
     for room_id in ids:

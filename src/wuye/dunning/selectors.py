@@ -22,13 +22,11 @@ from django.db.models import (
 )
 
 from wuye.billing.models import Bill
-from wuye.core import hooks
+from wuye.core import hooks, roles
 from wuye.core.models import Membership, User
 from wuye.core.money import money
-from wuye.core.roles import COMPANY_WIDE_ROLES
 from wuye.core.scope import role_in
 from wuye.dunning import holds
-from wuye.dunning.access import SUPERVISOR_ROLES, WORKER_ROLES
 from wuye.dunning.enums import (
     CaseClass,
     CaseState,
@@ -195,7 +193,7 @@ def today_order(*, user: User, project_id: int, on: datetime.date) -> list[Arrea
     overdue tasks are flagged, not reordered."""
     # 主管研判 (a class E defence, LAW.md §10) is the supervisor's task, never the steward's.
     mine = Q(assignee=user) & ~Q(next_action=NextAction.SUPERVISOR_REVIEW)
-    if role_in(user, project_id) in SUPERVISOR_ROLES:
+    if role_in(user, project_id) in roles.CASE_SUPERVISOR_ROLES:
         mine |= Q(next_action=NextAction.SUPERVISOR_REVIEW)
     cases = list(
         ArrearsCase.objects.filter(
@@ -485,19 +483,14 @@ def daily_check(*, project_id: int, on: datetime.date) -> list[StewardDay]:
     return days
 
 
-# Company-wide roles that do not work cases: their holder's role wins over any project membership
-# (core.scope.role_in), so a finance officer who is also listed as a steward cannot work a case.
-_NOT_WORKING_COMPANY_ROLES = [r for r in COMPANY_WIDE_ROLES if r not in WORKER_ROLES]
-
-
 def workers_of(project_id: int) -> list[User]:
     """Staff of the project who may be given cases: their role in the project (a company-wide role
     wins over a membership, as in ``role_in``) is one that works cases."""
-    ids = Membership.objects.filter(project_id=project_id, role__in=list(WORKER_ROLES)).values(
-        "user_id"
-    )
+    ids = Membership.objects.filter(
+        project_id=project_id, role__in=list(roles.CASE_WORKER_ROLES)
+    ).values("user_id")
     return list(
         User.objects.filter(pk__in=ids, is_active=True)
-        .exclude(company_role__in=_NOT_WORKING_COMPANY_ROLES, is_superuser=False)
+        .exclude(company_role__in=list(roles.COMPANY_ROLES_NOT_WORKING_CASES), is_superuser=False)
         .order_by("username")
     )

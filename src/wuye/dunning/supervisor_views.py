@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from wuye.core import roles
 from wuye.core.dates import date_param
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.dunning import assignment, reports, selectors
-from wuye.dunning.access import OVERSEER_ROLES, SUPERVISOR_ROLES
 from wuye.dunning.enums import CaseClass, Stage
 from wuye.dunning.forms import CaseFilterForm, ReassignForm, first_error
 from wuye.dunning.models import ArrearsCase, DunningRun
@@ -27,11 +27,11 @@ from wuye.dunning.page_parts import chosen_worker, current_project, role_for
 @login_required
 def cases(request):
     project = current_project(request)
-    role = role_for(request, project.pk, OVERSEER_ROLES, "查看催缴案件列表")
+    role = role_for(request, project.pk, roles.CASE_OVERSEER_ROLES, "查看催缴案件列表")
     on = timezone.localdate()
     workers = selectors.workers_of(project.pk)
     if request.method == "POST":
-        if role not in SUPERVISOR_ROLES:
+        if role not in roles.CASE_SUPERVISOR_ROLES:
             raise PermissionDenied("只有客服主管、项目经理可以分配案件。")
         form = ReassignForm(request.POST)
         ids = [int(x) for x in request.POST.getlist("case") if x.isdigit()]
@@ -72,7 +72,7 @@ def cases(request):
             "filters": filters,
             "workers": workers,
             "on": on,
-            "can_assign": role in SUPERVISOR_ROLES,
+            "can_assign": role in roles.CASE_SUPERVISOR_ROLES,
             "query": query.urlencode(),
             "class_choices": CaseClass.choices,
             "stage_choices": Stage.choices,
@@ -86,7 +86,7 @@ def cases(request):
 def run_now(request):
     """Queues today's run of the current project (it also runs every morning by itself)."""
     project = current_project(request)
-    role_for(request, project.pk, SUPERVISOR_ROLES, "启动催缴跑批")
+    role_for(request, project.pk, roles.CASE_SUPERVISOR_ROLES, "启动催缴跑批")
     from wuye.dunning.tasks import dunning_run_project
 
     dunning_run_project.enqueue(project.pk)
@@ -98,7 +98,7 @@ def run_now(request):
 @require_GET
 def check(request):
     project = current_project(request)
-    role_for(request, project.pk, OVERSEER_ROLES, "查看每日检查")
+    role_for(request, project.pk, roles.CASE_OVERSEER_ROLES, "查看每日检查")
     on = timezone.localdate()
     try:
         on = date_param(request.GET.get("date"), label="日期", default=on)
@@ -117,7 +117,7 @@ def report(request):
     """催缴日报表 / 周报 / 月报 of the current project, for supervisors and managers; ``?format=xlsx``
     downloads the same figures."""
     project = current_project(request)
-    role_for(request, project.pk, OVERSEER_ROLES, "查看催缴日报")
+    role_for(request, project.pk, roles.CASE_OVERSEER_ROLES, "查看催缴日报")
     kind = request.GET.get("period", "day")
     if kind not in reports.PERIODS:
         kind = "day"

@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from wuye.core import roles
 from wuye.core.errors import WuyeError
 from wuye.dunning import contacts, hours, selectors
-from wuye.dunning.access import WORKER_ROLES, sees_case_phones
+from wuye.dunning.access import sees_case_phones
 from wuye.dunning.case_views import case_page
 from wuye.dunning.forms import ContactForm, first_error
 from wuye.dunning.models import ArrearsCase, ContactRecord
@@ -34,7 +35,7 @@ TODAY_PAGE = 50
 @require_GET
 def today(request):
     project = current_project(request)
-    role_for(request, project.pk, WORKER_ROLES, "使用今日催缴")
+    role_for(request, project.pk, roles.CASE_WORKER_ROLES, "使用今日催缴")
     on = timezone.localdate()
     try:
         number = max(int(request.GET.get("page", "1")), 1)

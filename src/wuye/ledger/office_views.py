@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wuye.billing import adjustments
-from wuye.billing import services as billing_services
 from wuye.billing.enums import AdjustmentKind
 from wuye.billing.models import Account, Bill
 from wuye.billing.selectors import accounts_of_room, with_balance
@@ -164,7 +163,7 @@ def bill_reverse(request, bill_id: int):
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            approver = _approver(request, bill.project_id, form, billing_services.APPROVER_ROLES)
+            approver = _approver(request, bill.project_id, form, roles.BILL_APPROVER_ROLES)
             adjustments.bill_reverse(
                 user=request.user,
                 bill=bill,
@@ -196,9 +195,8 @@ def bill_reverse(request, bill_id: int):
             "paid_by": paid_by,
             "form": form,
             "error": error,
-            "approvers": roles_text(billing_services.APPROVER_ROLES),
-            "self_approves": role_in(request.user, bill.project_id)
-            in billing_services.APPROVER_ROLES,
+            "approvers": roles_text(roles.BILL_APPROVER_ROLES),
+            "self_approves": role_in(request.user, bill.project_id) in roles.BILL_APPROVER_ROLES,
             "rule": RULE_TEXT,
         },
         status=400 if form.errors or error else 200,
@@ -509,7 +507,7 @@ def household_ledger(request, room_id: int):
         "today": today,
         "list_day": list_day,
         "can_collect": role in roles.COLLECTOR_ROLES,
-        "can_reverse_bill": role in billing_services.APPROVER_ROLES,
+        "can_reverse_bill": role in roles.BILL_APPROVER_ROLES,
         "can_refund": role in roles.COLLECTOR_ROLES,
     }
     if account is not None:

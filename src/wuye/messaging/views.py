@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from wuye.core import roles
 from wuye.core.dates import OUT_OF_RANGE, date_param
 from wuye.core.errors import ValidationFailed, WuyeError
 from wuye.core.scope import project_ids_for
-from wuye.dunning.access import SUPERVISOR_ROLES
 from wuye.dunning.page_parts import case_in_scope, current_project, role_for
 from wuye.messaging import pdf, selectors, services
 from wuye.messaging.models import OutboxStatus, TemplateKind
@@ -87,7 +87,7 @@ def send_sms(request, case_id: int):
 @require_GET
 def outbox(request):
     project = current_project(request)
-    role_for(request, project.pk, SUPERVISOR_ROLES, "查看短信发件箱")
+    role_for(request, project.pk, roles.CASE_SUPERVISOR_ROLES, "查看短信发件箱")
     status = request.GET.get("status", "")
     if status not in OutboxStatus.values:
         status = ""

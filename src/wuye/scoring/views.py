@@ -10,8 +10,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from wuye.core import roles
 from wuye.core.scope import role_in
-from wuye.dunning.access import SUPERVISOR_ROLES
 from wuye.scoring import selectors
 from wuye.scoring.features import FEATURES
 from wuye.scoring.models import CaseScore
@@ -21,7 +21,7 @@ from wuye.scoring.pipeline import COLD_START_REASON
 def _project(request, doing: str):
     if not request.project:
         raise Http404("没有可用的项目")
-    if role_in(request.user, request.project.pk) not in SUPERVISOR_ROLES:
+    if role_in(request.user, request.project.pk) not in roles.CASE_SUPERVISOR_ROLES:
         raise PermissionDenied(f"您的角色不能{doing}。")
     return request.project
 

@@ -9,8 +9,8 @@ from django import template
 from wuye.alerts.forms import SuccessStoryForm
 from wuye.alerts.models import SuccessStory
 from wuye.alerts.selectors import stories_by_reason
+from wuye.core import roles
 from wuye.core.scope import role_in
-from wuye.dunning.access import SUPERVISOR_ROLES
 from wuye.dunning.enums import CaseState, RefusalReason
 from wuye.dunning.models import ContactRecord
 
@@ -48,7 +48,7 @@ def success_story_box(context, case):
     can_mark = False
     if request is not None and story is None and case.state == CaseState.CLOSED:
         role = role_in(request.user, case.project_id)
-        can_mark = role in SUPERVISOR_ROLES or (
+        can_mark = role in roles.CASE_SUPERVISOR_ROLES or (
             role is not None and case.assignee_id == request.user.pk
         )
     form = None
