@@ -243,7 +243,7 @@ def main() -> int:
     from wuye.ledger.models import Payment
     from wuye.ledger.services.payments import payment_record
     from wuye.payments.enums import NoticeState
-    from wuye.payments.fake.server import FakeWechat
+    from wuye.payments.fake.wechat import FakeWechat
     from wuye.payments.models import Notification, PaymentOrder
     from wuye.payments.notices import notices_post
     from wuye.payments.services import online_user_for

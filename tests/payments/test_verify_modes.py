@@ -104,7 +104,7 @@ def test_each_mode_needs_its_own_settings(payments_fake):
 
 
 def test_the_fake_signs_in_the_mode_it_was_started_with():
-    from wuye.payments.fake.server import FakeWechat
+    from wuye.payments.fake.wechat import FakeWechat
 
     wx = FakeWechat("platform_cert")
     headers = wx.signed_headers("{}")
