@@ -65,7 +65,7 @@ from locust.env import Environment  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 TARGETS_MS = {"window room": 500.0, "window pay": 500.0, "today's list": 500.0, "dashboard": 2000.0}
-PASSWORD = "wuye-demo-2026"  # noqa: S105 — the demo logins' documented password (demo.generator)
+PASSWORD = "wuye-demo-2026"  # noqa: S105 — the demo logins' documented password (demo.company)
 
 PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"  # a phone browser outside WeChat: H5 pay
 # A contact the law or the company's rules refuse (dunning.contacts), by the words of its message:

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from wuye.core.models import AuditEntry, User
-from wuye.demo.generator import DEMO_PASSWORD, STAFF
+from wuye.demo.company import DEMO_PASSWORD, STAFF
 
 pytestmark = pytest.mark.django_db
 

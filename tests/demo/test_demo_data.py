@@ -13,7 +13,7 @@ from stdnum.cn import ric, uscc
 from wuye.core.models import AuditEntry, Company, Membership, Project, User
 from wuye.core.roles import Role
 from wuye.core.sql import insert_rows
-from wuye.demo.generator import DEMO_COMPANY_NAME, DEMO_PASSWORD
+from wuye.demo.company import DEMO_COMPANY_NAME, DEMO_PASSWORD
 from wuye.registry.enums import (
     DEAD_PHONE_MARKS,
     IssueState,
@@ -280,7 +280,7 @@ def test_insert_rows_writes_what_bulk_create_writes(project):
 
 
 def test_a_large_demo_has_one_steward_per_600_households():
-    from wuye.demo.generator import staff_for
+    from wuye.demo.company import staff_for
 
     small = [s for s in staff_for(2000) if s.role == Role.STEWARD]
     large = [s for s in staff_for(100_000) if s.role == Role.STEWARD]

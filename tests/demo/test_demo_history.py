@@ -220,11 +220,11 @@ def test_todays_dunning_run_opens_cases_for_households_in_arrears(demo):
 def test_recent_months_post_a_day_of_payments_in_one_set_and_the_stories_one_by_one(monkeypatch):
     """The last months' ordinary payments go through the batch posting service a day at a time (a
     100,000-room demo posts ~140,000 of them); the 冲红 and 预交 stories through ``payment_record``."""
-    from wuye.demo import history
+    from wuye.demo import recent_payments
 
     sets: list = []
     singles: list = []
-    many, one = history.payments_record_many, history.payment_record
+    many, one = recent_payments.payments_record_many, recent_payments.payment_record
 
     def record_many(**kwargs):
         sets.append(kwargs["requests"])
@@ -234,8 +234,8 @@ def test_recent_months_post_a_day_of_payments_in_one_set_and_the_stories_one_by_
         singles.append(kwargs)
         return one(**kwargs)
 
-    monkeypatch.setattr(history, "payments_record_many", record_many)
-    monkeypatch.setattr(history, "payment_record", record_one)
+    monkeypatch.setattr(recent_payments, "payments_record_many", record_many)
+    monkeypatch.setattr(recent_payments, "payment_record", record_one)
     demo_data("--rooms", ROOMS, "--months", "2")
     in_sets = sum(len(s) for s in sets)
     assert in_sets > 5 * len(singles) > 0

@@ -5,17 +5,8 @@ from django.utils import timezone
 
 from wuye.core.models import Company, User
 from wuye.core.roles import Role
-from wuye.demo.generator import (
-    COUNT_LABELS,
-    DEMO_COMPANY_NAME,
-    DEMO_PASSWORD,
-    STAFF,
-    DemoOptions,
-    demo_exists,
-    demo_logins,
-    flush_database,
-    generate,
-)
+from wuye.demo.company import DEMO_COMPANY_NAME, DEMO_PASSWORD, STAFF, demo_exists, demo_logins
+from wuye.demo.generator import COUNT_LABELS, DemoOptions, flush_database, generate
 from wuye.demo.plans import make_plans
 
 
