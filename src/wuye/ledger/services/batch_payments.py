@@ -41,6 +41,7 @@ from wuye.core.errors import ValidationFailed
 from wuye.core.hooks import after_commit
 from wuye.core.models import AuditEntry, Project, User
 from wuye.core.money import ZERO, money
+from wuye.core.scope import actor_role
 from wuye.ledger.enums import PaymentMethod, PrepaidKind
 from wuye.ledger.locking import lock_accounts, lock_bills, lock_receipt_sequence
 from wuye.ledger.models import Allocation, CashierClosing, Payment, PaymentLine, PrepaidMovement
@@ -51,7 +52,6 @@ from wuye.ledger.services.checks import (
     clean_business_date,
     clean_lines,
     closed_day_refusal,
-    staff_check,
 )
 from wuye.ledger.services.payments import late_fee_text
 
@@ -108,7 +108,7 @@ def payments_record_many(
     only its own request. ``user`` without a collecting role in the project refuses the whole batch
     (raised, as ``payment_record`` would raise it for each)."""
     project_id = project.pk if isinstance(project, Project) else project
-    staff_check(user, project_id, roles.COLLECTOR_ROLES, "收款")
+    actor_role(user, project_id, roles.COLLECTOR_ROLES, "收款")
     results: list[Payment | ValidationFailed | None] = [None] * len(requests)
     pending: list[_Pending] = []
     for index, request in enumerate(requests):

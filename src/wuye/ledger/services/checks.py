@@ -12,11 +12,9 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 
 from wuye.billing.models import Account, Bill
-from wuye.core.errors import NotInScope, ValidationFailed
+from wuye.core.errors import ValidationFailed
 from wuye.core.models import User
 from wuye.core.money import money, to_decimal
-from wuye.core.roles import Role
-from wuye.core.scope import role_in
 from wuye.ledger.enums import PaymentMethod
 from wuye.ledger.selectors.closing import day_is_closed
 from wuye.ledger.selectors.outstanding import bill_outstanding, visible_on
@@ -64,17 +62,6 @@ def clean_business_date(value: datetime.date | None, label: str = "收款日期"
             f"{label} {value:%Y-%m-%d} 晚于今天，不能预先入账", field="business_date"
         )
     return value
-
-
-def staff_check(user: User | None, project_id: int, allowed: frozenset[Role], doing: str) -> User:
-    if user is None or not user.is_authenticated or not user.is_active:
-        raise ValidationFailed(f"{doing}需要登录的操作人", field="user")
-    role = role_in(user, project_id)
-    if role is None:
-        raise NotInScope("您没有该项目的权限。")
-    if role not in allowed:
-        raise ValidationFailed(f"{user}（{role.label}）不能{doing}", field="user")
-    return user
 
 
 def day_open_check(project_id: int, cashier: User, day: datetime.date) -> None:

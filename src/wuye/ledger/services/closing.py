@@ -13,10 +13,11 @@ from wuye.core.approvals import approver_check
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import Project, User
+from wuye.core.scope import actor_role
 from wuye.ledger.locking import lock_receipt_sequence
 from wuye.ledger.models import CashierClosing
 from wuye.ledger.selectors.closing import cashier_day, day_is_closed
-from wuye.ledger.services.checks import clean_business_date, staff_check
+from wuye.ledger.services.checks import clean_business_date
 
 # --- the cashier's day -----------------------------------------------------------------------------
 
@@ -32,7 +33,7 @@ def cashier_close(
     reversals. Afterwards that cashier cannot record payments, reversals or refunds dated that day.
     Closing someone else's day needs a supervisor, project manager or company administrator."""
     who = cashier or user
-    staff_check(user, project.pk, roles.COLLECTOR_ROLES, "日结")
+    actor_role(user, project.pk, roles.COLLECTOR_ROLES, "日结")
     if who.pk != user.pk:
         approver_check(project=project, approver=user, roles=roles.PAYMENT_APPROVER_ROLES)
     day = clean_business_date(business_date, "日结日期")

@@ -36,6 +36,7 @@ from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import User
 from wuye.core.money import ZERO, money
+from wuye.core.scope import actor_role
 from wuye.ledger.enums import PaymentMethod, PrepaidKind
 from wuye.ledger.locking import lock_accounts, lock_bills, lock_receipt_sequence
 from wuye.ledger.models import Allocation, Payment, PaymentLine, PrepaidMovement
@@ -51,7 +52,6 @@ from wuye.ledger.services.checks import (
     day_open_check,
     open_bill_ids,
     open_bills,
-    staff_check,
 )
 
 
@@ -100,7 +100,7 @@ def payment_record(
     ``deposit_only`` puts all of it on the prepaid balance and pays no bill (an online payment whose
     bills were paid at the window while the owner paid: the money is kept as 预存款, finance told).
     """
-    staff_check(user, account.project_id, roles.COLLECTOR_ROLES, "收款")
+    actor_role(user, account.project_id, roles.COLLECTOR_ROLES, "收款")
     cleaned = clean_lines(lines)
     day = clean_business_date(business_date)
     backdate = (
@@ -414,9 +414,7 @@ def payment_with_ahead(
     cashier sees the new one), money short of everything due (a discount is given for months paid,
     never for months billed and left unpaid), and whatever ``pay_ahead`` or ``payment_record``
     refuse. A repeated form (same ``idempotency_key``) returns the first payment and bills nothing."""
-    staff_check(
-        user, account.project_id, roles.COLLECTOR_ROLES, "收款"
-    )  # before anything is billed
+    actor_role(user, account.project_id, roles.COLLECTOR_ROLES, "收款")  # before anything is billed
     key = (idempotency_key or "").strip() or None
     with transaction.atomic():
         lock_accounts([account.pk])  # before the key is looked up: a racing repeat waits here

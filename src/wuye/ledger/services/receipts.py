@@ -13,10 +13,10 @@ from wuye.core import roles
 from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import User
+from wuye.core.scope import actor_role
 from wuye.ledger.enums import InvoiceKind, InvoiceStatus
 from wuye.ledger.locking import lock_payment
 from wuye.ledger.models import InvoiceRequest, Payment, PaymentReversal, ReceiptPrint
-from wuye.ledger.services.checks import staff_check
 
 PAPERS = {"a4": "A4", "roll": "收据纸"}
 
@@ -30,7 +30,7 @@ def receipt_print_record(*, user: User, payment: Payment, paper: str = "a4") -> 
         raise ValidationFailed(
             f"纸张须为 {'、'.join(f'{k}（{v}）' for k, v in PAPERS.items())}", field="paper"
         )
-    staff_check(user, payment.project_id, roles.COLLECTOR_ROLES, "打印收据")
+    actor_role(user, payment.project_id, roles.COLLECTOR_ROLES, "打印收据")
     with transaction.atomic():
         payment = lock_payment(payment.pk)
         is_reprint = ReceiptPrint.objects.filter(payment=payment).exists()
@@ -59,7 +59,7 @@ def invoice_request_create(
 ) -> InvoiceRequest:
     """开票申请 recorded for finance, who issue the (digital) invoice on the tax platform (LAW.md §12:
     we record requests and export what the platform needs; we do not issue tax invoices)."""
-    staff_check(user, payment.project_id, roles.COLLECTOR_ROLES, "登记开票申请")
+    actor_role(user, payment.project_id, roles.COLLECTOR_ROLES, "登记开票申请")
     title = (title or "").strip()
     if not title:
         raise ValidationFailed("请填写发票抬头（个人姓名或单位名称）", field="title")
@@ -121,7 +121,7 @@ def invoice_request_mark_issued(
 ) -> InvoiceRequest:
     """Finance record that the invoice of a request was issued on the tax platform (已开票), with
     the invoice number when they have it. Only a request still waiting (待开票) can be marked."""
-    staff_check(user, invoice_request.payment.project_id, roles.INVOICE_ISSUER_ROLES, "标记已开票")
+    actor_role(user, invoice_request.payment.project_id, roles.INVOICE_ISSUER_ROLES, "标记已开票")
     invoice_no = (invoice_no or "").strip()
     if len(invoice_no) > 30:
         raise ValidationFailed("发票号码最多 30 个字符", field="invoice_no")

@@ -18,6 +18,7 @@ from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import User
 from wuye.core.money import ZERO
+from wuye.core.scope import actor_role
 from wuye.ledger.enums import PrepaidKind
 from wuye.ledger.locking import lock_accounts, lock_payment, lock_receipt_sequence
 from wuye.ledger.models import Allocation, Payment, PaymentReversal, PrepaidMovement, Refund
@@ -28,7 +29,6 @@ from wuye.ledger.services.checks import (
     clean_method,
     clean_reason,
     day_open_check,
-    staff_check,
 )
 from wuye.ledger.services.payments import after_payment_hooks
 
@@ -50,7 +50,7 @@ def payment_reverse(
     reversal belongs to ``user``'s day (日结).
     """
     reason = clean_reason(reason)
-    staff_check(user, payment.project_id, roles.COLLECTOR_ROLES, "冲红收款")
+    actor_role(user, payment.project_id, roles.COLLECTOR_ROLES, "冲红收款")
     approver_check(
         project=payment.project_id, approver=approved_by, roles=roles.PAYMENT_APPROVER_ROLES
     )
@@ -157,7 +157,7 @@ def prepaid_refund(
     value = clean_amount(amount, field="amount", label="退款金额")
     method = clean_method(method, field="method", allow_prepaid=False)
     reason = clean_reason(reason)
-    staff_check(user, account.project_id, roles.COLLECTOR_ROLES, "办理退款")
+    actor_role(user, account.project_id, roles.COLLECTOR_ROLES, "办理退款")
     approver_check(
         project=account.project_id, approver=approved_by, roles=roles.PAYMENT_APPROVER_ROLES
     )
