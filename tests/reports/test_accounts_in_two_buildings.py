@@ -23,7 +23,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from tests.reports.builders import D, account, bill, fee_item, pay, scope
+from tests.reports.builders import D, account, fee_item, pay, scope
 from wuye.billing.calc import month_end
 from wuye.billing.models import Bill
 from wuye.core.roles import Role
@@ -183,7 +183,7 @@ def test_the_rule_by_hand(project, ledger):
     assert by_rule(ledger, every, today, "company") == {None: (4, 2, 1)}
 
 
-def assert_by_rule(project, ledger, as_of):
+def assert_by_rule(project, ledger, as_of, more=()):
     """Live and summaries both give the rule's counts, every window, group and narrowed scope."""
     bd = ledger["buildings"]
     scopes = [
@@ -191,7 +191,7 @@ def assert_by_rule(project, ledger, as_of):
         (scope(project, building_ids=(bd["B"],)), {bd["B"]}),
         (scope(project, steward_id=ledger["wang"].pk), {bd["A"], bd["C"]}),
     ]
-    for window in windows(ledger):
+    for window in [*windows(ledger), *more]:
         for s, buildings in scopes:
             for group in ("company", "building", "steward"):
                 expected = by_rule(ledger, window, as_of, group, buildings)
@@ -230,3 +230,71 @@ def test_households_per_building_and_steward_follow_the_bills_of_each(project, l
     assert_by_rule(project, ledger, month_end(m2))  # another date: the open bills
     assert summary_check.check() == []
     assert summary_check.check_reports([project.pk], today) == []
+
+
+def spans_of(acct) -> dict[int, tuple]:
+    return {
+        s.building_id: (s.first_period, s.last_period, s.monthly)
+        for s in AccountSpan.objects.filter(account_id=acct.pk)
+    }
+
+
+def test_spans_are_kept_current_when_an_account_comes_to_be_billed_in_another_building(
+    project, ledger
+):
+    summary_refresh.refresh(full=True)
+    today, bd = ledger["today"], ledger["buildings"]
+    m3, _, _, m0 = ledger["months"]
+    y, z = ledger["accounts"]["y"], ledger["accounts"]["z"]
+    assert spans_of(y) == {bd["B"]: (m3, m0, True)}
+    # Imported now: y's property fee for five months back, naming z's room (A), unpaid — and for
+    # seven months back in its own room (B: a month left out there now).
+    item = Bill.objects.filter(account=y).first().fee_item
+    m5, m7 = months_back(today, 5), months_back(today, 7)
+    bill_on(y, item, z.room_id, m5)
+    bill_on(y, item, y.room_id, m7)
+    ledger["bills"] += [
+        ("y", bd["A"], m5, m5 + datetime.timedelta(days=14), None),
+        ("y", bd["B"], m7, m7 + datetime.timedelta(days=14), None),
+    ]
+    assert_by_rule(project, ledger, today)  # the report reads the new bills in first
+    assert spans_of(y) == {bd["A"]: (m5, m5, True), bd["B"]: (m7, m0, False)}
+    assert_by_rule(project, ledger, today, more=[Window(m7, month_end(m0)), Window(m5, m5)])
+    assert summary_check.check() == []
+    assert summary_check.check_reports([project.pk], today) == []
+
+
+def test_check_names_spans_filed_under_one_building_and_the_next_refresh_files_them_again(
+    project, ledger
+):
+    """A database summarised before the spans were per building: x's and w's bills are in one span,
+    under the lower of their two buildings, and the check shows it; the next refresh task (a new
+    day) computes every span again, a report's catch-up leaves that to it."""
+    summary_refresh.refresh(full=True)
+    today, bd = ledger["today"], ledger["buildings"]
+    m3, _, _, m0 = ledger["months"]
+    x, w = ledger["accounts"]["x"], ledger["accounts"]["w"]
+    for acct in (x, w):
+        AccountSpan.objects.filter(account_id=acct.pk).exclude(building_id=bd["A"]).delete()
+        AccountSpan.objects.filter(account_id=acct.pk).update(first_period=m3, last_period=m0)
+    RollupState.objects.filter(name="span_buildings").delete()
+    summary_refresh.refresh(full=False, new_day=False)
+    assert spans_of(x) == {bd["A"]: (m3, m0, True)}
+    item = Bill.objects.filter(account=x).first().fee_item_id
+    diffs = summary_check.check()
+    assert {(d.table, d.key) for d in diffs} >= {
+        ("AccountSpan", (x.pk, item, bd["B"])),
+        ("AccountSpan", (w.pk, item, bd["C"])),
+    }
+    assert any(
+        d.table.startswith("收缴率") for d in summary_check.check_reports([project.pk], today)
+    )
+    summary_refresh.refresh()  # the refresh task
+    assert spans_of(x) == {
+        bd["A"]: (m3, ledger["months"][1], True),
+        bd["B"]: (ledger["months"][2], m0, True),
+    }
+    assert RollupState.objects.filter(name="span_buildings").exists()
+    assert summary_check.check() == []
+    assert summary_check.check_reports([project.pk], today) == []
+    assert_by_rule(project, ledger, today)

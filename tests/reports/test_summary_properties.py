@@ -1,6 +1,7 @@
 """Property: on random ledgers (bills, partial, over- and reversed payments, back-dated payments,
-adjustments, other fee items' bills) with summary refreshes at random points, every report from the summaries equals the
-live computation, for random windows and report dates."""
+adjustments, other fee items' bills, bills naming another building's room) with summary refreshes at
+random points, every report from the summaries equals the live computation, for random windows and
+report dates, by company, building, steward and fee item, and in one building's or steward's scope."""
 
 import datetime
 from decimal import Decimal
@@ -22,8 +23,11 @@ from tests.reports.builders import (
     reverse,
     scope,
 )
+from wuye.billing.calc import month_end
+from wuye.billing.models import Bill
 from wuye.core.errors import ValidationFailed
 from wuye.core.roles import Role
+from wuye.registry.models import Building
 from wuye.reports import selectors, summary_check, summary_refresh
 from wuye.reports.sql import Window
 
@@ -40,7 +44,24 @@ operation = st.one_of(
     # Another fee item's bill: it may extend an account's billed months, leave a month out between
     # them, or fall on another day than the 1st (BilledRange then leaves the account to its spans).
     st.tuples(st.just("bill"), st.integers(0, 2), st.integers(1, 9), st.sampled_from([1, 1, 15])),
+    # A property-fee bill of one account naming another's room, in another building (a room change,
+    # a shared payer): the account is billed, behind or clear in each building on its bills there.
+    st.tuples(st.just("elsewhere"), st.integers(0, 2), st.integers(1, 2), st.integers(1, 9)),
 )
+
+
+def bill_on(acct, item, room_id, first, amount) -> Bill:
+    """A principal bill of ``acct`` naming the room ``room_id`` (another account's)."""
+    return Bill.objects.create(
+        project_id=acct.project_id,
+        account=acct,
+        room_id=room_id,
+        fee_item=item,
+        period_start=first,
+        period_end=month_end(first),
+        amount=amount,
+        due_date=first + datetime.timedelta(days=14),
+    )
 
 
 @pytest.fixture
@@ -49,7 +70,7 @@ def supervisor(make_user, project):
 
 
 def _same(s, window, as_of):
-    for group in ("company", "building", "fee_item"):
+    for group in ("company", "building", "steward", "fee_item"):
         fast = [(r.key, r.figures()) for r in selectors.collection_rates(s, window, as_of, group)]
         slow = [
             (r.key, r.figures())
@@ -90,6 +111,7 @@ def _same(s, window, as_of):
 )
 def test_summaries_equal_the_live_computation(
     project,
+    make_user,
     cashier,
     manager,
     supervisor,
@@ -110,6 +132,10 @@ def test_summaries_equal_the_live_computation(
         parking = fee_item(project, code="CWF", name="车位费")
         accounts = [account(project, "1-1-101"), account(project, "2-1-101")]
         accounts.append(developer_account(project, "3-1-101"))
+        # Buildings 1 and 3 with one steward, 2 with another.
+        stewards = [make_user(name, Role.STEWARD, project) for name in ("wang", "li")]
+        for n, acct in enumerate(accounts):
+            Building.objects.filter(pk=acct.room.building_id).update(steward=stewards[n % 2])
         bills = []
         for acct, n, amount in zip(accounts, months, amounts, strict=True):
             for m in range(n):
@@ -138,6 +164,10 @@ def test_summaries_equal_the_live_computation(
                 elif op[0] == "bill":
                     with transaction.atomic():  # the same month twice: one bill stands
                         bills.append(bill(accounts[op[1]], parking, "50.00", D(2025, op[2], op[3])))
+                elif op[0] == "elsewhere":
+                    acct, room = accounts[op[1]], accounts[(op[1] + op[2]) % 3].room_id
+                    with transaction.atomic():
+                        bills.append(bill_on(acct, item, room, D(2025, op[3], 1), amounts[op[1]]))
             except (ValidationFailed, IntegrityError):
                 pass
         window = Window(window_start, window_start + datetime.timedelta(days=window_days))
@@ -146,5 +176,8 @@ def test_summaries_equal_the_live_computation(
         _same(scope(project), window, today)
         _same(scope(project), Window(D(2025, 1, 1), D(2025, 12, 31)), today)
         _same(scope(project), Window(D(2025, 1, 1), today), today)
+        # Narrowed to one building, and to one steward's two.
+        _same(scope(project, building_ids=(accounts[1].room.building_id,)), window, today)
+        _same(scope(project, steward_id=stewards[0].pk), window, as_of)
         assert summary_check.check() == []
         transaction.set_rollback(True)

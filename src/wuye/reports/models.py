@@ -258,8 +258,11 @@ class IrregularBill(models.Model):
 
 
 class AccountSpan(models.Model):
-    """First and last period an account is billed (principal) for a fee item; ``monthly`` when it is
-    billed on the first of every month in between, so "billed in a window" is a date comparison."""
+    """First and last period an account is billed (principal) for a fee item on bills naming rooms of
+    one building; ``monthly`` when it is billed there on the first of every month in between, so
+    "billed in a window" is a date comparison. An account whose bills of one item name rooms of two
+    buildings (a room change, a shared payer) has a row for each: a group's households are counted
+    on that group's bills (docs/decisions/0020-dashboard-rollups.md, amendment)."""
 
     account_id = models.IntegerField()
     fee_item_id = models.IntegerField()
@@ -272,7 +275,9 @@ class AccountSpan(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account_id", "fee_item_id"], name="account_span_key")
+            models.UniqueConstraint(
+                fields=["account_id", "fee_item_id", "building_id"], name="account_span_key"
+            )
         ]
         indexes = [
             models.Index(fields=["project_id", "last_period"], name="account_span_project_idx")

@@ -22,7 +22,13 @@ from wuye.reports.sql import (
     _Params,
     month_end,
 )
-from wuye.reports.summary_refresh import _fact_select, _late_select, _open_select, _span_select
+from wuye.reports.summary_refresh import (
+    SPAN_COLUMNS,
+    _fact_select,
+    _late_select,
+    _open_select,
+    _span_select,
+)
 from wuye.reports.summary_rollups import (
     DEBT_COLUMNS,
     DEBT_TOTALS,
@@ -161,11 +167,12 @@ def check(project_id: int | None = None) -> list[Difference]:
     diffs += _diff(
         "LateEvent", _rows(f"SELECT {late_cols} FROM {T_LATE}{only_x}", p.values, 2), fresh_late
     )
-    span_cols = "account_id, fee_item_id, project_id, building_id, developer, first_period, last_period, monthly"
+    # One row per account, fee item and building its bills name (a group counts an account on its
+    # own bills): spans filed under one building of two would show here.
     diffs += _diff(
         "AccountSpan",
-        _rows(f"SELECT {span_cols} FROM {T_SPAN}{only_x}", p.values, 2),
-        _rows(_span_select(states, None, p, only), p.values, 2),
+        _rows(f"SELECT {SPAN_COLUMNS} FROM {T_SPAN}{only_x}", p.values, 3),
+        _rows(_span_select(states, None, p, only), p.values, 3),
     )
     irregular_fresh = _rows(
         f"SELECT DISTINCT e.bill_id FROM {T_ALLOC} e JOIN {T_BILL} b ON b.id = e.bill_id"
@@ -358,7 +365,7 @@ def check_reports(project_ids: list[int], today: datetime.date) -> list[Differen
         Window(today.replace(day=1), month_end(today)),
     ]
     for window in windows:
-        for group in ("company", "project", "building", "fee_item"):
+        for group in ("company", "project", "building", "steward", "fee_item"):
             fast = {
                 r.key: r.figures() for r in selectors.collection_rates(scope, window, today, group)
             }

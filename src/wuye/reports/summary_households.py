@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 
 from wuye.reports.sql import (
-    T_BILL,
     ReportScope,
     Window,
     _Params,
@@ -23,7 +22,7 @@ from wuye.reports.summary_read import (
     _rollup_ready,
     _scope,
 )
-from wuye.reports.summary_rollups import _rollup, owed_ranges_ready
+from wuye.reports.summary_rollups import _rollup, owed_ranges_ready, span_bills
 from wuye.reports.summary_tables import (
     BILLED_STATE,
     DEBT_STATE,
@@ -107,15 +106,13 @@ def _billed(states, scope: ReportScope, window: Window, group_by: str) -> dict:
 def _billed_in_window(states, window: Window, first: datetime.date, p: _Params) -> str:
     """Whether the AccountSpan row ``f`` has a principal bill in the window: a monthly span when it
     reaches the window's months (``first``, its first month billed on the 1st, to its end), any
-    other when one of its bills has its period in the window."""
+    other when one of its bills (naming a room of its building) has its period in the window."""
     ws, we = window.start, window.end
     pws, pwe, pfirst = p.add(ws, "ws"), p.add(we, "we"), p.add(first, "first")
     monthly = f"(f.first_period <= {pwe} AND f.last_period >= {pfirst} AND {pfirst} <= {pwe})"
     other = (
-        f"EXISTS (SELECT 1 FROM {T_BILL} b WHERE b.account_id = f.account_id"
-        f" AND b.fee_item_id = f.fee_item_id AND b.kind = 'charge'"
-        f" AND b.period_start >= {pws} AND b.period_start <= {pwe}"
-        f" AND {summarised('b', states['bill'], p)})"
+        f"EXISTS (SELECT 1 FROM {span_bills()} AND b.period_start >= {pws}"
+        f" AND b.period_start <= {pwe} AND {summarised('b', states['bill'], p)})"
     )
     return (
         f"f.first_period <= {pwe} AND f.last_period >= {pws}"

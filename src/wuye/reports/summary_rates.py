@@ -33,7 +33,7 @@ from wuye.reports.summary_read import (
     _scope,
 )
 from wuye.reports.summary_refresh import catch_up
-from wuye.reports.summary_rollups import _rollup, month_end_sql, owing_rows
+from wuye.reports.summary_rollups import _rollup, month_end_sql, owing_rows, span_bills
 from wuye.reports.summary_tables import (
     BILLED_STATE,
     MONTHS_STATE,
@@ -333,10 +333,8 @@ def _trend_households(out, states, scope: ReportScope, as_of: datetime.date) -> 
         [(f, month_end(f), min(month_end(f), as_of)) for f, _ in out],
     )
     other = (
-        f"EXISTS (SELECT 1 FROM {T_BILL} b WHERE b.account_id = f.account_id"
-        f" AND b.fee_item_id = f.fee_item_id AND b.kind = 'charge'"
-        f" AND b.period_start >= m.mf AND b.period_start <= m.me"
-        f" AND {summarised('b', states['bill'], p)})"
+        f"EXISTS (SELECT 1 FROM {span_bills()} AND b.period_start >= m.mf"
+        f" AND b.period_start <= m.me AND {summarised('b', states['bill'], p)})"
     )
     if scope.fee_item_ids is None and _rollup(BILLED_STATE) is not None:
         # Regular accounts from BilledRange (one row per range), the others from their spans.
@@ -370,7 +368,8 @@ def _trend_households(out, states, scope: ReportScope, as_of: datetime.date) -> 
     sql = f"""
       WITH {months_cte},
       odd AS MATERIALIZED (
-        SELECT f.account_id, f.fee_item_id, f.first_period, f.last_period, f.monthly
+        SELECT f.account_id, f.fee_item_id, f.building_id, f.first_period, f.last_period,
+          f.monthly
         FROM {spans}{_group_join("company", scope)}
         WHERE {_scope(scope, p)} AND {odd_where}
       )

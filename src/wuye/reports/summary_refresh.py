@@ -71,6 +71,7 @@ from wuye.reports.summary_tables import (
     MONTHS_STATE,
     OWING_STATE,
     SOURCES,
+    SPAN_BUILDINGS_STATE,
     SPELL_STATE,
     STEWARD_STATE,
     T_BSTEWARD,
@@ -226,10 +227,15 @@ def _open_bills(states: dict[str, SummaryState], full: bool) -> None:
     )
 
 
+# AccountSpan's columns as ``_span_select`` gives them: the key (account, fee item, building) first.
+SPAN_COLUMNS = "account_id, fee_item_id, building_id, project_id, developer, first_period, last_period, monthly"
+
+
 def _span_select(
     states: dict[str, SummaryState], accounts: str | None, p: _Params, extra: str = ""
 ) -> str:
-    """AccountSpan rows of summarised principal bills (of the accounts ``accounts`` selects)."""
+    """AccountSpan rows of summarised principal bills (of the accounts ``accounts`` selects): one per
+    account, fee item and building of the rooms its bills name."""
     if _pg():
         ym = "(EXTRACT(YEAR FROM {c}) * 12 + EXTRACT(MONTH FROM {c}))"
         day = "EXTRACT(DAY FROM b.period_start)"
@@ -239,14 +245,14 @@ def _span_select(
     months = f"{ym.format(c='MAX(b.period_start)')} - {ym.format(c='MIN(b.period_start)')} + 1"
     only = "" if accounts is None else f" AND b.account_id IN ({accounts})"
     return f"""
-      SELECT b.account_id, b.fee_item_id, MIN(b.project_id), MIN(r.building_id),
+      SELECT b.account_id, b.fee_item_id, r.building_id, MIN(b.project_id),
         CASE WHEN MAX(CASE WHEN p.is_developer THEN 1 ELSE 0 END) = 1 THEN TRUE ELSE FALSE END,
         MIN(b.period_start), MAX(b.period_start),
         CASE WHEN MAX({day}) = 1 AND COUNT(DISTINCT b.period_start) = {months}
              THEN TRUE ELSE FALSE END
       FROM {BILL_FROM}
       WHERE b.kind = 'charge' AND {summarised("b", states["bill"], p)}{only}{extra}
-      GROUP BY b.account_id, b.fee_item_id
+      GROUP BY b.account_id, b.fee_item_id, r.building_id
     """
 
 
@@ -264,12 +270,21 @@ def _spans(
             billed_out(accounts, p.values)
         _execute(f"DELETE FROM {T_SPAN} WHERE account_id IN ({accounts})", p.values)
     _execute(
-        f"INSERT INTO {T_SPAN} (account_id, fee_item_id, project_id, building_id, developer,"
-        f" first_period, last_period, monthly) {_span_select(states, accounts, p)}",
+        f"INSERT INTO {T_SPAN} ({SPAN_COLUMNS}) {_span_select(states, accounts, p)}",
         p.values,
     )
     if billed and accounts is not None:
         billed_in(accounts, p.values)
+
+
+def _rebuild_spans(states: dict[str, SummaryState], now: datetime.datetime) -> None:
+    """Every AccountSpan row again, one per account, fee item and building (a database summarised
+    while an account's spans were one per fee item, filed under the lowest of its buildings), and
+    BilledRange and BilledIrregular from them."""
+    _execute(f"DELETE FROM {T_SPAN}")
+    _spans(states, None, _Params())
+    RollupState.objects.update_or_create(name=SPAN_BUILDINGS_STATE, defaults={"built_at": now})
+    rebuild_billed(now)
 
 
 def _no_jit(conn) -> None:
@@ -421,6 +436,7 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
             result.added[source] = int(n)
         _open_bills(states, full=True)
         _spans(states, None, p)
+        RollupState.objects.create(name=SPAN_BUILDINGS_STATE, built_at=now)
         rebuild_billed(now)
         _rebuild_debt(today, now)
         _rebuild_owing(today, now)
@@ -460,7 +476,11 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
             _rebuild_debt(today, now)  # a new day: every account's buckets have moved on
         if new_owing:
             _rebuild_owing(today, now)
-        if new_day and BILLED_STATE not in rollups:
+        if new_day and SPAN_BUILDINGS_STATE not in rollups:
+            _rebuild_spans(
+                states, now
+            )  # spans of a database summarised before they were per building
+        elif new_day and BILLED_STATE not in rollups:
             rebuild_billed(now)  # a database summarised before it (decision 0020)
         if new_day:
             ensure_derived(now)

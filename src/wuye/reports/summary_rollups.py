@@ -592,6 +592,16 @@ def _update_months(bills: str) -> None:
 # --- BilledRange and BilledIrregular: accounts billed per range of months ----------------------------
 
 
+def span_bills() -> str:
+    """``FROM … WHERE …`` (to go on with AND) of the principal bills of the AccountSpan row ``f``:
+    its account's and fee item's, naming a room of its building."""
+    return (
+        f"{T_BILL} b JOIN {T_ROOM} r ON r.id = b.room_id WHERE b.account_id = f.account_id"
+        f" AND b.fee_item_id = f.fee_item_id AND b.kind = 'charge'"
+        f" AND r.building_id = f.building_id"
+    )
+
+
 def billed_accounts_select(accounts: str | None = None) -> str:
     """Per account (of those ``accounts`` selects) from its AccountSpan rows: (account_id, project_id,
     building_id, first_period, last_period, regular). ``regular`` (1 or 0) when every span is monthly,
@@ -610,7 +620,7 @@ def billed_accounts_select(accounts: str | None = None) -> str:
         SELECT s.account_id, s.project_id, s.building_id, s.monthly, s.first_period,
           s.last_period, {_ym("s.first_period")} AS f,
           MAX({_ym("s.last_period")}) OVER (PARTITION BY s.account_id
-            ORDER BY s.first_period, s.fee_item_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            ORDER BY s.first_period, s.fee_item_id, s.building_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
           ) AS reach
         FROM {T_SPAN} s WHERE {only}
       ) x

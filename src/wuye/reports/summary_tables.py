@@ -21,8 +21,8 @@ Tables (money in fen):
   + Σ its late entries dated after D — aging, top debtors and the household rate on any date.
 - ``IrregularBill``: bills that can owe less than nothing on a date (a reversed allocation): opening
   arrears take only positive parts per bill, so these few are recomputed one by one.
-- ``AccountSpan``: first and last billed period of an account and fee item, for "accounts billed in the
-  window" without reading the bills.
+- ``AccountSpan``: first and last billed period of an account and fee item in each building its bills
+  name, for "accounts billed in the window" without reading the bills.
 
 A report uses the tables after catching up (refreshing the few rows not read yet, when they are few);
 if the tables were never built or are far behind, it answers live (``selectors`` decides).
@@ -105,6 +105,9 @@ SPELL_STATE = "spells"
 OWING_STATE = "owing"  # AccountOwing: its date (AccountDebt's, built beside it)
 MONTHS_STATE = "months"  # MonthOwing; shared_accounts: (month, account) pairs in two buildings
 BILLED_STATE = "billed"  # BilledRange and BilledIrregular (decision 0020)
+# AccountSpan one row per building an account's bills name (decision 0020, amendment); missing on a
+# database summarised before: the next refresh task computes the spans again.
+SPAN_BUILDINGS_STATE = "span_buildings"
 
 
 def _pg() -> bool:
