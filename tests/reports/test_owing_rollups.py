@@ -161,6 +161,31 @@ def test_account_owing_on_another_date_or_with_fee_items_answers_from_the_open_b
     assert summary_check.check() == []
 
 
+def test_paid_everything_on_a_past_date_counts_what_was_paid_after_it(project, cashier):
+    """A report date before the window's bills fall due: a payment made after it (before the due
+    date: in no LateEvent) was not made yet on it. OpenBill and LateEvent alone took a bill paid
+    since as paid on the date."""
+    item = fee_item(project)
+    a, b, c = (account(project, code) for code in ("1-1-101", "1-1-102", "2-1-101"))
+    jan = D(2025, 1, 1)
+    for acct in (a, b, c):
+        bill(acct, item, "100.00", jan)  # due 15 January
+    pay(cashier, a, "100.00", business_date=D(2025, 1, 2))
+    pay(cashier, b, "100.00", business_date=D(2025, 1, 20))  # late: a LateEvent
+    summary_refresh.refresh(full=True)
+    window = Window(jan, month_end(jan))
+    # (billed, clear, paid everything): nothing is due on 1 or 10 January, so all are clear.
+    expected = {D(2025, 1, 1): (3, 3, 0), D(2025, 1, 10): (3, 3, 1), D(2025, 1, 31): (3, 2, 2)}
+    for day, counts in expected.items():
+        assert households(project, window, day, live=True) == counts, day
+        assert households(project, window, day) == counts, day
+    # c pays on the 3rd too: every bill paid now, none of them on the 1st.
+    pay(cashier, c, "100.00", business_date=D(2025, 1, 3))
+    assert households(project, window, D(2025, 1, 1)) == (3, 3, 0)
+    assert households(project, window, D(2025, 1, 1), live=True) == (3, 3, 0)
+    assert households(project, window, D(2025, 1, 10)) == (3, 3, 2)
+
+
 def test_check_names_an_account_owing_row_that_differs(project, not_due):
     summary_refresh.refresh(full=True)
     row = AccountOwing.objects.get(account_id=not_due["c"].pk)

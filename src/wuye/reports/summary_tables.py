@@ -192,26 +192,69 @@ def _late_after(day: datetime.date) -> bool:
     return bool(rows)
 
 
+def _early_after(day: datetime.date) -> bool:
+    """Whether any adjustment or allocation is dated after ``day`` (an entry dated after ``day`` but
+    not after its bill's due date is in no LateEvent)."""
+    rows = _fetch(
+        f"SELECT 1 FROM {T_ALLOC} WHERE effective_date > %(d)s"
+        f" UNION ALL SELECT 1 FROM {T_ADJ} WHERE effective_date > %(d)s",
+        {"d": day},
+    )
+    return bool(rows)
+
+
+def _early_entries(d: str, p: _Params) -> str:
+    """Rows with LateEvent's columns of the summarised adjustments and allocations dated after the
+    day ``d`` and on or before their bill's due date: what a bill not due on the day was paid or
+    adjusted since, which LateEvent does not keep."""
+    states = _states()
+    entries = " UNION ALL ".join(
+        f"SELECT e.bill_id, e.effective_date, {_cents('e.amount')} AS amount_fen"
+        f" FROM {SOURCES[source]} e WHERE e.effective_date > {d}"
+        f" AND {summarised('e', states[source], p)}"
+        for source in ("adjustment", "allocation")
+    )
+    return f"""
+      SELECT b.id AS bill_id, b.account_id, b.project_id, r.building_id, b.fee_item_id, b.kind,
+        pe.is_developer AS developer, b.due_date, b.period_start, e.effective_date, e.amount_fen
+      FROM ({entries}) e JOIN {shared.T_BILL} b ON b.id = e.bill_id
+        JOIN {shared.T_ROOM} r ON r.id = b.room_id JOIN {shared.T_ACCOUNT} a ON a.id = b.account_id
+        JOIN {shared.T_PERSON} pe ON pe.id = a.payer_id
+      WHERE e.effective_date <= b.due_date
+    """
+
+
 def _overdue_on(
     day: datetime.date, p: _Params, where: str, *, strict: bool, any_due: bool = False
 ) -> str:
     """Rows (bill_id, account_id, project_id, building_id, fee_item_id, kind, developer, due_date,
     period_start, o) of bills matching ``where`` (over alias ``x``), due before (``strict``) or on
-    ``day`` (whenever due, with ``any_due``), with outstanding(day) > 0."""
+    ``day`` (whenever due, with ``any_due``), with outstanding(day) > 0.
+
+    outstanding(day) = OpenBill + the bill's entries dated after the day: for a bill due by the day
+    those are its LateEvent rows; a bill not due yet (``any_due``) also has the entries dated after
+    the day up to its due date (a payment made between a past report date and the due date), read
+    from the ledger — none when the day is today."""
     d = p.add(day, "od_day")
     due = "1 = 1" if any_due else f"x.due_date {'<' if strict else '<='} {d}"
     cols = "bill_id, account_id, project_id, building_id, fee_item_id, kind, developer, due_date, period_start"
-    if not _late_after(day):
+    early = any_due and _early_after(day)
+    if not early and not _late_after(day):
         return (
             f"SELECT {cols}, outstanding_fen AS o FROM {T_OPEN} x"
             f" WHERE {due} AND {where} AND x.outstanding_fen > 0"
         )
+    before_due = ""
+    if early:
+        before_due = f"""
+          UNION ALL
+          SELECT {cols}, x.amount_fen FROM ({_early_entries(d, p)}) x WHERE {where}"""
     return f"""
       SELECT {cols}, o FROM (
         SELECT {cols}, SUM(o) AS o FROM (
           SELECT {cols}, x.outstanding_fen AS o FROM {T_OPEN} x WHERE {due} AND {where}
           UNION ALL
-          SELECT {cols}, x.amount_fen FROM {T_LATE} x WHERE x.effective_date > {d} AND {due} AND {where}
+          SELECT {cols}, x.amount_fen FROM {T_LATE} x WHERE x.effective_date > {d} AND {due} AND {where}{before_due}
         ) u GROUP BY {cols}
       ) v WHERE o > 0
     """
