@@ -477,9 +477,8 @@ def _refresh(full: bool, result: RefreshResult, new_day: bool) -> None:
         if new_owing:
             _rebuild_owing(today, now)
         if new_day and SPAN_BUILDINGS_STATE not in rollups:
-            _rebuild_spans(
-                states, now
-            )  # spans of a database summarised before they were per building
+            # A database summarised while spans were one per fee item (decision 0020, amendment).
+            _rebuild_spans(states, now)
         elif new_day and BILLED_STATE not in rollups:
             rebuild_billed(now)  # a database summarised before it (decision 0020)
         if new_day:

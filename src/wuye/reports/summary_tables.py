@@ -195,12 +195,12 @@ def _late_after(day: datetime.date) -> bool:
 def _early_after(day: datetime.date) -> bool:
     """Whether any adjustment or allocation is dated after ``day`` (an entry dated after ``day`` but
     not after its bill's due date is in no LateEvent)."""
-    rows = _fetch(
-        f"SELECT 1 FROM {T_ALLOC} WHERE effective_date > %(d)s"
-        f" UNION ALL SELECT 1 FROM {T_ADJ} WHERE effective_date > %(d)s",
+    [(found,)] = _fetch(
+        f"SELECT CASE WHEN EXISTS (SELECT 1 FROM {T_ALLOC} WHERE effective_date > %(d)s)"
+        f" OR EXISTS (SELECT 1 FROM {T_ADJ} WHERE effective_date > %(d)s) THEN 1 ELSE 0 END",
         {"d": day},
     )
-    return bool(rows)
+    return bool(found)
 
 
 def _early_entries(d: str, p: _Params) -> str:
