@@ -9,16 +9,8 @@ from collections.abc import Callable
 from django.contrib import messages
 
 from wuye.core.errors import WuyeError
-from wuye.core.importing import HEADER_ROW
+from wuye.core.importing import HEADER_ROW, mapping_choices, posted_choices
 from wuye.core.importing.batch import ImportBatchBase, ImportStatus
-
-
-def _column_letter(number: int) -> str:
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def mapping_context(report: dict) -> dict | None:
@@ -28,14 +20,7 @@ def mapping_context(report: dict) -> dict | None:
     if not sheets:
         return None
     sheet = sheets[0]
-    options = [(col, f"{_column_letter(col)} 列：{text}") for col, text in sheet["headers"]]
-    return {
-        "header_row": sheet["header_row"],
-        "rows": [
-            {"key": key, "label": label, "selected": sheet["mapping"].get(key), "options": options}
-            for key, label, _required in sheet["columns"]
-        ],
-    }
+    return {"header_row": sheet["header_row"], "rows": mapping_choices(sheet)}
 
 
 def preview_context(batch: ImportBatchBase) -> dict:
@@ -59,10 +44,7 @@ def remap_posted(request, batch: ImportBatchBase, remap: Callable[[dict], object
     """The mapping form posted: ``remap({field: column number or None, HEADER_ROW: row})`` previews
     again; a refusal is shown as a message."""
     sheet = ((batch.report or {}).get("sheets") or [{}])[0]
-    mapping: dict[str, int | None] = {}
-    for key, _label, _required in sheet.get("columns", []):
-        value = request.POST.get(f"map-{key}", "")
-        mapping[key] = int(value) if value.isdigit() else None
+    mapping: dict[str, int | None] = posted_choices(request.POST, sheet, "map-")
     header = request.POST.get("header_row", "")
     if header.isdigit():
         mapping[HEADER_ROW] = int(header)

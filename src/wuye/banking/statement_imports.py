@@ -24,11 +24,11 @@ from wuye.core.audit import audit_record
 from wuye.core.errors import ValidationFailed
 from wuye.core.importing import ALL_FORMATS, check_readable, mapping_headers
 from wuye.core.importing.batch import Analysis, ImportStatus, batch_commit, batch_new
-from wuye.core.models import Membership, Project, User
+from wuye.core.models import Project, User
 from wuye.core.money import money
 from wuye.core.perf import collector_paused
-from wuye.core.roles import Role
-from wuye.core.scope import actor_role, role_in
+from wuye.core.scope import actor_role
+from wuye.core.system_users import system_user_for
 
 
 def clean_number(number: str) -> str:
@@ -375,23 +375,7 @@ def statement_match(*, user: User, batch: StatementImport) -> ImportResult:
 
 
 def import_user_for(project: Project) -> User:
-    """The user scheduled imports post as (``bank_import`` of the company, finance in the project,
-    no password: nobody logs in as it), created the first time."""
-    username = f"bank_import_{project.company_id}"
-    user, created = User.objects.get_or_create(
-        username=username,
-        defaults={"display_name": "银行流水自动导入", "company_id": project.company_id},
+    """The user scheduled imports post as (``bank_import`` of the company)."""
+    return system_user_for(
+        project, username=f"bank_import_{project.company_id}", display_name="银行流水自动导入"
     )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        audit_record(user=None, action="系统用户新增", obj=user, project=project)
-    if role_in(user, project.pk) is None:
-        Membership.objects.get_or_create(
-            user=user, project=project, defaults={"role": Role.FINANCE}
-        )
-        audit_record(
-            user=None, action="成员新增", obj=user, project=project, changes={"role": Role.FINANCE}
-        )
-        user = User.objects.get(pk=user.pk)  # without the role cache read before the membership
-    return user

@@ -30,10 +30,10 @@ from wuye.billing.models import Account
 from wuye.core import roles
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
-from wuye.core.models import Membership, Project, User
+from wuye.core.models import Project, User
 from wuye.core.money import ZERO, money
-from wuye.core.roles import Role
 from wuye.core.scope import role_in
+from wuye.core.system_users import system_user_for
 from wuye.ledger.selectors.window import unpaid_bills
 from wuye.ledger.services.payments import payment_record
 from wuye.payments import ahead, selectors
@@ -276,28 +276,12 @@ def order_create(
 
 
 def online_user_for(project: Project | int) -> User:
-    """The user online payments post as (``online_pay_<company>``, finance in the project, no
-    password: nobody logs in as it), created the first time."""
+    """The user online payments post as (``online_pay_<company>``)."""
     if not isinstance(project, Project):
         project = Project.objects.get(pk=project)
-    username = f"online_pay_{project.company_id}"
-    user, created = User.objects.get_or_create(
-        username=username,
-        defaults={"display_name": "线上缴费", "company_id": project.company_id},
+    return system_user_for(
+        project, username=f"online_pay_{project.company_id}", display_name="线上缴费"
     )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        audit_record(user=None, action="系统用户新增", obj=user, project=project)
-    if role_in(user, project.pk) is None:
-        Membership.objects.get_or_create(
-            user=user, project=project, defaults={"role": Role.FINANCE}
-        )
-        audit_record(
-            user=None, action="成员新增", obj=user, project=project, changes={"role": Role.FINANCE}
-        )
-        user = User.objects.get(pk=user.pk)
-    return user
 
 
 def _post(order: PaymentOrder, user: User, amount: Decimal, day: datetime.date, txn: str, **kw):

@@ -23,6 +23,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import ValidationFailed
+from wuye.core.importing import mapping_choices, posted_choices
 from wuye.core.models import Project
 from wuye.core.scope import can_edit_registry
 from wuye.registry.exporting import export_registry, import_template_workbook
@@ -184,36 +185,10 @@ def export(request: HttpRequest) -> HttpResponse:
 
 def _posted_mapping(request: HttpRequest, batch: ImportBatch) -> dict[str, dict[str, int | None]]:
     """Selects named ``map-<sheet index>-<field>``, each a column number or blank (not imported)."""
-    mapping: dict[str, dict[str, int | None]] = {}
-    for index, sheet in enumerate(batch.report.get("sheets", [])):
-        chosen: dict[str, int | None] = {}
-        for key, _label, _required in sheet["columns"]:
-            value = request.POST.get(f"map-{index}-{key}", "")
-            chosen[key] = int(value) if value.isdigit() else None
-        mapping[sheet["title"]] = chosen
-    return mapping
-
-
-def _column_letter(number: int) -> str:
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _mapping_rows(sheet: dict[str, Any]) -> list[dict[str, Any]]:
-    options = [(col, f"{_column_letter(col)} 列：{text}") for col, text in sheet["headers"]]
-    return [
-        {
-            "key": key,
-            "label": label,
-            "required": required,
-            "selected": sheet["mapping"].get(key),
-            "options": options,
-        }
-        for key, label, required in sheet["columns"]
-    ]
+    return {
+        sheet["title"]: posted_choices(request.POST, sheet, f"map-{index}-")
+        for index, sheet in enumerate(batch.report.get("sheets", []))
+    }
 
 
 def _report_context(batch: ImportBatch) -> dict[str, Any]:
@@ -233,7 +208,7 @@ def _report_context(batch: ImportBatch) -> dict[str, Any]:
             if key in counts
         ],
         "sheets": [
-            {**sheet, "index": i, "rows": _mapping_rows(sheet)}
+            {**sheet, "index": i, "rows": mapping_choices(sheet)}
             for i, sheet in enumerate(report.get("sheets", []))
         ],
         "previews": report.get("preview", []),

@@ -20,7 +20,9 @@ from wuye.core.importing.headers import (
     clean_mapping,
     find_header,
     header_key,
+    mapping_choices,
     mapping_headers,
+    posted_choices,
     synonym_index,
 )
 from wuye.core.importing.reading import (
@@ -76,7 +78,9 @@ __all__ = [
     "header_key",
     "make_layout",
     "mapping_errors",
+    "mapping_choices",
     "mapping_headers",
+    "posted_choices",
     "read_sheets",
     "sniff_format",
     "synonym_index",

@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
+
+from openpyxl.utils import get_column_letter
 
 from wuye.core.importing.cells import cell_text, halfwidth
 from wuye.core.importing.reading import HEADER_SEARCH_ROWS, Sheet
@@ -126,3 +129,31 @@ def clean_mapping(wanted: Mapping[str, object], headers: Mapping[int, str]) -> d
 def mapping_headers(mapping: Mapping[str, int], headers: Mapping[int, str]) -> dict[str, str]:
     """A mapping by header text, to keep for the next file of the same source."""
     return {key: headers[col] for key, col in mapping.items() if col in headers}
+
+
+def mapping_choices(sheet: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The 列对应 form of a previewed sheet (a report's ``sheets`` entry): per field its label,
+    whether it is required, the column chosen, and the columns to choose from ("B 列：交易日期")."""
+    options = [(col, f"{get_column_letter(col)} 列：{text}") for col, text in sheet["headers"]]
+    return [
+        {
+            "key": key,
+            "label": label,
+            "required": required,
+            "selected": sheet["mapping"].get(key),
+            "options": options,
+        }
+        for key, label, required in sheet["columns"]
+    ]
+
+
+def posted_choices(
+    data: Mapping[str, str], sheet: Mapping[str, Any], prefix: str
+) -> dict[str, int | None]:
+    """The 列对应 form posted back: per field of ``sheet`` the column number in ``<prefix><field>``,
+    or None (left blank: not imported)."""
+    chosen: dict[str, int | None] = {}
+    for key, _label, _required in sheet.get("columns", []):
+        value = data.get(f"{prefix}{key}", "")
+        chosen[key] = int(value) if value.isdigit() else None
+    return chosen
