@@ -21,10 +21,13 @@ import datetime
 import logging
 import secrets
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.http.request import validate_host
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from wuye.billing.models import Account
 from wuye.core import roles
@@ -93,6 +96,36 @@ def _clean_months(value) -> int:
     if months < 0:
         raise ValidationFailed("预交月数不能为负数", field="pay_ahead_months")
     return months
+
+
+def _our_hosts() -> list[str]:
+    """The hosts a payer may be sent back to: the site's own (``WUYE_SITE_URL``) and the hosts it
+    answers on (``ALLOWED_HOSTS``, a wildcard "*" excepted)."""
+    hosts = [h for h in settings.ALLOWED_HOSTS if h and h != "*"]
+    site = urlsplit(getattr(settings, "WUYE_SITE_URL", "") or "").hostname
+    return [*hosts, site] if site else hosts
+
+
+def _clean_return_url(value) -> str:
+    """The address the platform sends the payer back to after paying: empty, or a page of our own
+    site. Any other address is refused (an open redirect would send a payer who has just paid on
+    WeChat/Alipay to someone else's page, e.g. one asking to “pay again”)."""
+    url = str(value or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if (
+        len(url) > 500
+        or parts.scheme not in ("http", "https")
+        or not host
+        or not validate_host(host, _our_hosts())
+        or not url_has_allowed_host_and_scheme(url, allowed_hosts={parts.netloc})
+    ):
+        raise ValidationFailed(
+            "支付完成后的跳回地址（return_url）须为本系统的网址", field="return_url"
+        )
+    return url
 
 
 def _clean_ids(bill_ids) -> list[int]:
@@ -165,7 +198,8 @@ def order_create(
     ``pay_url``). Expires after ``WUYE_PAYMENTS['order_minutes']`` (default 15).
 
     Refused (``ValidationFailed`` naming the field): an unknown channel or scene, JSAPI without
-    openid, no bills, a bill that is not an open bill of this account, an older open bill left out
+    openid, a ``return_url`` off our own site, no bills, a bill that is not an open bill of this
+    account, an older open bill left out
     (unless the project allows skipping), a zero amount, a platform that refuses the order (the
     order is kept as failed, with the platform's message).
 
@@ -176,6 +210,7 @@ def order_create(
     now = now or timezone.now()
     today = timezone.localdate(now)
     channel, scene = _clean_channel(channel, scene, openid)
+    return_url = _clean_return_url(return_url)
     months = _clean_months(pay_ahead_months)
     if months and scene == Scene.MICROPAY:
         raise ValidationFailed("付款码收款不办理预交，请在收银台办理", field="pay_ahead_months")
