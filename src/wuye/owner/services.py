@@ -23,7 +23,7 @@ from wuye.core.masking import mask_phone
 from wuye.core.models import User
 from wuye.core.roles import INVOICE_ISSUER_ROLES, OWNER_LINK_REVOKER_ROLES
 from wuye.core.scope import actor_role
-from wuye.ledger.models import Payment
+from wuye.ledger.models import Payment, PaymentReversal
 from wuye.messaging.services import code_sms_send
 from wuye.owner import selectors
 from wuye.owner.models import InvoiceStatus, OwnerCode, OwnerInvoiceRequest, OwnerLink
@@ -171,7 +171,8 @@ def invoice_request_create(
     *, link: OwnerLink, payment: Payment, title: str, tax_number: str = "", email: str = ""
 ) -> OwnerInvoiceRequest:
     """开票申请 from the owner page, for finance (LAW.md §12: the invoice itself is issued on the
-    tax platform). The payment must be the household's own."""
+    tax platform). The payment must be the household's own, not reversed (冲红), and not asked
+    for before: one request per payment, so finance never issue two invoices for one receipt."""
     if payment.account_id != link.account_id:
         raise ValidationFailed("没有这笔缴费", field="payment")
     title = (title or "").strip()
@@ -193,6 +194,19 @@ def invoice_request_create(
             "请填写正确的接收邮箱（数电发票发送到此邮箱）", field="email"
         ) from exc
     with transaction.atomic():
+        # The payment's row is the lock: two requests at once for it are taken one after the other.
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if PaymentReversal.objects.filter(payment=locked).exists():
+            raise ValidationFailed(
+                "这笔缴费已冲红（款项已退回或改收），不能申请开票", field="payment"
+            )
+        earlier = OwnerInvoiceRequest.objects.filter(payment=locked).order_by("created_at").first()
+        if earlier is not None:
+            raise ValidationFailed(
+                f"这笔缴费已申请开票（{timezone.localtime(earlier.created_at):%Y-%m-%d}，"
+                f"{earlier.get_status_display()}），请勿重复申请；如需更改抬头请联系物业服务中心",
+                field="payment",
+            )
         request = OwnerInvoiceRequest.objects.create(
             project_id=link.project_id,
             payment=payment,
