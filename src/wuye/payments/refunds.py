@@ -25,9 +25,11 @@ from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import User
 from wuye.core.money import money, to_decimal
 from wuye.core.scope import role_in
+from wuye.ledger.locking import lock_accounts
 from wuye.ledger.selectors.payments import payment_is_reversed
 from wuye.ledger.selectors.prepaid import prepaid_available
 from wuye.ledger.services.reversals import payment_reverse, prepaid_refund
+from wuye.payments import selectors
 from wuye.payments.channels.base import Notice, channel_for
 from wuye.payments.enums import IssueKind, OrderStatus, RefundStatus
 from wuye.payments.issues import issue_raise
@@ -38,7 +40,8 @@ def refund_request(
     *, user: User, order: PaymentOrder, amount, reason: str, approved_by: User
 ) -> OnlineRefund:
     """退款 of a paid online order through its platform: ``amount`` up to what was paid and not yet
-    refunded; the whole amount reverses the payment, a part comes out of the prepaid balance."""
+    refunded; the whole amount reverses the payment, a part comes out of the prepaid balance (what
+    the account's partial refunds still in flight will take from it is not available)."""
     if role_in(user, order.project_id) not in roles.COLLECTOR_ROLES:
         raise NotInScope("您的角色不能办理退款。")
     reason = (reason or "").strip()
@@ -76,10 +79,13 @@ def refund_request(
         if taken > 0 and value == locked.paid_amount:
             raise ValidationFailed("已有部分退款，不能再全额退款", field="amount")
         if value < locked.paid_amount:
-            available = prepaid_available(locked.account, timezone.localdate())
+            lock_accounts([locked.account_id])  # two orders of one account refunded at once
+            held = selectors.partial_refunds_in_flight(locked.account_id)
+            available = money(prepaid_available(locked.account, timezone.localdate()) - held)
             if value > available:
+                waiting = f"（另有 {held} 元退款处理中）" if held else ""
                 raise ValidationFailed(
-                    f"部分退款从该户预存款中退回，可用预存款仅 {available} 元；"
+                    f"部分退款从该户预存款中退回，可用预存款仅 {available} 元{waiting}；"
                     "如需退回已缴账单的款项，请全额退款（冲红该笔收款）",
                     field="amount",
                 )

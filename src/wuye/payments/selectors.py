@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Sum
 
-from wuye.payments.enums import LineKind, NoticeState, OrderStatus
-from wuye.payments.models import Notification, OrderIssue, PaymentOrder
+from wuye.core.money import ZERO, money
+from wuye.payments.enums import LineKind, NoticeState, OrderStatus, RefundStatus
+from wuye.payments.models import Notification, OnlineRefund, OrderIssue, PaymentOrder
 
 
 def order_by_no(out_trade_no: str) -> PaymentOrder | None:
@@ -38,6 +40,17 @@ def open_orders(
     if created_before is not None:
         orders = orders.filter(created_at__lt=created_before)
     return orders.select_related("account__room", "project").order_by("created_at", "id")
+
+
+def partial_refunds_in_flight(account_id: int) -> Decimal:
+    """What the account's partial online refunds still in flight (处理中) will take out of its prepaid
+    balance when the platform confirms them (a whole refund reverses its payment instead)."""
+    total = (
+        OnlineRefund.objects.filter(order__account_id=account_id, status=RefundStatus.PROCESSING)
+        .exclude(amount=F("order__paid_amount"))
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return money(total or ZERO)
 
 
 def orders_in(project_ids: Iterable[int]) -> QuerySet[PaymentOrder]:
