@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import mt940
+from django.conf import settings
 
 from wuye.banking.enums import Direction
 from wuye.banking.lines import ParsedLine
@@ -380,7 +381,17 @@ def _mt940_details(details: str) -> tuple[str, str, str]:
     return "", "", details.strip()
 
 
-def parse_mt940(content: bytes) -> Parsed:
+def parse_mt940(content: bytes, *, max_rows: int | None = None) -> Parsed:
+    """An MT940 statement. Refused (``import.too_large``) with more transactions (``:61:`` fields)
+    than ``max_rows`` (default ``settings.WUYE_IMPORT_MAX_ROWS``, as for a spreadsheet), counted
+    before the file is parsed."""
+    limit = settings.WUYE_IMPORT_MAX_ROWS if max_rows is None else max_rows
+    if content.count(b"\n:61:") > limit:
+        raise ValidationFailed(
+            f"MT940 文件超过 {limit} 笔交易，请按日期拆分后分批导入",
+            code="import.too_large",
+            field="file",
+        )
     decoded = None
     for encoding in ("utf-8", "gb18030", "latin-1"):
         try:
@@ -453,5 +464,5 @@ def parse_statement(
 ) -> Parsed:
     """Any statement file: MT940 by its content, else a spreadsheet."""
     if looks_like_mt940(content):
-        return parse_mt940(content)
+        return parse_mt940(content, max_rows=max_rows)
     return parse_table(content, wanted=wanted, remembered=remembered, max_rows=max_rows)
