@@ -198,10 +198,10 @@ def order_create(
     ``pay_url``). Expires after ``WUYE_PAYMENTS['order_minutes']`` (default 15).
 
     Refused (``ValidationFailed`` naming the field): an unknown channel or scene, JSAPI without
-    openid, a ``return_url`` off our own site, no bills, a bill that is not an open bill of this
-    account, an older open bill left out
-    (unless the project allows skipping), a zero amount, a platform that refuses the order (the
-    order is kept as failed, with the platform's message).
+    openid, 付款码 (micropay) without the cashier who takes it, a ``return_url`` off our own site,
+    no bills, a bill that is not an open bill of this account, an older open bill left out (unless
+    the project allows skipping), a zero amount, a platform that refuses the order (the order is
+    kept as failed, with the platform's message).
 
     ``pay_ahead_months`` (预交) adds that many months ahead under the project's pay-ahead rule, priced
     by the window's own service (``payments.ahead``); it needs every open bill paid with it (no
@@ -212,6 +212,11 @@ def order_create(
     channel, scene = _clean_channel(channel, scene, openid)
     return_url = _clean_return_url(return_url)
     months = _clean_months(pay_ahead_months)
+    if scene == Scene.MICROPAY and created_by is None:
+        # 付款码 is taken by a cashier at the window (micropay_take); never asked for by an owner.
+        raise ValidationFailed(
+            "付款码收款只在物业服务中心收银台办理，请选择其他支付方式", field="scene"
+        )
     if months and scene == Scene.MICROPAY:
         raise ValidationFailed("付款码收款不办理预交，请在收银台办理", field="pay_ahead_months")
     if scene != Scene.MICROPAY and not payment_settings(account.project_id).enabled:
