@@ -17,7 +17,6 @@ derived from the statement and the ledger) and so reflects what was posted since
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,9 +25,9 @@ from wuye.core import roles
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
 from wuye.core.models import User
-from wuye.core.money import ZERO, money
+from wuye.core.money import money
 from wuye.core.scope import role_in
-from wuye.payments import services
+from wuye.payments import selectors, services
 from wuye.payments.channels.base import ChannelError, StatementRow, channel_for
 from wuye.payments.enums import Channel, LineKind, ReconStatus, RefundStatus
 from wuye.payments.models import (
@@ -169,12 +168,8 @@ def reconcile_rows(
             line.reconciliation = recon
         ReconciliationLine.objects.bulk_create(lines, batch_size=1000)
         pays = [line for line in lines if line.kind == LineKind.PAY]
-        recon.platform_count = sum(1 for line in lines if line.platform_amount is not None)
-        recon.platform_amount = _net(lines, "platform_amount")
-        recon.ledger_count = sum(1 for line in lines if line.ledger_amount is not None)
-        recon.ledger_amount = _net(lines, "ledger_amount")
-        recon.fee_amount = money(sum((line.fee for line in lines), ZERO))
-        recon.difference_count = sum(1 for line in lines if line.status != ReconStatus.MATCHED)
+        for name, value in vars(selectors.recon_totals(lines)).items():
+            setattr(recon, name, value)
         recon.save()
         audit_record(
             user=user,
@@ -188,15 +183,6 @@ def reconcile_rows(
             },
         )
     return recon
-
-
-def _net(lines: list[ReconciliationLine], field: str) -> Decimal:
-    total = ZERO
-    for line in lines:
-        value = getattr(line, field)
-        if value is not None:
-            total += value if line.kind == LineKind.PAY else -value
-    return money(total)
 
 
 def line_post(*, user: User, line: ReconciliationLine) -> ReconciliationLine:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import F, QuerySet, Sum
 
 from wuye.core.money import ZERO, money
-from wuye.payments.enums import LineKind, NoticeState, OrderStatus, RefundStatus
-from wuye.payments.models import Notification, OnlineRefund, OrderIssue, PaymentOrder
+from wuye.payments.enums import LineKind, NoticeState, OrderStatus, ReconStatus, RefundStatus
+from wuye.payments.models import (
+    Notification,
+    OnlineRefund,
+    OrderIssue,
+    PaymentOrder,
+    ReconciliationLine,
+)
 
 
 def order_by_no(out_trade_no: str) -> PaymentOrder | None:
@@ -79,3 +86,39 @@ def notices_waiting(project_ids: Iterable[int]) -> QuerySet[Notification]:
             "out_trade_no"
         ),
     ).order_by("id")
+
+
+@dataclass(frozen=True)
+class ReconTotals:
+    """A reconciliation's figures over some of its lines: counts, net amounts (payments less
+    refunds), the platform's fee and the lines that differ."""
+
+    platform_count: int
+    platform_amount: Decimal
+    ledger_count: int
+    ledger_amount: Decimal
+    fee_amount: Decimal
+    difference_count: int
+
+
+def _net(lines: list[ReconciliationLine], field: str) -> Decimal:
+    total = ZERO
+    for line in lines:
+        value = getattr(line, field)
+        if value is not None:
+            total += value if line.kind == LineKind.PAY else -value
+    return money(total)
+
+
+def recon_totals(lines: Iterable[ReconciliationLine]) -> ReconTotals:
+    """The figures of ``lines``: of a whole day when it is run, of the lines a user may see on the
+    page and in the export (the statement covers every project and company on the merchant account)."""
+    lines = list(lines)
+    return ReconTotals(
+        platform_count=sum(1 for line in lines if line.platform_amount is not None),
+        platform_amount=_net(lines, "platform_amount"),
+        ledger_count=sum(1 for line in lines if line.ledger_amount is not None),
+        ledger_amount=_net(lines, "ledger_amount"),
+        fee_amount=money(sum((line.fee for line in lines), ZERO)),
+        difference_count=sum(1 for line in lines if line.status != ReconStatus.MATCHED),
+    )

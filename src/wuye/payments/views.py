@@ -207,12 +207,15 @@ def reconciliation(request):
     ids = _reconciler(request)
     day, channel = _day_channel(request)
     recon = Reconciliation.objects.filter(channel=channel, day=day).first()
+    lines = _lines(recon, ids)
     return render(
         request,
         "payments/reconciliation.html",
         {
             "recon": recon,
-            "lines": _lines(recon, ids),
+            # The figures of the lines shown: the statement covers every project on the merchant.
+            "totals": selectors.recon_totals(lines),
+            "lines": lines,
             "day": day,
             "channel": channel,
             "channels": Channel.choices,
@@ -224,13 +227,13 @@ def reconciliation(request):
 @login_required
 @require_POST
 def reconciliation_run(request):
-    _reconciler(request)
+    ids = _reconciler(request)
     day, channel = _day_channel(request)
     try:
         recon = reconcile.reconcile_day(channel, day, user=request.user)
-        messages.success(
-            request, f"已对账：{recon.lines.count()} 笔，差异 {recon.difference_count} 笔"
-        )
+        lines = _lines(recon, ids)
+        totals = selectors.recon_totals(lines)
+        messages.success(request, f"已对账：{len(lines)} 笔，差异 {totals.difference_count} 笔")
     except WuyeError as exc:
         messages.error(request, exc.message)
     return redirect(f"{reverse('payments:reconciliation')}?day={day}&channel={channel}")
@@ -264,23 +267,25 @@ def reconciliation_export(request):
     recon = Reconciliation.objects.filter(channel=channel, day=day).first()
     if recon is None:
         raise Http404("该日尚未对账")
+    lines = _lines(recon, ids)
+    totals = selectors.recon_totals(lines)
     book = xlsx.workbook()
     sheet = book.create_sheet("对账")
     sheet.append([f"{Channel(channel).label} {day:%Y-%m-%d} 对账"])
     sheet.append(
         [
             "平台笔数",
-            recon.platform_count,
+            totals.platform_count,
             "平台金额(元)",
-            recon.platform_amount,
+            totals.platform_amount,
             "账上笔数",
-            recon.ledger_count,
+            totals.ledger_count,
             "账上金额(元)",
-            recon.ledger_amount,
+            totals.ledger_amount,
             "手续费(元)",
-            recon.fee_amount,
+            totals.fee_amount,
             "差异笔数",
-            recon.difference_count,
+            totals.difference_count,
         ]
     )
     sheet.append(
@@ -298,7 +303,7 @@ def reconciliation_export(request):
             "收据号",
         ]
     )
-    for line in _lines(recon, ids):
+    for line in lines:
         sheet.append(
             [
                 line.get_kind_display(),
