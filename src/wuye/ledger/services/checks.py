@@ -97,6 +97,23 @@ def clean_method(value: object, *, field: str, allow_prepaid: bool = True) -> st
     return method
 
 
+# The idempotency keys of money posted without a cashier: bank claims and auto-posting
+# (``bank-<line>-<attempt>-<n>``), withholding returns (``withhold-<line>``), online payments
+# (``<channel>-<transaction id>``). A key keyed in at the window or sent to the API may not start so:
+# a repeated key returns the payment made under it, so a cashier who took a bank line's key first
+# (line ids are easy to guess) would have the owner's transfer recorded as their own small payment.
+SYSTEM_KEY_PREFIXES = ("bank-", "withhold-", "wechat-", "alipay-")
+
+
+def cashier_key_check(key: str | None) -> None:
+    if key and key.strip().lower().startswith(SYSTEM_KEY_PREFIXES):
+        raise ValidationFailed(
+            "重复提交校验码不能以 bank-、withhold-、wechat-、alipay- 开头（系统入账专用），"
+            "请刷新页面后重新收款",
+            field="idempotency_key",
+        )
+
+
 @dataclass(frozen=True)
 class Line:
     method: str

@@ -46,6 +46,7 @@ from wuye.ledger.selectors.prepaid import prepaid_available
 from wuye.ledger.selectors.window import unpaid_bills
 from wuye.ledger.services.checks import (
     Line,
+    cashier_key_check,
     chosen_bills,
     clean_business_date,
     clean_lines,
@@ -120,6 +121,8 @@ def payment_record(
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > 64:
         raise ValidationFailed("重复提交校验码最多 64 个字符", field="idempotency_key")
+    if cashier_entry:
+        cashier_key_check(key)
     if key is not None:
         existing = _existing_payment(key, account)
         if existing is not None:
@@ -416,6 +419,7 @@ def payment_with_ahead(
     refuse. A repeated form (same ``idempotency_key``) returns the first payment and bills nothing."""
     actor_role(user, account.project_id, roles.COLLECTOR_ROLES, "收款")  # before anything is billed
     key = (idempotency_key or "").strip() or None
+    cashier_key_check(key)
     with transaction.atomic():
         lock_accounts([account.pk])  # before the key is looked up: a racing repeat waits here
         existing = _existing_payment(key, account) if key else None
