@@ -24,7 +24,16 @@ from wuye.ledger.selectors.window import unpaid_bills
 from wuye.owner.models import OwnerInvoiceRequest, OwnerLink
 from wuye.payments.ahead import ahead_items
 from wuye.registry.enums import DEAD_PHONE_MARKS
-from wuye.registry.models import Phone
+from wuye.registry.models import Phone, ServiceTicket
+
+OWNER_TICKET_PREFIX = "业主自助："  # the subject of a ticket an owner opened on the owner page
+
+
+def owner_tickets_since(account: Account, since: datetime.datetime) -> int:
+    """Tickets opened from the owner page on the account's room since ``since``."""
+    return ServiceTicket.objects.filter(
+        room_id=account.room_id, subject__startswith=OWNER_TICKET_PREFIX, opened_at__gt=since
+    ).count()
 
 
 def phones_on_file(account: Account) -> list[Phone]:

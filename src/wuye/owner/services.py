@@ -27,12 +27,14 @@ from wuye.ledger.models import Payment, PaymentReversal
 from wuye.messaging.services import code_sms_send
 from wuye.owner import selectors
 from wuye.owner.models import InvoiceStatus, OwnerCode, OwnerInvoiceRequest, OwnerLink
+from wuye.owner.selectors import OWNER_TICKET_PREFIX
 from wuye.owner.taxno import tax_number_valid
 from wuye.registry.enums import TicketCategory
 from wuye.registry.models import ServiceTicket
 from wuye.registry.services import ticket_create
 
 HOUR = datetime.timedelta(hours=1)
+DAY = datetime.timedelta(days=1)
 
 
 def _setting(name: str, default: int) -> int:
@@ -252,7 +254,8 @@ TICKET_KINDS = {
 
 
 def ticket_open(*, link: OwnerLink, kind: str, description: str) -> ServiceTicket:
-    """“对账单有疑问 / 报修” from the owner page: a ticket on the household file."""
+    """“对账单有疑问 / 报修” from the owner page: a ticket on the household file; at most
+    ``WUYE_OWNER_TICKETS_PER_DAY`` (default 5) in 24 hours per household."""
     if kind not in TICKET_KINDS:
         raise ValidationFailed("请选择“对账单有疑问”或“报修”", field="kind")
     description = (description or "").strip()
@@ -261,11 +264,23 @@ def ticket_open(*, link: OwnerLink, kind: str, description: str) -> ServiceTicke
     if len(description) > 1000:
         raise ValidationFailed("说明最多 1000 字", field="description")
     category, subject = TICKET_KINDS[kind]
-    return ticket_create(
-        user=None,
-        room=link.account.room,
-        category=category,
-        subject=f"业主自助：{subject}",
-        description=description,
-        person=link.account.payer,
-    )
+    per_day = _setting("WUYE_OWNER_TICKETS_PER_DAY", 5)
+    with transaction.atomic():
+        OwnerLink.objects.select_for_update().filter(pk=link.pk).first()
+        now = timezone.now()
+        if selectors.owner_tickets_since(link.account, now - DAY) >= per_day:
+            phone = link.project.service_phone
+            raise ValidationFailed(
+                f"今天已提交较多问题（每天最多 {per_day} 次），请稍后再试"
+                + (f"，或致电物业服务中心 {phone}" if phone else "，或联系物业服务中心"),
+                field="description",
+            )
+        return ticket_create(
+            user=None,
+            room=link.account.room,
+            category=category,
+            subject=f"{OWNER_TICKET_PREFIX}{subject}",
+            description=description,
+            person=link.account.payer,
+            opened_at=now,
+        )
