@@ -9,6 +9,13 @@ the payment pays the open bills and the bills made ahead through ``payment_recor
 changed in between (a new month began, a rule expired, a standard changed), nothing is billed
 ahead: the money goes to the prepaid balance (预存款) and finance are told — the owner never pays
 for months at a price that was not shown.
+
+**One fee item (the window's 付款码).** The fee window's 预交 is one fee item × months, chosen from
+``billing.pay_ahead.window_ahead_choices``. An order may carry that fee item
+(``PaymentOrder.pay_ahead_fee_item``): then quoting and billing take exactly that item, and only a
+choice the window offers (``window_ahead_choice``: billed to the household, payable ahead, whole
+periods, within the project's cap) — the same rule and the same ``pay_ahead`` as the window's cash
+path (``ledger.services.payments.payment_with_ahead``), so the two figures cannot differ.
 """
 
 from __future__ import annotations
@@ -21,7 +28,12 @@ from django.db import transaction
 
 from wuye.billing.enums import BillKind
 from wuye.billing.models import Account, Bill, FeeItem
-from wuye.billing.pay_ahead import pay_ahead, pay_ahead_items, pay_ahead_quote
+from wuye.billing.pay_ahead import (
+    pay_ahead,
+    pay_ahead_items,
+    pay_ahead_quote,
+    window_ahead_choice,
+)
 from wuye.billing.selectors import billing_settings
 from wuye.core.errors import ValidationFailed
 from wuye.core.models import User
@@ -51,9 +63,12 @@ def ahead_items(account: Account, on: datetime.date) -> list[FeeItem]:
     return [item for item in items if item.pk in billed]
 
 
-def ahead_check(account: Account, months: int, on: datetime.date) -> list[FeeItem]:
+def ahead_check(
+    account: Account, months: int, on: datetime.date, fee_item: FeeItem | None = None
+) -> list[FeeItem]:
     """The fee items to prepay; refuses (naming ``pay_ahead_months``) a project without a pay-ahead
-    rule and months beyond the project's prepayment cap."""
+    rule and months beyond the project's prepayment cap. With ``fee_item`` (the window's choice):
+    that item only, and only as the window offers it (``window_ahead_choice``)."""
     if not isinstance(months, int) or months < 1:
         raise ValidationFailed("预交月数至少为 1", field=FIELD)
     cap = billing_settings(account.project_id).max_prepay_months
@@ -64,6 +79,16 @@ def ahead_check(account: Account, months: int, on: datetime.date) -> list[FeeIte
             code="payments.ahead_cap",
             field=FIELD,
         )
+    if fee_item is not None:
+        try:
+            window_ahead_choice(account, f"{fee_item.pk}:{months}", on)
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                f"{fee_item.name}预交 {months} 个月不是收银台可选的预交选项，请在“预交以后月份”中重新选择",
+                code="payments.ahead_not_offered",
+                field=FIELD,
+            ) from exc
+        return [fee_item]
     items = ahead_items(account, on)
     if not items:
         raise ValidationFailed(
@@ -78,10 +103,13 @@ def _refield(exc: ValidationFailed) -> ValidationFailed:
     return ValidationFailed(exc.message, code=exc.code, field=FIELD)
 
 
-def ahead_quote(*, account: Account, months: int, on: datetime.date) -> AheadQuote:
-    """What paying ``months`` ahead costs today, through the window's own service (rolled back)."""
+def ahead_quote(
+    *, account: Account, months: int, on: datetime.date, fee_item: FeeItem | None = None
+) -> AheadQuote:
+    """What paying ``months`` ahead costs today, through the window's own service (rolled back);
+    every eligible fee item, or only ``fee_item`` (the window's choice)."""
     quote = AheadQuote(months=months)
-    for item in ahead_check(account, months, on):
+    for item in ahead_check(account, months, on, fee_item):
         try:
             result = pay_ahead_quote(account=account, fee_item=item, months=months, on_date=on)
         except ValidationFailed as exc:
@@ -99,7 +127,13 @@ def ahead_quote(*, account: Account, months: int, on: datetime.date) -> AheadQuo
 
 
 def ahead_bill(
-    *, user: User, account: Account, months: int, on: datetime.date, expected: Decimal
+    *,
+    user: User,
+    account: Account,
+    months: int,
+    on: datetime.date,
+    expected: Decimal,
+    fee_item: FeeItem | None = None,
 ) -> list[Bill] | None:
     """Bills the months ahead for real (the window's ``pay_ahead``), inside the caller's
     transaction; ``None`` — and nothing billed — when that is refused or its amount is no longer
@@ -108,7 +142,7 @@ def ahead_bill(
         with transaction.atomic():
             bills: list[Bill] = []
             total = ZERO
-            for item in ahead_check(account, months, on):
+            for item in ahead_check(account, months, on, fee_item):
                 result = pay_ahead(
                     user=user, account=account, fee_item=item, months=months, on_date=on
                 )

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wuye.billing.models import MONEY, Account, Bill
+from wuye.billing.models import MONEY, Account, Bill, FeeItem
 from wuye.core.models import Project
 from wuye.ledger.models import Payment, PaymentReversal, Refund
 from wuye.payments.enums import (
@@ -56,6 +56,16 @@ class PaymentOrder(models.Model):
     late_fee = models.DecimalField(_("滞纳金（法定上限）"), **MONEY)
     pay_ahead_months = models.PositiveSmallIntegerField(_("预交月数"), default=0)
     pay_ahead_amount = models.DecimalField(_("预交金额"), default=0, **MONEY)
+    # The window's 预交 is one fee item (``billing.pay_ahead.window_ahead_choices``); online, empty:
+    # every fee item the household may prepay (``payments.ahead``).
+    pay_ahead_fee_item = models.ForeignKey(
+        FeeItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("预交收费项目"),
+    )
     description = models.CharField(_("商品描述"), max_length=120)
     status = models.CharField(
         _("状态"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN

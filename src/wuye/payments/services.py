@@ -29,7 +29,8 @@ from django.http.request import validate_host
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from wuye.billing.models import Account
+from wuye.billing.models import Account, FeeItem
+from wuye.billing.pay_ahead import window_ahead_choice
 from wuye.core import roles
 from wuye.core.audit import audit_record
 from wuye.core.errors import NotInScope, ValidationFailed
@@ -145,6 +146,13 @@ def _clean_bill_ids(bill_ids) -> list[int]:
     return ids
 
 
+def _clean_expected(value) -> Decimal:
+    try:
+        return money(Decimal(str(value).strip().replace(",", "")))
+    except (ArithmeticError, ValueError) as exc:
+        raise ValidationFailed(f"应收金额“{value}”无效", field="expected") from exc
+
+
 def order_quote(*, account: Account, bill_ids: list[int], on: datetime.date | None = None):
     """The bills an order would pay (``unpaid_bills`` rows: outstanding and capped late fee) and
     its principal and late fee; refuses bills that are not this account's open bills, and an older
@@ -187,10 +195,12 @@ def order_create(
     scene: str,
     openid: str = "",
     pay_ahead_months: int = 0,
+    pay_ahead_fee_item: FeeItem | None = None,
     client_ip: str = "",
     now: datetime.datetime | None = None,
     return_url: str = "",
     created_by: User | None = None,
+    expected_amount: Decimal | str | None = None,
 ) -> PaymentOrder:
     """An order for ``bill_ids`` of ``account`` (each bill's outstanding principal plus its late fee
     at the capped figure, as the window quotes it), on ``channel``/``scene``; asks the platform
@@ -205,7 +215,10 @@ def order_create(
 
     ``pay_ahead_months`` (预交) adds that many months ahead under the project's pay-ahead rule, priced
     by the window's own service (``payments.ahead``); it needs every open bill paid with it (no
-    skipping), a rule in force and at most the project's prepayment cap.
+    skipping), a rule in force and at most the project's prepayment cap. ``pay_ahead_fee_item``
+    (the window's 付款码 with its 预交 choice): that fee item only, and only as the window offers it
+    — the order carries the item and its settlement bills exactly that. ``expected_amount`` (the
+    total a cashier's panel showed): an order for another figure is refused before it is made.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -217,8 +230,8 @@ def order_create(
         raise ValidationFailed(
             "付款码收款只在物业服务中心收银台办理，请选择其他支付方式", field="scene"
         )
-    if months and scene == Scene.MICROPAY:
-        raise ValidationFailed("付款码收款不办理预交，请在收银台办理", field="pay_ahead_months")
+    if pay_ahead_fee_item is not None and not months:
+        raise ValidationFailed("请选择预交月数", field="pay_ahead_months")
     if scene != Scene.MICROPAY and not payment_settings(account.project_id).enabled:
         raise ValidationFailed(
             "本项目未开通线上缴费，请到物业服务中心缴费", code="payments.disabled", field="channel"
@@ -228,11 +241,14 @@ def order_create(
         open_ids = [b.pk for b in unpaid_bills(account, today)]
         if set(_clean_ids(bill_ids)) != set(open_ids):
             raise ValidationFailed(
-                "预交以后月份前须先缴清全部欠费（不能跳过未缴账单），请选择“全部缴清并预交”",
+                "预交以后月份前须先缴清全部欠费（不能跳过未缴账单），"
+                + ("请勾选全部未缴账单" if scene == Scene.MICROPAY else "请选择“全部缴清并预交”"),
                 code="payments.ahead_open_bills",
                 field="bill_ids",
             )
-        quote = ahead.ahead_quote(account=account, months=months, on=today)
+        quote = ahead.ahead_quote(
+            account=account, months=months, on=today, fee_item=pay_ahead_fee_item
+        )
     if quote is not None and not bill_ids:
         chosen, principal, late_fee = [], ZERO, ZERO
     else:
@@ -241,6 +257,13 @@ def order_create(
     amount = money(principal + late_fee + ahead_amount)
     if amount <= 0:
         raise ValidationFailed("所选账单无需缴费（金额为 0）", field="bill_ids")
+    if expected_amount not in (None, "") and amount != _clean_expected(expected_amount):
+        raise ValidationFailed(
+            f"应收金额已变为 {amount} 元（页面显示 {_clean_expected(expected_amount)} 元），"
+            "请核对金额后重新收款",
+            code="payments.amount_changed",
+            field="expected",
+        )
     project = account.project
     room = account.room
     with transaction.atomic():
@@ -255,6 +278,7 @@ def order_create(
             late_fee=late_fee,
             pay_ahead_months=months,
             pay_ahead_amount=ahead_amount,
+            pay_ahead_fee_item=pay_ahead_fee_item,
             description=(
                 f"{project.name} {room.code} 物业费" + (f"（含预交{months}个月）" if months else "")
             )[:60],
@@ -288,6 +312,11 @@ def order_create(
                         "pay_ahead_months": months,
                         "pay_ahead_amount": ahead_amount,
                         "pay_ahead": quote.items,
+                        **(
+                            {"pay_ahead_fee_item": pay_ahead_fee_item.pk}
+                            if pay_ahead_fee_item is not None
+                            else {}
+                        ),
                     }
                     if quote is not None
                     else {}
@@ -367,7 +396,7 @@ def order_settle(
         # window payment holding the receipt sequence deadlocked against this callback (load test).
         order = (
             PaymentOrder.objects.select_for_update(of=("self",))
-            .select_related("account__project", "account__room")
+            .select_related("account__project", "account__room", "pay_ahead_fee_item")
             .get(pk=pk)
         )
         if order.payment_id is not None:
@@ -414,6 +443,7 @@ def order_settle(
                 months=order.pay_ahead_months,
                 on=day,
                 expected=order.pay_ahead_amount,
+                fee_item=order.pay_ahead_fee_item,
             )
             if made is None:
                 ahead_changed = True
@@ -601,19 +631,35 @@ def channel_of_auth_code(code: str) -> str:
 
 
 def micropay_take(
-    *, user: User, account: Account, bill_ids: list[int], auth_code: str
+    *,
+    user: User,
+    account: Account,
+    bill_ids: list[int],
+    auth_code: str,
+    pay_ahead: str = "",
+    expected: Decimal | str | None = None,
 ) -> PaymentOrder:
     """收银台 takes the owner's WeChat/Alipay payment code for ``bill_ids`` through the same orders
     and the same exactly-once posting. Returns the order: paid (posted), or open while the payer
-    confirms on the phone (the window asks again with ``order_refresh``)."""
+    confirms on the phone (the window asks again with ``order_refresh``).
+
+    ``pay_ahead`` is the window's 预交 choice (``"fee item id:months"``, one of
+    ``window_ahead_choices``): the order then carries that fee item and months, priced by
+    ``payments.ahead`` exactly as the cash path prices it, with every open bill; the months are
+    billed only when the platform says paid (``order_settle``). ``expected`` is the total the panel
+    showed the cashier: an order for another figure is refused before the platform is asked."""
     if role_in(user, account.project_id) not in roles.COLLECTOR_ROLES:
         raise NotInScope("您的角色不能收费。")
     channel = channel_of_auth_code(auth_code)
+    choice = window_ahead_choice(account, pay_ahead, timezone.localdate()) if pay_ahead else None
     order = order_create(
         account=account,
         bill_ids=bill_ids,
         channel=channel,
         scene=Scene.MICROPAY,
+        pay_ahead_months=choice.months if choice else 0,
+        pay_ahead_fee_item=choice.fee_item if choice else None,
+        expected_amount=expected,
         created_by=user,
     )
     try:

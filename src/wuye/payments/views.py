@@ -333,8 +333,9 @@ def reconciliation_export(request):
 @login_required
 @require_POST
 def micropay(request, account_id: int):
-    """付款码收款 at the window: the ticked bills, paid from the owner's WeChat/Alipay payment code
-    through the same order and exactly-once posting as the owner page."""
+    """付款码收款 at the window: the ticked bills, and the 预交 chosen in the window's form
+    (``ahead``), paid from the owner's WeChat/Alipay payment code through the same order and
+    exactly-once posting as the owner page, for the total the panel showed (``expected``)."""
     account = (
         Account.objects.select_related("room", "project")
         .filter(pk=account_id, project_id__in=project_ids_for(request.user))
@@ -351,6 +352,8 @@ def micropay(request, account_id: int):
             account=account,
             bill_ids=chosen_ids(request.POST),
             auth_code=request.POST.get("auth_code", ""),
+            pay_ahead=request.POST.get("ahead", "").strip(),
+            expected=request.POST.get("expected", "").strip() or None,
         )
     except (WuyeError, NotInScope) as exc:
         messages.error(request, f"付款码收款未成功：{exc.message}")

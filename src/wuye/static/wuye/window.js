@@ -87,6 +87,18 @@
     aheadFen = el ? fen(el.dataset.amount) || 0 : 0;
   }
   readAhead();
+  // Panels beside the form (the payment code's total, wuye.payments) show the server's figure:
+  // data-follows="window-due" gets 应收合计 (open bills ticked + 预交), "window-ahead" the 预交 text.
+  function followServer() {
+    const due = document.getElementById("server-due");
+    const aheadEl = document.getElementById("ahead-quote");
+    const text = aheadEl ? `含预交 ${aheadEl.dataset.amount} 元：${aheadEl.dataset.text || ""}` : "";
+    for (const el of document.querySelectorAll('[data-follows="window-due"]')) {
+      if (!due) continue;
+      if (el.tagName === "INPUT") el.value = due.textContent; else el.textContent = due.textContent;
+    }
+    for (const el of document.querySelectorAll('[data-follows="window-ahead"]')) el.textContent = text;
+  }
   function totalDue() { return selectedDue().due + aheadFen; }
   function followTotal() {
     const list = amounts();
@@ -117,6 +129,7 @@
     if (!e.detail.target || e.detail.target.id !== "summary") return;
     const before = aheadFen;
     readAhead();
+    followServer();
     if (before !== aheadFen && followTotal()) refreshServer();
   });
 
