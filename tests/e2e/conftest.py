@@ -44,3 +44,22 @@ def browser_type_launch_args(browser_type_launch_args):
 def screenshot_dir():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def fake_platforms(settings, live_server, tmp_path):
+    """The local fake WeChat Pay and Alipay in a thread, the channels pointed at them and their
+    callbacks at the live server (owner payments, the window's payment codes)."""
+    from wuye.payments.fake.server import FakePlatforms
+
+    fake = FakePlatforms().start()
+    config = fake.config()
+    settings.WUYE_PAYMENTS = {
+        **settings.WUYE_PAYMENTS,
+        "notify_base_url": live_server.url,
+        "fake_config_file": str(tmp_path / "none.json"),
+        "wechat": config["wechat"],
+        "alipay": config["alipay"],
+    }
+    yield fake
+    fake.stop()

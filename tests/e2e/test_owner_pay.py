@@ -14,7 +14,6 @@ from wuye.core.roles import Role
 from wuye.dunning.models import ArrearsCase
 from wuye.ledger.selectors.notices import notices_for
 from wuye.messaging.models import OutboxMessage, OutboxPurpose
-from wuye.payments.fake.server import FakePlatforms
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 DAY = datetime.timedelta(days=1)
@@ -22,21 +21,6 @@ IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
 )
-
-
-@pytest.fixture
-def fake_platforms(settings, live_server, tmp_path):
-    fake = FakePlatforms().start()
-    config = fake.config()
-    settings.WUYE_PAYMENTS = {
-        **settings.WUYE_PAYMENTS,
-        "notify_base_url": live_server.url,
-        "fake_config_file": str(tmp_path / "none.json"),
-        "wechat": config["wechat"],
-        "alipay": config["alipay"],
-    }
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
