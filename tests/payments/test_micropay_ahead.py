@@ -197,9 +197,12 @@ def test_a_changed_figure_goes_to_prepaid_and_finance_are_told(
 
 
 def test_repeated_refresh_and_settle_post_once_and_bill_once(
-    payments_fake, household, item, offer, cashier
+    client, payments_fake, household, item, offer, cashier
 ):
     order = take(cashier, household, year(item), code=CONFIRMING)
+    client.force_login(cashier)
+    page = client.get(f"/payments/orders/{order.pk}/").content.decode()
+    assert "预交物业服务费 12 个月 1140.00 元，支付成功后出账" in page
     payments_fake.wechat.pay(order.out_trade_no)
     for _ in range(3):
         order = services.order_refresh(order)
