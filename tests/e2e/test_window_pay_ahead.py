@@ -28,13 +28,18 @@ def seeded(project, make_user):
     return account, item
 
 
-def test_cashier_takes_a_year_ahead_with_the_open_bills(live_server, page, seeded, screenshot_dir):
-    account, item = seeded
+def at_window(page, live_server, account):
+    """The cashier logs in and opens the household's window."""
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", "shouyin")
     page.fill("#id_password", "wuye-e2e-pass")
     page.press("#id_password", "Enter")
     page.goto(f"{live_server.url}/ledger/window/rooms/{account.room_id}/")
+
+
+def test_cashier_takes_a_year_ahead_with_the_open_bills(live_server, page, seeded, screenshot_dir):
+    account, item = seeded
+    at_window(page, live_server, account)
     expect(page.locator("#amount-1")).to_have_value("200.00")
 
     page.select_option("#ahead", f"{item.pk}:12")
@@ -62,11 +67,7 @@ def test_cashier_takes_a_year_ahead_by_wechat_payment_code(
     """付款码 with 预交: the panel's total follows the server's quote incl. the year ahead; the fake
     WeChat payment code pays it; the receipt lists the open bills and the twelve months billed."""
     account, item = seeded
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "shouyin")
-    page.fill("#id_password", "wuye-e2e-pass")
-    page.press("#id_password", "Enter")
-    page.goto(f"{live_server.url}/ledger/window/rooms/{account.room_id}/")
+    at_window(page, live_server, account)
     expect(page.locator("#micropay-due")).to_have_text("200.00")
 
     page.select_option("#ahead", f"{item.pk}:12")

@@ -9,10 +9,11 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.ledger import factories
+from tests.payments.helpers import AHEAD_EXAMPLES, AHEAD_OFFERS, ahead_offer, post_wechat
 from wuye.billing import fee_settings, pay_ahead
 from wuye.billing.models import Bill
 from wuye.core.errors import NotInScope, ValidationFailed
@@ -62,6 +63,18 @@ def take(cashier, account, choice, code=WECHAT_CODE, bill_ids=None, **kw):
     )
 
 
+def item_order(account, item, months):
+    """A payment-code order (no platform call yet) for every open bill and ``item`` × ``months``."""
+    return services.order_create(
+        account=account,
+        bill_ids=open_ids(account),
+        channel="wechat",
+        scene=Scene.MICROPAY,
+        pay_ahead_months=months,
+        pay_ahead_fee_item=item,
+    )
+
+
 def window_due(account, choice):
     """What the window's cash path shows for the same choice: 应收合计 with every open bill."""
     today = timezone.localdate()
@@ -94,48 +107,17 @@ def test_order_is_the_cash_paths_quote_for_the_same_choice(
     assert not ahead_bills().exists()  # billed only when the platform says paid
 
 
-@settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    pick=st.integers(min_value=0, max_value=50),
-    min_months=st.integers(min_value=1, max_value=12),
-    rate=st.decimals(min_value=Decimal("0"), max_value=Decimal("0.3"), places=3),
-    free=st.integers(min_value=0, max_value=2),
-    price=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999.99"), places=2),
-)
+@AHEAD_EXAMPLES
+@given(pick=st.integers(min_value=0, max_value=50), **AHEAD_OFFERS)
 def test_any_offered_choice_is_priced_as_the_cash_path(
     payments_fake, household, item, manager, pick, min_months, rate, free, price
 ):
-    if rate == 0 and free == 0:
-        free = 1
     with transaction.atomic():
-        fee_settings.fee_standard_add(
-            user=None, fee_item=item, unit_price=price, valid_from=D(2020, 1, 1)
-        )
-        pay_ahead.pay_ahead_rule_add(
-            user=None,
-            fee_item=item,
-            name="预交优惠",
-            min_months=min_months,
-            valid_from=D(2020, 1, 1),
-            approved_by=manager,
-            discount_rate=str(rate),
-            free_months=free,
-        )
+        ahead_offer(item, manager, min_months=min_months, rate=rate, free=free, price=price)
         choices = pay_ahead.window_ahead_choices(household, timezone.localdate())
         choice = choices[pick % len(choices)]
         priced, figures = window_due(household, choice.value)
-        order = services.order_create(
-            account=household,
-            bill_ids=open_ids(household),
-            channel="wechat",
-            scene=Scene.MICROPAY,
-            pay_ahead_months=choice.months,
-            pay_ahead_fee_item=choice.fee_item,
-        )
+        order = item_order(household, choice.fee_item, choice.months)
         assert order.pay_ahead_amount == priced.result.amount_due
         assert order.amount == figures.due
         transaction.set_rollback(True)
@@ -208,8 +190,6 @@ def test_repeated_refresh_and_settle_post_once_and_bill_once(
         order = services.order_refresh(order)
     services.order_settle(order.pk, transaction_id=order.transaction_id, amount=order.amount)
     headers, body = payments_fake.wechat.pay_notification(order.out_trade_no)
-    from tests.payments.helpers import post_wechat
-
     assert post_wechat(headers, body).status_code == 204  # the late callback too
     assert Payment.objects.count() == 1
     assert ahead_bills().count() == 12
@@ -240,14 +220,7 @@ def test_a_choice_the_window_does_not_offer_is_refused(
         take(cashier, household, year(item, 5))  # 5 months: not a window length
     assert err.value.field == "ahead"
     with pytest.raises(ValidationFailed) as err:
-        services.order_create(  # the order itself refuses it too
-            account=household,
-            bill_ids=open_ids(household),
-            channel="wechat",
-            scene=Scene.MICROPAY,
-            pay_ahead_months=5,
-            pay_ahead_fee_item=item,
-        )
+        item_order(household, item, 5)  # the order itself refuses it too
     assert err.value.code == "payments.ahead_not_offered"
     assert nothing_written()
 
@@ -257,14 +230,7 @@ def test_beyond_the_cap_is_refused(payments_fake, household, item, offer, cashie
     with pytest.raises(ValidationFailed):
         take(cashier, household, year(item))
     with pytest.raises(ValidationFailed) as err:
-        services.order_create(
-            account=household,
-            bill_ids=open_ids(household),
-            channel="wechat",
-            scene=Scene.MICROPAY,
-            pay_ahead_months=12,
-            pay_ahead_fee_item=item,
-        )
+        item_order(household, item, 12)
     assert "超过本项目预收上限 6 个月" in err.value.message
     assert nothing_written()
 

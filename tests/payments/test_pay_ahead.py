@@ -8,10 +8,17 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.payments.helpers import post_wechat, wechat_paid
+from tests.payments.helpers import (
+    AHEAD_EXAMPLES,
+    AHEAD_OFFERS,
+    ahead_offer,
+    ahead_rule,
+    post_wechat,
+    wechat_paid,
+)
 from wuye.billing import fee_settings, pay_ahead
 from wuye.billing.enums import AdjustmentKind
 from wuye.billing.models import Bill, BillAdjustment
@@ -43,17 +50,7 @@ def priced(item):
     return item
 
 
-def rule(item, manager, months=12, rate="0.05", free=0, name="预交一年九五折"):
-    return pay_ahead.pay_ahead_rule_add(
-        user=None,
-        fee_item=item,
-        name=name,
-        min_months=months,
-        valid_from=D(2020, 1, 1),
-        approved_by=manager,
-        discount_rate=rate,
-        free_months=free,
-    )
+rule = ahead_rule
 
 
 @pytest.fixture
@@ -90,28 +87,13 @@ def test_order_amount_is_open_bills_plus_the_windows_pay_ahead_figure(
     assert not Bill.objects.filter(period_start__gte=timezone.localdate().replace(day=1)).exists()
 
 
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    months=st.integers(min_value=1, max_value=12),
-    min_months=st.integers(min_value=1, max_value=12),
-    rate=st.decimals(min_value=Decimal("0"), max_value=Decimal("0.3"), places=3),
-    free=st.integers(min_value=0, max_value=2),
-    price=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999.99"), places=2),
-)
+@AHEAD_EXAMPLES
+@given(months=st.integers(min_value=1, max_value=12), **AHEAD_OFFERS)
 def test_order_figure_equals_the_window_for_the_same_choice(
     payments_fake, household, item, manager, months, min_months, rate, free, price
 ):
-    if rate == 0 and free == 0:
-        free = 1
     with transaction.atomic():
-        fee_settings.fee_standard_add(
-            user=None, fee_item=item, unit_price=price, valid_from=D(2020, 1, 1)
-        )
-        rule(item, manager, months=min_months, rate=str(rate), free=free)
+        ahead_offer(item, manager, min_months=min_months, rate=rate, free=free, price=price)
         order = ahead_order(household, months=months)
         figure = window_figure(household, item, months)
         assert order.pay_ahead_amount == figure
