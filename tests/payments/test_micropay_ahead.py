@@ -63,9 +63,10 @@ def take(cashier, account, choice, code=WECHAT_CODE, bill_ids=None, **kw):
     )
 
 
-def item_order(account, item, months):
+def item_order(account, item, months, cashier):
     """A payment-code order (no platform call yet) for every open bill and ``item`` × ``months``."""
     return services.order_create(
+        created_by=cashier,
         account=account,
         bill_ids=open_ids(account),
         channel="wechat",
@@ -110,14 +111,14 @@ def test_order_is_the_cash_paths_quote_for_the_same_choice(
 @AHEAD_EXAMPLES
 @given(pick=st.integers(min_value=0, max_value=50), **AHEAD_OFFERS)
 def test_any_offered_choice_is_priced_as_the_cash_path(
-    payments_fake, household, item, manager, pick, min_months, rate, free, price
+    payments_fake, household, item, manager, cashier, pick, min_months, rate, free, price
 ):
     with transaction.atomic():
         ahead_offer(item, manager, min_months=min_months, rate=rate, free=free, price=price)
         choices = pay_ahead.window_ahead_choices(household, timezone.localdate())
         choice = choices[pick % len(choices)]
         priced, figures = window_due(household, choice.value)
-        order = item_order(household, choice.fee_item, choice.months)
+        order = item_order(household, choice.fee_item, choice.months, cashier)
         assert order.pay_ahead_amount == priced.result.amount_due
         assert order.amount == figures.due
         transaction.set_rollback(True)
@@ -220,7 +221,7 @@ def test_a_choice_the_window_does_not_offer_is_refused(
         take(cashier, household, year(item, 5))  # 5 months: not a window length
     assert err.value.field == "ahead"
     with pytest.raises(ValidationFailed) as err:
-        item_order(household, item, 5)  # the order itself refuses it too
+        item_order(household, item, 5, cashier)  # the order itself refuses it too
     assert err.value.code == "payments.ahead_not_offered"
     assert nothing_written()
 
@@ -230,7 +231,7 @@ def test_beyond_the_cap_is_refused(payments_fake, household, item, offer, cashie
     with pytest.raises(ValidationFailed):
         take(cashier, household, year(item))
     with pytest.raises(ValidationFailed) as err:
-        item_order(household, item, 12)
+        item_order(household, item, 12, cashier)
     assert "超过本项目预收上限 6 个月" in err.value.message
     assert nothing_written()
 
