@@ -125,8 +125,11 @@ def test_callback_bills_the_months_ahead_and_posts_once(payments_fake, household
 
 
 def test_a_second_order_after_paying_ahead_bills_the_following_months(
-    payments_fake, household, five_percent
+    payments_fake, household, five_percent, project
 ):
+    # The cap binds the months already paid ahead too (test_prepayment_cap_counts_months_already_
+    # ahead): a project allowing 24 months takes a second year.
+    fee_settings.billing_settings_update(user=None, project=project, max_prepay_months=24)
     first = ahead_order(household)
     post_wechat(*wechat_paid(payments_fake, first))
     second = ahead_order(household, bill_ids=[])
@@ -134,6 +137,9 @@ def test_a_second_order_after_paying_ahead_bills_the_following_months(
     post_wechat(*wechat_paid(payments_fake, second))
     assert Bill.objects.filter(period_start__gte=timezone.localdate().replace(day=1)).count() == 24
     assert unpaid_bills(household) == []
+    with pytest.raises(ValidationFailed) as err:  # 24 months ahead: the cap is reached
+        ahead_order(household, bill_ids=[])
+    assert err.value.field == "pay_ahead_months" and "预收上限 24 个月" in err.value.message
 
 
 def test_bills_paid_at_the_window_meanwhile_still_bill_ahead_and_rest_goes_to_prepaid(

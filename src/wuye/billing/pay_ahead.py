@@ -126,6 +126,35 @@ def pay_ahead_rule_for(fee_item: FeeItem, months: int, on: datetime.date) -> Pay
     return rules.order_by(*MOST_GENEROUS_FIRST).first()
 
 
+def _horizon_check(
+    fee_item: FeeItem,
+    billed: set[datetime.date],
+    periods: list[calc.Period],
+    *,
+    months: int,
+    cap: int,
+    on: datetime.date,
+) -> None:
+    """The cap binds how far ahead the household has paid, not each prepayment alone: the months
+    billed after the current period (earlier prepayments, their free months included) and the paid
+    months this one adds after it stay within ``cap``."""
+    current = calc.period_of(fee_item.cycle, on)
+    ahead = sorted(start for start in billed if start > current.start)
+    before = sum(calc.period_of(fee_item.cycle, start).months for start in ahead)
+    if not before:
+        return
+    adds = months - sum(p.months for p in periods if p.start <= current.start)
+    if before + max(adds, 0) > cap:
+        last = calc.period_of(fee_item.cycle, ahead[-1])
+        room_left = max(cap - before, 0)
+        raise ValidationFailed(
+            f"本户{fee_item.name}已预交至 {last.end:%Y-%m}（本期以后 {before} 个月），"
+            f"再预交 {months} 个月将超过本项目预收上限 {cap} 个月（地方规定可限制预收物业费的月数）"
+            + (f"；现在最多可再预交 {room_left} 个月" if room_left else "；请到期后再预交"),
+            field="months",
+        )
+
+
 def pay_ahead(
     *,
     user: User | None,
@@ -138,7 +167,8 @@ def pay_ahead(
     run — so the month's run later finds them and skips them — and applies the pay-ahead rule the
     prepayment qualifies for (a discount per bill, or free months billed and fully discounted).
 
-    Refused beyond the project's prepayment cap (LAW.md §11: local rules may cap prepayment).
+    Refused beyond the project's prepayment cap (LAW.md §11: local rules may cap prepayment), also
+    counting the months already billed ahead of the current period (``_horizon_check``).
     """
     on = on_date or timezone.localdate()
     _same_project(fee_item.project_id, account.project_id, "收费项目")
@@ -175,6 +205,7 @@ def pay_ahead(
             if period.start not in billed:
                 periods.append(period)
             period = calc.next_period(fee_item.cycle, period)
+        _horizon_check(fee_item, billed, periods, months=months, cap=cap, on=on)
         created: list[Bill] = []
         for period in periods:
             plan = run_planning.plan_month(
