@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from wuye.billing.calc import cycle_months
@@ -21,7 +21,7 @@ from wuye.ledger.selectors.payments import payments_of_account
 from wuye.ledger.selectors.prepaid import prepaid_balance
 from wuye.ledger.selectors.receipts import period_text
 from wuye.ledger.selectors.window import unpaid_bills
-from wuye.owner.models import OwnerInvoiceRequest, OwnerLink
+from wuye.owner.models import OwnerCode, OwnerInvoiceRequest, OwnerLink
 from wuye.payments.ahead import ahead_items
 from wuye.registry.enums import DEAD_PHONE_MARKS
 from wuye.registry.models import Phone, ServiceTicket
@@ -34,6 +34,14 @@ def owner_tickets_since(account: Account, since: datetime.datetime) -> int:
     return ServiceTicket.objects.filter(
         room_id=account.room_id, subject__startswith=OWNER_TICKET_PREFIX, opened_at__gt=since
     ).count()
+
+
+def wrong_code_tries_since(account: Account, since: datetime.datetime) -> int:
+    """Wrong SMS code tries of the household on codes sent since ``since`` (a used code's last try
+    was the right one)."""
+    codes = OwnerCode.objects.filter(link__account_id=account.pk, created_at__gt=since)
+    found = codes.aggregate(tries=Sum("tries"), used=Count("id", filter=Q(used_at__isnull=False)))
+    return (found["tries"] or 0) - (found["used"] or 0)
 
 
 def phones_on_file(account: Account) -> list[Phone]:

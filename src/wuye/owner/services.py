@@ -127,11 +127,19 @@ def code_send(
 
 def code_verify(*, link: OwnerLink, code: str, now: datetime.datetime | None = None) -> None:
     """Checks the household's latest code: refused when wrong, expired, used or tried
-    ``WUYE_OWNER_CODE_TRIES`` times (then a new code is needed)."""
+    ``WUYE_OWNER_CODE_TRIES`` times (then a new code is needed), and after
+    ``WUYE_OWNER_CODE_TRIES_PER_DAY`` wrong tries of the household in 24 hours (whichever code)."""
     now = now or timezone.now()
     code = "".join(ch for ch in (code or "") if not ch.isspace())
     max_tries = _setting("WUYE_OWNER_CODE_TRIES", 5)
+    per_day = _setting("WUYE_OWNER_CODE_TRIES_PER_DAY", 20)
     with transaction.atomic():
+        # The link's row is the lock: two tries at once of one household count one after the other.
+        OwnerLink.objects.select_for_update().filter(pk=link.pk).first()
+        if selectors.wrong_code_tries_since(link.account, now - DAY) >= per_day:
+            raise ValidationFailed(
+                "今天验证码错误次数过多，为保护您的信息请明天再试，或联系物业服务中心", field="code"
+            )
         row = (
             OwnerCode.objects.select_for_update()
             .filter(link=link, used_at__isnull=True)
