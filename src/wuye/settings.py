@@ -476,6 +476,8 @@ WUYE_OWNER_CODES_PER_IP_HOUR = 20
 WUYE_OWNER_CODE_TRIES_PER_DAY = 20
 # Tickets (对账单有疑问 / 报修) a household opens from the owner page in 24 hours.
 WUYE_OWNER_TICKETS_PER_DAY = 5
+# Payment orders a household makes from the owner page or API in an hour (each asks the platform).
+WUYE_OWNER_ORDERS_PER_HOUR = 20
 # How long a verified owner sees the bill list, history and receipts before a new code is asked.
 WUYE_OWNER_VERIFIED_MINUTES = 30
 # Called with accounts= when payment notices are printed: {account_id: the household's link}, drawn

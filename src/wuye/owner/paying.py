@@ -3,6 +3,11 @@ WeChat Pay and Alipay), for the link's own account only."""
 
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
 from wuye.core.errors import ValidationFailed
 from wuye.owner.models import OwnerLink
 from wuye.payments import notices as payment_notices
@@ -59,6 +64,14 @@ def order_create(
         raise ValidationFailed("请选择微信支付或支付宝", field="channel")
     if not bill_ids and not pay_ahead_months:
         raise ValidationFailed("本户没有待缴费用", field="bill_ids")
+    # Anyone holding the link may order without a code, and each order asks the platform for one.
+    per_hour = int(getattr(settings, "WUYE_OWNER_ORDERS_PER_HOUR", 20))
+    since = timezone.now() - datetime.timedelta(hours=1)
+    if payment_selectors.owner_orders_since(link.account_id, since) >= per_hour:
+        raise ValidationFailed(
+            f"下单过于频繁（每小时最多 {per_hour} 次），请稍后再试",
+            field="channel",
+        )
     return payment_services.order_create(
         account=link.account,
         bill_ids=bill_ids,

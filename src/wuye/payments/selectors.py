@@ -60,6 +60,14 @@ def partial_refunds_in_flight(account_id: int) -> Decimal:
     return money(total or ZERO)
 
 
+def owner_orders_since(account_id: int, since: datetime.datetime) -> int:
+    """Orders the owner page or API made for the account since ``since`` (a cashier's have a
+    ``created_by``)."""
+    return PaymentOrder.objects.filter(
+        account_id=account_id, created_by__isnull=True, created_at__gt=since
+    ).count()
+
+
 def orders_in(project_ids: Iterable[int]) -> QuerySet[PaymentOrder]:
     return (
         PaymentOrder.objects.filter(project_id__in=list(project_ids))
