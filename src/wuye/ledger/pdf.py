@@ -70,6 +70,12 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _para(text: str, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of plain text: names, reasons and instructions are printed as written, never read
+    as reportlab markup (a ``<a href>`` would be a live link, an unbalanced ``<b>`` stops the PDF)."""
+    return Paragraph(_escape(text), style)
+
+
 def _yuan(value: Decimal) -> str:
     return f"{value:,.2f}"
 
@@ -137,15 +143,15 @@ def receipt_pdf(data: ReceiptData, paper: str = "a4") -> bytes:
     width = ROLL_WIDTH - 2 * ROLL_MARGIN if roll else A4[0] - 36 * mm
     story = []
     if data.is_view:
-        story.append(Paragraph(VIEW_MARK, st["mark"]))
+        story.append(_para(VIEW_MARK, st["mark"]))
     elif data.is_reprint:
-        story.append(Paragraph("补打", st["mark"]))
+        story.append(_para("补打", st["mark"]))
     if data.reversed_note:
-        story.append(Paragraph(f"已冲红：{data.reversed_note}", st["mark"]))
+        story.append(_para(f"已冲红：{data.reversed_note}", st["mark"]))
     story += [
-        Paragraph(f"{data.company}", st["sub"]),
-        Paragraph("收  据", st["title"]),
-        Paragraph(f"{data.project}　No. {data.receipt_no:08d}", st["sub"]),
+        _para(f"{data.company}", st["sub"]),
+        _para("收  据", st["title"]),
+        _para(f"{data.project}　No. {data.receipt_no:08d}", st["sub"]),
         Spacer(1, 3 * mm),
     ]
     head = [
@@ -155,7 +161,7 @@ def receipt_pdf(data: ReceiptData, paper: str = "a4") -> bytes:
     ]
     if roll:
         pairs = [head[0][:2], head[0][2:], head[1][:2], head[2][:2], head[1][2:]]
-        story += [Paragraph(f"{k}：{v}", st["body"]) for k, v in pairs]
+        story += [_para(f"{k}：{v}", st["body"]) for k, v in pairs]
     else:
         story.append(_table(head, [width * 0.15, width * 0.35, width * 0.15, width * 0.35], 10))
     story.append(Spacer(1, 3 * mm))
@@ -165,8 +171,8 @@ def receipt_pdf(data: ReceiptData, paper: str = "a4") -> bytes:
     rows = [["收费项目", "所属期间", "金额(元)"]]
     rows += [
         [
-            Paragraph(_escape(line.item), cell),
-            Paragraph(_escape(line.period), cell),
+            _para(line.item, cell),
+            _para(line.period, cell),
             _yuan(line.amount),
         ]
         for line in data.lines
@@ -176,14 +182,14 @@ def receipt_pdf(data: ReceiptData, paper: str = "a4") -> bytes:
     rows.append(["合计", "", _yuan(data.total)])
     story.append(_table(rows, [width * 0.38, width * 0.34, width * 0.28], 8 if roll else 10, (2,)))
     story.append(Spacer(1, 2 * mm))
-    story.append(Paragraph(f"金额大写：人民币{amount_in_words(data.total)}", st["body"]))
+    story.append(_para(f"金额大写：人民币{amount_in_words(data.total)}", st["body"]))
     methods = "，".join(f"{label} {_yuan(amount)}" for label, amount in data.methods)
-    story.append(Paragraph(f"支付方式：{methods}", st["body"]))
+    story.append(_para(f"支付方式：{methods}", st["body"]))
     if data.prepaid_balance:
-        story.append(Paragraph(f"预存款余额：{_yuan(data.prepaid_balance)} 元", st["body"]))
+        story.append(_para(f"预存款余额：{_yuan(data.prepaid_balance)} 元", st["body"]))
     story.append(Spacer(1, 2 * mm))
     story.append(
-        Paragraph(
+        _para(
             "本收据为收款凭证，不作为税务发票；如需发票请向收费员申请。"
             + (f"服务电话：{data.service_phone}" if data.service_phone else ""),
             st["small"],
@@ -265,18 +271,18 @@ def notices_pdf(notices: list[NoticeData]) -> bytes:
         if index:
             story.append(PageBreak())
         story += [
-            Paragraph(f"{notice.project} 物业服务中心", st["sub"]),
+            _para(f"{notice.project} 物业服务中心", st["sub"]),
             Spacer(1, 10 * mm),
-            Paragraph(f"致：{notice.room_code} 户　{notice.payer} 先生/女士（亲启）", st["body"]),
+            _para(f"致：{notice.room_code} 户　{notice.payer} 先生/女士（亲启）", st["body"]),
             Spacer(1, 40 * mm),
-            Paragraph(
+            _para(
                 "- - - - - - - - - - - - - - - - 请沿此线折叠 - - - - - - - - - - - - - - - -",
                 st["small"],
             ),
             Spacer(1, 8 * mm),
-            Paragraph("缴费通知单", st["title"]),
+            _para("缴费通知单", st["title"]),
             Spacer(1, 4 * mm),
-            Paragraph(
+            _para(
                 f"尊敬的 {notice.payer}：您好！截至 {notice.issued_on:%Y年%m月%d日}，"
                 f"您名下 {notice.room_code} 的以下费用尚未缴纳，请于到期日前缴纳。感谢您对我们工作的支持。",
                 st["body"],
@@ -292,16 +298,16 @@ def notices_pdf(notices: list[NoticeData]) -> bytes:
         if notice.late_fee:
             story.append(Spacer(1, 2 * mm))
             story.append(
-                Paragraph(
+                _para(
                     f"按合同约定另计滞纳金 {_yuan(notice.late_fee)} 元（已按法定上限计算）。",
                     st["small"],
                 )
             )
         story.append(Spacer(1, 5 * mm))
         if notice.payment_instructions:
-            story.append(Paragraph(f"缴费方式：{notice.payment_instructions}", st["body"]))
+            story.append(_para(f"缴费方式：{notice.payment_instructions}", st["body"]))
         if notice.bank_details:
-            story.append(Paragraph(_escape(notice.bank_details), st["body"]))
+            story.append(_para(notice.bank_details, st["body"]))
         if notice.pay_link:
             # Below the fold with the amounts: the link opens this household's page (LAW.md §2).
             story.append(Spacer(1, 3 * mm))
@@ -310,7 +316,7 @@ def notices_pdf(notices: list[NoticeData]) -> bytes:
                     [
                         [
                             _qr(notice.pay_link),
-                            Paragraph(
+                            _para(
                                 "手机扫码在线缴费：用微信或手机浏览器扫描左侧二维码，可查看本户账单并用"
                                 "微信支付、支付宝缴纳，缴费后即可查看电子收据。此码仅供本户使用，请勿转发。",
                                 st["body"],
@@ -323,10 +329,10 @@ def notices_pdf(notices: list[NoticeData]) -> bytes:
             )
         if notice.service_phone:
             story.append(
-                Paragraph(f"如对账单有疑问，请致电物业服务中心：{notice.service_phone}", st["body"])
+                _para(f"如对账单有疑问，请致电物业服务中心：{notice.service_phone}", st["body"])
             )
         story.append(Spacer(1, 6 * mm))
-        story.append(Paragraph(f"{notice.company}　{notice.issued_on:%Y年%m月%d日}", st["body"]))
+        story.append(_para(f"{notice.company}　{notice.issued_on:%Y年%m月%d日}", st["body"]))
     return render_a4(story or [Spacer(1, 1)], title="缴费通知单", margin_mm=18)
 
 
@@ -360,9 +366,9 @@ def statement_pdf(data: StatementData) -> bytes:
     st = _styles(10)
     width = A4[0] - 30 * mm
     story = [
-        Paragraph(data.company, st["sub"]),
-        Paragraph("对  账  单", st["title"]),
-        Paragraph(
+        _para(data.company, st["sub"]),
+        _para("对  账  单", st["title"]),
+        _para(
             f"{data.project}　{data.room_code}　{data.payer}　{data.date_from:%Y-%m-%d} 至 {data.date_to:%Y-%m-%d}",
             st["sub"],
         ),
@@ -374,7 +380,7 @@ def statement_pdf(data: StatementData) -> bytes:
         rows.append(
             [
                 f"{line.date:%Y-%m-%d}",
-                Paragraph(line.description, st["small"]),
+                _para(line.description, st["small"]),
                 _yuan(line.charge) if line.charge is not None else "",
                 _yuan(line.credit) if line.credit is not None else "",
                 _yuan(line.balance),
@@ -393,7 +399,5 @@ def statement_pdf(data: StatementData) -> bytes:
         )
     )
     story.append(Spacer(1, 4 * mm))
-    story.append(
-        KeepTogether([Paragraph(f"预存款余额：{_yuan(data.prepaid_balance)} 元", st["body"])])
-    )
+    story.append(KeepTogether([_para(f"预存款余额：{_yuan(data.prepaid_balance)} 元", st["body"])]))
     return render_a4(story, title=f"对账单 {data.room_code}", margin_mm=15)
