@@ -161,12 +161,12 @@ def build(rooms: int, months: int, today: datetime.date) -> None:
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
 
+    from wuye.billing.calc import month_end
     from wuye.billing.models import Account, Bill, BillAdjustment, FeeItem
     from wuye.core.models import Company, Project, User
     from wuye.dunning.models import ArrearsCase
     from wuye.ledger.models import Allocation, Payment
     from wuye.registry.models import Building, Person, Room
-    from wuye.reports.sql import month_end
 
     pg = connection.vendor == "postgresql"
     projects = max(1, -(-rooms // ROOMS_PER_PROJECT))

@@ -38,6 +38,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, QuerySet
 
+from wuye.billing.calc import add_months
 from wuye.billing.models import Account, Bill, BillAdjustment
 from wuye.core import sql as dialect
 from wuye.core.money import ZERO, money, to_decimal
@@ -66,12 +67,6 @@ def _as_date(value: object) -> datetime.date | None:
     if value is None or isinstance(value, datetime.date):
         return value
     return datetime.date.fromisoformat(str(value)[:10])
-
-
-def _month_start(day: datetime.date, back: int) -> datetime.date:
-    """First day of the month ``back`` months before ``day``'s month."""
-    index = day.year * 12 + day.month - 1 - back
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def _scope(alias: str, project_id: int, account_ids: list[int] | None) -> tuple[str, list]:
@@ -279,7 +274,7 @@ def _bills(
     figures for every condition that mentions them."""
     cte, params = _bills_cte(project_id, account_ids)
     month = dialect.month_text("period_start")
-    d_on, since12, since24 = _lit(on), _lit(_month_start(on, 11)), _lit(_month_start(on, 23))
+    d_on, since12, since24 = _lit(on), _lit(add_months(on, -11)), _lit(add_months(on, -23))
     settled = "outstanding <= 0"
     # charge: a charge bill that counts at all (not a late fee, not reversed, not zero).
     charge = "kind = 'charge' AND reversals = 0 AND amount > 0"

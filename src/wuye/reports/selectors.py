@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from wuye.billing.calc import add_months, month_end
 from wuye.billing.models import Account
 from wuye.core.sorting import natural_key
 from wuye.dunning import promise_kept
@@ -82,10 +83,8 @@ from wuye.reports.sql import (
     _day_start,
     _fen_to_money,
     _fetch,
-    _months_back,
     _Params,
     _rate,
-    month_end,
     scope_sql,
 )
 
@@ -173,7 +172,7 @@ def rate_trend(
             return [(first, rate_row(None, "全公司", sums)) for first, sums in months_sums]
     out = []
     for back in range(months - 1, -1, -1):
-        first = _months_back(as_of, back)
+        first = add_months(as_of, -back)
         last = month_end(first)
         row = collection_rates(scope, Window(first, last), min(last, as_of), live=live)[0]
         if not households:  # same contract as the summary path

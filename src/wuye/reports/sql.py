@@ -224,16 +224,6 @@ def _day_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def month_end(day: datetime.date) -> datetime.date:
-    following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return following - datetime.timedelta(days=1)
-
-
-def _months_back(day: datetime.date, n: int) -> datetime.date:
-    year, month = divmod(day.year * 12 + day.month - 1 - n, 12)
-    return datetime.date(year, month + 1, 1)
-
-
 # --- aging -----------------------------------------------------------------------------------------
 
 

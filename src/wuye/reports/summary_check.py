@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from wuye.billing.calc import month_end
 from wuye.reports import selectors
 from wuye.reports.models import (
     SummaryState,
@@ -20,7 +21,6 @@ from wuye.reports.sql import (
     ReportScope,
     Window,
     _Params,
-    month_end,
 )
 from wuye.reports.summary_refresh import (
     SPAN_COLUMNS,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime
 
+from wuye.billing.calc import month_end
 from wuye.reports.sql import (
     ReportScope,
     Window,
     _Params,
-    month_end,
 )
 from wuye.reports.summary_read import (
     GROUP_EXPR,

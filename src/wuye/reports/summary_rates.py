@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from wuye.billing.calc import add_months, month_end
 from wuye.reports import sql as shared
 from wuye.reports.models import (
     SummaryState,
@@ -19,7 +20,6 @@ from wuye.reports.sql import (
     ReportScope,
     Window,
     _Params,
-    month_end,
     scope_sql,
 )
 from wuye.reports.summary_households import _households
@@ -218,7 +218,7 @@ def trend(
     states = catch_up()
     if states is None:
         return None
-    firsts = [shared._months_back(as_of, back) for back in range(months - 1, -1, -1)]
+    firsts = [add_months(as_of, -back) for back in range(months - 1, -1, -1)]
     p = _Params()
     source, where = _facts_from(scope, "company", p, _by_steward(scope, "company"))
     # Grouped by the dates themselves, their months taken here: as many groups (bills fall due on
@@ -246,7 +246,7 @@ def trend(
     opening_fix = _trend_irregular_opening(scope, firsts)
     out: list[tuple[datetime.date, dict[str, Any]]] = []
     for first in firsts:
-        prev = shared._months_back(first, 1)
+        prev = add_months(first, -1)
         sums = {"cb": 0, "cr": 0, "oa": 0, "rec": 0, "lb": 0, "lr": 0}
         # A Python pass over a few thousand month cells (not over bills).
         for kind, pm, dm, em, billed, adjusted, received in cells:
