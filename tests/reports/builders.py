@@ -77,3 +77,18 @@ def building_of(acct: Account) -> Building:
 
 def scope(*projects, **kwargs) -> ReportScope:
     return ReportScope(project_ids=tuple(p.pk for p in projects), **kwargs)
+
+
+def bill_on(acct, item, room_id, first, amount="100.00", due=None) -> Bill:
+    """A principal bill of ``acct`` naming the room ``room_id`` (maybe not its account's: a room
+    change, a shared payer)."""
+    return Bill.objects.create(
+        project_id=acct.project_id,
+        account=acct,
+        room_id=room_id,
+        fee_item=item,
+        period_start=first,
+        period_end=month_end(first),
+        amount=amount,
+        due_date=due or first + datetime.timedelta(days=14),
+    )

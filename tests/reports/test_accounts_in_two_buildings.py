@@ -23,8 +23,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from tests.reports.builders import D, account, fee_item, pay, scope
-from wuye.billing.calc import month_end
+from tests.reports.builders import account, bill_on, fee_item, pay, scope
+from wuye.billing.calc import add_months, month_end
 from wuye.billing.models import Bill
 from wuye.core.roles import Role
 from wuye.registry import services as registry
@@ -34,25 +34,6 @@ from wuye.reports.models import AccountSpan, BilledIrregular, RollupState
 from wuye.reports.sql import Window
 
 pytestmark = pytest.mark.django_db
-
-
-def months_back(day: datetime.date, n: int) -> datetime.date:
-    year, month = divmod(day.year * 12 + day.month - 1 - n, 12)
-    return D(year, month + 1, 1)
-
-
-def bill_on(acct, item, room_id, first, due=None) -> Bill:
-    """A principal bill of ``acct`` naming the room ``room_id`` (maybe not its account's)."""
-    return Bill.objects.create(
-        project_id=acct.project_id,
-        account=acct,
-        room_id=room_id,
-        fee_item=item,
-        period_start=first,
-        period_end=month_end(first),
-        amount="100.00",
-        due_date=due or first + datetime.timedelta(days=14),
-    )
 
 
 @pytest.fixture
@@ -68,7 +49,7 @@ def ledger(project, cashier, make_user):
       — clear and paid in C; clear in A but not paid (M0, not due yet).
     """
     today = timezone.localdate()
-    m3, m2, m1, m0 = (months_back(today, n) for n in (3, 2, 1, 0))
+    m3, m2, m1, m0 = (add_months(today, -n) for n in (3, 2, 1, 0))
     due0 = today + datetime.timedelta(days=10)
     item = fee_item(project)
     x = account(project, "1-1-101")
@@ -95,7 +76,7 @@ def ledger(project, cashier, make_user):
     for acct in (x, y, z, w):
         for first in (m3, m2, m1, m0):
             due = due0 if first == m0 else None
-            bill_on(acct, item, rooms.get((acct, first), acct.room_id), first, due)
+            bill_on(acct, item, rooms.get((acct, first), acct.room_id), first, due=due)
     for acct, amount in ((x, "200.00"), (y, "400.00"), (w, "300.00")):
         pay(cashier, acct, amount, business_date=today, include_late_fees=False)
     # Every bill by hand: (account, building, period, due date, the day it was paid or None).
@@ -250,7 +231,7 @@ def test_spans_are_kept_current_when_an_account_comes_to_be_billed_in_another_bu
     # Imported now: y's property fee for five months back, naming z's room (A), unpaid — and for
     # seven months back in its own room (B: a month left out there now).
     item = Bill.objects.filter(account=y).first().fee_item
-    m5, m7 = months_back(today, 5), months_back(today, 7)
+    m5, m7 = add_months(today, -5), add_months(today, -7)
     bill_on(y, item, z.room_id, m5)
     bill_on(y, item, y.room_id, m7)
     ledger["bills"] += [
@@ -262,6 +243,28 @@ def test_spans_are_kept_current_when_an_account_comes_to_be_billed_in_another_bu
     assert_by_rule(project, ledger, today, more=[Window(m7, month_end(m0)), Window(m5, m5)])
     assert summary_check.check() == []
     assert summary_check.check_reports([project.pk], today) == []
+
+
+def test_an_own_building_bill_for_a_month_owed_elsewhere_makes_the_month_owed_in_two_buildings(
+    project, ledger
+):
+    """Found by the property test: y owes six months back in A only (a bill naming z's room);
+    then y's own room (B) is billed for the same month (parking). The bill touched is y's own one,
+    yet y now owes that month in two buildings: MonthOwing's per-building counts no longer add up,
+    and the trend must not sum them (it gave a building −1 households clear)."""
+    today = ledger["today"]
+    y, z = ledger["accounts"]["y"], ledger["accounts"]["z"]
+    item = Bill.objects.filter(account=y).first().fee_item
+    m6 = add_months(today, -6)
+    bill_on(y, item, z.room_id, m6)
+    summary_refresh.refresh(full=True)
+    assert summary_check.check() == []
+    bill_on(y, fee_item(project, code="TCF", name="停车费"), y.room_id, m6)
+    summary_refresh.refresh(full=False, new_day=False)
+    assert summary_check.check() == []
+    trend = [(m, r.figures()) for m, r in selectors.rate_trend(scope(project), 8, today)]
+    live = [(m, r.figures()) for m, r in selectors.rate_trend(scope(project), 8, today, live=True)]
+    assert trend == live
 
 
 def test_check_names_spans_filed_under_one_building_and_the_next_refresh_files_them_again(

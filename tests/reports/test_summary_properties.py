@@ -17,14 +17,13 @@ from tests.reports.builders import (
     account,
     adjust,
     bill,
+    bill_on,
     developer_account,
     fee_item,
     pay,
     reverse,
     scope,
 )
-from wuye.billing.calc import month_end
-from wuye.billing.models import Bill
 from wuye.core.errors import ValidationFailed
 from wuye.core.roles import Role
 from wuye.registry.models import Building
@@ -48,20 +47,6 @@ operation = st.one_of(
     # a shared payer): the account is billed, behind or clear in each building on its bills there.
     st.tuples(st.just("elsewhere"), st.integers(0, 2), st.integers(1, 2), st.integers(1, 9)),
 )
-
-
-def bill_on(acct, item, room_id, first, amount) -> Bill:
-    """A principal bill of ``acct`` naming the room ``room_id`` (another account's)."""
-    return Bill.objects.create(
-        project_id=acct.project_id,
-        account=acct,
-        room_id=room_id,
-        fee_item=item,
-        period_start=first,
-        period_end=month_end(first),
-        amount=amount,
-        due_date=first + datetime.timedelta(days=14),
-    )
 
 
 @pytest.fixture

@@ -575,10 +575,17 @@ def _update_months(bills: str) -> None:
             f"INSERT INTO {T_MONTHS} (month, building_id, project_id, accounts)"
             f" {month_owing_select(T_CELLS)}"
         )
+        # The accounts of these bills that have bills in more than one building: a bill naming
+        # another building's room among them, or spans in two buildings already (the touched bill
+        # may be the account's own-building one — billed, paid or reversed — while the other
+        # building's bill was counted before).
         foreign = (
             f"SELECT b.account_id FROM {T_BILL} b JOIN {T_ROOM} r ON r.id = b.room_id"
             f" JOIN {T_ACCOUNT} a ON a.id = b.account_id JOIN {T_ROOM} ar ON ar.id = a.room_id"
             f" WHERE b.id IN ({bills}) AND b.kind = 'charge' AND r.building_id <> ar.building_id"
+            f" UNION SELECT s.account_id FROM {T_SPAN} s WHERE s.account_id IN"
+            f" (SELECT b.account_id FROM {T_BILL} b WHERE b.id IN ({bills}) AND b.kind = 'charge')"
+            f" GROUP BY s.account_id HAVING COUNT(DISTINCT s.building_id) > 1"
         )
         if _fetch(foreign + " LIMIT 1"):
             shared = month_owing_shared(accounts=foreign)
