@@ -1,6 +1,7 @@
 import datetime
 import hashlib
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -84,6 +85,11 @@ def test_small_run_makes_rooms_buildings_and_shops(demo):
         assert Decimal("0.74") <= room.inner_area / room.gross_area <= Decimal("0.86")
         assert room.code == f"{room.building.code}-{room.unit.code}-{room.number}"
         assert room.code_key == room.code.lower() and room.number_rev == room.number[::-1]
+
+
+def test_the_summary_line_names_every_count_in_chinese(demo):
+    [line] = [ln for ln in demo.splitlines() if ln.startswith("合计：")]
+    assert not re.search(r"[A-Za-z]", line), line
 
 
 def test_every_handed_over_room_has_one_current_payer_and_the_others_none(demo):

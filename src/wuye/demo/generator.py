@@ -71,6 +71,7 @@ def flush_database() -> None:
 COUNT_LABELS = {
     "company": "物业公司",
     "project": "项目",
+    "lettersettings": "律师函设置",
     "user": "登录账号",
     "membership": "项目成员",
     "building": "楼栋",
